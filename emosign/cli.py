@@ -1,0 +1,113 @@
+"""The ``emosign`` command. It parses arguments and calls the library; nothing lives only here."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from typing import Sequence
+
+from emosign import vocab
+
+_MEDIA_AND_IDS = ("utterance_id", "signer", "video", "caption")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except (ValueError, FileNotFoundError, KeyError) as err:
+        # Bad input is reported as one readable message, not a traceback.
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f"emosign: error: {message}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="emosign", description="EmoSign: sentiment and emotion in American Sign Language."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    info = sub.add_parser("info", help="summarise the labels: signers, sentiment, emotion sets")
+    _add_labels_option(info)
+    info.set_defaults(run=_info)
+
+    export = sub.add_parser(
+        "export-labels", help="print one config's labels, one row per clip, on stdout"
+    )
+    export.add_argument("--config", required=True, choices=vocab.CONFIG_NAMES)
+    export.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    export.add_argument("--cache-dir", help="the datasets cache root (default: HF_DATASETS_CACHE)")
+    _add_labels_option(export)
+    export.set_defaults(run=_export_labels)
+    return parser
+
+
+def _add_labels_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--labels-file",
+        help="a local label file (default: $EMOSIGN_LABELS, else the pinned Hub file)",
+    )
+
+
+def _info(args: argparse.Namespace) -> int:
+    from emosign.labels import load_labels
+
+    labels = load_labels(args.labels_file)
+    source = labels.source
+    print(f"EmoSign labels: {len(labels)} clips from {source.origin} file {source.path}")
+    print(f"sha256 {source.sha256}\n")
+
+    signers = Counter(c.signer for c in labels)
+    _table("clips per signer", [(s, signers[s]) for s in vocab.SIGNERS])
+    sentiment = Counter(c.sentiment for c in labels)
+    _table(
+        "sentiment",
+        [(f"{lv.value:+d} {lv.phrase}", sentiment[lv.value]) for lv in vocab.SENTIMENT_LEVELS],
+    )
+    polarity = Counter(c.sentiment_3 for c in labels)
+    _table("3-class sentiment", [(n, polarity[n]) for n in vocab.SENTIMENT_3_NAMES])
+    sets = Counter(c.expression_set for c in labels)
+    _table("expression sets", [(s, sets[s]) for s in vocab.EXPRESSION_SETS])
+    single = Counter(c.single_label for c in labels)
+    _table(
+        "single expression classes",
+        [(f"{c.code:6} {c.name}", single[c.name]) for c in vocab.EXPRESSION_CLASSES],
+    )
+    multi = Counter(c.multi_label for c in labels if c.multi_label)
+    _table("multi expression classes", [(n, multi[n]) for n in labels.multi_expression_classes])
+    present = [sum(c.present[i] for c in labels) for i in range(len(vocab.EMOTIONS))]
+    _table("emotion present (intensity >= 1)", [(e.paper_name, n) for e, n in zip(vocab.EMOTIONS, present)])
+    return 0
+
+
+def _table(title: str, rows: list[tuple[str, int]]) -> None:
+    width = max(len(label) for label, _ in rows)
+    print(title)
+    for label, count in rows:
+        print(f"  {label:<{width}}  {count:>4}")
+    print()
+
+
+def _export_labels(args: argparse.Namespace) -> int:
+    from emosign.loader import load_emosign, to_frame
+
+    dataset = load_emosign(args.config, labels_file=args.labels_file, cache_dir=args.cache_dir)
+    frame = to_frame(dataset["test"]).drop(columns=list(_MEDIA_AND_IDS), errors="ignore")
+    if args.format == "jsonl":
+        for record in frame.to_dict("records"):
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+    else:
+        # Lists (cues, dominant emotions) become JSON text in a CSV cell.
+        lists = [c for c in frame.columns if frame[c].map(lambda v: isinstance(v, list)).any()]
+        for column in lists:
+            frame[column] = frame[column].map(lambda v: json.dumps(v, ensure_ascii=False))
+        frame.to_csv(sys.stdout, index=False, lineterminator="\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""Cross-validation folds over EmoSign clips.
+
+EmoSign has one split, ``test``; learned baselines are scored on out-of-fold predictions.
+Two schemes, both built on scikit-learn's splitters and keyed by ``video_name``:
+
+* :func:`leave_one_signer_out`: four folds, one per signer (Ben, Cory, Jonathan, Rachel, the
+  two Rachel sessions counted as one signer), so no model is tested on a signer it saw.
+* :func:`stratified_k_fold`: seeded stratified k-fold on a label column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+from sklearn.model_selection import LeaveOneGroupOut, StratifiedKFold
+
+from emosign.labels import Clip
+
+
+@dataclass(frozen=True)
+class Fold:
+    """One train/test partition, as video names."""
+
+    name: str
+    train: tuple[str, ...]
+    test: tuple[str, ...]
+
+
+def leave_one_signer_out(clips: Iterable[Clip] | Any) -> tuple[Fold, ...]:
+    """One fold per signer: that signer's clips are the test set, everyone else's the train.
+
+    ``clips`` is a :class:`emosign.labels.Labels`, a sequence of clips, or a
+    ``datasets.Dataset`` of any EmoSign config (it needs ``video_name`` and ``signer``).
+    """
+    names, signers = _columns(clips, "video_name", "signer")
+    folds = []
+    for train, test in LeaveOneGroupOut().split(names, groups=signers):
+        folds.append(_fold(f"signer={signers[test[0]]}", names, train, test))
+    return tuple(folds)
+
+
+def stratified_k_fold(
+    clips: Iterable[Clip] | Any,
+    *,
+    n_splits: int = 5,
+    seed: int = 0,
+    stratify: str = "sentiment_3",
+) -> tuple[Fold, ...]:
+    """Seeded, shuffled stratified k-fold on the label column ``stratify``.
+
+    ``stratify`` is a clip attribute (``sentiment_3``, ``sentiment_7``, ``single_label``, ...)
+    or a dataset column (``label`` for the expression configs). scikit-learn warns when a
+    class has fewer than ``n_splits`` clips (3-class sentiment has 3 neutral clips).
+    """
+    names, labels = _columns(clips, "video_name", stratify)
+    splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    return tuple(
+        _fold(f"fold {i + 1}/{n_splits}", names, train, test)
+        for i, (train, test) in enumerate(splitter.split(names, labels))
+    )
+
+
+def _fold(name: str, names: Sequence[str], train: np.ndarray, test: np.ndarray) -> Fold:
+    return Fold(name, tuple(names[i] for i in train), tuple(names[i] for i in test))
+
+
+def _columns(clips: Iterable[Clip] | Any, *columns: str) -> list[list[Any]]:
+    """Columns of a dataset (ClassLabels decoded to names) or attributes of clips."""
+    features = getattr(clips, "features", None)
+    if features is not None:
+        missing = [c for c in columns if c not in features]
+        if missing:
+            raise KeyError(f"the dataset has no column(s) {missing}; it has {list(features)}")
+        out = []
+        for column in columns:
+            values = clips[column]
+            if hasattr(features[column], "int2str"):
+                values = [features[column].int2str(v) for v in values]
+            out.append(list(values))
+        return out
+    clips = list(clips)
+    return [[getattr(c, column) for c in clips] for column in columns]

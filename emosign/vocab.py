@@ -1,0 +1,192 @@
+"""The EmoSign label vocabulary: every label name, scale and rule, written once.
+
+Everything else in the package imports these names instead of spelling them out again.
+This module imports nothing from the rest of the package.
+
+Scales (Chua et al., 2025, arXiv:2505.17090):
+
+* **Sentiment** is rated on a 7-point scale, -3 (extremely negative) ... +3 (extremely
+  positive). The 3-class task maps it by sign: negative < 0, neutral = 0, positive > 0.
+* **Emotion intensity** is rated per emotion on 0 (not present at all) ... 3 (extremely
+  present). The released label file stores it shifted by one, as 1 ... 4.
+* **Single-label emotion** (the paper's "single expression set"): joy and excited are merged
+  into happiness (they co-occur, Jaccard 0.81), taking the larger of the two intensities.
+  A clip's dominant emotions are those at its highest merged intensity. A clip with no
+  emotion present is neutral; a clip with exactly one dominant emotion has that label; a clip
+  with several tied dominant emotions is ambiguous. Ambiguous clips whose combination of
+  dominant emotions occurs in more than two clips form the "multi expression set"; the rest
+  belong to neither set. On the released labels this rule gives exactly the paper's 140-clip
+  single-expression set with Table 4's class supports, and its 37-clip multi-expression set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+
+@dataclass(frozen=True)
+class Emotion:
+    """One of the ten rated emotions: its column name in the label file and in this package,
+    and how the paper writes it."""
+
+    name: str
+    paper_name: str
+
+
+EMOTIONS: tuple[Emotion, ...] = (
+    Emotion("joy", "Joy"),
+    Emotion("excited", "Excited"),
+    Emotion("surprise_pos", "Surprise (positive)"),
+    Emotion("surprise_neg", "Surprise (negative)"),
+    Emotion("worry", "Worry"),
+    Emotion("sadness", "Sadness"),
+    Emotion("fear", "Fear"),
+    Emotion("disgust", "Disgust"),
+    Emotion("frustration", "Frustration"),
+    Emotion("anger", "Anger"),
+)
+EMOTION_NAMES: tuple[str, ...] = tuple(e.name for e in EMOTIONS)
+
+#: Paper scale of an emotion intensity, 0 (not present at all) ... 3 (extremely present).
+INTENSITY_MIN, INTENSITY_MAX = 0, 3
+#: The released file stores intensities as paper value + 1 (1 = not present).
+FILE_INTENSITY_OFFSET = 1
+
+
+@dataclass(frozen=True)
+class SentimentLevel:
+    """One point of the 7-point sentiment scale."""
+
+    value: int  # -3 ... +3
+    name: str  # class name used by the 7-class task and ClassLabel
+    phrase: str  # how the paper's per-task prompt words it
+
+
+SENTIMENT_LEVELS: tuple[SentimentLevel, ...] = (
+    SentimentLevel(-3, "extremely_negative", "Extremely Negative"),
+    SentimentLevel(-2, "moderately_negative", "Moderately Negative"),
+    SentimentLevel(-1, "somewhat_negative", "Somewhat Negative"),
+    SentimentLevel(0, "neutral", "Neutral"),
+    SentimentLevel(1, "somewhat_positive", "Somewhat Positive"),
+    SentimentLevel(2, "moderately_positive", "Moderately Positive"),
+    SentimentLevel(3, "extremely_positive", "Extremely Positive"),
+)
+SENTIMENT_MIN, SENTIMENT_MAX = -3, 3
+SENTIMENT_7_NAMES: tuple[str, ...] = tuple(level.name for level in SENTIMENT_LEVELS)
+SENTIMENT_3_NAMES: tuple[str, ...] = ("negative", "neutral", "positive")
+
+
+def sentiment_7(value: int) -> str:
+    """Class name of a sentiment rating -3 ... 3 on the 7-class task."""
+    if not SENTIMENT_MIN <= value <= SENTIMENT_MAX:
+        raise ValueError(f"sentiment {value!r} is outside {SENTIMENT_MIN}...{SENTIMENT_MAX}")
+    return SENTIMENT_7_NAMES[value - SENTIMENT_MIN]
+
+
+def sentiment_3(value: int) -> str:
+    """Class name of a sentiment rating on the 3-class task: negative < 0, neutral = 0,
+    positive > 0."""
+    if not SENTIMENT_MIN <= value <= SENTIMENT_MAX:
+        raise ValueError(f"sentiment {value!r} is outside {SENTIMENT_MIN}...{SENTIMENT_MAX}")
+    return SENTIMENT_3_NAMES[(value > 0) - (value < 0) + 1]
+
+
+# --- single-label emotion ------------------------------------------------------------------
+
+#: The emotions merged into "happiness" for the single-label task; the merged intensity is
+#: the larger of the two.
+HAPPINESS_SOURCES: tuple[str, ...] = ("joy", "excited")
+NEUTRAL = "neutral"
+
+
+@dataclass(frozen=True)
+class ExpressionClass:
+    """A class of the single-label emotion task, with its code in the paper's Table 4."""
+
+    name: str
+    code: str
+    paper_name: str
+
+
+EXPRESSION_CLASSES: tuple[ExpressionClass, ...] = (
+    ExpressionClass("happiness", "HP", "Happiness"),
+    ExpressionClass("surprise_pos", "SP(P)", "Surprise (positive)"),
+    ExpressionClass("surprise_neg", "SP(N)", "Surprise (negative)"),
+    ExpressionClass("worry", "WR", "Worry"),
+    ExpressionClass("sadness", "SD", "Sadness"),
+    ExpressionClass("fear", "FR", "Fear"),
+    ExpressionClass("disgust", "DG", "Disgust"),
+    ExpressionClass("frustration", "FS", "Frustration"),
+    ExpressionClass("anger", "AG", "Anger"),
+    ExpressionClass(NEUTRAL, "NE", "Neutral"),
+)
+#: Class names of the single-label task, in the paper's Table 4 order.
+SINGLE_EXPRESSION_NAMES: tuple[str, ...] = tuple(c.name for c in EXPRESSION_CLASSES)
+#: The nine merged emotions (every single-expression class but neutral).
+MERGED_EMOTION_NAMES: tuple[str, ...] = SINGLE_EXPRESSION_NAMES[:-1]
+
+#: Which set a clip belongs to. "excluded": ambiguous, with a rare combination.
+EXPRESSION_SETS: tuple[str, ...] = ("single", "multi", "excluded")
+#: "keeping only classes with more than 2 samples": a combination needs this many clips.
+MULTI_EXPRESSION_MIN_SUPPORT = 3
+#: Joins the emotions of a multi-expression class name, e.g. "worry+sadness".
+COMBINATION_SEPARATOR = "+"
+
+
+def merged_intensities(intensities: Sequence[int]) -> tuple[int, ...]:
+    """Merge joy and excited into happiness.
+
+    Parameters
+    ----------
+    intensities : sequence of 10 ints on the paper's 0...3 scale, in ``EMOTION_NAMES`` order.
+
+    Returns
+    -------
+    tuple of 9 ints, in ``MERGED_EMOTION_NAMES`` order; happiness = max(joy, excited).
+    """
+    by_name = dict(zip(EMOTION_NAMES, intensities, strict=True))
+    happiness = max(by_name[name] for name in HAPPINESS_SOURCES)
+    rest = [by_name[name] for name in MERGED_EMOTION_NAMES[1:]]
+    return (happiness, *rest)
+
+
+def dominant_emotions(intensities: Sequence[int]) -> tuple[str, ...]:
+    """The emotions at a clip's highest merged intensity, in class order.
+
+    ``("neutral",)`` when no emotion is present; one name for a single-expression clip;
+    several names for an ambiguous clip.
+    """
+    merged = merged_intensities(intensities)
+    top = max(merged)
+    if top == INTENSITY_MIN:
+        return (NEUTRAL,)
+    return tuple(name for name, value in zip(MERGED_EMOTION_NAMES, merged) if value == top)
+
+
+def combination_name(emotions: Iterable[str]) -> str:
+    """Name of a multi-expression class: its emotions in class order, joined by "+"."""
+    chosen = set(emotions)
+    return COMBINATION_SEPARATOR.join(n for n in MERGED_EMOTION_NAMES if n in chosen)
+
+
+def combination_key(name: str) -> tuple[int, ...]:
+    """Sort key of a multi-expression class name: its emotions' positions in class order."""
+    return tuple(MERGED_EMOTION_NAMES.index(e) for e in name.split(COMBINATION_SEPARATOR))
+
+
+# --- signers -------------------------------------------------------------------------------
+
+#: The four signers. The two Rachel sessions (2011, 2012) are one signer.
+SIGNERS: tuple[str, ...] = ("Ben", "Cory", "Jonathan", "Rachel")
+
+# --- the label file ------------------------------------------------------------------------
+
+SENTIMENT_COLUMN = "Sentiment"
+CUE_COLUMNS: tuple[str, ...] = ("Reasoning_1", "Reasoning_2", "Reasoning_3")
+LABEL_FILE_COLUMNS: tuple[str, ...] = ("video_name", SENTIMENT_COLUMN, *EMOTION_NAMES, *CUE_COLUMNS)
+
+# --- dataset configs -----------------------------------------------------------------------
+
+CONFIG_NAMES: tuple[str, ...] = ("clips", "sentiment", "single_expression", "multi_expression")
+DEFAULT_CONFIG = "clips"
