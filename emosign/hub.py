@@ -148,7 +148,8 @@ class LabelHashError(ValueError):
             f"To use this revision on purpose, pass its commit and the hash of its file:\n"
             f'    load_emosign(revision="{commit}", labels_sha256="{actual}")\n'
             f'    fetch_labels(revision="{commit}", sha256="{actual}")\n'
-            f"or skip the check with labels_sha256=None (load_emosign) or sha256=None (fetch_labels).\n"
+            f"or skip the check with labels_sha256=None (load_emosign) "
+            f"or sha256=None (fetch_labels).\n"
             f"If you did not change the revision, the cached copy may be corrupt: "
             f"delete it and fetch again."
         )
@@ -334,7 +335,9 @@ def _expected_sha256(*, revision: str, sha256: str | _PinnedHash) -> str | None:
     # Fail before any download: a 40-digit commit hash passed by mistake would
     # otherwise only show up later as a confusing mismatch.
     if not _SHA256_RE.fullmatch(normalized):
-        raise ValueError(f"sha256 must be 64 hex digits (or None to skip the check), got {sha256!r}")
+        raise ValueError(
+            f"sha256 must be 64 hex digits (or None to skip the check), got {sha256!r}"
+        )
     return normalized
 
 

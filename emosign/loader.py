@@ -73,6 +73,9 @@ _CONFIG_DESCRIPTIONS = {
 
 OnMissing = Literal["none", "error"]
 
+# The version of the rows' schema; the cache key also covers the package version and source.
+_VERSION = datasets.Version("1.0.0")
+
 
 class EmoSign(datasets.GeneratorBasedBuilder):
     """EmoSign as a ``datasets`` builder; one split, ``test`` (EmoSign is an evaluation set).
@@ -90,9 +93,9 @@ class EmoSign(datasets.GeneratorBasedBuilder):
     cache_dir : the ``datasets`` cache root.
     """
 
-    VERSION = datasets.Version("1.0.0")
+    VERSION = _VERSION
     BUILDER_CONFIGS = [
-        datasets.BuilderConfig(name=name, version=VERSION, description=_CONFIG_DESCRIPTIONS[name])
+        datasets.BuilderConfig(name=name, version=_VERSION, description=_CONFIG_DESCRIPTIONS[name])
         for name in vocab.CONFIG_NAMES
     ]
     DEFAULT_CONFIG_NAME = vocab.DEFAULT_CONFIG
@@ -300,16 +303,17 @@ def to_frame(dataset: datasets.Dataset) -> "pd.DataFrame":
     """A pandas DataFrame of an EmoSign split with every ClassLabel decoded to its name.
 
     ``Dataset.to_pandas()`` gives class indices; this gives ``"happiness"``, ``"Cory"``, ...
-    Lists of class labels are decoded too; None stays None.
+    Lists of class labels are decoded too. A column with missing values (no video, a clip
+    outside the single-expression set) keeps them as None, in an object column.
     """
     import pandas as pd
 
     columns = {}
     for name, feature in dataset.features.items():
-        values = dataset[name]
+        values = list(dataset[name])
         if isinstance(feature, datasets.ClassLabel):
             values = [None if v is None else feature.int2str(v) for v in values]
         elif isinstance(feature, datasets.List) and isinstance(feature.feature, datasets.ClassLabel):
             values = [[feature.feature.int2str(v) for v in row] for row in values]
-        columns[name] = values
+        columns[name] = pd.Series(values, dtype=object if None in values else None)
     return pd.DataFrame(columns)

@@ -1,0 +1,602 @@
+"""Tests for emosign.video: locating clip files and sampling frames by time.
+
+The synthetic clips encode each frame's index as 8 black/white vertical
+stripes (one bit per stripe), which survives lossy compression and
+resizing, so a test can tell exactly which source frame it got back.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from emosign.video import (
+    DEFAULT_FPS,
+    Frames,
+    VideoError,
+    VideoIndex,
+    available_backends,
+    find_video,
+    iter_clip_frames,
+    resolve_videos,
+    sample_frames,
+    sample_times,
+)
+
+WIDTH, HEIGHT = 64, 48
+BITS = 8  # stripes per frame, so indices up to 255 are distinguishable
+
+BACKENDS = [
+    pytest.param(
+        "decord",
+        marks=pytest.mark.skipif(
+            "decord" not in available_backends(),
+            reason="decord is not importable here (no wheel for this platform)",
+        ),
+    ),
+    "pyav",
+]
+
+
+# ---------------------------------------------------------------------------
+# Synthetic clips
+# ---------------------------------------------------------------------------
+
+
+def _encode_index(index: int) -> np.ndarray:
+    """An RGB frame whose stripes spell ``index`` in binary (bit 0 on the left)."""
+    image = np.full((HEIGHT, WIDTH, 3), 32, dtype=np.uint8)
+    stripe = WIDTH // BITS
+    for bit in range(BITS):
+        if index >> bit & 1:
+            image[:, bit * stripe : (bit + 1) * stripe] = 224
+    return image
+
+
+def _decode_indices(array: np.ndarray) -> list[int]:
+    """Read back the index of every frame in a (T, H, W, 3) array of any size."""
+    _, _, width, _ = array.shape
+    stripe = width / BITS
+    decoded = []
+    for image in array:
+        value = 0
+        for bit in range(BITS):
+            # The middle half of each stripe, away from blurred edges.
+            left = int(bit * stripe + stripe / 4)
+            right = max(left + 1, int(bit * stripe + 3 * stripe / 4))
+            if image[:, left:right].mean() > 128:
+                value |= 1 << bit
+        decoded.append(value)
+    return decoded
+
+
+def write_clip(
+    path: Path,
+    *,
+    fps: int,
+    n_frames: int,
+    codec: str = "libx264",
+    gop: int = 12,
+    first_pts: int = 0,
+    options: dict[str, str] | None = None,
+) -> Path:
+    """Write an mp4 whose frame i shows the index i; return its path."""
+    with av.open(str(path), "w", options=options or {}) as container:
+        stream = container.add_stream(codec, rate=fps)
+        stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+        # A short GOP makes decord seek between keyframes, with B-frames
+        # (libx264's default) forcing reordering between decode and display.
+        stream.codec_context.gop_size = gop
+        if codec == "libx264":
+            stream.options = {"crf": "12"}
+        time_base = Fraction(1, fps * 512)
+        for i in range(n_frames):
+            frame = av.VideoFrame.from_ndarray(_encode_index(i), format="rgb24")
+            frame.time_base = time_base
+            frame.pts = first_pts + i * 512
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("clips")
+    return {
+        "30fps": write_clip(root / "c30.mp4", fps=30, n_frames=60),  # 2.0 s
+        "24fps": write_clip(root / "c24.mp4", fps=24, n_frames=48),  # 2.0 s
+        "30fps_odd": write_clip(root / "c30_odd.mp4", fps=30, n_frames=65),  # 2.1667 s
+        "24fps_odd": write_clip(root / "c24_odd.mp4", fps=24, n_frames=50),  # 2.0833 s
+        "mpeg4": write_clip(root / "m30.mp4", fps=30, n_frames=60, codec="mpeg4"),
+        # The stream starts at 0.5 s; timestamps must still count from 0.
+        "offset": write_clip(root / "off.mp4", fps=30, n_frames=30, first_pts=7680),
+    }
+
+
+def expected_indices_at_rate(source_fps: int, n_frames: int, rate: int = 10) -> list[int]:
+    """Frame on screen at t = k / rate, computed exactly with integers."""
+    count = math.ceil(Fraction(n_frames, source_fps) * rate)
+    return [k * source_fps // rate for k in range(count)]
+
+
+# ---------------------------------------------------------------------------
+# find_video / resolve_videos
+# ---------------------------------------------------------------------------
+
+
+def _touch(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"x")
+    return path
+
+
+@pytest.fixture
+def video_dir(tmp_path) -> Path:
+    directory = tmp_path / "videos"
+    directory.mkdir()
+    return directory
+
+
+LAYOUTS = {
+    "crop": lambda d: d / "utt1" / "crop_original_video.mp4",
+    "utterance": lambda d: d / "utt1.mp4",
+    "name": lambda d: d / "vid1.mp4",
+}
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_find_video_each_layout(video_dir, layout):
+    expected = _touch(LAYOUTS[layout](video_dir))
+    found = find_video(video_dir, utterance_id="utt1", video_name="vid1")
+    assert found == expected.resolve()
+    assert found.is_absolute()
+
+
+@pytest.mark.parametrize(
+    ("present", "winner"),
+    [
+        (("crop", "utterance", "name"), "crop"),
+        (("utterance", "name"), "utterance"),
+        (("crop", "name"), "crop"),
+    ],
+)
+def test_find_video_precedence(video_dir, present, winner):
+    for layout in present:
+        _touch(LAYOUTS[layout](video_dir))
+    found = find_video(video_dir, utterance_id="utt1", video_name="vid1")
+    assert found == LAYOUTS[winner](video_dir).resolve()
+
+
+def test_find_video_skips_non_files(video_dir):
+    # utt1/ exists without the crop file, and utt1.mp4 is a directory.
+    (video_dir / "utt1").mkdir()
+    (video_dir / "utt1.mp4").mkdir()
+    expected = _touch(video_dir / "vid1.mp4")
+    assert find_video(video_dir, utterance_id="utt1", video_name="vid1") == expected.resolve()
+
+
+def test_find_video_none_when_absent(video_dir):
+    _touch(video_dir / "other.mp4")
+    assert find_video(video_dir, utterance_id="utt1", video_name="vid1") is None
+
+
+def test_find_video_missing_dir(tmp_path):
+    missing = tmp_path / "nope"
+    with pytest.raises(FileNotFoundError, match="nope"):
+        find_video(missing, utterance_id="u", video_name="v")
+
+
+UNSAFE_NAMES = [
+    "../outside",
+    "..",
+    ".",
+    "a/b",
+    "a\\b",
+    "/etc/passwd",
+    "C:evil",
+    "x\x00y",
+    "",
+    "has space",
+    "caf\u00e9",
+    "name\n",
+]
+
+
+@pytest.mark.parametrize("field", ["utterance_id", "video_name"])
+@pytest.mark.parametrize("name", UNSAFE_NAMES)
+def test_find_video_rejects_unsafe_names(tmp_path, video_dir, field, name):
+    # A real file sits where "../outside" would lead, so following the name
+    # would succeed: only validation stops it.
+    _touch(tmp_path / "outside.mp4")
+    names = {"utterance_id": "utt1", "video_name": "vid1", field: name}
+    with pytest.raises(ValueError) as info:
+        find_video(video_dir, **names)
+    assert repr(name) in str(info.value)
+    assert field in str(info.value)
+
+
+def test_find_video_refuses_symlink_outside(tmp_path, video_dir):
+    target = _touch(tmp_path / "secret" / "data.mp4")
+    (video_dir / "vid1.mp4").symlink_to(target)
+    with pytest.raises(ValueError, match=r"'vid1'.*outside the video directory"):
+        find_video(video_dir, utterance_id="utt1", video_name="vid1")
+
+
+def test_find_video_refuses_symlinked_directory_outside(tmp_path, video_dir):
+    _touch(tmp_path / "elsewhere" / "crop_original_video.mp4")
+    (video_dir / "utt1").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    with pytest.raises(ValueError, match="outside the video directory"):
+        find_video(video_dir, utterance_id="utt1", video_name="vid1")
+
+
+def test_find_video_refuses_dangling_symlink_outside(tmp_path, video_dir):
+    (video_dir / "vid1.mp4").symlink_to(tmp_path / "does-not-exist.mp4")
+    with pytest.raises(ValueError, match="outside"):
+        find_video(video_dir, utterance_id="utt1", video_name="vid1")
+
+
+def test_find_video_allows_symlink_inside(video_dir):
+    target = _touch(video_dir / "store" / "real.mp4")
+    (video_dir / "vid1.mp4").symlink_to(target)
+    assert find_video(video_dir, utterance_id="utt1", video_name="vid1") == target.resolve()
+
+
+def test_resolve_videos_reports_missing_in_order(video_dir):
+    _touch(video_dir / "b.mp4")
+    _touch(video_dir / "u_d" / "crop_original_video.mp4")
+    clips = [("c", "u_c"), ("b", "u_b"), ("a", "u_a"), ("d", "u_d"), ("c", "u_c")]
+    index = resolve_videos(video_dir, clips)
+    assert isinstance(index, VideoIndex)
+    assert list(index.paths) == ["c", "b", "a", "d"]
+    assert index.missing == ("c", "a")
+    assert index.paths["b"] == str((video_dir / "b.mp4").resolve())
+    assert index.paths["d"] == str((video_dir / "u_d" / "crop_original_video.mp4").resolve())
+    assert index.paths["a"] is None
+    message = index.describe_missing()
+    assert message.startswith("2 of 4 clips have no video file")
+    assert message.endswith(": c, a")
+
+
+def test_resolve_videos_truncates_long_missing_list(video_dir):
+    names = [f"clip{i:02d}" for i in range(13)]
+    index = resolve_videos(video_dir, [(name, "u" + name) for name in names])
+    message = index.describe_missing()
+    assert message.startswith("13 of 13 clips")
+    assert "clip09" in message and "clip10" not in message
+    assert message.endswith("and 3 more")
+
+
+def test_resolve_videos_nothing_missing(video_dir):
+    _touch(video_dir / "a.mp4")
+    index = resolve_videos(video_dir, [("a", "u")])
+    assert index.missing == ()
+    assert "all 1 clips" in index.describe_missing()
+
+
+def test_resolve_videos_is_read_only(video_dir):
+    index = resolve_videos(video_dir, [("a", "u")])
+    with pytest.raises(TypeError):
+        index.paths["a"] = "/etc/passwd"  # type: ignore[index]
+
+
+def test_resolve_videos_missing_dir(tmp_path):
+    with pytest.raises(FileNotFoundError, match="absent-dir"):
+        resolve_videos(tmp_path / "absent-dir", [("a", "u")])
+
+
+def test_resolve_videos_rejects_poisoned_row(video_dir):
+    with pytest.raises(ValueError, match=r"'\.\./\.\./etc/passwd'"):
+        resolve_videos(video_dir, [("ok", "u1"), ("../../etc/passwd", "u2")])
+
+
+# ---------------------------------------------------------------------------
+# sample_times
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("duration", "count"), [(2.0, 20), (2.05, 21), (4.8, 48), (4.8000002, 48), (0.05, 1)]
+)
+def test_sample_times_count_is_ceil(duration, count):
+    times = sample_times(duration, fps=10)
+    assert len(times) == count
+    np.testing.assert_allclose(times, np.arange(count) / 10)
+
+
+def test_sample_times_num_frames_are_segment_centres():
+    np.testing.assert_allclose(sample_times(2.0, num_frames=4), [0.25, 0.75, 1.25, 1.75])
+    np.testing.assert_allclose(sample_times(2.0, fps=None, num_frames=1), [1.0])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    duration=st.floats(0.01, 30.0),
+    fps=st.floats(0.5, 120.0),
+    max_frames=st.none() | st.integers(1, 50),
+)
+def test_sample_times_properties(duration, fps, max_frames):
+    full = sample_times(duration, fps=fps)
+    times = sample_times(duration, fps=fps, max_frames=max_frames)
+    assert full.dtype == np.float64
+    assert full[0] == 0.0
+    assert np.all(full < duration)
+    assert np.all(np.diff(full) > 0)
+    # The next time would fall at (or within float noise of) the end.
+    assert len(full) / fps >= duration - 1e-3
+    if max_frames is None:
+        np.testing.assert_array_equal(times, full)
+    else:
+        assert len(times) == min(max_frames, len(full))
+        assert np.isin(times, full).all()
+        assert times[0] == full[0]
+        if max_frames > 1:
+            assert times[-1] == full[-1]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"fps": 0}, "fps must be"),
+        ({"fps": -5}, "fps must be"),
+        ({"fps": float("nan")}, "fps must be"),
+        ({"fps": float("inf")}, "fps must be"),
+        ({"fps": True}, "fps must be"),
+        ({"fps": None}, "one of fps or num_frames"),
+        ({"fps": 5, "num_frames": 3}, "not both"),
+        ({"num_frames": 0}, "num_frames must be"),
+        ({"num_frames": 2.5}, "num_frames must be"),
+        ({"max_frames": 0}, "max_frames must be"),
+    ],
+)
+def test_invalid_sampling_options(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        sample_times(2.0, **kwargs)
+
+
+def test_num_frames_with_default_fps_is_accepted():
+    # fps defaults to 10, so num_frames alone must not count as "both".
+    assert len(sample_times(2.0, fps=DEFAULT_FPS, num_frames=3)) == 3
+
+
+# ---------------------------------------------------------------------------
+# sample_frames
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize(
+    ("name", "source_fps", "n_frames"),
+    [("30fps", 30, 60), ("24fps", 24, 48), ("30fps_odd", 30, 65), ("24fps_odd", 24, 50)],
+)
+def test_sample_at_10fps_picks_frame_on_screen(clips, backend, name, source_fps, n_frames):
+    frames = sample_frames(clips[name], backend=backend)
+    expected = expected_indices_at_rate(source_fps, n_frames)
+
+    assert isinstance(frames, Frames)
+    assert len(frames) == math.ceil(n_frames / source_fps * 10)
+    assert frames.array.shape == (len(expected), HEIGHT, WIDTH, 3)
+    assert frames.array.dtype == np.uint8
+    assert frames.timestamps.dtype == np.float64
+    assert frames.indices.tolist() == expected
+    assert _decode_indices(frames.array) == expected
+    np.testing.assert_allclose(frames.timestamps, np.array(expected) / source_fps, atol=1e-5)
+    assert frames.source_fps == pytest.approx(source_fps)
+    assert frames.duration == pytest.approx(n_frames / source_fps, abs=1e-5)
+    assert frames.path == str(clips[name])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_same_moments_at_24_and_30_fps(clips, backend):
+    # The point of sampling by time: both copies of a 2 s clip give 20
+    # frames, each on screen within one source frame of k / 10 s.
+    a = sample_frames(clips["30fps"], backend=backend)
+    b = sample_frames(clips["24fps"], backend=backend)
+    assert len(a) == len(b) == 20
+    targets = np.arange(20) / 10
+    assert np.all(a.timestamps <= targets + 1e-6) and np.all(targets - a.timestamps < 1 / 30)
+    assert np.all(b.timestamps <= targets + 1e-6) and np.all(targets - b.timestamps < 1 / 24)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_stream_start_offset_is_removed(clips, backend):
+    frames = sample_frames(clips["offset"], backend=backend)
+    expected = expected_indices_at_rate(30, 30)
+    assert frames.timestamps[0] == pytest.approx(0.0, abs=1e-6)
+    assert _decode_indices(frames.array) == expected
+    assert frames.duration == pytest.approx(1.0, abs=1e-5)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_num_frames_evenly_spaced(clips, backend):
+    frames = sample_frames(clips["30fps"], fps=None, num_frames=4, backend=backend)
+    # Centres 0.25, 0.75, 1.25, 1.75 s fall inside frames 7, 22, 37, 52.
+    assert _decode_indices(frames.array) == [7, 22, 37, 52]
+    np.testing.assert_allclose(frames.timestamps, np.array([7, 22, 37, 52]) / 30, atol=1e-5)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_max_frames_thins_evenly(clips, backend):
+    full = sample_frames(clips["24fps"], backend=backend)
+    capped = sample_frames(clips["24fps"], max_frames=5, backend=backend)
+    assert len(full) == 20 and len(capped) == 5
+    assert capped.array.shape[0] == 5
+    assert set(capped.indices.tolist()) <= set(full.indices.tolist())
+    assert capped.indices[0] == full.indices[0] and capped.indices[-1] == full.indices[-1]
+    assert _decode_indices(capped.array) == capped.indices.tolist()
+    gaps = np.diff(capped.timestamps)
+    assert gaps.max() - gaps.min() < 0.2  # evenly spread, up to rounding
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_max_frames_larger_than_count_is_noop(clips, backend):
+    frames = sample_frames(clips["30fps"], max_frames=1000, backend=backend)
+    assert len(frames) == 20
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_resize(clips, backend):
+    frames = sample_frames(clips["30fps"], size=(32, 24), backend=backend)
+    assert frames.array.shape == (20, 24, 32, 3)
+    assert _decode_indices(frames.array) == expected_indices_at_rate(30, 60)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_rate_above_source_repeats_frames(clips, backend):
+    frames = sample_frames(clips["24fps"], fps=48, backend=backend)
+    assert len(frames) == 96
+    assert frames.indices.tolist() == [k // 2 for k in range(96)]
+    assert _decode_indices(frames.array) == frames.indices.tolist()
+
+
+@pytest.mark.skipif(
+    "decord" not in available_backends(),
+    reason="decord is not importable here (no wheel for this platform)",
+)
+@pytest.mark.parametrize("name", ["30fps", "24fps", "30fps_odd", "24fps_odd", "mpeg4", "offset"])
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"fps": 7.5}, {"fps": None, "num_frames": 16}, {"max_frames": 6}, {"size": (40, 30)}],
+)
+def test_decord_and_pyav_agree(clips, name, options):
+    a = sample_frames(clips[name], backend="decord", **options)
+    b = sample_frames(clips[name], backend="pyav", **options)
+    np.testing.assert_array_equal(a.indices, b.indices)
+    np.testing.assert_allclose(a.timestamps, b.timestamps, atol=1e-3)
+    assert a.duration == pytest.approx(b.duration, abs=1e-3)
+    assert a.source_fps == pytest.approx(b.source_fps)
+    assert a.array.shape == b.array.shape
+    diff = np.abs(a.array.astype(np.int16) - b.array.astype(np.int16))
+    if "size" in options:
+        # Their scalers differ slightly at the stripe edges.
+        assert diff.mean() < 4
+    else:
+        assert diff.max() <= 2
+
+
+def test_auto_backend_prefers_decord(clips):
+    frames = sample_frames(clips["30fps"], backend="auto")
+    reference = sample_frames(clips["30fps"], backend=available_backends()[0])
+    np.testing.assert_array_equal(frames.array, reference.array)
+    assert available_backends()[-1] == "pyav"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"size": (0, 10)}, "size must be"),
+        ({"size": (32,)}, "size must be"),
+        ({"size": [32, 24]}, "size must be"),
+        ({"backend": "ffmpeg"}, "backend must be"),
+        ({"fps": 0}, "fps must be"),
+        ({"num_frames": 0}, "num_frames must be"),
+    ],
+)
+def test_sample_frames_invalid_options(clips, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        sample_frames(clips["30fps"], **kwargs)
+
+
+def test_frames_repr_is_short(clips):
+    frames = sample_frames(clips["30fps"], backend="pyav")
+    text = repr(frames)
+    assert "(20, 48, 64, 3)" in text
+    assert len(text) < 300
+
+
+# ---------------------------------------------------------------------------
+# Broken files
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def broken(tmp_path_factory, clips) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("broken")
+    real = clips["30fps"].read_bytes()
+    empty = root / "empty.mp4"
+    empty.write_bytes(b"")
+    truncated = root / "truncated.mp4"
+    truncated.write_bytes(real[: len(real) // 2])
+    text = root / "notes.mp4"
+    text.write_text("this is a text file, not a video\n" * 20)
+    # With the index at the front, cutting the file keeps it openable:
+    # the damage only shows once packets run out.
+    faststart = write_clip(
+        root / "fs.mp4", fps=30, n_frames=60, options={"movflags": "faststart"}
+    ).read_bytes()
+    cut = root / "cut_faststart.mp4"
+    cut.write_bytes(faststart[: len(faststart) * 3 // 4])
+    directory = root / "dir.mp4"
+    directory.mkdir()
+    return {
+        "empty": empty,
+        "truncated": truncated,
+        "text": text,
+        "cut_faststart": cut,
+        "missing": root / "absent.mp4",
+        "directory": directory,
+    }
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize(
+    "case", ["empty", "truncated", "text", "cut_faststart", "missing", "directory"]
+)
+def test_broken_file_raises_video_error(broken, backend, case):
+    path = broken[case]
+    with pytest.raises(VideoError) as info:
+        sample_frames(path, backend=backend, clip="utt_0042")
+    error = info.value
+    assert isinstance(error, RuntimeError)
+    assert "'utt_0042'" in str(error)
+    assert str(path) in str(error)
+    assert error.clip == "utt_0042" and error.path == str(path)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_broken_file_error_defaults_to_file_name_and_chains(broken, backend):
+    with pytest.raises(VideoError, match="'notes.mp4'") as info:
+        sample_frames(broken["text"], backend=backend)
+    # The decoder's own exception is kept for debugging.
+    assert info.value.__cause__ is not None
+
+
+# ---------------------------------------------------------------------------
+# iter_clip_frames
+# ---------------------------------------------------------------------------
+
+
+def test_iter_clip_frames_streams_in_order(clips):
+    paths = [clips["24fps"], ("named", clips["30fps_odd"])]
+    results = list(iter_clip_frames(paths, fps=5, backend="pyav"))
+    assert [len(f) for f in results] == [10, 11]
+    assert results[0].path == str(clips["24fps"])
+    assert _decode_indices(results[1].array) == expected_indices_at_rate(30, 65, rate=5)
+
+
+def test_iter_clip_frames_names_failing_clip(clips, broken):
+    stream = iter_clip_frames([clips["24fps"], ("utt_bad", broken["text"])])
+    assert len(next(stream)) == 20
+    with pytest.raises(VideoError, match="'utt_bad'"):
+        next(stream)
+
+
+def test_iter_clip_frames_rejects_clip_keyword(clips):
+    with pytest.raises(TypeError, match="pairs"):
+        next(iter_clip_frames([clips["24fps"]], clip="x"))
+
+
+def test_video_module_is_a_leaf():
+    # video.py must not import the rest of the package.
+    source = Path(__import__("emosign.video").video.__file__).read_text()
+    assert "from emosign" not in source and "from ." not in source
+    assert os.path.basename(__file__) == "test_video.py"
