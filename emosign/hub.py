@@ -46,6 +46,7 @@ __all__ = [
     "HUB_REVISION",
     "HUB_SHA256",
     "LABELS_ENV_VAR",
+    "PINNED",
     "LabelFetchError",
     "LabelHashError",
     "LabelSource",
@@ -136,10 +137,15 @@ class LabelHashError(ValueError):
                 f"and only the pinned revision {HUB_REVISION} has a known one.\n"
                 f"  expected sha256: (none given)\n"
             )
+            corrupt_hint = ""
         else:
             problem = (
                 f"sha256 mismatch for {HUB_FILENAME} from {where}.\n"
                 f"  expected sha256: {expected}\n"
+            )
+            corrupt_hint = (
+                "\nIf you did not change the revision, the cached copy may be corrupt: "
+                "delete it and fetch again."
             )
         super().__init__(
             f"{problem}"
@@ -149,9 +155,8 @@ class LabelHashError(ValueError):
             f'    load_emosign(revision="{commit}", labels_sha256="{actual}")\n'
             f'    fetch_labels(revision="{commit}", sha256="{actual}")\n'
             f"or skip the check with labels_sha256=None (load_emosign) "
-            f"or sha256=None (fetch_labels).\n"
-            f"If you did not change the revision, the cached copy may be corrupt: "
-            f"delete it and fetch again."
+            f"or sha256=None (fetch_labels)."
+            f"{corrupt_hint}"
         )
 
 

@@ -143,7 +143,7 @@ def load_labels(
     labels_file: str | os.PathLike | None = None,
     *,
     revision: str = hub.HUB_REVISION,
-    sha256: str | None = hub.HUB_SHA256,
+    sha256: str | None | object = hub.PINNED,
     cache_dir: str | os.PathLike | None = None,
 ) -> Labels:
     """Read the EmoSign labels from ``labels_file``, ``$EMOSIGN_LABELS`` or the pinned Hub file.

@@ -481,6 +481,33 @@ def _make_timeline(starts: np.ndarray, stop: float, average_fps: float) -> _Time
     return _Timeline(starts=starts.astype(np.float64), duration=float(stop), fps=float(fps))
 
 
+def _truncation_message(declared: int, readable: int) -> str:
+    return (
+        f"the file is truncated: its header lists {declared} frames "
+        f"but only {readable} could be read"
+    )
+
+
+def _declared_frame_count(path: Path) -> int | None:
+    """Frame count stored in the container header (mp4 has one), if any.
+
+    A file whose data was cut off but whose index sits at the front (a
+    "faststart" mp4) still opens; demuxing just ends early, and decord then
+    silently reports a shorter clip.  The header's count exposes that.
+    Reading the header takes well under a millisecond.
+    """
+    if "pyav" not in available_backends():
+        return None
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            streams = container.streams.video
+            return int(streams[0].frames) if streams else None
+    except av.FFmpegError:
+        return None  # the decoder in use reports its own, better error
+
+
 class _DecordSource:
     """Frames via decord: decodes only what ``get_batch`` asks for."""
 
@@ -488,6 +515,7 @@ class _DecordSource:
         import decord
 
         self.errors: tuple[type[BaseException], ...] = (decord.DECORDError, RuntimeError)
+        self._path = path
         width, height = size if size is not None else (-1, -1)
         try:
             self._reader = decord.VideoReader(str(path), width=width, height=height)
@@ -498,6 +526,9 @@ class _DecordSource:
         count = len(self._reader)
         if count == 0:
             raise _Unreadable("the video stream has no frames")
+        declared = _declared_frame_count(self._path)
+        if declared and count < declared:
+            raise _Unreadable(_truncation_message(declared, count))
         # (N, 2) float32 of [start, stop] seconds, relative to the stream's
         # start time, in presentation order.
         bounds = self._reader.get_frame_timestamp(np.arange(count))
@@ -551,10 +582,7 @@ class _PyAVSource:
             # An mp4 whose data was cut off (but whose index survived) just
             # ends demuxing early; its header still knows the true count.
             if stream.frames and len(pts) < stream.frames:
-                raise _Unreadable(
-                    f"the file is truncated: its header lists {stream.frames} frames "
-                    f"but only {len(pts)} could be read"
-                )
+                raise _Unreadable(_truncation_message(stream.frames, len(pts)))
             if not pts:
                 raise _Unreadable("the video stream has no frames")
             order = np.argsort(pts, kind="stable")

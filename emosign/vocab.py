@@ -190,3 +190,15 @@ LABEL_FILE_COLUMNS: tuple[str, ...] = ("video_name", SENTIMENT_COLUMN, *EMOTION_
 
 CONFIG_NAMES: tuple[str, ...] = ("clips", "sentiment", "single_expression", "multi_expression")
 DEFAULT_CONFIG = "clips"
+
+# --- evaluation tasks ----------------------------------------------------------------------
+
+#: The scored tasks; emosign.tasks defines each (its clips, classes and reference).
+TASK_NAMES: tuple[str, ...] = (
+    "sentiment_7",
+    "sentiment_3",
+    "emotion_single",
+    "emotion_multi",
+    "emotion_presence",
+    "emotion_intensity",
+)

@@ -8,7 +8,6 @@ resizing, so a test can tell exactly which source frame it got back.
 from __future__ import annotations
 
 import math
-import os
 from fractions import Fraction
 from pathlib import Path
 
@@ -477,8 +476,8 @@ def test_decord_and_pyav_agree(clips, name, options):
     assert a.array.shape == b.array.shape
     diff = np.abs(a.array.astype(np.int16) - b.array.astype(np.int16))
     if "size" in options:
-        # Their scalers differ slightly at the stripe edges.
-        assert diff.mean() < 4
+        # Both use a bilinear swscale; allow for scaler version differences.
+        assert diff.mean() < 1
     else:
         assert diff.max() <= 2
 
@@ -535,6 +534,12 @@ def broken(tmp_path_factory, clips) -> dict[str, Path]:
     ).read_bytes()
     cut = root / "cut_faststart.mp4"
     cut.write_bytes(faststart[: len(faststart) * 3 // 4])
+    # Cut exactly where packet 40's data starts: every remaining packet is
+    # intact, so only the header's frame count reveals the damage.
+    with av.open(str(root / "fs.mp4")) as container:
+        offsets = [p.pos for p in container.demux(video=0) if p.size]
+    cut_clean = root / "cut_at_packet.mp4"
+    cut_clean.write_bytes(faststart[: offsets[40]])
     directory = root / "dir.mp4"
     directory.mkdir()
     return {
@@ -542,6 +547,7 @@ def broken(tmp_path_factory, clips) -> dict[str, Path]:
         "truncated": truncated,
         "text": text,
         "cut_faststart": cut,
+        "cut_at_packet": cut_clean,
         "missing": root / "absent.mp4",
         "directory": directory,
     }
@@ -549,7 +555,8 @@ def broken(tmp_path_factory, clips) -> dict[str, Path]:
 
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize(
-    "case", ["empty", "truncated", "text", "cut_faststart", "missing", "directory"]
+    "case",
+    ["empty", "truncated", "text", "cut_faststart", "cut_at_packet", "missing", "directory"],
 )
 def test_broken_file_raises_video_error(broken, backend, case):
     path = broken[case]
@@ -599,4 +606,3 @@ def test_video_module_is_a_leaf():
     # video.py must not import the rest of the package.
     source = Path(__import__("emosign.video").video.__file__).read_text()
     assert "from emosign" not in source and "from ." not in source
-    assert os.path.basename(__file__) == "test_video.py"
