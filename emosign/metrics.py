@@ -1,0 +1,380 @@
+"""Scoring EmoSign predictions: the paper's numbers, the field's numbers, and their uncertainty.
+
+Every metric here is a function of aligned arrays and optional per-clip ``sample_weight``
+(scikit-learn's semantics), of shape (n,) or (B, n). A bootstrap resample is a row of
+multinomial counts, and a metric with those counts as weights equals the metric on the
+resampled clips, so 10,000 resamples are one batched call instead of 10,000 loops.
+:func:`evaluate` joins a predictions file to a task and adds intervals and breakdowns.
+
+Names, once (the paper prints "wAcc" and "wF1" without defining them; Table 4 shows that
+its "wAcc" is the plain mean of the per-class accuracy columns):
+
+=====================  ======================================================  =============================================
+key                    definition                                              also called
+=====================  ======================================================  =============================================
+``accuracy``           fraction of clips whose class is right                  WAR (facial-expression work); Acc-7 / Acc-3
+``balanced_accuracy``  mean over classes with support of recall_k              the EmoSign paper's **wAcc**; UAR
+``weighted_f1``        sum_k support_k * F1_k / n                              the EmoSign paper's **wF1**
+``macro_f1``           mean over *all* of the task's classes of F1_k           (a class nobody predicted counts as F1 = 0)
+=====================  ======================================================  =============================================
+
+with recall_k = TP_k / support_k, precision_k = TP_k / predicted_k and
+F1_k = 2 TP_k / (support_k + predicted_k), 0 where a denominator is 0 (scikit-learn's
+``zero_division=0``). CMU-MOSEI's "weighted accuracy" is binary balanced accuracy, not wAcc.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+# Each headline metric's definition and its other names, written into evaluate()'s output.
+METRIC_DEFINITIONS: dict[str, dict[str, str]] = {
+    "accuracy": {
+        "definition": "fraction of clips whose predicted class is the reference class",
+        "aliases": "Acc; WAR (weighted average recall) in facial-expression work; Acc-7 on sentiment_7",
+    },
+    "balanced_accuracy": {
+        "definition": "unweighted mean of per-class recall over the classes present in the reference",
+        "aliases": "the EmoSign paper's wAcc; UAR (unweighted average recall); "
+        "sklearn.metrics.balanced_accuracy_score",
+    },
+    "weighted_f1": {
+        "definition": "per-class F1 averaged with the classes' supports as weights",
+        "aliases": "the EmoSign paper's wF1; f1_score(average='weighted')",
+    },
+    "macro_f1": {
+        "definition": "unweighted mean of per-class F1 over all of the task's classes",
+        "aliases": "f1_score(average='macro', labels=<all classes>, zero_division=0)",
+    },
+    "mae": {
+        "definition": "mean absolute difference between predicted and reference sentiment, in scale steps",
+        "aliases": "MAE (CMU-MOSI/MOSEI, MMSA)",
+    },
+    "pearson": {"definition": "Pearson correlation of predicted and reference sentiment", "aliases": "Corr"},
+    "spearman": {
+        "definition": "Spearman rank correlation (Pearson of mid-ranks) of predicted and reference",
+        "aliases": "rho",
+    },
+    "qwk": {
+        "definition": "Cohen's kappa with quadratic weights on the 7 classes of the clipped, "
+        "rounded prediction",
+        "aliases": "quadratic-weighted kappa; cohen_kappa_score(weights='quadratic')",
+    },
+    "acc_7": {
+        "definition": "accuracy after clipping the prediction to [-3, 3] and rounding half to even",
+        "aliases": "Acc-7 (MMSA)",
+    },
+    "acc_2_has0": {
+        "definition": "accuracy of negative (< 0) vs non-negative (>= 0), all clips",
+        "aliases": "Acc-2 'has0' / 'negative vs non-negative' (MMSA)",
+    },
+    "f1_2_has0": {
+        "definition": "support-weighted F1 of negative vs non-negative, all clips",
+        "aliases": "F1 'has0' (MMSA: f1_score(y_true, y_pred, average='weighted'))",
+    },
+    "acc_2_non0": {
+        "definition": "accuracy of positive (> 0) vs negative, clips with reference 0 dropped; "
+        "a prediction of 0 counts as negative",
+        "aliases": "Acc-2 'non0' / 'negative vs positive' (MMSA)",
+    },
+    "f1_2_non0": {
+        "definition": "support-weighted F1 of positive vs negative, reference-0 clips dropped",
+        "aliases": "F1 'non0' (MMSA)",
+    },
+    "micro_f1": {
+        "definition": "F1 of all (clip, emotion) presence decisions pooled",
+        "aliases": "f1_score(average='micro') on the 200 x 10 indicator matrix",
+    },
+    "hamming_loss": {
+        "definition": "fraction of (clip, emotion) presence decisions that are wrong",
+        "aliases": "sklearn.metrics.hamming_loss",
+    },
+    "subset_accuracy": {
+        "definition": "fraction of clips whose whole set of present emotions is right",
+        "aliases": "exact match ratio",
+    },
+}
+
+
+# --- weights -------------------------------------------------------------------------------
+
+
+def _weights(sample_weight: np.ndarray | None, n: int) -> tuple[np.ndarray, bool]:
+    """Weights as a float (B, n) array, and whether the caller gave one row (or none)."""
+    if sample_weight is None:
+        return np.ones((1, n)), True
+    w = np.asarray(sample_weight, dtype=float)
+    if w.ndim == 1:
+        w, single = w[None, :], True
+    else:
+        single = False
+    if w.ndim != 2 or w.shape[1] != n:
+        raise ValueError(f"sample_weight must have shape (n,) or (B, n) with n={n}, got {w.shape}")
+    return w, single
+
+
+def _out(values: dict[str, np.ndarray], single: bool) -> dict[str, np.ndarray | float]:
+    return {k: (float(v[0]) if single else v) for k, v in values.items()}
+
+
+def _divide(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den, 0 where den is 0 (scikit-learn's zero_division=0)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1), 0.0)
+
+
+# --- single-label classification -----------------------------------------------------------
+
+
+def confusion_matrices(
+    y_true: np.ndarray, y_pred: np.ndarray, *, n_classes: int, sample_weight: np.ndarray | None = None
+) -> np.ndarray:
+    """Weighted confusion counts.
+
+    Parameters
+    ----------
+    y_true : (n,) int class indices in [0, n_classes).
+    y_pred : (n,) int class indices, or -1 for a missing or unreadable prediction.
+    sample_weight : None, (n,) or (B, n) non-negative weights.
+
+    Returns
+    -------
+    (K, K + 1) or (B, K, K + 1) array; ``C[..., i, j]`` is the weight of clips of class i
+    predicted as j, and the last column holds clips with no valid prediction (always wrong).
+    """
+    y_true = np.asarray(y_true)
+    y_pred = np.asarray(y_pred)
+    k = n_classes
+    w, single = _weights(sample_weight, len(y_true))
+    cell = y_true * (k + 1) + np.where(y_pred < 0, k, y_pred)
+    # A (B, n) @ (n, cells) product: all resamples in one BLAS call.
+    one_hot = np.zeros((len(y_true), k * (k + 1)))
+    one_hot[np.arange(len(y_true)), cell] = 1.0
+    counts = (w @ one_hot).reshape(-1, k, k + 1)
+    return counts[0] if single else counts
+
+
+def per_class_metrics(confusion: np.ndarray) -> dict[str, np.ndarray]:
+    """Precision, recall, F1 and support of each class from :func:`confusion_matrices`.
+
+    Returns arrays of shape (..., K).
+    """
+    k = confusion.shape[-2]
+    tp = np.diagonal(confusion[..., :k], axis1=-2, axis2=-1)
+    support = confusion.sum(axis=-1)
+    predicted = confusion[..., :k].sum(axis=-2)
+    return {
+        "precision": _divide(tp, predicted),
+        "recall": _divide(tp, support),
+        "f1": _divide(2 * tp, support + predicted),
+        "support": support,
+    }
+
+
+def classification_metrics(
+    y_true: np.ndarray, y_pred: np.ndarray, *, n_classes: int, sample_weight: np.ndarray | None = None
+) -> dict[str, np.ndarray | float]:
+    """Accuracy, balanced accuracy (wAcc), weighted F1 (wF1) and macro F1 over all classes.
+
+    See the module docstring for the formulas. Shapes as in :func:`confusion_matrices`;
+    each value is a float for unbatched weights, else a (B,) array.
+    """
+    _, single = _weights(sample_weight, len(np.asarray(y_true)))
+    c = confusion_matrices(y_true, y_pred, n_classes=n_classes, sample_weight=sample_weight)
+    c = c[None] if single else c
+    pc = per_class_metrics(c)
+    total = c.sum(axis=(-2, -1))
+    has_support = pc["support"] > 0
+    return _out(
+        {
+            "accuracy": _divide(np.trace(c[..., :n_classes], axis1=-2, axis2=-1), total),
+            "balanced_accuracy": _divide(
+                (pc["recall"] * has_support).sum(-1), has_support.sum(-1).astype(float)
+            ),
+            "weighted_f1": _divide((pc["f1"] * pc["support"]).sum(-1), pc["support"].sum(-1)),
+            "macro_f1": pc["f1"].mean(-1),
+        },
+        single,
+    )
+
+
+# --- sentiment as an ordinal scale ---------------------------------------------------------
+
+
+def _weighted_midranks(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Mid-ranks of x within each weighted resample: the ranks scipy gives the resampled data.
+
+    x: (n,); w: (B, n). Returns (B, n): for clip i, the weight of clips below x_i plus half
+    (the weight of clips tied with x_i, plus one).
+    """
+    values, group = np.unique(x, return_inverse=True)
+    one_hot = np.zeros((len(x), len(values)))
+    one_hot[np.arange(len(x)), group] = 1.0
+    per_value = w @ one_hot  # (B, U)
+    below = np.cumsum(per_value, axis=1) - per_value
+    return (below + (per_value + 1) / 2)[:, group]
+
+
+def _weighted_pearson(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Pearson correlation per row of weights; x, y are (n,) or (B, n). NaN if either is constant."""
+    total = w.sum(axis=1)
+    mx = (w * x).sum(axis=1) / total
+    my = (w * y).sum(axis=1) / total
+    dx = x - mx[:, None]
+    dy = y - my[:, None]
+    cov = (w * dx * dy).sum(axis=1)
+    var = np.sqrt((w * dx * dx).sum(axis=1) * (w * dy * dy).sum(axis=1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # Relative tolerance: a constant input has a variance of rounding noise, not 0.
+        return np.where(var > 1e-12 * (1 + np.abs(cov)), cov / var, np.nan)
+
+
+def round_sentiment(values: np.ndarray) -> np.ndarray:
+    """Clip to [-3, 3] and round half to even (numpy's rule, as the MMSA toolkit does)."""
+    return np.round(np.clip(np.asarray(values, dtype=float), -3, 3)).astype(int)
+
+
+def _binary_scores(truth: np.ndarray, pred: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Accuracy and support-weighted F1 of a two-class problem, per row of weights."""
+    m = classification_metrics(truth.astype(int), pred.astype(int), n_classes=2, sample_weight=w)
+    return m["accuracy"], m["weighted_f1"]
+
+
+def sentiment_metrics(
+    y_true: np.ndarray, y_value: np.ndarray, *, sample_weight: np.ndarray | None = None
+) -> dict[str, np.ndarray | float]:
+    """The multimodal-sentiment metrics (CMU-MOSI/MOSEI, MMSA) of a -3...3 rating.
+
+    Parameters
+    ----------
+    y_true : (n,) reference ratings, integers in -3...3.
+    y_value : (n,) predicted ratings, real numbers (regression outputs are fine).
+    sample_weight : None, (n,) or (B, n).
+
+    Returns
+    -------
+    ``mae``, ``pearson``, ``spearman``, ``qwk``, ``acc_7``, ``acc_2_has0``, ``f1_2_has0``,
+    ``acc_2_non0``, ``f1_2_non0``; see ``METRIC_DEFINITIONS`` for each.
+    """
+    t = np.asarray(y_true, dtype=float)
+    v = np.asarray(y_value, dtype=float)
+    w, single = _weights(sample_weight, len(t))
+    total = w.sum(axis=1)
+    rounded = round_sentiment(v)
+    c = confusion_matrices(t.astype(int) + 3, rounded + 3, n_classes=7, sample_weight=w)[..., :7]
+    nonzero = t != 0
+    acc_has0, f1_has0 = _binary_scores(t >= 0, v >= 0, w)
+    acc_non0, f1_non0 = _binary_scores(t > 0, v > 0, w * nonzero)
+    return _out(
+        {
+            "mae": (w * np.abs(v - t)).sum(axis=1) / total,
+            "pearson": _weighted_pearson(t, v, w),
+            "spearman": _weighted_pearson(_weighted_midranks(t, w), _weighted_midranks(v, w), w),
+            "qwk": _quadratic_kappa(c),
+            "acc_7": (w * (rounded == t)).sum(axis=1) / total,
+            "acc_2_has0": acc_has0,
+            "f1_2_has0": f1_has0,
+            "acc_2_non0": acc_non0,
+            "f1_2_non0": f1_non0,
+        },
+        single,
+    )
+
+
+def _quadratic_kappa(confusion: np.ndarray) -> np.ndarray:
+    """Cohen's kappa with quadratic weights from (B, K, K) confusion counts."""
+    k = confusion.shape[-1]
+    i, j = np.indices((k, k))
+    penalty = (i - j) ** 2 / (k - 1) ** 2
+    total = confusion.sum(axis=(-2, -1))
+    expected = confusion.sum(-1)[..., :, None] * confusion.sum(-2)[..., None, :] / total[:, None, None]
+    observed_cost = (penalty * confusion).sum(axis=(-2, -1))
+    expected_cost = (penalty * expected).sum(axis=(-2, -1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(expected_cost > 0, 1 - observed_cost / expected_cost, np.nan)
+
+
+# --- multi-label presence and intensities --------------------------------------------------
+
+
+def multilabel_metrics(
+    y_true: np.ndarray, y_pred: np.ndarray, *, sample_weight: np.ndarray | None = None
+) -> dict[str, np.ndarray | float]:
+    """Micro and macro F1, Hamming loss and subset accuracy of presence decisions.
+
+    y_true, y_pred: (n, K) bool. Macro F1 averages all K emotions (F1 = 0 for an emotion
+    neither present nor predicted, scikit-learn's zero_division=0).
+    """
+    t = np.asarray(y_true, dtype=bool)
+    p = np.asarray(y_pred, dtype=bool)
+    w, single = _weights(sample_weight, len(t))
+    tp = w @ (t & p)
+    fp = w @ (~t & p)
+    fn = w @ (t & ~p)
+    total = w.sum(axis=1)
+    return _out(
+        {
+            "micro_f1": _divide(2 * tp.sum(1), 2 * tp.sum(1) + fp.sum(1) + fn.sum(1)),
+            "macro_f1": _divide(2 * tp, 2 * tp + fp + fn).mean(1),
+            "hamming_loss": (w @ (t != p).mean(axis=1)) / total,
+            "subset_accuracy": (w @ (t == p).all(axis=1)) / total,
+        },
+        single,
+    )
+
+
+def average_precision(
+    y_true: np.ndarray, scores: np.ndarray, *, sample_weight: np.ndarray | None = None
+) -> np.ndarray | float:
+    """Average precision of one binary label ranked by ``scores``, as scikit-learn defines it.
+
+    AP = sum over thresholds of (R_t - R_{t-1}) * P_t, thresholds at the distinct scores
+    (ties form one step). y_true: (n,) bool; scores: (n,) real. NaN with no positives.
+    """
+    t = np.asarray(y_true, dtype=bool)
+    s = np.asarray(scores, dtype=float)
+    w, single = _weights(sample_weight, len(t))
+    # Groups of equal scores, highest first.
+    values, group = np.unique(-s, return_inverse=True)
+    one_hot = np.zeros((len(t), len(values)))
+    one_hot[np.arange(len(t)), group] = 1.0
+    tps = np.cumsum(w @ (one_hot * t[:, None]), axis=1)
+    fps = np.cumsum(w @ (one_hot * ~t[:, None]), axis=1)
+    positives = tps[:, -1:]
+    precision = _divide(tps, tps + fps)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        recall = tps / positives
+    steps = np.diff(np.concatenate([np.zeros((len(w), 1)), recall], axis=1), axis=1)
+    ap = np.where(positives[:, 0] > 0, (steps * precision).sum(axis=1), np.nan)
+    return float(ap[0]) if single else ap
+
+
+def intensity_metrics(
+    y_true: np.ndarray, y_pred: np.ndarray, *, sample_weight: np.ndarray | None = None
+) -> dict[str, np.ndarray | float]:
+    """Per-emotion MAE and Spearman correlation of intensities, and their means.
+
+    y_true: (n, K) ints 0...3; y_pred: (n, K) reals. Returns ``mae`` and ``spearman``
+    (means over emotions; Spearman's mean skips emotions where it is undefined) and
+    ``mae_per_class`` / ``spearman_per_class`` of shape (K,) or (B, K).
+    """
+    t = np.asarray(y_true, dtype=float)
+    p = np.asarray(y_pred, dtype=float)
+    w, single = _weights(sample_weight, len(t))
+    mae = (w @ np.abs(p - t)) / w.sum(axis=1, keepdims=True)
+    rho = np.stack(
+        [
+            _weighted_pearson(_weighted_midranks(t[:, j], w), _weighted_midranks(p[:, j], w), w)
+            for j in range(t.shape[1])
+        ],
+        axis=1,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an emotion constant in a resample
+        mean_rho = np.nanmean(rho, axis=1)
+    out = {"mae": mae.mean(axis=1), "spearman": mean_rho}
+    if single:
+        return {**_out(out, True), "mae_per_class": mae[0], "spearman_per_class": rho[0]}
+    return {**out, "mae_per_class": mae, "spearman_per_class": rho}

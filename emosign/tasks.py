@@ -1,0 +1,160 @@
+"""The EmoSign evaluation tasks, as data.
+
+=====================  ==========================  ==================================  =========================
+task                   clips                       classes                             reference
+=====================  ==========================  ==================================  =========================
+``sentiment_7``        all 200                     the 7 sentiment levels (ordinal)    majority rating -3...3
+``sentiment_3``        all 200                     negative, neutral, positive         sign of the rating
+``emotion_single``     single expression set, 140  the 10 classes of Table 4           the single label
+``emotion_multi``      multi expression set, 37    tied combinations (from the file)   the combination
+``emotion_presence``   all 200                     the 10 emotions (multi-label)       intensity above 0
+``emotion_intensity``  all 200                     the 10 emotions, 0...3 each         the intensities
+=====================  ==========================  ==================================  =========================
+
+A :class:`Task` says which clips, which classes and how to read a clip's reference;
+:meth:`Task.bind` applies it to a label file and gives the aligned arrays the metrics take.
+Adding a task is adding one entry to :data:`TASKS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from operator import attrgetter
+from typing import Callable, Literal, Mapping
+
+import numpy as np
+
+from emosign import vocab
+from emosign.hub import LabelSource
+from emosign.labels import Clip, Labels
+
+Kind = Literal["single_label", "multi_label", "intensity"]
+
+
+@dataclass(frozen=True)
+class Task:
+    """One scored task.
+
+    ``kind`` is ``"single_label"`` (one class per clip), ``"multi_label"`` (a presence flag
+    per emotion) or ``"intensity"`` (0...3 per emotion). ``classes`` is None when the class
+    set comes from the label file (the multi-expression combinations). ``ordinal`` marks the
+    7-point sentiment scale, whose classes are the values -3...3 in order.
+    """
+
+    name: str
+    kind: Kind
+    description: str
+    expression_set: str | None  # the clip subset; None for all clips
+    classes: tuple[str, ...] | None
+    reference: Callable[[Clip], object]
+    ordinal: bool = False
+
+    def bind(self, labels: Labels) -> "TaskData":
+        """The task's clips and references in ``labels``, as aligned arrays."""
+        clips = labels.clips if self.expression_set is None else labels.subset(self.expression_set)
+        classes = self.classes if self.classes is not None else labels.multi_expression_classes
+        references = [self.reference(c) for c in clips]
+        if self.kind == "single_label":
+            index = {name: i for i, name in enumerate(classes)}
+            y_true = np.array([index[r] for r in references], dtype=np.intp)
+        else:
+            y_true = np.array(references, dtype=bool if self.kind == "multi_label" else np.int8)
+            y_true = y_true.reshape(len(clips), len(classes))
+        return TaskData(
+            task=self,
+            classes=tuple(classes),
+            video_names=tuple(c.video_name for c in clips),
+            signers=tuple(c.signer for c in clips),
+            y_true=y_true,
+            label_video_names=frozenset(c.video_name for c in labels),
+            labels_source=labels.source,
+        )
+
+
+@dataclass(frozen=True)
+class TaskData:
+    """A task applied to one label file.
+
+    ``y_true`` has shape (n,) of class indices into ``classes`` for single-label tasks
+    (for ``sentiment_7``, index i is the rating i - 3), or (n, 10) for the per-emotion tasks
+    (bool presence, or int8 intensity 0...3), rows in ``video_names`` order.
+    ``label_video_names`` holds every clip of the label file, so a prediction for a real clip
+    outside this task's subset can be told from an unknown clip name.
+    """
+
+    task: Task
+    classes: tuple[str, ...]
+    video_names: tuple[str, ...]
+    signers: tuple[str, ...]
+    y_true: np.ndarray
+    label_video_names: frozenset[str]
+    labels_source: LabelSource
+
+    @property
+    def n(self) -> int:
+        return len(self.video_names)
+
+
+TASKS: Mapping[str, Task] = {
+    task.name: task
+    for task in (
+        Task(
+            "sentiment_7",
+            "single_label",
+            "7-class sentiment, -3 (extremely negative) ... +3 (extremely positive), all clips",
+            None,
+            vocab.SENTIMENT_7_NAMES,
+            attrgetter("sentiment_7"),
+            ordinal=True,
+        ),
+        Task(
+            "sentiment_3",
+            "single_label",
+            "3-class sentiment: negative < 0, neutral = 0, positive > 0, all clips",
+            None,
+            vocab.SENTIMENT_3_NAMES,
+            attrgetter("sentiment_3"),
+        ),
+        Task(
+            "emotion_single",
+            "single_label",
+            "the dominant emotion on the single expression set (joy and excited merged)",
+            "single",
+            vocab.SINGLE_EXPRESSION_NAMES,
+            attrgetter("single_label"),
+        ),
+        Task(
+            "emotion_multi",
+            "single_label",
+            "the combination of tied dominant emotions on the multi expression set",
+            "multi",
+            None,
+            attrgetter("multi_label"),
+        ),
+        Task(
+            "emotion_presence",
+            "multi_label",
+            "which of the ten emotions are present (intensity above 0), all clips",
+            None,
+            vocab.EMOTION_NAMES,
+            attrgetter("present"),
+        ),
+        Task(
+            "emotion_intensity",
+            "intensity",
+            "the intensity 0...3 of each of the ten emotions, all clips",
+            None,
+            vocab.EMOTION_NAMES,
+            attrgetter("intensities"),
+        ),
+    )
+}
+assert tuple(TASKS) == vocab.TASK_NAMES, "every task named in vocab is defined here"
+
+
+def get_task(name: str) -> Task:
+    """The task called ``name``; a ValueError lists the valid names otherwise."""
+    try:
+        return TASKS[name]
+    except KeyError:
+        raise ValueError(f"unknown task {name!r}; choose one of {list(TASKS)}") from None
