@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
 from collections import Counter
+from pathlib import Path
 from typing import Sequence
 
 from emosign import vocab
@@ -43,6 +46,22 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--cache-dir", help="the datasets cache root (default: HF_DATASETS_CACHE)")
     _add_labels_option(export)
     export.set_defaults(run=_export_labels)
+
+    evaluate = sub.add_parser("evaluate", help="score a predictions file on one task")
+    evaluate.add_argument("--task", required=True, choices=vocab.TASK_NAMES)
+    evaluate.add_argument("--predictions", required=True, help="CSV, TSV, JSONL or JSON file")
+    evaluate.add_argument("--target", choices=("majority", "soft"), default="majority")
+    evaluate.add_argument("--format", choices=("json", "table"), default="table")
+    evaluate.add_argument("--ci", type=float, default=0.95, help="interval coverage (default 0.95)")
+    evaluate.add_argument("--n-boot", type=int, default=10_000, help="bootstrap resamples")
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument(
+        "--on-invalid", choices=("raise", "wrong"), default="raise",
+        help="refuse missing or unreadable predictions (default), or score them as wrong",
+    )
+    evaluate.add_argument("--output", help="also write the JSON result to this file")
+    _add_labels_option(evaluate)
+    evaluate.set_defaults(run=_evaluate)
     return parser
 
 
@@ -107,6 +126,41 @@ def _export_labels(args: argparse.Namespace) -> int:
             frame[column] = frame[column].map(lambda v: json.dumps(v, ensure_ascii=False))
         frame.to_csv(sys.stdout, index=False, lineterminator="\n")
     return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from emosign.metrics import evaluate, format_table
+
+    result = evaluate(
+        args.task,
+        args.predictions,
+        labels_file=args.labels_file,
+        target=args.target,
+        ci=args.ci,
+        n_boot=args.n_boot,
+        seed=args.seed,
+        on_invalid=args.on_invalid,
+    )
+    text = json.dumps(result, indent=2, ensure_ascii=False)
+    if args.output:
+        _write_atomically(Path(args.output), text + "\n")
+    print(text if args.format == "json" else format_table(result))
+    return 0
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write the whole file or nothing: a crash never leaves half a result behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
+    ) as tmp:
+        try:
+            tmp.write(text)
+        except BaseException:
+            tmp.close()
+            os.unlink(tmp.name)
+            raise
+    os.replace(tmp.name, path)
 
 
 if __name__ == "__main__":

@@ -378,3 +378,249 @@ def intensity_metrics(
     if single:
         return {**_out(out, True), "mae_per_class": mae[0], "spearman_per_class": rho[0]}
     return {**out, "mae_per_class": mae, "spearman_per_class": rho}
+
+
+# --- evaluate: a predictions file against a task -------------------------------------------
+
+#: The headline metrics of each kind of task, in the order they are reported.
+HEADLINE = {
+    "single_label": ("accuracy", "balanced_accuracy", "weighted_f1", "macro_f1"),
+    "ordinal": ("mae", "pearson", "spearman", "qwk", "acc_7", "acc_2_has0", "f1_2_has0",
+                "acc_2_non0", "f1_2_non0"),
+    "multi_label": ("micro_f1", "macro_f1", "hamming_loss", "subset_accuracy"),
+    "intensity": ("mae", "spearman"),
+}
+TARGETS = ("majority", "soft")
+
+
+def evaluate(
+    task: str,
+    predictions,
+    *,
+    labels_file=None,
+    target: str = "majority",
+    ci: float = 0.95,
+    n_boot: int = 10_000,
+    seed: int = 0,
+    on_invalid: str = "raise",
+) -> dict:
+    """Score predictions on one EmoSign task.
+
+    Parameters
+    ----------
+    task : one of ``vocab.TASK_NAMES``.
+    predictions : a CSV/TSV/JSONL/JSON path, a dict ``{video_name: prediction}``, a pandas
+        DataFrame or a list of records with ``video_name`` and ``prediction`` (or one column
+        per emotion for ``emotion_presence`` / ``emotion_intensity``); see
+        :func:`emosign.predictions.read_predictions`.
+    labels_file : the label file (default ``$EMOSIGN_LABELS``, else the pinned Hub file).
+    target : ``"majority"``, the released majority labels.
+    ci : coverage of the percentile bootstrap intervals, in (0, 1).
+    n_boot : bootstrap resamples (seeded by ``seed``), drawn once and shared by all metrics.
+    on_invalid : ``"raise"`` refuses missing or unreadable predictions, listing every row;
+        ``"wrong"`` scores them as wrong and reports how many.
+
+    Returns
+    -------
+    A JSON-ready dict: ``task``, ``n``, ``target``, ``labels`` (file and sha256),
+    ``predictions`` (counts), ``metrics`` (fractions in 0...1, or the scale's units for MAE),
+    ``ci``, ``per_class``, ``per_signer``, ``definitions`` and, for single-label tasks,
+    ``confusion_matrix``. Undefined values (a correlation of a constant) are None.
+    """
+    from emosign.labels import load_labels
+    from emosign.predictions import align, read_predictions
+    from emosign.tasks import get_task
+
+    spec = get_task(task)
+    if target not in TARGETS:
+        raise ValueError(f"unknown target {target!r}; choose one of {list(TARGETS)}")
+    if target == "soft":
+        raise ValueError(
+            "target='soft' is not available yet: the released file holds majority labels only, "
+            "and the soft targets (annotator distributions, normalised intensities) are still "
+            "to be built; use target='majority'"
+        )
+    if on_invalid not in ("raise", "wrong"):
+        raise ValueError(f"on_invalid must be 'raise' or 'wrong', not {on_invalid!r}")
+    data = spec.bind(load_labels(labels_file))
+    table = read_predictions(predictions)
+    aligned = align(table, data, on_invalid=on_invalid)
+
+    statistic, names = _statistic(spec, data, aligned)
+    point = dict(zip(names, _row(statistic(np.ones((1, data.n))))))
+    intervals = _intervals(statistic, data.n, ci=ci, n_boot=n_boot, seed=seed)
+    signers = np.array(data.signers)
+    per_signer = {
+        s: {"n": int((signers == s).sum()),
+            **dict(zip(names, _row(statistic((signers == s)[None, :].astype(float)))))}
+        for s in dict.fromkeys(data.signers)
+    }
+    result = {
+        "task": spec.name,
+        "description": spec.description,
+        "n": data.n,
+        "target": target,
+        "labels": {
+            "origin": data.labels_source.origin,
+            "path": data.labels_source.path,
+            "sha256": data.labels_source.sha256,
+        },
+        "predictions": {
+            "source": table.source,
+            "given": aligned.n_given,
+            "scored": data.n,
+            "outside_task": aligned.n_outside_task,
+            "missing": list(aligned.missing),
+            "unparseable": list(aligned.unparseable),
+        },
+        "metrics": point,
+        "ci": {
+            "level": ci,
+            "method": "percentile bootstrap over clips",
+            "n_boot": n_boot,
+            "seed": seed,
+            "intervals": {name: [iv.low, iv.high] for name, iv in zip(names, intervals)},
+        },
+        "per_class": _per_class(spec, data, aligned),
+        "per_signer": per_signer,
+        "definitions": {name: METRIC_DEFINITIONS[name] for name in names if name in METRIC_DEFINITIONS},
+    }
+    if spec.kind == "single_label":
+        confusion = confusion_matrices(data.y_true, aligned.y_pred, n_classes=len(data.classes))
+        result["confusion_matrix"] = {
+            "rows": "reference",
+            "columns": list(data.classes) + ["(no prediction)"],
+            "labels": list(data.classes),
+            "matrix": confusion.astype(int).tolist(),
+        }
+    return _json_ready(result)
+
+
+def _statistic(spec, data, aligned):
+    """The task's metrics as one weighted statistic: (B, n) weights -> (B, m) values."""
+    if spec.kind == "single_label":
+        names = list(HEADLINE["single_label"])
+        has_values = spec.ordinal and aligned.values is not None and not np.isnan(aligned.values).any()
+        if has_values:
+            names += list(HEADLINE["ordinal"])
+        k = len(data.classes)
+
+        def statistic(w):
+            m = classification_metrics(data.y_true, aligned.y_pred, n_classes=k, sample_weight=w)
+            columns = [m[name] for name in HEADLINE["single_label"]]
+            if has_values:
+                s = sentiment_metrics(data.y_true - 3, aligned.values, sample_weight=w)
+                columns += [s[name] for name in HEADLINE["ordinal"]]
+            return np.stack(columns, axis=1)
+
+    elif spec.kind == "multi_label":
+        names = list(HEADLINE["multi_label"])
+
+        def statistic(w):
+            m = multilabel_metrics(data.y_true, aligned.y_pred, sample_weight=w)
+            return np.stack([m[name] for name in names], axis=1)
+
+    else:
+        names = list(HEADLINE["intensity"])
+
+        def statistic(w):
+            m = intensity_metrics(data.y_true, aligned.y_pred, sample_weight=w)
+            return np.stack([m[name] for name in names], axis=1)
+
+    return statistic, names
+
+
+def _row(values: np.ndarray) -> list[float]:
+    return [float(v) for v in values[0]]
+
+
+def _intervals(statistic, n, *, ci, n_boot, seed):
+    from emosign.stats import bootstrap_interval
+
+    return bootstrap_interval(statistic, n, n_boot=n_boot, ci=ci, seed=seed)
+
+
+def _per_class(spec, data, aligned) -> dict:
+    if spec.kind == "single_label":
+        confusion = confusion_matrices(data.y_true, aligned.y_pred, n_classes=len(data.classes))
+        pc = per_class_metrics(confusion)
+        return {
+            name: {key: (int(pc[key][i]) if key == "support" else float(pc[key][i])) for key in pc}
+            for i, name in enumerate(data.classes)
+        }
+    if spec.kind == "multi_label":
+        t, p = data.y_true, aligned.y_pred
+        out = {}
+        for j, name in enumerate(data.classes):
+            row = {
+                "precision": float(_divide((t[:, j] & p[:, j]).sum(), p[:, j].sum())),
+                "recall": float(_divide((t[:, j] & p[:, j]).sum(), t[:, j].sum())),
+                "f1": float(_divide(2 * (t[:, j] & p[:, j]).sum(), t[:, j].sum() + p[:, j].sum())),
+                "support": int(t[:, j].sum()),
+            }
+            if aligned.scores is not None:
+                row["average_precision"] = average_precision(t[:, j], aligned.scores[:, j])
+            out[name] = row
+        return out
+    m = intensity_metrics(data.y_true, aligned.y_pred)
+    return {
+        name: {"mae": float(m["mae_per_class"][j]), "spearman": float(m["spearman_per_class"][j])}
+        for j, name in enumerate(data.classes)
+    }
+
+
+def _json_ready(value):
+    """Floats that are NaN become None (JSON has no NaN); numpy scalars become Python ones."""
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def format_table(result: dict) -> str:
+    """A result of :func:`evaluate` as text, with percentages the way the paper prints them."""
+    level = round(result["ci"]["level"] * 100)
+    lines = [
+        f"EmoSign {result['task']}: {result['n']} clips, target {result['target']}, "
+        f"{level}% CI from {result['ci']['n_boot']:,} bootstrap resamples",
+        f"labels {result['labels']['path']} (sha256 {result['labels']['sha256'][:12]}...)",
+    ]
+    skipped = result["predictions"]
+    if skipped["outside_task"]:
+        lines.append(f"{skipped['outside_task']} prediction(s) for clips outside this task set aside")
+    for kind in ("missing", "unparseable"):
+        if skipped[kind]:
+            lines.append(f"{len(skipped[kind])} {kind} prediction(s) scored as wrong")
+    lines += ["", f"{'metric':<20}{'value':>8}   {level}% CI", "-" * 46]
+    for name, value in result["metrics"].items():
+        low, high = result["ci"]["intervals"][name]
+        alias = " (wAcc)" if name == "balanced_accuracy" else " (wF1)" if name == "weighted_f1" else ""
+        lines.append(f"{name + alias:<20}{_pct(name, value):>8}   [{_pct(name, low)}, {_pct(name, high)}]")
+    if result["per_class"]:
+        columns = list(next(iter(result["per_class"].values())))
+        lines += ["", f"{'class':<24}" + "".join(f"{c:>12}" for c in columns)]
+        for name, row in result["per_class"].items():
+            cells = "".join(
+                f"{row[c]:>12}" if c == "support" else f"{_pct(c, row[c]):>12}" for c in columns
+            )
+            lines.append(f"{name:<24}{cells}")
+    names = list(result["metrics"])[:4]
+    lines += ["", f"{'signer':<12}{'n':>5}" + "".join(f"{n:>20}" for n in names)]
+    for signer, row in result["per_signer"].items():
+        lines.append(f"{signer:<12}{row['n']:>5}" + "".join(f"{_pct(n, row[n]):>20}" for n in names))
+    return "\n".join(lines)
+
+
+# Metrics in the scale's own units or correlations, printed as they are, not as percentages.
+_NOT_PERCENT = {"mae", "pearson", "spearman", "qwk"}
+
+
+def _pct(name: str, value) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.3f}" if name in _NOT_PERCENT else f"{100 * value:.2f}"
