@@ -596,11 +596,11 @@ def format_table(result: dict) -> str:
     for kind in ("missing", "unparseable"):
         if skipped[kind]:
             lines.append(f"{len(skipped[kind])} {kind} prediction(s) scored as wrong")
-    lines += ["", f"{'metric':<20}{'value':>8}   {level}% CI", "-" * 46]
+    lines += ["", f"{'metric':<26}{'value':>8}   {level}% CI", "-" * 52]
     for name, value in result["metrics"].items():
         low, high = result["ci"]["intervals"][name]
         alias = " (wAcc)" if name == "balanced_accuracy" else " (wF1)" if name == "weighted_f1" else ""
-        lines.append(f"{name + alias:<20}{_pct(name, value):>8}   [{_pct(name, low)}, {_pct(name, high)}]")
+        lines.append(f"{name + alias:<26}{_pct(name, value):>8}   [{_pct(name, low)}, {_pct(name, high)}]")
     if result["per_class"]:
         columns = list(next(iter(result["per_class"].values())))
         lines += ["", f"{'class':<24}" + "".join(f"{c:>12}" for c in columns)]

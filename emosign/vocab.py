@@ -202,3 +202,94 @@ TASK_NAMES: tuple[str, ...] = (
     "emotion_presence",
     "emotion_intensity",
 )
+
+# --- aliases ---
+# How models word their answers, for emosign.predictions. Each table maps a phrase to a label
+# of this module. The parser lowercases and reads punctuation, "_" and "-" as spaces before
+# comparing, so "Surprise (positive)", "surprise_pos" and "SP(P)" are all found from the
+# names, paper names and codes above. Only the synonyms written out below are new words.
+
+#: Degree words of the 7-point scale, by |rating|, beyond the scale's own ("Extremely", ...).
+SENTIMENT_DEGREE_SYNONYMS: dict[int, tuple[str, ...]] = {
+    3: ("very", "highly", "strongly"),
+    2: ("fairly",),
+    1: ("slightly", "mildly", "weakly", "a little", "a bit"),
+}
+#: Short forms of the 3-class names.
+SENTIMENT_3_SYNONYMS: dict[str, tuple[str, ...]] = {"negative": ("neg",), "positive": ("pos",)}
+
+
+def _sentiment_7_aliases() -> dict[str, int]:
+    aliases: dict[str, int] = {}
+    for level in SENTIMENT_LEVELS:
+        aliases[level.name] = aliases[level.phrase] = level.value
+        if level.value:
+            polarity = level.phrase.split()[-1]  # "Extremely Negative" -> "Negative"
+            for degree in SENTIMENT_DEGREE_SYNONYMS[abs(level.value)]:
+                aliases[f"{degree} {polarity}"] = level.value
+    return aliases
+
+
+#: Phrase -> rating -3...3: class names, the prompt's phrases and their degree synonyms.
+#: A bare "negative"/"positive" is absent on purpose: it names no point of the 7-point scale.
+SENTIMENT_7_ALIASES: dict[str, int] = _sentiment_7_aliases()
+#: Phrase -> 3-class name: the names, their short forms, and every 7-point phrase by its sign.
+SENTIMENT_3_ALIASES: dict[str, str] = {
+    **{phrase: sentiment_3(value) for phrase, value in SENTIMENT_7_ALIASES.items()},
+    **{name: name for name in SENTIMENT_3_NAMES},
+    **{s: name for name, synonyms in SENTIMENT_3_SYNONYMS.items() for s in synonyms},
+}
+
+#: Synonyms of the ten rated emotions. Left out on purpose: words that could mean either of
+#: two emotions ("nervous": worry or fear; "annoyed": frustration or anger; "upset").
+EMOTION_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "joy": ("joyful", "joyous"),
+    "excited": ("excitement",),
+    "surprise_pos": (
+        "positive surprise",
+        "pleasant surprise",
+        "surprised (positive)",
+        "positively surprised",
+        "pleasantly surprised",
+    ),
+    "surprise_neg": (
+        "negative surprise",
+        "unpleasant surprise",
+        "surprised (negative)",
+        "negatively surprised",
+        "unpleasantly surprised",
+    ),
+    "worry": ("worried", "anxious", "anxiety", "concerned"),
+    "sadness": ("sad",),
+    "fear": ("afraid", "scared", "fearful", "frightened"),
+    "disgust": ("disgusted",),
+    "frustration": ("frustrated",),
+    "anger": ("angry", "mad"),
+}
+#: Synonyms of the single-label classes that are not one rated emotion.
+EXPRESSION_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "happiness": ("happy",),
+    NEUTRAL: ("none", "no emotion", "no emotions"),
+}
+#: Words for surprise without its valence, or shock (which can be either); never a class.
+AMBIGUOUS_SURPRISE: tuple[str, ...] = ("surprise", "surprised", "surprising", "shock", "shocked")
+
+#: Phrase -> one of the ten rated emotions (presence, intensity).
+EMOTION_ALIASES: dict[str, str] = {
+    phrase: e.name
+    for e in EMOTIONS
+    for phrase in (e.name, e.paper_name, *EMOTION_SYNONYMS[e.name])
+}
+#: Phrase -> single-label class: names, Table 4 codes and paper names, synonyms, and every
+#: word for joy or excited (merged into happiness).
+EXPRESSION_ALIASES: dict[str, str] = {
+    **{
+        phrase: (MERGED_EMOTION_NAMES[0] if emotion in HAPPINESS_SOURCES else emotion)
+        for phrase, emotion in EMOTION_ALIASES.items()
+    },
+    **{
+        phrase: c.name
+        for c in EXPRESSION_CLASSES
+        for phrase in (c.name, c.code, c.paper_name, *EXPRESSION_SYNONYMS.get(c.name, ()))
+    },
+}

@@ -1,0 +1,911 @@
+"""Read a model's predictions and line them up with a task's clips.
+
+Scoring takes two steps:
+
+1. :func:`read_predictions` reads a table (CSV, TSV, JSON Lines, JSON, a DataFrame, a dict or
+   a list of records) into :class:`Predictions`: a ``video_name`` column and the other
+   columns exactly as given. Nothing task-specific happens yet.
+2. :func:`align` meets that table with a :class:`emosign.tasks.TaskData`: it finds each task
+   clip's prediction, reads it with the task's parser and returns :class:`Aligned` arrays in
+   the order of ``data.video_names``, ready for the metrics.
+
+Which columns a task reads:
+
+=====================  ===========================================================
+task kind              columns
+=====================  ===========================================================
+single-label           ``prediction`` (or, when it is absent, ``label`` or ``pred``)
+``emotion_presence``   one column per emotion (``joy`` ... ``anger``), or ``prediction``
+                       holding the list of emotions present
+``emotion_intensity``  one column per emotion, each a number in 0...3
+any task, optional     ``score_<class>`` for every class, e.g. ``score_happiness``
+=====================  ===========================================================
+
+Validation is strict by default: one :class:`PredictionsError` lists every offending row
+(rows are numbered from 1, header not counted), grouped by kind of problem. Unknown clip names
+and duplicated clips always raise, since they mean the file is broken or belongs to other
+labels. Missing and unreadable answers can instead be scored as wrong with
+``on_invalid="wrong"``, which is how a model that sometimes refuses to answer is compared
+fairly. A row for a real EmoSign clip outside the task's subset (all 200 clips given to the
+140-clip ``emotion_single`` task) is set aside and counted, never an error.
+
+:func:`parse_label` reads one free-text answer ("Moderately Positive", "-2", "SP(N)", "I'm
+sad") into a class name. It is conservative: an answer that could mean two classes is
+unreadable rather than guessed. In particular:
+
+* ``sentiment_7``: a bare "negative"/"positive" names no point of the 7-point scale and is
+  unreadable; "very"/"highly"/"strongly" read as extremely (±3), "fairly" as moderately
+  (±2), "slightly"/"mildly"/"weakly"/"a little"/"a bit" as somewhat (±1). A number is a rating
+  on the -3...3 scale (continuous allowed): its class is the number clipped to [-3, 3] and
+  rounded half to even, numpy's rule, as the MMSA toolkit does (0.5 -> 0, 1.5 -> 2).
+* ``sentiment_3``: a number is read as on the 7-class task first, then by sign, so 0.4 is
+  neutral (MMSA's 3-class accuracy does the same). Numbers are never class indices.
+* ``emotion_single``: joy and excited (and their synonyms) are happiness. A bare "surprise",
+  and "shock"/"shocked", name surprise without its valence and are unreadable.
+* Every task: an answer naming two different classes ("sadness and anger"), or holding a
+  negation or refusal ("not sad", "I cannot determine the emotion", "N/A") is unreadable.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Sequence, Union
+
+import numpy as np
+import pandas as pd
+
+from emosign import vocab
+from emosign.tasks import TaskData, get_task
+
+#: The column naming each predicted clip; no other spelling is accepted.
+VIDEO_NAME = "video_name"
+#: Where a single prediction is read from, in order of preference.
+PREDICTION_COLUMNS: tuple[str, ...] = ("prediction", "label", "pred")
+#: Prefix of a per-class score column, e.g. "score_happiness".
+SCORE_PREFIX = "score_"
+#: How far a row of probabilities may sum from 1.
+PROBABILITY_TOLERANCE = 1e-6
+ON_INVALID: tuple[str, ...] = ("raise", "wrong")
+FILE_SUFFIXES: tuple[str, ...] = (".csv", ".tsv", ".jsonl", ".json")
+
+
+class PredictionsError(ValueError):
+    """A predictions table that cannot be read, or does not fit the task it is scored on."""
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: comparing DataFrames field by field is undefined
+class Predictions:
+    """A predictions table as read, before it meets a task.
+
+    ``table`` has a ``video_name`` column of stripped, non-empty strings and the other
+    columns as given; ``source`` is the file path, or ``"<dict>"``, ``"<DataFrame>"`` or
+    ``"<records>"``.
+    """
+
+    table: pd.DataFrame
+    source: str
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: arrays do not compare to a single bool
+class Aligned:
+    """Predictions joined to a TaskData: arrays aligned with ``data.video_names``.
+
+    Attributes
+    ----------
+    y_pred : ndarray
+        single-label tasks: shape (n,), intp index into ``data.classes``, -1 where the clip is
+        missing or its answer unreadable (always scored as wrong).
+        ``emotion_presence``: shape (n, K), bool. ``emotion_intensity``: shape (n, K), float in
+        0...3, never NaN. With ``on_invalid="wrong"`` a missing or unreadable cell holds the
+        worst answer for that clip: the opposite of the reference flag, or the intensity
+        farthest from the reference (3 for a reference of 0 or 1, 0 for 2 or 3).
+    values : ndarray or None
+        ``sentiment_7`` only: shape (n,), float, the predicted rating as given (continuous
+        allowed, not clipped), NaN where missing or unreadable. None for the other tasks.
+    scores : ndarray or None
+        shape (n, K), float, from the ``score_<class>`` columns in ``data.classes`` order,
+        NaN on the rows of task clips the table has no row for (there is no score to use);
+        None when the table has no score column for this task.
+    n_given : int
+        Rows in the predictions table.
+    n_outside_task : int
+        Rows for clips of the label file outside the task's subset, set aside.
+    missing : tuple of str
+        Task clips with no row or an empty answer (only with ``on_invalid="wrong"``).
+    unparseable : tuple of str
+        Task clips with an answer that could not be read, or (per-emotion columns) with at
+        least one such cell (only with ``on_invalid="wrong"``). Disjoint from ``missing``.
+    """
+
+    y_pred: np.ndarray
+    values: np.ndarray | None
+    scores: np.ndarray | None
+    n_given: int
+    n_outside_task: int
+    missing: tuple[str, ...]
+    unparseable: tuple[str, ...]
+
+
+# --- reading a table -----------------------------------------------------------------------
+
+#: Everything read_predictions reads.
+PredictionsLike = Union[
+    str,
+    os.PathLike,
+    pd.DataFrame,
+    Mapping[str, object],
+    Sequence[Mapping[str, object]],
+    Predictions,
+]
+
+
+def read_predictions(source: PredictionsLike) -> Predictions:
+    """Read a predictions table, keeping every cell as given.
+
+    Parameters
+    ----------
+    source : one of
+        - a path to a ``.csv``, ``.tsv``, ``.jsonl`` (one object per line) or ``.json`` file
+          (a list of objects, or an object ``{video_name: prediction}``); CSV and TSV cells
+          are read as text, so an empty cell stays detectable;
+        - a DataFrame (copied);
+        - a dict ``{video_name: prediction}``, giving the columns ``video_name`` and
+          ``prediction``; a prediction that is itself a dict gives one column per key
+          (``{"clip": {"joy": 1, ...}}``). A dict with a ``video_name`` key is read as columns
+          instead (``{"video_name": [...], "prediction": [...]}``);
+        - a list of records (dicts), one per row;
+        - a :class:`Predictions`, returned as is.
+
+    Returns
+    -------
+    Predictions whose ``video_name`` column holds stripped, non-empty strings.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    PredictionsError
+        If the file is empty, not UTF-8, not parseable (the message gives the line), has no
+        ``video_name`` column or no rows, or has empty ``video_name`` cells (all listed).
+    """
+    if isinstance(source, Predictions):
+        return source
+    if isinstance(source, pd.DataFrame):
+        table, name = source.copy(), "<DataFrame>"
+    elif isinstance(source, Mapping):
+        table, name = _table_from_mapping(source), "<dict>"
+    elif isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        table, name = _read_file(path), str(path)
+    elif isinstance(source, Sequence) and not isinstance(source, (bytes, bytearray)):
+        table, name = _table_from_records(list(source), "<records>"), "<records>"
+    else:
+        raise TypeError(
+            "predictions must be a file path, a DataFrame, a dict or a list of records, "
+            f"not {type(source).__name__}"
+        )
+    return Predictions(table=_checked_video_names(table, name), source=name)
+
+
+def _read_file(path: Path) -> pd.DataFrame:
+    suffix = path.suffix.lower()
+    if suffix not in FILE_SUFFIXES:
+        raise PredictionsError(
+            f"predictions file {path}: cannot tell its format from the suffix {suffix!r}; "
+            f"use one of {list(FILE_SUFFIXES)}"
+        )
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise FileNotFoundError(f"predictions file not found: {path}") from None
+    except IsADirectoryError:
+        raise PredictionsError(f"predictions file {path} is a directory") from None
+    if not data.strip():
+        raise PredictionsError(f"predictions file {path} is empty")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise PredictionsError(
+            f"predictions file {path} is not UTF-8 text (invalid byte at offset {err.start}); "
+            "save it as UTF-8"
+        ) from None
+
+    if suffix in (".csv", ".tsv"):
+        try:
+            # Every cell as text, nothing turned into NaN: the task's parser decides.
+            return pd.read_csv(
+                io.StringIO(text),
+                sep="\t" if suffix == ".tsv" else ",",
+                dtype=str,
+                keep_default_na=False,
+            )
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+            raise PredictionsError(
+                f"predictions file {path} is not a readable CSV: {err}"
+            ) from None
+    if suffix == ".jsonl":
+        records = []
+        for line_number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue  # a trailing newline, or blank lines between records
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise PredictionsError(
+                    f"predictions file {path}: line {line_number} is not valid JSON: "
+                    f"{err.msg} (column {err.colno})"
+                ) from None
+            if not isinstance(record, dict):
+                raise PredictionsError(
+                    f"predictions file {path}: line {line_number} holds a JSON "
+                    f"{type(record).__name__}, not an object with a {VIDEO_NAME!r} key"
+                )
+            records.append(record)
+        return _table_from_records(records, str(path))
+    try:
+        content = json.loads(text)
+    except json.JSONDecodeError as err:
+        hint = (
+            "; if it holds one object per line, name it .jsonl" if err.msg == "Extra data" else ""
+        )
+        raise PredictionsError(
+            f"predictions file {path} is not valid JSON: {err.msg} at line {err.lineno}, "
+            f"column {err.colno}{hint}"
+        ) from None
+    if isinstance(content, list):
+        return _table_from_records(content, str(path))
+    if isinstance(content, dict):
+        return _table_from_mapping(content, str(path))
+    raise PredictionsError(
+        f"predictions file {path} holds a JSON {type(content).__name__}; expected a list of "
+        f"objects or an object {{{VIDEO_NAME}: prediction}}"
+    )
+
+
+def _table_from_records(records: list, source: str) -> pd.DataFrame:
+    not_objects = [i for i, r in enumerate(records, start=1) if not isinstance(r, Mapping)]
+    if not_objects:
+        raise PredictionsError(
+            f"predictions {source}: record(s) {_numbers(not_objects)} are not objects "
+            f"(each record must map column names, {VIDEO_NAME!r} among them, to values)"
+        )
+    return pd.DataFrame.from_records([dict(r) for r in records])
+
+
+def _table_from_mapping(mapping: Mapping, source: str = "<dict>") -> pd.DataFrame:
+    if VIDEO_NAME in mapping:
+        # Columns, not clips: no EmoSign clip is called "video_name".
+        try:
+            return pd.DataFrame({str(k): list(v) for k, v in mapping.items()})
+        except (TypeError, ValueError) as err:
+            raise PredictionsError(
+                f"predictions {source} has a {VIDEO_NAME!r} key, so it is read as columns "
+                f"(name -> list of values), but: {err}"
+            ) from None
+    rows = []
+    for name, prediction in mapping.items():
+        if isinstance(prediction, Mapping):
+            rows.append({**prediction, VIDEO_NAME: name})
+        else:
+            rows.append({VIDEO_NAME: name, PREDICTION_COLUMNS[0]: prediction})
+    return pd.DataFrame.from_records(rows)
+
+
+def _checked_video_names(table: pd.DataFrame, source: str) -> pd.DataFrame:
+    if len(table) == 0:
+        raise PredictionsError(f"predictions {source} hold no rows")
+    if VIDEO_NAME not in table.columns:
+        if table.index.name == VIDEO_NAME:
+            hint = f"; {VIDEO_NAME!r} is the DataFrame's index: call .reset_index() first"
+        else:
+            hint = ""
+        raise PredictionsError(
+            f"predictions {source} have no {VIDEO_NAME!r} column (columns: "
+            f"{[str(c) for c in table.columns]}){hint}. Only the exact name {VIDEO_NAME!r} is "
+            "accepted, so that a column of other ids is never mistaken for clip names."
+        )
+    names = [
+        "" if _is_blank(v) else (v.strip() if isinstance(v, str) else str(v))
+        for v in table[VIDEO_NAME]
+    ]
+    empty = [i for i, name in enumerate(names, start=1) if not name]
+    if empty:
+        raise PredictionsError(
+            f"predictions {source}: {VIDEO_NAME} is empty in row(s) {_numbers(empty)} "
+            "(rows numbered from 1, header not counted)"
+        )
+    table[VIDEO_NAME] = pd.Series(names, index=table.index, dtype=object)
+    return table
+
+
+# --- reading one answer ----------------------------------------------------------------------
+
+# A marker for words that name a class only up to something the answer leaves open.
+_AMBIGUOUS = "<ambiguous>"
+
+# Words that turn a mention around or refuse to answer: "not sad", "I cannot tell", "unsure".
+_REFUSALS = frozenset(
+    {"not", "no", "cannot", "unable", "unclear", "unknown", "uncertain", "unsure", "neither", "nor"}
+)
+
+# A number standing alone: "-2", "+3", "2.0", "Sentiment: -1.6", but not the 107 of "sc107".
+_NUMBER = re.compile(r"(?<![\w.])[+-]?\d+(?:\.\d+)?(?!\w|\.\d)")
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _words(text: str) -> tuple[str, ...]:
+    """Lowercase words, punctuation, "_" and "-" read as spaces; "n't" read as "not"."""
+    text = unicodedata.normalize("NFKC", text).lower().replace("\u2019", "'")
+    text = re.sub(r"n't\b", " not", text)
+    return tuple(_WORD.findall(text))
+
+
+def _numbers_and_words(text: str) -> tuple[set[float], tuple[str, ...]]:
+    """The distinct numbers standing alone in a text, and its other words."""
+    text = unicodedata.normalize("NFKC", text).replace("\u2212", "-")  # the minus sign
+    return {float(m) for m in _NUMBER.findall(text)}, _words(_NUMBER.sub(" ", text))
+
+
+def _phrase_table(aliases: Mapping[str, str | int], ambiguous: Sequence[str] = ()) -> dict:
+    table: dict[tuple[str, ...], object] = {_words(p): label for p, label in aliases.items()}
+    table.update({_words(p): _AMBIGUOUS for p in ambiguous})
+    return table
+
+
+_SENTIMENT_7 = _phrase_table(
+    vocab.SENTIMENT_7_ALIASES,
+    # "negative"/"positive" alone and their short forms: which of the three points is meant?
+    ambiguous=[p for p in vocab.SENTIMENT_3_ALIASES if p not in vocab.SENTIMENT_7_ALIASES],
+)
+_SENTIMENT_3 = _phrase_table(vocab.SENTIMENT_3_ALIASES)
+_EXPRESSION = _phrase_table(vocab.EXPRESSION_ALIASES, ambiguous=vocab.AMBIGUOUS_SURPRISE)
+_HAPPINESS = vocab.MERGED_EMOTION_NAMES[0]
+_NO_EMOTION = {p: c for p, c in vocab.EXPRESSION_ALIASES.items() if c == vocab.NEUTRAL}
+_EMOTION = _phrase_table(
+    {**vocab.EMOTION_ALIASES, **_NO_EMOTION},
+    # Among the ten separate emotions, a word for happiness may mean joy or excited.
+    ambiguous=[
+        *vocab.AMBIGUOUS_SURPRISE,
+        *(p for p, c in vocab.EXPRESSION_ALIASES.items()
+          if c == _HAPPINESS and p not in vocab.EMOTION_ALIASES),
+    ],
+)
+
+
+def _mentions(words: Sequence[str], table: Mapping[tuple[str, ...], object]) -> list | None:
+    """The labels a text names, longest phrase first ("moderately negative" before
+    "negative"); None if it names something ambiguous or holds a refusal word."""
+    longest = max(len(k) for k in table)
+    found, i = [], 0
+    while i < len(words):
+        for n in range(min(longest, len(words) - i), 0, -1):
+            label = table.get(tuple(words[i : i + n]))
+            if label is not None:
+                found.append(label)
+                i += n
+                break
+        else:
+            if words[i] in _REFUSALS:
+                return None
+            i += 1
+    return None if _AMBIGUOUS in found else found
+
+
+def _is_blank(value: object) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, (float, np.floating)):
+        return math.isnan(value)
+    return isinstance(value, str) and not value.strip()
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+
+
+def _as_text(value: object) -> str | None:
+    """A raw answer as text: a list of names joined; None for anything else not text."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple, np.ndarray)):
+        if all(isinstance(v, str) for v in value):
+            return " , ".join(value)
+    return None
+
+
+def _rating_class(value: float) -> int:
+    """The 7-point class of a rating: clipped to the scale, rounded half to even."""
+    return int(np.round(np.clip(value, vocab.SENTIMENT_MIN, vocab.SENTIMENT_MAX)))
+
+
+def _read_sentiment(value: object) -> tuple[int, float] | None:
+    """A sentiment answer as (class rating -3...3, value as given); None if unreadable."""
+    if _is_number(value):
+        number = float(value)
+        return (_rating_class(number), number) if math.isfinite(number) else None
+    text = _as_text(value)
+    if text is None:
+        return None
+    numbers, words = _numbers_and_words(text)
+    phrases = _mentions(words, _SENTIMENT_7)
+    # Two numbers ("-3 to 3: 2") leave the rating open.
+    if phrases is None or len(numbers) > 1 or not (numbers or phrases):
+        return None
+    ratings = {_rating_class(n) for n in numbers} | set(phrases)
+    if len(ratings) != 1:
+        return None  # "2 (somewhat positive)": the answer disagrees with itself
+    rating = ratings.pop()
+    return rating, (numbers.pop() if numbers else float(rating))
+
+
+def _read_sentiment_3(value: object) -> str | None:
+    if _is_number(value):
+        reading = _read_sentiment(value)
+        return None if reading is None else vocab.sentiment_3(reading[0])
+    text = _as_text(value)
+    if text is None:
+        return None
+    numbers, words = _numbers_and_words(text)
+    names = _mentions(words, _SENTIMENT_3)
+    if names is None or len(numbers) > 1:
+        return None
+    found = set(names) | {vocab.sentiment_3(_rating_class(n)) for n in numbers}
+    return found.pop() if len(found) == 1 else None
+
+
+def _read_expression(value: object) -> str | None:
+    text = _as_text(value)
+    names = None if text is None else _mentions(_words(text), _EXPRESSION)
+    return names[0] if names and len(set(names)) == 1 else None
+
+
+def _read_combination(value: object, classes: Sequence[str]) -> str | None:
+    text = _as_text(value)
+    names = None if text is None else _mentions(_words(text), _EXPRESSION)
+    if not names or not set(names) <= set(vocab.MERGED_EMOTION_NAMES):
+        return None  # nothing named, or neutral among the emotions
+    name = vocab.combination_name(names)
+    return name if name in classes else None
+
+
+def _read_emotion_list(value: object) -> frozenset[str] | None:
+    """The emotions named present in a list answer; empty for "none", "neutral" or []."""
+    if isinstance(value, (list, tuple, np.ndarray)) and len(value) == 0:
+        return frozenset()
+    text = _as_text(value)
+    if text is None:
+        return None
+    if re.fullmatch(r"\s*\[\s*\]\s*", text):
+        return frozenset()
+    names = _mentions(_words(text), _EMOTION)
+    if not names:
+        return None
+    if vocab.NEUTRAL in names:
+        # "none" is an answer only on its own: "none, sadness" contradicts itself.
+        return frozenset() if set(names) == {vocab.NEUTRAL} else None
+    return frozenset(names)
+
+
+_TRUE_WORDS = frozenset({"true", "yes", "y", "present"})
+_FALSE_WORDS = frozenset({"false", "no", "n", "absent"})
+
+
+def _finite_number(value: object) -> float | None:
+    """A finite number, given as one or as text; None for anything else (booleans too)."""
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return None
+    if not _is_number(value):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _read_intensity(value: object) -> float | None:
+    """A number in 0...3; None for anything else."""
+    number = _finite_number(value)
+    ok = number is not None and vocab.INTENSITY_MIN <= number <= vocab.INTENSITY_MAX
+    return number if ok else None
+
+
+def _read_presence(value: object) -> bool | None:
+    """0/1, true/false, yes/no, present/absent, or an intensity 0...3 (present above 0)."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in _TRUE_WORDS:
+            return True
+        if word in _FALSE_WORDS:
+            return False
+    intensity = _read_intensity(value)
+    return None if intensity is None else intensity > vocab.INTENSITY_MIN
+
+
+def parse_label(value: object, *, task: str, classes: Sequence[str] | None = None) -> str | None:
+    """Read one raw single-label answer into a class name of ``task``.
+
+    Case, whitespace and punctuation do not matter; see the module docstring for the words
+    and numbers each task accepts and the answers it refuses to guess.
+
+    Parameters
+    ----------
+    value : the answer as given: text ("Moderately Positive", "SP(N)", "worry+sadness"), a
+        number (sentiment tasks), or a list of names.
+    task : one of the single-label tasks "sentiment_7", "sentiment_3", "emotion_single",
+        "emotion_multi".
+    classes : the task's classes. Required for "emotion_multi", whose combinations come from
+        the label file (``TaskData.classes``); for the other tasks, None or their classes.
+
+    Returns
+    -------
+    str or None
+        A class name of the task, or None if the answer is empty or cannot be read.
+    """
+    spec = get_task(task)
+    if spec.kind != "single_label":
+        raise ValueError(
+            f"parse_label reads single-label answers; task {task!r} reads one column per "
+            "emotion (see align)"
+        )
+    if spec.classes is None:
+        if classes is None:
+            raise ValueError(f"task {task!r} takes its classes from the label file: pass classes")
+    elif classes is not None and tuple(classes) != spec.classes:
+        raise ValueError(f"task {task!r} has the classes {list(spec.classes)}, not {list(classes)}")
+    label, _ = _read_single(value, task, tuple(classes or spec.classes))
+    return label
+
+
+def _read_single(value: object, task: str, classes: Sequence[str]) -> tuple[str | None, float]:
+    """(class name or None, the rating as given for sentiment_7 else NaN)."""
+    if _is_blank(value):
+        return None, math.nan
+    if task == "sentiment_7":
+        reading = _read_sentiment(value)
+        return (None, math.nan) if reading is None else (vocab.sentiment_7(reading[0]), reading[1])
+    if task == "sentiment_3":
+        return _read_sentiment_3(value), math.nan
+    if task == "emotion_multi":
+        return _read_combination(value, classes), math.nan
+    return _read_expression(value), math.nan
+
+
+_EXPECTED = {
+    "sentiment_7": "a 7-point class name, a phrase like 'Moderately Negative', or a rating in "
+    "-3...3 ('-2', '1.6')",
+    "sentiment_3": "negative, neutral or positive (or a 7-point phrase or rating, read by sign)",
+    "emotion_single": "one class of " + ", ".join(vocab.SINGLE_EXPRESSION_NAMES) + " (or a "
+    "Table 4 code such as 'SP(N)')",
+    "emotion_presence": "0/1, true/false, yes/no or an intensity 0...3 per emotion, or a list "
+    "of emotion names",
+    "emotion_intensity": "a number in 0...3 per emotion",
+}
+
+
+# --- meeting a task ----------------------------------------------------------------------
+
+
+class _Problems:
+    """Problems found while aligning, grouped by kind, reported in one error."""
+
+    HEADINGS = {
+        "column": "columns",
+        "unknown": "video names that are not clips of the label file",
+        "duplicate": "clips given more than once",
+        "missing": "task clips with no prediction row",
+        "empty": "empty predictions",
+        "unparseable": "predictions that cannot be read",
+        "scores": "invalid scores",
+    }
+
+    def __init__(self) -> None:
+        self.lines: dict[str, list[str]] = {kind: [] for kind in self.HEADINGS}
+
+    def add(self, kind: str, line: str) -> None:
+        self.lines[kind].append(line)
+
+    def kinds(self) -> set[str]:
+        return {kind for kind, lines in self.lines.items() if lines}
+
+    def raise_if_any(self, predictions: Predictions, data: TaskData, expected: str) -> None:
+        kinds = self.kinds()
+        if not kinds:
+            return
+        count = sum(len(lines) for lines in self.lines.values())
+        parts = [
+            f"predictions {predictions.source} do not fit task {data.task.name} on label file "
+            f"{data.labels_source.path}: {count} problem(s), nothing was scored "
+            "(rows numbered from 1, header not counted)"
+        ]
+        for kind, lines in self.lines.items():
+            if lines:
+                heading = f"{self.HEADINGS[kind]} ({len(lines)})"
+                if kind == "unparseable":
+                    heading += f"; expected {expected}"
+                parts.append(f"{heading}:\n    " + "\n    ".join(lines))
+        if kinds <= {"missing", "empty", "unparseable"}:
+            parts.append("to score these clips as wrong instead, pass on_invalid='wrong'")
+        raise PredictionsError("\n  ".join(parts))
+
+
+def align(
+    predictions: Predictions | str | os.PathLike | pd.DataFrame | Mapping | Sequence,
+    data: TaskData,
+    *,
+    on_invalid: str = "raise",
+    scores_must_be_probabilities: bool = False,
+) -> Aligned:
+    """Find and read each task clip's prediction.
+
+    Parameters
+    ----------
+    predictions : a :class:`Predictions`, or anything :func:`read_predictions` reads.
+    data : the task applied to a label file (``get_task(name).bind(labels)``).
+    on_invalid : "raise" (default) or "wrong".
+        "raise": any task clip with no row, an empty answer or an unreadable one is an
+        error. "wrong": such clips are scored as wrong (see :class:`Aligned`) and listed in
+        ``Aligned.missing`` / ``Aligned.unparseable``. Either way, unknown clip names,
+        duplicated clips, absent columns and invalid scores raise.
+    scores_must_be_probabilities : if True, every score must lie in [0, 1] and, on
+        single-label tasks, each row must sum to 1 within 1e-6.
+
+    Returns
+    -------
+    Aligned, its rows in ``data.video_names`` order.
+
+    Raises
+    ------
+    PredictionsError
+        Listing every offending row, grouped by kind of problem.
+    """
+    if on_invalid not in ON_INVALID:
+        raise ValueError(f"on_invalid must be one of {list(ON_INVALID)}, not {on_invalid!r}")
+    predictions = read_predictions(predictions)
+    table = predictions.table
+    task = data.task
+    problems = _Problems()
+
+    names = list(table[VIDEO_NAME])
+    task_rows = _match_clips(names, data, problems)
+    in_task = set(data.video_names)
+    n_outside = sum(1 for name in names if name in data.label_video_names and name not in in_task)
+    no_row = {name for name in data.video_names if name not in task_rows}
+    if on_invalid == "raise":
+        for name in data.video_names:
+            if name in no_row:
+                problems.add("missing", repr(name))
+
+    records = table.to_dict("records")
+    rows = [(task_rows.get(name), name) for name in data.video_names]
+    expected = _EXPECTED.get(task.name, "one combination of " + ", ".join(data.classes))
+    if task.kind == "single_label":
+        y_pred, values, unreadable, empty = _align_single(records, rows, data, table, problems)
+    else:
+        y_pred, unreadable, empty = _align_per_emotion(records, rows, data, table, problems)
+        values = None
+    scores = _align_scores(records, rows, data, table, problems, scores_must_be_probabilities)
+
+    if on_invalid == "wrong":
+        for kind in ("empty", "unparseable"):
+            problems.lines[kind].clear()
+    problems.raise_if_any(predictions, data, expected)
+
+    missing = no_row | empty
+    unparseable = unreadable - empty
+    for array in (y_pred, values, scores):
+        if array is not None:
+            array.setflags(write=False)
+    return Aligned(
+        y_pred=y_pred,
+        values=values,
+        scores=scores,
+        n_given=len(table),
+        n_outside_task=n_outside,
+        missing=tuple(name for name in data.video_names if name in missing),
+        unparseable=tuple(name for name in data.video_names if name in unparseable),
+    )
+
+
+def _match_clips(names: list[str], data: TaskData, problems: _Problems) -> dict[str, int]:
+    """Row position of each task clip given; unknown and duplicated names go to problems."""
+    rows_of: dict[str, list[int]] = {}
+    for i, name in enumerate(names):
+        rows_of.setdefault(name, []).append(i)
+        if name not in data.label_video_names:
+            problems.add("unknown", f"row {i + 1}: {name!r}{_name_hint(name, data)}")
+    for name, rows in rows_of.items():
+        if len(rows) > 1:
+            problems.add("duplicate", f"{name!r} in rows {_numbers(p + 1 for p in rows)}")
+    in_task = set(data.video_names)
+    return {name: rows[0] for name, rows in rows_of.items() if name in in_task}
+
+
+def _name_hint(name: str, data: TaskData) -> str:
+    stem = Path(name).stem
+    if stem != name and stem in data.label_video_names:
+        return f" (the clip is {stem!r}, without the file extension)"
+    return ""
+
+
+def _find_prediction_column(table: pd.DataFrame) -> str | None:
+    if PREDICTION_COLUMNS[0] in table.columns:
+        return PREDICTION_COLUMNS[0]
+    fallbacks = [c for c in PREDICTION_COLUMNS[1:] if c in table.columns]
+    return fallbacks[0] if len(fallbacks) == 1 else None
+
+
+def _column_problem(table: pd.DataFrame, problems: _Problems, wanted: str) -> None:
+    problems.add("column", f"{wanted}; the table has {[str(c) for c in table.columns]}")
+
+
+def _where(position: int, name: str) -> str:
+    return f"row {position + 1} ({name!r})"
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _align_single(records, rows, data: TaskData, table, problems):
+    n = data.n
+    y_pred = np.full(n, -1, dtype=np.intp)
+    values = np.full(n, np.nan) if data.task.name == "sentiment_7" else None
+    unreadable: set[str] = set()
+    empty: set[str] = set()
+    column = _find_prediction_column(table)
+    if column is None:
+        both = [c for c in PREDICTION_COLUMNS[1:] if c in table.columns]
+        wanted = (
+            f"both {both} are present; keep one, or name the prediction column 'prediction'"
+            if len(both) > 1
+            else f"a {PREDICTION_COLUMNS[0]!r} column is needed (or {PREDICTION_COLUMNS[1]!r} "
+            f"or {PREDICTION_COLUMNS[2]!r})"
+        )
+        _column_problem(table, problems, wanted)
+        return y_pred, values, unreadable, empty
+    index = {name: i for i, name in enumerate(data.classes)}
+    for i, (position, name) in enumerate(rows):
+        if position is None:
+            continue
+        raw = records[position][column]
+        if _is_blank(raw):
+            empty.add(name)
+            problems.add("empty", f"{_where(position, name)}: {column}={_shown(raw)}")
+            continue
+        label, value = _read_single(raw, data.task.name, data.classes)
+        if label is None:
+            unreadable.add(name)
+            problems.add("unparseable", f"{_where(position, name)}: {column}={_shown(raw)}")
+            continue
+        y_pred[i] = index[label]
+        if values is not None:
+            values[i] = value
+    return y_pred, values, unreadable, empty
+
+
+def _align_per_emotion(records, rows, data: TaskData, table, problems):
+    presence = data.task.kind == "multi_label"
+    n, k = data.n, len(data.classes)
+    y_pred = np.zeros((n, k), dtype=bool if presence else float)
+    unreadable: set[str] = set()
+    empty: set[str] = set()
+
+    # Cells with no usable answer get the worst answer (on_invalid="wrong"), so such a clip
+    # can never score better than if the model had answered.
+    def worst(i: int, cells: np.ndarray) -> None:
+        truth = data.y_true[i]
+        if presence:
+            y_pred[i, cells] = ~truth[cells]
+        else:
+            y_pred[i, cells] = np.where(truth[cells] >= 2, vocab.INTENSITY_MIN, vocab.INTENSITY_MAX)
+
+    for i, (position, name) in enumerate(rows):
+        if position is None:
+            worst(i, np.ones(k, dtype=bool))
+
+    columns = [c for c in data.classes if c in table.columns]
+    list_column = _find_prediction_column(table) if presence and not columns else None
+    if len(columns) < k and list_column is None:
+        if columns:
+            absent = [c for c in data.classes if c not in columns]
+            wanted = f"the per-emotion column(s) {absent} are missing (every emotion needs one)"
+        elif presence:
+            wanted = (
+                f"one column per emotion {list(data.classes)} is needed, or a "
+                f"{PREDICTION_COLUMNS[0]!r} column listing the emotions present"
+            )
+        else:
+            wanted = f"one column per emotion {list(data.classes)} is needed, each 0...3"
+        _column_problem(table, problems, wanted)
+        return y_pred, unreadable, empty
+
+    for i, (position, name) in enumerate(rows):
+        if position is None:
+            continue
+        record = records[position]
+        if list_column is not None:  # a list of the emotions present, in one column
+            raw = record[list_column]
+            present = None if _is_blank(raw) else _read_emotion_list(raw)
+            if present is None:
+                bad = empty if _is_blank(raw) else unreadable
+                bad.add(name)
+                kind = "empty" if bad is empty else "unparseable"
+                problems.add(kind, f"{_where(position, name)}: {list_column}={_shown(raw)}")
+                worst(i, np.ones(k, dtype=bool))
+            else:
+                y_pred[i] = [c in present for c in data.classes]
+            continue
+        read = _read_presence if presence else _read_intensity
+        failed = np.zeros(k, dtype=bool)
+        blank = np.zeros(k, dtype=bool)
+        for j, column in enumerate(data.classes):
+            raw = record[column]
+            value = None if _is_blank(raw) else read(raw)
+            if value is None:
+                failed[j], blank[j] = True, _is_blank(raw)
+            else:
+                y_pred[i, j] = value
+        if failed.any():
+            cells = ", ".join(f"{c}={_shown(record[c])}" for c, f in zip(data.classes, failed) if f)
+            kind = "empty" if blank.all() else "unparseable"
+            (empty if kind == "empty" else unreadable).add(name)
+            problems.add(kind, f"{_where(position, name)}: {cells}")
+            worst(i, failed)
+    return y_pred, unreadable, empty
+
+
+def _align_scores(records, rows, data: TaskData, table, problems, must_be_probabilities: bool):
+    wanted = {SCORE_PREFIX + c: c for c in data.classes}
+    given = [c for c in table.columns if str(c) in wanted]
+    if not given:
+        return None  # score columns of other tasks, if any, are not this task's business
+    absent = [c for c in wanted if c not in table.columns]
+    if absent:
+        strays = [
+            str(c)
+            for c in table.columns
+            if str(c).startswith(SCORE_PREFIX) and str(c) not in wanted
+        ]
+        hint = f"; score columns that name no class of this task: {strays}" if strays else ""
+        problems.add("scores", f"score columns {absent} are missing (every class needs one){hint}")
+        return None
+
+    scores = np.full((data.n, len(data.classes)), np.nan)
+    for i, (position, name) in enumerate(rows):
+        if position is None:
+            continue
+        record = records[position]
+        bad = []
+        for j, column in enumerate(wanted):
+            raw = record[column]
+            number = _finite_number(raw)
+            if number is None:
+                bad.append(f"{column}={_shown(raw)} is not a finite number")
+            elif must_be_probabilities and not 0.0 <= number <= 1.0:
+                bad.append(f"{column}={_shown(raw)} is not a probability in [0, 1]")
+            else:
+                scores[i, j] = number
+        if not bad and must_be_probabilities and data.task.kind == "single_label":
+            total = scores[i].sum()
+            if abs(total - 1.0) > PROBABILITY_TOLERANCE:
+                bad.append(f"the scores sum to {total!r}, not 1")
+        if bad:
+            problems.add("scores", f"{_where(position, name)}: " + "; ".join(bad))
+    return scores
+
+
+def _numbers(numbers) -> str:
+    return ", ".join(str(n) for n in numbers)
