@@ -1,0 +1,179 @@
+"""evaluate() and `emosign evaluate`: a predictions file scored on a task."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import numpy as np
+import pytest
+from sklearn import metrics as skm
+
+from conftest import SYNTHETIC_ROWS, SYNTHETIC_SINGLE
+from emosign import vocab
+from emosign.cli import main
+from emosign.labels import read_labels
+from emosign.metrics import evaluate, format_table
+from emosign.predictions import PredictionsError
+
+FAST = {"n_boot": 500}
+
+
+def test_perfect_predictions(labels_file):
+    result = evaluate("emotion_single", dict(SYNTHETIC_SINGLE), labels_file=labels_file, **FAST)
+    assert result["task"] == "emotion_single" and result["n"] == len(SYNTHETIC_SINGLE)
+    assert result["target"] == "majority"
+    assert result["metrics"]["accuracy"] == 1.0 and result["metrics"]["balanced_accuracy"] == 1.0
+    assert result["metrics"]["weighted_f1"] == 1.0
+    # Macro F1 runs over all ten classes: those with no clip count as F1 = 0.
+    assert result["metrics"]["macro_f1"] == pytest.approx(len(set(SYNTHETIC_SINGLE.values())) / 10)
+    for low, high in result["ci"]["intervals"].values():
+        assert low <= high
+    matrix = np.array(result["confusion_matrix"]["matrix"])
+    assert matrix.shape == (10, 11) and np.trace(matrix) == len(SYNTHETIC_SINGLE)
+    assert result["per_class"]["happiness"]["support"] == 3
+    assert set(result["per_signer"]) == {"Ben", "Cory", "Jonathan", "Rachel"}
+    assert sum(s["n"] for s in result["per_signer"].values()) == result["n"]
+    assert "wAcc" in result["definitions"]["balanced_accuracy"]["aliases"]
+    json.dumps(result, allow_nan=False)  # valid JSON: no NaN anywhere
+
+
+def test_every_clip_given_sets_the_others_aside(labels_file):
+    labels = read_labels(labels_file)
+    predictions = {c.video_name: "happiness" for c in labels}
+    result = evaluate("emotion_single", predictions, labels_file=labels_file, **FAST)
+    assert result["predictions"]["given"] == len(SYNTHETIC_ROWS)
+    assert result["predictions"]["outside_task"] == len(SYNTHETIC_ROWS) - len(SYNTHETIC_SINGLE)
+    assert result["n"] == len(SYNTHETIC_SINGLE)
+
+
+def test_scores_equal_sklearn_on_the_task_clips(labels_file):
+    labels = read_labels(labels_file)
+    rng = np.random.default_rng(1)
+    predicted = {c.video_name: vocab.SENTIMENT_3_NAMES[rng.integers(3)] for c in labels}
+    result = evaluate("sentiment_3", predicted, labels_file=labels_file, **FAST)
+    y_true = [c.sentiment_3 for c in labels]
+    y_pred = [predicted[c.video_name] for c in labels]
+    assert result["metrics"]["accuracy"] == pytest.approx(skm.accuracy_score(y_true, y_pred))
+    assert result["metrics"]["balanced_accuracy"] == pytest.approx(skm.balanced_accuracy_score(y_true, y_pred))
+    assert result["metrics"]["weighted_f1"] == pytest.approx(
+        skm.f1_score(y_true, y_pred, average="weighted", zero_division=0)
+    )
+
+
+def test_intervals_are_seeded(labels_file):
+    predictions = {name: "happiness" for name in SYNTHETIC_SINGLE}
+    a = evaluate("emotion_single", predictions, labels_file=labels_file, seed=3, **FAST)
+    b = evaluate("emotion_single", predictions, labels_file=labels_file, seed=3, **FAST)
+    c = evaluate("emotion_single", predictions, labels_file=labels_file, seed=4, **FAST)
+    assert a["ci"] == b["ci"]
+    assert a["ci"]["intervals"] != c["ci"]["intervals"]
+
+
+def test_sentiment_7_regression_outputs_get_the_ordinal_metrics(labels_file):
+    labels = read_labels(labels_file)
+    predictions = {c.video_name: c.sentiment + 0.4 for c in labels}
+    result = evaluate("sentiment_7", predictions, labels_file=labels_file, **FAST)
+    assert result["metrics"]["mae"] == pytest.approx(0.4)
+    assert result["metrics"]["acc_7"] == 1.0 and result["metrics"]["accuracy"] == 1.0
+    assert result["metrics"]["pearson"] == pytest.approx(1.0)
+    # Phrases are read too, and score the same as the numbers they stand for.
+    phrases = {c.video_name: vocab.SENTIMENT_LEVELS[c.sentiment + 3].phrase for c in labels}
+    assert evaluate("sentiment_7", phrases, labels_file=labels_file, **FAST)["metrics"]["qwk"] == 1.0
+
+
+def test_missing_predictions_are_refused_or_scored_wrong(labels_file):
+    partial = dict(list(SYNTHETIC_SINGLE.items())[:-2])
+    with pytest.raises(PredictionsError) as err:
+        evaluate("emotion_single", partial, labels_file=labels_file, **FAST)
+    for name in list(SYNTHETIC_SINGLE)[-2:]:
+        assert name in str(err.value)
+    result = evaluate("emotion_single", partial, labels_file=labels_file, on_invalid="wrong", **FAST)
+    assert len(result["predictions"]["missing"]) == 2
+    assert result["metrics"]["accuracy"] == pytest.approx((len(SYNTHETIC_SINGLE) - 2) / len(SYNTHETIC_SINGLE))
+    assert np.array(result["confusion_matrix"]["matrix"])[:, -1].sum() == 2
+
+
+@pytest.mark.parametrize(
+    "kwargs, fragment",
+    [
+        ({"task": "emotions"}, "unknown task 'emotions'"),
+        ({"target": "gold"}, "unknown target 'gold'"),
+        ({"target": "soft"}, "not available yet"),
+        ({"on_invalid": "skip"}, "on_invalid must be"),
+    ],
+)
+def test_bad_options(labels_file, kwargs, fragment):
+    options = {"task": "emotion_single", **kwargs}
+    with pytest.raises(ValueError, match=fragment):
+        evaluate(options.pop("task"), dict(SYNTHETIC_SINGLE), labels_file=labels_file, **options, **FAST)
+
+
+def test_presence_and_intensity(labels_file):
+    labels = read_labels(labels_file)
+    rows = [{"video_name": c.video_name, **dict(zip(vocab.EMOTION_NAMES, c.intensities))} for c in labels]
+    intensity = evaluate("emotion_intensity", rows, labels_file=labels_file, **FAST)
+    assert intensity["metrics"]["mae"] == 0
+    presence = evaluate("emotion_presence", rows, labels_file=labels_file, **FAST)
+    assert presence["metrics"] == {"micro_f1": 1, "macro_f1": pytest.approx(presence["metrics"]["macro_f1"]),
+                                   "hamming_loss": 0, "subset_accuracy": 1}
+    assert set(presence["per_class"]) == set(vocab.EMOTION_NAMES)
+
+
+def test_table_prints_percentages(labels_file):
+    result = evaluate("emotion_single", dict(SYNTHETIC_SINGLE), labels_file=labels_file, **FAST)
+    table = format_table(result)
+    assert "balanced_accuracy (wAcc)" in table and "100.00" in table and "happiness" in table
+
+
+# --- the command ---------------------------------------------------------------------------
+
+
+def _write_predictions(path, mapping):
+    path.write_text("video_name,prediction\n" + "".join(f"{k},{v}\n" for k, v in mapping.items()))
+    return path
+
+
+def test_cli_evaluate_json_and_output_file(labels_file, tmp_path, capsys):
+    predictions = _write_predictions(tmp_path / "p.csv", SYNTHETIC_SINGLE)
+    out = tmp_path / "results" / "r.json"
+    code = main(["evaluate", "--task", "emotion_single", "--predictions", str(predictions),
+                 "--labels-file", str(labels_file), "--format", "json", "--n-boot", "200",
+                 "--output", str(out)])
+    assert code == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == json.loads(out.read_text())
+    assert printed["metrics"]["accuracy"] == 1.0 and printed["ci"]["n_boot"] == 200
+
+
+def test_cli_bad_predictions_fail_cleanly_and_write_nothing(labels_file, tmp_path, capsys):
+    predictions = _write_predictions(tmp_path / "p.csv", {**SYNTHETIC_SINGLE, "Nobody_1": "happiness"})
+    out = tmp_path / "r.json"
+    code = main(["evaluate", "--task", "emotion_single", "--predictions", str(predictions),
+                 "--labels-file", str(labels_file), "--output", str(out)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "Nobody_1" in err and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["labels.csv", "p.csv"]  # no r.json, no temp file
+
+
+# --- the released labels -------------------------------------------------------------------
+
+
+def test_constant_predictors_on_the_real_labels(real_labels):
+    """Closed forms: a constant class c has accuracy = support_c / n and wAcc = 1 / K."""
+    labels = read_labels(real_labels)
+    single = [c for c in labels if c.single_label]
+    supports = Counter(c.single_label for c in single)
+    result = evaluate("emotion_single", {c.video_name: "happiness" for c in single}, labels_file=real_labels)
+    assert result["n"] == 140
+    assert result["metrics"]["accuracy"] == pytest.approx(supports["happiness"] / 140)
+    assert result["metrics"]["balanced_accuracy"] == pytest.approx(1 / 10)
+    f1 = 2 * supports["happiness"] / (140 + supports["happiness"])
+    assert result["metrics"]["weighted_f1"] == pytest.approx(supports["happiness"] / 140 * f1)
+
+    negative = evaluate("sentiment_3", {c.video_name: "Negative" for c in labels}, labels_file=real_labels)
+    assert negative["metrics"]["accuracy"] == pytest.approx(sum(c.sentiment < 0 for c in labels) / 200)
+    assert negative["metrics"]["balanced_accuracy"] == pytest.approx(1 / 3)
+    low, high = negative["ci"]["intervals"]["accuracy"]
+    assert low < negative["metrics"]["accuracy"] < high
