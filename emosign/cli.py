@@ -60,8 +60,21 @@ def _parser() -> argparse.ArgumentParser:
         help="refuse missing or unreadable predictions (default), or score them as wrong",
     )
     evaluate.add_argument("--output", help="also write the JSON result to this file")
+    evaluate.add_argument(
+        "--annotator-ratings", help="per-annotator ratings CSV (for --target soft on sentiment)"
+    )
     _add_labels_option(evaluate)
     evaluate.set_defaults(run=_evaluate)
+
+    compare = sub.add_parser("compare", help="paired bootstrap test between two systems")
+    compare.add_argument("--task", required=True, choices=vocab.TASK_NAMES)
+    compare.add_argument("--a", required=True, help="predictions of system A")
+    compare.add_argument("--b", required=True, help="predictions of system B")
+    compare.add_argument("--ci", type=float, default=0.95)
+    compare.add_argument("--n-boot", type=int, default=10_000)
+    compare.add_argument("--seed", type=int, default=0)
+    _add_labels_option(compare)
+    compare.set_defaults(run=_compare)
     return parser
 
 
@@ -140,11 +153,29 @@ def _evaluate(args: argparse.Namespace) -> int:
         n_boot=args.n_boot,
         seed=args.seed,
         on_invalid=args.on_invalid,
+        annotator_ratings=args.annotator_ratings,
     )
     text = json.dumps(result, indent=2, ensure_ascii=False)
     if args.output:
         _write_atomically(Path(args.output), text + "\n")
     print(text if args.format == "json" else format_table(result))
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from emosign.metrics import compare
+
+    result = compare(
+        args.task, args.a, args.b, labels_file=args.labels_file,
+        ci=args.ci, n_boot=args.n_boot, seed=args.seed,
+    )
+    print(f"{args.task}: A = {args.a}, B = {args.b}, {result['n']} clips, "
+          f"{round(args.ci * 100)}% paired bootstrap interval of A - B")
+    print(f"{'metric':<20}{'A - B':>10}{'low':>10}{'high':>10}{'p':>10}")
+    for name, row in result["comparison"].items():
+        cells = "".join("       n/a" if row[k] is None else f"{row[k]:>10.4f}"
+                        for k in ("difference", "low", "high", "p_value"))
+        print(f"{name:<20}{cells}")
     return 0
 
 

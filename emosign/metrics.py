@@ -87,6 +87,22 @@ METRIC_DEFINITIONS: dict[str, dict[str, str]] = {
         "definition": "F1 of all (clip, emotion) presence decisions pooled",
         "aliases": "f1_score(average='micro') on the 200 x 10 indicator matrix",
     },
+    "cross_entropy": {
+        "definition": "mean over clips of -sum_k t_k ln(max(p_k, 1e-12)), in nats",
+        "aliases": "CE (Le-Wi-Di); soft cross-entropy",
+    },
+    "jensen_shannon": {
+        "definition": "mean over clips of the Jensen-Shannon divergence, base-2 logs, in [0, 1]",
+        "aliases": "JSD",
+    },
+    "manhattan": {
+        "definition": "mean over clips of sum_k |t_k - p_k|, in [0, 2]",
+        "aliases": "L1 / Manhattan distance (Le-Wi-Di 2025)",
+    },
+    "wasserstein": {
+        "definition": "mean over clips of the 1-D earth mover's distance, in scale steps",
+        "aliases": "EMD; Wasserstein-1 (Le-Wi-Di 2025, ordinal tasks)",
+    },
     "hamming_loss": {
         "definition": "fraction of (clip, emotion) presence decisions that are wrong",
         "aliases": "sklearn.metrics.hamming_loss",
@@ -380,6 +396,61 @@ def intensity_metrics(
     return {**out, "mae_per_class": mae, "spearman_per_class": rho}
 
 
+# --- soft targets --------------------------------------------------------------------------
+
+#: Predicted probabilities are clipped to [SOFT_EPSILON, 1] before the logarithm of the
+#: cross-entropy, so a confident wrong answer costs -ln(1e-12) = 27.6 nats, not infinity.
+SOFT_EPSILON = 1e-12
+
+
+def distribution_metrics(
+    target: np.ndarray,
+    predicted: np.ndarray,
+    *,
+    ordinal: bool = False,
+    sample_weight: np.ndarray | None = None,
+) -> dict[str, np.ndarray | float]:
+    """Distances between target and predicted distributions, averaged over clips.
+
+    The measures of the learning-with-disagreement (Le-Wi-Di) shared tasks.
+
+    Parameters
+    ----------
+    target, predicted : (n, K) rows summing to 1.
+    ordinal : also report ``wasserstein``, for classes on an evenly spaced scale.
+
+    Returns
+    -------
+    ``cross_entropy``: -sum_k t_k ln(max(p_k, 1e-12)), in nats;
+    ``jensen_shannon``: JS divergence with base-2 logarithms, in [0, 1];
+    ``manhattan``: sum_k |t_k - p_k|, in [0, 2];
+    ``wasserstein`` (ordinal only): 1-D earth mover's distance in scale steps,
+    sum_k |T_k - P_k| over the cumulative distributions T and P.
+    """
+    t = np.asarray(target, dtype=float)
+    p = np.asarray(predicted, dtype=float)
+    w, single = _weights(sample_weight, len(t))
+    per_clip = {
+        "cross_entropy": -(t * np.log(np.clip(p, SOFT_EPSILON, 1))).sum(axis=1),
+        "jensen_shannon": _jensen_shannon(t, p),
+        "manhattan": np.abs(t - p).sum(axis=1),
+    }
+    if ordinal:
+        per_clip["wasserstein"] = np.abs(np.cumsum(t, axis=1) - np.cumsum(p, axis=1)).sum(axis=1)
+    total = w.sum(axis=1)
+    return _out({k: (w @ v) / total for k, v in per_clip.items()}, single)
+
+
+def _jensen_shannon(t: np.ndarray, p: np.ndarray) -> np.ndarray:
+    m = (t + p) / 2
+
+    def kl(a, b):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(a > 0, a * np.log2(a / np.where(b > 0, b, 1)), 0.0).sum(axis=1)
+
+    return (kl(t, m) + kl(p, m)) / 2
+
+
 # --- evaluate: a predictions file against a task -------------------------------------------
 
 #: The headline metrics of each kind of task, in the order they are reported.
@@ -389,6 +460,7 @@ HEADLINE = {
                 "acc_2_non0", "f1_2_non0"),
     "multi_label": ("micro_f1", "macro_f1", "hamming_loss", "subset_accuracy"),
     "intensity": ("mae", "spearman"),
+    "soft": ("cross_entropy", "jensen_shannon", "manhattan"),
 }
 TARGETS = ("majority", "soft")
 
@@ -403,6 +475,7 @@ def evaluate(
     n_boot: int = 10_000,
     seed: int = 0,
     on_invalid: str = "raise",
+    annotator_ratings=None,
 ) -> dict:
     """Score predictions on one EmoSign task.
 
@@ -414,18 +487,25 @@ def evaluate(
         per emotion for ``emotion_presence`` / ``emotion_intensity``); see
         :func:`emosign.predictions.read_predictions`.
     labels_file : the label file (default ``$EMOSIGN_LABELS``, else the pinned Hub file).
-    target : ``"majority"``, the released majority labels.
+    target : ``"majority"``, the released majority labels, or ``"soft"``, a distribution per
+        clip (see :mod:`emosign.annotators`): for ``sentiment_7`` and ``sentiment_3`` the
+        annotators' ratings (``annotator_ratings`` is then required), for ``emotion_single``
+        the released intensities normalised. The predicted distribution is the
+        ``score_<class>`` columns (probabilities), or one-hot of the predicted class without
+        them (uniform for a missing prediction).
     ci : coverage of the percentile bootstrap intervals, in (0, 1).
     n_boot : bootstrap resamples (seeded by ``seed``), drawn once and shared by all metrics.
     on_invalid : ``"raise"`` refuses missing or unreadable predictions, listing every row;
         ``"wrong"`` scores them as wrong and reports how many.
+    annotator_ratings : a per-annotator ratings CSV, for ``target="soft"`` on sentiment.
 
     Returns
     -------
     A JSON-ready dict: ``task``, ``n``, ``target``, ``labels`` (file and sha256),
     ``predictions`` (counts), ``metrics`` (fractions in 0...1, or the scale's units for MAE),
     ``ci``, ``per_class``, ``per_signer``, ``definitions`` and, for single-label tasks,
-    ``confusion_matrix``. Undefined values (a correlation of a constant) are None.
+    ``confusion_matrix`` and ``agreement`` (model-vs-reference Krippendorff's alpha).
+    Undefined values (a correlation of a constant) are None.
     """
     from emosign.labels import load_labels
     from emosign.predictions import align, read_predictions
@@ -434,19 +514,20 @@ def evaluate(
     spec = get_task(task)
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; choose one of {list(TARGETS)}")
-    if target == "soft":
-        raise ValueError(
-            "target='soft' is not available yet: the released file holds majority labels only, "
-            "and the soft targets (annotator distributions, normalised intensities) are still "
-            "to be built; use target='majority'"
-        )
     if on_invalid not in ("raise", "wrong"):
         raise ValueError(f"on_invalid must be 'raise' or 'wrong', not {on_invalid!r}")
-    data = spec.bind(load_labels(labels_file))
+    labels = load_labels(labels_file)
+    data = spec.bind(labels)
+    soft = None
+    if target == "soft":
+        soft = _soft_target(spec, data, labels, annotator_ratings)
     table = read_predictions(predictions)
-    aligned = align(table, data, on_invalid=on_invalid)
+    aligned = align(table, data, on_invalid=on_invalid, scores_must_be_probabilities=soft is not None)
 
-    statistic, names = _statistic(spec, data, aligned)
+    if soft is None:
+        statistic, names = _statistic(spec, data, aligned)
+    else:
+        statistic, names = _soft_statistic(spec, data, aligned, soft[0])
     point = dict(zip(names, _row(statistic(np.ones((1, data.n))))))
     intervals = _intervals(statistic, data.n, ci=ci, n_boot=n_boot, seed=seed)
     signers = np.array(data.signers)
@@ -460,6 +541,7 @@ def evaluate(
         "description": spec.description,
         "n": data.n,
         "target": target,
+        **({"soft_target": soft[1]} if soft else {}),
         "labels": {
             "origin": data.labels_source.origin,
             "path": data.labels_source.path,
@@ -481,11 +563,12 @@ def evaluate(
             "seed": seed,
             "intervals": {name: [iv.low, iv.high] for name, iv in zip(names, intervals)},
         },
-        "per_class": _per_class(spec, data, aligned),
+        "per_class": {} if soft else _per_class(spec, data, aligned),
         "per_signer": per_signer,
         "definitions": {name: METRIC_DEFINITIONS[name] for name in names if name in METRIC_DEFINITIONS},
     }
-    if spec.kind == "single_label":
+    if spec.kind == "single_label" and not soft:
+        result["agreement"] = _agreement(spec, data, aligned)
         confusion = confusion_matrices(data.y_true, aligned.y_pred, n_classes=len(data.classes))
         result["confusion_matrix"] = {
             "rows": "reference",
@@ -494,6 +577,54 @@ def evaluate(
             "matrix": confusion.astype(int).tolist(),
         }
     return _json_ready(result)
+
+
+def compare(
+    task: str,
+    predictions_a,
+    predictions_b,
+    *,
+    labels_file=None,
+    ci: float = 0.95,
+    n_boot: int = 10_000,
+    seed: int = 0,
+    on_invalid: str = "raise",
+) -> dict:
+    """Paired bootstrap comparison of two systems on the same clips of one task.
+
+    Both systems are scored on the same resamples, so clip difficulty cancels out of the
+    difference. For each headline metric: ``difference`` (a - b), its percentile interval
+    and the two-sided p-value of :func:`emosign.stats.paired_bootstrap`.
+    """
+    from emosign.labels import load_labels
+    from emosign.predictions import align
+    from emosign.stats import paired_bootstrap
+    from emosign.tasks import get_task
+
+    spec = get_task(task)
+    data = spec.bind(load_labels(labels_file))
+    stat_a, names = _statistic(spec, data, align(predictions_a, data, on_invalid=on_invalid))
+    stat_b, names_b = _statistic(spec, data, align(predictions_b, data, on_invalid=on_invalid))
+    shared = [n for n in names if n in names_b]  # ordinal metrics need values from both
+    tests = paired_bootstrap(
+        _select(stat_a, names, shared), _select(stat_b, names_b, shared), data.n,
+        n_boot=n_boot, ci=ci, seed=seed,
+    )
+    return _json_ready({
+        "task": spec.name,
+        "n": data.n,
+        "ci": {"level": ci, "n_boot": n_boot, "seed": seed, "method": "paired percentile bootstrap"},
+        "comparison": {
+            name: {"difference": t.difference, "low": t.low, "high": t.high, "p_value": t.p_value}
+            for name, t in zip(shared, tests)
+        },
+    })
+
+
+def _select(statistic, names: list[str], keep: list[str]):
+    """The columns ``keep`` of a statistic whose columns are ``names``."""
+    columns = [names.index(n) for n in keep]
+    return lambda w: statistic(w)[:, columns]
 
 
 def _statistic(spec, data, aligned):
@@ -528,6 +659,70 @@ def _statistic(spec, data, aligned):
             return np.stack([m[name] for name in names], axis=1)
 
     return statistic, names
+
+
+def _soft_target(spec, data, labels, annotator_ratings) -> tuple[np.ndarray, str]:
+    """The task's soft target, (n, K) aligned with data.video_names, and how it was made."""
+    from emosign.annotators import intensity_target, read_annotator_ratings, sentiment_target
+
+    if spec.name in ("sentiment_7", "sentiment_3"):
+        if annotator_ratings is None:
+            raise ValueError(
+                f"target='soft' on {spec.name} needs per-annotator ratings "
+                "(annotator_ratings=... / --annotator-ratings): the released file holds "
+                "majority labels only"
+            )
+        clips = {c.video_name: c for c in labels}
+        ratings = read_annotator_ratings(annotator_ratings, clips=[clips[n] for n in data.video_names])
+        return (
+            sentiment_target(ratings, classes=spec.name),
+            f"distribution of {len(ratings.annotators)} annotators' ratings in {ratings.path}",
+        )
+    if spec.name == "emotion_single":
+        clips = {c.video_name: c for c in labels}
+        return (
+            intensity_target([clips[n] for n in data.video_names]),
+            "released majority intensities, normalised over the merged classes "
+            "(happiness = max(joy, excited); neutral when none is present)",
+        )
+    raise ValueError(
+        f"target='soft' is defined for sentiment_7, sentiment_3 and emotion_single, not {spec.name}"
+    )
+
+
+def _soft_statistic(spec, data, aligned, target: np.ndarray):
+    k = len(data.classes)
+    if aligned.scores is not None:
+        predicted = np.where(np.isnan(aligned.scores), 1 / k, aligned.scores)
+    else:
+        predicted = np.where(
+            (aligned.y_pred >= 0)[:, None], np.eye(k)[np.maximum(aligned.y_pred, 0)], 1 / k
+        )
+    ordinal = spec.name in ("sentiment_7", "sentiment_3")
+    names = list(HEADLINE["soft"]) + (["wasserstein"] if ordinal else [])
+
+    def statistic(w):
+        m = distribution_metrics(target, predicted, ordinal=ordinal, sample_weight=w)
+        return np.stack([m[name] for name in names], axis=1)
+
+    return statistic, names
+
+
+def _agreement(spec, data, aligned) -> dict:
+    """Krippendorff's alpha between the predictions and the reference, as two raters."""
+    from emosign.stats import model_reference_alpha
+
+    if spec.ordinal and aligned.values is not None:
+        prediction, level = aligned.values, "interval"
+        reference = data.y_true - 3.0
+    else:
+        prediction = np.where(aligned.y_pred >= 0, aligned.y_pred, np.nan).astype(float)
+        reference, level = data.y_true.astype(float), "ordinal" if spec.ordinal else "nominal"
+    return {
+        "krippendorff_alpha": model_reference_alpha(reference, prediction, level=level),
+        "level": level,
+        "note": "the model and the majority label as two raters; missing predictions are missing data",
+    }
 
 
 def _row(values: np.ndarray) -> list[float]:

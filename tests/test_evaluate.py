@@ -99,7 +99,8 @@ def test_missing_predictions_are_refused_or_scored_wrong(labels_file):
     [
         ({"task": "emotions"}, "unknown task 'emotions'"),
         ({"target": "gold"}, "unknown target 'gold'"),
-        ({"target": "soft"}, "not available yet"),
+        ({"task": "emotion_presence", "target": "soft"}, "defined for sentiment_7, sentiment_3 and emotion_single"),
+        ({"task": "sentiment_7", "target": "soft"}, "needs per-annotator ratings"),
         ({"on_invalid": "skip"}, "on_invalid must be"),
     ],
 )
@@ -177,3 +178,28 @@ def test_constant_predictors_on_the_real_labels(real_labels):
     assert negative["metrics"]["balanced_accuracy"] == pytest.approx(1 / 3)
     low, high = negative["ci"]["intervals"]["accuracy"]
     assert low < negative["metrics"]["accuracy"] < high
+
+
+def test_compare_two_systems(labels_file, tmp_path, capsys):
+    labels = read_labels(labels_file)
+    truth = {c.video_name: c.sentiment_3 for c in labels}
+    constant = {c.video_name: "negative" for c in labels}
+    from emosign.metrics import compare
+
+    same = compare(
+        "sentiment_3", truth, truth, labels_file=labels_file, n_boot=300
+    )
+    assert same["comparison"]["accuracy"]["difference"] == 0 and same["comparison"]["accuracy"]["p_value"] == 1
+
+    better = compare("sentiment_3", truth, constant, labels_file=labels_file, n_boot=300)
+    worse = compare("sentiment_3", constant, truth, labels_file=labels_file, n_boot=300)
+    gap = better["comparison"]["accuracy"]
+    assert gap["difference"] == pytest.approx(1 - sum(c.sentiment < 0 for c in labels) / len(labels))
+    assert worse["comparison"]["accuracy"]["difference"] == pytest.approx(-gap["difference"])
+    assert gap["low"] > 0
+
+    a = _write_predictions(tmp_path / "a.csv", truth)
+    b = _write_predictions(tmp_path / "b.csv", constant)
+    assert main(["compare", "--task", "sentiment_3", "--a", str(a), "--b", str(b), "--n-boot", "300",
+                 "--labels-file", str(labels_file)]) == 0
+    assert "balanced_accuracy" in capsys.readouterr().out
