@@ -38,6 +38,7 @@ def test_folds_from_a_dataset_match_folds_from_labels(labels_file, tmp_path):
         stratified_k_fold(ds, stratify="label")
 
 
+@pytest.mark.filterwarnings("ignore:The least populated class:UserWarning")  # 3 neutral clips
 def test_stratified_k_fold_is_seeded_and_stratified(real_labels):
     labels = read_labels(real_labels)
     folds = stratified_k_fold(labels, n_splits=5, seed=3, stratify="sentiment_3")
