@@ -12,21 +12,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-
-def _median_seconds(run, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+from _timing import median_seconds
 
 
 def main() -> None:
@@ -66,9 +57,9 @@ def main() -> None:
             "csv", data_files=args.labels_file, cache_dir=str(root / f"raw{next(counter)}")
         )
 
-    cold_s = _median_seconds(cold, args.repeat)
-    warm_s = _median_seconds(warm, args.repeat)
-    raw_s = _median_seconds(raw_csv, args.repeat)
+    cold_s = median_seconds(cold, args.repeat)
+    warm_s = median_seconds(warm, args.repeat)
+    raw_s = median_seconds(raw_csv, args.repeat)
     rows = load_emosign(args.config, labels_file=args.labels_file, cache_dir=warm_cache)["test"].num_rows
 
     print(f"config {args.config!r}, {rows} rows, median of {args.repeat} runs")

@@ -14,21 +14,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import time
 import warnings
 
 import numpy as np
+from _timing import median_seconds
 from sklearn import metrics as skm
-
-
-def _median_seconds(run, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -58,7 +48,7 @@ def main() -> None:
     cases = [("sentiment_3", polarity), ("emotion_single", single), ("sentiment_7", values)]
     timings = {}
     for task, predictions in cases:
-        seconds = _median_seconds(
+        seconds = median_seconds(
             lambda: evaluate(task, predictions, labels_file=args.labels_file, n_boot=args.n_boot),
             args.repeat,
         )
@@ -82,7 +72,7 @@ def main() -> None:
                 skm.f1_score(t, p, labels=list(SENTIMENT_3_NAMES), average="weighted", zero_division=0)
                 skm.f1_score(t, p, labels=list(SENTIMENT_3_NAMES), average="macro", zero_division=0)
 
-    loop_seconds = _median_seconds(loop, 1) * args.n_boot / args.loop_resamples
+    loop_seconds = median_seconds(loop, 1) * args.n_boot / args.loop_resamples
     scaled = "" if args.loop_resamples == args.n_boot else f", scaled from {args.loop_resamples:,}"
     print(f"\nplain loop of scikit-learn calls, sentiment_3 ({args.n_boot:,} resamples{scaled})")
     print(f"  {'4 metrics per resample':<42}{loop_seconds:>9.3f}")

@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-import pandas as pd
 
 from emosign import vocab
+from emosign._csv import read_text_table
 from emosign.labels import Clip
 
 
@@ -60,12 +60,7 @@ def read_annotator_ratings(path: str | os.PathLike, *, clips: Sequence[Clip]) ->
         clips, or clips nobody rated; every offending row is listed.
     """
     path = Path(path)
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise FileNotFoundError(f"annotator ratings file not found: {path}") from None
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise AnnotatorFileError(f"annotator ratings file {path} is not a readable UTF-8 CSV: {err}") from None
+    table = read_text_table(path, what="annotator ratings file", error=AnnotatorFileError)
     required = ["video_name", "annotator", "sentiment"]
     missing = [c for c in required if c not in table.columns]
     if missing:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping
 
-import pandas as pd
+from emosign._csv import read_text_table
 
 KEY_COLUMNS: tuple[str, ...] = ("utterance_id", "video_name")
 TEXT_COLUMNS: tuple[str, ...] = ("caption", "translation")
@@ -47,12 +47,7 @@ def read_captions(path: str | os.PathLike, clips: Iterable[tuple[str, str]]) -> 
         different captions.
     """
     path = Path(path)
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise FileNotFoundError(f"captions file not found: {path}") from None
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise CaptionFileError(f"captions file {path} is not a readable UTF-8 CSV: {err}") from None
+    table = read_text_table(path, what="captions file", error=CaptionFileError)
     key = next((c for c in KEY_COLUMNS if c in table.columns), None)
     text = next((c for c in TEXT_COLUMNS if c in table.columns), None)
     if key is None or text is None:

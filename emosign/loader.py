@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import datasets
+import pandas as pd
 
 from emosign import __version__, captions, hub, labels, video, vocab
 from emosign.labels import Clip, Labels
@@ -299,15 +300,13 @@ def load_emosign(
     return builder.as_dataset()
 
 
-def to_frame(dataset: datasets.Dataset) -> "pd.DataFrame":
+def to_frame(dataset: datasets.Dataset) -> pd.DataFrame:
     """A pandas DataFrame of an EmoSign split with every ClassLabel decoded to its name.
 
     ``Dataset.to_pandas()`` gives class indices; this gives ``"happiness"``, ``"Cory"``, ...
     Lists of class labels are decoded too. A column with missing values (no video, a clip
     outside the single-expression set) keeps them as None, in an object column.
     """
-    import pandas as pd
-
     columns = {}
     for name, feature in dataset.features.items():
         values = list(dataset[name])

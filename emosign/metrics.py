@@ -663,7 +663,11 @@ def _statistic(spec, data, aligned):
 
 def _soft_target(spec, data, labels, annotator_ratings) -> tuple[np.ndarray, str]:
     """The task's soft target, (n, K) aligned with data.video_names, and how it was made."""
-    from emosign.annotators import intensity_target, read_annotator_ratings, sentiment_target
+    from emosign.annotators import (
+        intensity_target,
+        read_annotator_ratings,
+        sentiment_target,
+    )
 
     if spec.name in ("sentiment_7", "sentiment_3"):
         if annotator_ratings is None:

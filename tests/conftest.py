@@ -13,8 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from emosign.vocab import CUE_COLUMNS, EMOTION_NAMES, FILE_INTENSITY_OFFSET, LABEL_FILE_COLUMNS
-
+from emosign.vocab import (
+    CUE_COLUMNS,
+    EMOTION_NAMES,
+    FILE_INTENSITY_OFFSET,
+    LABEL_FILE_COLUMNS,
+)
 
 # Read once, before the autouse fixture below hides it from the code under test.
 REAL_LABELS = os.environ.get("EMOSIGN_LABELS")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import SYNTHETIC_SINGLE
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import wasserstein_distance
 
-from conftest import SYNTHETIC_SINGLE
 from emosign import vocab
 from emosign.annotators import (
     AnnotatorFileError,

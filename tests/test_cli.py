@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 from conftest import SYNTHETIC_ROWS, SYNTHETIC_SINGLE, label_row, write_label_file
+
 from emosign import vocab
 from emosign.cli import main
 

@@ -7,9 +7,9 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from conftest import SYNTHETIC_ROWS, SYNTHETIC_SINGLE
 from sklearn import metrics as skm
 
-from conftest import SYNTHETIC_ROWS, SYNTHETIC_SINGLE
 from emosign import vocab
 from emosign.cli import main
 from emosign.labels import read_labels

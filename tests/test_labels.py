@@ -7,7 +7,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from conftest import (
     SYNTHETIC_EXCLUDED,
     SYNTHETIC_MULTI,
@@ -16,8 +15,10 @@ from conftest import (
     label_row,
     write_label_file,
 )
+
 from emosign import vocab
 from emosign.labels import LabelFileError, read_labels
+
 
 def test_vocabulary_scales():
     assert len(vocab.EMOTION_NAMES) == 10 and len(set(vocab.EMOTION_NAMES)) == 10

@@ -7,7 +7,6 @@ from collections import Counter
 
 import datasets
 import pytest
-
 from conftest import (
     SYNTHETIC_MULTI,
     SYNTHETIC_ROWS,
@@ -16,6 +15,7 @@ from conftest import (
     write_label_file,
     write_mp4,
 )
+
 from emosign import EmoSign, load_emosign, vocab
 from emosign.loader import to_frame
 

@@ -9,15 +9,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import (
+    SYNTHETIC_EXCLUDED,
+    SYNTHETIC_MULTI,
+    SYNTHETIC_ROWS,
+    SYNTHETIC_SINGLE,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import SYNTHETIC_EXCLUDED, SYNTHETIC_MULTI, SYNTHETIC_ROWS, SYNTHETIC_SINGLE
 from emosign import vocab
 from emosign.labels import read_labels
 from emosign.predictions import (
     Aligned,
-    Predictions,
     PredictionsError,
     align,
     parse_label,
