@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from collections import Counter
-from pathlib import Path
 from typing import Sequence
 
 from emosign import vocab
+from emosign._io import write_atomically
 
 _MEDIA_AND_IDS = ("utterance_id", "signer", "video", "caption")
 
@@ -75,6 +73,23 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--seed", type=int, default=0)
     _add_labels_option(compare)
     compare.set_defaults(run=_compare)
+
+    bench = sub.add_parser(
+        "benchmark", help="run the baselines under leave-one-signer-out CV, with the paper's rows"
+    )
+    bench.add_argument("--tasks", nargs="+", default=["sentiment_3", "sentiment_7", "emotion_single"],
+                       choices=["sentiment_3", "sentiment_7", "emotion_single", "emotion_multi"])
+    bench.add_argument("--baselines", nargs="+", help="registered baseline names (default: all)")
+    bench.add_argument("--video-dir", help="a directory of ASLLRP utterance videos")
+    bench.add_argument("--captions-file", help="English translations, keyed by utterance id or video name")
+    bench.add_argument("--out", help="write results.json, leaderboard.md and predictions/ here")
+    bench.add_argument("--feature-cache", help="where video features are cached (default: <video-dir>/.emosign-features)")
+    bench.add_argument("--on-missing-video", choices=("skip", "error"), default="skip")
+    bench.add_argument("--n-boot", type=int, default=10_000)
+    bench.add_argument("--kfold-repeats", type=int, default=3)
+    bench.add_argument("--seed", type=int, default=0)
+    _add_labels_option(bench)
+    bench.set_defaults(run=_benchmark)
     return parser
 
 
@@ -157,7 +172,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     )
     text = json.dumps(result, indent=2, ensure_ascii=False)
     if args.output:
-        _write_atomically(Path(args.output), text + "\n")
+        write_atomically(args.output, text + "\n")
     print(text if args.format == "json" else format_table(result))
     return 0
 
@@ -179,19 +194,19 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Write the whole file or nothing: a crash never leaves half a result behind."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
-    ) as tmp:
-        try:
-            tmp.write(text)
-        except BaseException:
-            tmp.close()
-            os.unlink(tmp.name)
-            raise
-    os.replace(tmp.name, path)
+def _benchmark(args: argparse.Namespace) -> int:
+    from emosign.baselines.benchmark import format_leaderboard, run_benchmark
+
+    results = run_benchmark(
+        tasks=args.tasks, baselines=args.baselines, labels_file=args.labels_file,
+        video_dir=args.video_dir, captions_file=args.captions_file, out_dir=args.out,
+        feature_cache_dir=args.feature_cache, on_missing_video=args.on_missing_video,
+        n_boot=args.n_boot, kfold_repeats=args.kfold_repeats, seed=args.seed,
+    )
+    print(format_leaderboard(results))
+    if args.out:
+        print(f"results, leaderboard and per-clip predictions written to {args.out}")
+    return 0
 
 
 if __name__ == "__main__":

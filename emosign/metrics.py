@@ -476,6 +476,7 @@ def evaluate(
     seed: int = 0,
     on_invalid: str = "raise",
     annotator_ratings=None,
+    clips=None,
 ) -> dict:
     """Score predictions on one EmoSign task.
 
@@ -498,6 +499,9 @@ def evaluate(
     on_invalid : ``"raise"`` refuses missing or unreadable predictions, listing every row;
         ``"wrong"`` scores them as wrong and reports how many.
     annotator_ratings : a per-annotator ratings CSV, for ``target="soft"`` on sentiment.
+    clips : score only these clips of the task (e.g. those with a video); predictions for
+        the task's other clips are then set aside like those outside the task, and the
+        result's ``restricted_to`` says how many of the task's clips were kept.
 
     Returns
     -------
@@ -518,6 +522,9 @@ def evaluate(
         raise ValueError(f"on_invalid must be 'raise' or 'wrong', not {on_invalid!r}")
     labels = load_labels(labels_file)
     data = spec.bind(labels)
+    task_size = data.n
+    if clips is not None:
+        data = data.restrict(clips)
     soft = None
     if target == "soft":
         soft = _soft_target(spec, data, labels, annotator_ratings)
@@ -540,6 +547,7 @@ def evaluate(
         "task": spec.name,
         "description": spec.description,
         "n": data.n,
+        **({"restricted_to": f"{data.n} of the task's {task_size} clips"} if clips is not None else {}),
         "target": target,
         **({"soft_target": soft[1]} if soft else {}),
         "labels": {

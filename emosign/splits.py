@@ -17,6 +17,7 @@ import numpy as np
 from sklearn.model_selection import LeaveOneGroupOut, StratifiedKFold
 
 from emosign.labels import Clip
+from emosign.tasks import TaskData
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,9 @@ class Fold:
 def leave_one_signer_out(clips: Iterable[Clip] | Any) -> tuple[Fold, ...]:
     """One fold per signer: that signer's clips are the test set, everyone else's the train.
 
-    ``clips`` is a :class:`emosign.labels.Labels`, a sequence of clips, or a
-    ``datasets.Dataset`` of any EmoSign config (it needs ``video_name`` and ``signer``).
+    ``clips`` is a :class:`emosign.labels.Labels`, a sequence of clips, a task's clips
+    (:class:`emosign.tasks.TaskData`) or a ``datasets.Dataset`` of any EmoSign config (it
+    needs ``video_name`` and ``signer``).
     """
     names, signers = _columns(clips, "video_name", "signer")
     folds = []
@@ -67,7 +69,11 @@ def _fold(name: str, names: Sequence[str], train: np.ndarray, test: np.ndarray) 
 
 
 def _columns(clips: Iterable[Clip] | Any, *columns: str) -> list[list[Any]]:
-    """Columns of a dataset (ClassLabels decoded to names) or attributes of clips."""
+    """Columns of a dataset (ClassLabels decoded to names), of a task's clips, or attributes
+    of clips."""
+    if isinstance(clips, TaskData):
+        by_column = {"video_name": clips.video_names, "signer": clips.signers}
+        return [list(by_column[c]) for c in columns]
     features = getattr(clips, "features", None)
     if features is not None:
         missing = [c for c in columns if c not in features]

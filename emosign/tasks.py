@@ -18,9 +18,9 @@ Adding a task is adding one entry to :data:`TASKS`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from operator import attrgetter
-from typing import Callable, Literal, Mapping
+from typing import Callable, Iterable, Literal, Mapping
 
 import numpy as np
 
@@ -93,6 +93,23 @@ class TaskData:
     @property
     def n(self) -> int:
         return len(self.video_names)
+
+    def restrict(self, video_names: Iterable[str]) -> "TaskData":
+        """The same task on a subset of its clips (e.g. those with a video), in task order.
+
+        Raises ValueError naming any clip that is not one of this task's clips.
+        """
+        keep = set(video_names)
+        unknown = sorted(keep - set(self.video_names))
+        if unknown:
+            raise ValueError(f"{len(unknown)} clip(s) are not clips of {self.task.name}: {unknown}")
+        rows = [i for i, name in enumerate(self.video_names) if name in keep]
+        return replace(
+            self,
+            video_names=tuple(self.video_names[i] for i in rows),
+            signers=tuple(self.signers[i] for i in rows),
+            y_true=self.y_true[rows],
+        )
 
 
 TASKS: Mapping[str, Task] = {

@@ -203,3 +203,12 @@ def test_compare_two_systems(labels_file, tmp_path, capsys):
     assert main(["compare", "--task", "sentiment_3", "--a", str(a), "--b", str(b), "--n-boot", "300",
                  "--labels-file", str(labels_file)]) == 0
     assert "balanced_accuracy" in capsys.readouterr().out
+
+
+def test_scoring_a_subset_of_the_clips(labels_file):
+    keep = list(SYNTHETIC_SINGLE)[:5]
+    result = evaluate("emotion_single", dict(SYNTHETIC_SINGLE), labels_file=labels_file, clips=keep, **FAST)
+    assert result["n"] == 5 and result["restricted_to"] == f"5 of the task's {len(SYNTHETIC_SINGLE)} clips"
+    assert result["predictions"]["outside_task"] == len(SYNTHETIC_SINGLE) - 5
+    with pytest.raises(ValueError, match="not clips of emotion_single"):
+        evaluate("emotion_single", dict(SYNTHETIC_SINGLE), labels_file=labels_file, clips=["Nobody_1"], **FAST)

@@ -1,0 +1,340 @@
+"""`emosign benchmark`: every baseline the inputs allow, under signer-independent
+cross-validation, scored with intervals, beside the paper's reported rows.
+
+Protocol. A learned baseline is scored on out-of-fold predictions: each clip is predicted
+exactly once, by a model trained on the other signers' clips (leave-one-signer-out over Ben,
+Cory, Jonathan and Rachel, both Rachel sessions one signer). The per-signer breakdown of the
+result shows each held-out signer on its own (Ben's fold has 7 clips). As a second view,
+repeated stratified k-fold gives the mean and standard deviation of each headline metric over
+repeats. Baselines that learn nothing (uniform random, VADER, a constant) predict every clip
+once with no folds. Seeds are fixed: the same command gives the same numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import RepeatedStratifiedKFold
+
+from emosign._io import write_atomically
+from emosign.baselines.registry import Baseline, Example, all_baselines, get_baseline
+from emosign.labels import Labels, load_labels
+from emosign.splits import Fold, leave_one_signer_out
+from emosign.tasks import TaskData, get_task
+
+DEFAULT_TASKS: tuple[str, ...] = ("sentiment_3", "sentiment_7", "emotion_single")
+HEADLINE: tuple[str, ...] = ("balanced_accuracy", "weighted_f1", "accuracy", "macro_f1")
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the caller gave: labels always; captions and video features when available.
+
+    ``features`` maps an extractor name ("motion", "landmarks") to ``{video_name: vector}``;
+    ``feature_gaps`` to the clips it has no vector for (missing or unreadable video).
+    """
+
+    labels: Labels
+    captions: dict[str, str | None]
+    features: dict[str, dict[str, np.ndarray]]
+    feature_gaps: dict[str, tuple[str, ...]]
+
+    @property
+    def available(self) -> frozenset[str]:
+        names = {"labels", "cues"}
+        if any(self.captions.values()):
+            names.add("captions")
+        names |= {f"video:{name}" for name in self.features}
+        return frozenset(names)
+
+    def examples(self, video_names: Sequence[str]) -> list[Example]:
+        clips = {c.video_name: c for c in self.labels}
+        return [
+            Example(
+                video_name=name,
+                signer=clips[name].signer,
+                cues=clips[name].cues,
+                caption=self.captions.get(name),
+                features={k: v[name] for k, v in self.features.items() if name in v},
+            )
+            for name in video_names
+        ]
+
+
+def out_of_fold_predictions(
+    baseline: Baseline,
+    examples: Sequence[Example],
+    y: np.ndarray,
+    classes: Sequence[str],
+    folds: Sequence[Fold],
+    *,
+    seed: int = 0,
+) -> np.ndarray:
+    """Each clip predicted once by a model fitted on the other folds: (n,) class indices.
+
+    A baseline that learns nothing is fitted once on every clip and predicts them all.
+    """
+    if not baseline.learned:
+        return baseline.make(seed).fit(examples, y, classes).predict(examples)
+    index = {e.video_name: i for i, e in enumerate(examples)}
+    predicted = np.full(len(examples), -1)
+    for fold in folds:
+        train = [index[n] for n in fold.train]
+        test = [index[n] for n in fold.test]
+        model = baseline.make(seed).fit([examples[i] for i in train], y[train], classes)
+        predicted[test] = model.predict([examples[i] for i in test])
+    if (predicted < 0).any():
+        raise RuntimeError(f"the folds left {int((predicted < 0).sum())} clip(s) unpredicted")
+    return predicted
+
+
+def repeated_kfold(data: TaskData, *, n_splits: int = 5, n_repeats: int = 3, seed: int = 0) -> list[list[Fold]]:
+    """Repeated stratified k-fold on the task's classes: ``n_repeats`` lists of folds.
+
+    A class with fewer clips than ``n_splits`` cannot be spread over every fold; scikit-learn
+    warns and places it as well as it can.
+    """
+    names = np.array(data.video_names)
+    splitter = RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=n_repeats, random_state=seed)
+    with warnings.catch_warnings():
+        # EmoSign's rare classes (3 neutral clips, 3 anger clips) always trigger it; said above.
+        warnings.filterwarnings("ignore", "The least populated class", UserWarning)
+        folds = [
+            Fold(f"repeat {i // n_splits + 1} fold {i % n_splits + 1}", tuple(names[tr]), tuple(names[te]))
+            for i, (tr, te) in enumerate(splitter.split(names, data.y_true))
+        ]
+    return [folds[r * n_splits:(r + 1) * n_splits] for r in range(n_repeats)]
+
+
+def run_benchmark(
+    *,
+    tasks: Sequence[str] = DEFAULT_TASKS,
+    baselines: Sequence[str] | None = None,
+    labels_file: str | os.PathLike | None = None,
+    video_dir: str | os.PathLike | None = None,
+    captions_file: str | os.PathLike | None = None,
+    out_dir: str | os.PathLike | None = None,
+    feature_cache_dir: str | os.PathLike | None = None,
+    on_missing_video: str = "skip",
+    n_boot: int = 10_000,
+    kfold_repeats: int = 3,
+    seed: int = 0,
+    progress: bool = True,
+) -> dict:
+    """Run the baselines the inputs allow on each task; return (and write) the results.
+
+    With ``out_dir``: ``results.json``, ``leaderboard.md`` and
+    ``predictions/<task>/<baseline>.csv`` (``video_name,prediction``, rescorable with
+    ``emosign evaluate``). Visual baselines need ``video_dir``; a clip without a usable video
+    is left out of that baseline's scoring with the count in its row
+    (``on_missing_video="skip"``), or stops the run (``"error"``).
+    """
+    from emosign.metrics import evaluate
+
+    for task in tasks:
+        if get_task(task).kind != "single_label":
+            raise ValueError(f"the benchmark runs single-label tasks; {task} is not one")
+    chosen = all_baselines() if baselines is None else tuple(get_baseline(b) for b in baselines)
+    labels = load_labels(labels_file)
+    inputs = _gather_inputs(
+        labels, chosen, video_dir=video_dir, captions_file=captions_file,
+        feature_cache_dir=feature_cache_dir, on_missing_video=on_missing_video, progress=progress,
+    )
+
+    rows = []
+    predictions_out: dict[tuple[str, str], pd.DataFrame] = {}
+    for task in tasks:
+        data = get_task(task).bind(labels)
+        for baseline in chosen:
+            row = {"task": task, "system": baseline.name, "kind": baseline.kind,
+                   "description": baseline.description, "reported": False}
+            reason = _cannot_run(baseline, task, inputs)
+            if reason:
+                rows.append({**row, "skipped": reason})
+                continue
+            gaps = _feature_gaps(baseline, inputs)
+            scored = data.restrict([n for n in data.video_names if n not in gaps]) if gaps else data
+            examples = inputs.examples(scored.video_names)
+            folds = leave_one_signer_out(scored)
+            predicted = out_of_fold_predictions(baseline, examples, scored.y_true, data.classes, folds, seed=seed)
+            frame = pd.DataFrame({"video_name": scored.video_names,
+                                  "prediction": [data.classes[i] for i in predicted]})
+            predictions_out[(task, baseline.name)] = frame
+            result = evaluate(task, frame, labels_file=labels.source.path, n_boot=n_boot, seed=seed,
+                              clips=scored.video_names if gaps else None)
+            row.update({
+                "protocol": "leave-one-signer-out" if baseline.learned else "no training",
+                "n": result["n"],
+                "missing_videos": len(gaps),
+                "metrics": {k: result["metrics"][k] for k in HEADLINE},
+                "ci": {k: result["ci"]["intervals"][k] for k in HEADLINE},
+                "per_signer": result["per_signer"],
+            })
+            if baseline.learned and kfold_repeats:
+                row["kfold"] = _kfold_view(baseline, scored, examples, data.classes, kfold_repeats, seed)
+            rows.append(row)
+        rows += _reported_rows(task)
+
+    results = {
+        "labels": {"path": labels.source.path, "sha256": labels.source.sha256},
+        "protocol": __doc__.split("\n\n")[1].replace("\n", " "),
+        "seed": seed,
+        "n_boot": n_boot,
+        "inputs": sorted(inputs.available),
+        "rows": rows,
+    }
+    if out_dir is not None:
+        _write_outputs(Path(out_dir), results, predictions_out)
+    return results
+
+
+def _kfold_view(baseline, data, examples, classes, n_repeats, seed) -> dict:
+    from emosign.metrics import classification_metrics
+
+    # Stratification needs at least n_splits clips in some class; small sets get fewer folds.
+    n_splits = min(5, int(np.bincount(data.y_true).max()))
+    if n_splits < 2:
+        return {"skipped": "no class has two clips to stratify"}
+    scores = {k: [] for k in HEADLINE}
+    for folds in repeated_kfold(data, n_splits=n_splits, n_repeats=n_repeats, seed=seed):
+        predicted = out_of_fold_predictions(baseline, examples, data.y_true, classes, folds, seed=seed)
+        m = classification_metrics(data.y_true, predicted, n_classes=len(classes))
+        for k in HEADLINE:
+            scores[k].append(m[k])
+    return {"protocol": f"stratified {n_splits}-fold x {n_repeats} repeats",
+            **{k: {"mean": float(np.mean(v)), "sd": float(np.std(v, ddof=1)) if len(v) > 1 else 0.0}
+               for k, v in scores.items()}}
+
+
+def _cannot_run(baseline: Baseline, task: str, inputs: Inputs) -> str | None:
+    if baseline.tasks is not None and task not in baseline.tasks:
+        return f"answers only {sorted(baseline.tasks)}"
+    missing = baseline.missing_inputs(inputs.available)
+    if missing:
+        how = {"captions": "--captions-file", "video:motion": "--video-dir",
+               "video:landmarks": "--video-dir and the 'landmarks' extra"}
+        return "needs " + ", ".join(f"{m} ({how.get(m, m)})" for m in missing)
+    if baseline.name == "caption_vader":
+        try:
+            import vaderSentiment  # noqa: F401
+        except ImportError:
+            return "needs the vaderSentiment package (pip install vaderSentiment)"
+    return None
+
+
+def _feature_gaps(baseline: Baseline, inputs: Inputs) -> set[str]:
+    gaps: set[str] = set()
+    for need in baseline.needs:
+        if need.startswith("video:"):
+            gaps |= set(inputs.feature_gaps.get(need.split(":", 1)[1], ()))
+    return gaps
+
+
+def _gather_inputs(labels, chosen, *, video_dir, captions_file, feature_cache_dir,
+                   on_missing_video, progress) -> Inputs:
+    keys = [(c.video_name, c.utterance_id) for c in labels]
+    captions: dict[str, str | None] = {}
+    if captions_file is not None:
+        from emosign.captions import read_captions
+
+        captions = dict(read_captions(captions_file, keys).texts)
+    features: dict[str, dict[str, np.ndarray]] = {}
+    gaps: dict[str, tuple[str, ...]] = {}
+    wanted = {need.split(":", 1)[1] for b in chosen for need in b.needs if need.startswith("video:")}
+    if video_dir is not None and wanted:
+        from emosign.baselines import visual
+        from emosign.video import resolve_videos
+
+        index = resolve_videos(video_dir, keys)
+        if index.missing and on_missing_video == "error":
+            raise FileNotFoundError(index.describe_missing())
+        cache = Path(feature_cache_dir) if feature_cache_dir else Path(video_dir).expanduser() / ".emosign-features"
+        for name in sorted(wanted):
+            try:
+                extractor = visual.MOTION if name == "motion" else _landmarks()
+            except ImportError:
+                continue  # the baseline is then skipped with the reason "needs video:landmarks"
+            table = visual.extract_features(
+                extractor, [(n, index.paths[n]) for n, _ in keys], cache_dir=cache,
+                on_missing="error" if on_missing_video == "error" else "skip", progress=progress,
+            )
+            features[name] = dict(zip(table.video_names, table.X))
+            gaps[name] = tuple(table.missing) + tuple(clip for clip, _ in table.failed)
+    return Inputs(labels, captions, features, gaps)
+
+
+def _landmarks():
+    from emosign.baselines.landmarks import landmark_extractor
+
+    return landmark_extractor()
+
+
+def _reported_rows(task: str) -> list[dict]:
+    from emosign.baselines.reported import reported_rows
+
+    return [dict(row, reported=True) for row in reported_rows(task)]
+
+
+# --- outputs -------------------------------------------------------------------------------
+
+
+def format_leaderboard(results: dict, *, markdown: bool = False) -> str:
+    """The leaderboard: one table per task, wAcc and wF1 in percent with 95% intervals."""
+    lines = []
+    for task in dict.fromkeys(r["task"] for r in results["rows"]):
+        rows = [r for r in results["rows"] if r["task"] == task]
+        lines += [f"## {task}" if markdown else f"{task}", ""]
+        header = ["system", "kind", "n", "wAcc (balanced acc.)", "wF1 (weighted F1)", "accuracy", "note"]
+        table = []
+        for r in rows:
+            if "skipped" in r:
+                table.append([r["system"], r["kind"], "", "", "", "", f"skipped: {r['skipped']}"])
+                continue
+            m, ci = r["metrics"], r.get("ci", {})
+            note = "reported in the paper, not rerun" if r["reported"] else r.get("protocol", "")
+            if r.get("missing_videos"):
+                note += f"; {r['missing_videos']} clip(s) without a usable video left out"
+            table.append([
+                r["system"], r["kind"], str(r.get("n", "")),
+                _cell(m.get("balanced_accuracy"), ci.get("balanced_accuracy")),
+                _cell(m.get("weighted_f1"), ci.get("weighted_f1")),
+                _cell(m.get("accuracy"), ci.get("accuracy")), note,
+            ])
+        lines += _render(header, table, markdown) + [""]
+    return "\n".join(lines)
+
+
+def _cell(value, interval) -> str:
+    if value is None:
+        return "-"
+    text = f"{100 * value:.2f}"
+    if interval:
+        text += f" [{100 * interval[0]:.1f}, {100 * interval[1]:.1f}]"
+    return text
+
+
+def _render(header: list[str], rows: list[list[str]], markdown: bool) -> list[str]:
+    if markdown:
+        return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + [
+            "| " + " | ".join(r) + " |" for r in rows
+        ]
+    widths = [max(len(x) for x in column) for column in zip(header, *rows)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    return [fmt.format(*header), fmt.format(*("-" * w for w in widths))] + [fmt.format(*r) for r in rows]
+
+
+def _write_outputs(out: Path, results: dict, predictions: dict[tuple[str, str], pd.DataFrame]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for (task, name), frame in predictions.items():
+        # Task and baseline names come from registries whose names are checked, not from files.
+        target = out / "predictions" / task / f"{name}.csv"
+        write_atomically(target, frame.to_csv(index=False, lineterminator="\n"))
+    write_atomically(out / "results.json", json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    write_atomically(out / "leaderboard.md", "# EmoSign leaderboard\n\n" + format_leaderboard(results, markdown=True))

@@ -1,0 +1,98 @@
+"""The baseline registry: what a baseline is, what it needs, and how to add your own.
+
+A baseline is a :class:`Baseline` value: a name, the inputs it needs, whether it learns from
+labels (then it is scored on out-of-fold predictions) and a factory ``make(seed)`` for a fresh
+model. A model has ``fit(examples, y, classes)`` and ``predict(examples)``, where an
+:class:`Example` is everything a baseline may see of one clip. Register your own::
+
+    from emosign.baselines.registry import Baseline, register
+
+    register(Baseline("my_model", "what it does", needs=frozenset({"captions"}),
+                      learned=True, make=lambda seed: MyModel(seed)))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Protocol, Sequence
+
+import numpy as np
+
+#: The inputs a baseline can ask for. "labels" is always there; the others come from the
+#: caller (captions file, video directory).
+INPUTS: tuple[str, ...] = ("labels", "cues", "captions", "video:motion", "video:landmarks")
+
+
+@dataclass(frozen=True)
+class Example:
+    """What a baseline may see of one clip. ``features`` maps an extractor name to its vector."""
+
+    video_name: str
+    signer: str
+    cues: tuple[str, ...]
+    caption: str | None = None
+    features: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+
+class Model(Protocol):
+    def fit(self, examples: Sequence[Example], y: np.ndarray, classes: Sequence[str]) -> "Model":
+        """y: (n,) class indices into ``classes``."""
+        ...
+
+    def predict(self, examples: Sequence[Example]) -> np.ndarray:
+        """(n,) class indices into the ``classes`` given to fit."""
+        ...
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A registered baseline.
+
+    ``kind`` groups the leaderboard: "floor", "text", "visual", or "reference" (a point of
+    comparison that is not a model of the video, such as the annotators' own descriptions).
+    ``tasks`` limits the single-label tasks it answers (None: all).
+    """
+
+    name: str
+    description: str
+    kind: str
+    needs: frozenset[str]
+    learned: bool
+    make: Callable[[int], Model]
+    tasks: frozenset[str] | None = None
+
+    def missing_inputs(self, available: frozenset[str]) -> tuple[str, ...]:
+        return tuple(sorted(self.needs - available))
+
+
+REGISTRY: dict[str, Baseline] = {}
+
+
+def register(baseline: Baseline, *, replace: bool = False) -> Baseline:
+    """Add a baseline to :data:`REGISTRY` (refusing to overwrite one unless ``replace``)."""
+    unknown = baseline.needs - set(INPUTS)
+    if unknown:
+        raise ValueError(f"baseline {baseline.name!r} needs unknown input(s) {sorted(unknown)}; "
+                         f"inputs are {list(INPUTS)}")
+    if baseline.name in REGISTRY and not replace:
+        raise ValueError(f"a baseline named {baseline.name!r} is already registered")
+    REGISTRY[baseline.name] = baseline
+    return baseline
+
+
+def get_baseline(name: str) -> Baseline:
+    _load_builtins()
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"unknown baseline {name!r}; registered: {sorted(REGISTRY)}") from None
+
+
+def all_baselines() -> tuple[Baseline, ...]:
+    _load_builtins()
+    return tuple(REGISTRY.values())
+
+
+def _load_builtins() -> None:
+    # The built-in baselines register themselves on import.
+    from emosign.baselines import floors, text, visual_models  # noqa: F401

@@ -1,0 +1,172 @@
+"""Baselines, the protocol, and `emosign benchmark` (emosign.baselines)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from emosign.baselines.benchmark import out_of_fold_predictions, repeated_kfold, run_benchmark
+from emosign.baselines.registry import Baseline, Example, all_baselines, get_baseline, register
+from emosign.cli import main
+from emosign.labels import read_labels
+from emosign.metrics import evaluate
+from emosign.splits import leave_one_signer_out
+from emosign.tasks import get_task
+
+FAST = {"n_boot": 200, "kfold_repeats": 1, "progress": False}
+
+
+def _examples(labels, names):
+    clips = {c.video_name: c for c in labels}
+    return [Example(n, clips[n].signer, clips[n].cues) for n in names]
+
+
+def test_registry_refuses_duplicates_and_unknown_inputs():
+    assert {"majority", "prior_random", "uniform_random", "constant_neutral", "cue_text_tfidf"} <= {
+        b.name for b in all_baselines()
+    }
+    with pytest.raises(ValueError, match="already registered"):
+        register(get_baseline("majority"))
+    with pytest.raises(ValueError, match="unknown input"):
+        register(Baseline("x", "", "floor", frozenset({"telepathy"}), False, lambda s: None))
+    with pytest.raises(ValueError, match="unknown baseline 'nope'"):
+        get_baseline("nope")
+
+
+def test_leave_one_signer_out_never_tests_a_seen_signer(real_labels):
+    labels = read_labels(real_labels)
+    data = get_task("emotion_single").bind(labels)
+    folds = leave_one_signer_out(data)
+    signer = dict(zip(data.video_names, data.signers))
+    assert sorted(f.name for f in folds) == ["signer=Ben", "signer=Cory", "signer=Jonathan", "signer=Rachel"]
+    for fold in folds:
+        assert not {signer[n] for n in fold.train} & {signer[n] for n in fold.test}
+    rachel = next(f for f in folds if f.name == "signer=Rachel")
+    sessions = {n.split("_")[1][:4] for n in rachel.test}
+    assert sessions == {"2011", "2012"}  # both Rachel sessions held out together
+    assert sorted(n for f in folds for n in f.test) == sorted(data.video_names)
+
+
+@pytest.mark.filterwarnings("ignore:The least populated class:UserWarning")
+def test_repeated_kfold_partitions_each_repeat(labels_file):
+    data = get_task("sentiment_3").bind(read_labels(labels_file))
+    repeats = repeated_kfold(data, n_splits=3, n_repeats=2, seed=1)
+    assert len(repeats) == 2
+    for folds in repeats:
+        assert sorted(n for f in folds for n in f.test) == sorted(data.video_names)
+    assert repeats == repeated_kfold(data, n_splits=3, n_repeats=2, seed=1)
+
+
+def test_floors_match_their_closed_forms(real_labels):
+    labels = read_labels(real_labels)
+    for task in ("sentiment_3", "sentiment_7", "emotion_single"):
+        data = get_task(task).bind(labels)
+        k = len(data.classes)
+        examples = _examples(labels, data.video_names)
+        folds = leave_one_signer_out(data)
+        supports = np.bincount(data.y_true, minlength=k)
+
+        constant = out_of_fold_predictions(get_baseline("constant_neutral"), examples, data.y_true,
+                                           data.classes, folds)
+        result = evaluate(task, _frame(data, constant), labels_file=real_labels, n_boot=100)
+        neutral = data.classes.index("neutral")
+        assert result["metrics"]["accuracy"] == pytest.approx(supports[neutral] / data.n)
+        assert result["metrics"]["balanced_accuracy"] == pytest.approx(1 / k)
+
+        majority = out_of_fold_predictions(get_baseline("majority"), examples, data.y_true, data.classes, folds)
+        index = {n: i for i, n in enumerate(data.video_names)}
+        for fold in folds:  # each held-out signer gets the majority class of the other signers
+            train = data.y_true[[index[n] for n in fold.train]]
+            expected = int(np.argmax(np.bincount(train, minlength=k)))
+            assert {int(majority[index[n]]) for n in fold.test} == {expected}
+
+        # Random floors: expected wAcc is 1/K; their mean over seeds lands near it.
+        for name in ("uniform_random", "prior_random"):
+            wacc = [
+                evaluate(task, _frame(data, out_of_fold_predictions(
+                    get_baseline(name), examples, data.y_true, data.classes, folds, seed=s)),
+                    labels_file=real_labels, n_boot=10)["metrics"]["balanced_accuracy"]
+                for s in range(30)
+            ]
+            assert np.mean(wacc) == pytest.approx(1 / k, abs=0.25 / k), (task, name)
+
+
+def _frame(data, predicted):
+    return pd.DataFrame({"video_name": data.video_names, "prediction": [data.classes[i] for i in predicted]})
+
+
+def test_uniform_random_accuracy_is_one_over_k(labels_file):
+    labels = read_labels(labels_file)
+    data = get_task("sentiment_7").bind(labels)
+    examples = _examples(labels, data.video_names)
+    guesses = np.concatenate([
+        out_of_fold_predictions(get_baseline("uniform_random"), examples, data.y_true, data.classes, [], seed=s)
+        for s in range(400)
+    ])
+    assert Counter(guesses.tolist()).keys() == set(range(7))
+    assert np.mean(guesses == np.tile(data.y_true, 400)) == pytest.approx(1 / 7, abs=0.02)
+
+
+@pytest.mark.filterwarnings("ignore:The least populated class:UserWarning")
+def test_benchmark_with_labels_only(labels_file, tmp_path):
+    out = tmp_path / "run"
+    results = run_benchmark(labels_file=labels_file, out_dir=out, **FAST)
+    rows = {(r["task"], r["system"]): r for r in results["rows"]}
+    assert "skipped" in rows[("sentiment_3", "caption_tfidf")]
+    assert "--captions-file" in rows[("sentiment_3", "caption_tfidf")]["skipped"]
+    assert "--video-dir" in rows[("emotion_single", "video_motion")]["skipped"]
+    majority = rows[("sentiment_3", "majority")]
+    assert majority["protocol"] == "leave-one-signer-out" and majority["n"] == 12
+    assert set(majority["per_signer"]) == {"Ben", "Cory", "Jonathan", "Rachel"}
+    assert any(r["reported"] for r in results["rows"])
+
+    # Every written prediction file rescores to the same numbers with `emosign evaluate`.
+    written = pd.read_csv(out / "predictions" / "sentiment_3" / "cue_text_tfidf.csv")
+    rescored = evaluate("sentiment_3", written, labels_file=labels_file, n_boot=200)
+    assert rescored["metrics"]["balanced_accuracy"] == rows[("sentiment_3", "cue_text_tfidf")]["metrics"]["balanced_accuracy"]
+    assert json.loads((out / "results.json").read_text())["rows"] == json.loads(json.dumps(results["rows"]))
+    assert "| system |" in (out / "leaderboard.md").read_text()
+
+
+@pytest.mark.filterwarnings("ignore:The least populated class:UserWarning")
+def test_benchmark_is_deterministic(labels_file):
+    a = run_benchmark(labels_file=labels_file, tasks=["sentiment_7"], **FAST)
+    b = run_benchmark(labels_file=labels_file, tasks=["sentiment_7"], **FAST)
+    assert a == b
+
+
+@pytest.mark.filterwarnings("ignore:The least populated class:UserWarning")
+def test_caption_baselines(labels_file, tmp_path):
+    labels = read_labels(labels_file)
+    words = {-3: "terrible awful", -2: "bad sad", -1: "not good", 0: "the table", 1: "nice", 2: "good happy",
+             3: "wonderful great love"}
+    captions = tmp_path / "captions.csv"
+    captions.write_text("video_name,caption\n" + "".join(f"{c.video_name},{words[c.sentiment]}\n" for c in labels))
+    results = run_benchmark(labels_file=labels_file, captions_file=captions, tasks=["sentiment_3"],
+                            baselines=["caption_vader", "caption_tfidf"], **FAST)
+    rows = {r["system"]: r for r in results["rows"] if not r["reported"]}
+    assert rows["caption_vader"]["metrics"]["accuracy"] > 0.8  # VADER reads these words right
+    assert rows["caption_tfidf"]["protocol"] == "leave-one-signer-out"
+
+
+def test_cue_text_reference_on_the_real_labels(real_labels):
+    results = run_benchmark(labels_file=real_labels, tasks=["sentiment_3"],
+                            baselines=["cue_text_tfidf", "majority"], **FAST)
+    rows = {r["system"]: r for r in results["rows"] if not r["reported"]}
+    assert rows["cue_text_tfidf"]["kind"] == "reference"
+    # The annotators' own descriptions carry the polarity far better than the prior does.
+    assert rows["cue_text_tfidf"]["metrics"]["balanced_accuracy"] > rows["majority"]["metrics"]["balanced_accuracy"] + 0.1
+
+
+def test_cli_benchmark_prints_the_leaderboard(labels_file, tmp_path, capsys):
+    code = main(["benchmark", "--labels-file", str(labels_file), "--tasks", "sentiment_3",
+                 "--baselines", "majority", "uniform_random", "--n-boot", "100", "--kfold-repeats", "0",
+                 "--out", str(tmp_path / "out")])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "sentiment_3" in out and "majority" in out and "wAcc" in out
+    assert (tmp_path / "out" / "leaderboard.md").exists()
