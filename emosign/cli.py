@@ -19,11 +19,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.run(args)
-    except (ValueError, FileNotFoundError, KeyError) as err:
+    except KeyboardInterrupt:
+        print("emosign: interrupted; every answer received so far is kept: run the same "
+              "command again to resume", file=sys.stderr)
+        return 130
+    except Exception as err:
+        if not isinstance(err, _user_errors()):
+            raise
         # Bad input is reported as one readable message, not a traceback.
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"emosign: error: {message}", file=sys.stderr)
         return 2
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """Errors that describe bad input or a refused request: one message, no traceback."""
+    from emosign.baselines.mllm import MLLMError
+    from emosign.video import VideoError
+
+    return (ValueError, FileNotFoundError, KeyError, MLLMError, VideoError)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -90,6 +104,43 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--seed", type=int, default=0)
     _add_labels_option(bench)
     bench.set_defaults(run=_benchmark)
+
+    repro = sub.add_parser("repro", help="check the paper's statements the released data supports")
+    _add_labels_option(repro)
+    repro.set_defaults(run=_repro)
+
+    cues = sub.add_parser("cues", help="which cues annotators name, overall and by emotion/sentiment")
+    cues.add_argument("--by", choices=("all", "single_label", "sentiment_3"), default="all")
+    cues.add_argument("--ceiling", action="store_true", help="also print the human ceiling")
+    _add_labels_option(cues)
+    cues.set_defaults(run=_cues)
+
+    mllm = sub.add_parser("mllm", help="run a multimodal LLM on EmoSign the paper's way, and score it")
+    mllm_sub = mllm.add_subparsers(dest="mllm_command", required=True)
+    run = mllm_sub.add_parser("run", help="ask a model about every clip (resumable)")
+    run.add_argument("--model", required=True)
+    run.add_argument("--base-url", help="an OpenAI-compatible endpoint, e.g. http://localhost:11434/v1")
+    run.add_argument("--api-key-env", default="OPENAI_API_KEY",
+                     help="the environment variable holding the API key (never written anywhere)")
+    run.add_argument("--task", required=True, choices=("joint", "sentiment", "emotion"))
+    run.add_argument("--video-dir", required=True)
+    run.add_argument("--captions-file", help="adds the English caption (the video+caption setting)")
+    run.add_argument("--fps", type=float, default=10.0)
+    run.add_argument("--max-frames", type=lambda v: None if v == "none" else int(v), default=48,
+                     help="frame cap per clip ('none' for the paper's uncapped protocol)")
+    run.add_argument("--max-side", type=int, default=512, help="longest frame side in pixels")
+    run.add_argument("--concurrency", type=int, default=4)
+    run.add_argument("--timeout", type=float, default=120.0)
+    run.add_argument("--limit", type=int, help="only the first N clips (a trial run)")
+    run.add_argument("--out", default="emosign-mllm-runs")
+    _add_labels_option(run)
+    run.set_defaults(run=_mllm_run)
+    score = mllm_sub.add_parser("score", help="score a run directory")
+    score.add_argument("run_dir")
+    score.add_argument("--format", choices=("json", "table"), default="table")
+    score.add_argument("--n-boot", type=int, default=10_000)
+    _add_labels_option(score)
+    score.set_defaults(run=_mllm_score)
     return parser
 
 
@@ -206,6 +257,57 @@ def _benchmark(args: argparse.Namespace) -> int:
     print(format_leaderboard(results))
     if args.out:
         print(f"results, leaderboard and per-clip predictions written to {args.out}")
+    return 0
+
+
+def _repro(args: argparse.Namespace) -> int:
+    from emosign.repro import format_repro, run_repro
+
+    report = run_repro(labels_file=args.labels_file)
+    print(format_repro(report))
+    return 0 if report.ok else 1
+
+
+def _cues(args: argparse.Namespace) -> int:
+    from emosign.cues import cue_report, human_ceiling
+    from emosign.labels import load_labels
+
+    labels = load_labels(args.labels_file)
+    report = cue_report(labels.clips)
+    table = report[report["grouping"] == args.by].pivot(
+        index="category", columns="group", values="description_rate"
+    )
+    print(f"share of the {3 * len(labels)} cue descriptions naming each category, by {args.by}")
+    print((100 * table).round(1).to_string())
+    if args.ceiling:
+        ceiling = human_ceiling(labels.clips)
+        print("\nhuman ceiling (each annotator against the other two; chance = other clips)")
+        for key in ("cue_precision", "cue_recall", "cue_f1", "cue_f1_strict", "rouge_l"):
+            chance = ceiling["chance"].get(key)
+            tail = "" if chance is None else f"   chance {chance:.3f}"
+            print(f"  {key:<16}{ceiling['mean'][key]:.3f}{tail}")
+    return 0
+
+
+def _mllm_run(args: argparse.Namespace) -> int:
+    from emosign.baselines.mllm import run_mllm
+
+    summary = run_mllm(
+        model=args.model, task=args.task, video_dir=args.video_dir, out=args.out,
+        base_url=args.base_url, api_key_env=args.api_key_env, captions_file=args.captions_file,
+        labels_file=args.labels_file, fps=args.fps, max_frames=args.max_frames,
+        max_side=args.max_side, timeout=args.timeout, concurrency=args.concurrency,
+        limit=args.limit, progress=True,
+    )
+    print(summary)
+    return 0
+
+
+def _mllm_score(args: argparse.Namespace) -> int:
+    from emosign.baselines.mllm import format_scores, score_run
+
+    results = score_run(args.run_dir, labels_file=args.labels_file, n_boot=args.n_boot)
+    print(json.dumps(results, indent=2, ensure_ascii=False) if args.format == "json" else format_scores(results))
     return 0
 
 

@@ -103,6 +103,22 @@ METRIC_DEFINITIONS: dict[str, dict[str, str]] = {
         "definition": "mean over clips of the 1-D earth mover's distance, in scale steps",
         "aliases": "EMD; Wasserstein-1 (Le-Wi-Di 2025, ordinal tasks)",
     },
+    "cue_f1": {
+        "definition": "F1 of the cue categories an explanation names against those at least one "
+        "of the other annotators named, counts pooled over clips",
+        "aliases": "cue grounding F1 (this project; see docs/cues.md)",
+    },
+    "cue_precision": {"definition": "pooled share of named cue categories the annotators named", "aliases": ""},
+    "cue_recall": {"definition": "pooled share of the annotators' cue categories named", "aliases": ""},
+    "cue_f1_strict": {
+        "definition": "cue F1 against the categories both of the other two annotators named",
+        "aliases": "",
+    },
+    "cues_named": {"definition": "mean number of cue categories an explanation names", "aliases": ""},
+    "rouge_l": {
+        "definition": "ROUGE-L F-measure against the closer of the other annotators' descriptions",
+        "aliases": "ROUGE-L (Lin 2004)",
+    },
     "hamming_loss": {
         "definition": "fraction of (clip, emotion) presence decisions that are wrong",
         "aliases": "sklearn.metrics.hamming_loss",
@@ -531,7 +547,10 @@ def evaluate(
     table = read_predictions(predictions)
     aligned = align(table, data, on_invalid=on_invalid, scores_must_be_probabilities=soft is not None)
 
-    if soft is None:
+    extra = {}
+    if spec.kind == "explanation":
+        statistic, names, extra = _grounding(data, labels, aligned)
+    elif soft is None:
         statistic, names = _statistic(spec, data, aligned)
     else:
         statistic, names = _soft_statistic(spec, data, aligned, soft[0])
@@ -571,7 +590,8 @@ def evaluate(
             "seed": seed,
             "intervals": {name: [iv.low, iv.high] for name, iv in zip(names, intervals)},
         },
-        "per_class": {} if soft else _per_class(spec, data, aligned),
+        "per_class": {} if soft or spec.kind == "explanation" else _per_class(spec, data, aligned),
+        **extra,
         "per_signer": per_signer,
         "definitions": {name: METRIC_DEFINITIONS[name] for name in names if name in METRIC_DEFINITIONS},
     }
@@ -669,6 +689,33 @@ def _statistic(spec, data, aligned):
     return statistic, names
 
 
+def _grounding(data, labels, aligned):
+    """Cue grounding: per-clip scores against each pair of annotators, pooled over clips,
+    with the same explanations' chance level and the annotators' own ceiling beside them."""
+    from emosign import cues
+
+    by_name = {c.video_name: c for c in labels}
+    clips = [by_name[n] for n in data.video_names]
+    explanations = list(aligned.y_pred)
+    per_clip = cues.grounding_scores(explanations, clips)
+    names = ["cue_f1", "cue_precision", "cue_recall", "cue_f1_strict", "cues_named", "rouge_l"]
+
+    def statistic(w):
+        m = cues.aggregate_scores(per_clip, sample_weight=w)
+        return np.stack([m[name] for name in names], axis=1)
+
+    ceiling = cues.human_ceiling(clips)
+    chance = cues.aggregate_scores(cues.chance_scores(explanations, clips))
+    extra = {
+        "chance": {k: chance[k] for k in ("cue_f1", "cue_precision", "cue_recall", "cue_f1_strict")},
+        "human_ceiling": {k: ceiling["mean"][k] for k in names},
+        "grounding_protocol": "each explanation is scored against each pair of annotators "
+        "(one left out in turn) and averaged, as each annotator is in the human ceiling; "
+        "chance = the same explanations against other clips' references",
+    }
+    return statistic, names, extra
+
+
 def _soft_target(spec, data, labels, annotator_ratings) -> tuple[np.ndarray, str]:
     """The task's soft target, (n, K) aligned with data.video_names, and how it was made."""
     from emosign.annotators import (
@@ -730,8 +777,12 @@ def _agreement(spec, data, aligned) -> dict:
     else:
         prediction = np.where(aligned.y_pred >= 0, aligned.y_pred, np.nan).astype(float)
         reference, level = data.y_true.astype(float), "ordinal" if spec.ordinal else "nominal"
+    if np.isnan(prediction).all():  # nothing readable: no unit has two ratings
+        alpha = None
+    else:
+        alpha = model_reference_alpha(reference, prediction, level=level)
     return {
-        "krippendorff_alpha": model_reference_alpha(reference, prediction, level=level),
+        "krippendorff_alpha": alpha,
         "level": level,
         "note": "the model and the majority label as two raters; missing predictions are missing data",
     }

@@ -591,6 +591,7 @@ _EXPECTED = {
     "emotion_presence": "0/1, true/false, yes/no or an intensity 0...3 per emotion, or a list "
     "of emotion names",
     "emotion_intensity": "a number in 0...3 per emotion",
+    "cue_grounding": "a free-text explanation of the cues that carry the emotion",
 }
 
 
@@ -692,10 +693,17 @@ def align(
     expected = _EXPECTED.get(task.name, "one combination of " + ", ".join(data.classes))
     if task.kind == "single_label":
         y_pred, values, unreadable, empty = _align_single(records, rows, data, table, problems)
+    elif task.kind == "explanation":
+        y_pred, unreadable, empty = _align_text(records, rows, data, table, problems)
+        values = None
     else:
         y_pred, unreadable, empty = _align_per_emotion(records, rows, data, table, problems)
         values = None
-    scores = _align_scores(records, rows, data, table, problems, scores_must_be_probabilities)
+    scores = (
+        None
+        if task.kind == "explanation"
+        else _align_scores(records, rows, data, table, problems, scores_must_be_probabilities)
+    )
 
     if on_invalid == "wrong":
         for kind in ("empty", "unparseable"):
@@ -794,6 +802,26 @@ def _align_single(records, rows, data: TaskData, table, problems):
         if values is not None:
             values[i] = value
     return y_pred, values, unreadable, empty
+
+
+def _align_text(records, rows, data: TaskData, table, problems):
+    """Free text per clip (cue explanations): (n,) object array, "" where missing."""
+    y_pred = np.full(data.n, "", dtype=object)
+    empty: set[str] = set()
+    column = next((c for c in ("prediction", "explanation") if c in table.columns), None)
+    if column is None:
+        _column_problem(table, problems, "a 'prediction' (or 'explanation') column is needed")
+        return y_pred, set(), empty
+    for i, (position, name) in enumerate(rows):
+        if position is None:
+            continue
+        raw = records[position][column]
+        if _is_blank(raw):
+            empty.add(name)
+            problems.add("empty", f"{_where(position, name)}: {column}={_shown(raw)}")
+            continue
+        y_pred[i] = str(raw)
+    return y_pred, set(), empty
 
 
 def _align_per_emotion(records, rows, data: TaskData, table, problems):

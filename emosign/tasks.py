@@ -9,6 +9,7 @@ task                   clips                       classes                      
 ``emotion_multi``      multi expression set, 37    tied combinations (from the file)   the combination
 ``emotion_presence``   all 200                     the 10 emotions (multi-label)       intensity above 0
 ``emotion_intensity``  all 200                     the 10 emotions, 0...3 each         the intensities
+``cue_grounding``      all 200                     (free text)                         the 3 cue descriptions
 =====================  ==========================  ==================================  =========================
 
 A :class:`Task` says which clips, which classes and how to read a clip's reference;
@@ -28,7 +29,7 @@ from emosign import vocab
 from emosign.hub import LabelSource
 from emosign.labels import Clip, Labels
 
-Kind = Literal["single_label", "multi_label", "intensity"]
+Kind = Literal["single_label", "multi_label", "intensity", "explanation"]
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class Task:
     """One scored task.
 
     ``kind`` is ``"single_label"`` (one class per clip), ``"multi_label"`` (a presence flag
-    per emotion) or ``"intensity"`` (0...3 per emotion). ``classes`` is None when the class
+    per emotion), ``"intensity"`` (0...3 per emotion) or ``"explanation"`` (free text). ``classes`` is None when the class
     set comes from the label file (the multi-expression combinations). ``ordinal`` marks the
     7-point sentiment scale, whose classes are the values -3...3 in order.
     """
@@ -57,6 +58,10 @@ class Task:
         if self.kind == "single_label":
             index = {name: i for i, name in enumerate(classes)}
             y_true = np.array([index[r] for r in references], dtype=np.intp)
+        elif self.kind == "explanation":
+            y_true = np.empty(len(clips), dtype=object)  # the clips' three descriptions
+            for i, descriptions in enumerate(references):
+                y_true[i] = descriptions
         else:
             y_true = np.array(references, dtype=bool if self.kind == "multi_label" else np.int8)
             y_true = y_true.reshape(len(clips), len(classes))
@@ -163,6 +168,15 @@ TASKS: Mapping[str, Task] = {
             None,
             vocab.EMOTION_NAMES,
             attrgetter("intensities"),
+        ),
+        Task(
+            "cue_grounding",
+            "explanation",
+            "free-text explanations scored against the annotators' cue descriptions "
+            "(cue categories, ROUGE-L), each annotator left out in turn",
+            None,
+            (),
+            attrgetter("cues"),
         ),
     )
 }

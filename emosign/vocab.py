@@ -201,6 +201,7 @@ TASK_NAMES: tuple[str, ...] = (
     "emotion_multi",
     "emotion_presence",
     "emotion_intensity",
+    "cue_grounding",
 )
 
 # --- aliases ---

@@ -9,8 +9,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from emosign.baselines.benchmark import out_of_fold_predictions, repeated_kfold, run_benchmark
-from emosign.baselines.registry import Baseline, Example, all_baselines, get_baseline, register
+from emosign.baselines.benchmark import (
+    out_of_fold_predictions,
+    repeated_kfold,
+    run_benchmark,
+)
+from emosign.baselines.registry import (
+    Baseline,
+    Example,
+    all_baselines,
+    get_baseline,
+    register,
+)
 from emosign.cli import main
 from emosign.labels import read_labels
 from emosign.metrics import evaluate

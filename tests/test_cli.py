@@ -58,3 +58,24 @@ def test_console_script_runs(labels_file):
         capture_output=True, text=True, check=True,
     )
     assert "sentiment" in result.stdout
+
+
+def test_repro_command_on_the_real_labels(real_labels, capsys):
+    assert main(["repro", "--labels-file", str(real_labels)]) == 0
+    out = capsys.readouterr().out
+    assert "reproduce do" in out and "Krippendorff" in out
+
+
+def test_repro_command_fails_on_a_wrong_file(labels_file, capsys):
+    assert main(["repro", "--labels-file", str(labels_file)]) == 1  # 12 clips, not 200
+
+
+def test_cues_command(labels_file, capsys):
+    assert main(["cues", "--labels-file", str(labels_file), "--by", "sentiment_3", "--ceiling"]) == 0
+    out = capsys.readouterr().out
+    assert "negative" in out and "human ceiling" in out and "cue_f1" in out
+
+
+def test_mllm_score_of_a_missing_directory_is_one_clear_error(tmp_path, labels_file, capsys):
+    code = main(["mllm", "score", str(tmp_path / "nothing"), "--labels-file", str(labels_file)])
+    assert code == 2 and "Traceback" not in capsys.readouterr().err

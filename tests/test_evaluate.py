@@ -212,3 +212,37 @@ def test_scoring_a_subset_of_the_clips(labels_file):
     assert result["predictions"]["outside_task"] == len(SYNTHETIC_SINGLE) - 5
     with pytest.raises(ValueError, match="not clips of emotion_single"):
         evaluate("emotion_single", dict(SYNTHETIC_SINGLE), labels_file=labels_file, clips=["Nobody_1"], **FAST)
+
+
+def test_nothing_readable_is_scored_as_wrong_without_crashing(labels_file):
+    refusals = {name: "I cannot tell." for name in SYNTHETIC_SINGLE}
+    result = evaluate("emotion_single", refusals, labels_file=labels_file, on_invalid="wrong", **FAST)
+    assert result["metrics"]["accuracy"] == 0
+    assert len(result["predictions"]["unparseable"]) == len(SYNTHETIC_SINGLE)
+    assert result["agreement"]["krippendorff_alpha"] is None
+
+
+def test_cue_grounding(labels_file):
+    labels = read_labels(labels_file)
+    copied = {c.video_name: c.cues[0] for c in labels}
+    result = evaluate("cue_grounding", copied, labels_file=labels_file, **FAST)
+    assert result["task"] == "cue_grounding" and result["n"] == len(labels)
+    assert {"cue_f1", "cue_precision", "cue_recall", "rouge_l"} <= set(result["metrics"])
+    assert set(result["human_ceiling"]) >= {"cue_f1", "rouge_l"} and "chance" in result
+    empty = evaluate("cue_grounding", {n: "" for n in copied}, labels_file=labels_file,
+                     on_invalid="wrong", **FAST)
+    assert empty["metrics"]["cue_f1"] == 0 and len(empty["predictions"]["missing"]) == len(labels)
+    with pytest.raises(PredictionsError, match="no prediction row"):
+        evaluate("cue_grounding", dict(list(copied.items())[:3]), labels_file=labels_file, **FAST)
+
+
+def test_cue_grounding_on_real_labels_matches_the_ceiling(real_labels):
+    """An explanation that is annotator 1's description scores what annotator 1 scores in the
+    ceiling only against the other two; under the jackknife it also meets itself, so it is
+    at least as good."""
+    labels = read_labels(real_labels)
+    copied = {c.video_name: c.cues[0] for c in labels}
+    result = evaluate("cue_grounding", copied, labels_file=real_labels, n_boot=200)
+    assert result["metrics"]["cue_f1"] >= result["human_ceiling"]["cue_f1"]
+    low, high = result["ci"]["intervals"]["cue_f1"]
+    assert low <= result["metrics"]["cue_f1"] <= high
