@@ -180,3 +180,21 @@ def test_cli_benchmark_prints_the_leaderboard(labels_file, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "sentiment_3" in out and "majority" in out and "wAcc" in out
     assert (tmp_path / "out" / "leaderboard.md").exists()
+
+
+@pytest.mark.filterwarnings("ignore:The least populated class:UserWarning")
+def test_visual_baseline_runs_end_to_end_on_generated_clips(labels_file, tmp_path):
+    from conftest import SYNTHETIC_ROWS, write_mp4
+
+    videos = tmp_path / "videos"
+    rows = SYNTHETIC_ROWS[:-1]  # one clip without a video
+    for row in rows:
+        write_mp4(videos / f"{row['video_name'].rsplit('_', 1)[1]}.mp4", seconds=0.6)
+    results = run_benchmark(labels_file=labels_file, video_dir=videos, tasks=["sentiment_3"],
+                            baselines=["video_motion"], feature_cache_dir=tmp_path / "cache", **FAST)
+    row = next(r for r in results["rows"] if r["system"] == "video_motion")
+    assert row["n"] == len(rows) and row["missing_videos"] == 1
+    with pytest.raises(FileNotFoundError, match="2-Ben-Voice-Identity_1012"):
+        run_benchmark(labels_file=labels_file, video_dir=videos, tasks=["sentiment_3"],
+                      baselines=["video_motion"], on_missing_video="error",
+                      feature_cache_dir=tmp_path / "cache", **FAST)
