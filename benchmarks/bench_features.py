@@ -34,7 +34,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -43,6 +42,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from bench_video import build_corpus
 
 CORPUS_VERSION = 1  # bump when the generator changes, to invalidate caches
 
@@ -116,30 +116,6 @@ def _write_signer_clip(
             container.mux(packet)
 
 
-def build_signer_corpus(
-    directory: Path, *, clips: int, width: int, height: int, fps: int, seconds: float
-) -> list[Path]:
-    """Write the corpus unless a complete one with the same shape exists."""
-    n_frames = round(seconds * fps)
-    marker = directory / "complete.json"
-    shape = {"version": CORPUS_VERSION, "clips": clips, "width": width,
-             "height": height, "fps": fps, "frames": n_frames}
-    paths = [directory / f"clip_{i:04d}.mp4" for i in range(clips)]
-    if marker.exists() and json.loads(marker.read_text()) == shape:
-        return paths
-    directory.mkdir(parents=True, exist_ok=True)
-    marker.unlink(missing_ok=True)
-    start = time.perf_counter()
-    for i, path in enumerate(paths):
-        _write_signer_clip(path, width=width, height=height, fps=fps, n_frames=n_frames, seed=i)
-        if (i + 1) % 50 == 0:
-            print(f"  wrote {i + 1}/{clips} clips", flush=True)
-    # Written last, so an interrupted build is redone next time.
-    marker.write_text(json.dumps(shape))
-    print(f"  corpus written in {time.perf_counter() - start:.0f} s", flush=True)
-    return paths
-
-
 # ---------------------------------------------------------------------------
 # Measurements
 # ---------------------------------------------------------------------------
@@ -197,7 +173,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(f"corpus: {args.clips} clips, {args.seconds:g} s at {args.fps} fps, "
           f"{width}x{height}, in {corpus_dir}", flush=True)
-    paths = build_signer_corpus(corpus_dir, clips=args.clips, width=width, height=height,
+    paths = build_corpus(corpus_dir, write_clip=_write_signer_clip, version=CORPUS_VERSION, clips=args.clips, width=width, height=height,
                                 fps=args.fps, seconds=args.seconds)
 
     from emosign.baselines import visual

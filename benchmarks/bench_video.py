@@ -81,12 +81,18 @@ def _write_clip(
 
 
 def build_corpus(
-    directory: Path, *, clips: int, width: int, height: int, fps: int, seconds: float
+    directory: Path, *, clips: int, width: int, height: int, fps: int, seconds: float,
+    write_clip=None, version: int = CORPUS_VERSION,
 ) -> list[Path]:
-    """Write the corpus unless a complete one with the same shape exists."""
+    """Write the corpus unless a complete one with the same shape exists.
+
+    ``write_clip(path, *, width, height, fps, n_frames, seed)`` draws one clip (default: this
+    script's moving textured block); ``version`` names the generator, for the cache marker.
+    """
+    write_clip = write_clip or _write_clip
     n_frames = round(seconds * fps)
     marker = directory / "complete.json"
-    shape = {"version": CORPUS_VERSION, "clips": clips, "width": width,
+    shape = {"version": version, "clips": clips, "width": width,
              "height": height, "fps": fps, "frames": n_frames}
     paths = [directory / f"clip_{i:04d}.mp4" for i in range(clips)]
     if marker.exists() and json.loads(marker.read_text()) == shape:
@@ -95,7 +101,7 @@ def build_corpus(
     marker.unlink(missing_ok=True)
     start = time.perf_counter()
     for i, path in enumerate(paths):
-        _write_clip(path, width=width, height=height, fps=fps, n_frames=n_frames, seed=i)
+        write_clip(path, width=width, height=height, fps=fps, n_frames=n_frames, seed=i)
         if (i + 1) % 50 == 0:
             print(f"  wrote {i + 1}/{clips} clips", flush=True)
     # Written last, so an interrupted build is redone next time.

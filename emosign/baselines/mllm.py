@@ -56,7 +56,6 @@ import json
 import os
 import random
 import re
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -72,6 +71,7 @@ from typing import Any
 import numpy as np
 
 from emosign import __version__
+from emosign._io import write_atomically
 from emosign.baselines.answers import PROBLEM_KINDS, parse_joint, read_answer
 from emosign.baselines.prompts import (
     DEFAULT_PROMPTS,
@@ -475,35 +475,6 @@ class RunFiles:
         return self.directory / f"{self.stem}.{scored}.csv"
 
 
-_UMASK_LOCK = threading.Lock()
-
-
-def _new_file_mode() -> int:
-    """The permissions open() gives a new file: 0o666 less the umask, which can only be
-    read by setting it."""
-    with _UMASK_LOCK:
-        umask = os.umask(0o022)
-        os.umask(umask)
-    return 0o666 & ~umask
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write the whole file or nothing: a crash never leaves half a file behind."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False, newline=""
-    ) as tmp:
-        try:
-            tmp.write(text)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-            # mkstemp makes files private (0600); results are ordinary files.
-            os.chmod(tmp.name, _new_file_mode())
-        except BaseException:
-            tmp.close()
-            os.unlink(tmp.name)
-            raise
-    os.replace(tmp.name, path)
 
 
 def read_cache(path: str | os.PathLike) -> list[dict]:

@@ -98,7 +98,6 @@ import json
 import math
 import os
 import re
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,6 +105,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from emosign._io import write_atomically
 from emosign.video import DEFAULT_FPS, VideoError, sample_frames
 
 if TYPE_CHECKING:
@@ -642,18 +642,6 @@ def _read_cached(path: Path, key: str, n_features: int) -> np.ndarray | None:
     return x
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def extract_features(
     extractor: FeatureExtractor,
     clips: Sequence[tuple[str, str | os.PathLike[str] | None]],
@@ -737,7 +725,7 @@ def extract_features(
             except VideoError as exc:
                 failed.append((name, exc.reason))
                 continue
-            _write_atomically(entry, json.dumps({
+            write_atomically(entry, json.dumps({
                 "clip": name, "key": key, **identity, "features": x.tolist(),
             }, indent=1))
         done.append(name)
