@@ -42,7 +42,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from emosign.baselines.mllm import MLLMError
     from emosign.video import VideoError
 
-    return (ValueError, FileNotFoundError, KeyError, MLLMError, VideoError)
+    return (ValueError, FileNotFoundError, FileExistsError, KeyError, MLLMError, VideoError)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -109,6 +109,15 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--seed", type=int, default=0)
     _add_labels_option(bench)
     bench.set_defaults(run=_benchmark)
+
+    hub_export = sub.add_parser(
+        "export-hub", help="write a Hub-ready dataset repository (parquet per config + card)"
+    )
+    hub_export.add_argument("out_dir")
+    hub_export.add_argument("--overwrite", action="store_true", help="replace a non-empty OUT_DIR")
+    hub_export.add_argument("--push", metavar="REPO_ID", help="then upload it with huggingface_hub")
+    _add_labels_option(hub_export)
+    hub_export.set_defaults(run=_export_hub)
 
     repro = sub.add_parser("repro", help="check the paper's statements the released data supports")
     _add_labels_option(repro)
@@ -262,6 +271,16 @@ def _benchmark(args: argparse.Namespace) -> int:
     print(format_leaderboard(results))
     if args.out:
         print(f"results, leaderboard and per-clip predictions written to {args.out}")
+    return 0
+
+
+def _export_hub(args: argparse.Namespace) -> int:
+    from emosign.export import export_hub, push_to_hub
+
+    out = export_hub(args.out_dir, labels_file=args.labels_file, overwrite=args.overwrite)
+    print(f"wrote {out}: README.md and data/<config>/test.parquet for each config")
+    if args.push:
+        print(push_to_hub(out, args.push))
     return 0
 
 

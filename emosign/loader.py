@@ -34,7 +34,7 @@ for sentiment (-3...+3), ten emotion intensities (0...3) and free-text descripti
 cues that carry the emotion. Only majority labels are released.
 """
 
-_CITATION = """\
+CITATION = """\
 @inproceedings{chua2025emosign,
   title     = {EmoSign: A Multimodal Dataset for Understanding Emotions in American Sign Language},
   author    = {Chua, Phoebe and Fang, Cathy Mengying and Ohkawa, Takehiko and
@@ -48,7 +48,7 @@ _CITATION = """\
 
 _HOMEPAGE = "https://huggingface.co/datasets/catfang/emosign"
 
-_MANUAL_DOWNLOAD_INSTRUCTIONS = """\
+MANUAL_DOWNLOAD_INSTRUCTIONS = """\
 The EmoSign videos are not redistributed: they belong to the ASLLRP continuous-signing corpus
 (Boston University) and are available under its terms through its data access interface,
 https://dai.cs.rutgers.edu/dai/s/dai (register, accept the terms of use, and download the
@@ -137,7 +137,7 @@ class EmoSign(datasets.GeneratorBasedBuilder):
 
     @property
     def manual_download_instructions(self) -> str:
-        return _MANUAL_DOWNLOAD_INSTRUCTIONS
+        return MANUAL_DOWNLOAD_INSTRUCTIONS
 
     def _info(self) -> datasets.DatasetInfo:
         intensity = datasets.Value("int8")
@@ -182,7 +182,7 @@ class EmoSign(datasets.GeneratorBasedBuilder):
         return datasets.DatasetInfo(
             description=f"{_DESCRIPTION}\nLabels: {source.origin} file {source.path} "
             f"(sha256 {source.sha256}, revision {source.revision}).",
-            citation=_CITATION,
+            citation=CITATION,
             homepage=_HOMEPAGE,
             license="Labels: see the Hub dataset card. Videos: ASLLRP terms of use.",
             features=datasets.Features(features),
