@@ -1,0 +1,206 @@
+"""Figures for papers: the dataset's label distributions and a run's results.
+
+Every function returns a ``matplotlib.figure.Figure`` drawn without a display (the Agg
+backend), sized for one paper column (3.35 in wide), in the Okabe-Ito colour-blind-safe
+palette; :func:`save` writes it as PNG and PDF. Needs the ``figures`` extra (matplotlib).
+
+Dataset figures take a :class:`emosign.labels.Labels`; result figures take what
+:func:`emosign.metrics.evaluate` returns, or the rows of ``emosign benchmark``'s
+``results.json``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+
+from emosign import vocab
+from emosign.labels import Labels
+
+#: Okabe & Ito (2008), distinguishable with the common colour-vision deficiencies.
+OKABE_ITO: tuple[str, ...] = (
+    "#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000",
+)
+COLUMN_WIDTH_IN = 3.35
+
+
+def _pyplot():
+    try:
+        import matplotlib
+    except ImportError:
+        raise ImportError('figures need matplotlib: pip install "emosign[figures]"') from None
+    matplotlib.use("Agg")  # no display needed, and never pops a window in a script
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"font.size": 7, "axes.titlesize": 8, "axes.spines.top": False,
+                         "axes.spines.right": False, "savefig.bbox": "tight", "savefig.dpi": 300})
+    return plt
+
+
+def _figure(height: float = 2.2, ncols: int = 1):
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, ncols, figsize=(COLUMN_WIDTH_IN * (1 if ncols == 1 else 2), height),
+                             layout="constrained")
+    return fig, axes
+
+
+# --- the dataset ---------------------------------------------------------------------------
+
+
+def sentiment_distribution(labels: Labels):
+    """Clips per sentiment rating -3...+3 (the paper's Figure 2)."""
+    counts = Counter(c.sentiment for c in labels)
+    values = [lv.value for lv in vocab.SENTIMENT_LEVELS]
+    fig, ax = _figure()
+    colours = [OKABE_ITO[3] if v < 0 else OKABE_ITO[7] if v == 0 else OKABE_ITO[0] for v in values]
+    ax.bar([f"{v:+d}" for v in values], [counts[v] for v in values], color=colours)
+    ax.set_xlabel("sentiment (majority rating)")
+    ax.set_ylabel("clips")
+    ax.set_title(f"Sentiment of the {len(labels)} EmoSign clips")
+    return fig
+
+
+def emotion_presence(labels: Labels):
+    """Clips per emotion and intensity 1...3 (the paper's Figure 3), stacked."""
+    fig, ax = _figure(height=2.4)
+    names = [e.paper_name for e in vocab.EMOTIONS]
+    bottom = np.zeros(len(names))
+    for level, colour in zip(range(1, vocab.INTENSITY_MAX + 1), OKABE_ITO[:3]):
+        heights = np.array([sum(c.intensities[i] == level for c in labels) for i in range(len(names))])
+        ax.barh(names, heights, left=bottom, color=colour, label=f"intensity {level}")
+        bottom += heights
+    ax.invert_yaxis()
+    ax.set_xlabel("clips where the emotion is present")
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1, 1))
+    return fig
+
+
+def expression_sets(labels: Labels):
+    """Class sizes of the single- and multi-expression sets, side by side."""
+    fig, (left, right) = _figure(height=2.2, ncols=2)
+    single = Counter(c.single_label for c in labels if c.single_label)
+    codes = [c.code for c in vocab.EXPRESSION_CLASSES]
+    left.bar(codes, [single[c.name] for c in vocab.EXPRESSION_CLASSES], color=OKABE_ITO[0])
+    left.set_title(f"single expression set ({sum(single.values())} clips)")
+    left.set_ylabel("clips")
+    left.tick_params(axis="x", rotation=90)
+    multi = Counter(c.multi_label for c in labels if c.multi_label)
+    classes = labels.multi_expression_classes
+    right.barh(classes, [multi[c] for c in classes], color=OKABE_ITO[1])
+    right.invert_yaxis()
+    right.set_title(f"multi expression set ({sum(multi.values())} clips)")
+    right.set_xlabel("clips")
+    return fig
+
+
+# --- a run's results -----------------------------------------------------------------------
+
+
+def confusion_matrix(result: Mapping, *, normalize: bool = True):
+    """The confusion matrix of a single-label result, rows = reference, with class names.
+
+    ``normalize`` divides each row by its support (so the diagonal is per-class recall).
+    """
+    if "confusion_matrix" not in result:
+        raise ValueError(f"the result of {result.get('task')!r} has no confusion matrix")
+    labels = result["confusion_matrix"]["labels"]
+    matrix = np.array(result["confusion_matrix"]["matrix"], dtype=float)[:, : len(labels)]
+    if normalize:
+        support = matrix.sum(axis=1, keepdims=True)
+        matrix = np.divide(matrix, support, out=np.zeros_like(matrix), where=support > 0)
+    plt = _pyplot()
+    side = max(COLUMN_WIDTH_IN, 0.3 * len(labels))
+    fig, ax = plt.subplots(figsize=(side, side))
+    image = ax.imshow(matrix, cmap="cividis", vmin=0, vmax=1 if normalize else None)
+    ax.set_xticks(range(len(labels)), labels, rotation=90)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("reference")
+    for i, j in np.ndindex(matrix.shape):
+        if matrix[i, j]:
+            text = f"{matrix[i, j]:.2f}" if normalize else f"{int(matrix[i, j])}"
+            ax.text(j, i, text, ha="center", va="center", fontsize=5,
+                    color="white" if matrix[i, j] < 0.6 * matrix.max() else "black")
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    ax.set_title(f"{result['task']}: {'recall' if normalize else 'counts'} per reference class")
+    return fig
+
+
+def per_class_recall(result: Mapping):
+    """Per-class recall bars, with each class's support under its name."""
+    per_class = result["per_class"]
+    names = list(per_class)
+    fig, ax = _figure()
+    ax.bar(range(len(names)), [per_class[n]["recall"] for n in names], color=OKABE_ITO[0])
+    ax.set_xticks(range(len(names)), [f"{n}\n(n={per_class[n]['support']})" for n in names],
+                  rotation=90)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("recall")
+    wacc = result["metrics"].get("balanced_accuracy")
+    if wacc is not None:
+        ax.axhline(wacc, color=OKABE_ITO[3], linestyle="--", linewidth=0.8, label=f"wAcc {wacc:.2f}")
+        ax.legend(frameon=False)
+    ax.set_title(f"{result['task']}: recall per class")
+    return fig
+
+
+def per_signer(result: Mapping, *, metric: str = "balanced_accuracy"):
+    """One bar per signer for ``metric``, with each signer's clip count."""
+    rows = result["per_signer"]
+    signers = list(rows)
+    fig, ax = _figure()
+    values = [np.nan if rows[s][metric] is None else rows[s][metric] for s in signers]
+    ax.bar([f"{s}\n(n={rows[s]['n']})" for s in signers], values, color=OKABE_ITO[2])
+    ax.axhline(result["metrics"][metric], color="black", linewidth=0.8, label="all clips")
+    ax.set_ylabel(metric)
+    ax.set_ylim(0, 1)
+    ax.legend(frameon=False)
+    ax.set_title(f"{result['task']}: {metric} per signer")
+    return fig
+
+
+def forest_plot(rows: Sequence[Mapping], *, metric: str = "balanced_accuracy", task: str | None = None):
+    """Systems with their 95% intervals on one metric: rows of ``results.json`` (benchmark).
+
+    Rows without the metric (skipped baselines) are left out; reported rows (no interval)
+    are drawn as hollow points and labelled as reported.
+    """
+    chosen = [r for r in rows if (task is None or r.get("task") == task)
+              and r.get("metrics", {}).get(metric) is not None]
+    if not chosen:
+        raise ValueError(f"no row has {metric!r}" + (f" for task {task!r}" if task else ""))
+    fig, ax = _figure(height=0.18 * len(chosen) + 0.8)
+    for y, row in enumerate(chosen):
+        value = 100 * row["metrics"][metric]
+        interval = row.get("ci", {}).get(metric)
+        if interval:
+            low, high = (100 * v for v in interval)
+            ax.errorbar(value, y, xerr=[[value - low], [high - value]], fmt="o", color=OKABE_ITO[0],
+                        markersize=3, capsize=2, linewidth=0.8)
+        else:
+            ax.plot(value, y, "o", markerfacecolor="none", color=OKABE_ITO[1], markersize=3)
+    ax.set_yticks(range(len(chosen)), [
+        row["system"] + (" (reported)" if row.get("reported") else "") for row in chosen
+    ])
+    ax.invert_yaxis()
+    ax.set_xlabel(f"{metric} (%), 95% interval")
+    if task:
+        ax.set_title(task)
+    return fig
+
+
+def save(fig, path: str | os.PathLike, *, formats: Iterable[str] = ("png", "pdf")) -> list[Path]:
+    """Write ``fig`` as ``path`` with each suffix in ``formats``; return the files."""
+    base = Path(path)
+    base.parent.mkdir(parents=True, exist_ok=True)
+    written = []
+    for fmt in formats:
+        target = base.with_suffix(f".{fmt}")
+        fig.savefig(target, format=fmt)
+        written.append(target)
+    _pyplot().close(fig)
+    return written

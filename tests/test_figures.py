@@ -1,0 +1,76 @@
+"""Figures (emosign.figures): what is drawn matches the data, and files are written."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from conftest import SYNTHETIC_SINGLE
+
+from emosign import figures, vocab
+from emosign.labels import read_labels
+from emosign.metrics import evaluate
+
+
+def _bar_heights(ax):
+    return [round(p.get_height()) for p in ax.patches]
+
+
+def test_dataset_figures(labels_file, tmp_path):
+    labels = read_labels(labels_file)
+    fig = figures.sentiment_distribution(labels)
+    counts = Counter(c.sentiment for c in labels)
+    assert _bar_heights(fig.axes[0]) == [counts[v] for v in range(-3, 4)]
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["-3", "-2", "-1", "+0", "+1", "+2", "+3"]
+    assert fig.get_size_inches()[0] == pytest.approx(figures.COLUMN_WIDTH_IN)
+
+    presence = figures.emotion_presence(labels)
+    widths = [round(p.get_width()) for p in presence.axes[0].patches]
+    present = [sum(c.present[i] for c in labels) for i in range(10)]
+    totals = [sum(widths[i::10]) for i in range(10)]  # three stacked intensities per emotion
+    assert totals == present
+
+    sets = figures.expression_sets(labels)
+    single = Counter(c.single_label for c in labels if c.single_label)
+    assert _bar_heights(sets.axes[0]) == [single[c.name] for c in vocab.EXPRESSION_CLASSES]
+    written = figures.save(sets, tmp_path / "figs" / "sets")
+    assert [p.suffix for p in written] == [".png", ".pdf"] and all(p.stat().st_size > 1000 for p in written)
+    assert written[0].read_bytes()[:4] == b"\x89PNG" and written[1].read_bytes()[:4] == b"%PDF"
+
+
+def test_result_figures(labels_file, tmp_path):
+    predictions = {n: ("happiness" if i % 2 else label) for i, (n, label) in enumerate(SYNTHETIC_SINGLE.items())}
+    result = evaluate("emotion_single", predictions, labels_file=labels_file, n_boot=200)
+    cm = figures.confusion_matrix(result)
+    image = cm.axes[0].get_images()[0].get_array()
+    assert image.shape == (10, 10)
+    recall = [result["per_class"][c]["recall"] for c in vocab.SINGLE_EXPRESSION_NAMES]
+    assert [round(float(image[i, i]), 6) for i in range(10)] == [round(r, 6) for r in recall]
+    assert [t.get_text() for t in cm.axes[0].get_yticklabels()] == list(vocab.SINGLE_EXPRESSION_NAMES)
+
+    bars = figures.per_class_recall(result)
+    assert [round(p.get_height(), 6) for p in bars.axes[0].patches] == [round(r, 6) for r in recall]
+    signers = figures.per_signer(result)
+    assert len(signers.axes[0].patches) == len(result["per_signer"])
+    for fig, name in ((cm, "cm"), (bars, "recall"), (signers, "signers")):
+        assert all(p.exists() for p in figures.save(fig, tmp_path / name))
+
+
+def test_forest_plot_of_benchmark_rows():
+    rows = [
+        {"task": "sentiment_3", "system": "majority", "metrics": {"balanced_accuracy": 0.33},
+         "ci": {"balanced_accuracy": [0.30, 0.40]}, "reported": False},
+        {"task": "sentiment_3", "system": "GPT-4o (video)", "metrics": {"balanced_accuracy": 0.41},
+         "reported": True},
+        {"task": "sentiment_3", "system": "caption_tfidf", "skipped": "needs captions", "reported": False},
+    ]
+    fig = figures.forest_plot(rows, task="sentiment_3")
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels == ["majority", "GPT-4o (video) (reported)"]
+    with pytest.raises(ValueError, match="no row has"):
+        figures.forest_plot(rows, task="emotion_single")
+
+
+def test_confusion_matrix_needs_a_single_label_result():
+    with pytest.raises(ValueError, match="no confusion matrix"):
+        figures.confusion_matrix({"task": "emotion_presence"})
