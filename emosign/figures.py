@@ -11,6 +11,7 @@ Dataset figures take a :class:`emosign.labels.Labels`; result figures take what
 
 from __future__ import annotations
 
+import functools
 import os
 from collections import Counter
 from pathlib import Path
@@ -28,29 +29,47 @@ OKABE_ITO: tuple[str, ...] = (
 COLUMN_WIDTH_IN = 3.35
 
 
-def _pyplot():
+_STYLE = {"font.size": 7, "axes.titlesize": 8, "axes.spines.top": False,
+          "axes.spines.right": False}
+
+
+def _styled(draw):
+    """Draw inside the project's style, without changing the caller's matplotlib settings."""
+
+    @functools.wraps(draw)
+    def wrapper(*args, **kwargs):
+        with _matplotlib().rc_context(_STYLE):
+            return draw(*args, **kwargs)
+
+    return wrapper
+
+
+def _matplotlib():
     try:
         import matplotlib
     except ImportError:
         raise ImportError('figures need matplotlib: pip install "emosign[figures]"') from None
-    matplotlib.use("Agg")  # no display needed, and never pops a window in a script
-    import matplotlib.pyplot as plt
+    return matplotlib
 
-    plt.rcParams.update({"font.size": 7, "axes.titlesize": 8, "axes.spines.top": False,
-                         "axes.spines.right": False, "savefig.bbox": "tight", "savefig.dpi": 300})
-    return plt
+
+def _new_figure(width: float, height: float):
+    """A Figure not attached to pyplot: nothing global changes (a notebook keeps its backend),
+    nothing needs closing, and no display is needed to draw or save it."""
+    _matplotlib()
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), layout="constrained")
 
 
 def _figure(height: float = 2.2, ncols: int = 1):
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, ncols, figsize=(COLUMN_WIDTH_IN * (1 if ncols == 1 else 2), height),
-                             layout="constrained")
-    return fig, axes
+    fig = _new_figure(COLUMN_WIDTH_IN * (1 if ncols == 1 else 2), height)
+    return fig, fig.subplots(1, ncols)
 
 
 # --- the dataset ---------------------------------------------------------------------------
 
 
+@_styled
 def sentiment_distribution(labels: Labels):
     """Clips per sentiment rating -3...+3 (the paper's Figure 2)."""
     counts = Counter(c.sentiment for c in labels)
@@ -64,6 +83,7 @@ def sentiment_distribution(labels: Labels):
     return fig
 
 
+@_styled
 def emotion_presence(labels: Labels):
     """Clips per emotion and intensity 1...3 (the paper's Figure 3), stacked."""
     fig, ax = _figure(height=2.4)
@@ -79,6 +99,7 @@ def emotion_presence(labels: Labels):
     return fig
 
 
+@_styled
 def expression_sets(labels: Labels):
     """Class sizes of the single- and multi-expression sets, side by side."""
     fig, (left, right) = _figure(height=2.2, ncols=2)
@@ -100,6 +121,7 @@ def expression_sets(labels: Labels):
 # --- a run's results -----------------------------------------------------------------------
 
 
+@_styled
 def confusion_matrix(result: Mapping, *, normalize: bool = True):
     """The confusion matrix of a single-label result, rows = reference, with class names.
 
@@ -112,9 +134,9 @@ def confusion_matrix(result: Mapping, *, normalize: bool = True):
     if normalize:
         support = matrix.sum(axis=1, keepdims=True)
         matrix = np.divide(matrix, support, out=np.zeros_like(matrix), where=support > 0)
-    plt = _pyplot()
     side = max(COLUMN_WIDTH_IN, 0.3 * len(labels))
-    fig, ax = plt.subplots(figsize=(side, side))
+    fig = _new_figure(side, side)
+    ax = fig.subplots()
     image = ax.imshow(matrix, cmap="cividis", vmin=0, vmax=1 if normalize else None)
     ax.set_xticks(range(len(labels)), labels, rotation=90)
     ax.set_yticks(range(len(labels)), labels)
@@ -130,6 +152,7 @@ def confusion_matrix(result: Mapping, *, normalize: bool = True):
     return fig
 
 
+@_styled
 def per_class_recall(result: Mapping):
     """Per-class recall bars, with each class's support under its name."""
     per_class = result["per_class"]
@@ -148,6 +171,7 @@ def per_class_recall(result: Mapping):
     return fig
 
 
+@_styled
 def per_signer(result: Mapping, *, metric: str = "balanced_accuracy"):
     """One bar per signer for ``metric``, with each signer's clip count."""
     rows = result["per_signer"]
@@ -163,6 +187,7 @@ def per_signer(result: Mapping, *, metric: str = "balanced_accuracy"):
     return fig
 
 
+@_styled
 def forest_plot(rows: Sequence[Mapping], *, metric: str = "balanced_accuracy", task: str | None = None):
     """Systems with their 95% intervals on one metric: rows of ``results.json`` (benchmark).
 
@@ -200,7 +225,6 @@ def save(fig, path: str | os.PathLike, *, formats: Iterable[str] = ("png", "pdf"
     written = []
     for fmt in formats:
         target = base.with_suffix(f".{fmt}")
-        fig.savefig(target, format=fmt)
+        fig.savefig(target, format=fmt, bbox_inches="tight", dpi=300)
         written.append(target)
-    _pyplot().close(fig)
     return written

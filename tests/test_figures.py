@@ -74,3 +74,11 @@ def test_forest_plot_of_benchmark_rows():
 def test_confusion_matrix_needs_a_single_label_result():
     with pytest.raises(ValueError, match="no confusion matrix"):
         figures.confusion_matrix({"task": "emotion_presence"})
+
+
+def test_drawing_leaves_the_callers_matplotlib_settings_alone(labels_file):
+    import matplotlib
+
+    before = (matplotlib.get_backend(), dict(matplotlib.rcParams))
+    figures.sentiment_distribution(read_labels(labels_file))
+    assert (matplotlib.get_backend(), dict(matplotlib.rcParams)) == before
