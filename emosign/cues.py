@@ -787,11 +787,15 @@ def grounding_scores(
     dict of (n,) float arrays, as :func:`score_against`; reduce them over clips with
     :func:`aggregate_scores`.
     """
+    runs = [score_against(explanations, clips, exclude=k, semantic=semantic) for k in _panels(protocol)]
+    return {key: np.mean([run[key] for run in runs], axis=0) for key in runs[0]}
+
+
+def _panels(protocol: str) -> list[int | None]:
+    """Which annotator each scoring run leaves out: each in turn, or none."""
     if protocol not in ("jackknife", "all"):
         raise ValueError(f"protocol must be 'jackknife' or 'all', got {protocol!r}")
-    panels = range(len(CUE_COLUMNS)) if protocol == "jackknife" else [None]
-    runs = [score_against(explanations, clips, exclude=k, semantic=semantic) for k in panels]
-    return {key: np.mean([run[key] for run in runs], axis=0) for key in runs[0]}
+    return list(range(len(CUE_COLUMNS))) if protocol == "jackknife" else [None]
 
 
 def chance_scores(
@@ -809,10 +813,7 @@ def chance_scores(
     -------
     dict of (n,) float arrays with the ``cue_*`` keys of :func:`score_against`.
     """
-    if protocol not in ("jackknife", "all"):
-        raise ValueError(f"protocol must be 'jackknife' or 'all', got {protocol!r}")
-    panels = range(len(CUE_COLUMNS)) if protocol == "jackknife" else [None]
-    runs = [_chance_against(explanations, clips, exclude=k) for k in panels]
+    runs = [_chance_against(explanations, clips, exclude=k) for k in _panels(protocol)]
     return {key: np.mean([run[key] for run in runs], axis=0) for key in runs[0]}
 
 

@@ -140,7 +140,7 @@ class Labels:
 
 
 def load_labels(
-    labels_file: str | os.PathLike | None = None,
+    labels_file: "str | os.PathLike | Labels | None" = None,
     *,
     revision: str = hub.HUB_REVISION,
     sha256: str | None | object = hub.PINNED,
@@ -149,7 +149,10 @@ def load_labels(
     """Read the EmoSign labels from ``labels_file``, ``$EMOSIGN_LABELS`` or the pinned Hub file.
 
     The precedence and the hash check are those of :func:`emosign.hub.resolve_label_source`.
+    Labels already read are returned as they are, so a caller scoring many runs reads once.
     """
+    if isinstance(labels_file, Labels):
+        return labels_file
     source = hub.resolve_label_source(
         labels_file, revision=revision, sha256=sha256, cache_dir=cache_dir
     )

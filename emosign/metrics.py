@@ -503,7 +503,8 @@ def evaluate(
         DataFrame or a list of records with ``video_name`` and ``prediction`` (or one column
         per emotion for ``emotion_presence`` / ``emotion_intensity``); see
         :func:`emosign.predictions.read_predictions`.
-    labels_file : the label file (default ``$EMOSIGN_LABELS``, else the pinned Hub file).
+    labels_file : the label file (default ``$EMOSIGN_LABELS``, else the pinned Hub file), or
+        :class:`emosign.labels.Labels` already read.
     target : ``"majority"``, the released majority labels, or ``"soft"``, a distribution per
         clip (see :mod:`emosign.annotators`): for ``sentiment_7`` and ``sentiment_3`` the
         annotators' ratings (``annotator_ratings`` is then required), for ``emotion_single``

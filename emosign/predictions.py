@@ -785,14 +785,7 @@ def _align_single(records, rows, data: TaskData, table, problems):
         _column_problem(table, problems, wanted)
         return y_pred, values, unreadable, empty
     index = {name: i for i, name in enumerate(data.classes)}
-    for i, (position, name) in enumerate(rows):
-        if position is None:
-            continue
-        raw = records[position][column]
-        if _is_blank(raw):
-            empty.add(name)
-            problems.add("empty", f"{_where(position, name)}: {column}={_shown(raw)}")
-            continue
+    for i, position, name, raw in _answers(records, rows, column, problems, empty):
         label, value = _read_single(raw, data.task.name, data.classes)
         if label is None:
             unreadable.add(name)
@@ -812,6 +805,14 @@ def _align_text(records, rows, data: TaskData, table, problems):
     if column is None:
         _column_problem(table, problems, "a 'prediction' (or 'explanation') column is needed")
         return y_pred, set(), empty
+    for i, _, _, raw in _answers(records, rows, column, problems, empty):
+        y_pred[i] = str(raw)
+    return y_pred, set(), empty
+
+
+def _answers(records, rows, column: str, problems, empty: set[str]):
+    """(i, file position, clip, raw answer) of each task clip with a non-blank answer; blank
+    ones go to ``empty`` and to the problems."""
     for i, (position, name) in enumerate(rows):
         if position is None:
             continue
@@ -820,8 +821,7 @@ def _align_text(records, rows, data: TaskData, table, problems):
             empty.add(name)
             problems.add("empty", f"{_where(position, name)}: {column}={_shown(raw)}")
             continue
-        y_pred[i] = str(raw)
-    return y_pred, set(), empty
+        yield i, position, name, raw
 
 
 def _align_per_emotion(records, rows, data: TaskData, table, problems):

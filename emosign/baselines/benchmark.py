@@ -167,7 +167,7 @@ def run_benchmark(
             frame = pd.DataFrame({"video_name": scored.video_names,
                                   "prediction": [data.classes[i] for i in predicted]})
             predictions_out[(task, baseline.name)] = frame
-            result = evaluate(task, frame, labels_file=labels.source.path, n_boot=n_boot, seed=seed,
+            result = evaluate(task, frame, labels_file=labels, n_boot=n_boot, seed=seed,
                               clips=scored.video_names if gaps else None)
             row.update({
                 "protocol": "leave-one-signer-out" if baseline.learned else "no training",
