@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import threading
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable, Iterator
 
 _UMASK_LOCK = threading.Lock()
 
@@ -29,10 +32,49 @@ def write_atomically(path: str | os.PathLike, text: str) -> None:
         raise
 
 
-def _new_file_mode() -> int:
-    """The permissions open() gives a new file: 0o666 less the umask, which can only be
-    read by setting it."""
+@contextmanager
+def staged_directory(
+    out: str | os.PathLike,
+    *,
+    overwrite: bool = False,
+    replaceable: Callable[[Path], bool] | None = None,
+) -> Iterator[Path]:
+    """Build a folder's content in a staging folder beside ``out``, then move it into place.
+
+    The ``with`` body writes into the yielded (empty) folder. When the body finishes, the
+    staging folder replaces ``out``; when it raises, the staging folder is removed and
+    ``out`` is left as it was. So an interrupted export or report leaves nothing half-written.
+
+    A non-empty ``out`` is refused (``FileExistsError``) unless ``overwrite``, or unless
+    ``replaceable(out)`` says it holds only an earlier output of the same writer.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"{out} exists and is not a directory")
+    if out.exists() and any(out.iterdir()) and not overwrite and not (replaceable and replaceable(out)):
+        raise FileExistsError(f"{out} is not empty; pass overwrite=True (--overwrite) to replace it")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
+    try:
+        yield staging
+        # mkdtemp makes folders private (0700); outputs are ordinary folders.
+        os.chmod(staging, 0o777 & ~_umask())
+        if out.exists():
+            shutil.rmtree(out)
+        staging.rename(out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _umask() -> int:
     with _UMASK_LOCK:
         umask = os.umask(0o022)
         os.umask(umask)
-    return 0o666 & ~umask
+    return umask
+
+
+def _new_file_mode() -> int:
+    """The permissions open() gives a new file: 0o666 less the umask, which can only be
+    read by setting it."""
+    return 0o666 & ~_umask()

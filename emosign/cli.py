@@ -42,7 +42,9 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from emosign.baselines.mllm import MLLMError
     from emosign.video import VideoError
 
-    return (ValueError, FileNotFoundError, FileExistsError, KeyError, MLLMError, VideoError)
+    # ImportError: an optional extra is not installed; its message names the extra.
+    return (ValueError, FileNotFoundError, FileExistsError, KeyError, ImportError, MLLMError,
+            VideoError)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -118,6 +120,17 @@ def _parser() -> argparse.ArgumentParser:
     hub_export.add_argument("--push", metavar="REPO_ID", help="then upload it with huggingface_hub")
     _add_labels_option(hub_export)
     hub_export.set_defaults(run=_export_hub)
+
+    report = sub.add_parser(
+        "report", help="one HTML page and a markdown twin from benchmark, evaluate or mllm results"
+    )
+    report.add_argument("results", nargs="+", metavar="RESULTS",
+                        help="folders (or JSON files) written by emosign benchmark, evaluate, mllm score")
+    report.add_argument("--out", help="where report.html, report.md and figures/ go "
+                                      "(default: <RESULTS>/report for one folder)")
+    report.add_argument("--overwrite", action="store_true",
+                        help="replace a non-empty --out that is not an earlier report")
+    report.set_defaults(run=_report)
 
     repro = sub.add_parser("repro", help="check the paper's statements the released data supports")
     _add_labels_option(repro)
@@ -281,6 +294,27 @@ def _export_hub(args: argparse.Namespace) -> int:
     print(f"wrote {out}: README.md and data/<config>/test.parquet for each config")
     if args.push:
         print(push_to_hub(out, args.push))
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from emosign.report import write_report
+
+    out = args.out
+    if out is None:
+        if len(args.results) == 1 and not Path(args.results[0]).exists():
+            raise FileNotFoundError(f"results not found: {args.results[0]}")
+        if len(args.results) != 1 or not Path(args.results[0]).is_dir():
+            raise ValueError("give --out when the results are several paths or a file")
+        out = Path(args.results[0]) / "report"
+    collected = write_report(args.results, out, overwrite=args.overwrite)
+    print(f"wrote {Path(out) / 'report.html'} and {Path(out) / 'report.md'}: "
+          f"{sum(not s.reported for s in collected.systems)} result(s) from "
+          f"{len(collected.sources)} file(s)")
+    for note in collected.missing:
+        print(f"missing: {note}", file=sys.stderr)
     return 0
 
 

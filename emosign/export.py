@@ -13,12 +13,10 @@ the ``video`` column stays empty, as it is in ``load_emosign`` without a video d
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 from emosign import vocab
-from emosign._io import write_atomically
+from emosign._io import staged_directory, write_atomically
 
 
 def export_hub(
@@ -44,26 +42,14 @@ def export_hub(
     from emosign.loader import load_emosign
 
     labels = load_labels(labels_file)  # once: every config then reads this very file
-    out = Path(out_dir)
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise FileExistsError(f"{out} is not empty; pass overwrite=True (--overwrite) to replace it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
-    try:
+    with staged_directory(out_dir, overwrite=overwrite) as staging:
         for name in vocab.CONFIG_NAMES:
             dataset = load_emosign(name, labels_file=labels.source.path, cache_dir=cache_dir)["test"]
             target = staging / "data" / name / "test.parquet"
             target.parent.mkdir(parents=True)
             dataset.to_parquet(str(target))
-        source = labels.source
-        write_atomically(staging / "README.md", _card(f"sha256 {source.sha256}"))
-        if out.exists():
-            shutil.rmtree(out)
-        staging.rename(out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return out
+        write_atomically(staging / "README.md", _card(f"sha256 {labels.source.sha256}"))
+    return Path(out_dir)
 
 
 def push_to_hub(folder: str | os.PathLike, repo_id: str, *, token: str | None = None) -> str:

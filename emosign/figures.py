@@ -198,7 +198,12 @@ def forest_plot(rows: Sequence[Mapping], *, metric: str = "balanced_accuracy", t
               and r.get("metrics", {}).get(metric) is not None]
     if not chosen:
         raise ValueError(f"no row has {metric!r}" + (f" for task {task!r}" if task else ""))
-    fig, ax = _figure(height=0.18 * len(chosen) + 0.8)
+    names = [row["system"] + (" (reported)" if row.get("reported") else "") for row in chosen]
+    # Long system names (the paper's rows) need room beside the axis: about 0.055 in a
+    # character at 7 pt, plus 1.8 in for the axis itself.
+    width = max(COLUMN_WIDTH_IN, 1.8 + 0.055 * max(map(len, names)))
+    fig = _new_figure(width, 0.18 * len(chosen) + 0.8)
+    ax = fig.subplots()
     for y, row in enumerate(chosen):
         value = 100 * row["metrics"][metric]
         interval = row.get("ci", {}).get(metric)
@@ -208,9 +213,7 @@ def forest_plot(rows: Sequence[Mapping], *, metric: str = "balanced_accuracy", t
                         markersize=3, capsize=2, linewidth=0.8)
         else:
             ax.plot(value, y, "o", markerfacecolor="none", color=OKABE_ITO[1], markersize=3)
-    ax.set_yticks(range(len(chosen)), [
-        row["system"] + (" (reported)" if row.get("reported") else "") for row in chosen
-    ])
+    ax.set_yticks(range(len(chosen)), names)
     ax.invert_yaxis()
     ax.set_xlabel(f"{metric} (%), 95% interval")
     if task:

@@ -129,6 +129,28 @@ METRIC_DEFINITIONS: dict[str, dict[str, str]] = {
     },
 }
 
+#: How tables name a metric: the paper's short names where it has them.
+SHORT_NAMES: dict[str, str] = {
+    "balanced_accuracy": "wAcc",
+    "weighted_f1": "wF1",
+    "accuracy": "acc",
+    "micro_f1": "microF1",
+    "macro_f1": "macroF1",
+    "mae": "MAE",
+    "pearson": "r",
+    "spearman": "rho",
+    "qwk": "QWK",
+    "cue_f1": "cueF1",
+    "rouge_l": "ROUGE-L",
+}
+#: Metrics in the scale's units or correlations; every other metric is a fraction, printed
+#: as a percentage.
+NOT_PERCENT = frozenset({"mae", "pearson", "spearman", "qwk", "cross_entropy",
+                         "jensen_shannon", "manhattan", "wasserstein", "cues_named"})
+#: Errors and distances: smaller is better; for every other metric larger is better.
+LOWER_IS_BETTER = frozenset({"mae", "hamming_loss", "cross_entropy", "jensen_shannon",
+                             "manhattan", "wasserstein"})
+
 
 # --- weights -------------------------------------------------------------------------------
 

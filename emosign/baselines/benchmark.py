@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import RepeatedStratifiedKFold
 
+from emosign import __version__
 from emosign._io import write_atomically
 from emosign.baselines.registry import Baseline, Example, all_baselines, get_baseline
 from emosign.labels import Labels, load_labels
@@ -176,6 +177,7 @@ def run_benchmark(
                 "metrics": {k: result["metrics"][k] for k in HEADLINE},
                 "ci": {k: result["ci"]["intervals"][k] for k in HEADLINE},
                 "per_signer": result["per_signer"],
+                "confusion_matrix": result["confusion_matrix"],
             })
             if baseline.learned and kfold_repeats:
                 row["kfold"] = _kfold_view(baseline, scored, examples, data.classes, kfold_repeats, seed)
@@ -183,6 +185,7 @@ def run_benchmark(
         rows += _reported_rows(task)
 
     results = {
+        "emosign_version": __version__,
         "labels": {"path": labels.source.path, "sha256": labels.source.sha256},
         "protocol": __doc__.split("\n\n")[1].replace("\n", " "),
         "seed": seed,

@@ -1030,8 +1030,10 @@ def score_run(
             })
         runs.append(run)
 
-    results = {"run_dir": str(run_dir), "scored": _now(), "n_boot": n_boot, "runs": runs,
-               "rows": rows}
+    from emosign import __version__
+
+    results = {"emosign_version": __version__, "run_dir": str(run_dir), "scored": _now(),
+               "n_boot": n_boot, "runs": runs, "rows": rows}
     text = json.dumps(results, indent=2, ensure_ascii=False) + "\n"
     write_atomically(run_dir / _RESULTS_FILE, text)
     return results
@@ -1107,22 +1109,15 @@ def _write_explanations(files: RunFiles, answers: Mapping[str, str]) -> None:
 
 # --- a table for people --------------------------------------------------------------------
 
-# Metrics shown per kind of task; percentages except the scale-unit ones.
-_SHORT = {
-    "balanced_accuracy": "wAcc",
-    "weighted_f1": "wF1",
-    "accuracy": "acc",
-    "micro_f1": "microF1",
-    "macro_f1": "macroF1",
-    "mae": "MAE",
-    "spearman": "rho",
-}
-_TABLE_METRICS = tuple(_SHORT)
-_NOT_PERCENT = {"mae", "spearman"}
+# The metrics a text table shows, in order, when a task has them.
+_TABLE_METRICS = ("balanced_accuracy", "weighted_f1", "accuracy", "micro_f1", "macro_f1", "mae",
+                  "spearman")
 
 
 def format_scores(results: Mapping[str, Any]) -> str:
     """:func:`score_run`'s results as a text table: one line per run and scored task."""
+    from emosign.metrics import NOT_PERCENT, SHORT_NAMES
+
     header = (
         f"{'model':<28} {'input':<13} {'prompt':<9} {'task':<17} {'answered':>9} {'parsed':>7}"
         "  metrics"
@@ -1137,9 +1132,9 @@ def format_scores(results: Mapping[str, Any]) -> str:
             if name in metrics and not (name == "macro_f1" and "balanced_accuracy" in metrics):
                 value = metrics[name]
                 text = "n/a" if value is None else (
-                    f"{value:.3f}" if name in _NOT_PERCENT else f"{100 * value:.2f}"
+                    f"{value:.3f}" if name in NOT_PERCENT else f"{100 * value:.2f}"
                 )
-                shown.append(f"{_SHORT[name]} {text}")
+                shown.append(f"{SHORT_NAMES[name]} {text}")
         lines.append(
             f"{row['model'][:28]:<28} {row['input']:<13} {row['prompt']:<9} {row['task']:<17} "
             f"{answered:>9} {rate:>7}  {'  '.join(shown) or 'no answers'}"

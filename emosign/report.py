@@ -1,0 +1,649 @@
+"""One page from a run's results: ``emosign report``.
+
+:func:`write_report` reads what the other commands write:
+
+- ``emosign benchmark --out DIR``: ``DIR/results.json`` (baselines and the paper's rows);
+- ``emosign mllm score RUN_DIR``: ``RUN_DIR/results.json`` (one entry per model run);
+- ``emosign evaluate --output FILE.json``: one system's result; the file name names the system.
+
+and renders one self-contained HTML page (figures embedded as PNG data, no script, no link
+outside the page) and a markdown twin (figures as PNG files beside it). Both show, per task:
+the leaderboard with 95% intervals, the paper's published rows marked as reported, a forest
+plot, the parse rates of MLLM runs, a per-signer table and each system's confusion matrix.
+
+A missing file, an unreadable one, or a results file from an older version that lacks a part
+is listed at the top of the report under "What is missing", and the rest is rendered.
+
+The page and its twin are rendered from one list of blocks (heading, paragraph, list, table,
+figure), so they cannot disagree. Every string read from a results file is escaped where it
+is rendered, and no name read from a file ever becomes part of a path.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import html
+import io
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence, Union
+
+from emosign import __version__, vocab
+from emosign._io import staged_directory, write_atomically
+from emosign.metrics import LOWER_IS_BETTER, NOT_PERCENT, SHORT_NAMES
+
+#: The leaderboard's columns for each kind of task; the first one orders the systems.
+LEADERBOARD_METRICS: Mapping[str, tuple[str, ...]] = {
+    "single_label": ("balanced_accuracy", "weighted_f1", "accuracy"),
+    "multi_label": ("micro_f1", "macro_f1"),
+    "intensity": ("mae", "spearman"),
+    "explanation": ("cue_f1", "rouge_l"),
+}
+REPORT_FILES = ("report.html", "report.md", "figures")
+_RESULTS_FILE = "results.json"
+_FIGURE_DPI = 150
+
+
+# --- what was read -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SystemResult:
+    """One system scored on one task, whichever command wrote it.
+
+    ``origin`` is ``"benchmark"``, ``"evaluate"``, ``"mllm"`` or ``"paper"`` (a published row,
+    not rerun: no interval, no per-clip results). ``metrics`` are fractions (or the scale's
+    units, see ``emosign.metrics.NOT_PERCENT``); ``intervals`` maps a metric to (low, high).
+    ``parse`` holds an MLLM run's parse counts (answered, parsed, parse_rate, problems).
+    """
+
+    task: str
+    system: str
+    origin: str
+    source: str
+    n: int | None = None
+    metrics: Mapping[str, float | None] = field(default_factory=dict)
+    intervals: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    per_signer: Mapping[str, Mapping] | None = None
+    confusion_matrix: Mapping | None = None
+    parse: Mapping | None = None
+    note: str = ""
+    labels_sha256: str | None = None
+
+    @property
+    def reported(self) -> bool:
+        return self.origin == "paper"
+
+
+@dataclass(frozen=True)
+class Collected:
+    """Everything read for a report: the systems, the files read, what was missing, and
+    the baselines a benchmark skipped, as (task, system, reason)."""
+
+    systems: tuple[SystemResult, ...]
+    sources: tuple[str, ...]
+    missing: tuple[str, ...]
+    not_run: tuple[tuple[str, str, str], ...] = ()
+
+
+def collect_results(paths: Sequence[str | os.PathLike]) -> Collected:
+    """Read every results file in ``paths`` (folders or JSON files).
+
+    A folder is searched for ``results.json`` and ``*.json`` files in it and ``results.json``
+    one level down (``runs/benchmark/results.json``, ``runs/mllm/results.json``). A file or
+    part that cannot be read is described in ``missing``; the rest is kept. The paper's rows
+    are added for every task a system was scored on.
+
+    Raises
+    ------
+    FileNotFoundError
+        If a path does not exist, or nothing readable was found in any of them.
+    """
+    systems: list[SystemResult] = []
+    sources: list[str] = []
+    missing: list[str] = []
+    not_run: list[tuple[str, str, str]] = []
+    for path in map(Path, paths):
+        if not path.exists():
+            raise FileNotFoundError(f"results not found: {path}")
+        for file in _result_files(path, missing):
+            found = _read_file(file, missing, not_run)
+            if found is not None:
+                sources.append(str(file))
+                systems += found
+    if not any(not s.reported for s in systems):
+        raise FileNotFoundError(
+            "no results found in " + ", ".join(map(str, paths)) + ": expected the results.json "
+            "of `emosign benchmark --out` or `emosign mllm score`, or the JSON of "
+            "`emosign evaluate --output`" + ("; " + "; ".join(missing) if missing else "")
+        )
+    systems += _paper_rows(systems)
+    missing += _label_file_mismatch(systems)
+    return Collected(tuple(systems), tuple(sources), tuple(missing), tuple(not_run))
+
+
+def _result_files(path: Path, missing: list[str]) -> list[Path]:
+    if path.is_file():
+        return [path]
+    files = sorted(p for p in path.glob("*.json") if p.is_file())
+    unscored = set()
+    for sub in sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if (sub / _RESULTS_FILE).is_file():
+            files.append(sub / _RESULTS_FILE)
+        elif any(sub.glob("*/*.run.json")):  # sub is an MLLM run folder
+            unscored.add(sub)
+        elif any(sub.glob("*.run.json")) and not (path / _RESULTS_FILE).is_file():
+            unscored.add(path)  # path is one
+        elif sub.name == "predictions" and not (path / _RESULTS_FILE).is_file():
+            missing.append(f"{path}: predictions/ without results.json (an interrupted "
+                           "`emosign benchmark`?): rescore them with `emosign evaluate`")
+    missing += [f"{run_dir}: MLLM runs not scored yet: run `emosign mllm score {run_dir}`"
+                for run_dir in sorted(unscored)]
+    if not files:
+        missing.append(f"{path}: no JSON results in this folder")
+    return files
+
+
+def _read_file(file: Path, missing: list[str], not_run: list) -> list[SystemResult] | None:
+    try:
+        doc = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        missing.append(f"{file}: not readable as JSON ({err}); left out")
+        return None
+    kind = _kind_of(doc)
+    if kind is None:
+        missing.append(f"{file}: not a results file of emosign benchmark, evaluate or mllm "
+                       "score; left out")
+        return None
+    try:
+        return _READERS[kind](doc, str(file), missing, not_run)
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        missing.append(f"{file}: looks like `emosign {kind}` results but cannot be read "
+                       f"({type(err).__name__}: {err}); left out")
+        return None
+
+
+def _kind_of(doc) -> str | None:
+    if not isinstance(doc, dict):
+        return None
+    if isinstance(doc.get("runs"), list) and isinstance(doc.get("rows"), list):
+        return "mllm score"
+    if isinstance(doc.get("rows"), list):
+        return "benchmark"
+    if isinstance(doc.get("task"), str) and isinstance(doc.get("metrics"), dict):
+        return "evaluate"
+    return None
+
+
+def _from_benchmark(doc: Mapping, source: str, missing: list[str], not_run: list) -> list[SystemResult]:
+    sha = _labels_sha(doc)
+    found, without_matrix = [], []
+    for row in doc["rows"]:
+        task = _task(row["task"], source, missing)
+        if task is None:
+            continue
+        if "skipped" in row:
+            not_run.append((task, str(row["system"]), str(row["skipped"])))
+            continue
+        reported = bool(row.get("reported"))
+        if not reported and "confusion_matrix" not in row:
+            without_matrix.append(f"{row['system']} ({task})")
+        note = "" if reported else str(row.get("protocol", ""))
+        if row.get("missing_videos"):
+            note += f"; {row['missing_videos']} clip(s) without a usable video left out"
+        found.append(SystemResult(
+            task=task, system=str(row["system"]), origin="paper" if reported else "benchmark",
+            source=source, n=_count(row.get("n")), metrics=_numbers(row["metrics"]),
+            intervals=_intervals(row.get("ci")), per_signer=row.get("per_signer"),
+            confusion_matrix=row.get("confusion_matrix"), note=note.strip("; "),
+            labels_sha256=None if reported else sha,
+        ))
+    if without_matrix:
+        missing.append(
+            f"{source}: no confusion matrix for {len(without_matrix)} row(s) "
+            f"({', '.join(without_matrix)}): written by an older emosign; rerun "
+            "`emosign benchmark --out` to get them"
+        )
+    return found
+
+
+def _from_evaluate(doc: Mapping, source: str, missing: list[str], not_run: list) -> list[SystemResult]:
+    task = _task(doc["task"], source, missing)
+    if task is None:
+        return []
+    spec_kind = _task_kind(task)
+    if spec_kind == "single_label" and doc.get("target", "majority") == "majority" \
+            and "confusion_matrix" not in doc:
+        missing.append(f"{source}: no confusion matrix (an older `emosign evaluate`?)")
+    unparsed = len((doc.get("predictions") or {}).get("unparseable") or [])
+    absent = len((doc.get("predictions") or {}).get("missing") or [])
+    note = f"target {doc.get('target', 'majority')}"
+    if unparsed or absent:
+        note += f"; {unparsed} unreadable and {absent} missing prediction(s) scored as wrong"
+    return [SystemResult(
+        task=task, system=Path(source).stem, origin="evaluate", source=source,
+        n=_count(doc.get("n")), metrics=_numbers(doc["metrics"]),
+        intervals=_intervals((doc.get("ci") or {}).get("intervals")),
+        per_signer=doc.get("per_signer"), confusion_matrix=doc.get("confusion_matrix"),
+        note=note, labels_sha256=_labels_sha(doc),
+    )]
+
+
+def _from_mllm(doc: Mapping, source: str, missing: list[str], not_run: list) -> list[SystemResult]:
+    found = []
+    for run in doc["runs"]:
+        name = f"{run['model']} ({run['input'].replace('_', '+')}, {run['task']} prompt)"
+        for scored, score in run["scores"].items():
+            task = _task(scored, source, missing)
+            if task is None:
+                continue
+            evaluation = score.get("evaluation")
+            if evaluation is None:
+                missing.append(f"{source}: {name} has no readable answer for {task}; "
+                               "it appears in the parse table only")
+            found.append(SystemResult(
+                task=task, system=name, origin="mllm", source=source,
+                n=_count((evaluation or {}).get("n")) or _count(score["parse"].get("n")),
+                metrics=_numbers((evaluation or {}).get("metrics") or {}),
+                intervals=_intervals(((evaluation or {}).get("ci") or {}).get("intervals")),
+                per_signer=(evaluation or {}).get("per_signer"),
+                confusion_matrix=(evaluation or {}).get("confusion_matrix"),
+                parse=score["parse"], note="unreadable and missing answers scored as wrong",
+                labels_sha256=_labels_sha(evaluation or {}),
+            ))
+    return found
+
+
+_READERS = {"benchmark": _from_benchmark, "evaluate": _from_evaluate, "mllm score": _from_mllm}
+
+
+def _paper_rows(systems: Sequence[SystemResult]) -> list[SystemResult]:
+    """The paper's rows for every task scored here that the files do not already carry."""
+    from emosign.baselines.reported import reported_rows
+
+    have = {(s.task, s.system) for s in systems if s.reported}
+    rows = []
+    for task in dict.fromkeys(s.task for s in systems):
+        for row in reported_rows(task):
+            if (task, row["system"]) not in have:
+                rows.append(SystemResult(
+                    task=task, system=row["system"], origin="paper",
+                    source="emosign/data/reported_results.json", metrics=_numbers(row["metrics"]),
+                ))
+    return rows
+
+
+def _label_file_mismatch(systems: Sequence[SystemResult]) -> list[str]:
+    shas = {s.labels_sha256 for s in systems if s.labels_sha256}
+    if len(shas) <= 1:
+        return []
+    return ["the systems were scored against different label files (sha256 "
+            + ", ".join(sorted(sha[:12] + "..." for sha in shas)) + "): their numbers are not comparable"]
+
+
+def _task(value, source: str, missing: list[str]) -> str | None:
+    if value in vocab.TASK_NAMES:
+        return value
+    missing.append(f"{source}: unknown task {str(value)[:60]!r}; left out")
+    return None
+
+
+def _task_kind(task: str) -> str:
+    from emosign.tasks import get_task
+
+    return get_task(task).kind
+
+
+def _labels_sha(doc: Mapping) -> str | None:
+    sha = (doc.get("labels") or {}).get("sha256")
+    return sha if isinstance(sha, str) else None
+
+
+def _number(value) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _count(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _numbers(metrics: Mapping) -> dict[str, float | None]:
+    return {str(name): _number(value) for name, value in metrics.items()}
+
+
+def _intervals(intervals: Mapping | None) -> dict[str, tuple[float, float]]:
+    found = {}
+    for name, pair in (intervals or {}).items():
+        if isinstance(pair, (list, tuple)) and len(pair) == 2:
+            low, high = _number(pair[0]), _number(pair[1])
+            if low is not None and high is not None:
+                found[str(name)] = (low, high)
+    return found
+
+
+# --- what is shown -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    text: str
+
+
+@dataclass(frozen=True)
+class Items:
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    caption: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    kind: str
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure; ``name`` is made here (never read from a file) and names its PNG file."""
+
+    name: str
+    caption: str
+    png: bytes
+
+
+Block = Union[Heading, Paragraph, Items, Table, Figure]
+
+
+def build_report(collected: Collected, *, figures: bool = True) -> list[Block]:
+    """The report as blocks, in reading order. ``figures=False`` leaves the figures out
+    (and does not need matplotlib)."""
+    systems = collected.systems
+    tasks = [t for t in vocab.TASK_NAMES if any(s.task == t for s in systems)]
+    blocks: list[Block] = [Heading(1, "EmoSign report")]
+    blocks.append(Paragraph(
+        f"Written by emosign {__version__} on {datetime.date.today().isoformat()} from "
+        f"{len(collected.sources)} results file(s). Intervals are 95% percentile bootstrap "
+        "intervals over clips; rows marked 'reported' are the EmoSign paper's published "
+        "numbers, not rerun (no interval). wAcc is balanced accuracy (mean per-class recall), "
+        "wF1 is support-weighted F1."
+    ))
+    if collected.missing:
+        blocks += [Heading(2, "What is missing"), Items(collected.missing)]
+
+    blocks.append(Heading(2, "Leaderboard"))
+    for task in tasks:
+        blocks += _leaderboard(task, [s for s in systems if s.task == task], figures)
+        skipped = [f"{system} ({reason})" for t, system, reason in collected.not_run if t == task]
+        if skipped:
+            blocks.append(Paragraph("Not run on this task: " + "; ".join(skipped) + "."))
+
+    parsed = [s for s in systems if s.parse is not None]
+    if parsed:
+        blocks += [Heading(2, "MLLM parse rates"), _parse_table(parsed)]
+
+    with_signers = [s for s in systems if s.per_signer]
+    if with_signers:
+        blocks.append(Heading(2, "Per signer"))
+        for task in tasks:
+            rows = [s for s in with_signers if s.task == task]
+            if rows:
+                blocks.append(_signer_table(task, rows))
+
+    with_matrix = [s for s in systems if s.confusion_matrix]
+    if with_matrix and figures:
+        blocks.append(Heading(2, "Confusion matrices"))
+        blocks.append(Paragraph("Rows are the reference classes, columns the predictions; each "
+                                "row is divided by its class's clip count, so the diagonal is "
+                                "per-class recall."))
+        for task in tasks:
+            for k, system in enumerate(s for s in with_matrix if s.task == task):
+                blocks.append(_confusion_figure(task, k, system))
+
+    blocks += [Heading(2, "Sources"), Items(tuple(collected.sources))]
+    return blocks
+
+
+def _leaderboard(task: str, systems: Sequence[SystemResult], figures: bool) -> list[Block]:
+    columns = LEADERBOARD_METRICS[_task_kind(task)]
+    first = columns[0]
+    sign = 1 if first in LOWER_IS_BETTER else -1
+    ordered = sorted(
+        systems,
+        key=lambda s: (s.metrics.get(first) is None, sign * (s.metrics.get(first) or 0.0)),
+    )
+    header = ("system", "from", "n", *(_column_name(c) for c in columns), "note")
+    rows = tuple(
+        (s.system + (" (reported)" if s.reported else ""), _ORIGIN[s.origin],
+         "" if s.n is None else str(s.n),
+         *(_cell(s.metrics.get(c), s.intervals.get(c), c) for c in columns), s.note)
+        for s in ordered
+    )
+    blocks: list[Block] = [
+        Heading(3, task),
+        Table(f"{task}: {_description(task)}", header, rows, "leaderboard"),
+    ]
+    plotted = [s for s in ordered if s.metrics.get(first) is not None]
+    if figures and plotted:
+        blocks.append(_forest_figure(task, first, plotted))
+    return blocks
+
+
+_ORIGIN = {"benchmark": "emosign benchmark", "evaluate": "emosign evaluate",
+           "mllm": "emosign mllm", "paper": "the paper"}
+
+
+def _description(task: str) -> str:
+    from emosign.tasks import get_task
+
+    return get_task(task).description
+
+
+def _column_name(metric: str) -> str:
+    short = SHORT_NAMES.get(metric, metric)
+    unit = "" if metric in NOT_PERCENT else " %"
+    return f"{short}{unit} [95% CI]"
+
+
+def _cell(value: float | None, interval: tuple[float, float] | None, metric: str) -> str:
+    """A metric as the paper prints it: percent with 2 decimals (interval 1), or 3 decimals
+    for a metric in the scale's units."""
+    if value is None:
+        return "-"
+    if metric in NOT_PERCENT:
+        text = f"{value:.3f}"
+        return text + (f" [{interval[0]:.3f}, {interval[1]:.3f}]" if interval else "")
+    text = f"{100 * value:.2f}"
+    return text + (f" [{100 * interval[0]:.1f}, {100 * interval[1]:.1f}]" if interval else "")
+
+
+def _parse_table(systems: Sequence[SystemResult]) -> Table:
+    rows = []
+    for s in systems:
+        p = s.parse or {}
+        rate = _number(p.get("parse_rate"))
+        problems = ", ".join(f"{kind}: {count}" for kind, count in (p.get("problems") or {}).items())
+        rows.append((s.system, s.task, f"{p.get('answered', '?')}/{p.get('n', '?')}",
+                     str(p.get("parsed", "?")), "n/a" if rate is None else f"{100 * rate:.1f}%",
+                     problems or "-"))
+    return Table("Answers a model gave and the parser could read (parse rate = parsed / "
+                 "answered); unreadable and missing answers count as wrong in the leaderboard",
+                 ("system", "task", "answered", "parsed", "parse rate", "problems"),
+                 tuple(rows), "parse-rates")
+
+
+def _signer_table(task: str, systems: Sequence[SystemResult]) -> Table:
+    metric = LEADERBOARD_METRICS[_task_kind(task)][0]
+    signers = list(dict.fromkeys(name for s in systems for name in s.per_signer))
+    counts = {}
+    for s in systems:
+        for name in signers:
+            counts.setdefault(name, _count((s.per_signer.get(name) or {}).get("n")))
+    header = ("system", *(f"{name} (n={counts[name]})" for name in signers))
+    rows = tuple(
+        (s.system, *(_cell(_number((s.per_signer.get(name) or {}).get(metric)), None, metric)
+                     for name in signers))
+        for s in systems
+    )
+    caption = (f"{task}: {_column_name(metric).split(' [')[0]} per signer (point estimates; "
+               "a signer with few clips has a wide interval)")
+    return Table(caption, header, rows, "per-signer")
+
+
+def _forest_figure(task: str, metric: str, systems: Sequence[SystemResult]) -> Figure:
+    from emosign import figures
+
+    rows = [{"task": task, "system": s.system, "reported": s.reported,
+             "metrics": dict(s.metrics), "ci": dict(s.intervals)} for s in systems]
+    fig = figures.forest_plot(rows, metric=metric, task=task)
+    caption = (f"{task}: {SHORT_NAMES.get(metric, metric)} of each system with its 95% "
+               "interval; hollow points are the paper's reported numbers")
+    return Figure(f"forest-{task}", caption, _png(fig))
+
+
+def _confusion_figure(task: str, k: int, system: SystemResult) -> Figure:
+    from emosign import figures
+
+    fig = figures.confusion_matrix({"task": task, "confusion_matrix": system.confusion_matrix})
+    fig.axes[0].set_title(f"{system.system}\n{task}", fontsize=7)
+    return Figure(f"confusion-{task}-{k:02d}", f"{task}: {system.system}", _png(fig))
+
+
+def _png(fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=_FIGURE_DPI, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+# --- rendering -----------------------------------------------------------------------------
+
+_CSS = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em; padding: 0 1em;
+       color: #111; line-height: 1.45; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.9em; }
+caption { text-align: left; font-style: italic; padding-bottom: 0.3em; }
+th, td { border-bottom: 1px solid #ccc; padding: 0.25em 0.7em; text-align: left; vertical-align: top; }
+th { background: #f2f2f2; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.reported td { color: #555; font-style: italic; }
+figure { display: inline-block; margin: 0.5em 1em 1.5em 0; vertical-align: top; }
+figure img { max-width: 100%; height: auto; }
+figcaption { font-size: 0.85em; color: #333; max-width: 40em; }
+"""
+
+
+def render_html(blocks: Iterable[Block]) -> str:
+    """One self-contained page: inline CSS, figures as PNG data URIs, no script."""
+    body = []
+    for block in blocks:
+        if isinstance(block, Heading):
+            body.append(f"<h{block.level}>{_e(block.text)}</h{block.level}>")
+        elif isinstance(block, Paragraph):
+            body.append(f"<p>{_e(block.text)}</p>")
+        elif isinstance(block, Items):
+            body.append("<ul>" + "".join(f"<li>{_e(i)}</li>" for i in block.items) + "</ul>")
+        elif isinstance(block, Table):
+            body.append(_html_table(block))
+        else:
+            data = base64.b64encode(block.png).decode("ascii")
+            body.append(f'<figure id="{block.name}"><img src="data:image/png;base64,{data}" '
+                        f'alt="{_e(block.caption)}"><figcaption>{_e(block.caption)}</figcaption></figure>')
+    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+            "<title>EmoSign report</title>\n<style>" + _CSS + "</style>\n</head>\n<body>\n<main>\n"
+            + "\n".join(body) + "\n</main>\n</body>\n</html>\n")
+
+
+def _html_table(table: Table) -> str:
+    head = "".join(f"<th scope=\"col\">{_e(h)}</th>" for h in table.header)
+    rows = []
+    for row in table.rows:
+        reported = table.kind == "leaderboard" and row[0].endswith(" (reported)")
+        cells = "".join(
+            f"<td class=\"num\">{_e(c)}</td>" if _numeric(c) else f"<td>{_e(c)}</td>" for c in row
+        )
+        opening = '<tr class="reported">' if reported else "<tr>"
+        rows.append(f"{opening}{cells}</tr>")
+    return (f"<table class=\"{table.kind}\"><caption>{_e(table.caption)}</caption>"
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+
+def _numeric(cell: str) -> bool:
+    return bool(cell) and (cell[0].isdigit() or cell[0] in "-." and cell[1:2].isdigit())
+
+
+def _e(text: str) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def render_markdown(blocks: Iterable[Block], *, figure_dir: str = "figures") -> str:
+    """The markdown twin; a figure is a link to ``<figure_dir>/<name>.png``."""
+    lines: list[str] = []
+    for block in blocks:
+        if isinstance(block, Heading):
+            lines += ["#" * block.level + " " + _md(block.text), ""]
+        elif isinstance(block, Paragraph):
+            lines += [_md(block.text), ""]
+        elif isinstance(block, Items):
+            lines += [f"- {_md(i)}" for i in block.items] + [""]
+        elif isinstance(block, Table):
+            lines += [f"*{_md(block.caption)}*", "",
+                      "| " + " | ".join(_md(h) for h in block.header) + " |",
+                      "|" + "---|" * len(block.header)]
+            lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in block.rows] + [""]
+        else:
+            lines += [f"![{_md(block.caption)}]({figure_dir}/{block.name}.png)", "",
+                      f"*{_md(block.caption)}*", ""]
+    return "\n".join(lines)
+
+
+def _md(text: str) -> str:
+    # Text from results files must not break a table row or inject markup or raw HTML.
+    text = " ".join(str(text).split())
+    for char in "\\`*[<>|":
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+# --- the command ---------------------------------------------------------------------------
+
+
+def write_report(
+    paths: Sequence[str | os.PathLike],
+    out_dir: str | os.PathLike,
+    *,
+    overwrite: bool = False,
+) -> Collected:
+    """Write ``report.html``, ``report.md`` and ``figures/*.png`` into ``out_dir``.
+
+    ``out_dir`` may be empty, absent, or hold an earlier report (only ``report.html``,
+    ``report.md`` and ``figures/``), which is replaced; anything else is refused unless
+    ``overwrite``. The report is built beside ``out_dir`` and moved into place, so a failure
+    leaves the earlier report as it was. Returns what was read (``missing`` included).
+    """
+    collected = collect_results(paths)
+    blocks = build_report(collected)
+    with staged_directory(out_dir, overwrite=overwrite, replaceable=_holds_only_a_report) as staging:
+        for block in blocks:
+            if isinstance(block, Figure):
+                target = staging / "figures" / f"{block.name}.png"
+                target.parent.mkdir(exist_ok=True)
+                target.write_bytes(block.png)
+        write_atomically(staging / "report.md", render_markdown(blocks))
+        write_atomically(staging / "report.html", render_html(blocks))
+    return collected
+
+
+def _holds_only_a_report(folder: Path) -> bool:
+    return all(entry.name in REPORT_FILES for entry in folder.iterdir())
