@@ -121,6 +121,20 @@ def _parser() -> argparse.ArgumentParser:
     _add_labels_option(hub_export)
     hub_export.set_defaults(run=_export_hub)
 
+    lmms = sub.add_parser(
+        "export-lmms-eval", help="write an lmms-eval task folder (use it with --include_path)"
+    )
+    lmms.add_argument("out_dir")
+    lmms.add_argument("--video-dir", required=True, help="the ASLLRP utterance videos")
+    lmms.add_argument("--with-caption", action="store_true",
+                      help="also write the video+caption tasks (needs --captions-file)")
+    lmms.add_argument("--captions-file", help="English translations, keyed by utterance id or video name")
+    lmms.add_argument("--prompts", nargs="+", choices=("joint", "sentiment", "emotion"),
+                      default=["joint", "sentiment", "emotion"], help="which harness prompts (default all)")
+    lmms.add_argument("--overwrite", action="store_true", help="replace a non-empty OUT_DIR")
+    _add_labels_option(lmms)
+    lmms.set_defaults(run=_export_lmms_eval)
+
     report = sub.add_parser(
         "report", help="one HTML page and a markdown twin from benchmark, evaluate or mllm results"
     )
@@ -315,6 +329,20 @@ def _report(args: argparse.Namespace) -> int:
           f"{len(collected.sources)} file(s)")
     for note in collected.missing:
         print(f"missing: {note}", file=sys.stderr)
+    return 0
+
+
+def _export_lmms_eval(args: argparse.Namespace) -> int:
+    from emosign.lmms_eval_task import TAG, export_lmms_eval
+
+    out = export_lmms_eval(
+        args.out_dir, video_dir=args.video_dir, with_caption=args.with_caption,
+        captions_file=args.captions_file, labels_file=args.labels_file,
+        prompt_tasks=args.prompts, overwrite=args.overwrite,
+    )
+    tasks = sorted(p.stem for p in out.glob("*.yaml"))
+    print(f"wrote {out}: tasks {', '.join(tasks)} (tag {TAG})")
+    print(f"run: python -m lmms_eval --model <model> --include_path {out.resolve()} --tasks {TAG}")
     return 0
 
 

@@ -147,6 +147,13 @@ SHORT_NAMES: dict[str, str] = {
 #: as a percentage.
 NOT_PERCENT = frozenset({"mae", "pearson", "spearman", "qwk", "cross_entropy",
                          "jensen_shannon", "manhattan", "wasserstein", "cues_named"})
+#: The few metrics a leaderboard shows for each kind of task; the first one ranks systems.
+LEADERBOARD_METRICS: dict[str, tuple[str, ...]] = {
+    "single_label": ("balanced_accuracy", "weighted_f1", "accuracy"),
+    "multi_label": ("micro_f1", "macro_f1"),
+    "intensity": ("mae", "spearman"),
+    "explanation": ("cue_f1", "rouge_l"),
+}
 #: Errors and distances: smaller is better; for every other metric larger is better.
 LOWER_IS_BETTER = frozenset({"mae", "hamming_loss", "cross_entropy", "jensen_shannon",
                              "manhattan", "wasserstein"})

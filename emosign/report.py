@@ -34,15 +34,13 @@ from typing import Iterable, Mapping, Sequence, Union
 
 from emosign import __version__, vocab
 from emosign._io import staged_directory, write_atomically
-from emosign.metrics import LOWER_IS_BETTER, NOT_PERCENT, SHORT_NAMES
+from emosign.metrics import (
+    LEADERBOARD_METRICS,
+    LOWER_IS_BETTER,
+    NOT_PERCENT,
+    SHORT_NAMES,
+)
 
-#: The leaderboard's columns for each kind of task; the first one orders the systems.
-LEADERBOARD_METRICS: Mapping[str, tuple[str, ...]] = {
-    "single_label": ("balanced_accuracy", "weighted_f1", "accuracy"),
-    "multi_label": ("micro_f1", "macro_f1"),
-    "intensity": ("mae", "spearman"),
-    "explanation": ("cue_f1", "rouge_l"),
-}
 REPORT_FILES = ("report.html", "report.md", "figures")
 _RESULTS_FILE = "results.json"
 _FIGURE_DPI = 150

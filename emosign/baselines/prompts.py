@@ -189,17 +189,24 @@ def _emotion_body() -> str:
     )
 
 
-def _default(task: str, body: str) -> Prompt:
+def _prompt(task: str, opening: str, body: str) -> Prompt:
     return Prompt(
         task=task,
-        video=f"{_FRAMES}\n\n{body}",
-        video_caption=f"{_FRAMES}\n\n{_CAPTION}\n\n{body}",
+        video=f"{opening}\n\n{body}",
+        video_caption=f"{opening}\n\n{_CAPTION}\n\n{body}",
     )
 
 
+_BODIES = {"joint": _joint_body(), "sentiment": _sentiment_body(), "emotion": _emotion_body()}
+
 #: The wording the harness uses unless given another :class:`Prompt`.
 DEFAULT_PROMPTS: Mapping[str, Prompt] = {
-    "joint": _default("joint", _joint_body()),
-    "sentiment": _default("sentiment", _sentiment_body()),
-    "emotion": _default("emotion", _emotion_body()),
+    task: _prompt(task, _FRAMES, body) for task, body in _BODIES.items()
+}
+
+#: The same questions for harnesses that hand the model the video file and let it sample
+#: the frames (lmms-eval): no sampling rate, no timestamps.
+VIDEO_FILE_PROMPTS: Mapping[str, Prompt] = {
+    task: _prompt(task, "The video shows one person signing in American Sign Language (ASL).", body)
+    for task, body in _BODIES.items()
 }

@@ -1,0 +1,276 @@
+"""Tests for the lmms-eval task folder, without lmms-eval (it needs torch and a model).
+
+The folder is loaded the way lmms-eval 0.7.3 loads one: YAML with ``include:`` merged over
+the template, ``!function utils.name`` imported from the ``utils.py`` beside the YAML with
+``importlib.util.spec_from_file_location``, every key a field of its ``TaskConfig``, and the
+data read by ``datasets.load_dataset(dataset_path, **dataset_kwargs)``. Then every clip's
+answer goes through ``process_results`` and each metric's aggregation, and the numbers must
+equal ``emosign evaluate --on-invalid wrong`` on the same answers.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+from pathlib import Path
+
+import datasets
+import pytest
+import yaml
+from conftest import SYNTHETIC_SINGLE, write_mp4
+
+from emosign import vocab
+from emosign.baselines.prompts import SCORED_TASKS, VIDEO_FILE_PROMPTS
+from emosign.cli import main
+from emosign.labels import load_labels
+from emosign.lmms_eval_task import VIDEO_DIR_ENV, export_lmms_eval, task_metrics
+
+# lmms-eval 0.7.3's TaskConfig fields (lmms_eval/api/task.py): any other top-level key is a
+# TypeError when lmms-eval builds the task.
+TASK_CONFIG_FIELDS = {
+    "task", "task_alias", "tag", "group", "group_alias", "dataset_path", "dataset_name",
+    "dataset_kwargs", "training_split", "validation_split", "test_split", "fewshot_split",
+    "full_docs", "process_results_use_image", "process_docs", "doc_to_visual", "doc_to_text",
+    "doc_to_target", "doc_to_choice", "doc_to_messages", "process_results", "use_prompt",
+    "description", "target_delimiter", "fewshot_delimiter", "fewshot_config", "num_fewshot",
+    "metric_list", "output_type", "generation_kwargs", "repeats", "filter_list",
+    "should_decontaminate", "doc_to_decontamination_query", "cluster_key", "score_key",
+    "metadata", "lmms_eval_specific_kwargs", "model_specific_generation_kwargs",
+    "model_specific_target_kwargs", "reasoning_tags", "auto_strip_thinking",
+}
+
+
+def load_task_yaml(path: Path) -> dict:
+    """A task YAML as lmms-eval 0.7.3 reads it (utils.load_yaml_config, mode="full")."""
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def function(loader, node):
+        module_name, _, name = loader.construct_scalar(node).rpartition(".")
+        spec = importlib.util.spec_from_file_location(module_name, path.parent / f"{module_name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return getattr(module, name)
+
+    Loader.add_constructor("!function", function)
+    config = yaml.load(path.read_text(), Loader=Loader)
+    included = config.pop("include", None)
+    if included:
+        base = load_task_yaml(path.parent / included)
+        config = {**base, **config}
+    return config
+
+
+@pytest.fixture
+def videos(labels_file, tmp_path) -> Path:
+    directory = tmp_path / "videos"
+    directory.mkdir()
+    for clip in load_labels(labels_file):
+        write_mp4(directory / f"{clip.utterance_id}.mp4", seconds=0.2, fps=10)
+    return directory
+
+
+@pytest.fixture
+def folder(labels_file, videos, tmp_path) -> Path:
+    return export_lmms_eval(tmp_path / "lmms", video_dir=videos, labels_file=labels_file)
+
+
+def load_docs(config: dict) -> list[dict]:
+    dataset = datasets.load_dataset(config["dataset_path"], name=config.get("dataset_name"),
+                                    **config["dataset_kwargs"])
+    return list(dataset[config["test_split"]])
+
+
+# --- the folder as lmms-eval sees it --------------------------------------------------------
+
+
+def test_the_folder_has_one_task_per_prompt_and_a_template(folder, labels_file, monkeypatch, tmp_path):
+    yamls = sorted(p.name for p in folder.glob("*.yaml"))
+    assert yamls == ["emosign_emotion.yaml", "emosign_joint.yaml", "emosign_sentiment.yaml"]
+    # lmms-eval registers only *.yaml files that have a `task`: the template is not a task.
+    assert (folder / "_default_template_yaml").is_file()
+    monkeypatch.chdir(tmp_path.parent)  # paths must not depend on the working directory
+    labels = load_labels(labels_file)
+    for path in folder.glob("*.yaml"):
+        config = load_task_yaml(path)
+        assert set(config) <= TASK_CONFIG_FIELDS, set(config) - TASK_CONFIG_FIELDS
+        assert config["task"] == path.stem and config["tag"] == "emosign"
+        assert config["output_type"] == "generate_until"
+        prompt_task = path.stem.removeprefix("emosign_")
+        names = [m["metric"] for m in config["metric_list"]]
+        assert names == [m.name for m in task_metrics(prompt_task)]
+        assert all(callable(m["aggregation"]) for m in config["metric_list"])
+        docs = load_docs(config)
+        expected = labels.subset("single") if prompt_task == "emotion" else labels.clips
+        assert [d["video_name"] for d in docs] == [c.video_name for c in expected]
+        assert all(d["prompt_task"] == prompt_task for d in docs)
+    assert (folder / "data" / "labels.csv").read_bytes() == Path(labels_file).read_bytes()
+
+
+def test_visuals_and_prompts(folder, videos, monkeypatch, tmp_path):
+    config = load_task_yaml(folder / "emosign_sentiment.yaml")
+    doc = load_docs(config)[0]
+    [path] = config["doc_to_visual"](doc)
+    assert Path(path) == (videos / f"{doc['utterance_id']}.mp4").resolve() and Path(path).is_file()
+    kwargs = {"pre_prompt": "", "post_prompt": ""}
+    assert config["doc_to_text"](doc, kwargs) == VIDEO_FILE_PROMPTS["sentiment"].render(fps=0)
+    assert config["doc_to_text"](doc, {"pre_prompt": "<video>\n", "post_prompt": ""}).startswith("<video>\nThe video")
+
+    moved = tmp_path / "elsewhere"
+    videos.rename(moved)
+    monkeypatch.setenv(VIDEO_DIR_ENV, str(moved))
+    assert config["doc_to_visual"](doc) == [str((moved / doc["video"]).resolve())]
+    with pytest.raises(ValueError, match="leaves"):
+        config["doc_to_visual"]({**doc, "video": "../../etc/passwd"})
+
+
+def test_caption_tasks_put_the_translation_in_the_prompt(labels_file, videos, tmp_path):
+    labels = load_labels(labels_file)
+    captions = tmp_path / "captions.csv"
+    captions.write_text("utterance_id,caption\n" + "".join(
+        f"{c.utterance_id},Caption {c.utterance_id}.\n" for c in labels))
+    folder = export_lmms_eval(tmp_path / "lmms", video_dir=videos, labels_file=labels_file,
+                              with_caption=True, captions_file=captions, prompt_tasks=["emotion"])
+    assert sorted(p.stem for p in folder.glob("*.yaml")) == ["emosign_emotion", "emosign_emotion_caption"]
+    config = load_task_yaml(folder / "emosign_emotion_caption.yaml")
+    doc = load_docs(config)[0]
+    text = config["doc_to_text"](doc, {})
+    assert text == VIDEO_FILE_PROMPTS["emotion"].render(fps=0, caption=f"Caption {doc['utterance_id']}.")
+    plain = load_docs(load_task_yaml(folder / "emosign_emotion.yaml"))[0]
+    assert "Caption" not in load_task_yaml(folder / "emosign_emotion.yaml")["doc_to_text"](plain, {})
+
+
+# --- scoring equals emosign evaluate --------------------------------------------------------
+
+
+def score_through_lmms(config: dict, answer_of) -> dict[str, float]:
+    """What lmms-eval computes: process_results per doc, then each metric's aggregation."""
+    docs = load_docs(config)
+    per_doc = [config["process_results"](doc, [answer_of(doc["video_name"])]) for doc in docs]
+    return {m["metric"]: m["aggregation"]([values[m["metric"]] for values in per_doc])
+            for m in config["metric_list"]}
+
+
+def evaluate_cli(task: str, rows: list[dict], tmp_path: Path, labels_file: Path) -> dict:
+    path = tmp_path / f"{task}.csv"
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    out = tmp_path / f"{task}.json"
+    assert main(["evaluate", "--task", task, "--predictions", str(path), "--on-invalid", "wrong",
+                 "--labels-file", str(labels_file), "--n-boot", "50", "--output", str(out)]) == 0
+    return json.loads(out.read_text())["metrics"]
+
+
+def test_sentiment_scores_equal_emosign_evaluate(folder, labels_file, tmp_path, capsys):
+    labels = load_labels(labels_file)
+    names = [c.video_name for c in labels]
+    phrases = [level.phrase for level in vocab.SENTIMENT_LEVELS]
+    # Right, off by one, or unreadable, in turn.
+    answers = {}
+    for i, clip in enumerate(labels):
+        level = clip.sentiment + 3
+        answers[clip.video_name] = ("I can't tell" if i % 3 == 2 else
+                                    phrases[level] if i % 3 == 0 else phrases[(level + 1) % 7])
+    scores = score_through_lmms(load_task_yaml(folder / "emosign_sentiment.yaml"), answers.get)
+
+    rows = [{"video_name": n, "prediction": answers[n]} for n in names]
+    for task in SCORED_TASKS["sentiment"]:
+        expected = evaluate_cli(task, rows, tmp_path, labels_file)
+        assert scores[f"{task}_wAcc"] == pytest.approx(100 * expected["balanced_accuracy"])
+        assert scores[f"{task}_wF1"] == pytest.approx(100 * expected["weighted_f1"])
+        assert scores[f"{task}_acc"] == pytest.approx(100 * expected["accuracy"])
+        unreadable = sum(i % 3 == 2 for i in range(len(names)))
+        assert scores[f"{task}_parse_rate"] == pytest.approx(100 * (1 - unreadable / len(names)))
+    assert 0 < scores["sentiment_7_acc"] < 100
+
+
+def test_joint_scores_equal_emosign_evaluate(folder, labels_file, tmp_path):
+    labels = load_labels(labels_file)
+    answers = {}
+    for i, clip in enumerate(labels):
+        intensities = [min(3, v + (i % 2)) for v in clip.intensities]
+        fields = {"sentiment": clip.sentiment if i % 4 else -clip.sentiment,
+                  **dict(zip(vocab.EMOTION_NAMES, intensities)), "explanation": "Raised brows."}
+        answers[clip.video_name] = "Sorry." if i == 3 else json.dumps(fields)
+    scores = score_through_lmms(load_task_yaml(folder / "emosign_joint.yaml"), answers.get)
+    assert set(scores) == {m.name for m in task_metrics("joint")}
+
+    def intensity_rows(present_only: bool) -> list[dict]:
+        rows = []
+        for i, clip in enumerate(labels):
+            values = json.loads(answers[clip.video_name]) if i != 3 else None
+            row = {"video_name": clip.video_name}
+            for e in vocab.EMOTION_NAMES:
+                v = "?" if values is None else values[e]
+                row[e] = v if values is None or not present_only else int(v > 0)
+            rows.append(row)
+        return rows
+
+    presence = evaluate_cli("emotion_presence", intensity_rows(True), tmp_path, labels_file)
+    assert scores["emotion_presence_microF1"] == pytest.approx(100 * presence["micro_f1"])
+    assert scores["emotion_presence_macroF1"] == pytest.approx(100 * presence["macro_f1"])
+    intensity = evaluate_cli("emotion_intensity", intensity_rows(False), tmp_path, labels_file)
+    assert scores["emotion_intensity_MAE"] == pytest.approx(intensity["mae"])
+    sentiment = evaluate_cli("sentiment_3", [
+        {"video_name": c.video_name,
+         "prediction": "?" if i == 3 else vocab.sentiment_3(json.loads(answers[c.video_name])["sentiment"])}
+        for i, c in enumerate(labels)], tmp_path, labels_file)
+    assert scores["sentiment_3_wAcc"] == pytest.approx(100 * sentiment["balanced_accuracy"])
+    assert scores["sentiment_3_parse_rate"] == pytest.approx(100 * (1 - 1 / len(labels)))
+    assert scores["emotion_single_parse_rate"] < 100  # the refusal, and ties in the single set
+
+
+def test_no_readable_answer_gives_nan_not_a_crash(folder):
+    import math
+
+    scores = score_through_lmms(load_task_yaml(folder / "emosign_emotion.yaml"), lambda name: "")
+    assert scores["emotion_single_parse_rate"] == 0
+    assert math.isnan(scores["emotion_single_wAcc"])
+    assert len(SYNTHETIC_SINGLE) == len(load_docs(load_task_yaml(folder / "emosign_emotion.yaml")))
+
+
+# --- bad input ------------------------------------------------------------------------------
+
+
+def test_a_missing_video_is_named(labels_file, videos, tmp_path):
+    clip = load_labels(labels_file).clips[2]
+    (videos / f"{clip.utterance_id}.mp4").unlink()
+    with pytest.raises(FileNotFoundError, match=clip.video_name):
+        export_lmms_eval(tmp_path / "lmms", video_dir=videos, labels_file=labels_file)
+    assert not (tmp_path / "lmms").exists()
+
+
+def test_refusals(labels_file, videos, tmp_path, capsys):
+    with pytest.raises(ValueError, match="captions"):
+        export_lmms_eval(tmp_path / "a", video_dir=videos, labels_file=labels_file, with_caption=True)
+    captions = tmp_path / "captions.csv"
+    captions.write_text("utterance_id,caption\n")
+    with pytest.raises(ValueError, match="no caption"):
+        export_lmms_eval(tmp_path / "a", video_dir=videos, labels_file=labels_file,
+                         with_caption=True, captions_file=captions)
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "notes.txt").write_text("keep")
+    assert main(["export-lmms-eval", str(busy), "--video-dir", str(videos),
+                 "--labels-file", str(labels_file)]) == 2
+    assert "not empty" in capsys.readouterr().err
+    assert main(["export-lmms-eval", str(busy), "--video-dir", str(videos),
+                 "--labels-file", str(labels_file), "--overwrite"]) == 0
+    assert not (busy / "notes.txt").exists() and (busy / "emosign_joint.yaml").is_file()
+
+
+def test_on_the_real_labels(real_labels, tmp_path):
+    labels = load_labels(real_labels)
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    for clip in labels:  # the lookup needs only the files to exist
+        (videos / f"{clip.utterance_id}.mp4").touch()
+    folder = export_lmms_eval(tmp_path / "lmms", video_dir=videos, labels_file=real_labels)
+    sizes = {p.stem: len(load_docs(load_task_yaml(p))) for p in folder.glob("*.yaml")}
+    assert sizes == {"emosign_joint": 200, "emosign_sentiment": 200,
+                     "emosign_emotion": len(labels.subset("single"))}
+    assert len(labels.subset("single")) == 140
