@@ -29,6 +29,7 @@ copy of the same folder.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -163,15 +164,16 @@ def export_lmms_eval(
                 ]
                 write_atomically(data / f"{name}.jsonl", "".join(
                     json.dumps(doc, ensure_ascii=False) + "\n" for doc in docs))
-                write_atomically(staging / f"{name}.yaml", _task_yaml(
-                    name, prompt_task, (Path(out_dir).resolve() / "data" / f"{name}.jsonl")))
-        write_atomically(staging / "_default_template_yaml", _TEMPLATE)
+                write_atomically(staging / f"{name}.yaml",
+                                 _task_yaml(name, prompt_task, Path(out_dir).resolve()))
+        write_atomically(staging / _TEMPLATE_NAME, _TEMPLATE)
         write_atomically(staging / "utils.py", _utils_py(prompt_tasks))
         write_atomically(staging / "README.md",
                          _readme(Path(out_dir).resolve(), video_root, labels.source.sha256))
     return Path(out_dir)
 
 
+_TEMPLATE_NAME = "_default_template_yaml"  # not *.yaml: lmms-eval registers no task for it
 _TEMPLATE = """\
 # Written by `emosign export-lmms-eval`; shared by every EmoSign task in this folder.
 dataset_path: json
@@ -191,23 +193,23 @@ metadata:
 """
 
 
-def _task_yaml(name: str, prompt_task: str, data_file: Path) -> str:
+def _task_yaml(name: str, prompt_task: str, folder: Path) -> str:
     metrics = "\n".join(
         f"  - metric: {m.name}\n"
         f"    aggregation: !function utils.{m.name}\n"
         f"    higher_is_better: {str(m.higher_is_better).lower()}"
         for m in task_metrics(prompt_task)
     )
-    # Absolute data paths: lmms-eval before 0.7.3 resolves relative ones against the
-    # working directory, not this file. JSON strings are valid YAML scalars.
+    # Absolute paths: lmms-eval looks for an include in the working directory first, and
+    # before 0.7.3 resolves data files against it too. JSON strings are valid YAML scalars.
     return (
         f"# Written by `emosign export-lmms-eval`: the {prompt_task!r} prompt.\n"
-        "include: _default_template_yaml\n"
+        f"include: {json.dumps(str(folder / _TEMPLATE_NAME))}\n"
         f"task: {name}\n"
         f"tag: {TAG}\n"
         "dataset_kwargs:\n"
         "  data_files:\n"
-        f"    test: {json.dumps(str(data_file))}\n"
+        f"    test: {json.dumps(str(folder / 'data' / f'{name}.jsonl'))}\n"
         "generation_kwargs:\n"
         f"  max_new_tokens: {MAX_NEW_TOKENS[prompt_task]}\n"
         "  temperature: 0\n"
@@ -323,11 +325,16 @@ def aggregation(scored_task: str, metric: str, labels_file: str | os.PathLike) -
     """
 
     def aggregate(values: list) -> float:
+        # The joint prompt asks about all clips; emotion_single scores its 140 of them, and
+        # parse rates count the scored clips, as in `emosign mllm score`.
+        in_task = set(_task_clips(scored_task, str(labels_file)))
+        values = [v for v in values if v["video_name"] in in_task]
         parsed = sum(v["problem"] is None for v in values)
         if metric == "parse_rate":
             return 100.0 * parsed / len(values) if values else float("nan")
         if not parsed:
             return float("nan")  # as `emosign mllm score`: no answer read, no score
+        # Scored on the clips lmms-eval ran: all of the task's, or the first N with --limit.
         value = _evaluate(scored_task, str(labels_file), _records_key(values))["metrics"][metric]
         if value is None:
             return float("nan")
@@ -356,5 +363,14 @@ def _evaluate(scored_task: str, labels_file: str, records: tuple) -> dict:
         predictions = [{"video_name": name, **dict(cells)} for name, cells in records]
         _CACHE.clear()  # one task's answers at a time: memory stays flat over a long run
         _CACHE[key] = evaluate(scored_task, predictions, labels_file=labels_file,
-                               on_invalid="wrong", n_boot=_N_BOOT)
+                               on_invalid="wrong", n_boot=_N_BOOT,
+                               clips=[name for name, _ in records])
     return _CACHE[key]
+
+
+@functools.lru_cache(maxsize=None)
+def _task_clips(scored_task: str, labels_file: str) -> tuple[str, ...]:
+    from emosign.labels import load_labels
+    from emosign.tasks import get_task
+
+    return get_task(scored_task).bind(load_labels(labels_file)).video_names

@@ -25,6 +25,7 @@ from emosign.baselines.prompts import SCORED_TASKS, VIDEO_FILE_PROMPTS
 from emosign.cli import main
 from emosign.labels import load_labels
 from emosign.lmms_eval_task import VIDEO_DIR_ENV, export_lmms_eval, task_metrics
+from emosign.metrics import evaluate
 
 # lmms-eval 0.7.3's TaskConfig fields (lmms_eval/api/task.py): any other top-level key is a
 # TypeError when lmms-eval builds the task.
@@ -58,7 +59,8 @@ def load_task_yaml(path: Path) -> dict:
     config = yaml.load(path.read_text(), Loader=Loader)
     included = config.pop("include", None)
     if included:
-        base = load_task_yaml(path.parent / included)
+        # lmms-eval tries the include relative to the working directory first.
+        base = load_task_yaml(Path(included) if Path(included).is_file() else path.parent / included)
         config = {**base, **config}
     return config
 
@@ -91,7 +93,11 @@ def test_the_folder_has_one_task_per_prompt_and_a_template(folder, labels_file, 
     assert yamls == ["emosign_emotion.yaml", "emosign_joint.yaml", "emosign_sentiment.yaml"]
     # lmms-eval registers only *.yaml files that have a `task`: the template is not a task.
     assert (folder / "_default_template_yaml").is_file()
-    monkeypatch.chdir(tmp_path.parent)  # paths must not depend on the working directory
+    # Paths must not depend on the working directory, even one with a template of its own.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "_default_template_yaml").write_text("dataset_path: csv\ntest_split: train\n")
+    monkeypatch.chdir(elsewhere)
     labels = load_labels(labels_file)
     for path in folder.glob("*.yaml"):
         config = load_task_yaml(path)
@@ -221,7 +227,32 @@ def test_joint_scores_equal_emosign_evaluate(folder, labels_file, tmp_path):
         for i, c in enumerate(labels)], tmp_path, labels_file)
     assert scores["sentiment_3_wAcc"] == pytest.approx(100 * sentiment["balanced_accuracy"])
     assert scores["sentiment_3_parse_rate"] == pytest.approx(100 * (1 - 1 / len(labels)))
-    assert scores["emotion_single_parse_rate"] < 100  # the refusal, and ties in the single set
+    # Parse rates count the scored clips only: the 8 of the single expression set.
+    single = [i for i, c in enumerate(labels) if c.video_name in SYNTHETIC_SINGLE]
+    refused = int(3 in single)
+    ties = sum(1 for i in single if i != 3 and _top_tied(json.loads(answers[labels.clips[i].video_name])))
+    assert scores["emotion_single_parse_rate"] == pytest.approx(100 * (1 - (refused + ties) / len(single)))
+
+
+def _top_tied(answer: dict) -> bool:
+    merged = {**{e: answer[e] for e in vocab.EMOTION_NAMES if e not in ("joy", "excited")},
+              "happiness": max(answer["joy"], answer["excited"])}
+    top = max(merged.values())
+    return top > 0 and sum(v == top for v in merged.values()) > 1
+
+
+def test_a_limited_run_is_scored_on_the_clips_it_ran(folder, labels_file):
+    # lmms-eval --limit N: only the first N documents reach the aggregation.
+    config = load_task_yaml(folder / "emosign_sentiment.yaml")
+    docs = load_docs(config)[:5]
+    per_doc = [config["process_results"](doc, ["Somewhat Negative"]) for doc in docs]
+    metric = next(m for m in config["metric_list"] if m["metric"] == "sentiment_3_acc")
+    score = metric["aggregation"]([values["sentiment_3_acc"] for values in per_doc])
+    names = [d["video_name"] for d in docs]
+    expected = evaluate("sentiment_3", {n: "negative" for n in names}, labels_file=labels_file,
+                        clips=names, n_boot=10)
+    assert expected["n"] == 5
+    assert score == pytest.approx(100 * expected["metrics"]["accuracy"])
 
 
 def test_no_readable_answer_gives_nan_not_a_crash(folder):

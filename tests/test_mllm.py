@@ -486,6 +486,10 @@ LABEL_SHAPES = [
     ("sentiment", "I cannot determine the sentiment from these frames.",
      {"sentiment_7": "refusal", "sentiment_3": "refusal"}),
     ("sentiment", "   ", {"sentiment_7": "empty"}),
+    # A number off the -3...3 scale is invalid, as in a joint answer (not clipped to 3).
+    ("sentiment", "9", {"sentiment_7": "invalid", "sentiment_3": "invalid"}),
+    ("sentiment", '{"sentiment": 9}', {"sentiment_7": "invalid"}),
+    ("sentiment", "Sentiment: -2", {"sentiment_7": "moderately_negative"}),
     ("emotion", "Sadness", {"emotion_single": "sadness"}),
     ("emotion", "joy", {"emotion_single": "happiness"}),
     ("emotion", "Excited", {"emotion_single": "happiness"}),
@@ -508,7 +512,7 @@ def test_label_answer_shapes(task, text, expected):
     readings = read_answer(task, text)
     for scored, want in expected.items():
         reading = readings[scored]
-        if want in ("unreadable", "refusal", "empty"):
+        if want in ("unreadable", "refusal", "empty", "invalid"):
             assert reading.problem == want, reading
             assert reading.cells == {"prediction": UNPARSEABLE}
         else:

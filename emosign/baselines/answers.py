@@ -172,7 +172,13 @@ def _nothing_found(text: str) -> tuple[str, str]:
 
 
 def _read_single_label(text: str, scored: str) -> Reading:
-    for candidate in _answer_candidates(text):
+    candidates = list(_answer_candidates(text))
+    off_scale = next(filter(None, (_off_scale_rating(c, scored) for c in candidates)), None)
+    if off_scale:
+        # A predictions file's regression output is clipped to -3...3, but a model that
+        # answers "9" used another scale: invalid, as the same number in a joint answer.
+        return _failed(scored, "invalid", f"sentiment {off_scale} is outside -3...3")
+    for candidate in candidates:
         label = parse_label(candidate, task=scored)
         if label is not None:
             return Reading(cells={"prediction": label})
@@ -180,6 +186,13 @@ def _read_single_label(text: str, scored: str) -> Reading:
     if kind == "unreadable":
         detail = f"no single {scored} class could be read"
     return _failed(scored, kind, detail)
+
+
+def _off_scale_rating(candidate: str, scored: str) -> str | None:
+    text = candidate.strip()
+    if scored.startswith("sentiment") and _PLAIN_NUMBER.match(text) and _read_rating(text) is None:
+        return text
+    return None
 
 
 _LABELLED_LINE = re.compile(
