@@ -21,6 +21,7 @@ import numpy as np
 
 from emosign import vocab
 from emosign.labels import Labels
+from emosign.metrics import NOT_PERCENT, SHORT_NAMES
 
 #: Okabe & Ito (2008), distinguishable with the common colour-vision deficiencies.
 OKABE_ITO: tuple[str, ...] = (
@@ -204,18 +205,20 @@ def forest_plot(rows: Sequence[Mapping], *, metric: str = "balanced_accuracy", t
     width = max(COLUMN_WIDTH_IN, 1.8 + 0.055 * max(map(len, names)))
     fig = _new_figure(width, 0.18 * len(chosen) + 0.8)
     ax = fig.subplots()
+    scale = 1 if metric in NOT_PERCENT else 100
     for y, row in enumerate(chosen):
-        value = 100 * row["metrics"][metric]
+        value = scale * row["metrics"][metric]
         interval = row.get("ci", {}).get(metric)
         if interval:
-            low, high = (100 * v for v in interval)
+            low, high = (scale * v for v in interval)
             ax.errorbar(value, y, xerr=[[value - low], [high - value]], fmt="o", color=OKABE_ITO[0],
                         markersize=3, capsize=2, linewidth=0.8)
         else:
             ax.plot(value, y, "o", markerfacecolor="none", color=OKABE_ITO[1], markersize=3)
     ax.set_yticks(range(len(chosen)), names)
     ax.invert_yaxis()
-    ax.set_xlabel(f"{metric} (%), 95% interval")
+    unit = "" if scale == 1 else " (%)"
+    ax.set_xlabel(f"{SHORT_NAMES.get(metric, metric)}{unit}, 95% interval")
     if task:
         ax.set_title(task)
     return fig

@@ -71,6 +71,17 @@ def test_forest_plot_of_benchmark_rows():
         figures.forest_plot(rows, task="emotion_single")
 
 
+def test_forest_plot_keeps_scale_units_for_mae():
+    rows = [{"task": "emotion_intensity", "system": "mine", "metrics": {"mae": 0.42},
+             "ci": {"mae": [0.35, 0.50]}, "reported": False}]
+    ax = figures.forest_plot(rows, metric="mae").axes[0]
+    point_line = ax.containers[0][0]  # errorbar: (data line, caps, bars)
+    assert point_line.get_xdata()[0] == pytest.approx(0.42)
+    assert ax.get_xlabel() == "MAE, 95% interval"
+    wacc = figures.forest_plot([{**rows[0], "metrics": {"balanced_accuracy": 0.42}, "ci": {}}])
+    assert wacc.axes[0].get_xlabel() == "wAcc (%), 95% interval"
+
+
 def test_confusion_matrix_needs_a_single_label_result():
     with pytest.raises(ValueError, match="no confusion matrix"):
         figures.confusion_matrix({"task": "emotion_presence"})

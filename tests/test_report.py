@@ -145,6 +145,23 @@ def test_an_evaluate_output_is_one_system_named_by_its_file(labels_file, tmp_pat
     assert sum(s.reported for s in collected.systems) == PAPER_SENTIMENT_3
 
 
+def test_lower_is_better_metrics_rank_ascending(labels_file, tmp_path):
+    from emosign.labels import load_labels as read
+
+    labels = read(labels_file)
+    for name, shift in (("off_by_two", 2), ("off_by_one", 1)):
+        predictions = [{"video_name": c.video_name,
+                        **{e: min(3, v + shift) for e, v in zip(vocab.EMOTION_NAMES, c.intensities)}}
+                       for c in labels]
+        result = evaluate("emotion_intensity", predictions, labels_file=labels_file, n_boot=N_BOOT)
+        (tmp_path / f"{name}.json").write_text(json.dumps(result))
+    blocks = build_report(collect_results([tmp_path]), figures=False)
+    board = next(b for b in blocks if isinstance(b, Table) and b.kind == "leaderboard")
+    assert board.header[3] == "MAE [95% CI]"
+    assert [row[0] for row in board.rows] == ["off_by_one", "off_by_two"]
+    assert float(board.rows[0][3].split()[0]) < float(board.rows[1][3].split()[0])
+
+
 def test_mllm_runs_bring_their_parse_rates(labels_file, tmp_path):
     pytest.importorskip("PIL")
     from emosign.baselines.mllm import run_mllm, score_run
