@@ -220,6 +220,9 @@ def _from_evaluate(doc: Mapping, source: str, missing: list[str], not_run: list)
     unparsed = len((doc.get("predictions") or {}).get("unparseable") or [])
     absent = len((doc.get("predictions") or {}).get("missing") or [])
     note = f"target {doc.get('target', 'majority')}"
+    level = _number((doc.get("ci") or {}).get("level"))
+    if level is not None and level != 0.95:
+        note += f"; {100 * level:g}% intervals, not 95%"
     if unparsed or absent:
         note += f"; {unparsed} unreadable and {absent} missing prediction(s) scored as wrong"
     return [SystemResult(

@@ -143,6 +143,13 @@ def test_an_evaluate_output_is_one_system_named_by_its_file(labels_file, tmp_pat
     assert ours[0].per_signer == result["per_signer"]
     # The paper's rows for the task come along, marked as reported.
     assert sum(s.reported for s in collected.systems) == PAPER_SENTIMENT_3
+    assert "intervals" not in ours[0].note
+
+    narrower = evaluate("sentiment_3", {n: "positive" for n in names}, labels_file=labels_file,
+                        n_boot=N_BOOT, ci=0.9)
+    path.write_text(json.dumps(narrower))
+    [system] = [s for s in collect_results([path]).systems if not s.reported]
+    assert "90% intervals, not 95%" in system.note
 
 
 def test_lower_is_better_metrics_rank_ascending(labels_file, tmp_path):
