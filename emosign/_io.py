@@ -8,7 +8,7 @@ import tempfile
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 _UMASK_LOCK = threading.Lock()
 
@@ -38,6 +38,7 @@ def staged_directory(
     *,
     overwrite: bool = False,
     replaceable: Callable[[Path], bool] | None = None,
+    inputs: Iterable[str | os.PathLike] = (),
 ) -> Iterator[Path]:
     """Build a folder's content in a staging folder beside ``out``, then move it into place.
 
@@ -46,9 +47,16 @@ def staged_directory(
     ``out`` is left as it was. So an interrupted export or report leaves nothing half-written.
 
     A non-empty ``out`` is refused (``FileExistsError``) unless ``overwrite``, or unless
-    ``replaceable(out)`` says it holds only an earlier output of the same writer.
+    ``replaceable(out)`` says it holds only an earlier output of the same writer. An ``out``
+    that is or holds one of the writer's ``inputs`` (the results it reads, the videos it
+    points at) is always refused (``ValueError``): replacing it would delete them.
     """
     out = Path(out)
+    target = out.resolve()
+    for given in inputs:
+        source = Path(given).resolve()
+        if source == target or source.is_relative_to(target):
+            raise ValueError(f"{out} holds {given}, which this reads: choose another output folder")
     if out.exists() and not out.is_dir():
         raise FileExistsError(f"{out} exists and is not a directory")
     if out.exists() and any(out.iterdir()) and not overwrite and not (replaceable and replaceable(out)):

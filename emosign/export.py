@@ -42,7 +42,7 @@ def export_hub(
     from emosign.loader import load_emosign
 
     labels = load_labels(labels_file)  # once: every config then reads this very file
-    with staged_directory(out_dir, overwrite=overwrite) as staging:
+    with staged_directory(out_dir, overwrite=overwrite, inputs=[labels.source.path]) as staging:
         for name in vocab.CONFIG_NAMES:
             dataset = load_emosign(name, labels_file=labels.source.path, cache_dir=cache_dir)["test"]
             target = staging / "data" / name / "test.parquet"

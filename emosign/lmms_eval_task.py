@@ -140,14 +140,15 @@ def export_lmms_eval(
             raise ValueError(captions.describe_missing())
     video_root = Path(videos.video_dir).resolve()
 
-    inputs = [False, True] if with_caption else [False]
-    with staged_directory(out_dir, overwrite=overwrite) as staging:
+    caption_inputs = [False, True] if with_caption else [False]
+    read_from = [video_root, labels.source.path, *([captions_file] if captions_file else [])]
+    with staged_directory(out_dir, overwrite=overwrite, inputs=read_from) as staging:
         data = staging / "data"
         data.mkdir()
         shutil.copyfile(labels.source.path, data / "labels.csv")
         for prompt_task in prompt_tasks:
             clips = labels.subset("single") if prompt_task == "emotion" else labels.clips
-            for caption_input in inputs:
+            for caption_input in caption_inputs:
                 name = task_name(prompt_task, caption_input)
                 docs = [
                     {

@@ -635,7 +635,8 @@ def write_report(
     """
     collected = collect_results(paths)
     blocks = build_report(collected)
-    with staged_directory(out_dir, overwrite=overwrite, replaceable=_holds_only_a_report) as staging:
+    with staged_directory(out_dir, overwrite=overwrite, replaceable=_holds_only_a_report,
+                          inputs=paths) as staging:
         for block in blocks:
             if isinstance(block, Figure):
                 target = staging / "figures" / f"{block.name}.png"

@@ -45,3 +45,10 @@ def test_a_non_empty_folder_is_refused_unless_overwritten(labels_file, tmp_path,
     assert main(["export-hub", str(target), "--labels-file", str(labels_file), "--overwrite"]) == 0
     assert not (target / "mine.txt").exists() and (target / "README.md").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".hub.")]  # no staging left
+
+
+def test_the_folder_holding_the_label_file_is_never_replaced(labels_file, capsys):
+    assert main(["export-hub", str(labels_file.parent), "--labels-file", str(labels_file),
+                 "--overwrite"]) == 2
+    assert "which this reads" in capsys.readouterr().err
+    assert labels_file.is_file()

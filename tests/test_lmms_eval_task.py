@@ -294,6 +294,14 @@ def test_refusals(labels_file, videos, tmp_path, capsys):
     assert not (busy / "notes.txt").exists() and (busy / "emosign_joint.yaml").is_file()
 
 
+def test_the_export_never_replaces_the_videos_or_labels(labels_file, videos, capsys):
+    for out in (videos, videos.parent):
+        assert main(["export-lmms-eval", str(out), "--video-dir", str(videos),
+                     "--labels-file", str(labels_file), "--overwrite"]) == 2
+        assert "which this reads" in capsys.readouterr().err
+    assert len(list(videos.glob("*.mp4"))) == len(load_labels(labels_file)) and labels_file.is_file()
+
+
 def test_on_the_real_labels(real_labels, tmp_path):
     labels = load_labels(real_labels)
     videos = tmp_path / "videos"

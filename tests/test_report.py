@@ -305,6 +305,15 @@ def test_out_dir_rules(bench_dir, tmp_path, capsys):
     assert (other / "draft.txt").read_text() == "keep me"
 
 
+def test_the_report_never_replaces_the_results_it_reads(bench_dir, tmp_path, capsys):
+    bench = bench_copy(bench_dir, tmp_path)
+    before = sorted(p.relative_to(bench) for p in bench.rglob("*"))
+    for out in (bench, tmp_path):  # the results folder itself, or a folder holding it
+        assert main(["report", str(bench), "--out", str(out), "--overwrite"]) == 2
+        assert "which this reads" in capsys.readouterr().err
+    assert sorted(p.relative_to(bench) for p in bench.rglob("*")) == before
+
+
 def test_a_failure_leaves_the_earlier_report_untouched(bench_dir, tmp_path, monkeypatch):
     out = tmp_path / "report"
     write_report([bench_dir], out)
