@@ -427,6 +427,13 @@ def _rating_class(value: float) -> int:
     return int(np.round(np.clip(value, vocab.SENTIMENT_MIN, vocab.SENTIMENT_MAX)))
 
 
+def sentiment_as_given(value: object) -> float | None:
+    """The sentiment rating an answer gives, before clipping to -3...3: the number as written
+    ("9" -> 9.0) or a phrase's rating ("Moderately Negative" -> -2.0); None if unreadable."""
+    reading = _read_sentiment(value)
+    return None if reading is None else reading[1]
+
+
 def _read_sentiment(value: object) -> tuple[int, float] | None:
     """A sentiment answer as (class rating -3...3, value as given); None if unreadable."""
     if _is_number(value):

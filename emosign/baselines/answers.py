@@ -47,7 +47,7 @@ from dataclasses import dataclass
 
 from emosign import vocab
 from emosign.baselines.prompts import HARNESS_TASKS, SCORED_TASKS
-from emosign.predictions import parse_label
+from emosign.predictions import parse_label, sentiment_as_given
 
 #: Written in a predictions cell that could not be read. ``emosign.predictions`` reads it as
 #: unparseable (neither a class name nor a refusal word), so a rescore counts it the same way.
@@ -172,13 +172,13 @@ def _nothing_found(text: str) -> tuple[str, str]:
 
 
 def _read_single_label(text: str, scored: str) -> Reading:
-    candidates = list(_answer_candidates(text))
-    off_scale = next(filter(None, (_off_scale_rating(c, scored) for c in candidates)), None)
-    if off_scale:
-        # A predictions file's regression output is clipped to -3...3, but a model that
-        # answers "9" used another scale: invalid, as the same number in a joint answer.
-        return _failed(scored, "invalid", f"sentiment {off_scale} is outside -3...3")
-    for candidate in candidates:
+    for candidate in _answer_candidates(text):
+        if scored.startswith("sentiment"):
+            given = sentiment_as_given(candidate)
+            if given is not None and not vocab.SENTIMENT_MIN <= given <= vocab.SENTIMENT_MAX:
+                # A predictions file's regression output is clipped to -3...3, but a model
+                # that answers "9" used another scale: invalid, as in a joint answer.
+                return _failed(scored, "invalid", f"sentiment {given:g} is outside -3...3")
         label = parse_label(candidate, task=scored)
         if label is not None:
             return Reading(cells={"prediction": label})
@@ -186,13 +186,6 @@ def _read_single_label(text: str, scored: str) -> Reading:
     if kind == "unreadable":
         detail = f"no single {scored} class could be read"
     return _failed(scored, kind, detail)
-
-
-def _off_scale_rating(candidate: str, scored: str) -> str | None:
-    text = candidate.strip()
-    if scored.startswith("sentiment") and _PLAIN_NUMBER.match(text) and _read_rating(text) is None:
-        return text
-    return None
 
 
 _LABELLED_LINE = re.compile(
