@@ -49,27 +49,44 @@ def staged_directory(
     A non-empty ``out`` is refused (``FileExistsError``) unless ``overwrite``, or unless
     ``replaceable(out)`` says it holds only an earlier output of the same writer. An ``out``
     that is or holds one of the writer's ``inputs`` (the results it reads, the videos it
-    points at) is always refused (``ValueError``): replacing it would delete them.
+    points at) is always refused (``ValueError``): replacing it would delete them. So are an
+    ``out`` that is or holds the working directory, and a symbolic link.
     """
-    out = Path(out)
+    out = Path(out).absolute()
+    if out.is_symlink():
+        raise FileExistsError(f"{out} is a symbolic link; give the folder it points to")
     target = out.resolve()
+    if Path.cwd().resolve().is_relative_to(target):
+        raise ValueError(f"{out} is or holds the working directory; choose another output folder")
     for given in inputs:
         source = Path(given).resolve()
-        if source == target or source.is_relative_to(target):
+        if source.is_relative_to(target):
             raise ValueError(f"{out} holds {given}, which this reads: choose another output folder")
     if out.exists() and not out.is_dir():
         raise FileExistsError(f"{out} exists and is not a directory")
     if out.exists() and any(out.iterdir()) and not overwrite and not (replaceable and replaceable(out)):
         raise FileExistsError(f"{out} is not empty; pass overwrite=True (--overwrite) to replace it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
+    except PermissionError as err:
+        raise PermissionError(f"cannot write in {out.parent}: {err.strerror}") from None
     try:
         yield staging
         # mkdtemp makes folders private (0700); outputs are ordinary folders.
         os.chmod(staging, 0o777 & ~_umask())
         if out.exists():
-            shutil.rmtree(out)
-        staging.rename(out)
+            # Old aside, new in, old deleted: a failure in between puts the old one back.
+            old = staging.with_name(staging.name + ".old")
+            out.rename(old)
+            try:
+                staging.rename(out)
+            except BaseException:
+                old.rename(out)
+                raise
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            staging.rename(out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -43,8 +43,8 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from emosign.video import VideoError
 
     # ImportError: an optional extra is not installed; its message names the extra.
-    return (ValueError, FileNotFoundError, FileExistsError, KeyError, ImportError, MLLMError,
-            VideoError)
+    return (ValueError, FileNotFoundError, FileExistsError, PermissionError, KeyError,
+            ImportError, MLLMError, VideoError)
 
 
 def _parser() -> argparse.ArgumentParser:
