@@ -62,6 +62,13 @@ def _new_figure(width: float, height: float):
     return Figure(figsize=(width, height), layout="constrained")
 
 
+def _label(text: str, limit: int = 60) -> str:
+    """A name from a results file as a figure label: at most ``limit`` characters per line,
+    and "$" shown as itself, not read as the start of a formula."""
+    lines = [line if len(line) <= limit else line[: limit - 1] + "…" for line in str(text).split("\n")]
+    return "\n".join(lines).replace("$", r"\$")
+
+
 def _figure(height: float = 2.2, ncols: int = 1):
     fig = _new_figure(COLUMN_WIDTH_IN * (1 if ncols == 1 else 2), height)
     return fig, fig.subplots(1, ncols)
@@ -123,10 +130,11 @@ def expression_sets(labels: Labels):
 
 
 @_styled
-def confusion_matrix(result: Mapping, *, normalize: bool = True):
+def confusion_matrix(result: Mapping, *, normalize: bool = True, title: str | None = None):
     """The confusion matrix of a single-label result, rows = reference, with class names.
 
-    ``normalize`` divides each row by its support (so the diagonal is per-class recall).
+    ``normalize`` divides each row by its support (so the diagonal is per-class recall);
+    ``title`` replaces the default "<task>: recall per reference class".
     """
     if "confusion_matrix" not in result:
         raise ValueError(f"the result of {result.get('task')!r} has no confusion matrix")
@@ -149,7 +157,8 @@ def confusion_matrix(result: Mapping, *, normalize: bool = True):
             ax.text(j, i, text, ha="center", va="center", fontsize=5,
                     color="white" if matrix[i, j] < 0.6 * matrix.max() else "black")
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
-    ax.set_title(f"{result['task']}: {'recall' if normalize else 'counts'} per reference class")
+    default = f"{result['task']}: {'recall' if normalize else 'counts'} per reference class"
+    ax.set_title(default if title is None else _label(title))
     return fig
 
 
@@ -199,7 +208,7 @@ def forest_plot(rows: Sequence[Mapping], *, metric: str = "balanced_accuracy", t
               and r.get("metrics", {}).get(metric) is not None]
     if not chosen:
         raise ValueError(f"no row has {metric!r}" + (f" for task {task!r}" if task else ""))
-    names = [row["system"] + (" (reported)" if row.get("reported") else "") for row in chosen]
+    names = [_label(row["system"]) + (" (reported)" if row.get("reported") else "") for row in chosen]
     # Long system names (the paper's rows) need room beside the axis: about 0.055 in a
     # character at 7 pt, plus 1.8 in for the axis itself.
     width = max(COLUMN_WIDTH_IN, 1.8 + 0.055 * max(map(len, names)))

@@ -26,6 +26,7 @@ F1_k = 2 TP_k / (support_k + predicted_k), 0 where a denominator is 0 (scikit-le
 from __future__ import annotations
 
 import warnings
+from typing import Sequence
 
 import numpy as np
 
@@ -157,6 +158,19 @@ LEADERBOARD_METRICS: dict[str, tuple[str, ...]] = {
 #: Errors and distances: smaller is better; for every other metric larger is better.
 LOWER_IS_BETTER = frozenset({"mae", "hamming_loss", "cross_entropy", "jensen_shannon",
                              "manhattan", "wasserstein"})
+
+
+def format_metric(value: float | None, metric: str, interval: Sequence[float] | None = None) -> str:
+    """A metric as the paper prints it, for tables: a fraction in percent with 2 decimals
+    ("34.68", its interval with 1: "[30.1, 39.0]"), a metric in ``NOT_PERCENT`` with 3
+    decimals; "-" for None."""
+    if value is None:
+        return "-"
+    if metric in NOT_PERCENT:
+        text = f"{value:.3f}"
+        return text + (f" [{interval[0]:.3f}, {interval[1]:.3f}]" if interval else "")
+    text = f"{100 * value:.2f}"
+    return text + (f" [{100 * interval[0]:.1f}, {100 * interval[1]:.1f}]" if interval else "")
 
 
 # --- weights -------------------------------------------------------------------------------

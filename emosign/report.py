@@ -28,6 +28,7 @@ import io
 import json
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence, Union
@@ -39,11 +40,16 @@ from emosign.metrics import (
     LOWER_IS_BETTER,
     NOT_PERCENT,
     SHORT_NAMES,
+    format_metric,
 )
 
 REPORT_FILES = ("report.html", "report.md", "figures")
 _RESULTS_FILE = "results.json"
 _FIGURE_DPI = 150
+# The largest results file read: a full `mllm score` of many runs is a few MB.
+_MAX_RESULTS_BYTES = 100 * 2**20
+#: Written into every report folder, so that a later report knows it may replace it.
+MARKER = ".emosign-report"
 
 
 # --- what was read -------------------------------------------------------------------------
@@ -105,10 +111,14 @@ def collect_results(paths: Sequence[str | os.PathLike]) -> Collected:
     sources: list[str] = []
     missing: list[str] = []
     not_run: list[tuple[str, str, str]] = []
+    seen: set[Path] = set()
     for path in map(Path, paths):
         if not path.exists():
             raise FileNotFoundError(f"results not found: {path}")
         for file in _result_files(path, missing):
+            if file.resolve() in seen:  # named twice, or reached through a symlink
+                continue
+            seen.add(file.resolve())
             found = _read_file(file, missing, not_run)
             if found is not None:
                 sources.append(str(file))
@@ -147,9 +157,12 @@ def _result_files(path: Path, missing: list[str]) -> list[Path]:
 
 
 def _read_file(file: Path, missing: list[str], not_run: list) -> list[SystemResult] | None:
+    if file.stat().st_size > _MAX_RESULTS_BYTES:
+        missing.append(f"{file}: {file.stat().st_size:,} bytes, too large for a results file; left out")
+        return None
     try:
         doc = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
         missing.append(f"{file}: not readable as JSON ({err}); left out")
         return None
     kind = _kind_of(doc)
@@ -180,26 +193,33 @@ def _kind_of(doc) -> str | None:
 def _from_benchmark(doc: Mapping, source: str, missing: list[str], not_run: list) -> list[SystemResult]:
     sha = _labels_sha(doc)
     found, without_matrix = [], []
-    for row in doc["rows"]:
-        task = _task(row["task"], source, missing)
-        if task is None:
-            continue
-        if "skipped" in row:
-            not_run.append((task, str(row["system"]), str(row["skipped"])))
-            continue
-        reported = bool(row.get("reported"))
-        if not reported and "confusion_matrix" not in row:
-            without_matrix.append(f"{row['system']} ({task})")
-        note = "" if reported else str(row.get("protocol", ""))
-        if row.get("missing_videos"):
-            note += f"; {row['missing_videos']} clip(s) without a usable video left out"
-        found.append(SystemResult(
-            task=task, system=str(row["system"]), origin="paper" if reported else "benchmark",
-            source=source, n=_count(row.get("n")), metrics=_numbers(row["metrics"]),
-            intervals=_intervals(row.get("ci")), per_signer=row.get("per_signer"),
-            confusion_matrix=row.get("confusion_matrix"), note=note.strip("; "),
-            labels_sha256=None if reported else sha,
-        ))
+    for number, row in enumerate(doc["rows"], start=1):
+        try:
+            task = _task(row["task"], source, missing)
+            if task is None:
+                continue
+            system = _text(row["system"])
+            if "skipped" in row:
+                not_run.append((task, system, _text(row["skipped"])))
+                continue
+            reported = bool(row.get("reported"))
+            if not reported and "confusion_matrix" not in row:
+                without_matrix.append(f"{system} ({task})")
+            note = "" if reported else _text(row.get("protocol", ""))
+            if _count(row.get("missing_videos")):
+                note += f"; {row['missing_videos']} clip(s) without a usable video left out"
+            where = f"{source}: {system} on {task}"
+            found.append(SystemResult(
+                task=task, system=system, origin="paper" if reported else "benchmark",
+                source=source, n=_count(row.get("n")), metrics=_numbers(row["metrics"]),
+                intervals=_intervals(row.get("ci")),
+                per_signer=_per_signer(row.get("per_signer"), where, missing),
+                confusion_matrix=_confusion(row.get("confusion_matrix"), where, missing),
+                note=note.strip("; "), labels_sha256=None if reported else sha,
+            ))
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            missing.append(f"{source}: row {number} cannot be read ({type(err).__name__}: "
+                           f"{_text(err)}); left out")
     if without_matrix:
         missing.append(
             f"{source}: no confusion matrix for {len(without_matrix)} row(s) "
@@ -213,6 +233,10 @@ def _from_evaluate(doc: Mapping, source: str, missing: list[str], not_run: list)
     task = _task(doc["task"], source, missing)
     if task is None:
         return []
+    if doc.get("target", "majority") != "majority":
+        missing.append(f"{source}: scored against {_text(doc['target'])} targets (cross-entropy, "
+                       "Jensen-Shannon); the leaderboards rank majority-label scores; left out")
+        return []
     spec_kind = _task_kind(task)
     if spec_kind == "single_label" and doc.get("target", "majority") == "majority" \
             and "confusion_matrix" not in doc:
@@ -225,11 +249,16 @@ def _from_evaluate(doc: Mapping, source: str, missing: list[str], not_run: list)
         note += f"; {100 * level:g}% intervals, not 95%"
     if unparsed or absent:
         note += f"; {unparsed} unreadable and {absent} missing prediction(s) scored as wrong"
+    if doc.get("restricted_to"):
+        note += f"; scored on {_text(doc['restricted_to'])}"
+    system = _text(Path(source).stem)
+    where = f"{source}: {system}"
     return [SystemResult(
-        task=task, system=Path(source).stem, origin="evaluate", source=source,
+        task=task, system=system, origin="evaluate", source=source,
         n=_count(doc.get("n")), metrics=_numbers(doc["metrics"]),
         intervals=_intervals((doc.get("ci") or {}).get("intervals")),
-        per_signer=doc.get("per_signer"), confusion_matrix=doc.get("confusion_matrix"),
+        per_signer=_per_signer(doc.get("per_signer"), where, missing),
+        confusion_matrix=_confusion(doc.get("confusion_matrix"), where, missing),
         note=note, labels_sha256=_labels_sha(doc),
     )]
 
@@ -237,24 +266,26 @@ def _from_evaluate(doc: Mapping, source: str, missing: list[str], not_run: list)
 def _from_mllm(doc: Mapping, source: str, missing: list[str], not_run: list) -> list[SystemResult]:
     found = []
     for run in doc["runs"]:
-        name = f"{run['model']} ({run['input'].replace('_', '+')}, {run['task']} prompt)"
+        name = _text(f"{run['model']} ({run['input'].replace('_', '+')}, {run['task']} prompt)")
         for scored, score in run["scores"].items():
             task = _task(scored, source, missing)
             if task is None:
                 continue
-            evaluation = score.get("evaluation")
-            if evaluation is None:
+            evaluation = score.get("evaluation") or {}
+            if not evaluation:
                 missing.append(f"{source}: {name} has no readable answer for {task}; "
                                "it appears in the parse table only")
+            parse = _parse_counts(score["parse"])
+            where = f"{source}: {name} on {task}"
             found.append(SystemResult(
                 task=task, system=name, origin="mllm", source=source,
-                n=_count((evaluation or {}).get("n")) or _count(score["parse"].get("n")),
-                metrics=_numbers((evaluation or {}).get("metrics") or {}),
-                intervals=_intervals(((evaluation or {}).get("ci") or {}).get("intervals")),
-                per_signer=(evaluation or {}).get("per_signer"),
-                confusion_matrix=(evaluation or {}).get("confusion_matrix"),
-                parse=score["parse"], note="unreadable and missing answers scored as wrong",
-                labels_sha256=_labels_sha(evaluation or {}),
+                n=_count(evaluation.get("n")) or _count(parse.get("n")),
+                metrics=_numbers(evaluation.get("metrics") or {}),
+                intervals=_intervals((evaluation.get("ci") or {}).get("intervals")),
+                per_signer=_per_signer(evaluation.get("per_signer"), where, missing),
+                confusion_matrix=_confusion(evaluation.get("confusion_matrix"), where, missing),
+                parse=parse, note="unreadable and missing answers scored as wrong",
+                labels_sha256=_labels_sha(evaluation),
             ))
     return found
 
@@ -289,7 +320,7 @@ def _label_file_mismatch(systems: Sequence[SystemResult]) -> list[str]:
 def _task(value, source: str, missing: list[str]) -> str | None:
     if value in vocab.TASK_NAMES:
         return value
-    missing.append(f"{source}: unknown task {str(value)[:60]!r}; left out")
+    missing.append(f"{source}: unknown task {_text(value, 60)!r}; left out")
     return None
 
 
@@ -304,6 +335,55 @@ def _labels_sha(doc: Mapping) -> str | None:
     return sha if isinstance(sha, str) else None
 
 
+def _text(value, limit: int = 200) -> str:
+    """A string read from a file, made safe to render anywhere: valid UTF-8 (a lone surrogate
+    becomes "?"), one line, at most ``limit`` characters."""
+    text = " ".join(str(value).split())
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _per_signer(value, where: str, missing: list[str]) -> dict[str, dict] | None:
+    """Per-signer results as ``{signer: {"n": int, metric: float | None}}``, or None (and a
+    note) when the file holds something else."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or not all(isinstance(v, Mapping) for v in value.values()):
+        missing.append(f"{where}: per-signer results are not a table of signers; left out")
+        return None
+    return {_text(signer, 60): {"n": _count(row.get("n")), **_numbers(row)}
+            for signer, row in value.items()}
+
+
+def _confusion(value, where: str, missing: list[str]) -> dict | None:
+    """A confusion matrix ``{"labels": [k names], "matrix": k rows of >= k counts}``, or None
+    (and a note) when the file holds something else."""
+    if value is None:
+        return None
+    try:
+        labels = [_text(name, 60) for name in value["labels"]]
+        matrix = [[int(c) for c in row] for row in value["matrix"]]
+        if not labels or len(matrix) != len(labels) or any(len(r) < len(labels) for r in matrix):
+            raise ValueError(f"{len(matrix)} rows for {len(labels)} classes")
+        if any(isinstance(c, bool) or int(c) != c or c < 0 for row in value["matrix"] for c in row):
+            raise ValueError("counts must be whole numbers >= 0")
+    except (KeyError, TypeError, ValueError) as err:
+        missing.append(f"{where}: the confusion matrix cannot be read ({_text(err)}); left out")
+        return None
+    return {"labels": labels, "matrix": matrix}
+
+
+def _parse_counts(value) -> dict:
+    if not isinstance(value, Mapping):
+        raise TypeError("parse counts are not a table")
+    problems = value.get("problems") or {}
+    if not isinstance(problems, Mapping):
+        raise TypeError("parse problems are not a table")
+    return {**{k: _count(value.get(k)) for k in ("n", "answered", "parsed")},
+            "parse_rate": _number(value.get("parse_rate")),
+            "problems": {_text(kind, 40): _count(n) for kind, n in problems.items()}}
+
+
 def _number(value) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return None
@@ -315,7 +395,7 @@ def _count(value) -> int | None:
 
 
 def _numbers(metrics: Mapping) -> dict[str, float | None]:
-    return {str(name): _number(value) for name, value in metrics.items()}
+    return {_text(name, 60): _number(value) for name, value in metrics.items()}
 
 
 def _intervals(intervals: Mapping | None) -> dict[str, tuple[float, float]]:
@@ -353,6 +433,7 @@ class Table:
     header: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     kind: str
+    muted: frozenset[int] = frozenset()  # rows shown set apart: the paper's reported numbers
 
 
 @dataclass(frozen=True)
@@ -428,12 +509,13 @@ def _leaderboard(task: str, systems: Sequence[SystemResult], figures: bool) -> l
     rows = tuple(
         (s.system + (" (reported)" if s.reported else ""), _ORIGIN[s.origin],
          "" if s.n is None else str(s.n),
-         *(_cell(s.metrics.get(c), s.intervals.get(c), c) for c in columns), s.note)
+         *(format_metric(s.metrics.get(c), c, s.intervals.get(c)) for c in columns), s.note)
         for s in ordered
     )
+    muted = frozenset(i for i, s in enumerate(ordered) if s.reported)
     blocks: list[Block] = [
         Heading(3, task),
-        Table(f"{task}: {_description(task)}", header, rows, "leaderboard"),
+        Table(f"{task}: {_description(task)}", header, rows, "leaderboard", muted),
     ]
     plotted = [s for s in ordered if s.metrics.get(first) is not None]
     if figures and plotted:
@@ -457,18 +539,6 @@ def _column_name(metric: str) -> str:
     return f"{short}{unit} [95% CI]"
 
 
-def _cell(value: float | None, interval: tuple[float, float] | None, metric: str) -> str:
-    """A metric as the paper prints it: percent with 2 decimals (interval 1), or 3 decimals
-    for a metric in the scale's units."""
-    if value is None:
-        return "-"
-    if metric in NOT_PERCENT:
-        text = f"{value:.3f}"
-        return text + (f" [{interval[0]:.3f}, {interval[1]:.3f}]" if interval else "")
-    text = f"{100 * value:.2f}"
-    return text + (f" [{100 * interval[0]:.1f}, {100 * interval[1]:.1f}]" if interval else "")
-
-
 def _parse_table(systems: Sequence[SystemResult]) -> Table:
     rows = []
     for s in systems:
@@ -485,40 +555,52 @@ def _parse_table(systems: Sequence[SystemResult]) -> Table:
 
 
 def _signer_table(task: str, systems: Sequence[SystemResult]) -> Table:
+    """One row per system, one column per signer: the task's ranking metric. A signer's clip
+    count goes in the header when every system was scored on the same clips, else in each
+    cell (a system scored on a subset)."""
     metric = LEADERBOARD_METRICS[_task_kind(task)][0]
     signers = list(dict.fromkeys(name for s in systems for name in s.per_signer))
-    counts = {}
-    for s in systems:
-        for name in signers:
-            counts.setdefault(name, _count((s.per_signer.get(name) or {}).get("n")))
-    header = ("system", *(f"{name} (n={counts[name]})" for name in signers))
-    rows = tuple(
-        (s.system, *(_cell(_number((s.per_signer.get(name) or {}).get(metric)), None, metric)
-                     for name in signers))
-        for s in systems
-    )
+    counts = {name: {(s.per_signer.get(name) or {}).get("n") for s in systems} for name in signers}
+    shared = {name: next(iter(n)) for name, n in counts.items() if len(n) == 1}
+
+    def cell(s: SystemResult, name: str) -> str:
+        row = s.per_signer.get(name) or {}
+        text = format_metric(row.get(metric), metric)
+        return text if name in shared else f"{text} (n={row.get('n', 0)})"
+
+    header = ("system", *(f"{name} (n={shared[name]})" if name in shared else name
+                          for name in signers))
+    rows = tuple((s.system, *(cell(s, name) for name in signers)) for s in systems)
     caption = (f"{task}: {_column_name(metric).split(' [')[0]} per signer (point estimates; "
                "a signer with few clips has a wide interval)")
     return Table(caption, header, rows, "per-signer")
 
 
-def _forest_figure(task: str, metric: str, systems: Sequence[SystemResult]) -> Figure:
+def _forest_figure(task: str, metric: str, systems: Sequence[SystemResult]) -> Block:
     from emosign import figures
 
     rows = [{"task": task, "system": s.system, "reported": s.reported,
              "metrics": dict(s.metrics), "ci": dict(s.intervals)} for s in systems]
-    fig = figures.forest_plot(rows, metric=metric, task=task)
     caption = (f"{task}: {SHORT_NAMES.get(metric, metric)} of each system with its 95% "
                "interval; hollow points are the paper's reported numbers")
-    return Figure(f"forest-{task}", caption, _png(fig))
+    return _drawn(f"forest-{task}", caption, lambda: figures.forest_plot(rows, metric=metric, task=task))
 
 
-def _confusion_figure(task: str, k: int, system: SystemResult) -> Figure:
+def _confusion_figure(task: str, k: int, system: SystemResult) -> Block:
     from emosign import figures
 
-    fig = figures.confusion_matrix({"task": task, "confusion_matrix": system.confusion_matrix})
-    fig.axes[0].set_title(f"{system.system}\n{task}", fontsize=7)
-    return Figure(f"confusion-{task}-{k:02d}", f"{task}: {system.system}", _png(fig))
+    result = {"task": task, "confusion_matrix": system.confusion_matrix}
+    return _drawn(f"confusion-{task}-{k:02d}", f"{task}: {system.system}",
+                  lambda: figures.confusion_matrix(result, title=f"{system.system}\n{task}"))
+
+
+def _drawn(name: str, caption: str, draw) -> Block:
+    """The figure, or a paragraph saying why it could not be drawn: one odd result must not
+    cost the whole report."""
+    try:
+        return Figure(name, caption, _png(draw()))
+    except (ValueError, TypeError, KeyError, IndexError) as err:
+        return Paragraph(f"The figure '{caption}' could not be drawn: {_text(err)}.")
 
 
 def _png(fig) -> bytes:
@@ -569,12 +651,11 @@ def render_html(blocks: Iterable[Block]) -> str:
 def _html_table(table: Table) -> str:
     head = "".join(f"<th scope=\"col\">{_e(h)}</th>" for h in table.header)
     rows = []
-    for row in table.rows:
-        reported = table.kind == "leaderboard" and row[0].endswith(" (reported)")
+    for i, row in enumerate(table.rows):
         cells = "".join(
             f"<td class=\"num\">{_e(c)}</td>" if _numeric(c) else f"<td>{_e(c)}</td>" for c in row
         )
-        opening = '<tr class="reported">' if reported else "<tr>"
+        opening = '<tr class="reported">' if i in table.muted else "<tr>"
         rows.append(f"{opening}{cells}</tr>")
     return (f"<table class=\"{table.kind}\"><caption>{_e(table.caption)}</caption>"
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
@@ -604,17 +685,22 @@ def render_markdown(blocks: Iterable[Block], *, figure_dir: str = "figures") -> 
                       "|" + "---|" * len(block.header)]
             lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in block.rows] + [""]
         else:
-            lines += [f"![{_md(block.caption)}]({figure_dir}/{block.name}.png)", "",
+            # The alt text is the figure's own name: captions hold names read from files.
+            lines += [f"![{block.name}]({figure_dir}/{block.name}.png)", "",
                       f"*{_md(block.caption)}*", ""]
     return "\n".join(lines)
 
 
+# Every ASCII punctuation character with a meaning in CommonMark or GitHub tables, escaped
+# with a backslash: text read from a file can then make no link, image, HTML, entity,
+# emphasis or extra table cell. ("." "-" "+" "#" only matter at the start of a line, where
+# every line here has a fixed prefix.)
+_MARKDOWN_SPECIAL = "\\`*_{}[]()<>|!&~"
+
+
 def _md(text: str) -> str:
-    # Text from results files must not break a table row or inject markup or raw HTML.
     text = " ".join(str(text).split())
-    for char in "\\`*[<>|":
-        text = text.replace(char, "\\" + char)
-    return text
+    return "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in text)
 
 
 # --- the command ---------------------------------------------------------------------------
@@ -628,9 +714,9 @@ def write_report(
 ) -> Collected:
     """Write ``report.html``, ``report.md`` and ``figures/*.png`` into ``out_dir``.
 
-    ``out_dir`` may be empty, absent, or hold an earlier report (only ``report.html``,
-    ``report.md`` and ``figures/``), which is replaced; anything else is refused unless
-    ``overwrite``. The report is built beside ``out_dir`` and moved into place, so a failure
+    ``out_dir`` may be empty, absent, or hold an earlier report (its ``.emosign-report``
+    marker, ``report.html``, ``report.md`` and ``figures/`` as a report writes them), which
+    is replaced; anything else is refused unless ``overwrite``. The report is built beside ``out_dir`` and moved into place, so a failure
     leaves the earlier report as it was. Returns what was read (``missing`` included).
     """
     collected = collect_results(paths)
@@ -644,8 +730,20 @@ def write_report(
                 target.write_bytes(block.png)
         write_atomically(staging / "report.md", render_markdown(blocks))
         write_atomically(staging / "report.html", render_html(blocks))
+        write_atomically(staging / MARKER, f"written by emosign {__version__} report\n")
     return collected
 
 
 def _holds_only_a_report(folder: Path) -> bool:
-    return all(entry.name in REPORT_FILES for entry in folder.iterdir())
+    """Whether ``folder`` is an earlier report and nothing else: it has the marker, and
+    every file in it is one a report writes."""
+    if not (folder / MARKER).is_file():
+        return False
+    for entry in folder.rglob("*"):
+        name = entry.relative_to(folder).as_posix()
+        if not (name in (*REPORT_FILES, MARKER) or _FIGURE_FILE.fullmatch(name)):
+            return False
+    return True
+
+
+_FIGURE_FILE = re.compile(r"figures/(forest|confusion)-[a-z0-9_]+(-\d\d)?\.png")

@@ -15,7 +15,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import SYNTHETIC_ROWS, write_mp4
+from conftest import SYNTHETIC_ROWS, SYNTHETIC_SINGLE, write_mp4
 
 from emosign import vocab
 from emosign.baselines.benchmark import run_benchmark
@@ -107,7 +107,7 @@ def test_benchmark_results_become_leaderboard_rows_with_intervals(bench_dir):
         system = next(s for s in ours if (s.task, s.system) == (row["task"], row["system"]))
         assert system.metrics["balanced_accuracy"] == row["metrics"]["balanced_accuracy"]
         assert list(system.intervals["balanced_accuracy"]) == row["ci"]["balanced_accuracy"]
-        assert system.confusion_matrix == row["confusion_matrix"]
+        assert system.confusion_matrix == {k: row["confusion_matrix"][k] for k in ("labels", "matrix")}
     paper = [s for s in collected.systems if s.reported]
     assert len([s for s in paper if s.task == "sentiment_3"]) == PAPER_SENTIMENT_3
     assert collected.missing == ()
@@ -238,6 +238,52 @@ def test_a_results_file_with_a_bad_row_is_named_not_a_crash(bench_dir, tmp_path)
     assert odd.metrics["balanced_accuracy"] is None  # shown as "-", never as the string
 
 
+def test_malformed_parts_are_named_and_the_rest_is_rendered(bench_dir, tmp_path):
+    bench = bench_copy(bench_dir, tmp_path)
+    results = json.loads((bench / "results.json").read_text())
+    ran = [r for r in results["rows"] if "metrics" in r and not r["reported"]]
+    ran[0]["per_signer"] = ["Ben", "Cory"]
+    ran[1]["confusion_matrix"] = {"labels": ["a", "b"], "matrix": [[1]]}
+    ran[2]["confusion_matrix"] = {"matrix": [[1, 0], [0, 1]]}
+    del results["rows"][-1]["task"]
+    (bench / "results.json").write_text(json.dumps(results))
+    (bench / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    out = tmp_path / "report"
+    collected = write_report([bench, bench / "results.json"], out)  # the same file twice
+    missing = "\n".join(collected.missing)
+    assert f"{ran[0]['system']} on {ran[0]['task']}: per-signer results are not a table" in missing
+    assert "the confusion matrix cannot be read (1 rows for 2 classes)" in missing
+    assert "the confusion matrix cannot be read ('labels')" in missing
+    assert f"row {len(results['rows'])} cannot be read (KeyError: 'task')" in missing
+    assert "deep.json: not readable as JSON" in missing
+    assert collected.sources == (str(bench / "results.json"),)  # read once
+    assert len([s for s in collected.systems if s.origin == "benchmark"]) == 4
+    assert len(list((out / "figures").glob("confusion-*.png"))) == 2
+
+
+def test_soft_targets_and_subsets_are_said(labels_file, tmp_path):
+    names = [r["video_name"] for r in SYNTHETIC_ROWS]
+    full = evaluate("sentiment_3", {n: "negative" for n in names}, labels_file=labels_file,
+                    n_boot=N_BOOT)
+    subset = evaluate("sentiment_3", {n: "negative" for n in names}, labels_file=labels_file,
+                      n_boot=N_BOOT, clips=names[:6])
+    soft = evaluate("emotion_single", {n: "happiness" for n in SYNTHETIC_SINGLE},
+                    labels_file=labels_file, n_boot=N_BOOT, target="soft")
+    for name, result in (("full", full), ("subset", subset), ("soft", soft)):
+        (tmp_path / f"{name}.json").write_text(json.dumps(result))
+    collected = collect_results([tmp_path])
+    assert any("soft.json: scored against soft targets" in m for m in collected.missing)
+    assert {s.system for s in collected.systems if not s.reported} == {"full", "subset"}
+    small = next(s for s in collected.systems if s.system == "subset")
+    assert "scored on 6 of the task's 12 clips" in small.note
+    table = next(b for b in build_report(collected, figures=False)
+                 if isinstance(b, Table) and b.kind == "per-signer")
+    # The two systems saw different clips of some signers: counts go in the cells.
+    full_row = next(r for r in table.rows if r[0] == "full")
+    varying = [i for i, h in enumerate(table.header[1:], 1) if "(n=" not in h]
+    assert varying and all("(n=" in full_row[i] for i in varying)
+
+
 def test_nothing_readable_is_an_error(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError, match="no results found"):
@@ -259,22 +305,39 @@ def test_different_label_files_are_flagged(bench_dir, labels_file, tmp_path):
 # --- escaping and where files go -----------------------------------------------------------
 
 
+HOSTILE = [
+    '<img src=x onerror=alert(1)>|../../x',
+    "x](https://evil.example/pixel.png) y",
+    "__init__ &lt;script&gt; $\\undefinedmacro$",
+    "maj\ud800ority",  # a lone surrogate, as JSON allows
+    "w" * 5000,
+]
+
+
 def test_names_from_files_are_escaped_and_never_become_paths(bench_dir, tmp_path):
     bench = bench_copy(bench_dir, tmp_path)
     results = json.loads((bench / "results.json").read_text())
-    hostile = '<img src=x onerror=alert(1)>|../../x'
-    results["rows"][0]["system"] = hostile
+    for row, name in zip(results["rows"], HOSTILE):
+        row["system"] = name
     (bench / "results.json").write_text(json.dumps(results))
     out = tmp_path / "report"
     write_report([bench], out)
     text = (out / "report.html").read_text()
-    assert "<img src=x" not in text and html.escape(hostile) in text
+    assert "<img src=x" not in text and html.escape(HOSTILE[0]) in text
+    assert "&amp;lt;script&amp;gt;" in text and "w" * 300 not in text
     page = Page(text)
     assert page.scripts == 0 and all(src.startswith("data:image/png;base64,") for src in page.images)
+    # Every figure was still drawn: odd names cannot stop matplotlib.
+    assert len(list((out / "figures").glob("confusion-*.png"))) == 4
     markdown = (out / "report.md").read_text()
-    assert "\\<img src=x onerror=alert(1)\\>\\|../../x" in markdown
+    assert "\\<img src=x onerror=alert\\(1\\)\\>\\|../../x" in markdown
+    # The only links are the figures': an escaped "](" in a name makes none.
+    links = re.findall(r"(?<!\\)\]\((?!\\)", markdown)
+    assert len(links) == len(re.findall(r"\]\(figures/[a-z0-9_-]+\.png\)", markdown)) > 0
+    assert "](https://evil" not in markdown
+    assert "\\_\\_init\\_\\_ \\&lt;script\\&gt;" in markdown
     written = {p.relative_to(out).as_posix() for p in out.rglob("*")}
-    assert all(re.fullmatch(r"report\.(html|md)|figures(/(forest|confusion)-[a-z0-9_]+(-\d\d)?\.png)?", w)
+    assert all(re.fullmatch(r"\.emosign-report|report\.(html|md)|figures(/(forest|confusion)-[a-z0-9_]+(-\d\d)?\.png)?", w)
                for w in written), written
     assert not (tmp_path / "x").exists()
 
@@ -293,9 +356,9 @@ def test_markdown_twin_links_every_figure_and_has_the_same_tables(bench_dir, tmp
 def test_out_dir_rules(bench_dir, tmp_path, capsys):
     out = tmp_path / "report"
     write_report([bench_dir], out)
-    first = (out / "report.html").stat().st_mtime_ns
+    (out / "report.md").write_text("stale")
     write_report([bench_dir], out)  # an earlier report is replaced without asking
-    assert (out / "report.html").stat().st_mtime_ns >= first
+    assert (out / "report.md").read_text().startswith("# EmoSign report")
 
     other = tmp_path / "notes"
     other.mkdir()
@@ -303,6 +366,18 @@ def test_out_dir_rules(bench_dir, tmp_path, capsys):
     assert main(["report", str(bench_dir), "--out", str(other)]) == 2
     assert "not empty" in capsys.readouterr().err
     assert (other / "draft.txt").read_text() == "keep me"
+
+    # A folder that merely looks like a report (a paper's figures/ and report.md) is not one.
+    paper = tmp_path / "paper"
+    (paper / "figures").mkdir(parents=True)
+    (paper / "figures" / "fig1.pdf").write_text("%PDF")
+    (paper / "report.md").write_text("my notes")
+    assert main(["report", str(bench_dir), "--out", str(paper)]) == 2
+    assert (paper / "figures" / "fig1.pdf").is_file()
+    # Nor is a report someone added their own files to.
+    (out / "figures" / "fig1.pdf").write_text("%PDF")
+    assert main(["report", str(bench_dir), "--out", str(out)]) == 2
+    assert (out / "figures" / "fig1.pdf").is_file()
 
 
 def test_the_report_never_replaces_the_results_it_reads(bench_dir, tmp_path, capsys):

@@ -290,6 +290,8 @@ def _reported_rows(task: str) -> list[dict]:
 
 def format_leaderboard(results: dict, *, markdown: bool = False) -> str:
     """The leaderboard: one table per task, wAcc and wF1 in percent with 95% intervals."""
+    from emosign.metrics import format_metric
+
     lines = []
     for task in dict.fromkeys(r["task"] for r in results["rows"]):
         rows = [r for r in results["rows"] if r["task"] == task]
@@ -306,21 +308,11 @@ def format_leaderboard(results: dict, *, markdown: bool = False) -> str:
                 note += f"; {r['missing_videos']} clip(s) without a usable video left out"
             table.append([
                 r["system"], r["kind"], str(r.get("n", "")),
-                _cell(m.get("balanced_accuracy"), ci.get("balanced_accuracy")),
-                _cell(m.get("weighted_f1"), ci.get("weighted_f1")),
-                _cell(m.get("accuracy"), ci.get("accuracy")), note,
+                *(format_metric(m.get(k), k, ci.get(k))
+                  for k in ("balanced_accuracy", "weighted_f1", "accuracy")), note,
             ])
         lines += _render(header, table, markdown) + [""]
     return "\n".join(lines)
-
-
-def _cell(value, interval) -> str:
-    if value is None:
-        return "-"
-    text = f"{100 * value:.2f}"
-    if interval:
-        text += f" [{100 * interval[0]:.1f}, {100 * interval[1]:.1f}]"
-    return text
 
 
 def _render(header: list[str], rows: list[list[str]], markdown: bool) -> list[str]:

@@ -1109,14 +1109,11 @@ def _write_explanations(files: RunFiles, answers: Mapping[str, str]) -> None:
 
 # --- a table for people --------------------------------------------------------------------
 
-# The metrics a text table shows, in order, when a task has them.
-_TABLE_METRICS = ("balanced_accuracy", "weighted_f1", "accuracy", "micro_f1", "macro_f1", "mae",
-                  "spearman")
-
 
 def format_scores(results: Mapping[str, Any]) -> str:
     """:func:`score_run`'s results as a text table: one line per run and scored task."""
-    from emosign.metrics import NOT_PERCENT, SHORT_NAMES
+    from emosign.metrics import LEADERBOARD_METRICS, SHORT_NAMES, format_metric
+    from emosign.tasks import get_task
 
     header = (
         f"{'model':<28} {'input':<13} {'prompt':<9} {'task':<17} {'answered':>9} {'parsed':>7}"
@@ -1128,12 +1125,9 @@ def format_scores(results: Mapping[str, Any]) -> str:
         rate = "n/a" if row["parse_rate"] is None else f"{100 * row['parse_rate']:.1f}%"
         metrics = row["metrics"] or {}
         shown = []
-        for name in _TABLE_METRICS:
-            if name in metrics and not (name == "macro_f1" and "balanced_accuracy" in metrics):
-                value = metrics[name]
-                text = "n/a" if value is None else (
-                    f"{value:.3f}" if name in NOT_PERCENT else f"{100 * value:.2f}"
-                )
+        for name in LEADERBOARD_METRICS[get_task(row["task"]).kind]:
+            if name in metrics:
+                text = "n/a" if metrics[name] is None else format_metric(metrics[name], name)
                 shown.append(f"{SHORT_NAMES[name]} {text}")
         lines.append(
             f"{row['model'][:28]:<28} {row['input']:<13} {row['prompt']:<9} {row['task']:<17} "
