@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 from collections import Counter
 from typing import Sequence
 
 from emosign import vocab
 from emosign._io import write_atomically
+from emosign.baselines.prompts import HARNESS_TASKS
 
 _MEDIA_AND_IDS = ("utterance_id", "signer", "video", "caption")
 
@@ -129,8 +131,8 @@ def _parser() -> argparse.ArgumentParser:
     lmms.add_argument("--with-caption", action="store_true",
                       help="also write the video+caption tasks (needs --captions-file)")
     lmms.add_argument("--captions-file", help="English translations, keyed by utterance id or video name")
-    lmms.add_argument("--prompts", nargs="+", choices=("joint", "sentiment", "emotion"),
-                      default=["joint", "sentiment", "emotion"], help="which harness prompts (default all)")
+    lmms.add_argument("--prompts", nargs="+", choices=HARNESS_TASKS, default=list(HARNESS_TASKS),
+                      help="which harness prompts (default all)")
     lmms.add_argument("--overwrite", action="store_true", help="replace a non-empty OUT_DIR")
     _add_labels_option(lmms)
     lmms.set_defaults(run=_export_lmms_eval)
@@ -163,7 +165,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--base-url", help="an OpenAI-compatible endpoint, e.g. http://localhost:11434/v1")
     run.add_argument("--api-key-env", default="OPENAI_API_KEY",
                      help="the environment variable holding the API key (never written anywhere)")
-    run.add_argument("--task", required=True, choices=("joint", "sentiment", "emotion"))
+    run.add_argument("--task", required=True, choices=HARNESS_TASKS)
     run.add_argument("--video-dir", required=True)
     run.add_argument("--captions-file", help="adds the English caption (the video+caption setting)")
     run.add_argument("--fps", type=float, default=10.0)
@@ -342,7 +344,8 @@ def _export_lmms_eval(args: argparse.Namespace) -> int:
     )
     tasks = sorted(p.stem for p in out.glob("*.yaml"))
     print(f"wrote {out}: tasks {', '.join(tasks)} (tag {TAG})")
-    print(f"run: python -m lmms_eval --model <model> --include_path {out.resolve()} --tasks {TAG}")
+    print(f"run: python -m lmms_eval --model <model> --include_path {shlex.quote(str(out.resolve()))} "
+          f"--tasks {TAG}")
     return 0
 
 

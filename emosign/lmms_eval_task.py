@@ -32,13 +32,19 @@ from __future__ import annotations
 import functools
 import json
 import os
+import shlex
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from emosign._io import staged_directory, write_atomically
-from emosign.baselines.prompts import HARNESS_TASKS, SCORED_TASKS, VIDEO_FILE_PROMPTS
+from emosign.baselines.prompts import (
+    HARNESS_TASKS,
+    INPUTS,
+    SCORED_TASKS,
+    VIDEO_FILE_PROMPTS,
+)
 from emosign.metrics import (
     LEADERBOARD_METRICS,
     LOWER_IS_BETTER,
@@ -156,7 +162,7 @@ def export_lmms_eval(
                         "utterance_id": c.utterance_id,
                         "signer": c.signer,
                         "prompt_task": prompt_task,
-                        "input": "video_caption" if caption_input else "video",
+                        "input": INPUTS[1] if caption_input else INPUTS[0],
                         "video": Path(videos.paths[c.video_name]).relative_to(video_root).as_posix(),
                         "video_path": videos.paths[c.video_name],
                         "caption": (captions.texts[c.video_name] or "") if caption_input else "",
@@ -205,12 +211,12 @@ def _task_yaml(name: str, prompt_task: str, folder: Path) -> str:
     # before 0.7.3 resolves data files against it too. JSON strings are valid YAML scalars.
     return (
         f"# Written by `emosign export-lmms-eval`: the {prompt_task!r} prompt.\n"
-        f"include: {json.dumps(str(folder / _TEMPLATE_NAME))}\n"
+        f"include: {_yaml_string(folder / _TEMPLATE_NAME)}\n"
         f"task: {name}\n"
         f"tag: {TAG}\n"
         "dataset_kwargs:\n"
         "  data_files:\n"
-        f"    test: {json.dumps(str(folder / 'data' / f'{name}.jsonl'))}\n"
+        f"    test: {_yaml_string(folder / 'data' / f'{name}.jsonl')}\n"
         "generation_kwargs:\n"
         f"  max_new_tokens: {MAX_NEW_TOKENS[prompt_task]}\n"
         "  temperature: 0\n"
@@ -220,8 +226,15 @@ def _task_yaml(name: str, prompt_task: str, folder: Path) -> str:
     )
 
 
+def _yaml_string(path: Path) -> str:
+    # A JSON string is a YAML scalar; ensure_ascii=False keeps characters outside the BMP
+    # whole (PyYAML would read their \\u surrogate pairs as two broken characters).
+    return json.dumps(str(path), ensure_ascii=False)
+
+
 def _utils_py(prompt_tasks: Sequence[str]) -> str:
     metrics = {m.name: m for task in prompt_tasks for m in task_metrics(task)}
+    assert all(name.isidentifier() for name in metrics), "metric names name functions in utils.py"
     aggregations = "\n".join(
         f"{name} = lmms.aggregation({m.scored_task!r}, {m.metric!r}, LABELS)"
         for name, m in metrics.items()
@@ -256,7 +269,7 @@ against `data/labels.csv` (sha256 {sha256}); an unreadable answer counts as wron
 
     pip install emosign            # in the environment that runs lmms-eval
     python -m lmms_eval --model qwen2_5_vl --model_args pretrained=Qwen/Qwen2.5-VL-7B-Instruct \\
-        --include_path {folder} --tasks {TAG} --log_samples --output_path results/
+        --include_path {shlex.quote(str(folder))} --tasks {TAG} --log_samples --output_path results/
 
 Videos are read from {video_root} (the path recorded at export). To use another copy of the
 same folder, set `{VIDEO_DIR_ENV}=/path/to/videos`. The model samples the frames itself (for
@@ -282,8 +295,11 @@ def doc_to_visual(doc: Mapping[str, Any]) -> list[str]:
         return [doc["video_path"]]
     root = Path(relocated).resolve()
     path = (root / doc["video"]).resolve()
-    if not path.is_relative_to(root):
+    if not doc["video"] or not path.is_relative_to(root):
         raise ValueError(f"clip {doc['video_name']!r}: video path {doc['video']!r} leaves {root}")
+    if not path.is_file():
+        raise FileNotFoundError(f"clip {doc['video_name']!r}: no video at {path} "
+                                f"({VIDEO_DIR_ENV}={relocated})")
     return [str(path)]
 
 
@@ -294,7 +310,7 @@ def doc_to_text(doc: Mapping[str, Any], lmms_eval_specific_kwargs: Mapping | Non
     """
     kwargs = lmms_eval_specific_kwargs or {}
     prompt = VIDEO_FILE_PROMPTS[doc["prompt_task"]]
-    caption = doc["caption"] if doc["input"] == "video_caption" else None
+    caption = doc["caption"] if doc["input"] == INPUTS[1] else None
     text = prompt.render(fps=0, caption=caption)
     return f"{kwargs.get('pre_prompt', '')}{text}{kwargs.get('post_prompt', '')}"
 

@@ -130,6 +130,19 @@ def test_visuals_and_prompts(folder, videos, monkeypatch, tmp_path):
     assert config["doc_to_visual"](doc) == [str((moved / doc["video"]).resolve())]
     with pytest.raises(ValueError, match="leaves"):
         config["doc_to_visual"]({**doc, "video": "../../etc/passwd"})
+    with pytest.raises(ValueError, match="leaves"):
+        config["doc_to_visual"]({**doc, "video": ""})
+    (moved / doc["video"]).unlink()
+    with pytest.raises(FileNotFoundError, match=f"{doc['video_name']}.*{VIDEO_DIR_ENV}"):
+        config["doc_to_visual"](doc)
+
+
+def test_a_folder_name_outside_ascii_survives_the_yaml(labels_file, videos, tmp_path):
+    folder = export_lmms_eval(tmp_path / "lmms 😀 é", video_dir=videos, labels_file=labels_file,
+                              prompt_tasks=["sentiment"])
+    config = load_task_yaml(folder / "emosign_sentiment.yaml")
+    assert Path(config["dataset_kwargs"]["data_files"]["test"]).is_file()
+    assert len(load_docs(config)) == len(load_labels(labels_file))
 
 
 def test_caption_tasks_put_the_translation_in_the_prompt(labels_file, videos, tmp_path):
