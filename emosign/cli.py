@@ -137,6 +137,15 @@ def _parser() -> argparse.ArgumentParser:
     _add_labels_option(lmms)
     lmms.set_defaults(run=_export_lmms_eval)
 
+    lmms_score = sub.add_parser(
+        "lmms-eval-score", help="score lmms-eval's --log_samples output, with intervals"
+    )
+    lmms_score.add_argument("output_dir", help="lmms-eval's --output_path")
+    lmms_score.add_argument("--format", choices=("json", "table"), default="table")
+    lmms_score.add_argument("--n-boot", type=int, default=10_000)
+    _add_labels_option(lmms_score)
+    lmms_score.set_defaults(run=_lmms_eval_score)
+
     report = sub.add_parser(
         "report", help="one HTML page and a markdown twin from benchmark, evaluate or mllm results"
     )
@@ -346,6 +355,17 @@ def _export_lmms_eval(args: argparse.Namespace) -> int:
     print(f"wrote {out}: tasks {', '.join(tasks)} (tag {TAG})")
     print(f"run: python -m lmms_eval --model <model> --include_path {shlex.quote(str(out.resolve()))} "
           f"--tasks {TAG}")
+    return 0
+
+
+def _lmms_eval_score(args: argparse.Namespace) -> int:
+    from emosign.baselines.mllm import format_scores
+    from emosign.lmms_eval_scores import RESULTS_FILE, score_samples
+
+    results = score_samples(args.output_dir, labels_file=args.labels_file, n_boot=args.n_boot)
+    print(json.dumps(results, indent=2, ensure_ascii=False) if args.format == "json" else format_scores(results))
+    print(f"written to {os.path.join(args.output_dir, RESULTS_FILE)}; "
+          f"`emosign report {shlex.quote(args.output_dir)}` shows it with intervals", file=sys.stderr)
     return 0
 
 

@@ -4,7 +4,8 @@
 
 - ``emosign benchmark --out DIR``: ``DIR/results.json`` (baselines and the paper's rows);
 - ``emosign mllm score RUN_DIR``: ``RUN_DIR/results.json`` (one entry per model run);
-- ``emosign evaluate --output FILE.json``: one system's result; the file name names the system.
+- ``emosign evaluate --output FILE.json``: one system's result; the file name names the system;
+- ``emosign lmms-eval-score OUTPUT_DIR``: ``OUTPUT_DIR/emosign_results.json`` (as mllm score's).
 
 and renders one self-contained HTML page (figures embedded as PNG data, no script, no link
 outside the page) and a markdown twin (figures as PNG files beside it). Both show, per task:
@@ -35,6 +36,7 @@ from typing import Iterable, Mapping, Sequence, Union
 
 from emosign import __version__, vocab
 from emosign._io import staged_directory, write_atomically
+from emosign.lmms_eval_scores import RESULTS_FILE as LMMS_RESULTS_FILE
 from emosign.metrics import (
     LEADERBOARD_METRICS,
     LOWER_IS_BETTER,
@@ -97,8 +99,9 @@ class Collected:
 def collect_results(paths: Sequence[str | os.PathLike]) -> Collected:
     """Read every results file in ``paths`` (folders or JSON files).
 
-    A folder is searched for ``results.json`` and ``*.json`` files in it and ``results.json``
-    one level down (``runs/benchmark/results.json``, ``runs/mllm/results.json``). A file or
+    A folder is searched for ``*.json`` files in it and, one level down, for ``results.json``
+    and ``emosign_results.json`` (``runs/benchmark/results.json``, ``runs/mllm/results.json``,
+    ``runs/lmms/emosign_results.json``). A file or
     part that cannot be read is described in ``missing``; the rest is kept. The paper's rows
     are added for every task a system was scored on.
 
@@ -140,8 +143,9 @@ def _result_files(path: Path, missing: list[str]) -> list[Path]:
     files = sorted(p for p in path.glob("*.json") if p.is_file())
     unscored = set()
     for sub in sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        if (sub / _RESULTS_FILE).is_file():
-            files.append(sub / _RESULTS_FILE)
+        found = [sub / name for name in (_RESULTS_FILE, LMMS_RESULTS_FILE) if (sub / name).is_file()]
+        if found:
+            files += found
         elif any(sub.glob("*/*.run.json")):  # sub is an MLLM run folder
             unscored.add(sub)
         elif any(sub.glob("*.run.json")) and not (path / _RESULTS_FILE).is_file():
@@ -166,9 +170,17 @@ def _read_file(file: Path, missing: list[str], not_run: list) -> list[SystemResu
         missing.append(f"{file}: not readable as JSON ({err}); left out")
         return None
     kind = _kind_of(doc)
+    if kind is None and isinstance(doc, dict) and {"results", "configs"} <= set(doc):
+        # lmms-eval's own summary: point estimates that `emosign lmms-eval-score` rescores
+        # from the samples beside it, with intervals.
+        if not (file.parent / LMMS_RESULTS_FILE).is_file() and not (
+                file.parent.parent / LMMS_RESULTS_FILE).is_file():
+            missing.append(f"{file}: lmms-eval's summary (no intervals); run `emosign "
+                           f"lmms-eval-score` on its --output_path to score its samples")
+        return None
     if kind is None:
-        missing.append(f"{file}: not a results file of emosign benchmark, evaluate or mllm "
-                       "score; left out")
+        missing.append(f"{file}: not a results file of emosign benchmark, evaluate, mllm "
+                       "score or lmms-eval-score; left out")
         return None
     try:
         return _READERS[kind](doc, str(file), missing, not_run)
@@ -284,7 +296,9 @@ def _from_mllm(doc: Mapping, source: str, missing: list[str], not_run: list) -> 
                 intervals=_intervals((evaluation.get("ci") or {}).get("intervals")),
                 per_signer=_per_signer(evaluation.get("per_signer"), where, missing),
                 confusion_matrix=_confusion(evaluation.get("confusion_matrix"), where, missing),
-                parse=parse, note="unreadable and missing answers scored as wrong",
+                parse=parse, note="unreadable answers scored as wrong" + (
+                    f"; scored on {_text(evaluation['restricted_to'])}"
+                    if evaluation.get("restricted_to") else "; missing answers scored as wrong"),
                 labels_sha256=_labels_sha(evaluation),
             ))
     return found

@@ -326,3 +326,83 @@ def test_on_the_real_labels(real_labels, tmp_path):
     assert sizes == {"emosign_joint": 200, "emosign_sentiment": 200,
                      "emosign_emotion": len(labels.subset("single"))}
     assert len(labels.subset("single")) == 140
+
+
+# --- lmms-eval's logged samples, scored with intervals --------------------------------------
+
+
+def write_samples(folder: Path, out: Path, prompt: str, answer_of, *, limit: int | None = None) -> Path:
+    """A samples file as lmms-eval --log_samples writes it: per doc, the metrics' values."""
+    config = load_task_yaml(folder / f"emosign_{prompt}.yaml")
+    docs = load_docs(config)[:limit]
+    path = out / "qwen__qwen2.5-vl-7b" / f"20261123_101010_samples_emosign_{prompt}.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as f:
+        for i, doc in enumerate(docs):
+            answer = answer_of(doc["video_name"])
+            values = config["process_results"](doc, [answer])
+            f.write(json.dumps({"doc_id": i, "target": doc["video_name"], "filtered_resps": answer,
+                                **values, "input": "..."}) + "\n")
+    return path
+
+
+def test_logged_samples_are_scored_with_intervals_and_reported(folder, labels_file, tmp_path, capsys):
+    from emosign.lmms_eval_scores import score_samples
+    from emosign.report import collect_results
+
+    labels = load_labels(labels_file)
+    phrases = [level.phrase for level in vocab.SENTIMENT_LEVELS]
+    answers = {c.video_name: "no idea" if i == 0 else phrases[(c.sentiment + 3 + i % 2) % 7]
+               for i, c in enumerate(labels)}
+    out = tmp_path / "lmms-results"
+    write_samples(folder, out, "sentiment", answers.get)
+    write_samples(folder, out, "emotion", lambda name: "Sadness", limit=4)
+    lmms_scores = score_through_lmms(load_task_yaml(folder / "emosign_sentiment.yaml"), answers.get)
+
+    results = score_samples(out, labels_file=labels_file, n_boot=200)
+    assert json.loads((out / "emosign_results.json").read_text())["rows"] == results["rows"]
+    by_task = {(r["prompt"], r["task"]): r for r in results["rows"]}
+    row = by_task[("sentiment", "sentiment_3")]
+    assert row["model"] == "qwen__qwen2.5-vl-7b" and (row["answered"], row["parsed"]) == (12, 11)
+    assert 100 * row["metrics"]["balanced_accuracy"] == pytest.approx(lmms_scores["sentiment_3_wAcc"])
+    run = next(r for r in results["runs"] if r["task"] == "sentiment")
+    low, high = run["scores"]["sentiment_3"]["evaluation"]["ci"]["intervals"]["balanced_accuracy"]
+    assert low <= row["metrics"]["balanced_accuracy"] <= high and low < high
+    # --limit 4: four clips ran, and only they are scored.
+    limited = by_task[("emotion", "emotion_single")]
+    assert (limited["n"], limited["answered"]) == (len(SYNTHETIC_SINGLE), 4)
+    assert next(r for r in results["runs"] if r["task"] == "emotion")["scores"]["emotion_single"][
+        "evaluation"]["n"] == 4
+
+    summary = out / "qwen__qwen2.5-vl-7b" / "20261123_101010_results.json"
+    summary.write_text(json.dumps({"results": {}, "configs": {}}))  # lmms-eval's own
+    collected = collect_results([out])
+    systems = [s for s in collected.systems if s.origin == "mllm"]
+    assert {s.task for s in systems} == {"sentiment_7", "sentiment_3", "emotion_single"}
+    assert all(s.intervals for s in systems)
+    assert collected.missing == ()  # the summary is accounted for by emosign_results.json
+    (out / "emosign_results.json").unlink()
+    with pytest.raises(FileNotFoundError, match="lmms-eval's summary"):
+        collect_results([summary])
+    assert main(["lmms-eval-score", str(out), "--labels-file", str(labels_file), "--n-boot", "50"]) == 0
+    assert "qwen__qwen2.5-vl-7b" in capsys.readouterr().out
+
+
+def test_bad_samples_are_named(folder, labels_file, tmp_path):
+    from emosign.lmms_eval_scores import score_samples
+
+    with pytest.raises(FileNotFoundError, match="--log_samples"):
+        score_samples(tmp_path, labels_file=labels_file)
+    path = write_samples(folder, tmp_path / "out", "sentiment", lambda name: "Neutral")
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(lines + [lines[1]]) + "\n")
+    with pytest.raises(ValueError, match=f"line {len(lines) + 1}: clip .* appears twice"):
+        score_samples(tmp_path / "out", labels_file=labels_file)
+    bad = json.loads(lines[2])
+    for key, value in bad.items():
+        if isinstance(value, dict):
+            value["video_name"] = "../not-a-clip"
+    path.write_text("\n".join(lines[:2] + [json.dumps(bad)]) + "\n")
+    with pytest.raises(ValueError, match="line 3: clip '../not-a-clip' is not in the label file"):
+        score_samples(tmp_path / "out", labels_file=labels_file)
+    assert not (tmp_path / "out" / "emosign_results.json").exists()
