@@ -116,7 +116,7 @@ def _read_samples(path: Path, prompt: str, clip_names: set[str]) -> dict[str, di
                                  "(a samples file of another task folder?)")
             for scored, value in found.items():
                 name = value.get("video_name")
-                if name not in clip_names:
+                if not isinstance(name, str) or name not in clip_names:
                     raise ValueError(f"{where}: clip {str(name)[:80]!r} is not in the label file")
                 if name in readings[scored]:
                     raise ValueError(f"{where}: clip {name!r} appears twice")
