@@ -14,12 +14,15 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from emosign._io import write_atomically
 from emosign.baselines.prompts import INPUTS, SCORED_TASKS
 from emosign.lmms_eval_task import TAG, task_metrics
+
+if TYPE_CHECKING:  # answers reads with pandas: imported when scoring, not by `emosign report`
+    from emosign.baselines.answers import Reading
 
 RESULTS_FILE = "emosign_results.json"
 # lmms-eval names a samples file "<date>_samples_<task>.jsonl"; the task names are ours.
@@ -52,6 +55,7 @@ def score_samples(
         file, or repeats a clip; the message gives the file and line.
     """
     from emosign import __version__
+    from emosign.baselines.answers import parse_counts
     from emosign.labels import load_labels
     from emosign.metrics import evaluate
     from emosign.tasks import get_task
@@ -75,14 +79,10 @@ def score_samples(
         for scored in SCORED_TASKS[prompt]:
             data = get_task(scored).bind(labels)
             ran = [name for name in data.video_names if name in readings[scored]]
-            problems = Counter(readings[scored][name]["problem"] for name in ran)
-            parsed = problems.pop(None, 0)
-            parse = {"n": data.n, "answered": len(ran), "parsed": parsed,
-                     "unparseable": len(ran) - parsed, "missing": data.n - len(ran),
-                     "parse_rate": parsed / len(ran) if ran else None, "problems": dict(problems)}
+            parse = parse_counts(data.video_names, readings[scored])
             evaluation = None
-            if parsed:
-                predictions = [{"video_name": name, **readings[scored][name]["cells"]} for name in ran]
+            if parse["parsed"]:
+                predictions = [{"video_name": name, **readings[scored][name].cells} for name in ran]
                 evaluation = evaluate(scored, predictions, labels_file=labels, on_invalid="wrong",
                                       n_boot=n_boot, clips=ran)
             run["scores"][scored] = {"parse": parse, "evaluation": evaluation}
@@ -96,10 +96,12 @@ def score_samples(
     return results
 
 
-def _read_samples(path: Path, prompt: str, clip_names: set[str]) -> dict[str, dict[str, dict]]:
-    """``{scored task: {video_name: {"cells", "problem"}}}`` from one samples file."""
+def _read_samples(path: Path, prompt: str, clip_names: set[str]) -> dict[str, dict[str, Reading]]:
+    """``{scored task: {video_name: Reading}}`` from one samples file."""
+    from emosign.baselines.answers import Reading
+
     metric_of = {m.name: m.scored_task for m in task_metrics(prompt)}
-    readings: dict[str, dict[str, dict]] = {scored: {} for scored in SCORED_TASKS[prompt]}
+    readings: dict[str, dict[str, Reading]] = {scored: {} for scored in SCORED_TASKS[prompt]}
     with path.open(encoding="utf-8") as lines:
         for number, line in enumerate(lines, start=1):
             if not line.strip():
@@ -122,5 +124,5 @@ def _read_samples(path: Path, prompt: str, clip_names: set[str]) -> dict[str, di
                     raise ValueError(f"{where}: clip {name!r} appears twice")
                 if not isinstance(value.get("cells"), dict):
                     raise ValueError(f"{where}: clip {name!r} has no prediction cells")
-                readings[scored][name] = {"cells": value["cells"], "problem": value.get("problem")}
+                readings[scored][name] = Reading(cells=value["cells"], problem=value.get("problem"))
     return readings

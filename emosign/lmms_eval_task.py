@@ -379,7 +379,7 @@ def _evaluate(scored_task: str, labels_file: str, records: tuple) -> dict:
     if key not in _CACHE:
         predictions = [{"video_name": name, **dict(cells)} for name, cells in records]
         _CACHE.clear()  # one task's answers at a time: memory stays flat over a long run
-        _CACHE[key] = evaluate(scored_task, predictions, labels_file=labels_file,
+        _CACHE[key] = evaluate(scored_task, predictions, labels_file=_labels(labels_file),
                                on_invalid="wrong", n_boot=_N_BOOT,
                                clips=[name for name, _ in records])
     return _CACHE[key]
@@ -387,7 +387,14 @@ def _evaluate(scored_task: str, labels_file: str, records: tuple) -> dict:
 
 @functools.lru_cache(maxsize=None)
 def _task_clips(scored_task: str, labels_file: str) -> tuple[str, ...]:
-    from emosign.labels import load_labels
     from emosign.tasks import get_task
 
-    return get_task(scored_task).bind(load_labels(labels_file)).video_names
+    return get_task(scored_task).bind(_labels(labels_file)).video_names
+
+
+@functools.lru_cache(maxsize=None)
+def _labels(labels_file: str):
+    # Read and checked once per evaluation run, not once per metric of every task.
+    from emosign.labels import load_labels
+
+    return load_labels(labels_file)

@@ -161,8 +161,9 @@ def _result_files(path: Path, missing: list[str]) -> list[Path]:
 
 
 def _read_file(file: Path, missing: list[str], not_run: list) -> list[SystemResult] | None:
-    if file.stat().st_size > _MAX_RESULTS_BYTES:
-        missing.append(f"{file}: {file.stat().st_size:,} bytes, too large for a results file; left out")
+    size = file.stat().st_size
+    if size > _MAX_RESULTS_BYTES:
+        missing.append(f"{file}: {size:,} bytes, too large for a results file; left out")
         return None
     try:
         doc = json.loads(file.read_text(encoding="utf-8"))

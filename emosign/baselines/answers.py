@@ -42,7 +42,8 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from emosign import vocab
@@ -142,6 +143,28 @@ def read_answer(task: str, text: str | None) -> dict[str, Reading]:
     if task == "joint":
         return _read_joint(text)
     return {scored: _read_single_label(text, scored) for scored in SCORED_TASKS[task]}
+
+
+def parse_counts(video_names: Sequence[str], readings: Mapping[str, Reading]) -> dict:
+    """How the answers for one scored task were read.
+
+    ``video_names`` are the task's clips; ``readings`` maps the clips that got an answer to
+    their :class:`Reading`. Returns ``n`` (clips of the task), ``answered``, ``parsed``,
+    ``unparseable``, ``missing``, ``parse_rate`` = parsed / answered (None without an
+    answer) and ``problems``: ``{kind: count}`` in ``PROBLEM_KINDS`` order, zeros left out.
+    """
+    answered = [name for name in video_names if name in readings]
+    problems = Counter(readings[name].problem for name in answered)
+    parsed = problems.pop(None, 0)
+    return {
+        "n": len(video_names),
+        "answered": len(answered),
+        "parsed": parsed,
+        "unparseable": len(answered) - parsed,
+        "missing": len(video_names) - len(answered),
+        "parse_rate": parsed / len(answered) if answered else None,
+        "problems": {kind: problems[kind] for kind in PROBLEM_KINDS if problems[kind]},
+    }
 
 
 def _failed(scored: str, kind: str, detail: str) -> Reading:

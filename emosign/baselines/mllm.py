@@ -60,7 +60,6 @@ import threading
 import time
 import urllib.parse
 import warnings
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -72,7 +71,7 @@ import numpy as np
 
 from emosign import __version__
 from emosign._io import write_atomically
-from emosign.baselines.answers import PROBLEM_KINDS, parse_joint, read_answer
+from emosign.baselines.answers import parse_counts, parse_joint, read_answer
 from emosign.baselines.prompts import (
     DEFAULT_PROMPTS,
     HARNESS_TASKS,
@@ -998,7 +997,7 @@ def score_run(
         }
         for scored in SCORED_TASKS[files.task]:
             data = get_task(scored).bind(labels)
-            parse = _parse_counts(data.video_names, readings, scored)
+            parse = parse_counts(data.video_names, {n: r[scored] for n, r in readings.items()})
             path = files.predictions(scored)
             evaluation, note = None, None
             if readings:
@@ -1069,21 +1068,6 @@ def _latest_answers(records: list[dict], config: str) -> tuple[dict[str, str], s
         else:
             errors.add(record["video_name"])
     return answers, errors, superseded
-
-
-def _parse_counts(video_names: Sequence[str], readings: Mapping[str, dict], scored: str) -> dict:
-    answered = [name for name in video_names if name in readings]
-    problems = Counter(readings[name][scored].problem for name in answered)
-    parsed = problems.pop(None, 0)
-    return {
-        "n": len(video_names),
-        "answered": len(answered),
-        "parsed": parsed,
-        "unparseable": len(answered) - parsed,
-        "missing": len(video_names) - len(answered),
-        "parse_rate": parsed / len(answered) if answered else None,
-        "problems": {kind: problems[kind] for kind in PROBLEM_KINDS if problems[kind]},
-    }
 
 
 def _write_predictions(path: Path, scored: str, readings: Mapping[str, dict]) -> None:
