@@ -12,7 +12,7 @@ from typing import Sequence
 
 from emosign import vocab
 from emosign._io import write_atomically
-from emosign.baselines.prompts import HARNESS_TASKS
+from emosign.harness.prompts import HARNESS_TASKS
 
 _MEDIA_AND_IDS = ("utterance_id", "signer", "video", "caption")
 
@@ -41,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _user_errors() -> tuple[type[Exception], ...]:
     """Errors that describe bad input or a refused request: one message, no traceback."""
-    from emosign.baselines.mllm import MLLMError
+    from emosign.harness.client import MLLMError
     from emosign.video import VideoError
 
     # ImportError: an optional extra is not installed; its message names the extra.
@@ -344,7 +344,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _export_lmms_eval(args: argparse.Namespace) -> int:
-    from emosign.lmms_eval_task import TAG, export_lmms_eval
+    from emosign.harness.lmms_eval_task import TAG, export_lmms_eval
 
     out = export_lmms_eval(
         args.out_dir, video_dir=args.video_dir, with_caption=args.with_caption,
@@ -359,8 +359,8 @@ def _export_lmms_eval(args: argparse.Namespace) -> int:
 
 
 def _lmms_eval_score(args: argparse.Namespace) -> int:
-    from emosign.baselines.mllm import format_scores
-    from emosign.lmms_eval_scores import RESULTS_FILE, score_samples
+    from emosign.harness.runner import format_scores
+    from emosign.harness.lmms_eval_scores import RESULTS_FILE, score_samples
 
     results = score_samples(args.output_dir, labels_file=args.labels_file, n_boot=args.n_boot)
     print(json.dumps(results, indent=2, ensure_ascii=False) if args.format == "json" else format_scores(results))
@@ -399,7 +399,7 @@ def _cues(args: argparse.Namespace) -> int:
 
 
 def _mllm_run(args: argparse.Namespace) -> int:
-    from emosign.baselines.mllm import run_mllm
+    from emosign.harness.runner import run_mllm
 
     summary = run_mllm(
         model=args.model, task=args.task, video_dir=args.video_dir, out=args.out,
@@ -413,7 +413,7 @@ def _mllm_run(args: argparse.Namespace) -> int:
 
 
 def _mllm_score(args: argparse.Namespace) -> int:
-    from emosign.baselines.mllm import format_scores, score_run
+    from emosign.harness.runner import format_scores, score_run
 
     results = score_run(args.run_dir, labels_file=args.labels_file, n_boot=args.n_boot)
     print(json.dumps(results, indent=2, ensure_ascii=False) if args.format == "json" else format_scores(results))

@@ -36,7 +36,7 @@ from typing import Iterable, Mapping, Sequence, Union
 
 from emosign import __version__, vocab
 from emosign._io import staged_directory, write_atomically
-from emosign.lmms_eval_scores import RESULTS_FILE as LMMS_RESULTS_FILE
+from emosign.harness.lmms_eval_scores import RESULTS_FILE as LMMS_RESULTS_FILE
 from emosign.metrics import (
     LEADERBOARD_METRICS,
     LOWER_IS_BETTER,

@@ -21,10 +21,10 @@ import yaml
 from conftest import SYNTHETIC_SINGLE, write_mp4
 
 from emosign import vocab
-from emosign.baselines.prompts import SCORED_TASKS, VIDEO_FILE_PROMPTS
+from emosign.harness.prompts import SCORED_TASKS, VIDEO_FILE_PROMPTS
 from emosign.cli import main
 from emosign.labels import load_labels
-from emosign.lmms_eval_task import VIDEO_DIR_ENV, export_lmms_eval, task_metrics
+from emosign.harness.lmms_eval_task import VIDEO_DIR_ENV, export_lmms_eval, task_metrics
 from emosign.metrics import evaluate
 
 # lmms-eval 0.7.3's TaskConfig fields (lmms_eval/api/task.py): any other top-level key is a
@@ -347,7 +347,7 @@ def write_samples(folder: Path, out: Path, prompt: str, answer_of, *, limit: int
 
 
 def test_logged_samples_are_scored_with_intervals_and_reported(folder, labels_file, tmp_path, capsys):
-    from emosign.lmms_eval_scores import score_samples
+    from emosign.harness.lmms_eval_scores import score_samples
     from emosign.report import collect_results
 
     labels = load_labels(labels_file)
@@ -389,7 +389,7 @@ def test_logged_samples_are_scored_with_intervals_and_reported(folder, labels_fi
 
 
 def test_bad_samples_are_named(folder, labels_file, tmp_path):
-    from emosign.lmms_eval_scores import score_samples
+    from emosign.harness.lmms_eval_scores import score_samples
 
     with pytest.raises(FileNotFoundError, match="--log_samples"):
         score_samples(tmp_path, labels_file=labels_file)

@@ -25,27 +25,29 @@ import pytest
 from conftest import SYNTHETIC_ROWS, SYNTHETIC_SINGLE, write_mp4
 
 from emosign import vocab
-from emosign.baselines.answers import UNPARSEABLE, parse_joint, read_answer
-from emosign.baselines.mllm import (
+from emosign.harness.answers import UNPARSEABLE, parse_joint, read_answer
+from emosign.harness.client import (
     MLLMError,
     OpenAIChat,
     RequestError,
     RetryPolicy,
-    RunFiles,
     TransientError,
-    build_messages,
     call_with_retries,
+    retry_after_seconds,
+)
+from emosign.harness.prompts import DEFAULT_PROMPTS, Prompt, PromptError
+from emosign.harness.runner import (
+    RunFiles,
+    build_messages,
     encode_jpeg,
     format_scores,
     message_frames,
     message_prompt,
     model_slug,
     read_cache,
-    retry_after_seconds,
     run_mllm,
     score_run,
 )
-from emosign.baselines.prompts import DEFAULT_PROMPTS, Prompt, PromptError
 from emosign.metrics import evaluate
 from emosign.video import sample_frames
 
@@ -943,3 +945,16 @@ def test_bad_options_are_refused(videos, labels_file, tmp_path):
             prompt=DEFAULT_PROMPTS["emotion"])
     with pytest.raises(ValueError, match="non-empty"):
         run(None, videos, labels_file, tmp_path, model=" ", client=lambda m: "")
+
+
+def test_the_harness_old_module_names_still_import_with_a_deprecation_warning():
+    import emosign.harness.runner as runner
+
+    with pytest.warns(DeprecationWarning, match="moved to emosign.harness.runner"):
+        from emosign.baselines.mllm import run_mllm as old_run_mllm
+    assert old_run_mllm is runner.run_mllm
+    with pytest.warns(DeprecationWarning, match="emosign.harness.client"):
+        from emosign.baselines.mllm import TransientError as old_error
+    assert old_error is TransientError
+    with pytest.raises(ImportError):
+        from emosign.baselines.mllm import no_such_name  # noqa: F401

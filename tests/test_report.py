@@ -171,7 +171,7 @@ def test_lower_is_better_metrics_rank_ascending(labels_file, tmp_path):
 
 def test_mllm_runs_bring_their_parse_rates(labels_file, tmp_path):
     pytest.importorskip("PIL")
-    from emosign.baselines.mllm import run_mllm, score_run
+    from emosign.harness.runner import run_mllm, score_run
 
     videos = tmp_path / "videos"
     videos.mkdir()

@@ -1,0 +1,261 @@
+"""The model side of the harness: an OpenAI-compatible client, its errors and its retries.
+
+A model is any :data:`ChatFn`, a function from the Chat Completions messages of one request
+to the answer text. :class:`OpenAIChat` is the one for an OpenAI-compatible server (OpenAI,
+vLLM, Ollama, LM Studio, ...); :func:`call_with_retries` retries a :class:`TransientError`
+with the backoff of a :class:`RetryPolicy`. The API key is read from the environment only,
+and every message that could echo it is scrubbed (:func:`redact`).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import os
+import random
+import time
+import urllib.parse
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+#: One Chat Completions message: ``{"role": "user", "content": [parts...]}``.
+Message = dict[str, Any]
+#: A model: takes the messages of one request, returns the answer text.
+ChatFn = Callable[[list[Message]], str]
+
+DEFAULT_TIMEOUT = 120.0  # seconds per request
+
+
+# --- errors and retries --------------------------------------------------------------------
+
+
+class MLLMError(RuntimeError):
+    """A problem that stops the whole run: no API key, a rejected key, an unknown model."""
+
+
+class TransientError(Exception):
+    """A request that may succeed if tried again: a rate limit, a server error, a timeout.
+
+    A :data:`ChatFn` raises it to ask for a retry; ``retry_after`` is the server's
+    ``Retry-After`` in seconds, if it sent one.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RequestError(Exception):
+    """A request for one clip that failed for good; the clip gets an error line."""
+
+    def __init__(self, message: str, *, attempts: int = 1) -> None:
+        super().__init__(message)
+        self.attempts = attempts
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When to try a request again.
+
+    Attempt ``i`` (from 0) failing with a :class:`TransientError` is retried after the
+    server's ``Retry-After`` (capped at ``max_retry_after``) or else after
+    ``min(max_delay, base_delay * 2**i)`` seconds, stretched at random by up to ``jitter``
+    of itself so that parallel requests do not retry in lockstep.
+    """
+
+    max_retries: int = 5
+    base_delay: float = 1.0
+    max_delay: float = 60.0
+    jitter: float = 0.25
+    max_retry_after: float = 600.0
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        """Seconds to wait before retrying after failed attempt ``attempt`` (from 0)."""
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.max_retry_after)
+        backoff = min(self.max_delay, self.base_delay * 2**attempt)
+        return backoff * (1 + self.jitter * random.random())
+
+
+def call_with_retries(
+    chat: ChatFn,
+    messages: list[Message],
+    *,
+    retry: RetryPolicy = RetryPolicy(),
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[str, int]:
+    """Ask ``chat``, retrying on :class:`TransientError`.
+
+    Returns
+    -------
+    (answer text, number of attempts made).
+
+    Raises
+    ------
+    RequestError
+        When the retries are used up; its ``attempts`` says how many were made.
+    """
+    for attempt in range(retry.max_retries + 1):
+        try:
+            return chat(messages), attempt + 1
+        except TransientError as err:
+            if attempt == retry.max_retries:
+                raise RequestError(
+                    f"gave up after {attempt + 1} attempt(s): {err}", attempts=attempt + 1
+                ) from None
+            sleep(retry.delay(attempt, err.retry_after))
+    raise AssertionError("unreachable")
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """The wait a server asks for: ``Retry-After`` in seconds or as an HTTP date, or the
+    ``retry-after-ms`` header some servers send; None if absent or unreadable."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    if "retry-after-ms" in lowered:
+        try:
+            return max(float(lowered["retry-after-ms"]) / 1000, 0.0)
+        except ValueError:
+            pass
+    value = lowered.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max((when - datetime.now(timezone.utc)).total_seconds(), 0.0)
+
+
+# --- the OpenAI-compatible client ----------------------------------------------------------
+
+# Statuses worth retrying: timeout, conflict, rate limit, and any server error.
+_TRANSIENT_STATUS = frozenset({408, 409, 429})
+# Statuses that no other clip will escape: a bad key, no access, no such model or endpoint.
+_FATAL_STATUS = frozenset({401, 403, 404})
+# Local servers (vLLM, Ollama, LM Studio) ignore the key, but the openai package needs one.
+_PLACEHOLDER_KEY = "unused"
+
+
+class OpenAIChat:
+    """A :data:`ChatFn` that calls an OpenAI-compatible Chat Completions endpoint.
+
+    Parameters
+    ----------
+    model : the model name the server knows.
+    base_url : the API root, e.g. ``http://localhost:11434/v1`` (Ollama) or
+        ``http://localhost:8000/v1`` (vLLM); None for api.openai.com.
+    api_key_env : the environment variable holding the key. The key is read from the
+        environment only. Without it a local server (``base_url`` given) is sent a
+        placeholder; api.openai.com is an error.
+    timeout : seconds per request.
+    temperature, max_tokens : sent with every request; None leaves them to the server.
+
+    Errors are raised as :class:`TransientError` (429, 408, 409, 5xx, timeouts, lost
+    connections), :class:`MLLMError` (401, 403, 404: the run stops) or
+    :class:`RequestError` (any other refusal of this one request, e.g. 400 for too many
+    images). Their messages never hold the key.
+    """
+
+    def __init__(
+        self,
+        *,
+        model: str,
+        base_url: str | None = None,
+        api_key_env: str = "OPENAI_API_KEY",
+        timeout: float = DEFAULT_TIMEOUT,
+        temperature: float | None = 0.0,
+        max_tokens: int | None = 1024,
+    ) -> None:
+        try:
+            import openai
+        except ImportError:
+            raise ImportError(
+                "the MLLM harness needs the openai package: pip install 'emosign[mllm]'"
+            ) from None
+        key = os.environ.get(api_key_env)
+        if not key:
+            if base_url is None:
+                raise MLLMError(
+                    f"no API key: set the environment variable {api_key_env}, or pass "
+                    "base_url for a local server that needs none"
+                )
+            key = _PLACEHOLDER_KEY
+        self.model = model
+        self.base_url = base_url
+        self.timeout = timeout
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+        self._openai = openai
+        # The package's own retries are off: RetryPolicy decides, for every client alike.
+        self._client = openai.OpenAI(api_key=key, base_url=base_url, timeout=timeout, max_retries=0)
+        self._secret = key if key != _PLACEHOLDER_KEY else None
+
+    def __repr__(self) -> str:
+        return f"OpenAIChat(model={self.model!r}, base_url={public_url(self.base_url)!r})"
+
+    def __call__(self, messages: list[Message]) -> str:
+        openai = self._openai
+        options: dict[str, Any] = {}
+        if self.temperature is not None:
+            options["temperature"] = self.temperature
+        if self.max_tokens is not None:
+            options["max_tokens"] = self.max_tokens
+        try:
+            response = self._client.chat.completions.create(
+                model=self.model, messages=messages, **options
+            )
+        except openai.APITimeoutError:
+            raise TransientError(f"no answer within the timeout of {self.timeout:g} s") from None
+        except openai.APIConnectionError as err:
+            raise TransientError(self.redact(f"connection failed: {err}")) from None
+        except openai.APIStatusError as err:
+            status = err.status_code
+            message = self.redact(f"HTTP {status}: {err.message}")
+            if status in _TRANSIENT_STATUS or status >= 500:
+                retry_after = retry_after_seconds(err.response.headers)
+                raise TransientError(message, retry_after=retry_after) from None
+            if status in _FATAL_STATUS:
+                where = public_url(self.base_url) or "api.openai.com"
+                raise MLLMError(
+                    f"{message} (model {self.model!r} at {where}; check the key, the model "
+                    "name and the base URL)"
+                ) from None
+            raise RequestError(message) from None
+        if not response.choices:
+            raise RequestError("the response holds no choices")
+        message = response.choices[0].message
+        # A model that refuses may leave content empty and explain in "refusal".
+        return message.content or getattr(message, "refusal", None) or ""
+
+    def redact(self, text: str) -> str:
+        return redact(text, [self._secret] if self._secret else [])
+
+
+# Shorter "keys" are placeholders for local servers ("x", "EMPTY"); scrubbing them would
+# mangle answers that happen to contain them.
+_MIN_SECRET_LENGTH = 8
+
+
+def redact(text: str, secrets: Sequence[str]) -> str:
+    for secret in secrets:
+        if len(secret) >= _MIN_SECRET_LENGTH:
+            text = text.replace(secret, "[redacted]")
+    return text
+
+
+def public_url(url: str | None) -> str | None:
+    """A URL without user, password, query or fragment, which may hold credentials."""
+    if url is None:
+        return None
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    return urllib.parse.urlunsplit((parts.scheme, host, parts.path, "", ""))

@@ -1,0 +1,128 @@
+"""Intervals for an lmms-eval run of EmoSign: ``emosign lmms-eval-score OUTPUT_DIR``.
+
+lmms-eval prints point estimates only. Run with ``--log_samples``, it also writes one JSON
+line per clip (``<output_path>/<model>/<date>_samples_emosign_<prompt>.jsonl``) holding, under
+each metric's name, what the task folder's ``process_results`` read from the answer:
+``{"video_name", "cells", "problem"}`` (see :mod:`emosign.harness.lmms_eval_task`). :func:`score_samples`
+scores those readings with :func:`emosign.metrics.evaluate` (intervals, per-class and
+per-signer results, ``on_invalid="wrong"``) and writes ``<output_dir>/emosign_results.json`` in
+the layout of ``emosign mllm score``, so ``emosign report OUTPUT_DIR`` shows the run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from emosign._io import write_atomically
+from emosign.harness.lmms_eval_task import TAG, task_metrics
+from emosign.harness.prompts import INPUTS, SCORED_TASKS
+
+if TYPE_CHECKING:  # answers reads with pandas: imported when scoring, not by `emosign report`
+    from emosign.harness.answers import Reading
+
+RESULTS_FILE = "emosign_results.json"
+# lmms-eval names a samples file "<date>_samples_<task>.jsonl"; the task names are ours.
+_SAMPLES_FILE = re.compile(rf"(?:.*_)?samples_{TAG}_(joint|sentiment|emotion)(_caption)?\.jsonl")
+
+
+def score_samples(
+    output_dir: str | os.PathLike,
+    *,
+    labels_file: str | os.PathLike | None = None,
+    n_boot: int = 10_000,
+) -> dict:
+    """Score every EmoSign samples file under ``output_dir`` (lmms-eval's ``--output_path``).
+
+    Returns
+    -------
+    A JSON-ready dict, also written atomically to ``<output_dir>/emosign_results.json``:
+    ``runs`` (one per samples file: ``model`` = the folder lmms-eval named after the model,
+    ``task`` = the harness prompt, ``input``, ``samples_file``, and per scored task ``parse``
+    counts and ``evaluation``) and ``rows`` (one flat row per run and scored task), as
+    ``emosign mllm score`` returns them. A clip lmms-eval did not run (``--limit``) is left
+    out of the scoring and counted as ``missing``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``output_dir`` holds no EmoSign samples file.
+    ValueError
+        If a samples line holds no EmoSign reading, names a clip that is not in the label
+        file, or repeats a clip; the message gives the file and line.
+    """
+    from emosign import __version__
+    from emosign.harness.answers import parse_counts
+    from emosign.labels import load_labels
+    from emosign.metrics import evaluate
+    from emosign.tasks import get_task
+
+    output_dir = Path(output_dir)
+    files = sorted(p for p in output_dir.rglob(f"*samples_{TAG}_*.jsonl")
+                   if _SAMPLES_FILE.fullmatch(p.name))
+    if not files:
+        raise FileNotFoundError(
+            f"no EmoSign samples in {output_dir}: run lmms-eval with --log_samples "
+            f"--output_path {output_dir} (files *_samples_{TAG}_<prompt>.jsonl)"
+        )
+    labels = load_labels(labels_file)
+    runs, rows = [], []
+    for path in files:
+        prompt, caption = _SAMPLES_FILE.fullmatch(path.name).groups()
+        readings = _read_samples(path, prompt, {c.video_name for c in labels})
+        model = path.parent.name if path.parent != output_dir else "lmms-eval"
+        run = {"model": model, "task": prompt, "input": INPUTS[1] if caption else INPUTS[0],
+               "samples_file": str(path.relative_to(output_dir)), "scores": {}}
+        for scored in SCORED_TASKS[prompt]:
+            data = get_task(scored).bind(labels)
+            ran = [name for name in data.video_names if name in readings[scored]]
+            parse = parse_counts(data.video_names, readings[scored])
+            evaluation = None
+            if parse["parsed"]:
+                predictions = [{"video_name": name, **readings[scored][name].cells} for name in ran]
+                evaluation = evaluate(scored, predictions, labels_file=labels, on_invalid="wrong",
+                                      n_boot=n_boot, clips=ran)
+            run["scores"][scored] = {"parse": parse, "evaluation": evaluation}
+            rows.append({"model": model, "input": run["input"], "prompt": prompt, "task": scored,
+                         **{k: parse[k] for k in ("n", "answered", "parsed", "parse_rate")},
+                         "metrics": evaluation["metrics"] if evaluation else None})
+        runs.append(run)
+    results = {"emosign_version": __version__, "source": "lmms-eval --log_samples",
+               "output_dir": str(output_dir), "n_boot": n_boot, "runs": runs, "rows": rows}
+    write_atomically(output_dir / RESULTS_FILE, json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    return results
+
+
+def _read_samples(path: Path, prompt: str, clip_names: set[str]) -> dict[str, dict[str, Reading]]:
+    """``{scored task: {video_name: Reading}}`` from one samples file."""
+    from emosign.harness.answers import Reading
+
+    metric_of = {m.name: m.scored_task for m in task_metrics(prompt)}
+    readings: dict[str, dict[str, Reading]] = {scored: {} for scored in SCORED_TASKS[prompt]}
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            where = f"{path}, line {number}"
+            try:
+                sample = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise ValueError(f"{where}: not JSON ({err})") from None
+            found = {metric_of[key]: value for key, value in sample.items()
+                     if key in metric_of and isinstance(value, dict)}
+            if set(found) != set(readings):
+                raise ValueError(f"{where}: no EmoSign reading for {sorted(set(readings) - set(found))} "
+                                 "(a samples file of another task folder?)")
+            for scored, value in found.items():
+                name = value.get("video_name")
+                if not isinstance(name, str) or name not in clip_names:
+                    raise ValueError(f"{where}: clip {str(name)[:80]!r} is not in the label file")
+                if name in readings[scored]:
+                    raise ValueError(f"{where}: clip {name!r} appears twice")
+                if not isinstance(value.get("cells"), dict):
+                    raise ValueError(f"{where}: clip {name!r} has no prediction cells")
+                readings[scored][name] = Reading(cells=value["cells"], problem=value.get("problem"))
+    return readings
