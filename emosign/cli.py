@@ -359,8 +359,8 @@ def _export_lmms_eval(args: argparse.Namespace) -> int:
 
 
 def _lmms_eval_score(args: argparse.Namespace) -> int:
-    from emosign.harness.runner import format_scores
     from emosign.harness.lmms_eval_scores import RESULTS_FILE, score_samples
+    from emosign.harness.runner import format_scores
 
     results = score_samples(args.output_dir, labels_file=args.labels_file, n_boot=args.n_boot)
     print(json.dumps(results, indent=2, ensure_ascii=False) if args.format == "json" else format_scores(results))

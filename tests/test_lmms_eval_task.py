@@ -21,10 +21,10 @@ import yaml
 from conftest import SYNTHETIC_SINGLE, write_mp4
 
 from emosign import vocab
-from emosign.harness.prompts import SCORED_TASKS, VIDEO_FILE_PROMPTS
 from emosign.cli import main
-from emosign.labels import load_labels
 from emosign.harness.lmms_eval_task import VIDEO_DIR_ENV, export_lmms_eval, task_metrics
+from emosign.harness.prompts import SCORED_TASKS, VIDEO_FILE_PROMPTS
+from emosign.labels import load_labels
 from emosign.metrics import evaluate
 
 # lmms-eval 0.7.3's TaskConfig fields (lmms_eval/api/task.py): any other top-level key is a
