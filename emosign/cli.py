@@ -203,6 +203,46 @@ def _add_labels_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_quiet_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--quiet", action="store_true",
+        help="no progress bar (default: a bar on stderr when it is a terminal)",
+    )
+
+
+def _progress(args: argparse.Namespace) -> bool | None:
+    """The library's ``progress=``: off with --quiet, else shown only on a terminal."""
+    return False if getattr(args, "quiet", False) else None
+
+
+# Argument types that refuse a nonsensical number at the command line, where argparse names
+# the option: "--limit: must be a whole number >= 1, not -1".
+def _number(kind: type, low: float, *, inclusive: bool = True, high: float | None = None):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"must be {'a whole number' if kind is int else 'a number'}, not {text!r}"
+            ) from None
+        too_low = value < low if inclusive else value <= low
+        if too_low or (high is not None and value >= high) or value != value or abs(value) == float("inf"):
+            bound = f"{'>=' if inclusive else '>'} {low:g}" + (f" and < {high:g}" if high else "")
+            raise argparse.ArgumentTypeError(
+                f"must be {'a whole number' if kind is int else 'a number'} {bound}, not {text}"
+            )
+        return value
+
+    parse.__name__ = "whole number" if kind is int else "number"
+    return parse
+
+
+_positive_int = _number(int, 1)
+_non_negative_int = _number(int, 0)
+_positive_float = _number(float, 0, inclusive=False)
+_coverage = _number(float, 0, inclusive=False, high=1)
+
+
 def _info(args: argparse.Namespace) -> int:
     from emosign.labels import load_labels
 

@@ -68,6 +68,7 @@ import numpy as np
 
 from emosign import __version__
 from emosign._io import write_atomically
+from emosign._progress import progress_bar
 from emosign.harness.answers import parse_counts, parse_joint, read_answer
 from emosign.harness.client import (
     DEFAULT_TIMEOUT,
@@ -501,7 +502,7 @@ def run_mllm(
             chat=chat, writer=writer, base_record=base_record, settings=settings,
             retry=retry, secrets=secrets, video_dir=str(video_dir),
         )
-        with ThreadPoolExecutor(max_workers=concurrency) as pool, _progress_bar(
+        with ThreadPoolExecutor(max_workers=concurrency) as pool, progress_bar(
             len(todo), f"{model} {task}", enabled=progress
         ) as bar:
             futures = [pool.submit(work, job) for job in todo]
@@ -664,28 +665,6 @@ class _ClipFailed(Exception):
         super().__init__(message)
         self.kind = kind
         self.message = message
-
-
-class _NoBar:
-    def update(self, n: int = 1) -> None:
-        pass
-
-    def set_postfix(self, **kwargs: Any) -> None:
-        pass
-
-    def __enter__(self) -> _NoBar:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-
-def _progress_bar(total: int, description: str, *, enabled: bool):
-    if not enabled:
-        return _NoBar()
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=description, unit="clip", dynamic_ncols=True)
 
 
 # --- scoring -------------------------------------------------------------------------------
