@@ -29,19 +29,24 @@ labels. Missing and unreadable answers can instead be scored as wrong with
 fairly. A row for a real EmoSign clip outside the task's subset (all 200 clips given to the
 140-clip ``emotion_single`` task) is set aside and counted, never an error.
 
-:func:`parse_label` reads one free-text answer ("Moderately Positive", "-2", "SP(N)", "I'm
+:func:`parse_label` reads one free-text answer ("Somewhat Positive", "-2", "SP(N)", "I'm
 sad") into a class name. It is conservative: an answer that could mean two classes is
 unreadable rather than guessed. In particular:
 
-* ``sentiment_7``: a bare "negative"/"positive" names no point of the 7-point scale and is
-  unreadable; "very"/"highly"/"strongly" read as extremely (±3), "fairly" as moderately
-  (±2), "slightly"/"mildly"/"weakly"/"a little"/"a bit" as somewhat (±1). A number is a rating
+* ``sentiment_7``: the paper's seven phrases read as its prompt lists them, -3...3:
+  Extremely Negative, Negative, Somewhat Negative, Neutral, Somewhat Positive, Positive,
+  Extremely Positive; so a bare "Negative" is -2 ("Moderately Negative", the class name's
+  wording, is -2 too). "very"/"highly"/"strongly" read as extremely (±3), "fairly" as ±2,
+  "slightly"/"mildly"/"weakly"/"a little"/"a bit" as somewhat (±1); the short forms
+  "neg"/"pos" name no point and are unreadable. A number is a rating
   on the -3...3 scale (continuous allowed): its class is the number clipped to [-3, 3] and
   rounded half to even, numpy's rule, as the MMSA toolkit does (0.5 -> 0, 1.5 -> 2).
 * ``sentiment_3``: a number is read as on the 7-class task first, then by sign, so 0.4 is
-  neutral (MMSA's 3-class accuracy does the same). Numbers are never class indices.
-* ``emotion_single``: joy and excited (and their synonyms) are happiness. A bare "surprise",
-  and "shock"/"shocked", name surprise without its valence and are unreadable.
+  neutral (MMSA's 3-class accuracy does the same). Numbers are never class indices. Every
+  7-point phrase reads by its sign, and a bare "Negative" is the negative class.
+* ``emotion_single``: joy and excited (and their synonyms) are happiness, so the paper's
+  answers "[joy]" and "[excited]" both are. A bare "surprise", and "shock"/"shocked", name
+  surprise without its valence and are unreadable; "[surprise (negative)]" is read.
 * Every task: an answer naming two different classes ("sadness and anger"), or holding a
   negation or refusal ("not sad", "I cannot determine the emotion", "N/A") is unreadable.
 """
@@ -361,8 +366,13 @@ def _phrase_table(aliases: Mapping[str, str | int], ambiguous: Sequence[str] = (
 
 _SENTIMENT_7 = _phrase_table(
     vocab.SENTIMENT_7_ALIASES,
-    # "negative"/"positive" alone and their short forms: which of the three points is meant?
-    ambiguous=[p for p in vocab.SENTIMENT_3_ALIASES if p not in vocab.SENTIMENT_7_ALIASES],
+    # The 3-class short forms ("neg", "pos") name a polarity: which of its three points? A bare
+    # "negative" is no such word: it is -2 in the paper's list. Compared as words, since
+    # "negative" (a 3-class name) and "Negative" (the paper's phrase) are one word.
+    ambiguous=[
+        p for p in vocab.SENTIMENT_3_ALIASES
+        if _words(p) not in {_words(q) for q in vocab.SENTIMENT_7_ALIASES}
+    ],
 )
 _SENTIMENT_3 = _phrase_table(vocab.SENTIMENT_3_ALIASES)
 _EXPRESSION = _phrase_table(vocab.EXPRESSION_ALIASES, ambiguous=vocab.AMBIGUOUS_SURPRISE)
@@ -429,7 +439,7 @@ def _rating_class(value: float) -> int:
 
 def sentiment_as_given(value: object) -> float | None:
     """The sentiment rating an answer gives, before clipping to -3...3: the number as written
-    ("9" -> 9.0) or a phrase's rating ("Moderately Negative" -> -2.0); None if unreadable."""
+    ("9" -> 9.0) or a phrase's rating ("Negative" -> -2.0); None if unreadable."""
     reading = _read_sentiment(value)
     return None if reading is None else reading[1]
 
@@ -590,7 +600,8 @@ def _read_single(value: object, task: str, classes: Sequence[str]) -> tuple[str 
 
 
 _EXPECTED = {
-    "sentiment_7": "a 7-point class name, a phrase like 'Moderately Negative', or a rating in "
+    "sentiment_7": "a 7-point class name, one of the paper's phrases 'Extremely Negative', "
+    "'Negative', 'Somewhat Negative', 'Neutral', ... 'Extremely Positive', or a rating in "
     "-3...3 ('-2', '1.6')",
     "sentiment_3": "negative, neutral or positive (or a 7-point phrase or rating, read by sign)",
     "emotion_single": "one class of " + ", ".join(vocab.SINGLE_EXPRESSION_NAMES) + " (or a "

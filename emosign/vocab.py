@@ -27,24 +27,33 @@ from typing import Iterable, Sequence
 
 @dataclass(frozen=True)
 class Emotion:
-    """One of the ten rated emotions: its column name in the label file and in this package,
-    and how the paper writes it."""
+    """One of the ten rated emotions.
+
+    ``name`` is its column in the label file and in this package. ``prompt_name`` is how the
+    paper's prompts and its sample answer spell it (appendix A.2-A.4: "joy", "surprise
+    (positive)", ...), the paper's answer vocabulary. ``paper_name`` is the same name
+    capitalised, for tables, figures and this package's prompts.
+    """
 
     name: str
-    paper_name: str
+    prompt_name: str
+
+    @property
+    def paper_name(self) -> str:
+        return self.prompt_name[:1].upper() + self.prompt_name[1:]
 
 
 EMOTIONS: tuple[Emotion, ...] = (
-    Emotion("joy", "Joy"),
-    Emotion("excited", "Excited"),
-    Emotion("surprise_pos", "Surprise (positive)"),
-    Emotion("surprise_neg", "Surprise (negative)"),
-    Emotion("worry", "Worry"),
-    Emotion("sadness", "Sadness"),
-    Emotion("fear", "Fear"),
-    Emotion("disgust", "Disgust"),
-    Emotion("frustration", "Frustration"),
-    Emotion("anger", "Anger"),
+    Emotion("joy", "joy"),
+    Emotion("excited", "excited"),
+    Emotion("surprise_pos", "surprise (positive)"),
+    Emotion("surprise_neg", "surprise (negative)"),
+    Emotion("worry", "worry"),
+    Emotion("sadness", "sadness"),
+    Emotion("fear", "fear"),
+    Emotion("disgust", "disgust"),
+    Emotion("frustration", "frustration"),
+    Emotion("anger", "anger"),
 )
 EMOTION_NAMES: tuple[str, ...] = tuple(e.name for e in EMOTIONS)
 
@@ -56,20 +65,27 @@ FILE_INTENSITY_OFFSET = 1
 
 @dataclass(frozen=True)
 class SentimentLevel:
-    """One point of the 7-point sentiment scale."""
+    """One point of the 7-point sentiment scale.
+
+    ``name`` is this package's class name (the 7-class task's classes and the ``ClassLabel``
+    names of the Hub configs; the paper has no class names). ``phrase`` is the point as the
+    paper's per-task sentiment prompt words it: its answer list, in order from -3 to +3, is
+    Extremely Negative, Negative, Somewhat Negative, Neutral, Somewhat Positive, Positive,
+    Extremely Positive (appendix A.3). So on this scale a bare "Negative" is -2.
+    """
 
     value: int  # -3 ... +3
-    name: str  # class name used by the 7-class task and ClassLabel
-    phrase: str  # how the paper's per-task prompt words it
+    name: str
+    phrase: str
 
 
 SENTIMENT_LEVELS: tuple[SentimentLevel, ...] = (
     SentimentLevel(-3, "extremely_negative", "Extremely Negative"),
-    SentimentLevel(-2, "moderately_negative", "Moderately Negative"),
+    SentimentLevel(-2, "moderately_negative", "Negative"),
     SentimentLevel(-1, "somewhat_negative", "Somewhat Negative"),
     SentimentLevel(0, "neutral", "Neutral"),
     SentimentLevel(1, "somewhat_positive", "Somewhat Positive"),
-    SentimentLevel(2, "moderately_positive", "Moderately Positive"),
+    SentimentLevel(2, "moderately_positive", "Positive"),
     SentimentLevel(3, "extremely_positive", "Extremely Positive"),
 )
 SENTIMENT_MIN, SENTIMENT_MAX = -3, 3
@@ -102,7 +118,8 @@ NEUTRAL = "neutral"
 
 @dataclass(frozen=True)
 class ExpressionClass:
-    """A class of the single-label emotion task, with its code in the paper's Table 4."""
+    """A class of the single-label emotion task: this package's name, its code in the paper's
+    Table 4 ("SP(N)") and its name as the paper's text gives it ("Surprise (negative)")."""
 
     name: str
     code: str
@@ -207,16 +224,26 @@ TASK_NAMES: tuple[str, ...] = (
 # --- aliases ---
 # How models word their answers, for emosign.predictions. Each table maps a phrase to a label
 # of this module. The parser lowercases and reads punctuation, "_" and "-" as spaces before
-# comparing, so "Surprise (positive)", "surprise_pos" and "SP(P)" are all found from the
-# names, paper names and codes above. Only the synonyms written out below are new words.
+# comparing, so "Surprise (positive)", "[surprise (positive)]", "surprise_pos" and "SP(P)"
+# are all found from the names, prompt names and codes above. Where each phrase comes from:
+#
+# * the paper: the seven sentiment phrases (SENTIMENT_LEVELS[...].phrase), the ten emotion
+#   names as its prompts spell them (Emotion.prompt_name), Table 4's class names and codes
+#   (ExpressionClass.paper_name, .code);
+# * this package: the class names ("moderately_negative", "surprise_pos", "happiness") and
+#   every synonym written out below, which are words models were seen to answer with, not
+#   words of the paper.
 
-#: Degree words of the 7-point scale, by |rating|, beyond the scale's own ("Extremely", ...).
+#: Degree words of the 7-point scale, by |rating|. None of them is the paper's: its phrases
+#: are "Extremely" (3), the bare polarity (2) and "Somewhat" (1). "moderately" is the word of
+#: this package's class names for ±2 (and what its prompts asked for before 0.2).
 SENTIMENT_DEGREE_SYNONYMS: dict[int, tuple[str, ...]] = {
     3: ("very", "highly", "strongly"),
-    2: ("fairly",),
+    2: ("moderately", "fairly"),
     1: ("slightly", "mildly", "weakly", "a little", "a bit"),
 }
-#: Short forms of the 3-class names.
+#: Short forms of the 3-class names (this package's; the paper's 3-class task maps the
+#: 7-point ratings by sign and has no answer words of its own).
 SENTIMENT_3_SYNONYMS: dict[str, tuple[str, ...]] = {"negative": ("neg",), "positive": ("pos",)}
 
 
@@ -231,18 +258,21 @@ def _sentiment_7_aliases() -> dict[str, int]:
     return aliases
 
 
-#: Phrase -> rating -3...3: class names, the prompt's phrases and their degree synonyms.
-#: A bare "negative"/"positive" is absent on purpose: it names no point of the 7-point scale.
+#: Phrase -> rating -3...3: class names, the paper's seven phrases and their degree synonyms.
+#: A bare "Negative"/"Positive" is ±2, as in the paper's list; the short forms "neg"/"pos"
+#: are absent on purpose: they name a polarity, not a point of the scale.
 SENTIMENT_7_ALIASES: dict[str, int] = _sentiment_7_aliases()
-#: Phrase -> 3-class name: the names, their short forms, and every 7-point phrase by its sign.
+#: Phrase -> 3-class name: the names, their short forms, and every 7-point phrase by its sign
+#: (so a bare "Negative" stays the negative class here).
 SENTIMENT_3_ALIASES: dict[str, str] = {
     **{phrase: sentiment_3(value) for phrase, value in SENTIMENT_7_ALIASES.items()},
     **{name: name for name in SENTIMENT_3_NAMES},
     **{s: name for name, synonyms in SENTIMENT_3_SYNONYMS.items() for s in synonyms},
 }
 
-#: Synonyms of the ten rated emotions. Left out on purpose: words that could mean either of
-#: two emotions ("nervous": worry or fear; "annoyed": frustration or anger; "upset").
+#: Synonyms of the ten rated emotions (this package's, not the paper's). Left out on purpose:
+#: words that could mean either of two emotions ("nervous": worry or fear; "annoyed":
+#: frustration or anger; "upset").
 EMOTION_SYNONYMS: dict[str, tuple[str, ...]] = {
     "joy": ("joyful", "joyous"),
     "excited": ("excitement",),
@@ -267,22 +297,26 @@ EMOTION_SYNONYMS: dict[str, tuple[str, ...]] = {
     "frustration": ("frustrated",),
     "anger": ("angry", "mad"),
 }
-#: Synonyms of the single-label classes that are not one rated emotion.
+#: Synonyms of the single-label classes that are not one rated emotion (this package's; the
+#: paper's emotion prompt has no neutral option, its labels do).
 EXPRESSION_SYNONYMS: dict[str, tuple[str, ...]] = {
     "happiness": ("happy",),
     NEUTRAL: ("none", "no emotion", "no emotions"),
 }
 #: Words for surprise without its valence, or shock (which can be either); never a class.
+#: The paper always names the valence: "surprise (positive)", "surprise (negative)".
 AMBIGUOUS_SURPRISE: tuple[str, ...] = ("surprise", "surprised", "surprising", "shock", "shocked")
 
-#: Phrase -> one of the ten rated emotions (presence, intensity).
+#: Phrase -> one of the ten rated emotions (presence, intensity): names, the paper's prompt
+#: names, synonyms.
 EMOTION_ALIASES: dict[str, str] = {
     phrase: e.name
     for e in EMOTIONS
-    for phrase in (e.name, e.paper_name, *EMOTION_SYNONYMS[e.name])
+    for phrase in (e.name, e.prompt_name, *EMOTION_SYNONYMS[e.name])
 }
-#: Phrase -> single-label class: names, Table 4 codes and paper names, synonyms, and every
-#: word for joy or excited (merged into happiness).
+#: Phrase -> single-label class: names, Table 4 codes and names, synonyms, and every word
+#: for joy or excited (merged into happiness, as the paper scores its single-expression set:
+#: an answer "[joy]" or "[excited]" is happiness).
 EXPRESSION_ALIASES: dict[str, str] = {
     **{
         phrase: (MERGED_EMOTION_NAMES[0] if emotion in HAPPINESS_SOURCES else emotion)

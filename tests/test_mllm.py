@@ -482,7 +482,7 @@ LABEL_SHAPES = [
     ("sentiment", "Answer: Extremely Negative", {"sentiment_7": "extremely_negative"}),
     ("sentiment", '{"sentiment": "Moderately Positive", "reason": "not angry"}',
      {"sentiment_7": "moderately_positive"}),
-    ("sentiment", "Negative", {"sentiment_7": "unreadable", "sentiment_3": "negative"}),
+    ("sentiment", "Negative", {"sentiment_7": "moderately_negative", "sentiment_3": "negative"}),
     ("sentiment", "Somewhat Positive or Moderately Positive",
      {"sentiment_7": "unreadable", "sentiment_3": "positive"}),
     ("sentiment", "I cannot determine the sentiment from these frames.",

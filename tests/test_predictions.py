@@ -173,8 +173,9 @@ PHRASINGS = [
     ("sentiment_7", "2 (moderately positive)", "moderately_positive"),
     ("sentiment_7", 2, "moderately_positive"),
     ("sentiment_7", -0.4, "neutral"),
-    ("sentiment_7", "negative", None),  # which of the three negative points?
-    ("sentiment_7", "Positive", None),
+    ("sentiment_7", "negative", "moderately_negative"),  # -2 in the paper's list
+    ("sentiment_7", "Positive", "moderately_positive"),
+    ("sentiment_7", "neg", None),  # which of the three negative points?
     ("sentiment_7", "2 (somewhat positive)", None),  # disagrees with itself
     ("sentiment_7", "-3 to 3: 2", None),  # two numbers
     ("sentiment_7", "not positive", None),
@@ -558,7 +559,7 @@ def test_sentiment_7_keeps_continuous_values_and_rounds_half_to_even(labels_file
 def test_sentiment_7_values_are_nan_where_missing(labels_file):
     data = bind(labels_file, "sentiment_7")
     answers = dict(zip(ALL_CLIPS[1:], ["1"] * 11))
-    answers[ALL_CLIPS[1]] = "positive"
+    answers[ALL_CLIPS[1]] = "pos"  # a polarity, no point of the scale
     aligned = align(answers, data, on_invalid="wrong")
     assert np.isnan(aligned.values[:2]).all() and (aligned.values[2:] == 1).all()
     assert aligned.y_pred[:2].tolist() == [-1, -1]

@@ -5,7 +5,10 @@ guess when an answer is unclear: such an answer is *unparseable*, kept with its 
 scored as wrong.
 
 **Joint answers** (a JSON object with a sentiment, ten emotion intensities and an
-explanation). The object may sit in a fenced block or inside prose; trailing commas, single
+explanation). The paper's sample answer format is read as it is: the keys ``filename``
+(ignored), ``Sentiment``, the ten emotion names as the paper spells them ("joy", "surprise
+(positive)", ...) and ``QA`` (the explanation, scored for cue grounding), every value a
+string ("2"). The object may sit in a fenced block or inside prose; trailing commas, single
 quotes, Python's True/None, unquoted keys, curly quotes and numbers written as strings are
 all read. Keys may be spelled in other ways ("Sentiment", "sentiment_score", "Surprise
 (positive)", "surprise_positive", "SP(P)", "joy_intensity") and the emotions may be nested
@@ -13,8 +16,8 @@ all read. Keys may be spelled in other ways ("Sentiment", "sentiment_score", "Su
 answer without any JSON is read line by line ("Sentiment: -2", "- **Joy**: 0"), which also
 rescues a JSON object cut off by a token limit. Values:
 
-* sentiment: a number in -3...3 (kept as given, e.g. -1.5), or a phrase such as "Moderately
-  Negative" read by :func:`emosign.predictions.parse_label`. A number outside the scale is
+* sentiment: a number in -3...3 (kept as given, e.g. -1.5), or one of the paper's seven
+  phrases ("Negative" is -2) read by :func:`emosign.predictions.parse_label`. A number outside the scale is
   invalid, never clipped: a model answering on another scale must not be silently rescaled.
 * each emotion: a number in 0...3 ("2", "2/3", "2 (moderately present)"), or "none",
   "absent", "not present" for 0. Anything else is invalid.
@@ -29,8 +32,9 @@ different values is invalid.
 **Per-task answers** (one sentiment phrase, or one emotion) are read with
 :func:`emosign.predictions.parse_label`, first on the whole answer and, if that fails, on the
 places an answer usually sits: a JSON value, a line starting "Answer:" (or "Sentiment:",
-"Emotion:"), bold text, the first line. "Sadness\\n\\nThe signer is not smiling" is sadness;
-"sadness and anger", "surprise" (valence unknown) and refusals are unparseable.
+"Emotion:"), bold text, a label in square brackets (the paper's emotion format, "[joy]"), the
+first line. "Sadness\\n\\nThe signer is not smiling" is sadness; "sadness and anger",
+"surprise" (valence unknown) and refusals are unparseable.
 
 Why an answer could not be read is one of ``PROBLEM_KINDS``.
 """
@@ -216,6 +220,8 @@ _LABELLED_LINE = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _BOLD = re.compile(r"\*\*(.+?)\*\*|__(.+?)__", re.DOTALL)
+# The paper's emotion answer format: the label in square brackets, "[surprise (negative)]".
+_BRACKETED = re.compile(r"\[([^\[\]\n]{1,40})\]")
 _ANSWER_KEY_WORDS = {"answer", "label", "prediction", "sentiment", "emotion", "class"}
 
 
@@ -233,6 +239,9 @@ def _answer_candidates(text: str) -> Iterator[str]:
     bold = [a or b for a, b in _BOLD.findall(text)]
     if bold:
         yield " , ".join(bold)
+    bracketed = _BRACKETED.findall(text)
+    if bracketed:
+        yield bracketed[-1]  # "... so the answer is [worry]"
     first_line = next((line for line in text.splitlines() if line.strip()), "")
     yield first_line.strip(" \t>*#-•`\"'")
 
@@ -375,9 +384,11 @@ _FILLER_WORDS = frozenset(
     {"intensity", "score", "level", "rating", "value", "the", "emotion", "emotions", "degree",
      "of", "overall", "present", "presence"}
 )
+# "qa" is the paper's own key for the explanation, in the sample answer of its joint prompt
+# (appendix A.2); the other words are spellings models were seen to use.
 _EXPLANATION_WORDS = frozenset(
     {"explanation", "explain", "reasoning", "reason", "reasons", "rationale", "cue", "cues",
-     "justification", "evidence"}
+     "justification", "evidence", "qa"}
 )
 _SENTIMENT_WORDS = frozenset({"sentiment", "valence", "polarity"})
 _NAME_KEYS = frozenset({"emotion", "name", "label", "type", "category"})
@@ -479,7 +490,7 @@ def _name_and_value(item: Mapping) -> tuple[str, object] | None:
 
 
 def _sentiment_in(value: Mapping) -> object:
-    """``{"score": -2, "label": "moderately negative"}`` -> -2; the label if no score."""
+    """``{"score": -2, "label": "negative"}`` -> -2; the label if no score."""
     for wanted in (_VALUE_KEYS, _NAME_KEYS):
         for key, v in value.items():
             if wanted & set(_key_words(str(key))):
@@ -614,7 +625,7 @@ def _read_rating(value: object) -> float | None:
         return number if vocab.SENTIMENT_MIN <= number <= vocab.SENTIMENT_MAX else None
     if not isinstance(value, str):
         return None
-    label = parse_label(value, task="sentiment_7")  # "Moderately Negative", "-2 (mod...)"
+    label = parse_label(value, task="sentiment_7")  # "Negative", "-2 (negative)"
     if label is None:
         return None
     return float(vocab.SENTIMENT_7_NAMES.index(label) + vocab.SENTIMENT_MIN)
