@@ -12,7 +12,12 @@ from typing import Sequence
 
 from emosign import vocab
 from emosign._io import write_atomically
-from emosign.harness.prompts import HARNESS_TASKS
+from emosign.harness.prompts import (
+    DEFAULT_PROTOCOL,
+    FROM_PROTOCOL,
+    HARNESS_TASKS,
+    PROTOCOL_NAMES,
+)
 
 _MEDIA_AND_IDS = ("utterance_id", "signer", "video", "caption")
 
@@ -177,9 +182,19 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--task", required=True, choices=HARNESS_TASKS)
     run.add_argument("--video-dir", required=True)
     run.add_argument("--captions-file", help="adds the English caption (the video+caption setting)")
-    run.add_argument("--fps", type=float, default=10.0)
-    run.add_argument("--max-frames", type=lambda v: None if v == "none" else int(v), default=48,
-                     help="frame cap per clip ('none' for the paper's uncapped protocol)")
+    run.add_argument("--protocol", choices=PROTOCOL_NAMES, default=DEFAULT_PROTOCOL,
+                     help="the preset of prompts and sampling: 'emosign' (this project's "
+                          "prompts, at most 48 frames) or 'paper' (the paper's label sets and "
+                          "answer formats, no frame cap); default %(default)s")
+    run.add_argument("--prompt-file", metavar="FILE",
+                     help="a TOML or YAML file (keys task, video, video_caption) whose wording "
+                          "replaces the protocol's prompt; its sha256 is recorded in the run "
+                          "(default: the protocol's prompt)")
+    run.add_argument("--fps", type=_positive_float, default=FROM_PROTOCOL,
+                     help="frames per second sampled from each clip (default: the protocol's, 10)")
+    run.add_argument("--max-frames", type=_frame_cap, default=FROM_PROTOCOL,
+                     help="frame cap per clip, or 'none' (default: the protocol's: 48 for "
+                          "emosign, none for paper)")
     run.add_argument("--max-side", type=int, default=512, help="longest frame side in pixels")
     run.add_argument("--concurrency", type=int, default=4)
     run.add_argument("--timeout", type=float, default=120.0)
@@ -241,6 +256,14 @@ _positive_int = _number(int, 1)
 _non_negative_int = _number(int, 0)
 _positive_float = _number(float, 0, inclusive=False)
 _coverage = _number(float, 0, inclusive=False, high=1)
+
+
+def _frame_cap(text: str) -> int | None:
+    """A frame cap: a whole number >= 1, or "none" for no cap."""
+    return None if text.strip().lower() == "none" else _positive_int(text)
+
+
+_frame_cap.__name__ = "frame cap"
 
 
 def _info(args: argparse.Namespace) -> int:
@@ -444,7 +467,8 @@ def _mllm_run(args: argparse.Namespace) -> int:
     summary = run_mllm(
         model=args.model, task=args.task, video_dir=args.video_dir, out=args.out,
         base_url=args.base_url, api_key_env=args.api_key_env, captions_file=args.captions_file,
-        labels_file=args.labels_file, fps=args.fps, max_frames=args.max_frames,
+        labels_file=args.labels_file, protocol=args.protocol, prompt_file=args.prompt_file,
+        fps=args.fps, max_frames=args.max_frames,
         max_side=args.max_side, timeout=args.timeout, concurrency=args.concurrency,
         limit=args.limit, progress=True,
     )

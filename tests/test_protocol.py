@@ -9,15 +9,29 @@ against an independent statement of them rather than against itself.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
+import os
 import random
 from pathlib import Path
 
 import pytest
-from conftest import SYNTHETIC_ROWS, SYNTHETIC_SINGLE
+from conftest import SYNTHETIC_ROWS, SYNTHETIC_SINGLE, write_mp4
+from test_mllm import CLIP_OF_FRAMES, frames_of, row_of, true_sentiment, utterance
 
 from emosign import vocab
 from emosign.harness.answers import parse_joint, read_answer
+from emosign.harness.prompts import (
+    DEFAULT_PROMPTS,
+    EMOSIGN_MAX_FRAMES,
+    MAX_PROMPT_FILE_BYTES,
+    PROTOCOLS,
+    Prompt,
+    PromptError,
+    get_protocol,
+    read_prompt_file,
+)
+from emosign.harness.runner import message_prompt, run_mllm, score_run
 from emosign.labels import read_labels
 from emosign.metrics import evaluate
 from emosign.predictions import parse_label
@@ -171,3 +185,241 @@ def test_paper_phrases_for_every_clip_score_perfectly(labels_file):
     emotions = {name: f"[{paper_name[label]}]" for name, label in SYNTHETIC_SINGLE.items()}
     result = evaluate("emotion_single", emotions, labels_file=labels_file, **FAST)
     assert result["metrics"]["accuracy"] == 1.0
+
+
+# --- prompt presets ------------------------------------------------------------------------
+
+
+def test_the_paper_preset_renders_the_facts_it_promises():
+    paper = PROTOCOLS["paper"]
+    assert paper.fps == 10.0 and paper.max_frames is None  # 10 fps, no frame cap
+    sentiment = paper.prompts["sentiment"].render(fps=10)
+    positions = [sentiment.index(phrase) for phrase in PAPER_SENTIMENT]
+    # The seven options, in order; "Negative" is found past "Extremely Negative".
+    assert positions == sorted(positions)
+    assert sentiment.count("Negative") == 3 and "Moderately" not in sentiment
+    assert "7-point" in sentiment and "10 frames per second" in sentiment
+
+    emotion = paper.prompts["emotion"].render(fps=10)
+    for name in PAPER_EMOTIONS:
+        assert name in emotion
+    assert "neutral" not in emotion.lower() and "[joy]" in emotion
+    assert "happiness" not in emotion.lower()  # the ten unmerged emotions
+
+    joint = paper.prompts["joint"].render(fps=10, video_name="clip_7")
+    skeleton = json.loads(joint[joint.index("Format: ") + len("Format: "):])
+    assert list(skeleton) == ["filename", "Sentiment", *PAPER_EMOTIONS, "QA"]
+    assert all(isinstance(value, str) for value in skeleton.values())
+    assert skeleton["filename"] == "clip_7"
+    assert "neutral" not in joint.lower()
+
+    # The caption goes inside the prompt, as given.
+    with_caption = paper.prompts["sentiment"].render(fps=10, caption=" I lost my keys. ")
+    assert '"I lost my keys."' in with_caption
+
+
+def test_the_emosign_preset_keeps_its_choices_and_offers_the_papers_phrases():
+    emosign = PROTOCOLS["emosign"]
+    assert emosign.fps == 10.0 and emosign.max_frames == 48
+    assert dict(emosign.prompts) == dict(DEFAULT_PROMPTS)
+    sentiment = emosign.prompts["sentiment"].render(fps=10)
+    positions = [sentiment.index(phrase) for phrase in PAPER_SENTIMENT]
+    assert positions == sorted(positions)
+    emotion = emosign.prompts["emotion"].render(fps=10)
+    assert "Neutral" in emotion  # its own choice: a neutral option
+
+
+def test_a_template_with_video_name_needs_one():
+    prompt = Prompt(task="joint", video="{video_name}", video_caption="{caption}")
+    assert prompt.render(fps=10, video_name="a") == "a"
+    with pytest.raises(PromptError, match="video_name"):
+        prompt.render(fps=10)
+    assert get_protocol("paper") is PROTOCOLS["paper"]
+    with pytest.raises(ValueError, match="unknown protocol 'papers'"):
+        get_protocol("papers")
+
+
+# --- prompt files --------------------------------------------------------------------------
+
+EMOTION_TOML = '''\
+task = "emotion"
+video = """Frames at {fps} fps of {video_name}.
+Which emotion? Answer in brackets, e.g. [joy]."""
+video_caption = "Frames at {fps} fps. Translation: {caption}. Which emotion? Answer as [joy]."
+'''
+EMOTION_YAML = '''\
+task: emotion
+video: |-
+  Frames at {fps} fps of {video_name}.
+  Which emotion? Answer in brackets, e.g. [joy].
+video_caption: "Frames at {fps} fps. Translation: {caption}. Which emotion? Answer as [joy]."
+'''
+
+
+def test_a_prompt_file_reads_as_toml_or_yaml_with_one_prompt_hash(tmp_path):
+    toml = tmp_path / "p.toml"
+    toml.write_text(EMOTION_TOML, encoding="utf-8")
+    yaml = tmp_path / "p.yaml"
+    yaml.write_text(EMOTION_YAML, encoding="utf-8")
+    a, b = read_prompt_file(toml), read_prompt_file(yaml)
+    assert a.prompt == b.prompt and a.prompt.sha256 == b.prompt.sha256
+    assert a.sha256 == hashlib.sha256(toml.read_bytes()).hexdigest() != b.sha256
+    assert a.prompt.render(fps=10, video_name="x").startswith("Frames at 10 fps of x.\n")
+
+
+@pytest.mark.parametrize("name, content, fragment", [
+    ("p.txt", EMOTION_TOML, "suffix '.txt'"),
+    ("p.toml", EMOTION_TOML.replace('task = "emotion"', 'task = "sentiment_7"'), "harness task"),
+    ("p.toml", EMOTION_TOML + 'videos = "x"\n', "unknown ['videos']"),
+    ("p.toml", EMOTION_TOML.replace("video_caption =", "caption ="),
+     "missing ['video_caption']"),
+    ("p.toml", 'task = "emotion"\nvideo = 3\nvideo_caption = "{caption}"\n', "must be text"),
+    ("p.toml", EMOTION_TOML.replace("{caption}", "{subtitle}"), "subtitle"),
+    ("p.toml", "task = 'emotion\n", "not valid TOML"),
+    ("p.yaml", "task: [emotion\n", "not valid YAML"),
+    ("p.yaml", "- task\n- video\n", "not a list"),
+    ("p.toml", b"task = '\xff'\n", "not UTF-8"),
+])
+def test_a_bad_prompt_file_gets_one_clear_error(tmp_path, name, content, fragment):
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(PromptError) as err:
+        read_prompt_file(path)
+    assert fragment in str(err.value) and str(path) in str(err.value)
+
+
+def test_a_prompt_file_that_is_no_regular_file_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(PromptError, match="not a regular file"):
+        read_prompt_file(fifo)
+    (tmp_path / "dir.toml").mkdir()
+    with pytest.raises(PromptError, match="not a regular file"):
+        read_prompt_file(tmp_path / "dir.toml")
+    with pytest.raises(FileNotFoundError, match="prompt file not found"):
+        read_prompt_file(tmp_path / "absent.toml")
+    huge = tmp_path / "huge.toml"
+    with open(huge, "wb") as f:
+        f.truncate(MAX_PROMPT_FILE_BYTES + 1)
+    with pytest.raises(PromptError, match="at most"):
+        read_prompt_file(huge)
+
+
+# --- runs under a preset or a prompt file ---------------------------------------------------
+
+LONG_CLIP = next(name for name in CLIPS if utterance(name) == 1001)
+LONG_SECONDS = 6.0  # 60 frames at 10 fps: past the emosign preset's cap of 48
+
+
+def clip_of(messages) -> str:
+    """The clip a request is about, from its frame count (see test_mllm's stand-in)."""
+    n = sum(part["type"] == "image_url" for part in messages[-1]["content"])
+    if n in (10 * LONG_SECONDS, EMOSIGN_MAX_FRAMES):
+        return LONG_CLIP
+    return CLIP_OF_FRAMES[n]
+
+
+@pytest.fixture(scope="module")
+def video_dir(tmp_path_factory) -> Path:
+    """One mp4 per synthetic clip as in test_mllm, but clip 1001 is 6 s long."""
+    directory = tmp_path_factory.mktemp("videos")
+    for name in CLIPS:
+        seconds = LONG_SECONDS if name == LONG_CLIP else frames_of(name) / 10
+        write_mp4(directory / f"{utterance(name)}.mp4", seconds=seconds, fps=20)
+    return directory
+
+
+def paper_model(seen: list):
+    """A local model answering as the paper asked: the sample format, phrases, [label]."""
+    def answer(messages) -> str:
+        name, prompt = clip_of(messages), message_prompt(messages)
+        frames = sum(part["type"] == "image_url" for part in messages[-1]["content"])
+        seen.append((name, frames, prompt))
+        if '"QA"' in prompt:
+            return paper_sample_answer(name, row_of(name), f"QA of {name}: raised brows.")
+        if "Likert" in prompt or "seven phrases" in prompt:
+            return PAPER_SENTIMENT[true_sentiment(name) + 3]
+        label = SYNTHETIC_SINGLE[name]
+        word = "joy" if label == "happiness" else label.replace("_pos", " (positive)")
+        return f"[{word}]"
+    return answer
+
+
+def test_a_paper_protocol_run_reads_and_scores_every_answer(video_dir, labels_file, tmp_path):
+    out, seen = tmp_path / "runs", []
+    summary = run_mllm(model="m", task="joint", protocol="paper", client=paper_model(seen),
+                       video_dir=video_dir, labels_file=labels_file, out=out, progress=False)
+    assert summary.n_answered == 12
+    frames = {name: n for name, n, _ in seen}
+    assert frames[LONG_CLIP] == 10 * LONG_SECONDS  # no frame cap
+    prompts = {name: prompt for name, _, prompt in seen}
+    assert f'"filename": "{LONG_CLIP}"' in prompts[LONG_CLIP]
+    manifest = json.loads(Path(summary.manifest_file).read_text())
+    assert manifest["protocol"] == "paper" and manifest["prompt"]["file"] is None
+    assert manifest["settings"]["fps"] == 10.0 and manifest["settings"]["max_frames"] is None
+    assert manifest["prompt"]["sha256"] == PROTOCOLS["paper"].prompts["joint"].sha256
+
+    results = score_run(out, labels_file=labels_file, n_boot=200)
+    scores = results["runs"][0]["scores"]
+    for scored in ("sentiment_7", "sentiment_3", "emotion_single"):
+        assert scores[scored]["parse"]["parse_rate"] == 1.0, scored
+        assert scores[scored]["evaluation"]["metrics"]["accuracy"] == 1.0, scored
+    assert scores["emotion_intensity"]["evaluation"]["metrics"]["mae"] == 0.0
+    # QA is the explanation, and cue grounding scores it.
+    explanations = out / "m" / "joint.video.explanations.jsonl"
+    lines = [json.loads(line) for line in explanations.read_text().splitlines()]
+    assert {line["explanation"] for line in lines} == {f"QA of {n}: raised brows." for n in CLIPS}
+    grounding = evaluate("cue_grounding", explanations, labels_file=labels_file, **FAST)
+    assert grounding["n"] == 12
+
+
+@pytest.mark.parametrize("task", ["sentiment", "emotion"])
+def test_per_task_answers_in_the_papers_format_score_perfectly(task, video_dir, labels_file,
+                                                              tmp_path):
+    out, seen = tmp_path / "runs", []
+    run_mllm(model="m", task=task, protocol="paper", client=paper_model(seen),
+             video_dir=video_dir, labels_file=labels_file, out=out, progress=False)
+    results = score_run(out, labels_file=labels_file, n_boot=200)
+    for scored, entry in results["runs"][0]["scores"].items():
+        assert entry["parse"]["parse_rate"] == 1.0, scored
+        assert entry["evaluation"]["metrics"]["accuracy"] == 1.0, scored
+
+
+def test_the_emosign_preset_caps_frames_and_options_override_a_preset(video_dir, labels_file,
+                                                                      tmp_path):
+    seen = []
+    run_mllm(model="m", task="sentiment", client=paper_model(seen), video_dir=video_dir,
+             labels_file=labels_file, out=tmp_path / "a", progress=False)
+    assert {name: n for name, n, _ in seen}[LONG_CLIP] == EMOSIGN_MAX_FRAMES
+    seen.clear()
+    summary = run_mllm(model="m", task="sentiment", protocol="paper", max_frames=48,
+                       client=paper_model(seen), video_dir=video_dir, labels_file=labels_file,
+                       out=tmp_path / "b", progress=False)
+    assert {name: n for name, n, _ in seen}[LONG_CLIP] == EMOSIGN_MAX_FRAMES
+    manifest = json.loads(Path(summary.manifest_file).read_text())
+    assert manifest["protocol"] == "paper" and manifest["settings"]["max_frames"] == 48
+
+
+def test_a_run_with_a_prompt_file_records_its_hash(video_dir, labels_file, tmp_path):
+    path = tmp_path / "emotion.toml"
+    path.write_text(EMOTION_TOML, encoding="utf-8")
+    out, seen = tmp_path / "runs", []
+    summary = run_mllm(model="m", task="emotion", prompt_file=path, client=paper_model(seen),
+                       video_dir=video_dir, labels_file=labels_file, out=out, progress=False)
+    manifest = json.loads(Path(summary.manifest_file).read_text())
+    assert manifest["prompt"]["file"] == {
+        "path": str(path.resolve()), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()
+    }
+    assert manifest["prompt"]["sha256"] == read_prompt_file(path).prompt.sha256
+    assert all(prompt == f"Frames at 10 fps of {name}.\nWhich emotion? Answer in brackets, "
+               "e.g. [joy]." for name, _, prompt in seen)
+    with pytest.raises(ValueError, match=f"prompt file {path} is for task 'emotion'"):
+        run_mllm(model="m", task="sentiment", prompt_file=path, client=paper_model(seen),
+                 video_dir=video_dir, labels_file=labels_file, out=out, progress=False)
+    with pytest.raises(ValueError, match="not both"):
+        run_mllm(model="m", task="emotion", prompt_file=path, prompt=DEFAULT_PROMPTS["emotion"],
+                 client=paper_model(seen), video_dir=video_dir, labels_file=labels_file,
+                 out=out, progress=False)

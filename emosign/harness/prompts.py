@@ -21,18 +21,44 @@ harness task   the model is asked for                                      score
 The wording below was written for this project, not copied from the paper. Each task has two
 templates, for video alone and for video with its English translation (the paper's
 "video+caption" setting). A template is a ``str.format`` string with the fields ``{fps}``
-(the sampling rate, e.g. "10") and, in the caption template only, ``{caption}``; literal
-braces are doubled. Pass your own :class:`Prompt` to change the wording: a run records the
-exact text it sent and its sha256, so results from different wordings are never mixed up.
+(the sampling rate, e.g. "10"), ``{video_name}`` (the clip's name, which the paper's joint
+answer echoes as ``filename``) and, in the caption template only, ``{caption}``; literal
+braces are doubled. Pass your own :class:`Prompt`, or a prompt file
+(:func:`read_prompt_file`, TOML or YAML), to change the wording: a run records the exact
+text it sent and its sha256, so results from different wordings are never mixed up.
+
+Two **protocols** (:data:`PROTOCOLS`) bundle the prompts with the sampling they were meant
+for. Both ask in this project's words and offer the paper's label sets:
+
+=====================  ==================================  ==================================
+                       ``emosign`` (default)               ``paper``
+=====================  ==================================  ==================================
+frames                 10 fps, at most 48 (thinned)        10 fps, no cap
+emotion prompt         the ten emotions by their capital-  the ten emotions as the paper
+                       ised names, or Neutral; one name    spells them, no Neutral; one label
+                                                           in square brackets, ``[joy]``
+joint answer keys      ``sentiment``, ``joy`` ...          ``filename``, ``Sentiment``, the
+                       ``anger`` (the label file's         ten names as the paper spells
+                       columns), ``explanation``;          them, ``QA``; every value a string
+                       numbers as numbers
+sentiment prompt       the paper's seven phrases           the paper's seven phrases
+caption                inside the prompt                   inside the prompt
+=====================  ==================================  ==================================
 """
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
+import os
+import stat
 import string
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
 
 from emosign import vocab
 
@@ -55,7 +81,7 @@ SCORED_TASKS: Mapping[str, tuple[str, ...]] = {
 #: The two inputs of the paper: the frames alone, or the frames and the English translation.
 INPUTS: tuple[str, ...] = ("video", "video_caption")
 
-_FIELDS = {"video": {"fps"}, "video_caption": {"fps", "caption"}}
+_FIELDS = {"video": {"fps", "video_name"}, "video_caption": {"fps", "video_name", "caption"}}
 
 
 class PromptError(ValueError):
@@ -69,8 +95,9 @@ class Prompt:
     Attributes
     ----------
     task : one of ``HARNESS_TASKS``; decides how the answer is read.
-    video : template used without a caption; may use ``{fps}``.
-    video_caption : template used with a caption; must use ``{caption}``, may use ``{fps}``.
+    video : template used without a caption; may use ``{fps}`` and ``{video_name}``.
+    video_caption : template used with a caption; must use ``{caption}``, may use ``{fps}``
+        and ``{video_name}``.
     """
 
     task: str
@@ -114,7 +141,9 @@ class Prompt:
         )
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
-    def render(self, *, fps: float, caption: str | None = None) -> str:
+    def render(
+        self, *, fps: float, caption: str | None = None, video_name: str | None = None
+    ) -> str:
         """The exact text sent to the model.
 
         Parameters
@@ -122,10 +151,22 @@ class Prompt:
         fps : the sampling rate in frames per second, written as e.g. "10" or "2.5".
         caption : the clip's English translation, or None for video alone. Inserted as given
             (surrounding whitespace stripped); braces in it are not read as fields.
+        video_name : the clip's name, for a template that uses ``{video_name}`` (required
+            then, ignored otherwise).
         """
-        if caption is None:
-            return self.video.format(fps=f"{fps:g}")
-        return self.video_caption.format(fps=f"{fps:g}", caption=caption.strip())
+        template = self.video if caption is None else self.video_caption
+        if video_name is None and "video_name" in _fields_of(template):
+            raise PromptError(
+                f"the {self.task!r} prompt uses {{video_name}}: pass the clip's video_name"
+            )
+        values = {"fps": f"{fps:g}", "video_name": video_name or ""}
+        if caption is not None:
+            values["caption"] = caption.strip()
+        return template.format(**values)
+
+
+def _fields_of(template: str) -> set[str]:
+    return {field for _, field, _, _ in string.Formatter().parse(template) if field}
 
 
 # --- the default wording -------------------------------------------------------------------
@@ -210,3 +251,251 @@ VIDEO_FILE_PROMPTS: Mapping[str, Prompt] = {
     task: _prompt(task, "The video shows one person signing in American Sign Language (ASL).", body)
     for task, body in _BODIES.items()
 }
+
+
+# --- the paper's protocol, in this project's words -------------------------------------------
+
+# Every fact of the paper's prompts that is not wording (appendix A.2-A.4): the persona, what
+# to attend to, the frames' sampling and order, the scales, the label sets and answer formats.
+_PAPER_OPENING = (
+    "You are an expert on human emotions. The images above are frames sampled uniformly at "
+    "{fps} frames per second from a video, shown in order, and their order matters; the text "
+    "before each image is its time in seconds. The video shows a person signing one sentence "
+    "in American Sign Language (ASL). Judge the emotion from the person's face and body "
+    "language and from the setting and what happens, and disregard who the person is."
+)
+_PAPER_CAPTION = 'The English translation of the signed sentence is: "{caption}"'
+
+
+def _paper_joint_body() -> str:
+    names = ", ".join(e.prompt_name for e in vocab.EMOTIONS)
+    skeleton = ", ".join(
+        ['"filename": "{video_name}"', f'"Sentiment": "<{vocab.SENTIMENT_MIN} to '
+         f'{vocab.SENTIMENT_MAX}>"']
+        + [f'"{e.prompt_name}": "<{vocab.INTENSITY_MIN} to {vocab.INTENSITY_MAX}>"'
+           for e in vocab.EMOTIONS]
+        + ['"QA": "<two sentences>"']
+    )
+    return (
+        "Answer three questions about the video.\n"
+        f"1. The overall sentiment, on a scale from {vocab.SENTIMENT_MIN} (extremely "
+        f"negative) to {vocab.SENTIMENT_MAX} (extremely positive): a number between "
+        f"{vocab.SENTIMENT_MIN} and {vocab.SENTIMENT_MAX}.\n"
+        "2. How present each of these ten emotions is, from "
+        f"{vocab.INTENSITY_MIN} (not present) to {vocab.INTENSITY_MAX} (extremely present); "
+        f"several may be present: {names}.\n"
+        "3. Which moments, actions or cues (such as the speed of the signing, the facial "
+        "expressions or what the signs say) led to your answers, in two sentences.\n\n"
+        "Reply with one JSON object and no other text. Every value is a string. Its keys are "
+        '"filename" (the name of the video file, {video_name}), "Sentiment" (question 1), '
+        'the ten emotion names exactly as written above (question 2) and "QA" (question 3).\n'
+        # Literal JSON braces are doubled: the result is itself a str.format template.
+        "Format: {{" + skeleton + "}}"
+    )
+
+
+def _paper_sentiment_body() -> str:
+    phrases = ", ".join(level.phrase for level in vocab.SENTIMENT_LEVELS)
+    return (
+        "Rate the overall sentiment the person expresses on a 7-point Likert scale. Answer "
+        "with exactly one item of this list, which runs from the most negative to the most "
+        f"positive: {phrases}."
+    )
+
+
+def _paper_emotion_body() -> str:
+    names = ", ".join(e.prompt_name for e in vocab.EMOTIONS)
+    example = vocab.EMOTIONS[0].prompt_name
+    return (
+        "Which emotion does the person express most? Choose exactly one label from this "
+        f"list: {names}.\n"
+        "Rules: give one emotion only; if several are expressed, give the most dominant one; "
+        "never leave the answer empty.\n"
+        f"Write the label in square brackets, for example [{example}]."
+    )
+
+
+_PAPER_BODIES = {
+    "joint": _paper_joint_body(),
+    "sentiment": _paper_sentiment_body(),
+    "emotion": _paper_emotion_body(),
+}
+
+#: The paper's protocol in this project's words: see the module docstring for what differs
+#: from :data:`DEFAULT_PROMPTS`.
+PAPER_PROMPTS: Mapping[str, Prompt] = {
+    task: Prompt(
+        task=task,
+        video=f"{_PAPER_OPENING}\n\n{body}",
+        video_caption=f"{_PAPER_OPENING}\n\n{_PAPER_CAPTION}\n\n{body}",
+    )
+    for task, body in _PAPER_BODIES.items()
+}
+
+
+# --- protocols: prompts and sampling together ----------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: a mapping field is not hashable
+class Protocol:
+    """A preset of the harness: the prompts and the sampling they are meant for.
+
+    Attributes
+    ----------
+    name : "emosign" or "paper".
+    prompts : harness task -> :class:`Prompt`.
+    fps : frames per second sampled from each clip.
+    max_frames : the cap beyond which frames are thinned evenly; None for no cap.
+    """
+
+    name: str
+    prompts: Mapping[str, Prompt]
+    fps: float
+    max_frames: int | None
+
+
+class FromProtocol(enum.Enum):
+    """The type of :data:`FROM_PROTOCOL`."""
+
+    PROTOCOL = "the protocol's"
+
+
+#: For ``run_mllm(fps=..., max_frames=...)``: take the value from the chosen protocol (None
+#: already means "no frame cap").
+FROM_PROTOCOL = FromProtocol.PROTOCOL
+
+#: The default frame cap of the ``emosign`` protocol: 4.8 s at 10 fps, the average clip.
+EMOSIGN_MAX_FRAMES = 48
+
+PROTOCOLS: Mapping[str, Protocol] = MappingProxyType({
+    "emosign": Protocol("emosign", MappingProxyType(dict(DEFAULT_PROMPTS)), 10.0,
+                        EMOSIGN_MAX_FRAMES),
+    "paper": Protocol("paper", MappingProxyType(dict(PAPER_PROMPTS)), 10.0, None),
+})
+PROTOCOL_NAMES: tuple[str, ...] = tuple(PROTOCOLS)
+DEFAULT_PROTOCOL = "emosign"
+
+
+def get_protocol(name: str) -> Protocol:
+    """The protocol called ``name``; ValueError naming the choices otherwise."""
+    try:
+        return PROTOCOLS[name]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"unknown protocol {name!r}; choose one of {list(PROTOCOL_NAMES)}"
+        ) from None
+
+
+# --- prompt files --------------------------------------------------------------------------
+
+#: The keys of a prompt file, all required, no others.
+PROMPT_FILE_KEYS: tuple[str, ...] = ("task", "video", "video_caption")
+#: Suffixes read, and as what.
+PROMPT_FILE_FORMATS: Mapping[str, str] = {".toml": "TOML", ".yaml": "YAML", ".yml": "YAML"}
+#: A prompt is a few kB; a larger file is a mistake, refused before it is read.
+MAX_PROMPT_FILE_BYTES = 1_000_000
+
+
+@dataclass(frozen=True)
+class PromptFile:
+    """A prompt read from a file: where it came from, the file's sha256, the prompt."""
+
+    path: str
+    sha256: str
+    prompt: Prompt
+
+
+def read_prompt_file(path: str | os.PathLike) -> PromptFile:
+    """Read a prompt from a TOML or YAML file.
+
+    The file holds exactly three string keys: ``task`` (a harness task: joint, sentiment or
+    emotion), ``video`` (the template for video alone) and ``video_caption`` (the template
+    with the caption; it must contain ``{caption}``). Templates are ``str.format`` strings:
+    see :class:`Prompt` for their fields. For example, in TOML::
+
+        task = "emotion"
+        video = "Frames at {fps} fps. Which emotion? Answer in brackets, e.g. [joy]."
+        video_caption = "Frames at {fps} fps. Translation: {caption}. Which emotion?"
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no such file.
+    PromptError
+        If it is not a regular file, larger than 1 MB, not UTF-8, not valid TOML/YAML, or
+        its keys or templates are wrong; the message names the file.
+    """
+    path = Path(path)
+    kind = PROMPT_FILE_FORMATS.get(path.suffix.lower())
+    if kind is None:
+        raise PromptError(
+            f"prompt file {path}: cannot tell its format from the suffix {path.suffix!r}; "
+            f"use one of {list(PROMPT_FILE_FORMATS)}"
+        )
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise FileNotFoundError(f"prompt file not found: {path}") from None
+    # Checked before opening: opening a FIFO would wait for a writer forever.
+    if not stat.S_ISREG(info.st_mode):
+        raise PromptError(f"prompt file {path} is not a regular file")
+    if info.st_size > MAX_PROMPT_FILE_BYTES:
+        raise PromptError(
+            f"prompt file {path} is {info.st_size} bytes; a prompt file holds at most "
+            f"{MAX_PROMPT_FILE_BYTES} bytes"
+        )
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise PromptError(
+            f"prompt file {path} is not UTF-8 text (invalid byte at offset {err.start})"
+        ) from None
+    content = _parse_toml(text, path) if kind == "TOML" else _parse_yaml(text, path)
+    if not isinstance(content, dict):
+        raise PromptError(
+            f"prompt file {path} must hold the keys {list(PROMPT_FILE_KEYS)}, not a "
+            f"{type(content).__name__}"
+        )
+    unknown = sorted(str(k) for k in content if k not in PROMPT_FILE_KEYS)
+    missing = [k for k in PROMPT_FILE_KEYS if k not in content]
+    if unknown or missing:
+        problems = ([f"missing {missing}"] if missing else []) + (
+            [f"unknown {unknown}"] if unknown else []
+        )
+        raise PromptError(
+            f"prompt file {path}: {'; '.join(problems)} (its keys are exactly "
+            f"{list(PROMPT_FILE_KEYS)})"
+        )
+    not_text = [k for k in PROMPT_FILE_KEYS if not isinstance(content[k], str)]
+    if not_text:
+        raise PromptError(f"prompt file {path}: {not_text} must be text")
+    try:
+        prompt = Prompt(task=content["task"], video=content["video"],
+                        video_caption=content["video_caption"])
+    except PromptError as err:
+        raise PromptError(f"prompt file {path}: {err}") from None
+    return PromptFile(path=str(path), sha256=hashlib.sha256(data).hexdigest(), prompt=prompt)
+
+
+def _parse_toml(text: str, path: Path) -> object:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise PromptError(f"prompt file {path} is not valid TOML: {err}") from None
+
+
+def _parse_yaml(text: str, path: Path) -> object:
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        where = getattr(err, "problem_mark", None)
+        at = f" (line {where.line + 1}, column {where.column + 1})" if where else ""
+        problem = getattr(err, "problem", None) or type(err).__name__
+        raise PromptError(f"prompt file {path} is not valid YAML: {problem}{at}") from None

@@ -83,18 +83,24 @@ from emosign.harness.client import (
     redact,
 )
 from emosign.harness.prompts import (
-    DEFAULT_PROMPTS,
+    DEFAULT_PROTOCOL,
+    EMOSIGN_MAX_FRAMES,
+    FROM_PROTOCOL,
     HARNESS_TASKS,
     SCORED_TASKS,
+    FromProtocol,
     Prompt,
+    get_protocol,
+    read_prompt_file,
 )
-from emosign.video import DEFAULT_FPS, Frames, VideoError, resolve_videos, sample_frames
+from emosign.video import Frames, VideoError, resolve_videos, sample_frames
 
-DEFAULT_MAX_FRAMES = 48  # 4.8 s at 10 fps, the average clip; longer clips are thinned
+DEFAULT_MAX_FRAMES = EMOSIGN_MAX_FRAMES  # the emosign protocol's: 4.8 s at 10 fps
 DEFAULT_MAX_SIDE = 512  # pixels; the longer side of each frame is shrunk to this
 DEFAULT_JPEG_QUALITY = 85
 DEFAULT_CONCURRENCY = 4
 DEFAULT_OUT = "emosign-mllm-runs"
+
 
 _CACHE_FORMAT = 1
 _MANIFEST_SUFFIX = ".run.json"
@@ -370,8 +376,10 @@ def run_mllm(
     api_key_env: str = "OPENAI_API_KEY",
     captions_file: str | os.PathLike | None = None,
     labels_file: str | os.PathLike | None = None,
-    fps: float = DEFAULT_FPS,
-    max_frames: int | None = DEFAULT_MAX_FRAMES,
+    protocol: str = DEFAULT_PROTOCOL,
+    prompt_file: str | os.PathLike | None = None,
+    fps: float | FromProtocol = FROM_PROTOCOL,
+    max_frames: int | None | FromProtocol = FROM_PROTOCOL,
     max_side: int | None = DEFAULT_MAX_SIDE,
     jpeg_quality: int = DEFAULT_JPEG_QUALITY,
     temperature: float | None = 0.0,
@@ -399,13 +407,20 @@ def run_mllm(
         run is the "video_caption" input, else "video".
     labels_file : the label file that lists the clips (default ``$EMOSIGN_LABELS``, else
         the pinned Hub file).
+    protocol : "emosign" (default) or "paper": the preset of prompts and sampling
+        (:data:`emosign.harness.prompts.PROTOCOLS`); recorded in the run's manifest.
+    prompt_file : a TOML or YAML prompt file (:func:`emosign.harness.prompts.read_prompt_file`)
+        whose wording replaces the protocol's; its task must be ``task``. Its path and the
+        file's sha256 are recorded in the manifest. Not together with ``prompt``.
     fps, max_frames : frames per second, and the cap beyond which they are thinned evenly
-        (None: no cap, the paper's protocol).
+        (None: no cap). Default: the protocol's (10 fps; a cap of 48 for "emosign", none
+        for "paper").
     max_side, jpeg_quality : each frame's longest side in pixels (None: as decoded) and its
         JPEG quality.
     concurrency : requests in flight at once.
     retry : when to retry; see :class:`RetryPolicy`.
-    prompt : the wording (default ``DEFAULT_PROMPTS[task]``); its task must be ``task``.
+    prompt : the wording (default: the protocol's prompt for ``task``); its task must be
+        ``task``.
     limit : ask about the first ``limit`` clips only (to try a model out).
     progress : show a progress bar with ETA on stderr.
 
@@ -429,9 +444,18 @@ def run_mllm(
         raise ValueError(f"concurrency must be at least 1, not {concurrency!r}")
     if task not in HARNESS_TASKS:
         raise ValueError(f"unknown harness task {task!r}; choose one of {list(HARNESS_TASKS)}")
-    prompt = prompt or DEFAULT_PROMPTS[task]
+    preset = get_protocol(protocol)
+    if prompt is not None and prompt_file is not None:
+        raise ValueError("pass either prompt or prompt_file, not both")
+    source = None if prompt_file is None else read_prompt_file(prompt_file)
+    if source is not None:
+        prompt = source.prompt
+    prompt = prompt or preset.prompts[task]
     if prompt.task != task:
-        raise ValueError(f"the prompt is for task {prompt.task!r}, not {task!r}")
+        where = f"prompt file {source.path}" if source is not None else "the prompt"
+        raise ValueError(f"{where} is for task {prompt.task!r}, not {task!r}")
+    fps = preset.fps if fps is FROM_PROTOCOL else fps
+    max_frames = preset.max_frames if max_frames is FROM_PROTOCOL else max_frames
     input_name = "video" if captions_file is None else "video_caption"
     files = RunFiles.of(out, model=model, task=task, input=input_name)
 
@@ -477,8 +501,11 @@ def run_mllm(
         "client": client_name,
         "base_url": public_url(base_url) if client is None else None,
         "settings": settings,
+        "protocol": preset.name,
         "prompt": {"sha256": prompt.sha256, "video": prompt.video,
-                   "video_caption": prompt.video_caption},
+                   "video_caption": prompt.video_caption,
+                   "file": None if source is None else {"path": str(Path(source.path).resolve()),
+                                                        "sha256": source.sha256}},
         "labels": {"path": labels_source.path, "sha256": labels_source.sha256},
         "video_dir": str(Path(video_dir).resolve()),
         "captions_file": None if captions_file is None else str(Path(captions_file).resolve()),
@@ -565,7 +592,7 @@ def _plan(*, task, model, prompt, settings, video_dir, captions_file, labels_fil
         caption = None if captions is None else captions.get(clip.video_name)
         # A clip without a caption in a caption run gets an error line from the worker
         # rather than the video-only question; its key is then never an answer's.
-        text = prompt.render(fps=settings["fps"], caption=caption)
+        text = prompt.render(fps=settings["fps"], caption=caption, video_name=clip.video_name)
         prompt_sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
         key = _digest({
             "model": model, "task": task, "video_name": clip.video_name,
