@@ -143,11 +143,24 @@ def _parser() -> argparse.ArgumentParser:
     lmms.set_defaults(run=_export_lmms_eval)
 
     lmms_score = sub.add_parser(
-        "lmms-eval-score", help="score lmms-eval's --log_samples output, with intervals"
+        "lmms-eval-score", help="score lmms-eval's --log_samples output, with intervals",
+        description=_wrapped(
+            "Score the samples files lmms-eval wrote for the EmoSign task folder (`emosign "
+            "export-lmms-eval`) with intervals, per-class and per-signer results; writes "
+            "OUTPUT_DIR/emosign_results.json, which `emosign report` shows."),
+        epilog="example:\n  emosign export-lmms-eval emosign-lmms/ --video-dir videos/\n"
+               "  python -m lmms_eval --model qwen2_5_vl --include_path emosign-lmms/ \\\n"
+               "      --tasks emosign --log_samples --output_path results/\n"
+               "  emosign lmms-eval-score results/",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    lmms_score.add_argument("output_dir", help="lmms-eval's --output_path")
-    lmms_score.add_argument("--format", choices=("json", "table"), default="table")
-    lmms_score.add_argument("--n-boot", type=int, default=10_000)
+    lmms_score.add_argument(
+        "output_dir", metavar="OUTPUT_DIR", help="lmms-eval's --output_path: every *_samples_emosign_<prompt>.jsonl "
+                           "under it is scored")
+    lmms_score.add_argument("--format", choices=("json", "table"), default="table",
+                            help="a table (default) or the full results as JSON")
+    lmms_score.add_argument("--n-boot", type=_positive_int, default=10_000,
+                            help="bootstrap resamples for the intervals (default 10000)")
     _add_labels_option(lmms_score)
     lmms_score.set_defaults(run=_lmms_eval_score)
 
@@ -174,14 +187,37 @@ def _parser() -> argparse.ArgumentParser:
 
     mllm = sub.add_parser("mllm", help="run a multimodal LLM on EmoSign the paper's way, and score it")
     mllm_sub = mllm.add_subparsers(dest="mllm_command", required=True)
-    run = mllm_sub.add_parser("run", help="ask a model about every clip (resumable)")
-    run.add_argument("--model", required=True)
-    run.add_argument("--base-url", help="an OpenAI-compatible endpoint, e.g. http://localhost:11434/v1")
+    run = mllm_sub.add_parser(
+        "run", help="ask a model about every clip (resumable)",
+        description=_wrapped(
+            "Ask a multimodal model about every clip of a harness task through an "
+            "OpenAI-compatible server, keeping every answer in OUT as it arrives. Run the "
+            "same command again to resume: only clips without an answer are asked. One run "
+            "at a time per model, task and input in OUT (a second is refused). The API key "
+            "is read from the environment only."),
+        epilog="example:\n  emosign mllm run --model qwen2.5vl:7b --base-url "
+               "http://localhost:11434/v1 \\\n      --task joint --video-dir videos/ --out runs/\n"
+               "  emosign mllm score runs/",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument("--model", required=True,
+                     help="the model name the server knows; also names its folder in OUT")
+    run.add_argument("--base-url",
+                     help="an OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 "
+                          "(default: api.openai.com)")
     run.add_argument("--api-key-env", default="OPENAI_API_KEY",
-                     help="the environment variable holding the API key (never written anywhere)")
-    run.add_argument("--task", required=True, choices=HARNESS_TASKS)
-    run.add_argument("--video-dir", required=True)
-    run.add_argument("--captions-file", help="adds the English caption (the video+caption setting)")
+                     help="the environment variable holding the API key, never written "
+                          "anywhere (default OPENAI_API_KEY; unset: a local server is sent "
+                          "a placeholder)")
+    run.add_argument("--task", required=True, choices=HARNESS_TASKS,
+                     help="the prompt: joint (JSON of sentiment, emotions and cues), "
+                          "sentiment or emotion")
+    run.add_argument("--video-dir", required=True,
+                     help="the clip videos (<utterance_id>/crop_original_video.mp4, "
+                          "<utterance_id>.mp4 or <video_name>.mp4)")
+    run.add_argument("--captions-file",
+                     help="adds the English caption (the video+caption setting; default: "
+                          "video only)")
     run.add_argument("--protocol", choices=PROTOCOL_NAMES, default=DEFAULT_PROTOCOL,
                      help="the preset of prompts and sampling: 'emosign' (this project's "
                           "prompts, at most 48 frames) or 'paper' (the paper's label sets and "
@@ -193,19 +229,37 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--fps", type=_positive_float, default=FROM_PROTOCOL,
                      help="frames per second sampled from each clip (default: the protocol's, 10)")
     run.add_argument("--max-frames", type=_frame_cap, default=FROM_PROTOCOL,
-                     help="frame cap per clip, or 'none' (default: the protocol's: 48 for "
-                          "emosign, none for paper)")
-    run.add_argument("--max-side", type=int, default=512, help="longest frame side in pixels")
-    run.add_argument("--concurrency", type=int, default=4)
-    run.add_argument("--timeout", type=float, default=120.0)
-    run.add_argument("--limit", type=int, help="only the first N clips (a trial run)")
-    run.add_argument("--out", default="emosign-mllm-runs")
+                     help="frame cap per clip, longer clips thinned evenly, or 'none' "
+                          "(default: the protocol's: 48 for emosign, none for paper)")
+    run.add_argument("--max-side", type=_positive_int, default=512,
+                     help="longest frame side in pixels, larger frames shrunk (default 512)")
+    run.add_argument("--concurrency", type=_positive_int, default=4,
+                     help="requests in flight at once (default 4)")
+    run.add_argument("--timeout", type=_positive_float, default=120.0,
+                     help="seconds to wait for one answer before retrying (default 120)")
+    run.add_argument("--limit", type=_positive_int,
+                     help="only the first N clips, for a trial run (default: all)")
+    run.add_argument("--out", type=_run_folder, default="emosign-mllm-runs",
+                     help="the run folder: one folder per model, answers, run records "
+                          "(default emosign-mllm-runs)")
     _add_labels_option(run)
+    _add_quiet_option(run)
     run.set_defaults(run=_mllm_run)
-    score = mllm_sub.add_parser("score", help="score a run directory")
-    score.add_argument("run_dir")
-    score.add_argument("--format", choices=("json", "table"), default="table")
-    score.add_argument("--n-boot", type=int, default=10_000)
+    score = mllm_sub.add_parser(
+        "score", help="score a run directory",
+        description=_wrapped(
+            "Read every run in RUN_DIR, write one predictions file per scored task beside "
+            "each run, score them (unanswered and unreadable answers count as wrong) and "
+            "write RUN_DIR/results.json."),
+        epilog="example:\n  emosign mllm score runs/\n  emosign mllm score runs/ "
+               "--format json > scores.json\n  emosign report runs/",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    score.add_argument("run_dir", metavar="RUN_DIR", help="the --out folder of `emosign mllm run`")
+    score.add_argument("--format", choices=("json", "table"), default="table",
+                       help="a table (default) or the full results as JSON")
+    score.add_argument("--n-boot", type=_positive_int, default=10_000,
+                       help="bootstrap resamples for the intervals (default 10000)")
     _add_labels_option(score)
     score.set_defaults(run=_mllm_score)
     return parser
@@ -258,12 +312,23 @@ _positive_float = _number(float, 0, inclusive=False)
 _coverage = _number(float, 0, inclusive=False, high=1)
 
 
+def _wrapped(text: str) -> str:
+    """A description paragraph for a parser whose epilog keeps its line breaks."""
+    import textwrap
+
+    return textwrap.fill(text, width=88)
+
+
 def _frame_cap(text: str) -> int | None:
-    """A frame cap: a whole number >= 1, or "none" for no cap."""
+    """``--max-frames``: a whole number >= 1, or "none" for no cap."""
     return None if text.strip().lower() == "none" else _positive_int(text)
 
 
-_frame_cap.__name__ = "frame cap"
+def _run_folder(text: str) -> str:
+    """``--out`` of mllm run: a folder, new or not, never an existing file."""
+    if os.path.lexists(text) and not os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text} exists and is not a folder")
+    return text
 
 
 def _info(args: argparse.Namespace) -> int:
@@ -462,7 +527,7 @@ def _cues(args: argparse.Namespace) -> int:
 
 
 def _mllm_run(args: argparse.Namespace) -> int:
-    from emosign.harness.runner import run_mllm
+    from emosign.harness.runner import format_summary, run_mllm
 
     summary = run_mllm(
         model=args.model, task=args.task, video_dir=args.video_dir, out=args.out,
@@ -470,9 +535,21 @@ def _mllm_run(args: argparse.Namespace) -> int:
         labels_file=args.labels_file, protocol=args.protocol, prompt_file=args.prompt_file,
         fps=args.fps, max_frames=args.max_frames,
         max_side=args.max_side, timeout=args.timeout, concurrency=args.concurrency,
-        limit=args.limit, progress=True,
+        limit=args.limit, progress=_progress(args),
     )
-    print(summary)
+    print(format_summary(summary))
+    unanswered = summary.n_errors + summary.n_skipped
+    if unanswered:
+        print(f"next: run the same command again to ask the {unanswered} clip(s) without an "
+              "answer", end="")
+        print(f"; then `emosign mllm score {shlex.quote(args.out)}`" if summary.n_answered
+              or summary.n_cached else "")
+    else:
+        print(f"next: emosign mllm score {shlex.quote(args.out)}")
+    if summary.stopped or (unanswered and not summary.n_answered):
+        print(f"emosign: error: {summary.stopped or 'no clip was answered by this run'}",
+              file=sys.stderr)
+        return 2
     return 0
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import email.utils
 import os
 import random
+import re
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
@@ -195,7 +196,14 @@ class OpenAIChat:
         self._openai = openai
         # The package's own retries are off: RetryPolicy decides, for every client alike.
         self._client = openai.OpenAI(api_key=key, base_url=base_url, timeout=timeout, max_retries=0)
-        self._secret = key if key != _PLACEHOLDER_KEY else None
+        if key == _PLACEHOLDER_KEY:
+            self.secrets: tuple[str, ...] = ()
+        else:
+            # The key, and every header value that carries it ("Bearer <key>"): a server may
+            # echo either back, and both are scrubbed from whatever is kept.
+            carried = [v for v in self._client.auth_headers.values()
+                       if isinstance(v, str) and key in v]
+            self.secrets = (*carried, key)
 
     def __repr__(self) -> str:
         return f"OpenAIChat(model={self.model!r}, base_url={public_url(self.base_url)!r})"
@@ -235,18 +243,33 @@ class OpenAIChat:
         return message.content or getattr(message, "refusal", None) or ""
 
     def redact(self, text: str) -> str:
-        return redact(text, [self._secret] if self._secret else [])
+        """``text`` without the key or the header values that carried it."""
+        return redact(text, self.secrets)
 
 
-# Shorter "keys" are placeholders for local servers ("x", "EMPTY"); scrubbing them would
-# mangle answers that happen to contain them.
+REDACTED = "[redacted]"
+# A secret this long is scrubbed wherever it occurs, even inside a longer word: no answer
+# holds such a string by chance. A shorter one ("sk-1234", or a placeholder such as "x" or
+# "EMPTY" for a local server) is scrubbed wherever it stands as a word of its own, so that
+# it never lands in a file while the words of an answer that merely contain it stay whole.
 _MIN_SECRET_LENGTH = 8
+_WORD_CHAR = "A-Za-z0-9"
 
 
 def redact(text: str, secrets: Sequence[str]) -> str:
-    for secret in secrets:
+    """``text`` with every one of ``secrets`` replaced by ``"[redacted]"``, whatever its length.
+
+    Longer secrets go first, so that a header value ``"Bearer <key>"`` is replaced whole. A
+    secret of at least 8 characters is replaced wherever it occurs; a shorter one wherever
+    it is not part of a longer run of letters and digits (``"sk-1234"`` goes from ``"you sent
+    sk-1234."``; a key ``"x"`` leaves ``"explanation"`` alone). Empty secrets are ignored.
+    """
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
         if len(secret) >= _MIN_SECRET_LENGTH:
-            text = text.replace(secret, "[redacted]")
+            text = text.replace(secret, REDACTED)
+        else:
+            pattern = rf"(?<![{_WORD_CHAR}]){re.escape(secret)}(?![{_WORD_CHAR}])"
+            text = re.sub(pattern, REDACTED, text)
     return text
 
 

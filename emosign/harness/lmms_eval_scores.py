@@ -102,15 +102,22 @@ def _read_samples(path: Path, prompt: str, clip_names: set[str]) -> dict[str, di
 
     metric_of = {m.name: m.scored_task for m in task_metrics(prompt)}
     readings: dict[str, dict[str, Reading]] = {scored: {} for scored in SCORED_TASKS[prompt]}
-    with path.open(encoding="utf-8") as lines:
+    if not path.is_file():
+        raise ValueError(f"{path}: not a regular file, so not a samples file of lmms-eval")
+    with path.open("rb") as lines:
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
             where = f"{path}, line {number}"
             try:
-                sample = json.loads(line)
+                sample = json.loads(line.decode("utf-8"))
+            except UnicodeDecodeError:
+                raise ValueError(f"{where}: not UTF-8 text") from None
             except json.JSONDecodeError as err:
                 raise ValueError(f"{where}: not JSON ({err})") from None
+            if not isinstance(sample, dict):
+                raise ValueError(f"{where}: a JSON {type(sample).__name__}, not a sample "
+                                 "(lmms-eval writes one JSON object per line)")
             found = {metric_of[key]: value for key, value in sample.items()
                      if key in metric_of and isinstance(value, dict)}
             if set(found) != set(readings):

@@ -54,11 +54,15 @@ import io
 import json
 import os
 import re
+import signal
+import socket
+import stat
 import threading
 import time
 import warnings
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -100,10 +104,14 @@ DEFAULT_MAX_SIDE = 512  # pixels; the longer side of each frame is shrunk to thi
 DEFAULT_JPEG_QUALITY = 85
 DEFAULT_CONCURRENCY = 4
 DEFAULT_OUT = "emosign-mllm-runs"
+#: A run whose first this-many requests all fail stops: the server is dead or not the one
+#: meant, and every other clip would fail the same way after its retries.
+STOP_AFTER_FAILED_REQUESTS = 3
 
 
 _CACHE_FORMAT = 1
 _MANIFEST_SUFFIX = ".run.json"
+_LOCK_SUFFIX = ".lock"
 _RESULTS_FILE = "results.json"
 
 
@@ -244,6 +252,10 @@ class RunFiles:
     def explanations(self) -> Path:
         return self.directory / f"{self.stem}.explanations.jsonl"
 
+    @property
+    def lock(self) -> Path:
+        return self.directory / f"{self.stem}{_LOCK_SUFFIX}"
+
     def predictions(self, scored: str) -> Path:
         if scored not in SCORED_TASKS[self.task]:
             raise ValueError(f"harness task {self.task!r} is not scored on {scored!r}")
@@ -255,12 +267,20 @@ class RunFiles:
 def read_cache(path: str | os.PathLike) -> list[dict]:
     """Every record of a cache file, in the order written; [] if there is none.
 
-    A line that is not a JSON object is skipped with a warning. The last line may be cut
-    off by a crash during its write; that is expected and said so.
+    A line that is not JSON is skipped with a warning: the last line may be cut off by a
+    crash during its write; that is expected and said so.
+
+    Raises
+    ------
+    ValueError
+        If ``path`` is not a regular file, or a line is JSON but not a cache record (no
+        ``key``, ``status`` or ``video_name``): such a line was not written by a run, and
+        the message names the file and the line.
     """
     path = Path(path)
     if not path.exists():
         return []
+    _require_regular_file(path, "answer cache")
     lines = path.read_bytes().split(b"\n")
     records = []
     for number, line in enumerate(lines, start=1):
@@ -269,8 +289,6 @@ def read_cache(path: str | os.PathLike) -> list[dict]:
         try:
             record = json.loads(line.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
-            record = None
-        if not isinstance(record, dict) or "key" not in record or "status" not in record:
             # The usual cause: a crash or kill during the line's write, which leaves it cut
             # off; the cache writer then starts the next record on a line of its own.
             warnings.warn(
@@ -279,8 +297,52 @@ def read_cache(path: str | os.PathLike) -> list[dict]:
                 stacklevel=2,
             )
             continue
+        problem = _record_problem(record)
+        if problem:
+            raise ValueError(
+                f"{path}, line {number}: not a cache record of a run ({problem}); "
+                "repair or remove the line, then run again"
+            )
         records.append(record)
     return records
+
+
+def _record_problem(record: object) -> str | None:
+    """What makes a parsed line no cache record, or None."""
+    if not isinstance(record, dict):
+        return f"a JSON {type(record).__name__}, not an object"
+    for field in ("key", "status", "video_name"):
+        if not isinstance(record.get(field), str):
+            return f"no {field!r} text" if field not in record else f"{field!r} is not text"
+    if record["status"] not in ("ok", "error"):
+        return f"status {record['status'][:40]!r} is neither 'ok' nor 'error'"
+    if record["status"] == "ok" and not isinstance(record.get("response"), (str, type(None))):
+        return "'response' is not text"
+    return None
+
+
+def _require_regular_file(path: Path, what: str, *, writing: bool = False) -> None:
+    """Refuse a folder, FIFO, device or socket where a run keeps a file: reading a FIFO
+    would wait forever, and a folder cannot be appended to. A writer also refuses a
+    symbolic link, which could lead its writes out of the run folder."""
+    kind = _file_kind(path)
+    if writing and kind is not None and path.is_symlink():
+        kind = "symbolic link"
+    if kind not in (None, "file"):
+        raise ValueError(f"{path}: the run's {what} is a {kind}, not a regular file")
+
+
+def _file_kind(path: Path) -> str | None:
+    """What is at ``path`` (following links): "file", "folder", "FIFO", ...; None if nothing."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "broken symbolic link" if path.is_symlink() else None
+    for test, kind in ((stat.S_ISREG, "file"), (stat.S_ISDIR, "folder"), (stat.S_ISFIFO, "FIFO"),
+                       (stat.S_ISSOCK, "socket"), (stat.S_ISCHR, "device"), (stat.S_ISBLK, "device")):
+        if test(mode):
+            return kind
+    return "special file"
 
 
 class _CacheWriter:
@@ -312,6 +374,126 @@ class _CacheWriter:
         self._file.close()
 
 
+class RunLockedError(MLLMError):
+    """Another process is writing the same run (model, harness task and input)."""
+
+
+class _RunLock:
+    """An exclusive lock on one run's files, held while the run writes.
+
+    ``flock`` on ``<task>.<input>.lock`` beside the cache: the kernel drops it when the
+    holder exits, however it exits (a SIGKILL included), so a lock is never left stale. The
+    file says who holds it (pid, host, start time) for the message a second writer gets; it
+    is left in place, since deleting a lock file races with the next taker.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        _require_regular_file(self.path, "lock file", writing=True)
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        fd = os.open(self.path, flags, 0o666)
+        try:
+            _lock_exclusively(fd)
+        except BlockingIOError:
+            holder = _describe_holder(fd)
+            os.close(fd)
+            raise RunLockedError(
+                f"another run is writing {self.path.parent / self.path.stem}: {holder} holds "
+                f"{self.path}. Wait for it to finish (or stop it), or give another --out; two "
+                "runs on the same answers would ask every question twice"
+            ) from None
+        except BaseException:
+            os.close(fd)
+            raise
+        holder = {"pid": os.getpid(), "host": socket.gethostname(), "started": _now()}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, (json.dumps(holder) + "\n").encode(), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the file drops the lock
+            self._fd = None
+
+    def is_free(self) -> bool:
+        """Whether nobody holds the lock now (a probe: taken and dropped at once)."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            return True
+        try:
+            _lock_exclusively(fd, shared=True)
+            return True
+        except BlockingIOError:
+            return False
+        finally:
+            os.close(fd)
+
+
+def _lock_exclusively(fd: int, *, shared: bool = False) -> None:
+    """Take a lock on ``fd`` without waiting; BlockingIOError if another process has it."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: a byte lock far past the holder's note, which stays readable
+        import msvcrt
+
+        os.lseek(fd, 1 << 30, os.SEEK_SET)
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            raise BlockingIOError("locked") from None
+        return
+    fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+
+
+def _describe_holder(fd: int) -> str:
+    """"pid 123 on host h, running since <time>" from a lock file, or what is known."""
+    try:
+        holder = json.loads(os.pread(fd, 4096, 0).decode("utf-8"))
+        return f"pid {int(holder['pid'])} on host {holder['host']}, running since {holder['started']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "another process (it has not written its name yet)"
+
+
+# The fields score_run and a resumed run read from a manifest, with their types.
+_MANIFEST_FIELDS = {"model": str, "config": str, "status": str, "settings": dict, "prompt": dict}
+
+
+def read_manifest(path: str | os.PathLike) -> dict:
+    """A run manifest (``<task>.<input>.run.json``) as a dict.
+
+    Raises
+    ------
+    ValueError
+        If it is not a regular file, not JSON (cut off, say), not a JSON object, or lacks
+        one of the fields a run writes; the message names the file (and line, for JSON).
+    """
+    path = Path(path)
+    _require_regular_file(path, "manifest")
+    try:
+        manifest = json.loads(path.read_bytes().decode("utf-8"))
+    except json.JSONDecodeError as err:
+        raise ValueError(
+            f"{path}, line {err.lineno}: not a run manifest: the JSON is broken ({err.msg}); "
+            "was it cut off? Running the same `emosign mllm run` again rewrites it"
+        ) from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}, line 1: not a run manifest: not UTF-8 text") from None
+    if not isinstance(manifest, dict):
+        raise ValueError(
+            f"{path}, line 1: not a run manifest: a JSON {type(manifest).__name__}, not an object"
+        )
+    for field, kind in _MANIFEST_FIELDS.items():
+        if not isinstance(manifest.get(field), kind):
+            raise ValueError(f"{path}: not a run manifest: no {field!r} field of type {kind.__name__}")
+    if not isinstance(manifest["prompt"].get("sha256"), str):
+        raise ValueError(f"{path}: not a run manifest: no prompt sha256")
+    return manifest
+
+
 def _digest(value: object) -> str:
     blob = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
@@ -338,7 +520,10 @@ class RunSummary:
     """What :func:`run_mllm` did.
 
     ``n_clips`` = ``n_cached`` (answered by an earlier run, not asked again) +
-    ``n_answered`` (answered now) + ``n_errors`` (no answer; see ``errors``).
+    ``n_answered`` (answered now) + ``n_errors`` (no answer; see ``errors``) +
+    ``n_skipped`` (not asked, because the run stopped early: ``stopped`` says why).
+    ``notes`` are things the user should know, e.g. that the previous run was killed.
+    :func:`format_summary` says all this for people.
     """
 
     model: str
@@ -353,6 +538,9 @@ class RunSummary:
     n_answered: int
     n_errors: int
     errors: tuple[ClipError, ...]
+    n_skipped: int = 0
+    stopped: str | None = None
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -433,15 +621,31 @@ def run_mllm(
     MLLMError
         If the server rejects the key or does not know the model (the answers received so
         far are kept).
+    RunLockedError
+        If another process is writing the same run (model, task, input) in ``out``; the
+        message names it (pid, host, start time).
+    ValueError
+        If an option is out of range (the message names it), or ``out`` or one of the
+        run's files is not what a run writes there (a file where a folder belongs, a FIFO,
+        a cache line that is not a run's).
     KeyboardInterrupt
-        Passed on after the requests in flight are answered and saved.
+        Passed on after the requests in flight are answered and saved; the run is recorded
+        as ``interrupted``. SIGTERM does the same when ``run_mllm`` runs in the main thread.
+
+    When the first :data:`STOP_AFTER_FAILED_REQUESTS` requests of a run all fail (a dead or
+    wrong server), the run stops early rather than failing every clip in turn; the summary's
+    ``stopped`` says why and ``n_skipped`` counts the clips not asked.
     """
     if not model.strip():
         raise ValueError("model must be a non-empty name: it identifies the run's answers")
     if client is not None and base_url is not None:
         raise ValueError("pass either client (a local model) or base_url (a server), not both")
-    if concurrency < 1:
-        raise ValueError(f"concurrency must be at least 1, not {concurrency!r}")
+    _check_options(
+        fps=fps, max_frames=max_frames, max_side=max_side, jpeg_quality=jpeg_quality,
+        temperature=temperature, max_tokens=max_tokens, timeout=timeout,
+        concurrency=concurrency, limit=limit,
+    )
+    _check_out(Path(out))
     if task not in HARNESS_TASKS:
         raise ValueError(f"unknown harness task {task!r}; choose one of {list(HARNESS_TASKS)}")
     preset = get_protocol(protocol)
@@ -458,6 +662,7 @@ def run_mllm(
     max_frames = preset.max_frames if max_frames is FROM_PROTOCOL else max_frames
     input_name = "video" if captions_file is None else "video_caption"
     files = RunFiles.of(out, model=model, task=task, input=input_name)
+    _check_run_files(files)
 
     if client is None:
         chat: ChatFn = OpenAIChat(
@@ -472,7 +677,7 @@ def run_mllm(
     # Whatever is written is scrubbed of the key, even if a server echoes it back.
     secrets = [os.environ.get(api_key_env, "")]
     if isinstance(chat, OpenAIChat):
-        secrets.append(chat._secret or "")
+        secrets.extend(chat.secrets)
 
     settings = {
         "fps": float(fps),
@@ -491,8 +696,6 @@ def run_mllm(
         captions_file=captions_file, labels_file=labels_file, limit=limit,
     )
 
-    done = {r["key"] for r in read_cache(files.cache) if r["status"] == "ok"}
-    todo = [job for job in jobs if job.key not in done]
     manifest = {
         "model": model,
         "task": task,
@@ -513,51 +716,85 @@ def run_mllm(
         "clips": len(jobs),
         "started": _now(),
         "status": "running",
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
     }
-    write_atomically(files.manifest, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
 
     base_record = {
         "format": _CACHE_FORMAT, "config": config, "model": model, "task": task,
         "input": input_name, "settings": settings,
     }
     errors: list[ClipError] = []
-    n_answered = 0
+    notes: list[str] = []
+    n_answered = n_failed_requests = 0
+    stopped: str | None = None
     status = "interrupted"
-    writer = _CacheWriter(files.cache)
+    stop = threading.Event()
+    writer = None
+    lock = _RunLock(files.lock)
+    files.directory.mkdir(parents=True, exist_ok=True)
+    lock.acquire()  # from here on this process alone writes the run's files
     try:
+        note = _previous_run_note(files)
+        if note:
+            notes.append(note)
+            manifest["notes"] = notes
+        done = {r["key"] for r in read_cache(files.cache) if r["status"] == "ok"}
+        todo = [job for job in jobs if job.key not in done]
+        _write_manifest(files, manifest)
+        writer = _CacheWriter(files.cache)
         work = _Worker(
             chat=chat, writer=writer, base_record=base_record, settings=settings,
-            retry=retry, secrets=secrets, video_dir=str(video_dir),
+            retry=retry, secrets=secrets, video_dir=str(video_dir), stop=stop,
         )
-        with ThreadPoolExecutor(max_workers=concurrency) as pool, progress_bar(
-            len(todo), f"{model} {task}", enabled=progress
-        ) as bar:
+        with _sigterm_as_interrupt(), ThreadPoolExecutor(max_workers=concurrency) as pool, \
+                progress_bar(len(todo), f"{model} {task}", enabled=progress) as bar:
             futures = [pool.submit(work, job) for job in todo]
             try:
                 for future in as_completed(futures):
+                    if future.cancelled():
+                        continue
                     record = future.result()
+                    if record is None:
+                        continue  # the run stopped before this clip was asked
                     if record["status"] == "ok":
                         n_answered += 1
                     else:
                         errors.append(ClipError(record["video_name"], **record["error"]))
+                        n_failed_requests += record["error"]["kind"] == "request"
                         bar.set_postfix(errors=len(errors), refresh=False)
                     bar.update()
+                    if stopped is None and not n_answered \
+                            and n_failed_requests >= STOP_AFTER_FAILED_REQUESTS:
+                        stopped = _stop_reason(n_failed_requests, errors[-1], chat, base_url)
+                        stop.set()
+                        for other in futures:
+                            other.cancel()  # the requests in flight still finish
             except BaseException:
-                # Ctrl-C or a fatal error: start nothing new; the pool's exit waits for
-                # the requests in flight, whose answers are saved.
+                # Ctrl-C, SIGTERM or a fatal error: start nothing new, and no more retries;
+                # the pool's exit waits for the requests in flight, whose answers are saved.
+                stop.set()
                 for future in futures:
                     future.cancel()
                 raise
-        status = "finished"
+        status = "stopped" if stopped else "finished"
     except MLLMError:
         status = "failed"
         raise
+    except _Terminated:
+        manifest["interrupted_by"] = "SIGTERM"
+        raise
     finally:
-        writer.close()
-        manifest.update(
-            status=status, finished=_now(), answered_now=n_answered, errors_now=len(errors)
-        )
-        write_atomically(files.manifest, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+        try:
+            if writer is not None:
+                writer.close()
+                manifest.update(status=status, finished=_now(), answered_now=n_answered,
+                                errors_now=len(errors))
+                if stopped:
+                    manifest["stopped"] = stopped
+                _write_manifest(files, manifest)
+        finally:
+            lock.release()
 
     return RunSummary(
         model=model,
@@ -572,7 +809,143 @@ def run_mllm(
         n_answered=n_answered,
         n_errors=len(errors),
         errors=tuple(sorted(errors, key=lambda e: e.video_name)),
+        n_skipped=len(todo) - n_answered - len(errors),
+        stopped=stopped,
+        notes=tuple(notes),
     )
+
+
+# --- the run's guards ---------------------------------------------------------------------
+
+
+def _check_options(*, fps, max_frames, max_side, jpeg_quality, temperature, max_tokens,
+                   timeout, concurrency, limit) -> None:
+    """Refuse a nonsensical number before anything is asked, naming the parameter."""
+    _check_number("fps", fps, low=0, inclusive=False)
+    _check_number("timeout", timeout, low=0, inclusive=False)
+    _check_number("temperature", temperature, low=0, optional=True)
+    _check_number("concurrency", concurrency, low=1, whole=True)
+    _check_number("max_frames", max_frames, low=1, whole=True, optional=True)
+    _check_number("max_side", max_side, low=1, whole=True, optional=True)
+    _check_number("max_tokens", max_tokens, low=1, whole=True, optional=True)
+    _check_number("limit", limit, low=1, whole=True, optional=True)
+    _check_number("jpeg_quality", jpeg_quality, low=1, whole=True)
+    if jpeg_quality > 95:
+        raise ValueError(f"jpeg_quality must be at most 95, not {jpeg_quality}")
+
+
+def _check_number(name: str, value: object, *, low: float, inclusive: bool = True,
+                  whole: bool = False, optional: bool = False) -> None:
+    if value is None and optional:
+        return
+    kind = "a whole number" if whole else "a finite number"
+    bound = f"{'>=' if inclusive else '>'} {low:g}"
+    valid_type = isinstance(value, (int, np.integer)) if whole else isinstance(value, (int, float, np.number))
+    if isinstance(value, bool) or not valid_type:
+        raise ValueError(f"{name} must be {kind} {bound}{' or None' if optional else ''}, "
+                         f"not {value!r}")
+    if not np.isfinite(value) or value < low or (value == low and not inclusive):
+        raise ValueError(f"{name} must be {kind} {bound}, not {value!r}")
+
+
+def _check_out(out: Path) -> None:
+    kind = _file_kind(out)
+    if kind not in (None, "folder"):
+        raise ValueError(f"{out} is a {kind}, not a folder: the run folder (out, --out) holds "
+                         "one folder per model; give a folder, new or from an earlier run")
+
+
+def _check_run_files(files: RunFiles) -> None:
+    """Refuse what no run writes where a run keeps its files, before anything is written."""
+    kind = _file_kind(files.directory)
+    if kind not in (None, "folder"):
+        raise ValueError(f"{files.directory}: the model's folder of the run is a {kind}, "
+                         "not a folder")
+    for path, what in ((files.cache, "answer cache"), (files.manifest, "manifest"),
+                       (files.lock, "lock file")):
+        _require_regular_file(path, what, writing=True)
+
+
+def _write_manifest(files: RunFiles, manifest: Mapping[str, Any]) -> None:
+    write_atomically(files.manifest, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+
+
+def _previous_run_note(files: RunFiles) -> str | None:
+    """What the user should know about the run this one resumes, if anything.
+
+    Called with the run's lock held, so a manifest still saying "running" belongs to a run
+    that did not get to record its end: killed (SIGKILL, the machine went down) or crashed.
+    """
+    if not files.manifest.exists():
+        return None
+    try:
+        previous = read_manifest(files.manifest)
+    except ValueError as err:
+        return f"the record of the previous run could not be read and is replaced ({err})"
+    if previous["status"] != "running":
+        return None
+    who = f"pid {previous['pid']} on host {previous.get('host')}, " if "pid" in previous else ""
+    return (f"the previous run ({who}started {previous.get('started', '?')}) ended without "
+            "recording its end (killed, or the machine went down); its answers are kept, "
+            "and only the clips without one are asked")
+
+
+def _stop_reason(n_failed: int, last: ClipError, chat: ChatFn, base_url: str | None) -> str:
+    if isinstance(chat, OpenAIChat):
+        where = public_url(base_url) or "api.openai.com"
+        check = f"is the server at {where} running, and are the base URL and the model right?"
+    else:
+        check = "is the model working?"
+    return (f"stopped early: the first {n_failed} requests of this run all failed and none was "
+            f"answered, so the other clips would fail too; {check} Last error: {last.message}")
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: the run stops cleanly and says so in its manifest."""
+
+
+@contextmanager
+def _sigterm_as_interrupt():
+    """While a run is going, SIGTERM stops it as Ctrl-C does (answers in flight saved, the
+    manifest says "interrupted"). Only in the main thread, where Python runs signal
+    handlers, and only if no one else has set a handler for SIGTERM."""
+    if threading.current_thread() is not threading.main_thread() \
+            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+
+    def terminate(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM kills at once
+        raise _Terminated("SIGTERM")
+
+    signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def format_summary(summary: RunSummary) -> str:
+    """:func:`run_mllm`'s summary for people: counts, failures, where the answers are."""
+    lines = [
+        f"{summary.model}: {summary.task} prompt, {summary.input.replace('_', '+')} input, "
+        f"{summary.n_clips} clips",
+        f"  answered now        {summary.n_answered:>5}",
+        f"  answered earlier    {summary.n_cached:>5}   (kept from an earlier run, not asked again)",
+        f"  failed              {summary.n_errors:>5}",
+        f"  skipped             {summary.n_skipped:>5}",
+        f"answers: {summary.cache_file}",
+    ]
+    if summary.errors:
+        lines.append("failed clips (each has an error line in the answers file):")
+        shown = 5
+        lines += [f"  {e.kind}: {e.message}" for e in summary.errors[:shown]]
+        if summary.n_errors > shown:
+            lines.append(f"  ... and {summary.n_errors - shown} more")
+    lines += [f"note: {note}" for note in summary.notes]
+    if summary.stopped:
+        lines.append(summary.stopped)
+    return "\n".join(lines)
 
 
 def _plan(*, task, model, prompt, settings, video_dir, captions_file, labels_file, limit):
@@ -612,7 +985,9 @@ def _plan(*, task, model, prompt, settings, video_dir, captions_file, labels_fil
 class _Worker:
     """Does one clip: frames, request, one cache line. Runs in the pool's threads."""
 
-    def __init__(self, *, chat, writer, base_record, settings, retry, secrets, video_dir) -> None:
+    def __init__(self, *, chat, writer, base_record, settings, retry, secrets, video_dir,
+                 stop) -> None:
+        self.stop = stop  # set: ask nothing more, retry nothing more
         self.chat = chat
         self.video_dir = video_dir
         self.writer = writer
@@ -621,7 +996,11 @@ class _Worker:
         self.retry = retry
         self.secrets = secrets
 
-    def __call__(self, job: _Job) -> dict:
+    def __call__(self, job: _Job) -> dict | None:
+        """The clip's cache record, also appended to the cache; None if the run stopped
+        before the clip was asked (nothing is written for it)."""
+        if self.stop.is_set():
+            return None
         started = time.monotonic()
         record = {
             **self.base_record,
@@ -632,6 +1011,8 @@ class _Worker:
         }
         try:
             answer = self._ask(job, record)
+        except _Stopped:
+            return None
         except _ClipFailed as failure:
             if failure.kind != "request":
                 del record["prompt"]  # never sent; the hash still names it
@@ -669,7 +1050,9 @@ class _Worker:
         record["frames"] = len(frames)
         record["timestamps"] = [round(float(t), 3) for t in frames.timestamps]
         try:
-            answer, record["attempts"] = call_with_retries(self.chat, messages, retry=self.retry)
+            answer, record["attempts"] = call_with_retries(
+                self.chat, messages, retry=self.retry, sleep=self._wait_to_retry
+            )
         except RequestError as err:
             record["attempts"] = err.attempts
             raise _ClipFailed("request", f"clip {job.video_name!r}: {err}") from None
@@ -685,6 +1068,15 @@ class _Worker:
 
     def _scrub(self, text: str) -> str:
         return redact(text, self.secrets)
+
+    def _wait_to_retry(self, seconds: float) -> None:
+        if self.stop.wait(seconds):
+            raise _Stopped
+
+
+class _Stopped(BaseException):
+    """The run stopped while a clip waited to retry: the clip is left for the next run.
+    A BaseException, so that a local model's failures (``except Exception``) never catch it."""
 
 
 class _ClipFailed(Exception):
@@ -733,11 +1125,7 @@ def score_run(
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise FileNotFoundError(f"run directory not found: {run_dir}")
-    found = []
-    for path in sorted(run_dir.glob(f"*/*{_MANIFEST_SUFFIX}")):
-        parts = _stem_parts(path)
-        if parts is not None:
-            found.append(RunFiles(directory=path.parent, task=parts[0], input=parts[1]))
+    found = _find_runs(run_dir)
     if not found:
         raise FileNotFoundError(
             f"no MLLM runs in {run_dir} (no <model>/<task>.<input>{_MANIFEST_SUFFIX})"
@@ -747,7 +1135,7 @@ def score_run(
 
     runs, rows = [], []
     for files in found:
-        manifest = json.loads(files.manifest.read_text(encoding="utf-8"))
+        manifest = read_manifest(files.manifest)
         answers, errors, superseded = _latest_answers(read_cache(files.cache), manifest["config"])
         unknown = sorted(set(answers) - clip_names)
         readings = {
@@ -811,6 +1199,50 @@ def score_run(
     text = json.dumps(results, indent=2, ensure_ascii=False) + "\n"
     write_atomically(run_dir / _RESULTS_FILE, text)
     return results
+
+
+def _find_runs(run_dir: Path) -> list[RunFiles]:
+    """Every run in ``run_dir`` (a ``<model>/<task>.<input>.run.json``).
+
+    score_run writes predictions beside each run, so a run whose folder or files lead out
+    of ``run_dir`` (a symbolic link to elsewhere) is refused: nothing is written outside
+    the folder the user named. A run still being written, or one that was killed, is
+    scored as it stands, with a warning that says so.
+    """
+    root = run_dir.resolve()
+    found = []
+    for path in sorted(run_dir.glob(f"*/*{_MANIFEST_SUFFIX}")):
+        parts = _stem_parts(path)
+        if parts is None:
+            continue
+        files = RunFiles(directory=path.parent, task=parts[0], input=parts[1])
+        for inside in (files.directory, files.manifest, files.cache, files.explanations,
+                       *(files.predictions(scored) for scored in SCORED_TASKS[files.task])):
+            if (inside.is_symlink() or inside.exists()) and \
+                    not inside.resolve().is_relative_to(root):
+                raise ValueError(
+                    f"{inside} leads out of {run_dir} (a symbolic link to "
+                    f"{inside.resolve()}): mllm score writes beside each run and writes only "
+                    f"inside the run folder; move or copy that run into {run_dir}"
+                )
+        _warn_if_unfinished(files)
+        found.append(files)
+    return found
+
+
+def _warn_if_unfinished(files: RunFiles) -> None:
+    try:
+        status = json.loads(files.manifest.read_text(encoding="utf-8")).get("status")
+    except (OSError, ValueError, AttributeError):
+        return  # read_manifest says what is wrong when the run is scored
+    if status != "running":
+        return
+    if _RunLock(files.lock).is_free():
+        state = ("was cut off without recording its end (killed, or the machine went down); "
+                 "run the same `emosign mllm run` again to finish it")
+    else:
+        state = "is still being written by another process: the scores cover its answers so far"
+    warnings.warn(f"{files.directory / files.stem}: the run {state}", stacklevel=3)
 
 
 def _stem_parts(manifest: Path) -> tuple[str, str] | None:
