@@ -87,3 +87,106 @@ def test_bootstrap_interval_and_paired_test_match_the_unchunked_code(strata):
     extreme = (np.abs(replicates - difference) >= np.abs(difference) * (1 - 1e-9)).sum(0)
     assert [t.p_value for t in tests] == list((1 + extreme) / (1 + 999))
     assert [t.low for t in tests] == list(np.nanquantile(replicates, (1 - 0.95) / 2, axis=0))
+
+
+# --- rank metrics from a table of counts ----------------------------------------------------
+
+
+def _reference_spearman(x, y, w):
+    """Before the change: per-clip mid-ranks in every resample, then a weighted Pearson."""
+    from emosign.metrics import _weighted_midranks, _weighted_pearson
+
+    return _weighted_pearson(_weighted_midranks(x, w), _weighted_midranks(y, w), w)
+
+
+@pytest.mark.parametrize("levels", [(4, 4), (7, 3), (2, 2), (7, 1)])
+def test_spearman_from_counts_matches_per_clip_ranks(levels):
+    from emosign.metrics import _weighted_spearman
+
+    rng = np.random.default_rng(sum(levels))
+    n = 140
+    x = rng.integers(0, levels[0], n).astype(float)
+    y = np.clip(x + rng.integers(-1, 2, n), 0, levels[1] - 1).astype(float)
+    w = stats.bootstrap_weights(n, n_boot=3_000, seed=1).astype(float)
+    w[0] = 0.0
+    w[0, :5] = 1.0  # a resample of five clips: often constant on one side, so NaN
+    got, want = _weighted_spearman(x, y, w), _reference_spearman(x, y, w)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+    # and each row is scipy's Spearman of the resampled clips
+    from scipy.stats import spearmanr
+
+    if levels[1] > 1:
+        for b in (1, 2, 3):
+            idx = np.repeat(np.arange(n), w[b].astype(int))
+            assert got[b] == pytest.approx(spearmanr(x[idx], y[idx]).statistic, rel=1e-12)
+    else:
+        assert np.isnan(got).all()  # a constant side: no correlation in any resample
+
+
+def test_spearman_of_regression_outputs_takes_the_per_clip_route():
+    from emosign.metrics import _weighted_spearman
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(-3, 4, 200).astype(float)
+    y = x + rng.normal(0, 1, 200)  # 200 distinct values: a 7 x 200 table would be no saving
+    w = stats.bootstrap_weights(200, n_boot=50, seed=0)
+    np.testing.assert_array_equal(_weighted_spearman(x, y, w), _reference_spearman(x, y, w))
+
+
+# --- cue grounding: a cached ceiling and a linear chance level -----------------------------
+
+
+def test_pooled_chance_equals_the_pairwise_chance_bit_for_bit(labels_file):
+    from emosign import cues
+    from emosign.labels import read_labels
+
+    clips = read_labels(labels_file).clips
+    rng = np.random.default_rng(0)
+    explanations = [c.cues[int(rng.integers(3))] if rng.random() < 0.8 else "" for c in clips]
+    explanations[1] = None
+    for protocol in ("jackknife", "all"):
+        pairwise = cues.aggregate_scores(cues.chance_scores(explanations, clips, protocol=protocol))
+        pooled = cues.pooled_chance_scores(explanations, clips, protocol=protocol)
+        assert pooled == {k: pairwise[k] for k in pooled}
+    with pytest.raises(ValueError, match="at least two clips"):
+        cues.pooled_chance_scores(explanations[:1], clips[:1])
+
+
+def test_human_ceiling_is_cached_and_handed_out_as_a_copy(labels_file):
+    from emosign import cues
+    from emosign.labels import read_labels
+
+    clips = read_labels(labels_file).clips
+    cues._human_ceiling.cache_clear()
+    first = cues.human_ceiling(clips)
+    first["mean"]["cue_f1"] = -1.0  # a caller scribbling on its result does not reach the cache
+    second = cues.human_ceiling(list(clips))
+    assert cues._human_ceiling.cache_info().hits == 1
+    assert second["mean"]["cue_f1"] != -1.0
+    assert second == cues._human_ceiling.__wrapped__(tuple(clips), False)
+    assert cues.human_ceiling(clips[:-1])["n_clips"] == len(clips) - 1  # other clips, other entry
+
+
+# --- evaluate computes only what it is asked for -------------------------------------------
+
+
+def test_evaluate_metrics_subset_gives_the_full_runs_numbers(labels_file):
+    from emosign.labels import read_labels
+    from emosign.metrics import evaluate
+
+    labels = read_labels(labels_file)
+    rng = np.random.default_rng(0)
+    predictions = {c.video_name: int(np.clip(c.sentiment + rng.integers(-1, 2), -3, 3)) for c in labels}
+    full = evaluate("sentiment_7", predictions, labels_file=labels_file, n_boot=300)
+    wanted = ["balanced_accuracy", "accuracy"]
+    some = evaluate("sentiment_7", predictions, labels_file=labels_file, n_boot=300, metrics=wanted)
+    assert list(some["metrics"]) == ["accuracy", "balanced_accuracy"]  # the task's order
+    for name in wanted:
+        assert some["metrics"][name] == full["metrics"][name]
+        assert some["ci"]["intervals"][name] == full["ci"]["intervals"][name]
+        for signer, row in some["per_signer"].items():
+            assert row[name] == full["per_signer"][signer][name]
+    assert "spearman" in full["metrics"] and "spearman" not in some["per_signer"]["Ben"]
+    with pytest.raises(ValueError, match="not reported on sentiment_7"):
+        evaluate("sentiment_7", predictions, labels_file=labels_file, n_boot=10, metrics=["rouge_l"])
