@@ -190,3 +190,74 @@ def test_evaluate_metrics_subset_gives_the_full_runs_numbers(labels_file):
     assert "spearman" in full["metrics"] and "spearman" not in some["per_signer"]["Ben"]
     with pytest.raises(ValueError, match="not reported on sentiment_7"):
         evaluate("sentiment_7", predictions, labels_file=labels_file, n_boot=10, metrics=["rouge_l"])
+
+
+# --- the benchmark in parallel --------------------------------------------------------------
+
+
+class _Parity:
+    """A learned model registered at run time: predicts the training majority, or its
+    neighbour class for clips whose name has an odd length."""
+
+    def fit(self, examples, y, classes):
+        self.label, self.k = int(np.argmax(np.bincount(y, minlength=len(classes)))), len(classes)
+        return self
+
+    def predict(self, examples):
+        return np.array([(self.label + len(e.video_name) % 2) % self.k for e in examples])
+
+
+@pytest.mark.filterwarnings("ignore:The least populated class:UserWarning")
+def test_parallel_benchmark_is_the_serial_one_bit_for_bit(labels_file, tmp_path):
+    from emosign.baselines.benchmark import run_benchmark
+    from emosign.baselines.registry import REGISTRY, Baseline, register
+
+    # A baseline registered at run time, with a lambda factory: workers must see it too.
+    register(Baseline("test_parity", "parity", "floor", frozenset({"labels"}), learned=True,
+                      make=lambda seed: _Parity()), replace=True)
+    try:
+        runs = {
+            workers: run_benchmark(labels_file=labels_file, n_boot=300, kfold_repeats=2, seed=4,
+                                   workers=workers, progress=False, out_dir=tmp_path / str(workers))
+            for workers in (1, 3)
+        }
+    finally:
+        REGISTRY.pop("test_parity")
+    assert runs[1] == runs[3]
+    rows = [r for r in runs[3]["rows"] if not r["reported"] and "skipped" not in r]
+    assert {r["system"] for r in rows} >= {"test_parity", "cue_text_tfidf", "majority"}
+    assert all("sd" in r["kfold"]["accuracy"] for r in rows if r["protocol"] == "leave-one-signer-out")
+    for name in ("results.json", "leaderboard.md", "predictions/sentiment_7/test_parity.csv"):
+        assert (tmp_path / "1" / name).read_bytes() == (tmp_path / "3" / name).read_bytes()
+
+
+def test_benchmark_refuses_a_nonsensical_worker_count(labels_file):
+    from emosign.baselines.benchmark import run_benchmark
+
+    for bad in (0, -2, 1.5, True):
+        with pytest.raises(ValueError, match="workers must be a whole number >= 1"):
+            run_benchmark(labels_file=labels_file, workers=bad, progress=False)
+
+
+def test_cli_benchmark_workers_option(labels_file, capsys):
+    from emosign.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["benchmark", "--labels-file", str(labels_file), "--workers", "0"])
+    assert "--workers" in capsys.readouterr().err
+    code = main(["benchmark", "--labels-file", str(labels_file), "--baselines", "majority",
+                 "--tasks", "sentiment_3", "--n-boot", "50", "--workers", "2", "--quiet"])
+    captured = capsys.readouterr()
+    assert code == 0 and "majority" in captured.out and captured.err == ""
+
+
+def test_tfidf_ngrams_are_scikit_learns_own():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from emosign.baselines.text import _ngrams
+
+    texts = ["Brows raised, a big smile; I nod", "", "eyes   wide. MOUTH open: O", "über-café naïve"]
+    ours = TfidfVectorizer(analyzer=_ngrams, sublinear_tf=True).fit(texts)
+    theirs = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"(?u)\b\w+\b").fit(texts)
+    assert ours.vocabulary_ == theirs.vocabulary_
+    assert (ours.transform(texts) != theirs.transform(texts)).nnz == 0
