@@ -16,7 +16,6 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from emosign.baselines.registry import Baseline, Example, register
 from emosign.vocab import SENTIMENT_3_NAMES, SENTIMENT_7_NAMES, SENTIMENT_MAX
 
-
 # Every word counts, one-letter ones too ("a", "I" carry no sentiment, but a vocabulary must
 # never end up empty because of them).
 _WORD_NGRAMS = TfidfVectorizer(ngram_range=(1, 2), token_pattern=r"(?u)\b\w+\b").build_analyzer()
