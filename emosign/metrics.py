@@ -292,6 +292,37 @@ def _weighted_midranks(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     return (below + (per_value + 1) / 2)[:, group]
 
 
+def _weighted_spearman(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Spearman correlation per row of weights: Pearson of the mid-ranks of the resampled data.
+
+    x, y: (n,); w: (B, n). When x and y take few distinct values (ratings on a scale), a
+    resample is summed up by its (B, U_x, U_y) table of weighted counts of each pair of
+    values, and the ranks, means and sums of squares come from the table, not from (B, n)
+    rank arrays; the same numbers up to the order of a sum. Otherwise (regression outputs)
+    ranks are computed per clip. NaN where either side is constant in a resample.
+    """
+    x_values, x_group = np.unique(x, return_inverse=True)
+    y_values, y_group = np.unique(y, return_inverse=True)
+    nx, ny = len(x_values), len(y_values)
+    if nx * ny > len(x):
+        return _weighted_pearson(_weighted_midranks(x, w), _weighted_midranks(y, w), w)
+    one_hot = np.zeros((len(x), nx * ny))
+    one_hot[np.arange(len(x)), x_group * ny + y_group] = 1.0
+    table = (w @ one_hot).reshape(-1, nx, ny)
+    count_x, count_y = table.sum(axis=2), table.sum(axis=1)
+    total = count_x.sum(axis=1)
+    # Mid-rank of a value: the weight below it plus half (its own weight plus one).
+    rank_x = np.cumsum(count_x, axis=1) - count_x + (count_x + 1) / 2
+    rank_y = np.cumsum(count_y, axis=1) - count_y + (count_y + 1) / 2
+    dx = rank_x - ((count_x * rank_x).sum(axis=1) / total)[:, None]
+    dy = rank_y - ((count_y * rank_y).sum(axis=1) / total)[:, None]
+    cov = np.einsum("bi,bij,bj->b", dx, table, dy)
+    var = np.sqrt((count_x * dx * dx).sum(axis=1) * (count_y * dy * dy).sum(axis=1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # The tolerance of _weighted_pearson, so both paths call the same resamples constant.
+        return np.where(var > 1e-12 * (1 + np.abs(cov)), cov / var, np.nan)
+
+
 def _weighted_pearson(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Pearson correlation per row of weights; x, y are (n,) or (B, n). NaN if either is constant."""
     total = w.sum(axis=1)
@@ -346,7 +377,7 @@ def sentiment_metrics(
         {
             "mae": (w * np.abs(v - t)).sum(axis=1) / total,
             "pearson": _weighted_pearson(t, v, w),
-            "spearman": _weighted_pearson(_weighted_midranks(t, w), _weighted_midranks(v, w), w),
+            "spearman": _weighted_spearman(t, v, w),
             "qwk": _quadratic_kappa(c),
             "acc_7": (w * (rounded == t)).sum(axis=1) / total,
             "acc_2_has0": acc_has0,
@@ -439,13 +470,7 @@ def intensity_metrics(
     p = np.asarray(y_pred, dtype=float)
     w, single = _weights(sample_weight, len(t))
     mae = (w @ np.abs(p - t)) / w.sum(axis=1, keepdims=True)
-    rho = np.stack(
-        [
-            _weighted_pearson(_weighted_midranks(t[:, j], w), _weighted_midranks(p[:, j], w), w)
-            for j in range(t.shape[1])
-        ],
-        axis=1,
-    )
+    rho = np.stack([_weighted_spearman(t[:, j], p[:, j], w) for j in range(t.shape[1])], axis=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # an emotion constant in a resample
         mean_rho = np.nanmean(rho, axis=1)
@@ -536,6 +561,7 @@ def evaluate(
     on_invalid: str = "raise",
     annotator_ratings=None,
     clips=None,
+    metrics: Sequence[str] | None = None,
 ) -> dict:
     """Score predictions on one EmoSign task.
 
@@ -562,6 +588,9 @@ def evaluate(
     clips : score only these clips of the task (e.g. those with a video); predictions for
         the task's other clips are then set aside like those outside the task, and the
         result's ``restricted_to`` says how many of the task's clips were kept.
+    metrics : compute and report only these of the task's headline metrics (their values,
+        intervals and per-signer values), in the task's order; default all. The numbers are
+        those of the full run: each metric is computed on its own.
 
     Returns
     -------
@@ -595,9 +624,15 @@ def evaluate(
     if spec.kind == "explanation":
         statistic, names, extra = _grounding(data, labels, aligned)
     elif soft is None:
-        statistic, names = _statistic(spec, data, aligned)
+        statistic, names = _statistic(spec, data, aligned, wanted=metrics)
     else:
         statistic, names = _soft_statistic(spec, data, aligned, soft[0])
+    if metrics is not None:
+        unknown = [m for m in metrics if m not in names]
+        if unknown:
+            raise ValueError(f"metrics {unknown} are not reported on {spec.name}; choose from {names}")
+        kept = [m for m in names if m in metrics]
+        statistic, names = _select(statistic, names, kept), kept
     point = dict(zip(names, _row(statistic(np.ones((1, data.n))))))
     intervals = _intervals(statistic, data.n, ci=ci, n_boot=n_boot, seed=seed)
     signers = np.array(data.signers)
@@ -699,11 +734,17 @@ def _select(statistic, names: list[str], keep: list[str]):
     return lambda w: statistic(w)[:, columns]
 
 
-def _statistic(spec, data, aligned):
-    """The task's metrics as one weighted statistic: (B, n) weights -> (B, m) values."""
+def _statistic(spec, data, aligned, *, wanted: Sequence[str] | None = None):
+    """The task's metrics as one weighted statistic: (B, n) weights -> (B, m) values.
+
+    ``wanted``: the caller keeps only these; the ordinal metrics of a single-label task are
+    then computed only if one of them is wanted.
+    """
     if spec.kind == "single_label":
         names = list(HEADLINE["single_label"])
         has_values = spec.ordinal and aligned.values is not None and not np.isnan(aligned.values).any()
+        if wanted is not None and not set(wanted) & set(HEADLINE["ordinal"]):
+            has_values = False
         if has_values:
             names += list(HEADLINE["ordinal"])
         k = len(data.classes)
@@ -748,8 +789,10 @@ def _grounding(data, labels, aligned):
         m = cues.aggregate_scores(per_clip, sample_weight=w)
         return np.stack([m[name] for name in names], axis=1)
 
+    # Both are linear in the clips: the ceiling depends on the label file alone and is cached;
+    # the chance level is pooled over all pairs of clips from per-category counts.
     ceiling = cues.human_ceiling(clips)
-    chance = cues.aggregate_scores(cues.chance_scores(explanations, clips))
+    chance = cues.pooled_chance_scores(explanations, clips)
     extra = {
         "chance": {k: chance[k] for k in ("cue_f1", "cue_precision", "cue_recall", "cue_f1_strict")},
         "human_ceiling": {k: ceiling["mean"][k] for k in names},

@@ -42,10 +42,11 @@ Communication Departmental Papers 43.
 
 from __future__ import annotations
 
+import copy
 import numbers
 import warnings
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 import krippendorff
 import numpy as np
@@ -70,10 +71,14 @@ WeightedStatistic = Callable[[np.ndarray], np.ndarray]
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
 """Levels of measurement accepted by :func:`krippendorff_alpha`."""
 
-# Rows of weights handed to a statistic at a time. A metric over one-hot or confusion-matrix
-# intermediates may hold several (chunk, n, n_classes) float arrays; 2,000 x 200 x 10 floats
-# is 32 MB each, a comfortable bound where 10,000 rows at once would be 160 MB.
+# Rows of weights drawn and handed to a statistic at a time. A metric over one-hot or
+# confusion-matrix intermediates may hold several (chunk, n, n_classes) float arrays;
+# 2,000 x 200 x 10 floats is 32 MB each, a comfortable bound where 10,000 rows at once would
+# be 160 MB.
 DEFAULT_CHUNK_SIZE = 2_000
+# ... and at most this many weights (rows x clips) per chunk, so that memory stays bounded
+# when n grows: 2,000 rows of EmoSign's 200 clips, 20 rows of 20,000 clips.
+_CHUNK_CELLS = DEFAULT_CHUNK_SIZE * 200
 
 # Relative slack in the p-value's "at least as extreme" comparison, so that resamples tying
 # with the observed difference in exact arithmetic are not lost to rounding (e.g. accuracy
@@ -117,19 +122,50 @@ def bootstrap_weights(
     Returns
     -------
     weights : ndarray of shape (n_boot, n), dtype int64
-        Non-negative counts. Memory is ``8 * n_boot * n`` bytes, 16 MB for 10,000 x 200, and
-        as much again while the drawn indices are counted.
+        Non-negative counts. Memory is ``8 * n_boot * n`` bytes, 16 MB for 10,000 x 200;
+        :func:`bootstrap_interval` and :func:`paired_bootstrap` draw the same rows a chunk at
+        a time instead and never hold them all.
     """
     n = _positive_int(n, "n")
     n_boot = _positive_int(n_boot, "n_boot")
+    return np.concatenate(list(_weight_chunks(n, n_boot=n_boot, seed=seed, strata=strata)))
+
+
+def _weight_chunks(
+    n: int,
+    *,
+    n_boot: int,
+    seed: int | np.random.Generator,
+    strata: ArrayLike | None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> Iterator[np.ndarray]:
+    """The rows of :func:`bootstrap_weights`, drawn and yielded a chunk at a time.
+
+    Concatenated, the chunks are exactly ``bootstrap_weights(n, ...)``: numpy draws the
+    same stream whether ``rng.integers`` is asked for all rows at once or for a few rows at a
+    time. Memory is one chunk, at most ``chunk_size`` rows and ``_CHUNK_CELLS`` counts.
+    """
+    rows = max(1, min(chunk_size, _CHUNK_CELLS // n))
     rng = np.random.default_rng(seed)
     if strata is None:
-        return _resample_counts(rng, n, n_boot)
+        for start in range(0, n_boot, rows):
+            yield _resample_counts(rng, n, min(rows, n_boot - start))
+        return
 
-    weights = np.zeros((n_boot, n), dtype=np.int64)
-    for members in _strata_members(strata, n):
-        weights[:, members] = _resample_counts(rng, members.size, n_boot)
-    return weights
+    # The stream holds stratum 1's n_boot rows, then stratum 2's, and so on. To hand out row
+    # chunks, each stratum gets its own generator positioned where its rows begin, found by
+    # one pass that draws and discards (it also leaves ``rng`` where the full draw would).
+    members = _strata_members(strata, n)
+    starts = []
+    for m in members:
+        starts.append(copy.deepcopy(rng))
+        for start in range(0, n_boot, rows):
+            rng.integers(0, m.size, size=(min(rows, n_boot - start), m.size))
+    for start in range(0, n_boot, rows):
+        block = np.zeros((min(rows, n_boot - start), n), dtype=np.int64)
+        for m, generator in zip(members, starts):
+            block[:, m] = _resample_counts(generator, m.size, block.shape[0])
+        yield block
 
 
 def percentile_interval(
@@ -243,7 +279,9 @@ def bootstrap_interval(
     ci : float, default=0.95
         Coverage of the interval, strictly between 0 and 1.
     chunk_size : int, default=2_000
-        Rows of weights per call to ``stat``; does not change the result.
+        Rows of weights drawn and passed to ``stat`` at a time (fewer when ``n`` is large, so
+        that a chunk holds at most 400,000 counts); does not change the result. Memory is
+        bounded by a chunk, not by ``n_boot``.
 
     Returns
     -------
@@ -254,8 +292,9 @@ def bootstrap_interval(
     chunk_size = _positive_int(chunk_size, "chunk_size")
     # The full-data call comes first: it checks the statistic's shape before any resampling.
     estimate = _full_data_value(stat, n, "stat")
-    weights = bootstrap_weights(n, n_boot=n_boot, seed=seed, strata=strata)
-    (samples,) = _evaluate((stat,), weights, chunk_size, estimate.shape, ("stat",))
+    n_boot = _positive_int(n_boot, "n_boot")
+    chunks = _weight_chunks(n, n_boot=n_boot, seed=seed, strata=strata, chunk_size=chunk_size)
+    (samples,) = _evaluate((stat,), chunks, estimate.shape, ("stat",))
     low, high = percentile_interval(samples, ci=ci)
     n_nan = np.isnan(samples).sum(axis=0)
 
@@ -320,9 +359,10 @@ def paired_bootstrap(
             "stat_a and stat_b must return the same shape; on weights of shape "
             f"(1, {n}) they returned {(1, *estimate_a.shape)} and {(1, *estimate_b.shape)}"
         )
-    weights = bootstrap_weights(n, n_boot=n_boot, seed=seed, strata=strata)
+    n_boot = _positive_int(n_boot, "n_boot")
+    chunks = _weight_chunks(n, n_boot=n_boot, seed=seed, strata=strata, chunk_size=chunk_size)
     samples_a, samples_b = _evaluate(
-        (stat_a, stat_b), weights, chunk_size, estimate_a.shape, ("stat_a", "stat_b")
+        (stat_a, stat_b), chunks, estimate_a.shape, ("stat_a", "stat_b")
     )
 
     difference = estimate_a - estimate_b
@@ -471,17 +511,14 @@ def _full_data_value(stat: WeightedStatistic, n: int, name: str) -> np.ndarray:
 
 def _evaluate(
     stats: tuple[WeightedStatistic, ...],
-    weights: np.ndarray,
-    chunk_size: int,
+    weights: Iterator[np.ndarray],
     trailing: tuple[int, ...],
     names: tuple[str, ...],
 ) -> list[np.ndarray]:
-    """Each statistic on every row of ``weights``, ``chunk_size`` rows at a time; every
-    statistic sees the same rows."""
-    weights.flags.writeable = False
+    """Each statistic on every chunk of weight rows; every statistic sees the same rows."""
     chunks: list[list[np.ndarray]] = [[] for _ in stats]
-    for start in range(0, weights.shape[0], chunk_size):
-        block = weights[start : start + chunk_size]
+    for block in weights:
+        block.flags.writeable = False
         for stat, name, out in zip(stats, names, chunks):
             out.append(_call(stat, block, name, trailing))
     return [np.concatenate(out, axis=0) for out in chunks]
