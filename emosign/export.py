@@ -53,9 +53,17 @@ def export_hub(
 
 
 def push_to_hub(folder: str | os.PathLike, repo_id: str, *, token: str | None = None) -> str:
-    """Upload an exported folder as a dataset repository (``huggingface_hub.upload_folder``)."""
+    """Upload an exported folder as a dataset repository (``huggingface_hub.upload_folder``).
+
+    Raises:
+        emosign.hub.HubUnreachableError: offline, or the Hub does not answer (checked
+            first, with one short request, so that no upload is retried for minutes).
+    """
     from huggingface_hub import HfApi
 
+    from emosign.hub import check_hub_reachable
+
+    check_hub_reachable()
     api = HfApi(token=token)
     api.create_repo(repo_id, repo_type="dataset", exist_ok=True)
     info = api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="dataset")

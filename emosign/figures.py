@@ -20,6 +20,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 from emosign import vocab
+from emosign._extras import install_hint
 from emosign.labels import Labels
 from emosign.metrics import NOT_PERCENT, SHORT_NAMES
 
@@ -49,7 +50,7 @@ def _matplotlib():
     try:
         import matplotlib
     except ImportError:
-        raise ImportError('figures need matplotlib: pip install "emosign[figures]"') from None
+        raise ImportError(f"figures need matplotlib: {install_hint('figures')}") from None
     return matplotlib
 
 

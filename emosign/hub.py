@@ -21,6 +21,9 @@ its hash (``sha256="<hash>"``) or by switching the check off (``sha256=None``).
 Downloads go through :func:`huggingface_hub.hf_hub_download`, which keeps its own
 cache: after the first download no network is needed, and with
 ``HF_HUB_OFFLINE=1`` a cached copy is used without contacting the Hub at all.
+Without a cached copy, one request with a short timeout (:data:`PROBE_TIMEOUT`) and no
+retries asks the Hub first: a machine without network fails at once with
+:class:`LabelFetchError`, instead of waiting through huggingface_hub's retries.
 
 This module imports nothing from the rest of the ``emosign`` package.
 """
@@ -47,13 +50,17 @@ __all__ = [
     "HUB_SHA256",
     "LABELS_ENV_VAR",
     "PINNED",
+    "PROBE_TIMEOUT",
+    "HubUnreachableError",
     "LabelFetchError",
     "LabelHashError",
     "LabelSource",
+    "check_hub_reachable",
     "fetch_labels",
     "local_labels",
     "resolve_label_source",
     "sha256_of",
+    "ways_to_give_labels",
 ]
 
 # --------------------------------------------------------------------------- #
@@ -77,6 +84,9 @@ HUB_NUM_BYTES: Final = 67_018
 
 LABELS_ENV_VAR: Final = "EMOSIGN_LABELS"
 """Environment variable naming a local copy of the labels file."""
+
+PROBE_TIMEOUT: Final = 3.0
+"""Seconds to wait for the Hub's first answer before calling it unreachable (no retries)."""
 
 _HUB_REPO_TYPE: Final = "dataset"
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
@@ -160,11 +170,53 @@ class LabelHashError(ValueError):
         )
 
 
+def ways_to_give_labels(style: Literal["python", "cli"] = "python") -> str:
+    """The three ways to give the labels, in a caller's own terms.
+
+    ``style="python"`` names the ``labels_file=`` argument, ``style="cli"`` the
+    ``--labels-file`` option; both name ``EMOSIGN_LABELS`` and the Hub cache.
+    """
+    argument = (
+        "--labels-file PATH" if style == "cli" else 'labels_file="path/to/emosign_dataset.csv"'
+    )
+    return (
+        f"give the labels with {argument}, or set {LABELS_ENV_VAR}=PATH, or download "
+        f"{HUB_FILENAME} once while online (any emosign command does; it is kept in "
+        f"{hf_constants.HF_HUB_CACHE} and used offline afterwards)"
+    )
+
+
 class LabelFetchError(OSError):
     """The labels could not be fetched from the Hub (offline, unreachable, or refused).
 
-    The underlying ``huggingface_hub`` error is chained as ``__cause__``.
+    Attributes:
+        reason: Why, in one clause (e.g. ``"offline and not cached"``).
+        revision: The revision that was asked for.
+
+    ``str(error)`` says how to give the labels in Python terms; :meth:`for_command_line`
+    says the same in the ``emosign`` command's terms. The underlying
+    ``huggingface_hub`` error, if any, is chained as ``__cause__``.
     """
+
+    def __init__(self, reason: str, *, revision: str) -> None:
+        self.reason = reason
+        self.revision = revision
+        super().__init__(f"{self._problem()}; {ways_to_give_labels('python')}")
+
+    def _problem(self) -> str:
+        return f"could not fetch {HUB_REPO_ID}@{self.revision} ({HUB_FILENAME}): {self.reason}"
+
+    def for_command_line(self) -> str:
+        """The message with the hint in the ``emosign`` command's terms (``--labels-file``)."""
+        return f"{self._problem()}; {ways_to_give_labels('cli')}"
+
+
+class HubUnreachableError(OSError):
+    """The Hub cannot be reached: offline mode, no network, or no answer in time."""
+
+    def for_command_line(self) -> str:
+        """The message, which names no Python argument."""
+        return str(self)
 
 
 # --------------------------------------------------------------------------- #
@@ -298,20 +350,38 @@ def fetch_labels(
         local_files_only = _env_flag("HF_HUB_OFFLINE")
     offline = local_files_only or bool(hf_constants.HF_HUB_OFFLINE)
 
-    try:
-        path = hf_hub_download(
+    def download(*, local_only: bool) -> str:
+        return hf_hub_download(
             repo_id=HUB_REPO_ID,
             filename=HUB_FILENAME,
             repo_type=_HUB_REPO_TYPE,
             revision=revision,
             cache_dir=cache_dir,
-            local_files_only=local_files_only,
+            local_files_only=local_only,
             endpoint=endpoint,
         )
-    except _NETWORK_ERRORS as error:
-        raise LabelFetchError(
-            _fetch_failure_message(revision=revision, error=error, offline=offline)
-        ) from error
+
+    path = None
+    # A commit never changes, so its cached copy needs no request; a branch is asked
+    # about online, and its cached copy is only the fallback when the Hub is unreachable.
+    if offline or _COMMIT_RE.fullmatch(revision):
+        path = _cached(download)
+    if path is None and offline:
+        raise LabelFetchError("offline and not cached", revision=revision)
+    if path is None:
+        try:
+            check_hub_reachable(endpoint=endpoint, revision=revision)
+        except HubUnreachableError as unreachable:
+            path = _cached(download)
+            if path is None:
+                raise LabelFetchError(
+                    f"{unreachable}, and no cached copy exists", revision=revision
+                ) from unreachable
+    if path is None:
+        try:
+            path = download(local_only=False)
+        except _NETWORK_ERRORS as error:
+            raise LabelFetchError(_fetch_failure_reason(error), revision=revision) from error
 
     actual = sha256_of(path)
     commit = _commit_of_snapshot(path, fallback=revision)
@@ -358,18 +428,55 @@ def _commit_of_snapshot(path: str, *, fallback: str) -> str:
     return fallback
 
 
-def _fetch_failure_message(*, revision: str, error: BaseException, offline: bool) -> str:
-    """Say why the Hub download failed, and how to carry on without the Hub."""
-    if offline and isinstance(error, LocalEntryNotFoundError):
-        reason = "offline and not cached"
-    elif isinstance(error, LocalEntryNotFoundError):
-        reason = f"the Hub could not be reached and no cached copy exists ({error})"
-    else:
-        reason = f"{type(error).__name__}: {error}"
-    return (
-        f"could not fetch {HUB_REPO_ID}@{revision} ({HUB_FILENAME}): {reason}; "
-        f"set {LABELS_ENV_VAR} or pass labels_file=... to use a local copy"
+def _cached(download) -> str | None:
+    """The cached copy ``download(local_only=True)`` finds, or ``None``."""
+    try:
+        return download(local_only=True)
+    except _NETWORK_ERRORS:
+        return None
+
+
+def _fetch_failure_reason(error: BaseException) -> str:
+    """Say in one clause why a Hub download failed."""
+    if isinstance(error, LocalEntryNotFoundError):
+        return f"the Hub could not be reached and no cached copy exists ({error})"
+    return f"{type(error).__name__}: {error}"
+
+
+def check_hub_reachable(*, endpoint: str | None = None, revision: str = HUB_REVISION) -> None:
+    """Ask the Hub once for the label file's metadata, without retries, and fail fast.
+
+    One ``HEAD`` request with a :data:`PROBE_TIMEOUT`-second timeout: a host that
+    cannot be resolved or refuses the connection fails at once, a silent one after the
+    timeout, where huggingface_hub's own download would retry for about half a minute.
+    Any answer, even "not found", counts as reachable (the download then says what is
+    wrong); a server error (5xx) or rate limit (429) does not.
+
+    Raises:
+        HubUnreachableError: offline mode is on (``HF_HUB_OFFLINE``), or the Hub did not
+            answer; the message names the endpoint and the reason.
+    """
+    if _env_flag("HF_HUB_OFFLINE") or hf_constants.HF_HUB_OFFLINE:
+        raise HubUnreachableError("offline (HF_HUB_OFFLINE is set)")
+    from huggingface_hub import get_hf_file_metadata, hf_hub_url
+    from huggingface_hub.errors import HfHubHTTPError
+
+    url = hf_hub_url(
+        HUB_REPO_ID, HUB_FILENAME, repo_type=_HUB_REPO_TYPE, revision=revision, endpoint=endpoint
     )
+    where = endpoint or hf_constants.ENDPOINT
+    try:
+        get_hf_file_metadata(url, timeout=PROBE_TIMEOUT, retry_on_errors=False)
+    except HfHubHTTPError as error:
+        status = error.response.status_code if error.response is not None else None
+        if status is not None and (status == 429 or status >= 500):
+            raise HubUnreachableError(
+                f"the Hub at {where} answered HTTP {status}"
+            ) from error
+    except _NETWORK_ERRORS as error:
+        raise HubUnreachableError(
+            f"the Hub at {where} cannot be reached ({type(error).__name__}: {error})"
+        ) from error
 
 
 def _env_flag(name: str) -> bool:

@@ -124,7 +124,8 @@ class EmoSign(datasets.GeneratorBasedBuilder):
         self.labels: Labels = labels.load_labels(
             labels_file, revision=revision, sha256=labels_sha256
         )
-        keys = [(c.video_name, c.utterance_id) for c in self.labels]
+        # Only this config's clips: "2 of 140 clips have no video", not a count over all 200.
+        keys = [(c.video_name, c.utterance_id) for c in _config_clips(self.labels, config_name)]
         self.video_paths = _find_videos(video_dir, keys, on_missing)
         self.captions = _find_captions(captions_file, keys, on_missing)
         super().__init__(
@@ -195,13 +196,8 @@ class EmoSign(datasets.GeneratorBasedBuilder):
         return [datasets.SplitGenerator(name=datasets.Split.TEST, gen_kwargs={})]
 
     def _generate_examples(self):
-        wanted = {
-            "single_expression": "single",
-            "multi_expression": "multi",
-        }.get(self.config.name)
-        for clip in self.labels:
-            if wanted is None or clip.expression_set == wanted:
-                yield clip.video_name, self._example(clip)
+        for clip in _config_clips(self.labels, self.config.name):
+            yield clip.video_name, self._example(clip)
 
     def _example(self, clip: Clip) -> dict[str, Any]:
         full = {
@@ -239,6 +235,12 @@ class EmoSign(datasets.GeneratorBasedBuilder):
         }
         blob = json.dumps(inputs, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def _config_clips(label_set: Labels, config_name: str) -> list[Clip]:
+    """The clips a config holds: all of them, or one expression set's."""
+    wanted = {"single_expression": "single", "multi_expression": "multi"}.get(config_name)
+    return [clip for clip in label_set if wanted is None or clip.expression_set == wanted]
 
 
 def _find_videos(

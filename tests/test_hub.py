@@ -598,3 +598,140 @@ def test_real_labels_pass_the_default_check_from_the_cache(cache_dir: Path) -> N
     shutil.copyfile(REAL_LABELS, snapshot / hub.HUB_FILENAME)
     source = hub.fetch_labels(cache_dir=cache_dir, local_files_only=True)
     assert (source.sha256, source.revision) == (hub.HUB_SHA256, hub.HUB_REVISION)
+
+
+# --------------------------------------------------------------------------- #
+# No network: fail at once, in the caller's terms
+# --------------------------------------------------------------------------- #
+
+
+@pytest.fixture
+def no_retry_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if huggingface_hub starts its retry backoff (it sleeps between tries)."""
+    from huggingface_hub.utils import _http
+
+    def refuse(seconds: float) -> None:
+        raise AssertionError(f"huggingface_hub retried (sleep {seconds}s) instead of failing fast")
+
+    monkeypatch.setattr(_http.time, "sleep", refuse)
+
+
+def _closed_port() -> int:
+    """A port on 127.0.0.1 nobody listens on: connecting to it is refused at once."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_unreachable_hub_fails_without_retrying(cache_dir: Path, no_retry_sleep) -> None:
+    endpoint = f"http://127.0.0.1:{_closed_port()}"
+    with pytest.raises(hub.LabelFetchError) as caught:
+        hub.fetch_labels(cache_dir=cache_dir, endpoint=endpoint)
+    message = str(caught.value)
+    assert f"the Hub at {endpoint} cannot be reached" in message
+    assert "no cached copy exists" in message
+    assert "EMOSIGN_LABELS" in message and "labels_file=" in message
+    assert "--labels-file" in caught.value.for_command_line()
+    assert "labels_file=" not in caught.value.for_command_line()
+
+
+def test_server_errors_are_not_retried(cache_dir: Path, no_retry_sleep) -> None:
+    class Failing(http.server.BaseHTTPRequestHandler):
+        calls = 0
+
+        def do_HEAD(self) -> None:
+            type(self).calls += 1
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_GET = do_HEAD
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Failing)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02})
+    thread.start()
+    try:
+        with pytest.raises(hub.LabelFetchError) as caught:
+            hub.fetch_labels(cache_dir=cache_dir,
+                             endpoint=f"http://127.0.0.1:{server.server_address[1]}")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert "answered HTTP 503" in str(caught.value)
+    assert Failing.calls == 1
+
+
+def test_unreachable_hub_falls_back_to_a_cached_branch(
+    stand_in_hub: StandInHub, cache_dir: Path, no_retry_sleep
+) -> None:
+    first = hub.fetch_labels(
+        revision="main", sha256=None, cache_dir=cache_dir, endpoint=stand_in_hub.endpoint
+    )
+    stand_in_hub.shutdown()
+    again = hub.fetch_labels(
+        revision="main", sha256=None, cache_dir=cache_dir, endpoint=stand_in_hub.endpoint
+    )
+    assert again.path == first.path and again.revision == OTHER_COMMIT
+
+
+def test_a_cached_commit_is_used_without_asking_the_hub(
+    stand_in_hub: StandInHub, cache_dir: Path
+) -> None:
+    hub.fetch_labels(revision=OTHER_COMMIT, sha256=None, cache_dir=cache_dir,
+                     endpoint=stand_in_hub.endpoint)
+    asked = len(stand_in_hub.requests)
+    hub.fetch_labels(revision=OTHER_COMMIT, sha256=None, cache_dir=cache_dir,
+                     endpoint=stand_in_hub.endpoint)
+    assert len(stand_in_hub.requests) == asked
+
+
+def _emosign(args: list[str], env_changes: dict[str, str], tmp_path: Path):
+    """Run the emosign command in a fresh interpreter with an empty Hub cache."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in {"EMOSIGN_LABELS", "HF_HUB_OFFLINE"}}
+    env.update({"HF_HOME": str(tmp_path / "hf-home"), **env_changes})
+    return subprocess.run([sys.executable, "-m", "emosign.cli", *args], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("command", [["info"], ["export-labels", "--config", "clips"],
+                                     ["evaluate", "--task", "sentiment_3", "--predictions", "p.csv"],
+                                     ["repro"], ["cues"]])
+@pytest.mark.parametrize("network", ["HF_HUB_OFFLINE=1", "closed port"])
+def test_every_command_without_labels_says_how_to_give_them(
+    command: list[str], network: str, tmp_path: Path
+) -> None:
+    if network == "HF_HUB_OFFLINE=1":
+        env = {"HF_HUB_OFFLINE": "1"}
+    else:
+        env = {"HF_ENDPOINT": f"http://127.0.0.1:{_closed_port()}"}
+    done = _emosign(command, env, tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("emosign: error: could not fetch catfang/emosign@")
+    assert "Traceback" not in done.stderr and "labels_file=" not in done.stderr
+    for way in ("--labels-file PATH", "EMOSIGN_LABELS=PATH", "once while online"):
+        assert way in done.stderr
+    assert ("offline and not cached" if network == "HF_HUB_OFFLINE=1" else "cannot be reached") in done.stderr
+
+
+@pytest.mark.parametrize("network", ["HF_HUB_OFFLINE=1", "closed port"])
+def test_export_hub_push_offline_fails_before_writing(network: str, tmp_path: Path) -> None:
+    from conftest import SYNTHETIC_ROWS, write_label_file
+
+    labels = write_label_file(tmp_path / "labels.csv", SYNTHETIC_ROWS)
+    env = ({"HF_HUB_OFFLINE": "1"} if network == "HF_HUB_OFFLINE=1"
+           else {"HF_ENDPOINT": f"http://127.0.0.1:{_closed_port()}"})
+    done = _emosign(["export-hub", "out", "--push", "someone/emosign", "--labels-file", str(labels)],
+                    env, tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("emosign: error: cannot push to someone/emosign:")
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()

@@ -8,6 +8,7 @@ from collections import Counter
 import datasets
 import pytest
 from conftest import (
+    SYNTHETIC_EXCLUDED,
     SYNTHETIC_MULTI,
     SYNTHETIC_ROWS,
     SYNTHETIC_SINGLE,
@@ -139,6 +140,16 @@ def test_videos_are_matched_by_utterance_id(labels_file, cache, video_dir):
     assert sum(v is None for v in videos.values()) == len(SYNTHETIC_ROWS) - 3
 
 
+def test_missing_videos_are_counted_over_the_configs_clips(labels_file, cache, video_dir):
+    # 1001, 1002 and 1003 have videos and are single-expression clips; 1004 is one too.
+    with pytest.warns(UserWarning) as caught:
+        load_emosign("single_expression", labels_file=labels_file, video_dir=video_dir, cache_dir=cache)
+    (message,) = [str(w.message) for w in caught if "no video file" in str(w.message)]
+    assert message.startswith(f"{len(SYNTHETIC_SINGLE) - 3} of {len(SYNTHETIC_SINGLE)} clips have no video")
+    assert "Jonathan_2012-11-27_sc93_1004" in message
+    assert not any(name in message for name in SYNTHETIC_EXCLUDED)
+
+
 def test_missing_videos_can_be_an_error(labels_file, cache, video_dir):
     with pytest.raises(FileNotFoundError, match="Jonathan_2012-11-27_sc93_1004"):
         load_emosign(
@@ -158,7 +169,8 @@ def test_new_videos_are_not_hidden_by_the_cache(labels_file, cache, video_dir):
 def test_captions_fill_the_caption_column(labels_file, cache, tmp_path):
     captions = tmp_path / "captions.csv"
     captions.write_text("utterance_id,caption\n1001,I went home.\n999999,not an EmoSign clip\n")
-    with pytest.warns(UserWarning, match=f"{len(SYNTHETIC_ROWS) - 1} clip"):
+    # Counted over the config's clips, not all of the label file's.
+    with pytest.warns(UserWarning, match=f"{len(SYNTHETIC_SINGLE) - 1} clip"):
         ds = load_emosign("single_expression", labels_file=labels_file, captions_file=captions, cache_dir=cache)
     caption = dict(zip(ds["test"]["video_name"], ds["test"]["caption"]))
     assert caption["10-Ben-Conclusion_1001"] == "I went home."

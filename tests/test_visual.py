@@ -404,7 +404,7 @@ def test_an_empty_table_keeps_its_width(tmp_path):
 
 def test_landmark_extractor_without_mediapipe_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "mediapipe", None)  # makes "import mediapipe" fail
-    with pytest.raises(ImportError, match=r'pip install "emosign\[landmarks\]"'):
+    with pytest.raises(ImportError, match=r'pip install "\.\[landmarks\]"'):
         visual.landmark_extractor()
 
 

@@ -1,6 +1,6 @@
 """Face, hand and body landmark features of EmoSign clips, from MediaPipe Holistic.
 
-Optional: needs ``pip install "emosign[landmarks]"`` (``mediapipe==0.10.14``,
+Optional: needs ``pip install ".[landmarks]"`` (``mediapipe==0.10.14``,
 whose Holistic models ship inside the wheel and run offline).  This module
 imports without it; :func:`landmark_extractor` raises an :class:`ImportError`
 with the pip command when it is missing.
@@ -62,6 +62,7 @@ from pathlib import Path
 
 import numpy as np
 
+from emosign._extras import install_hint
 from emosign.baselines.visual import FeatureExtractor
 from emosign.video import DEFAULT_FPS, VideoError, sample_frames
 
@@ -74,7 +75,7 @@ __all__ = [
     "landmark_features",
 ]
 
-INSTALL_HINT = 'pip install "emosign[landmarks]"'
+INSTALL_HINT = install_hint("landmarks")
 
 # Face mesh points (MediaPipe's canonical 468-point topology).  "Right" is
 # the signer's right, on the left of the image.

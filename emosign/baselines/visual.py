@@ -10,7 +10,7 @@ for the visual baselines:
   OpenCV.  It measures how much, how fast, how often and how widely things
   move, separately in the head region (found with OpenCV's bundled face
   detector) and in the rest of the frame (the signing space).
-* :func:`landmark_extractor` (optional, ``pip install "emosign[landmarks]"``)
+* :func:`landmark_extractor` (optional, ``pip install ".[landmarks]"``)
   reads face, hand and body landmarks with MediaPipe Holistic; see
   :mod:`emosign.baselines.landmarks`.
 

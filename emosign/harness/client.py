@@ -177,8 +177,10 @@ class OpenAIChat:
         try:
             import openai
         except ImportError:
+            from emosign._extras import install_hint
+
             raise ImportError(
-                "the MLLM harness needs the openai package: pip install 'emosign[mllm]'"
+                f"the MLLM harness needs the openai package: {install_hint('mllm')}"
             ) from None
         key = os.environ.get(api_key_env)
         if not key:

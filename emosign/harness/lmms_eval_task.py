@@ -241,7 +241,7 @@ def _utils_py(prompt_tasks: Sequence[str]) -> str:
     )
     return f'''"""EmoSign for lmms-eval, written by `emosign export-lmms-eval`.
 
-The logic lives in emosign.harness.lmms_eval_task (pip install emosign in lmms-eval's environment);
+The logic lives in emosign.harness.lmms_eval_task (install it in lmms-eval's environment: pip install /path/to/emosign);
 this file only binds it to this folder's label file.
 """
 
@@ -267,7 +267,7 @@ Written by `emosign export-lmms-eval`. Scores are computed by `emosign.metrics.e
 against `data/labels.csv` (sha256 {sha256}); an unreadable answer counts as wrong, and
 `<task>_parse_rate` says how many answers could be read. Fractions are in percent.
 
-    pip install emosign            # in the environment that runs lmms-eval
+    pip install /path/to/emosign   # its source folder, in the environment that runs lmms-eval
     python -m lmms_eval --model qwen2_5_vl --model_args pretrained=Qwen/Qwen2.5-VL-7B-Instruct \\
         --include_path {shlex.quote(str(folder))} --tasks {TAG} --log_samples --output_path results/
 
