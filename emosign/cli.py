@@ -108,6 +108,52 @@ def _parser() -> argparse.ArgumentParser:
     _add_labels_option(compare)
     compare.set_defaults(run=_compare)
 
+    power = sub.add_parser(
+        "power",
+        help="which differences EmoSign can detect: minimum detectable difference and power",
+        description="The smallest difference in a metric that the paired bootstrap test "
+        "(emosign compare's) detects with the given power, simulated on the task's real clips; "
+        "with --difference the power to detect it; with --a/--b (or --a/--against) what a real "
+        "comparison found and could have found.",
+        epilog="example: emosign power --task sentiment_3 --metric wAcc --format json",
+    )
+    power.add_argument("--task", required=True, choices=("sentiment_3", "sentiment_7",
+                                                          "emotion_single", "emotion_multi"),
+                       help="a single-label task")
+    power.add_argument("--metric", default="balanced_accuracy",
+                       choices=("balanced_accuracy", "wAcc", "weighted_f1", "wF1", "accuracy",
+                                "macro_f1"),
+                       help="the metric compared (default balanced_accuracy, the paper's wAcc)")
+    power.add_argument("--power", type=_coverage, default=0.8,
+                       help="the chance of detecting the difference (default 0.8)")
+    power.add_argument("--alpha", type=_coverage, default=0.05,
+                       help="two-sided significance level (default 0.05)")
+    power.add_argument("--level", type=_coverage, default=0.5,
+                       help="the two systems' average chance of getting a clip right, the same "
+                            "in every class (default 0.5)")
+    power.add_argument("--agreement", type=_coverage, default=0.7,
+                       help="share of clips both systems get right or both get wrong "
+                            "(default 0.7)")
+    power.add_argument("--difference", type=float,
+                       help="also the power to detect this difference, a fraction (0.05 = 5 "
+                            "points; default: none)")
+    power.add_argument("--a", help="predictions of a real system A (default: none)")
+    power.add_argument("--b", help="predictions of a real system B, compared with A "
+                                   "(default: none)")
+    power.add_argument("--against", metavar="NUMBER_OR_ROW",
+                       help="a published number (a fraction) or one of the paper's rows for "
+                            "the task, e.g. 'GPT-4o (video)': a one-sample test (default: none)")
+    power.add_argument("--sims", type=_positive_int, default=2_000,
+                       help="simulated system pairs per step of the search (default 2000)")
+    power.add_argument("--n-boot", type=_positive_int, default=1_000,
+                       help="bootstrap resamples per simulated test (default 1000)")
+    power.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    power.add_argument("--format", choices=("json", "table"), default="table",
+                       help="JSON or readable text (default table)")
+    _add_labels_option(power)
+    _add_quiet_option(power)
+    power.set_defaults(run=_power)
+
     bench = sub.add_parser(
         "benchmark", help="run the baselines under leave-one-signer-out CV, with the paper's rows"
     )
@@ -434,6 +480,22 @@ def _compare(args: argparse.Namespace) -> int:
         cells = "".join("       n/a" if row[k] is None else f"{row[k]:>10.4f}"
                         for k in ("difference", "low", "high", "p_value"))
         print(f"{name:<20}{cells}")
+    return 0
+
+
+def _power(args: argparse.Namespace) -> int:
+    from emosign.power import format_power, power_report
+
+    if args.difference is not None and not -1 <= args.difference <= 1:
+        raise ValueError(f"--difference must be a fraction in [-1, 1] (0.05 = 5 points), not {args.difference}")
+    result = power_report(
+        args.task, metric=args.metric, power=args.power, alpha=args.alpha, level=args.level,
+        agreement=args.agreement, difference=args.difference, predictions_a=args.a,
+        predictions_b=args.b, against=args.against, n_sims=args.sims, n_boot=args.n_boot,
+        seed=args.seed, labels_file=args.labels_file, progress=_progress(args),
+    )
+    print(json.dumps(result, indent=2, ensure_ascii=False) if args.format == "json"
+          else format_power(result))
     return 0
 
 

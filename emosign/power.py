@@ -1,0 +1,823 @@
+"""What 200 clips can tell: power and minimum detectable differences on EmoSign.
+
+Before running two systems, a researcher wants to know which differences this benchmark can
+detect at all; after running them, what the comparison could have found. This module answers
+both by **simulation on the task's real clips**: system pairs are drawn on the task's actual
+reference labels (its class supports, e.g. 121 / 3 / 76 clips on ``sentiment_3``), each pair is
+tested with the project's paired bootstrap (:func:`emosign.stats.paired_bootstrap`, the test
+``emosign compare`` runs), and the share of pairs in which the test rejects "no difference" is
+the power.
+
+The simulated pair (two systems on the same ``n`` clips)
+---------------------------------------------------------
+* ``level``: the two systems' average chance of getting a clip right, the same in every class,
+  so it is also their average expected per-class recall (wAcc) and accuracy. System A is right
+  with probability ``level + gap / 2``, system B with ``level - gap / 2``.
+* ``agreement``: the share of clips on which the two systems are both right or both wrong
+  (the rest are the discordant clips a paired test learns from). Higher agreement means a
+  sharper test. It must be at least ``1 - 2 * min(level, 1 - level)`` and ``gap`` at most
+  ``1 - agreement``, or no pair of systems fits.
+* A wrong answer is one of the other classes, drawn in proportion to their supports (errors
+  lean to the common classes, as real systems' do); the two systems err independently.
+
+``gap`` is a difference in the chance of being right; the **difference** reported is in the
+metric's own units, the mean over simulated pairs of ``metric(A) - metric(B)`` on all clips
+(equal to ``gap`` in expectation for accuracy and wAcc; not for wF1 or macro-F1).
+
+Against a published number (a paper's row, which has no per-clip answers) the test is
+one-sample: one simulated system against a constant, ``paired_bootstrap(stat, constant)``,
+whose p-value is the shifted bootstrap test of "the system scores the reported number".
+
+Speed: the simulated systems of a batch are the columns of one weighted statistic, so the
+bootstrap resamples are shared (as the paired test shares them between a and b) and each
+metric over all simulations is a few matrix products (``benchmarks/bench_power.py``).
+
+Reference for the analytic check: Connor, R. J. (1987). Sample size for testing differences
+in proportions for the paired-sample design. *Biometrics* 43(1), 207-211 (McNemar's test).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import asdict, dataclass
+from typing import Sequence
+
+import numpy as np
+from scipy.stats import norm
+from threadpoolctl import threadpool_limits
+
+from emosign._progress import progress_bar
+from emosign.metrics import SHORT_NAMES
+from emosign.stats import paired_bootstrap
+
+__all__ = [
+    "METRICS",
+    "Design",
+    "MinimumDetectable",
+    "PowerEstimate",
+    "design_for_task",
+    "mcnemar_power",
+    "mcnemar_mde",
+    "minimum_detectable_difference",
+    "observed_power",
+    "simulate_power",
+]
+
+#: The metrics the simulation scores: single-label classification metrics of emosign.metrics.
+METRICS: tuple[str, ...] = ("accuracy", "balanced_accuracy", "weighted_f1", "macro_f1")
+_ALIASES = {SHORT_NAMES[m].lower(): m for m in METRICS if m in SHORT_NAMES}
+
+# Simulated systems scored per call of the paired bootstrap, and bootstrap rows per call of
+# the statistic: a (rows, sims, classes) float array of 400 x 500 x 10 is 16 MB.
+_SIMS_PER_BATCH = 500
+_ROWS_PER_CHUNK = 400
+# Steps of the bisection on the gap: the MDE's resolution is (1 - agreement) / 2**steps.
+_BISECTION_STEPS = 9
+
+
+# --------------------------------------------------------------------------------------------
+# The design: the task's real reference labels
+
+
+@dataclass(frozen=True)
+class Design:
+    """The clips a power analysis simulates: reference class indices and the class names.
+
+    ``y_true`` has shape (n,), values in ``[0, len(classes))``; its counts are the class
+    supports the simulated systems are scored on.
+    """
+
+    task: str
+    classes: tuple[str, ...]
+    y_true: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return int(self.y_true.size)
+
+    @property
+    def supports(self) -> dict[str, int]:
+        counts = np.bincount(self.y_true, minlength=len(self.classes))
+        return dict(zip(self.classes, map(int, counts)))
+
+    @classmethod
+    def from_supports(cls, supports: Sequence[int], *, task: str = "custom") -> "Design":
+        """A design with ``supports[k]`` clips of class k (e.g. to ask what 400 clips would
+        detect): classes are named ``class_0`` ... ."""
+        counts = [int(c) for c in supports]
+        if len(counts) < 2 or any(c < 0 for c in counts) or sum(counts) < 2:
+            raise ValueError(f"supports must be >= 2 non-negative counts summing to >= 2; got {supports!r}")
+        y = np.repeat(np.arange(len(counts)), counts)
+        return cls(task, tuple(f"class_{k}" for k in range(len(counts))), y)
+
+
+def design_for_task(task: str, *, labels_file=None) -> Design:
+    """The design of an EmoSign single-label task, from the label file (default: as
+    :func:`emosign.labels.load_labels` finds it)."""
+    from emosign.labels import load_labels
+    from emosign.tasks import get_task
+
+    spec = get_task(task)
+    if spec.kind != "single_label":
+        raise ValueError(f"power is simulated for single-label tasks (one class per clip); "
+                         f"{task} is {spec.kind.replace('_', '-')}")
+    data = spec.bind(load_labels(labels_file))
+    return Design(spec.name, tuple(data.classes), np.asarray(data.y_true, dtype=np.int64))
+
+
+def metric_name(metric: str) -> str:
+    """``metric`` as emosign.metrics names it; the paper's short names (wAcc, wF1) accepted."""
+    key = _ALIASES.get(str(metric).lower(), metric)
+    if key not in METRICS:
+        raise ValueError(f"power is simulated for the metrics {list(METRICS)} (also wAcc, wF1); "
+                         f"not {metric!r}")
+    return key
+
+
+# --------------------------------------------------------------------------------------------
+# Results
+
+
+@dataclass(frozen=True)
+class PowerEstimate:
+    """Power of the paired (or one-sample) bootstrap test at one simulated difference.
+
+    ``difference`` is the mean over simulated pairs of the metric difference on all clips (a
+    fraction); ``gap`` the difference in the chance of being right that produced it;
+    ``power`` the share of simulated pairs whose two-sided p-value was <= ``alpha``, with its
+    Monte Carlo standard error ``power_se``.
+    """
+
+    difference: float
+    gap: float
+    power: float
+    power_se: float
+    assumptions: dict
+
+
+@dataclass(frozen=True)
+class MinimumDetectable:
+    """The smallest difference detected with at least the asked power.
+
+    ``mde`` is in the metric's units, a fraction (0.05 = 5 points); None when no difference
+    the design allows reaches the power (``note`` says why). ``power`` is the simulated power
+    at ``mde`` (at least the asked one, up to Monte Carlo error).
+    """
+
+    mde: float | None
+    gap: float | None
+    power: float | None
+    power_se: float | None
+    assumptions: dict
+    note: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# --------------------------------------------------------------------------------------------
+# Analytic approximation (accuracy only)
+
+
+def mcnemar_power(n: int, *, discordance: float, difference: float, alpha: float = 0.05) -> float:
+    """Power of the two-sided McNemar test of two accuracies on ``n`` paired clips.
+
+    Connor (1987)'s normal approximation: with ``d`` the share of discordant clips and
+    ``delta`` the accuracy difference, ``power = Phi((|delta| sqrt(n) - z sqrt(d)) /
+    sqrt(d - delta**2))``, ``z`` the ``1 - alpha / 2`` normal quantile.
+    """
+    if not 0 < discordance <= 1 or abs(difference) > discordance:
+        raise ValueError(f"need 0 < discordance <= 1 and |difference| <= discordance; got "
+                         f"{discordance!r} and {difference!r}")
+    spread = discordance - difference**2
+    if spread <= 0:
+        return 1.0
+    z = norm.ppf(1 - alpha / 2)
+    return float(norm.cdf((abs(difference) * math.sqrt(n) - z * math.sqrt(discordance)) / math.sqrt(spread)))
+
+
+def mcnemar_mde(n: int, *, discordance: float, power: float = 0.8, alpha: float = 0.05) -> float:
+    """The accuracy difference McNemar's test detects with ``power`` (inverse of
+    :func:`mcnemar_power`, by bisection on ``[0, discordance]``)."""
+    low, high = 0.0, float(discordance)
+    for _ in range(60):
+        mid = (low + high) / 2
+        if mcnemar_power(n, discordance=discordance, difference=mid, alpha=alpha) >= power:
+            high = mid
+        else:
+            low = mid
+    return high
+
+
+# --------------------------------------------------------------------------------------------
+# Simulation
+
+
+def simulate_power(
+    design: Design,
+    *,
+    metric: str = "balanced_accuracy",
+    gap: float,
+    level: float = 0.5,
+    agreement: float = 0.7,
+    against: float | None = None,
+    alpha: float = 0.05,
+    n_sims: int = 2_000,
+    n_boot: int = 1_000,
+    seed: int = 0,
+) -> PowerEstimate:
+    """Simulated power at one gap in the chance of being right.
+
+    Two systems (``against=None``): A right with probability ``level + gap / 2``, B with
+    ``level - gap / 2``, agreeing (both right or both wrong) on a share ``agreement`` of
+    clips. One system against a published number (``against`` = that number, a fraction):
+    the system right with probability ``level + gap``, tested against the constant.
+    ``n_sims`` simulated pairs, each tested with ``n_boot`` paired bootstrap resamples;
+    seeded by ``seed``.
+    """
+    metric = metric_name(metric)
+    _check(alpha=alpha, n_sims=n_sims, n_boot=n_boot)
+    draws = _Draws.new(design, n_sims, seed)
+    rejected, differences = _run(design, metric, draws, level, gap, agreement, against,
+                                 alpha=alpha, n_boot=n_boot, seed=seed)
+    p = float(rejected.mean())
+    return PowerEstimate(float(differences.mean()), float(gap), p, _se(p, n_sims),
+                         _assumptions(design, metric, level, agreement, against, alpha, None,
+                                      n_sims, n_boot, seed))
+
+
+def minimum_detectable_difference(
+    design: Design,
+    *,
+    metric: str = "balanced_accuracy",
+    power: float = 0.8,
+    level: float = 0.5,
+    agreement: float = 0.7,
+    against: float | None = None,
+    direction: int = 1,
+    alpha: float = 0.05,
+    n_sims: int = 2_000,
+    n_boot: int = 1_000,
+    seed: int = 0,
+    progress: bool | None = False,
+) -> MinimumDetectable:
+    """The smallest difference the paired bootstrap test detects with probability ``power``.
+
+    Two systems as in :func:`simulate_power`; the gap is found by bisection on the same
+    seeded draws at every step (common random numbers, so the power is monotone in the gap
+    and the search is exact up to ``(1 - agreement) / 512``). Against a published number
+    (``against``): a system at ``against + difference`` (``direction=1``, above it) or
+    ``against - difference`` (``direction=-1``); ``level`` is then ignored.
+
+    Returns
+    -------
+    MinimumDetectable with ``mde`` a fraction in the metric's units, None when even the
+    largest difference the design allows is detected less often than ``power``.
+    ``progress``: a bar over the search's steps (None: only on a terminal).
+    """
+    metric = metric_name(metric)
+    _check(alpha=alpha, n_sims=n_sims, n_boot=n_boot)
+    if not 0 < power < 1:
+        raise ValueError(f"power must be strictly between 0 and 1; got {power!r}")
+    if direction not in (1, -1):
+        raise ValueError(f"direction must be 1 or -1; got {direction!r}")
+    if against is not None:
+        level = _check_fraction(against, "against")
+    assumptions = _assumptions(design, metric, level, agreement, against, alpha, power,
+                               n_sims, n_boot, seed)
+    if against is None:
+        _check_pair(level, agreement, 0.0)
+        largest = 1.0 - agreement
+    else:
+        largest = (1.0 - level) if direction == 1 else level
+    draws = _Draws.new(design, n_sims, seed)
+    bar = progress_bar(_BISECTION_STEPS + 1, f"power: {n_sims:,} simulations a step",
+                       enabled=progress, unit="step")
+
+    def at(gap: float) -> tuple[float, float]:
+        signed = gap * direction if against is not None else gap
+        rejected, differences = _run(design, metric, draws, level, signed, agreement, against,
+                                     alpha=alpha, n_boot=n_boot, seed=seed)
+        bar.update(1)
+        return float(rejected.mean()), float(np.abs(differences.mean()))
+
+    with bar:
+        return _bisect(at, largest, power, n_sims, assumptions)
+
+
+def _bisect(at, largest: float, power: float, n_sims: int, assumptions: dict) -> MinimumDetectable:
+    top_power, top_difference = at(largest)
+    if top_power < power:
+        return MinimumDetectable(None, None, top_power, _se(top_power, n_sims), assumptions,
+                                 note=f"even the largest difference this design allows "
+                                      f"({top_difference:.3f}) is detected in only "
+                                      f"{100 * top_power:.0f}% of simulations")
+    low, high, found = 0.0, largest, (top_power, top_difference)
+    for _ in range(_BISECTION_STEPS):
+        mid = (low + high) / 2
+        p, d = at(mid)
+        if p >= power:
+            high, found = mid, (p, d)
+        else:
+            low = mid
+    p, d = found
+    return MinimumDetectable(d, high, p, _se(p, n_sims), assumptions)
+
+
+def observed_power(
+    design: Design,
+    *,
+    metric: str,
+    correct_a: np.ndarray,
+    correct_b: np.ndarray | None = None,
+    against: float | None = None,
+    power: float = 0.8,
+    alpha: float = 0.05,
+    n_sims: int = 2_000,
+    n_boot: int = 1_000,
+    seed: int = 0,
+    observed_difference: float,
+    progress: bool | None = False,
+) -> dict:
+    """What a comparison already run could detect: the power it had at its observed
+    difference and its MDE, simulated at the systems' observed level and agreement.
+
+    ``correct_a`` / ``correct_b``: (n,) booleans, whether each system got each clip right
+    (aligned with ``design.y_true``). Without ``correct_b``, a one-sample comparison against
+    ``against``. The observed level is the systems' mean per-class recall (the
+    simulation's ``level``); an observed agreement below what the model allows at that
+    level is raised to the bound (said in ``notes``). Returns ``level``, ``agreement``,
+    ``power_at_observed_difference`` (and its ``power_se``), ``minimum_detectable`` (a
+    :class:`MinimumDetectable` at that level and agreement) and ``notes``.
+    """
+    metric = metric_name(metric)
+    correct_a = np.asarray(correct_a, dtype=bool)
+    notes = []
+    if correct_b is None:
+        if against is None:
+            raise ValueError("give correct_b (a second system) or against (a published number)")
+        level, agreement = _check_fraction(against, "against"), 0.7
+    else:
+        correct_b = np.asarray(correct_b, dtype=bool)
+        level = float(np.mean([_mean_recall(design, correct_a), _mean_recall(design, correct_b)]))
+        level = min(max(level, 0.01), 0.99)
+        agreement = float(np.mean(correct_a == correct_b))
+        bound = 1 - 2 * min(level, 1 - level)
+        if agreement < bound:
+            notes.append(f"observed agreement {agreement:.3f} is below what two systems at level "
+                         f"{level:.3f} can have under the model; {bound:.3f} used")
+            agreement = bound
+        agreement = min(agreement, 0.995)
+    direction = 1 if observed_difference >= 0 else -1
+    mde = minimum_detectable_difference(
+        design, metric=metric, power=power, level=level, agreement=agreement, against=against,
+        direction=direction, alpha=alpha, n_sims=n_sims, n_boot=n_boot, seed=seed,
+        progress=progress)
+    gap = _gap_for_difference(design, metric, abs(observed_difference), level, agreement, against,
+                              direction, seed)
+    signed = gap * direction if against is not None else gap
+    at_observed = simulate_power(design, metric=metric, gap=signed, level=level,
+                                 agreement=agreement, against=against, alpha=alpha,
+                                 n_sims=n_sims, n_boot=n_boot, seed=seed)
+    return {
+        "level": level,
+        "agreement": agreement,
+        "power_at_observed_difference": at_observed.power,
+        "power_se": at_observed.power_se,
+        "minimum_detectable": mde,
+        "notes": notes,
+    }
+
+
+def power_for_difference(
+    design: Design,
+    *,
+    metric: str = "balanced_accuracy",
+    difference: float,
+    level: float = 0.5,
+    agreement: float = 0.7,
+    against: float | None = None,
+    alpha: float = 0.05,
+    n_sims: int = 2_000,
+    n_boot: int = 1_000,
+    seed: int = 0,
+) -> PowerEstimate:
+    """Simulated power to detect ``difference`` in the metric's units (a fraction; negative
+    means below ``against`` in the one-sample case). The gap in the chance of being right
+    that gives this difference on average is found first; then as :func:`simulate_power`."""
+    metric = metric_name(metric)
+    if isinstance(difference, bool) or not isinstance(difference, numbers.Real) \
+            or not math.isfinite(difference) or not -1 <= difference <= 1:
+        raise ValueError(f"difference must be a fraction in [-1, 1]; got {difference!r}")
+    if against is not None:
+        level = _check_fraction(against, "against")
+    else:
+        _check_pair(level, agreement, 0.0)
+    direction = 1 if difference >= 0 else -1
+    gap = _gap_for_difference(design, metric, abs(difference), level, agreement, against,
+                              direction, seed)
+    signed = gap * direction if against is not None else gap
+    return simulate_power(design, metric=metric, gap=signed, level=level, agreement=agreement,
+                          against=against, alpha=alpha, n_sims=n_sims, n_boot=n_boot, seed=seed)
+
+
+def power_report(
+    task: str,
+    *,
+    metric: str = "balanced_accuracy",
+    power: float = 0.8,
+    alpha: float = 0.05,
+    level: float = 0.5,
+    agreement: float = 0.7,
+    difference: float | None = None,
+    predictions_a=None,
+    predictions_b=None,
+    against: float | str | None = None,
+    n_sims: int = 2_000,
+    n_boot: int = 1_000,
+    seed: int = 0,
+    labels_file=None,
+    progress: bool | None = False,
+) -> dict:
+    """Everything ``emosign power`` prints, as a JSON-ready dict.
+
+    * Always: ``mde``, the smallest difference in ``metric`` (a fraction) detected with
+      ``power`` at ``alpha``, with ``assumptions`` beside it; for accuracy between two systems
+      also ``analytic``, McNemar's approximation (Connor 1987) of the same MDE.
+    * ``difference``: also ``power_at_difference``, the power to detect it.
+    * ``against``: a number (fraction) or the name of one of the paper's rows for the task
+      (e.g. ``"GPT-4o (video)"``): the test is one-sample, and ``mde`` is how far above the
+      number a system must score (``mde_below``: below it).
+    * ``predictions_a`` (and ``predictions_b``): ``observed``, the real comparison (difference,
+      its paired interval and p-value as ``emosign compare`` gives them, 10,000 resamples),
+      and the power it had at its observed level, agreement and difference.
+    """
+    from emosign.labels import load_labels
+
+    metric = metric_name(metric)
+    labels = load_labels(labels_file)
+    design = design_for_task(task, labels_file=labels)
+    reported = _resolve_against(task, metric, against)
+    value = None if reported is None else reported["value"]
+    if predictions_b is not None and predictions_a is None:
+        raise ValueError("--b needs --a: give both systems' predictions")
+    if predictions_a is not None and predictions_b is None and value is None:
+        raise ValueError("give --b (a second system) or --against (a published number) with --a")
+    if predictions_b is not None and value is not None:
+        raise ValueError("give --b or --against, not both: a comparison is between two systems "
+                         "or one system and a number")
+    common = dict(metric=metric, alpha=alpha, n_sims=n_sims, n_boot=n_boot, seed=seed)
+    result: dict = {"task": design.task, "metric": metric, "short_name": SHORT_NAMES.get(metric, metric)}
+    if reported is not None:
+        result["against"] = reported
+
+    if predictions_a is not None:
+        observed = _observed(task, metric, labels, predictions_a, predictions_b, value, seed)
+        result["observed"] = observed
+        result["observed"].update(observed_power(
+            design, correct_a=observed.pop("_correct_a"), correct_b=observed.pop("_correct_b"),
+            against=value, power=power, observed_difference=observed["difference"],
+            progress=progress, **common))
+        level = result["observed"]["level"] if value is None else value
+        agreement = result["observed"]["agreement"] if value is None else agreement
+        mde = result["observed"].pop("minimum_detectable")
+    else:
+        mde = minimum_detectable_difference(design, power=power, level=level, agreement=agreement,
+                                            against=value, progress=progress, **common)
+    result.update(mde=mde.mde, power=mde.power, power_se=mde.power_se, gap=mde.gap,
+                  assumptions=mde.assumptions)
+    if mde.note:
+        result["note"] = mde.note
+    if value is not None:
+        below = minimum_detectable_difference(design, power=power, against=value, direction=-1,
+                                              progress=progress, **common)
+        result["mde_below"] = below.mde
+    elif metric == "accuracy":
+        result["analytic"] = {
+            "method": "McNemar's test, Connor (1987)'s normal approximation",
+            "mde": mcnemar_mde(design.n, discordance=1 - agreement, power=power, alpha=alpha),
+        }
+    if difference is not None:
+        at = power_for_difference(design, difference=difference, level=level,
+                                  agreement=agreement, against=value, **common)
+        result["power_at_difference"] = {"difference": difference, "power": at.power,
+                                         "power_se": at.power_se}
+    return result
+
+
+def _resolve_against(task: str, metric: str, against) -> dict | None:
+    """``against`` as ``{"value": fraction, "system": name or None}``."""
+    if against is None:
+        return None
+    if isinstance(against, str):
+        try:
+            return {"value": _check_fraction(float(against), "--against"), "system": None}
+        except ValueError:
+            pass
+        from emosign.baselines.reported import reported_rows
+
+        rows = {row["system"]: row for row in reported_rows(task)}
+        if against not in rows:
+            raise ValueError(f"--against {against!r} is neither a fraction in [0, 1] nor one of "
+                             f"the paper's rows for {task}: {sorted(rows)}")
+        value = rows[against]["metrics"].get(metric)
+        if value is None:
+            raise ValueError(f"the paper reports {sorted(rows[against]['metrics'])} for "
+                             f"{against!r} on {task}, not {metric}")
+        return {"value": float(value), "system": against,
+                "source": rows[against]["description"]}
+    return {"value": _check_fraction(against, "against"), "system": None}
+
+
+def _observed(task, metric, labels, predictions_a, predictions_b, value, seed) -> dict:
+    """The real comparison (difference, paired interval, p-value) and per-clip correctness."""
+    from emosign.metrics import classification_metrics, compare
+    from emosign.predictions import align
+    from emosign.tasks import get_task
+
+    data = get_task(task).bind(labels)
+    aligned_a = align(predictions_a, data)
+    correct_a = aligned_a.y_pred == data.y_true
+    if predictions_b is not None:
+        compared = compare(task, predictions_a, predictions_b, labels_file=labels, seed=seed)
+        row = compared["comparison"][metric]
+        correct_b = align(predictions_b, data).y_pred == data.y_true
+        return {"difference": row["difference"], "low": row["low"], "high": row["high"],
+                "p_value": row["p_value"], "n_boot": compared["ci"]["n_boot"],
+                "_correct_a": correct_a, "_correct_b": correct_b}
+
+    def stat_a(w):
+        return classification_metrics(data.y_true, aligned_a.y_pred, n_classes=len(data.classes),
+                                      sample_weight=w)[metric]
+
+    test = paired_bootstrap(stat_a, lambda w: np.full(w.shape[0], float(value)), data.n,
+                            n_boot=10_000, seed=seed)
+    return {"a": float(stat_a(np.ones((1, data.n)))[0]), "difference": test.difference,
+            "low": test.low, "high": test.high, "p_value": test.p_value, "n_boot": test.n_boot,
+            "_correct_a": correct_a, "_correct_b": None}
+
+
+# --------------------------------------------------------------------------------------------
+# The engine
+
+
+@dataclass(frozen=True)
+class _Draws:
+    """Seeded uniforms shared by every gap of a search: ``cell`` (which of the four
+    right/wrong combinations a clip falls in) and ``wrong_a`` / ``wrong_b`` (which wrong
+    class a system answers), each of shape (n_sims, n)."""
+
+    cell: np.ndarray
+    wrong_a: np.ndarray
+    wrong_b: np.ndarray
+
+    @classmethod
+    def new(cls, design: Design, n_sims: int, seed: int) -> "_Draws":
+        rng = np.random.default_rng([seed, 0x706F776572])  # "power": apart from bootstrap seeds
+        shape = (n_sims, design.n)
+        return cls(rng.random(shape), rng.random(shape), rng.random(shape))
+
+
+def _run(design, metric, draws, level, gap, agreement, against, *, alpha, n_boot, seed):
+    """Reject flags (n_sims,) and full-data metric differences (n_sims,) at one gap."""
+    # The products here are small (hundreds of rows): one BLAS thread does them fastest, and
+    # several threads spinning on a shared machine cost many times the CPU.
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _run_batches(design, metric, draws, level, gap, agreement, against,
+                            alpha=alpha, n_boot=n_boot, seed=seed)
+
+
+def _run_batches(design, metric, draws, level, gap, agreement, against, *, alpha, n_boot, seed):
+    rejected, differences = [], []
+    for start in range(0, draws.cell.shape[0], _SIMS_PER_BATCH):
+        part = slice(start, start + _SIMS_PER_BATCH)
+        if against is None:
+            correct_a, correct_b = _pair(level, gap, agreement, draws.cell[part])
+            pred_a = _answers(design, correct_a, draws.wrong_a[part])
+            pred_b = _answers(design, correct_b, draws.wrong_b[part])
+            stat_b = _statistic(design, metric, pred_b)
+        else:
+            p = level + gap
+            if not 0 <= p <= 1:
+                raise ValueError(f"against + difference = {p:.3f} is not a chance of being right")
+            pred_a = _answers(design, draws.cell[part] < p, draws.wrong_a[part])
+            constant = np.full(pred_a.shape[0], float(against))
+            stat_b = lambda w, c=constant: np.broadcast_to(c, (w.shape[0], c.size))  # noqa: E731
+        tests = paired_bootstrap(_statistic(design, metric, pred_a), stat_b, design.n,
+                                 n_boot=n_boot, seed=seed, chunk_size=_ROWS_PER_CHUNK)
+        rejected.append([t.p_value <= alpha for t in tests])
+        differences.append([t.difference for t in tests])
+    return np.concatenate(rejected), np.concatenate(differences)
+
+
+def _pair(level: float, gap: float, agreement: float, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Correctness of A and B from uniforms ``u``: the cells (both right, A only, B only,
+    both wrong) in that order along [0, 1)."""
+    _check_pair(level, agreement, gap)
+    d = 1.0 - agreement
+    both = level - d / 2
+    a_only = (d + gap) / 2
+    b_only = (d - gap) / 2
+    correct_a = u < both + a_only
+    correct_b = (u < both) | ((u >= both + a_only) & (u < both + a_only + b_only))
+    return correct_a, correct_b
+
+
+def _answers(design: Design, correct: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Predicted class indices (sims, n): the reference where ``correct``, else another class
+    drawn in proportion to the supports with uniforms ``u``."""
+    cdf = _wrong_class_cdf(design)[design.y_true]  # (n, K)
+    wrong = (u[..., None] > cdf[None, :, :]).sum(axis=-1)
+    wrong = np.minimum(wrong, len(design.classes) - 1)  # u within rounding of 1
+    return np.where(correct, design.y_true[None, :], wrong)
+
+
+def _wrong_class_cdf(design: Design) -> np.ndarray:
+    """Row k: cumulative probabilities of the classes a wrong answer to a class-k clip takes."""
+    k = len(design.classes)
+    supports = np.bincount(design.y_true, minlength=k).astype(float)
+    weights = np.tile(supports, (k, 1))
+    np.fill_diagonal(weights, 0.0)
+    empty = weights.sum(axis=1) == 0  # every other class unsupported: any other class alike
+    weights[empty] = 1.0 - np.eye(k)[empty]
+    return np.cumsum(weights / weights.sum(axis=1, keepdims=True), axis=1)
+
+
+def _statistic(design: Design, metric: str, pred: np.ndarray):
+    """A weighted statistic (B, n) -> (B, sims): ``metric`` of each simulated system.
+
+    The same formulas as :func:`emosign.metrics.classification_metrics` (scikit-learn's, with
+    ``zero_division=0``), written over a batch of systems: per-class true positives and
+    predicted counts are matrix products of the weights with the systems' indicator rows.
+    """
+    k = len(design.classes)
+    # Clips sorted by class, so that each class is a contiguous block of columns: a class's
+    # true positives are then one product of two slices, with no copies.
+    order = np.argsort(design.y_true, kind="stable")
+    y = design.y_true[order]
+    bounds = np.searchsorted(y, np.arange(k + 1))
+    blocks = [slice(bounds[c], bounds[c + 1]) for c in range(k)]
+    correct = np.ascontiguousarray((pred[:, order] == y[None, :]).T, dtype=float)  # (n, S)
+    one_hot = np.eye(k)[y]  # (n, K)
+    predicted_as = None
+    if metric in ("weighted_f1", "macro_f1"):
+        predicted_as = [np.ascontiguousarray((pred[:, order] == c).T, dtype=float) for c in range(k)]
+
+    def statistic(weights: np.ndarray) -> np.ndarray:
+        w = np.ascontiguousarray(weights[:, order], dtype=float)
+        if metric == "accuracy":
+            return (w @ correct) / w.sum(axis=1, keepdims=True)
+        support = w @ one_hot  # (B, K)
+        tp = np.stack([w[:, b] @ correct[b] for b in blocks], axis=-1)  # (B, S, K)
+        if metric == "balanced_accuracy":
+            has = support > 0
+            recall = _divide(tp, support[:, None, :])
+            return (recall * has[:, None, :]).sum(-1) / has.sum(-1, keepdims=True)
+        predicted = np.stack([w @ column for column in predicted_as], axis=-1)  # (B, S, K)
+        f1 = _divide(2 * tp, support[:, None, :] + predicted)
+        if metric == "macro_f1":
+            return f1.mean(-1)
+        return _divide((f1 * support[:, None, :]).sum(-1), support.sum(-1, keepdims=True))
+
+    return statistic
+
+
+def _divide(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den, 0 where den is 0 (scikit-learn's zero_division=0)."""
+    out = np.zeros(np.broadcast_shapes(num.shape, den.shape))
+    np.divide(num, den, out=out, where=den > 0)
+    return out
+
+
+def _gap_for_difference(design, metric, difference, level, agreement, against, direction, seed) -> float:
+    """The gap whose simulated systems differ by ``difference`` in the metric, on average."""
+    draws = _Draws.new(design, 200, seed)
+    largest = (1.0 - agreement) if against is None else ((1.0 - level) if direction == 1 else level)
+
+    def mean_difference(gap):
+        ones = np.ones((1, design.n))
+        if against is None:
+            a, b = _pair(level, gap, agreement, draws.cell)
+            pa, pb = _answers(design, a, draws.wrong_a), _answers(design, b, draws.wrong_b)
+            return float((_statistic(design, metric, pa)(ones) - _statistic(design, metric, pb)(ones)).mean())
+        pa = _answers(design, draws.cell < level + direction * gap, draws.wrong_a)
+        return float(abs(_statistic(design, metric, pa)(ones).mean() - against))
+
+    low, high = 0.0, largest
+    for _ in range(30):
+        mid = (low + high) / 2
+        if mean_difference(mid) >= difference:
+            high = mid
+        else:
+            low = mid
+    return high
+
+
+def _mean_recall(design: Design, correct: np.ndarray) -> float:
+    recalls = [correct[design.y_true == c].mean() for c in range(len(design.classes))
+               if (design.y_true == c).any()]
+    return float(np.mean(recalls))
+
+
+def _check_pair(level: float, agreement: float, gap: float) -> None:
+    level = _check_fraction(level, "level")
+    agreement = _check_fraction(agreement, "agreement")
+    bound = 1 - 2 * min(level, 1 - level)
+    if agreement < bound - 1e-12:
+        raise ValueError(f"two systems right on {100 * level:.0f}% of clips agree (both right or "
+                         f"both wrong) on at least {100 * bound:.0f}% of them; agreement "
+                         f"{agreement!r} is impossible")
+    if abs(gap) > 1 - agreement + 1e-12:
+        raise ValueError(f"systems agreeing on {100 * agreement:.0f}% of clips differ by at "
+                         f"most {1 - agreement:.3f} in accuracy; gap {gap!r} is impossible")
+
+
+def _check_fraction(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1 \
+            or math.isnan(value):
+        raise ValueError(f"{name} must be a fraction in [0, 1]; got {value!r}")
+    return float(value)
+
+
+def _check(*, alpha, n_sims, n_boot) -> None:
+    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 < alpha < 1:
+        raise ValueError(f"alpha must be strictly between 0 and 1; got {alpha!r}")
+    for name, value in (("n_sims", n_sims), ("n_boot", n_boot)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"{name} must be a whole number >= 1; got {value!r}")
+
+
+def _se(p: float, n: int) -> float:
+    return math.sqrt(max(p * (1 - p), 0.0) / n)
+
+
+def _assumptions(design, metric, level, agreement, against, alpha, power, n_sims, n_boot, seed) -> dict:
+    found = {
+        "task": design.task,
+        "metric": metric,
+        "n_clips": design.n,
+        "class_supports": design.supports,
+        "test": ("two-sided one-sample bootstrap test against a published number"
+                 if against is not None else
+                 "two-sided paired bootstrap test over clips (emosign compare's)"),
+        "alpha": alpha,
+        **({"power": power} if power is not None else {}),
+        "n_simulations": n_sims,
+        "n_boot_per_test": n_boot,
+        "seed": seed,
+        "errors": "a wrong answer is another class drawn in proportion to the supports; "
+                  "systems err independently of each other",
+    }
+    if against is None:
+        found["level"] = level
+        found["level_means"] = "the two systems' average chance of being right, the same in every class"
+        found["agreement"] = agreement
+        found["agreement_means"] = "share of clips both systems get right or both get wrong"
+    else:
+        found["against"] = against
+    return found
+
+
+def format_power(result: dict) -> str:
+    """A :func:`power_report` result as text, differences in points (percent of the metric)."""
+    name = result["short_name"]
+    a = result["assumptions"]
+    lines = [f"EmoSign {result['task']}, {name}: {a['n_clips']} clips "
+             f"({', '.join(f'{k} {v}' for k, v in a['class_supports'].items())})"]
+    against = result.get("against")
+    if against:
+        who = f"{against['system']} ({against.get('source', '')})" if against["system"] else "the number"
+        lines.append(f"one-sample test against {100 * against['value']:.2f} ({who})")
+    else:
+        lines.append(f"two systems at level {100 * a['level']:.1f}% right, agreeing (both right "
+                     f"or both wrong) on {100 * a['agreement']:.1f}% of clips")
+    lines.append(f"{a['test']}, alpha {a['alpha']}, power {a['power']}, "
+                 f"{a['n_simulations']:,} simulations x {a['n_boot_per_test']:,} resamples, seed {a['seed']}")
+    lines.append("")
+    if result["mde"] is None:
+        lines.append(f"minimum detectable difference: none ({result.get('note', '')})")
+    else:
+        where = " above it" if against else ""
+        lines.append(f"minimum detectable difference: {100 * result['mde']:.1f} points of {name}"
+                     f"{where} (simulated power there {100 * result['power']:.1f}% "
+                     f"+/- {100 * result['power_se']:.1f})")
+    if result.get("mde_below") is not None:
+        lines.append(f"  below it: {100 * result['mde_below']:.1f} points")
+    if "analytic" in result:
+        lines.append(f"  McNemar (Connor 1987) approximation: {100 * result['analytic']['mde']:.1f} points")
+    if "power_at_difference" in result:
+        p = result["power_at_difference"]
+        lines.append(f"power to detect {100 * p['difference']:.1f} points: {100 * p['power']:.1f}% "
+                     f"+/- {100 * p['power_se']:.1f}")
+    observed = result.get("observed")
+    if observed:
+        lines += ["", f"observed difference: {100 * observed['difference']:+.2f} points "
+                      f"[{100 * observed['low']:.1f}, {100 * observed['high']:.1f}], "
+                      f"p = {observed['p_value']:.4f} (two-sided, paired bootstrap, "
+                      f"{observed['n_boot']:,} resamples)",
+                  f"power the comparison had at that difference: "
+                  f"{100 * observed['power_at_observed_difference']:.1f}% "
+                  f"(at level {100 * observed['level']:.1f}%, agreement {100 * observed['agreement']:.1f}%)"]
+        lines += [f"note: {n}" for n in observed.get("notes", [])]
+    return "\n".join(lines)

@@ -1,0 +1,219 @@
+"""Tests for ``emosign.power`` and ``emosign power``: the simulation against McNemar's analytic
+power, an independent seeded study at the MDE, monotonicity, the batched metrics against
+emosign.metrics, and the command."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import SYNTHETIC_ROWS
+
+from emosign.cli import main
+from emosign.metrics import classification_metrics
+from emosign.power import (
+    Design,
+    _answers,
+    _Draws,
+    _pair,
+    _statistic,
+    mcnemar_mde,
+    mcnemar_power,
+    minimum_detectable_difference,
+    simulate_power,
+)
+from emosign.stats import paired_bootstrap
+
+BALANCED = Design.from_supports([100, 100])  # 200 clips, two classes
+SKEWED = Design.from_supports([60, 6, 40, 14])  # a rare class, as EmoSign has
+
+
+# --- the simulation against the analytic answer ----------------------------------------------
+
+
+@pytest.mark.parametrize("gap,agreement", [(0.06, 0.8), (0.1, 0.7), (0.12, 0.6)])
+def test_simulated_power_of_accuracy_matches_mcnemar(gap, agreement):
+    n_sims = 2_000
+    simulated = simulate_power(BALANCED, metric="accuracy", gap=gap, level=0.5,
+                               agreement=agreement, n_sims=n_sims, n_boot=500, seed=1)
+    analytic = mcnemar_power(200, discordance=1 - agreement, difference=gap)
+    assert 0.2 < analytic < 0.95  # a case where power is informative, not saturated
+    # Monte Carlo error (3 SE) plus the normal approximation's own error on 200 clips.
+    assert abs(simulated.power - analytic) <= 3 * simulated.power_se + 0.03
+    assert simulated.difference == pytest.approx(gap, abs=0.005)
+
+
+def test_simulated_mde_of_accuracy_matches_mcnemar():
+    found = minimum_detectable_difference(BALANCED, metric="accuracy", level=0.6, agreement=0.75,
+                                          n_sims=2_000, n_boot=500, seed=2)
+    analytic = mcnemar_mde(200, discordance=0.25)
+    assert found.mde == pytest.approx(analytic, abs=0.012)
+    assert found.power >= 0.8 - 3 * found.power_se
+    assert mcnemar_power(200, discordance=0.25, difference=analytic) == pytest.approx(0.8, abs=1e-6)
+
+
+def test_no_difference_is_rejected_at_about_alpha():
+    # The size of the test: at gap 0 the rejection rate is the false-positive rate.
+    two = simulate_power(SKEWED, metric="accuracy", gap=0.0, level=0.5, agreement=0.7,
+                         n_sims=2_000, n_boot=500, seed=3)
+    one = simulate_power(SKEWED, metric="accuracy", gap=0.0, against=0.5, n_sims=2_000,
+                         n_boot=500, seed=3)
+    for estimate in (two, one):
+        assert abs(estimate.power - 0.05) <= 3 * estimate.power_se + 0.02
+
+
+# --- a seeded simulation study at the MDE, independent of the search --------------------------
+
+
+def test_a_difference_of_exactly_the_mde_is_detected_at_the_stated_rate():
+    found = minimum_detectable_difference(SKEWED, metric="balanced_accuracy", level=0.5,
+                                          agreement=0.7, n_sims=1_000, n_boot=400, seed=4)
+    assert found.mde is not None
+    # Fresh pairs at the found gap, from another seed and drawn here cell by cell; each
+    # tested as `emosign compare` tests: emosign.metrics on the paired bootstrap's weights.
+    rng = np.random.default_rng(2024)
+    y = SKEWED.y_true
+    k = len(SKEWED.classes)
+    d = 0.3
+    cells = [0.5 - d / 2, (d + found.gap) / 2, (d - found.gap) / 2]
+    cells.append(1 - sum(cells))
+    detected = []
+    for _ in range(300):
+        cell = rng.choice(4, size=y.size, p=cells)
+        right_a, right_b = np.isin(cell, (0, 1)), np.isin(cell, (0, 2))
+        wrong = (y + rng.integers(1, k, size=(2, y.size))) % k  # another class, uniformly
+        pred_a = np.where(right_a, y, wrong[0])
+        pred_b = np.where(right_b, y, wrong[1])
+
+        def stat(pred):
+            return lambda w: classification_metrics(y, pred, n_classes=k, sample_weight=w)["balanced_accuracy"]
+
+        test = paired_bootstrap(stat(pred_a), stat(pred_b), y.size, n_boot=400,
+                                seed=int(rng.integers(1 << 30)))
+        detected.append(test.p_value <= 0.05)
+    rate = np.mean(detected)
+    se = np.sqrt(0.8 * 0.2 / len(detected))
+    # 3 binomial SEs, and the search's own Monte Carlo error at the MDE.
+    assert abs(rate - found.power) <= 3 * se + 3 * found.power_se
+
+
+# --- monotone in n, agreement and alpha --------------------------------------------------------
+
+
+def _mde(design, **kwargs):
+    options = dict(metric="accuracy", level=0.5, agreement=0.7, n_sims=600, n_boot=300, seed=5)
+    return minimum_detectable_difference(design, **{**options, **kwargs}).mde
+
+
+def test_mde_shrinks_with_more_clips():
+    found = [_mde(Design.from_supports([n // 2, n // 2])) for n in (100, 200, 400)]
+    assert found[0] > found[1] > found[2]
+
+
+def test_mde_shrinks_as_systems_agree_more():
+    found = [_mde(SKEWED, agreement=a) for a in (0.6, 0.75, 0.9)]
+    assert found[0] > found[1] > found[2]
+
+
+def test_mde_shrinks_as_alpha_grows():
+    found = [_mde(SKEWED, alpha=a) for a in (0.01, 0.05, 0.2)]
+    assert found[0] > found[1] > found[2]
+
+
+def test_power_grows_with_the_gap_and_nothing_fits_is_said():
+    low = simulate_power(SKEWED, gap=0.04, n_sims=500, n_boot=300)
+    high = simulate_power(SKEWED, gap=0.2, n_sims=500, n_boot=300)
+    assert low.power < high.power
+    # Near-identical systems cannot differ by much: no MDE, and the reason.
+    none = minimum_detectable_difference(Design.from_supports([5, 5]), agreement=0.95,
+                                         n_sims=300, n_boot=200)
+    assert none.mde is None and "largest difference" in none.note
+
+
+# --- the batched metrics are emosign.metrics' --------------------------------------------------
+
+
+@pytest.mark.parametrize("metric", ["accuracy", "balanced_accuracy", "weighted_f1", "macro_f1"])
+def test_batched_statistic_equals_the_metric_functions(metric):
+    draws = _Draws.new(SKEWED, 7, seed=6)
+    correct_a, _ = _pair(0.5, 0.1, 0.7, draws.cell)
+    pred = _answers(SKEWED, correct_a, draws.wrong_a)
+    weights = np.random.default_rng(7).integers(0, 3, size=(5, SKEWED.n))
+    weights[0, SKEWED.y_true == 1] = 0  # a resample without the rare class
+    batched = _statistic(SKEWED, metric, pred)(weights)
+    assert batched.shape == (5, 7)
+    for s in range(7):
+        expected = classification_metrics(SKEWED.y_true, pred[s], n_classes=4, sample_weight=weights)[metric]
+        np.testing.assert_allclose(batched[:, s], expected, atol=1e-12)
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="agreement"):
+        simulate_power(SKEWED, gap=0.0, level=0.2, agreement=0.3)  # at most 40% right: >= 60% agree
+    with pytest.raises(ValueError, match="gap"):
+        simulate_power(SKEWED, gap=0.4, agreement=0.7)
+    with pytest.raises(ValueError, match="metric"):
+        simulate_power(SKEWED, metric="mae", gap=0.1)
+    with pytest.raises(ValueError, match="n_sims"):
+        simulate_power(SKEWED, gap=0.1, n_sims=0)
+
+
+# --- the command -------------------------------------------------------------------------------
+
+
+def test_cli_json_has_the_mde_and_its_assumptions(labels_file, capsys):
+    code = main(["power", "--task", "sentiment_3", "--metric", "wF1", "--format", "json",
+                 "--sims", "200", "--n-boot", "200", "--labels-file", str(labels_file), "--quiet"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["metric"] == "weighted_f1"
+    assert result["mde"] is None or 0 < result["mde"] <= 1
+    a = result["assumptions"]
+    assert a["n_clips"] == len(SYNTHETIC_ROWS) and a["alpha"] == 0.05 and a["power"] == 0.8
+    assert sum(a["class_supports"].values()) == len(SYNTHETIC_ROWS)
+
+
+def test_cli_on_two_real_prediction_files(labels_file, tmp_path, capsys):
+    names = [r["video_name"] for r in SYNTHETIC_ROWS]
+    a = tmp_path / "a.csv"
+    b = tmp_path / "b.csv"
+    a.write_text("video_name,prediction\n" + "".join(f"{n},positive\n" for n in names))
+    b.write_text("video_name,prediction\n" + "".join(
+        f"{n},{'negative' if i % 3 else 'positive'}\n" for i, n in enumerate(names)))
+    code = main(["power", "--task", "sentiment_3", "--metric", "accuracy", "--a", str(a), "--b",
+                 str(b), "--sims", "200", "--n-boot", "200", "--format", "json",
+                 "--labels-file", str(labels_file), "--quiet"])
+    assert code == 0
+    observed = json.loads(capsys.readouterr().out)["observed"]
+    compare_code = main(["compare", "--task", "sentiment_3", "--a", str(a), "--b", str(b),
+                         "--labels-file", str(labels_file)])
+    assert compare_code == 0
+    line = next(l for l in capsys.readouterr().out.splitlines() if l.startswith("accuracy"))
+    assert float(line.split()[1]) == pytest.approx(observed["difference"], abs=1e-4)
+    assert 0 <= observed["power_at_observed_difference"] <= 1
+    assert 0 < observed["agreement"] <= 1
+
+
+def test_cli_against_a_paper_row_is_one_sample(real_labels, capsys):
+    code = main(["power", "--task", "sentiment_3", "--against", "GPT-4o (video)", "--sims", "200",
+                 "--n-boot", "200", "--format", "json", "--labels-file", str(real_labels), "--quiet"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["against"]["value"] == pytest.approx(0.4072)
+    assert "one-sample" in result["assumptions"]["test"]
+    assert result["mde"] > 0 and result["mde_below"] > 0
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--b", "x.csv"], "--b needs --a"),
+    (["--against", "Nobody (video)"], "neither a fraction"),
+    (["--against", "1.5"], "neither a fraction"),
+    (["--difference", "5"], "--difference"),
+])
+def test_cli_errors_are_one_line(labels_file, capsys, argv, message):
+    code = main(["power", "--task", "sentiment_3", "--sims", "50", "--n-boot", "50", "--quiet",
+                 "--labels-file", str(labels_file), *argv])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("emosign: error:") and message in err
