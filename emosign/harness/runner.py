@@ -640,11 +640,6 @@ def run_mllm(
         raise ValueError("model must be a non-empty name: it identifies the run's answers")
     if client is not None and base_url is not None:
         raise ValueError("pass either client (a local model) or base_url (a server), not both")
-    _check_options(
-        fps=fps, max_frames=max_frames, max_side=max_side, jpeg_quality=jpeg_quality,
-        temperature=temperature, max_tokens=max_tokens, timeout=timeout,
-        concurrency=concurrency, limit=limit,
-    )
     _check_out(Path(out))
     if task not in HARNESS_TASKS:
         raise ValueError(f"unknown harness task {task!r}; choose one of {list(HARNESS_TASKS)}")
@@ -660,6 +655,11 @@ def run_mllm(
         raise ValueError(f"{where} is for task {prompt.task!r}, not {task!r}")
     fps = preset.fps if fps is FROM_PROTOCOL else fps
     max_frames = preset.max_frames if max_frames is FROM_PROTOCOL else max_frames
+    _check_options(
+        fps=fps, max_frames=max_frames, max_side=max_side, jpeg_quality=jpeg_quality,
+        temperature=temperature, max_tokens=max_tokens, timeout=timeout,
+        concurrency=concurrency, limit=limit,
+    )
     input_name = "video" if captions_file is None else "video_caption"
     files = RunFiles.of(out, model=model, task=task, input=input_name)
     _check_run_files(files)
