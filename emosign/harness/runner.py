@@ -723,25 +723,23 @@ def score_run(
     ``problems`` by kind), ``predictions_file`` and ``evaluation`` (evaluate's result, or
     None when the run has no answers yet).
 
+    When a run has an LLM extraction (:func:`emosign.harness.extract.extract_answers`),
+    each scored task also has ``extraction``: the extraction ``model``, ``all_answers``,
+    ``sent`` and ``replied`` answers, and ``parse``, ``predictions_file`` (``<task>.<input>.
+    <scored>.extracted.csv``), ``evaluation`` and ``note`` as above, after extraction. The
+    entries above stay the rule reader's alone, so both ways are there to compare.
+
     ``rows``: one flat row per run and scored task for a leaderboard: model, input, prompt
-    (the harness task), task, n, answered, parsed, parse_rate, and the headline metrics.
+    (the harness task), task, n, answered, parsed, parse_rate, the headline metrics, and
+    ``extraction`` (None, or the extraction model, parsed, parse_rate and metrics after it).
     """
+    from emosign.harness.extract import read_extraction  # it imports this module
     from emosign.labels import load_labels
     from emosign.metrics import evaluate
     from emosign.tasks import get_task
 
     run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise FileNotFoundError(f"run directory not found: {run_dir}")
-    found = []
-    for path in sorted(run_dir.glob(f"*/*{_MANIFEST_SUFFIX}")):
-        parts = _stem_parts(path)
-        if parts is not None:
-            found.append(RunFiles(directory=path.parent, task=parts[0], input=parts[1]))
-    if not found:
-        raise FileNotFoundError(
-            f"no MLLM runs in {run_dir} (no <model>/<task>.<input>{_MANIFEST_SUFFIX})"
-        )
+    found = find_runs(run_dir)
     labels = load_labels(labels_file)
     clip_names = {c.video_name for c in labels}
 
@@ -770,27 +768,48 @@ def score_run(
             "unknown_clips": unknown,
             "scores": {},
         }
+        extracted = read_extraction(files, answers, readings)
+        run["protocol"] = manifest.get("protocol")
         for scored in SCORED_TASKS[files.task]:
             data = get_task(scored).bind(labels)
-            parse = parse_counts(data.video_names, {n: r[scored] for n, r in readings.items()})
-            path = files.predictions(scored)
-            evaluation, note = None, None
-            if readings:
-                _write_predictions(path, scored, readings)
-            if parse["parsed"]:
-                evaluation = evaluate(
-                    scored, path, labels_file=labels_file, on_invalid="wrong", n_boot=n_boot
-                )
-            else:
-                # evaluate() cannot compute its agreement statistic without a single
-                # readable prediction; every clip is wrong, and the parse counts say so.
-                note = "no answer could be read for this task: every clip counts as wrong"
-            run["scores"][scored] = {
-                "parse": parse,
-                "predictions_file": str(path.relative_to(run_dir)) if readings else None,
-                "evaluation": evaluation,
-                "note": note,
-            }
+
+            def scored_as(path: Path, readings: Mapping[str, dict]) -> dict:
+                parse = parse_counts(data.video_names, {n: r[scored] for n, r in readings.items()})
+                evaluation, note = None, None
+                if readings:
+                    _write_predictions(path, scored, readings)
+                if parse["parsed"]:
+                    evaluation = evaluate(
+                        scored, path, labels_file=labels_file, on_invalid="wrong", n_boot=n_boot
+                    )
+                else:
+                    # evaluate() cannot compute its agreement statistic without a single
+                    # readable prediction; every clip is wrong, and the parse counts say so.
+                    note = "no answer could be read for this task: every clip counts as wrong"
+                return {
+                    "parse": parse,
+                    "predictions_file": str(path.relative_to(run_dir)) if readings else None,
+                    "evaluation": evaluation,
+                    "note": note,
+                }
+
+            entry = scored_as(files.predictions(scored), readings)
+            row_extraction = None
+            if extracted is not None:
+                after = scored_as(files.directory / f"{files.stem}.{scored}.extracted.csv",
+                                  extracted.readings)
+                entry["extraction"] = {"model": extracted.model,
+                                       "all_answers": extracted.all_answers,
+                                       "sent": extracted.sent, "replied": extracted.replied,
+                                       **after}
+                row_extraction = {
+                    "model": extracted.model,
+                    "parsed": after["parse"]["parsed"],
+                    "parse_rate": after["parse"]["parse_rate"],
+                    "metrics": after["evaluation"]["metrics"] if after["evaluation"] else None,
+                }
+            run["scores"][scored] = entry
+            parse, evaluation = entry["parse"], entry["evaluation"]
             rows.append({
                 "model": manifest["model"],
                 "input": files.input,
@@ -801,6 +820,7 @@ def score_run(
                 "parsed": parse["parsed"],
                 "parse_rate": parse["parse_rate"],
                 "metrics": evaluation["metrics"] if evaluation else None,
+                "extraction": row_extraction,
             })
         runs.append(run)
 
@@ -811,6 +831,26 @@ def score_run(
     text = json.dumps(results, indent=2, ensure_ascii=False) + "\n"
     write_atomically(run_dir / _RESULTS_FILE, text)
     return results
+
+
+def find_runs(run_dir: str | os.PathLike) -> list[RunFiles]:
+    """Every run in a run directory (each ``<model>/<task>.<input>.run.json``), sorted.
+
+    Raises FileNotFoundError if the directory does not exist or holds no run.
+    """
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise FileNotFoundError(f"run directory not found: {run_dir}")
+    found = []
+    for path in sorted(run_dir.glob(f"*/*{_MANIFEST_SUFFIX}")):
+        parts = _stem_parts(path)
+        if parts is not None:
+            found.append(RunFiles(directory=path.parent, task=parts[0], input=parts[1]))
+    if not found:
+        raise FileNotFoundError(
+            f"no MLLM runs in {run_dir} (no <model>/<task>.<input>{_MANIFEST_SUFFIX})"
+        )
+    return found
 
 
 def _stem_parts(manifest: Path) -> tuple[str, str] | None:
@@ -824,7 +864,7 @@ def _stem_parts(manifest: Path) -> tuple[str, str] | None:
     if task in HARNESS_TASKS and input_name in ("video", "video_caption"):
         return task, input_name
     warnings.warn(
-        f"{manifest}: not a run manifest (<task>.<input>{_MANIFEST_SUFFIX}); skipped", stacklevel=3
+        f"{manifest}: not a run manifest (<task>.<input>{_MANIFEST_SUFFIX}); skipped", stacklevel=4
     )
     return None
 
@@ -870,10 +910,8 @@ def _write_explanations(files: RunFiles, answers: Mapping[str, str]) -> None:
 
 
 def format_scores(results: Mapping[str, Any]) -> str:
-    """:func:`score_run`'s results as a text table: one line per run and scored task."""
-    from emosign.metrics import LEADERBOARD_METRICS, SHORT_NAMES, format_metric
-    from emosign.tasks import get_task
-
+    """:func:`score_run`'s results as a text table: one line per run and scored task, and
+    under it a "+ extracted by <model>" line when the run has an LLM extraction."""
     header = (
         f"{'model':<28} {'input':<13} {'prompt':<9} {'task':<17} {'answered':>9} {'parsed':>7}"
         "  metrics"
@@ -881,15 +919,33 @@ def format_scores(results: Mapping[str, Any]) -> str:
     lines = [header, "-" * len(header)]
     for row in results["rows"]:
         answered = f"{row['answered']}/{row['n']}"
-        rate = "n/a" if row["parse_rate"] is None else f"{100 * row['parse_rate']:.1f}%"
-        metrics = row["metrics"] or {}
-        shown = []
-        for name in LEADERBOARD_METRICS[get_task(row["task"]).kind]:
-            if name in metrics:
-                text = "n/a" if metrics[name] is None else format_metric(metrics[name], name)
-                shown.append(f"{SHORT_NAMES[name]} {text}")
-        lines.append(
-            f"{row['model'][:28]:<28} {row['input']:<13} {row['prompt']:<9} {row['task']:<17} "
-            f"{answered:>9} {rate:>7}  {'  '.join(shown) or 'no answers'}"
-        )
+        shown = [(row["model"], row["parse_rate"], row["metrics"])]
+        extraction = row.get("extraction")
+        if extraction:
+            # The same answers, with what the rule reader could not read extracted by an LLM.
+            shown.append((f"  + extracted by {extraction['model']}", extraction["parse_rate"],
+                          extraction["metrics"]))
+        for label, rate, metrics in shown:
+            lines.append(
+                f"{label[:28]:<28} {row['input']:<13} {row['prompt']:<9} {row['task']:<17} "
+                f"{answered:>9} {_rate(rate):>7}  "
+                f"{'  '.join(_shown_metrics(row['task'], metrics)) or 'no answers'}"
+            )
     return "\n".join(lines)
+
+
+def _rate(rate: float | None) -> str:
+    return "n/a" if rate is None else f"{100 * rate:.1f}%"
+
+
+def _shown_metrics(task: str, metrics: Mapping[str, Any] | None) -> list[str]:
+    from emosign.metrics import LEADERBOARD_METRICS, SHORT_NAMES, format_metric
+    from emosign.tasks import get_task
+
+    shown = []
+    for name in LEADERBOARD_METRICS[get_task(task).kind]:
+        if name in (metrics or {}):
+            value = metrics[name]
+            text = "n/a" if value is None else format_metric(value, name)
+            shown.append(f"{SHORT_NAMES[name]} {text}")
+    return shown
