@@ -619,3 +619,35 @@ def test_bad_options_get_one_line_errors(argv, fragment, tmp_path, labels_file, 
     assert code == 2
     err = capsys.readouterr().err
     assert fragment in err and "Traceback" not in err
+
+
+def test_an_empty_answer_is_never_sent_and_a_broken_record_is_named(
+    plain_videos, labels_file, tmp_path
+):
+    empty, unreadable = CLIPS[0], CLIPS[1]
+
+    def vlm(messages):
+        name = CLIP_OF_FRAMES[sum(p["type"] == "image_url" for p in messages[-1]["content"])]
+        return {empty: "", unreadable: "The signer frowns hard"}.get(name, TRUE_PHRASE[name])
+
+    sent = []
+
+    def text_model(messages):
+        sent.append(messages[-1]["content"])
+        return "Negative"
+
+    out = tmp_path / "runs"
+    run_mllm(model="vlm", task="sentiment", client=vlm, video_dir=plain_videos,
+             labels_file=labels_file, out=out, progress=False)
+    [summary] = extract_answers(out, model="t", client=text_model, all_answers=True,
+                                progress=False)
+    assert summary.n_to_extract == 11 and len(sent) == 11
+    assert not any('"""\n\n"""' in text for text in sent)
+    results = score_run(out, labels_file=labels_file, n_boot=200)
+    parse = results["runs"][0]["scores"]["sentiment_7"]["extraction"]["parse"]
+    assert parse["parsed"] == 11 and parse["problems"] == {"empty": 1}
+
+    record = out / "vlm" / "sentiment.video.extract.json"
+    record.write_text("{not json")
+    with pytest.raises(ValueError, match=f"{record} is not an extraction record"):
+        score_run(out, labels_file=labels_file, n_boot=200)

@@ -398,9 +398,15 @@ def read_extraction(files: RunFiles, answers: Mapping[str, str],
     path = manifest_path(files)
     if not path.is_file():
         return None
-    record = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        record = None
     if not isinstance(record, dict) or not {"model", "settings", "all_answers"} <= set(record):
-        raise ValueError(f"{path} is not an extraction record; delete it and extract again")
+        raise ValueError(
+            f"{path} is not an extraction record; extract again (`emosign mllm extract`) to "
+            "rewrite it"
+        )
     model, settings, all_answers = record["model"], record["settings"], bool(record["all_answers"])
     replies = {r["key"]: r.get("response") or "" for r in read_cache(cache_path(files))
                if r["status"] == "ok"}

@@ -38,6 +38,9 @@ Layout of a run directory (``<slug>`` is a file-safe form of the model name)::
     <out>/<slug>/<task>.<input>.jsonl              the cache: every response, one a line
     <out>/<slug>/<task>.<input>.run.json           the latest run: model, settings, prompt
     <out>/<slug>/<task>.<input>.<scored>.csv       predictions, written by score_run
+    <out>/<slug>/<task>.<input>.extract.jsonl      LLM extraction's replies (emosign.harness.extract)
+    <out>/<slug>/<task>.<input>.extract.json       the latest extraction: model, settings
+    <out>/<slug>/<task>.<input>.<scored>.extracted.csv  predictions after extraction
     <out>/<slug>/joint.<input>.explanations.jsonl  the joint prompt's cue explanations
     <out>/results.json                             score_run's results
 
@@ -248,6 +251,10 @@ class RunFiles:
         if scored not in SCORED_TASKS[self.task]:
             raise ValueError(f"harness task {self.task!r} is not scored on {scored!r}")
         return self.directory / f"{self.stem}.{scored}.csv"
+
+    def extracted_predictions(self, scored: str) -> Path:
+        """The predictions after LLM extraction (see :mod:`emosign.harness.extract`)."""
+        return self.predictions(scored).with_suffix(".extracted.csv")
 
 
 
@@ -735,7 +742,6 @@ def score_run(
     """
     from emosign.harness.extract import read_extraction  # it imports this module
     from emosign.labels import load_labels
-    from emosign.metrics import evaluate
     from emosign.tasks import get_task
 
     run_dir = Path(run_dir)
@@ -772,32 +778,12 @@ def score_run(
         run["protocol"] = manifest.get("protocol")
         for scored in SCORED_TASKS[files.task]:
             data = get_task(scored).bind(labels)
-
-            def scored_as(path: Path, readings: Mapping[str, dict]) -> dict:
-                parse = parse_counts(data.video_names, {n: r[scored] for n, r in readings.items()})
-                evaluation, note = None, None
-                if readings:
-                    _write_predictions(path, scored, readings)
-                if parse["parsed"]:
-                    evaluation = evaluate(
-                        scored, path, labels_file=labels_file, on_invalid="wrong", n_boot=n_boot
-                    )
-                else:
-                    # evaluate() cannot compute its agreement statistic without a single
-                    # readable prediction; every clip is wrong, and the parse counts say so.
-                    note = "no answer could be read for this task: every clip counts as wrong"
-                return {
-                    "parse": parse,
-                    "predictions_file": str(path.relative_to(run_dir)) if readings else None,
-                    "evaluation": evaluation,
-                    "note": note,
-                }
-
-            entry = scored_as(files.predictions(scored), readings)
+            options = {"run_dir": run_dir, "labels_file": labels_file, "n_boot": n_boot}
+            entry = _score_readings(files.predictions(scored), data, readings, **options)
             row_extraction = None
             if extracted is not None:
-                after = scored_as(files.directory / f"{files.stem}.{scored}.extracted.csv",
-                                  extracted.readings)
+                after = _score_readings(files.extracted_predictions(scored), data,
+                                        extracted.readings, **options)
                 entry["extraction"] = {"model": extracted.model,
                                        "all_answers": extracted.all_answers,
                                        "sent": extracted.sent, "replied": extracted.replied,
@@ -831,6 +817,32 @@ def score_run(
     text = json.dumps(results, indent=2, ensure_ascii=False) + "\n"
     write_atomically(run_dir / _RESULTS_FILE, text)
     return results
+
+
+def _score_readings(path: Path, data, readings: Mapping[str, dict], *, run_dir: Path,
+                    labels_file, n_boot: int) -> dict:
+    """Write one scored task's predictions file from the readings and evaluate it."""
+    from emosign.metrics import evaluate
+
+    scored = data.task.name
+    parse = parse_counts(data.video_names, {n: r[scored] for n, r in readings.items()})
+    evaluation, note = None, None
+    if readings:
+        _write_predictions(path, scored, readings)
+    if parse["parsed"]:
+        evaluation = evaluate(
+            scored, path, labels_file=labels_file, on_invalid="wrong", n_boot=n_boot
+        )
+    else:
+        # evaluate() cannot compute its agreement statistic without a single readable
+        # prediction; every clip is wrong, and the parse counts say so.
+        note = "no answer could be read for this task: every clip counts as wrong"
+    return {
+        "parse": parse,
+        "predictions_file": str(path.relative_to(run_dir)) if readings else None,
+        "evaluation": evaluation,
+        "note": note,
+    }
 
 
 def find_runs(run_dir: str | os.PathLike) -> list[RunFiles]:
