@@ -190,6 +190,12 @@ def _parser() -> argparse.ArgumentParser:
                      help="a TOML or YAML file (keys task, video, video_caption) whose wording "
                           "replaces the protocol's prompt; its sha256 is recorded in the run "
                           "(default: the protocol's prompt)")
+    run.add_argument("--extract-with", metavar="TEXT_MODEL",
+                     help="afterwards, send the answers the rule reader cannot read to this "
+                          "text model for their label, as `mllm extract` does (default: no "
+                          "extraction)")
+    run.add_argument("--extract-base-url",
+                     help="the OpenAI-compatible endpoint of --extract-with (default: --base-url)")
     run.add_argument("--fps", type=_positive_float, default=FROM_PROTOCOL,
                      help="frames per second sampled from each clip (default: the protocol's, 10)")
     run.add_argument("--max-frames", type=_frame_cap, default=FROM_PROTOCOL,
@@ -200,14 +206,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=float, default=120.0)
     run.add_argument("--limit", type=int, help="only the first N clips (a trial run)")
     run.add_argument("--out", default="emosign-mllm-runs")
-    run.add_argument("--extract-with", metavar="TEXT_MODEL",
-                     help="afterwards, send the answers the rule reader cannot read to this "
-                          "text model for their label, as `mllm extract` does (default: no "
-                          "extraction)")
-    run.add_argument("--extract-base-url",
-                     help="the OpenAI-compatible endpoint of --extract-with (default: --base-url)")
     _add_labels_option(run)
-    run.set_defaults(run=_mllm_run)
+    run.set_defaults(run=_mllm_run_then_extract)
+    score = mllm_sub.add_parser("score", help="score a run directory")
+    score.add_argument("run_dir")
+    score.add_argument("--format", choices=("json", "table"), default="table")
+    score.add_argument("--n-boot", type=int, default=10_000)
+    _add_labels_option(score)
+    score.set_defaults(run=_mllm_score)
     extract = mllm_sub.add_parser(
         "extract", help="send answers the rule reader cannot read to a text model for their "
                         "label (resumable); `score` then scores both ways",
@@ -229,12 +235,6 @@ def _parser() -> argparse.ArgumentParser:
                          help="seconds per request (default %(default)g)")
     _add_quiet_option(extract)
     extract.set_defaults(run=_mllm_extract)
-    score = mllm_sub.add_parser("score", help="score a run directory")
-    score.add_argument("run_dir")
-    score.add_argument("--format", choices=("json", "table"), default="table")
-    score.add_argument("--n-boot", type=int, default=10_000)
-    _add_labels_option(score)
-    score.set_defaults(run=_mllm_score)
     return parser
 
 
@@ -500,15 +500,25 @@ def _mllm_run(args: argparse.Namespace) -> int:
         limit=args.limit, progress=True,
     )
     print(summary)
-    if args.extract_with:
-        from emosign.harness.extract import extract_answers
+    return 0
 
-        extracted = extract_answers(
-            args.out, model=args.extract_with, base_url=args.extract_base_url or args.base_url,
-            api_key_env=args.api_key_env, runs=[summary.manifest_file], timeout=args.timeout,
-            concurrency=args.concurrency, progress=True,
-        )
-        _print_extractions(extracted)
+
+def _mllm_run_then_extract(args: argparse.Namespace) -> int:
+    """`mllm run`, then, with --extract-with, `mllm extract` on the run just made."""
+    code = _mllm_run(args)
+    if code != 0 or not args.extract_with:
+        return code
+    from emosign.harness.extract import extract_answers
+    from emosign.harness.runner import RunFiles
+
+    files = RunFiles.of(args.out, model=args.model, task=args.task,
+                        input="video" if args.captions_file is None else "video_caption")
+    extracted = extract_answers(
+        args.out, model=args.extract_with, base_url=args.extract_base_url or args.base_url,
+        api_key_env=args.api_key_env, runs=[files.manifest], timeout=args.timeout,
+        concurrency=args.concurrency, progress=_progress(args),
+    )
+    _print_extractions(extracted)
     return 0
 
 

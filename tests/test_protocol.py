@@ -651,3 +651,25 @@ def test_an_empty_answer_is_never_sent_and_a_broken_record_is_named(
     record.write_text("{not json")
     with pytest.raises(ValueError, match=f"{record} is not an extraction record"):
         score_run(out, labels_file=labels_file, n_boot=200)
+
+
+def test_an_extraction_reply_never_holds_the_key(plain_videos, labels_file, tmp_path,
+                                                 monkeypatch):
+    secret = "sk-test-EXTRACTION-SECRET"
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+    out = tmp_path / "runs"
+    run_mllm(model="vlm", task="sentiment", client=lambda messages: "The signer frowns hard",
+             video_dir=plain_videos, labels_file=labels_file, out=out, progress=False)
+
+    calls = Counter()
+
+    def echoing(messages):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError(f"bad key {secret}")  # an error line, scrubbed too
+        return f"Negative, said the model holding {secret}"
+
+    [summary] = extract_answers(out, model="t", client=echoing, concurrency=1, progress=False)
+    assert (summary.n_answered, summary.n_errors) == (11, 1)
+    written = b"".join(path.read_bytes() for path in (out / "vlm").iterdir())
+    assert secret.encode() not in written and b"[redacted]" in written

@@ -55,12 +55,13 @@ from emosign.harness.client import (
     redact,
 )
 from emosign.harness.runner import (
+    _MANIFEST_SUFFIX,
     RunFiles,
     _CacheWriter,
     _digest,
     _latest_answers,
     _now,
-    find_runs,
+    _stem_parts,
     read_cache,
 )
 
@@ -240,7 +241,7 @@ def extract_answers(
         raise ValueError("pass either client (a local model) or base_url (a server), not both")
     if concurrency < 1:
         raise ValueError(f"concurrency must be at least 1, not {concurrency!r}")
-    found = find_runs(run_dir)
+    found = _find_runs(Path(run_dir))
     if runs is not None:
         wanted = {Path(path).resolve() for path in runs}
         found = [files for files in found if files.manifest.resolve() in wanted]
@@ -253,18 +254,38 @@ def extract_answers(
         chat = client
         temperature = max_tokens = None
         client_name = f"callable {getattr(client, '__qualname__', type(client).__name__)}"
-    secrets = [os.environ.get(api_key_env, "")]
-    if isinstance(chat, OpenAIChat) and chat._secret:
-        secrets.append(chat._secret)
+    env_key = os.environ.get(api_key_env, "")
+
+    def scrub(text: str) -> str:
+        """Whatever is written is scrubbed of the key, even if a server echoes it back."""
+        text = redact(text, [env_key])
+        return chat.redact(text) if isinstance(chat, OpenAIChat) else text
+
     settings = _settings(temperature, max_tokens)
     common = {"model": model, "client": client_name,
               "base_url": public_url(base_url) if client is None else None,
               "settings": settings, "all_answers": all_answers}
     return [
-        _extract_run(files, chat=chat, common=common, secrets=secrets, retry=retry,
+        _extract_run(files, chat=chat, common=common, scrub=scrub, retry=retry,
                      concurrency=concurrency, progress=progress)
         for files in found
     ]
+
+
+def _find_runs(run_dir: Path) -> list[RunFiles]:
+    """Every run in ``run_dir`` (each ``<model>/<task>.<input>.run.json``), sorted."""
+    if not run_dir.is_dir():
+        raise FileNotFoundError(f"run directory not found: {run_dir}")
+    found = []
+    for path in sorted(run_dir.glob(f"*/*{_MANIFEST_SUFFIX}")):
+        parts = _stem_parts(path)
+        if parts is not None:
+            found.append(RunFiles(directory=path.parent, task=parts[0], input=parts[1]))
+    if not found:
+        raise FileNotFoundError(
+            f"no MLLM runs in {run_dir} (no <model>/<task>.<input>{_MANIFEST_SUFFIX})"
+        )
+    return found
 
 
 def _plan(files: RunFiles, *, model: str, settings: Mapping, all_answers: bool):
@@ -281,7 +302,7 @@ def _plan(files: RunFiles, *, model: str, settings: Mapping, all_answers: bool):
     return manifest, answers, jobs
 
 
-def _extract_run(files: RunFiles, *, chat, common, secrets, retry, concurrency, progress):
+def _extract_run(files: RunFiles, *, chat, common, scrub, retry, concurrency, progress):
     model, settings = common["model"], common["settings"]
     manifest, answers, jobs = _plan(files, model=model, settings=settings,
                                     all_answers=common["all_answers"])
@@ -318,14 +339,14 @@ def _extract_run(files: RunFiles, *, chat, common, secrets, retry, concurrency, 
                 raise RequestError(f"the client returned {type(reply).__name__}, not text")
         except RequestError as err:
             line.update(status="error", response=None,
-                        error={"kind": "request", "message": redact(str(err), secrets)})
+                        error={"kind": "request", "message": scrub(str(err))})
         except MLLMError:
             raise
         except Exception as err:  # a local model's own failure: this answer only
             line.update(status="error", response=None, error={
-                "kind": "request", "message": redact(f"{type(err).__name__}: {err}", secrets)})
+                "kind": "request", "message": scrub(f"{type(err).__name__}: {err}")})
         else:
-            line.update(status="ok", response=redact(reply, secrets), error=None)
+            line.update(status="ok", response=scrub(reply), error=None)
         line.update(seconds=round(time.monotonic() - started, 3), time=_now())
         writer.append(line)
         return line

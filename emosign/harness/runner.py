@@ -745,7 +745,17 @@ def score_run(
     from emosign.tasks import get_task
 
     run_dir = Path(run_dir)
-    found = find_runs(run_dir)
+    if not run_dir.is_dir():
+        raise FileNotFoundError(f"run directory not found: {run_dir}")
+    found = []
+    for path in sorted(run_dir.glob(f"*/*{_MANIFEST_SUFFIX}")):
+        parts = _stem_parts(path)
+        if parts is not None:
+            found.append(RunFiles(directory=path.parent, task=parts[0], input=parts[1]))
+    if not found:
+        raise FileNotFoundError(
+            f"no MLLM runs in {run_dir} (no <model>/<task>.<input>{_MANIFEST_SUFFIX})"
+        )
     labels = load_labels(labels_file)
     clip_names = {c.video_name for c in labels}
 
@@ -819,52 +829,6 @@ def score_run(
     return results
 
 
-def _score_readings(path: Path, data, readings: Mapping[str, dict], *, run_dir: Path,
-                    labels_file, n_boot: int) -> dict:
-    """Write one scored task's predictions file from the readings and evaluate it."""
-    from emosign.metrics import evaluate
-
-    scored = data.task.name
-    parse = parse_counts(data.video_names, {n: r[scored] for n, r in readings.items()})
-    evaluation, note = None, None
-    if readings:
-        _write_predictions(path, scored, readings)
-    if parse["parsed"]:
-        evaluation = evaluate(
-            scored, path, labels_file=labels_file, on_invalid="wrong", n_boot=n_boot
-        )
-    else:
-        # evaluate() cannot compute its agreement statistic without a single readable
-        # prediction; every clip is wrong, and the parse counts say so.
-        note = "no answer could be read for this task: every clip counts as wrong"
-    return {
-        "parse": parse,
-        "predictions_file": str(path.relative_to(run_dir)) if readings else None,
-        "evaluation": evaluation,
-        "note": note,
-    }
-
-
-def find_runs(run_dir: str | os.PathLike) -> list[RunFiles]:
-    """Every run in a run directory (each ``<model>/<task>.<input>.run.json``), sorted.
-
-    Raises FileNotFoundError if the directory does not exist or holds no run.
-    """
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise FileNotFoundError(f"run directory not found: {run_dir}")
-    found = []
-    for path in sorted(run_dir.glob(f"*/*{_MANIFEST_SUFFIX}")):
-        parts = _stem_parts(path)
-        if parts is not None:
-            found.append(RunFiles(directory=path.parent, task=parts[0], input=parts[1]))
-    if not found:
-        raise FileNotFoundError(
-            f"no MLLM runs in {run_dir} (no <model>/<task>.<input>{_MANIFEST_SUFFIX})"
-        )
-    return found
-
-
 def _stem_parts(manifest: Path) -> tuple[str, str] | None:
     """(task, input) of a manifest file name, or None for a file that is no run's.
 
@@ -876,7 +840,7 @@ def _stem_parts(manifest: Path) -> tuple[str, str] | None:
     if task in HARNESS_TASKS and input_name in ("video", "video_caption"):
         return task, input_name
     warnings.warn(
-        f"{manifest}: not a run manifest (<task>.<input>{_MANIFEST_SUFFIX}); skipped", stacklevel=4
+        f"{manifest}: not a run manifest (<task>.<input>{_MANIFEST_SUFFIX}); skipped", stacklevel=3
     )
     return None
 
@@ -906,6 +870,32 @@ def _write_predictions(path: Path, scored: str, readings: Mapping[str, dict]) ->
         cell = reading[scored]
         writer.writerow({"video_name": name, **cell.cells, "parse_problem": cell.problem or ""})
     write_atomically(path, buffer.getvalue())
+
+
+def _score_readings(path: Path, data, readings: Mapping[str, dict], *, run_dir: Path,
+                    labels_file, n_boot: int) -> dict:
+    """Write one scored task's predictions file from the readings and evaluate it."""
+    from emosign.metrics import evaluate
+
+    scored = data.task.name
+    parse = parse_counts(data.video_names, {n: r[scored] for n, r in readings.items()})
+    evaluation, note = None, None
+    if readings:
+        _write_predictions(path, scored, readings)
+    if parse["parsed"]:
+        evaluation = evaluate(
+            scored, path, labels_file=labels_file, on_invalid="wrong", n_boot=n_boot
+        )
+    else:
+        # evaluate() cannot compute its agreement statistic without a single readable
+        # prediction; every clip is wrong, and the parse counts say so.
+        note = "no answer could be read for this task: every clip counts as wrong"
+    return {
+        "parse": parse,
+        "predictions_file": str(path.relative_to(run_dir)) if readings else None,
+        "evaluation": evaluation,
+        "note": note,
+    }
 
 
 def _write_explanations(files: RunFiles, answers: Mapping[str, str]) -> None:
