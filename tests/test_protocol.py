@@ -673,3 +673,14 @@ def test_an_extraction_reply_never_holds_the_key(plain_videos, labels_file, tmp_
     assert (summary.n_answered, summary.n_errors) == (11, 1)
     written = b"".join(path.read_bytes() for path in (out / "vlm").iterdir())
     assert secret.encode() not in written and b"[redacted]" in written
+
+
+def test_extraction_names_a_broken_run_record(plain_videos, labels_file, tmp_path, capsys):
+    out = tmp_path / "runs"
+    run_mllm(model="vlm", task="sentiment", client=lambda messages: "Negative",
+             video_dir=plain_videos, labels_file=labels_file, out=out, progress=False)
+    manifest = out / "vlm" / "sentiment.video.run.json"
+    manifest.write_text("[1, 2")
+    assert main(["mllm", "extract", str(out), "--model", "t", "--base-url",
+                 "http://127.0.0.1:9/v1", "--quiet"]) == 2
+    assert f"emosign: error: {manifest} is not a readable run record" in capsys.readouterr().err

@@ -290,8 +290,15 @@ def _find_runs(run_dir: Path) -> list[RunFiles]:
 
 def _plan(files: RunFiles, *, model: str, settings: Mapping, all_answers: bool):
     """The run's manifest, its latest answers, and one job per answer to send."""
-    manifest = json.loads(files.manifest.read_text(encoding="utf-8"))
-    answers, _, _ = _latest_answers(read_cache(files.cache), manifest["config"])
+    try:
+        manifest = json.loads(files.manifest.read_text(encoding="utf-8"))
+        config = manifest["config"]
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError):
+        raise ValueError(
+            f"{files.manifest} is not a readable run record; run the same `emosign mllm run` "
+            "again to rewrite it"
+        ) from None
+    answers, _, _ = _latest_answers(read_cache(files.cache), config)
     jobs = []
     for name, answer in answers.items():
         if _to_send(answer, read_answer(files.task, answer), all_answers):

@@ -449,7 +449,10 @@ def read_prompt_file(path: str | os.PathLike) -> PromptFile:
             f"prompt file {path} is {info.st_size} bytes; a prompt file holds at most "
             f"{MAX_PROMPT_FILE_BYTES} bytes"
         )
-    data = path.read_bytes()
+    with open(path, "rb") as f:
+        data = f.read(MAX_PROMPT_FILE_BYTES + 1)  # the file may have grown since stat
+    if len(data) > MAX_PROMPT_FILE_BYTES:
+        raise PromptError(f"prompt file {path} holds more than {MAX_PROMPT_FILE_BYTES} bytes")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
