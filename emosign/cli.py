@@ -284,6 +284,12 @@ def _parser() -> argparse.ArgumentParser:
                      help="a TOML or YAML file (keys task, video, video_caption) whose wording "
                           "replaces the protocol's prompt; its sha256 is recorded in the run "
                           "(default: the protocol's prompt)")
+    run.add_argument("--extract-with", metavar="TEXT_MODEL",
+                     help="afterwards, send the answers the rule reader cannot read to this "
+                          "text model for their label, as `mllm extract` does (default: no "
+                          "extraction)")
+    run.add_argument("--extract-base-url",
+                     help="the OpenAI-compatible endpoint of --extract-with (default: --base-url)")
     run.add_argument("--fps", type=_positive_float, default=FROM_PROTOCOL,
                      help="frames per second sampled from each clip (default: the protocol's, 10)")
     run.add_argument("--max-frames", type=_frame_cap, default=FROM_PROTOCOL,
@@ -302,7 +308,7 @@ def _parser() -> argparse.ArgumentParser:
                           "(default emosign-mllm-runs)")
     _add_labels_option(run)
     _add_quiet_option(run)
-    run.set_defaults(run=_mllm_run)
+    run.set_defaults(run=_mllm_run_then_extract)
     score = mllm_sub.add_parser(
         "score", help="score a run directory",
         description=_wrapped(
@@ -320,6 +326,27 @@ def _parser() -> argparse.ArgumentParser:
                        help="bootstrap resamples for the intervals (default 10000)")
     _add_labels_option(score)
     score.set_defaults(run=_mllm_score)
+    extract = mllm_sub.add_parser(
+        "extract", help="send answers the rule reader cannot read to a text model for their "
+                        "label (resumable); `score` then scores both ways",
+    )
+    extract.add_argument("run_dir", help="a run directory of `emosign mllm run`")
+    extract.add_argument("--model", required=True, help="the text model's name")
+    extract.add_argument("--base-url",
+                         help="its OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 "
+                              "(default: api.openai.com)")
+    extract.add_argument("--api-key-env", default="OPENAI_API_KEY",
+                         help="the environment variable holding the API key (never written "
+                              "anywhere; default %(default)s)")
+    extract.add_argument("--all", action="store_true", dest="all_answers",
+                         help="send every answer, not only those the rule reader cannot read "
+                              "(default: only those)")
+    extract.add_argument("--concurrency", type=_positive_int, default=4,
+                         help="requests in flight at once (default %(default)s)")
+    extract.add_argument("--timeout", type=_positive_float, default=120.0,
+                         help="seconds per request (default %(default)g)")
+    _add_quiet_option(extract)
+    extract.set_defaults(run=_mllm_extract)
     return parser
 
 
@@ -636,6 +663,46 @@ def _mllm_run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     return 0
+
+
+def _mllm_run_then_extract(args: argparse.Namespace) -> int:
+    """`mllm run`, then, with --extract-with, `mllm extract` on the run just made."""
+    code = _mllm_run(args)
+    if code != 0 or not args.extract_with:
+        return code
+    from emosign.harness.extract import extract_answers
+    from emosign.harness.runner import RunFiles
+
+    files = RunFiles.of(args.out, model=args.model, task=args.task,
+                        input="video" if args.captions_file is None else "video_caption")
+    extracted = extract_answers(
+        args.out, model=args.extract_with, base_url=args.extract_base_url or args.base_url,
+        api_key_env=args.api_key_env, runs=[files.manifest], timeout=args.timeout,
+        concurrency=args.concurrency, progress=_progress(args),
+    )
+    _print_extractions(extracted)
+    return 0
+
+
+def _mllm_extract(args: argparse.Namespace) -> int:
+    from emosign.harness.extract import extract_answers
+
+    extracted = extract_answers(
+        args.run_dir, model=args.model, base_url=args.base_url, api_key_env=args.api_key_env,
+        all_answers=args.all_answers, timeout=args.timeout, concurrency=args.concurrency,
+        progress=_progress(args),
+    )
+    _print_extractions(extracted)
+    print(f"score both ways: emosign mllm score {shlex.quote(args.run_dir)}", file=sys.stderr)
+    return 0
+
+
+def _print_extractions(extracted) -> None:
+    for x in extracted:
+        which = "all" if x.all_answers else "unreadable"
+        print(f"{x.run_manifest}: {x.n_to_extract} of {x.n_answers} answers to extract "
+              f"({which}) with {x.extraction_model}: {x.n_cached} cached, {x.n_answered} "
+              f"extracted now, {x.n_errors} failed")
 
 
 def _mllm_score(args: argparse.Namespace) -> int:

@@ -13,14 +13,27 @@ import hashlib
 import json
 import os
 import random
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from conftest import SYNTHETIC_ROWS, SYNTHETIC_SINGLE, write_mp4
-from test_mllm import CLIP_OF_FRAMES, frames_of, row_of, true_sentiment, utterance
+from test_mllm import (
+    CLIP_OF_FRAMES,
+    NO_WAIT,
+    Reply,
+    StandIn,
+    frames_of,
+    row_of,
+    true_sentiment,
+    utterance,
+)
 
 from emosign import vocab
+from emosign.cli import main
 from emosign.harness.answers import parse_joint, read_answer
+from emosign.harness.client import OpenAIChat
+from emosign.harness.extract import extract_answers
 from emosign.harness.prompts import (
     DEFAULT_PROMPTS,
     EMOSIGN_MAX_FRAMES,
@@ -31,7 +44,7 @@ from emosign.harness.prompts import (
     get_protocol,
     read_prompt_file,
 )
-from emosign.harness.runner import message_prompt, run_mllm, score_run
+from emosign.harness.runner import format_scores, message_prompt, run_mllm, score_run
 from emosign.labels import read_labels
 from emosign.metrics import evaluate
 from emosign.predictions import parse_label
@@ -423,3 +436,251 @@ def test_a_run_with_a_prompt_file_records_its_hash(video_dir, labels_file, tmp_p
         run_mllm(model="m", task="emotion", prompt_file=path, prompt=DEFAULT_PROMPTS["emotion"],
                  client=paper_model(seen), video_dir=video_dir, labels_file=labels_file,
                  out=out, progress=False)
+
+
+# --- LLM answer extraction, against a stand-in server ---------------------------------------
+
+CODE_WORDS = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
+              "india", "juliett", "kilo", "lima")
+CODE_OF = dict(zip(CLIPS, CODE_WORDS))
+TRUE_PHRASE = {name: PAPER_SENTIMENT[true_sentiment(name) + 3] for name in CLIPS}
+# Answers the rule reader cannot read, and what the text model makes of them.
+UNREADABLE = [n for n in CLIPS if utterance(n) in (1003, 1005, 1008, 1010)]
+EXTRACTED = {**{n: TRUE_PHRASE[n] for n in UNREADABLE}, UNREADABLE[-1]: "unknown"}
+
+
+class ExtractingStandIn(StandIn):
+    """test_mllm's stand-in, which also answers text-only requests (extraction) as a text
+    model: it finds the clip by the code word in the answer it is shown."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.extractions: Counter = Counter()
+        self.extraction_texts: list[str] = []
+
+    def _handle(self, handler, body) -> None:
+        content = body["messages"][-1]["content"]
+        if not isinstance(content, str):
+            return super()._handle(handler, body)
+        clip = next(n for n in CLIPS if f"(ref {CODE_OF[n]})" in content)
+        with self._lock:
+            self.extractions[clip] += 1
+            self.extraction_texts.append(content)
+        text = EXTRACTED.get(clip, TRUE_PHRASE[clip])
+        data = json.dumps({
+            "id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": text}}],
+        }).encode()
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+
+@pytest.fixture
+def text_server():
+    stand_in = ExtractingStandIn().start()
+    # Every answer names its clip by a code word; four cannot be read by the rules.
+    stand_in.script = {
+        name: [Reply(text=(f"The signer frowns hard (ref {CODE_OF[name]})" if name in UNREADABLE
+                           else f"{TRUE_PHRASE[name]} (ref {CODE_OF[name]})"))]
+        for name in CLIPS
+    }
+    yield stand_in
+    stand_in.stop()
+
+
+@pytest.fixture(scope="module")
+def plain_videos(tmp_path_factory) -> Path:
+    """The clips as test_mllm writes them: clip 1000 + k has 5 + k frames at 10 fps."""
+    directory = tmp_path_factory.mktemp("plain-videos")
+    for name in CLIPS:
+        write_mp4(directory / f"{utterance(name)}.mp4", seconds=frames_of(name) / 10, fps=20)
+    return directory
+
+
+def test_a_killed_extraction_resumes_without_asking_twice_and_scores_both_ways(
+    text_server, plain_videos, labels_file, tmp_path, monkeypatch
+):
+    out = tmp_path / "runs"
+    run_mllm(model="vlm", task="sentiment", base_url=text_server.url, video_dir=plain_videos,
+             labels_file=labels_file, out=out, progress=False, retry=NO_WAIT)
+    calls = Counter()
+    ask = OpenAIChat.__call__
+
+    def killed_after_two(self, messages):
+        calls["n"] += 1
+        if calls["n"] > 2:
+            raise KeyboardInterrupt  # as Ctrl-C would, in the middle of the extraction
+        return ask(self, messages)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(OpenAIChat, "__call__", killed_after_two)
+        with pytest.raises(KeyboardInterrupt):
+            extract_answers(out, model="text-llm", base_url=text_server.url, concurrency=1,
+                            progress=False, retry=NO_WAIT)
+    assert sum(text_server.extractions.values()) == 2
+    record = json.loads((out / "vlm" / "sentiment.video.extract.json").read_text())
+    assert record["status"] == "interrupted"
+
+    [summary] = extract_answers(out, model="text-llm", base_url=text_server.url,
+                                progress=False, retry=NO_WAIT)
+    assert (summary.n_answers, summary.n_to_extract) == (12, 4)
+    assert (summary.n_cached, summary.n_answered, summary.n_errors) == (2, 2, 0)
+    # Only the unreadable answers were sent, each once, with the answer in the request.
+    assert text_server.extractions == Counter({name: 1 for name in UNREADABLE})
+    assert all('"""\nThe signer frowns hard' in text for text in text_server.extraction_texts)
+    again = extract_answers(out, model="text-llm", base_url=text_server.url, progress=False)
+    assert (again[0].n_cached, again[0].n_answered) == (4, 0)
+    assert sum(text_server.extractions.values()) == 4
+
+    results = score_run(out, labels_file=labels_file, n_boot=200)
+    s7 = results["runs"][0]["scores"]["sentiment_7"]
+    assert s7["parse"]["parsed"] == 8 and s7["parse"]["parse_rate"] == 8 / 12
+    assert s7["evaluation"]["metrics"]["accuracy"] == pytest.approx(8 / 12)
+    after = s7["extraction"]
+    assert (after["model"], after["all_answers"], after["sent"], after["replied"]) == (
+        "text-llm", False, 4, 4)
+    assert after["parse"]["parsed"] == 11 and after["parse"]["parse_rate"] == 11 / 12
+    assert after["parse"]["problems"] == {"unreadable": 1}
+    assert after["evaluation"]["metrics"]["accuracy"] == pytest.approx(11 / 12)
+    # The extracted predictions file rescores to the same numbers.
+    rescored = evaluate("sentiment_7", out / after["predictions_file"], labels_file=labels_file,
+                        on_invalid="wrong", **FAST)
+    assert rescored["metrics"] == after["evaluation"]["metrics"]
+    row = next(r for r in results["rows"] if r["task"] == "sentiment_3")
+    assert row["parse_rate"] == 8 / 12 and row["extraction"]["parse_rate"] == 11 / 12
+    table = format_scores(results)
+    assert "66.7%" in table and "91.7%" in table and "+ extracted by text-llm" in table
+
+
+def test_extracting_every_answer_sends_the_rest_and_replaces_every_reading(
+    text_server, plain_videos, labels_file, tmp_path
+):
+    out = tmp_path / "runs"
+    run_mllm(model="vlm", task="sentiment", base_url=text_server.url, video_dir=plain_videos,
+             labels_file=labels_file, out=out, progress=False, retry=NO_WAIT)
+    extract_answers(out, model="text-llm", base_url=text_server.url, progress=False)
+    [summary] = extract_answers(out, model="text-llm", base_url=text_server.url,
+                                all_answers=True, progress=False)
+    assert (summary.n_to_extract, summary.n_cached, summary.n_answered) == (12, 4, 8)
+    assert text_server.extractions == Counter({name: 1 for name in CLIPS})
+    results = score_run(out, labels_file=labels_file, n_boot=200)
+    after = results["runs"][0]["scores"]["sentiment_7"]["extraction"]
+    assert after["all_answers"] and after["sent"] == 12 and after["parse"]["parsed"] == 11
+    # Another extraction model is another key: nothing of the first one's is reused.
+    extract_answers(out, model="other-llm", base_url=text_server.url, progress=False)
+    assert sum(text_server.extractions.values()) == 16
+
+
+def test_mllm_run_with_extraction_then_score_on_the_command_line(
+    text_server, plain_videos, labels_file, tmp_path, capsys
+):
+    out = tmp_path / "runs"
+    code = main(["mllm", "run", "--model", "vlm", "--base-url", text_server.url,
+                 "--task", "sentiment", "--protocol", "paper", "--video-dir", str(plain_videos),
+                 "--labels-file", str(labels_file), "--out", str(out),
+                 "--extract-with", "text-llm"])
+    assert code == 0
+    assert "4 of 12 answers to extract (unreadable) with text-llm" in capsys.readouterr().out
+    manifest = json.loads((out / "vlm" / "sentiment.video.run.json").read_text())
+    assert manifest["protocol"] == "paper" and manifest["settings"]["max_frames"] is None
+    assert main(["mllm", "extract", str(out), "--model", "text-llm", "--base-url",
+                 text_server.url, "--quiet"]) == 0
+    assert "4 cached, 0 extracted now" in capsys.readouterr().out
+    assert sum(text_server.extractions.values()) == 4
+    assert main(["mllm", "score", str(out), "--labels-file", str(labels_file),
+                 "--n-boot", "200"]) == 0
+    table = capsys.readouterr().out
+    assert "66.7%" in table and "91.7%" in table
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["mllm", "extract", "{out}", "--model", "m", "--concurrency", "0"], "--concurrency"),
+    (["mllm", "extract", "{missing}", "--model", "m", "--base-url", "http://127.0.0.1:9/v1"],
+     "run directory not found"),
+    (["mllm", "run", "--model", "m", "--task", "emotion", "--video-dir", "{out}",
+      "--max-frames", "0"], "--max-frames"),
+    (["mllm", "run", "--model", "m", "--task", "emotion", "--video-dir", "{out}",
+      "--prompt-file", "{out}"], "prompt file"),
+    (["mllm", "run", "--model", "m", "--task", "emotion", "--video-dir", "{out}",
+      "--protocol", "papers"], "--protocol"),
+])
+def test_bad_options_get_one_line_errors(argv, fragment, tmp_path, labels_file, capsys):
+    argv = [a.format(out=tmp_path, missing=tmp_path / "none") for a in argv]
+    if argv[1] == "run":
+        argv += ["--labels-file", str(labels_file), "--base-url", "http://127.0.0.1:9/v1"]
+    try:
+        code = main(argv)
+    except SystemExit as exit:
+        code = exit.code
+    assert code == 2
+    err = capsys.readouterr().err
+    assert fragment in err and "Traceback" not in err
+
+
+def test_an_empty_answer_is_never_sent_and_a_broken_record_is_named(
+    plain_videos, labels_file, tmp_path
+):
+    empty, unreadable = CLIPS[0], CLIPS[1]
+
+    def vlm(messages):
+        name = CLIP_OF_FRAMES[sum(p["type"] == "image_url" for p in messages[-1]["content"])]
+        return {empty: "", unreadable: "The signer frowns hard"}.get(name, TRUE_PHRASE[name])
+
+    sent = []
+
+    def text_model(messages):
+        sent.append(messages[-1]["content"])
+        return "Negative"
+
+    out = tmp_path / "runs"
+    run_mllm(model="vlm", task="sentiment", client=vlm, video_dir=plain_videos,
+             labels_file=labels_file, out=out, progress=False)
+    [summary] = extract_answers(out, model="t", client=text_model, all_answers=True,
+                                progress=False)
+    assert summary.n_to_extract == 11 and len(sent) == 11
+    assert not any('"""\n\n"""' in text for text in sent)
+    results = score_run(out, labels_file=labels_file, n_boot=200)
+    parse = results["runs"][0]["scores"]["sentiment_7"]["extraction"]["parse"]
+    assert parse["parsed"] == 11 and parse["problems"] == {"empty": 1}
+
+    record = out / "vlm" / "sentiment.video.extract.json"
+    record.write_text("{not json")
+    with pytest.raises(ValueError, match=f"{record} is not an extraction record"):
+        score_run(out, labels_file=labels_file, n_boot=200)
+
+
+def test_an_extraction_reply_never_holds_the_key(plain_videos, labels_file, tmp_path,
+                                                 monkeypatch):
+    secret = "sk-test-EXTRACTION-SECRET"
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+    out = tmp_path / "runs"
+    run_mllm(model="vlm", task="sentiment", client=lambda messages: "The signer frowns hard",
+             video_dir=plain_videos, labels_file=labels_file, out=out, progress=False)
+
+    calls = Counter()
+
+    def echoing(messages):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError(f"bad key {secret}")  # an error line, scrubbed too
+        return f"Negative, said the model holding {secret}"
+
+    [summary] = extract_answers(out, model="t", client=echoing, concurrency=1, progress=False)
+    assert (summary.n_answered, summary.n_errors) == (11, 1)
+    written = b"".join(path.read_bytes() for path in (out / "vlm").iterdir())
+    assert secret.encode() not in written and b"[redacted]" in written
+
+
+def test_extraction_names_a_broken_run_record(plain_videos, labels_file, tmp_path, capsys):
+    out = tmp_path / "runs"
+    run_mllm(model="vlm", task="sentiment", client=lambda messages: "Negative",
+             video_dir=plain_videos, labels_file=labels_file, out=out, progress=False)
+    manifest = out / "vlm" / "sentiment.video.run.json"
+    manifest.write_text("[1, 2")
+    assert main(["mllm", "extract", str(out), "--model", "t", "--base-url",
+                 "http://127.0.0.1:9/v1", "--quiet"]) == 2
+    assert f"emosign: error: {manifest} is not a readable run record" in capsys.readouterr().err

@@ -255,14 +255,18 @@ VIDEO_FILE_PROMPTS: Mapping[str, Prompt] = {
 
 # --- the paper's protocol, in this project's words -------------------------------------------
 
-# Every fact of the paper's prompts that is not wording (appendix A.2-A.4): the persona, what
-# to attend to, the frames' sampling and order, the scales, the label sets and answer formats.
-_PAPER_OPENING = (
-    "You are an expert on human emotions. The images above are frames sampled uniformly at "
-    "{fps} frames per second from a video, shown in order, and their order matters; the text "
-    "before each image is its time in seconds. The video shows a person signing one sentence "
-    "in American Sign Language (ASL). Judge the emotion from the person's face and body "
-    "language and from the setting and what happens, and disregard who the person is."
+# Every fact of the paper's prompts that is not wording (appendix A.2-A.4): the frames'
+# sampling and order, the scales, the label sets and answer formats, and the joint prompt's
+# persona and what it attends to.
+_PAPER_FRAMES = (
+    "The images above are frames sampled uniformly at {fps} frames per second from a video, "
+    "shown in order, and their order matters; the text before each image is its time in "
+    "seconds. The video shows a person signing one sentence in American Sign Language (ASL)."
+)
+_PAPER_PERSONA = (
+    "You are an expert on human emotions. " + _PAPER_FRAMES + " Judge the emotion from the "
+    "person's face and body language and from the setting and what happens, and disregard "
+    "who the person is."
 )
 _PAPER_CAPTION = 'The English translation of the signed sentence is: "{caption}"'
 
@@ -326,10 +330,11 @@ _PAPER_BODIES = {
 PAPER_PROMPTS: Mapping[str, Prompt] = {
     task: Prompt(
         task=task,
-        video=f"{_PAPER_OPENING}\n\n{body}",
-        video_caption=f"{_PAPER_OPENING}\n\n{_PAPER_CAPTION}\n\n{body}",
+        video=f"{opening}\n\n{body}",
+        video_caption=f"{opening}\n\n{_PAPER_CAPTION}\n\n{body}",
     )
     for task, body in _PAPER_BODIES.items()
+    for opening in [_PAPER_PERSONA if task == "joint" else _PAPER_FRAMES]
 }
 
 
@@ -444,7 +449,10 @@ def read_prompt_file(path: str | os.PathLike) -> PromptFile:
             f"prompt file {path} is {info.st_size} bytes; a prompt file holds at most "
             f"{MAX_PROMPT_FILE_BYTES} bytes"
         )
-    data = path.read_bytes()
+    with open(path, "rb") as f:
+        data = f.read(MAX_PROMPT_FILE_BYTES + 1)  # the file may have grown since stat
+    if len(data) > MAX_PROMPT_FILE_BYTES:
+        raise PromptError(f"prompt file {path} holds more than {MAX_PROMPT_FILE_BYTES} bytes")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:

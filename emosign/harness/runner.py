@@ -38,6 +38,9 @@ Layout of a run directory (``<slug>`` is a file-safe form of the model name)::
     <out>/<slug>/<task>.<input>.jsonl              the cache: every response, one a line
     <out>/<slug>/<task>.<input>.run.json           the latest run: model, settings, prompt
     <out>/<slug>/<task>.<input>.<scored>.csv       predictions, written by score_run
+    <out>/<slug>/<task>.<input>.extract.jsonl      LLM extraction's replies (emosign.harness.extract)
+    <out>/<slug>/<task>.<input>.extract.json       the latest extraction: model, settings
+    <out>/<slug>/<task>.<input>.<scored>.extracted.csv  predictions after extraction
     <out>/<slug>/joint.<input>.explanations.jsonl  the joint prompt's cue explanations
     <out>/results.json                             score_run's results
 
@@ -260,6 +263,10 @@ class RunFiles:
         if scored not in SCORED_TASKS[self.task]:
             raise ValueError(f"harness task {self.task!r} is not scored on {scored!r}")
         return self.directory / f"{self.stem}.{scored}.csv"
+
+    def extracted_predictions(self, scored: str) -> Path:
+        """The predictions after LLM extraction (see :mod:`emosign.harness.extract`)."""
+        return self.predictions(scored).with_suffix(".extracted.csv")
 
 
 
@@ -1115,11 +1122,18 @@ def score_run(
     ``problems`` by kind), ``predictions_file`` and ``evaluation`` (evaluate's result, or
     None when the run has no answers yet).
 
+    When a run has an LLM extraction (:func:`emosign.harness.extract.extract_answers`),
+    each scored task also has ``extraction``: the extraction ``model``, ``all_answers``,
+    ``sent`` and ``replied`` answers, and ``parse``, ``predictions_file`` (``<task>.<input>.
+    <scored>.extracted.csv``), ``evaluation`` and ``note`` as above, after extraction. The
+    entries above stay the rule reader's alone, so both ways are there to compare.
+
     ``rows``: one flat row per run and scored task for a leaderboard: model, input, prompt
-    (the harness task), task, n, answered, parsed, parse_rate, and the headline metrics.
+    (the harness task), task, n, answered, parsed, parse_rate, the headline metrics, and
+    ``extraction`` (None, or the extraction model, parsed, parse_rate and metrics after it).
     """
+    from emosign.harness.extract import read_extraction  # it imports this module
     from emosign.labels import load_labels
-    from emosign.metrics import evaluate
     from emosign.tasks import get_task
 
     run_dir = Path(run_dir)
@@ -1158,27 +1172,28 @@ def score_run(
             "unknown_clips": unknown,
             "scores": {},
         }
+        extracted = read_extraction(files, answers, readings)
+        run["protocol"] = manifest.get("protocol")
         for scored in SCORED_TASKS[files.task]:
             data = get_task(scored).bind(labels)
-            parse = parse_counts(data.video_names, {n: r[scored] for n, r in readings.items()})
-            path = files.predictions(scored)
-            evaluation, note = None, None
-            if readings:
-                _write_predictions(path, scored, readings)
-            if parse["parsed"]:
-                evaluation = evaluate(
-                    scored, path, labels_file=labels_file, on_invalid="wrong", n_boot=n_boot
-                )
-            else:
-                # evaluate() cannot compute its agreement statistic without a single
-                # readable prediction; every clip is wrong, and the parse counts say so.
-                note = "no answer could be read for this task: every clip counts as wrong"
-            run["scores"][scored] = {
-                "parse": parse,
-                "predictions_file": str(path.relative_to(run_dir)) if readings else None,
-                "evaluation": evaluation,
-                "note": note,
-            }
+            options = {"run_dir": run_dir, "labels_file": labels_file, "n_boot": n_boot}
+            entry = _score_readings(files.predictions(scored), data, readings, **options)
+            row_extraction = None
+            if extracted is not None:
+                after = _score_readings(files.extracted_predictions(scored), data,
+                                        extracted.readings, **options)
+                entry["extraction"] = {"model": extracted.model,
+                                       "all_answers": extracted.all_answers,
+                                       "sent": extracted.sent, "replied": extracted.replied,
+                                       **after}
+                row_extraction = {
+                    "model": extracted.model,
+                    "parsed": after["parse"]["parsed"],
+                    "parse_rate": after["parse"]["parse_rate"],
+                    "metrics": after["evaluation"]["metrics"] if after["evaluation"] else None,
+                }
+            run["scores"][scored] = entry
+            parse, evaluation = entry["parse"], entry["evaluation"]
             rows.append({
                 "model": manifest["model"],
                 "input": files.input,
@@ -1189,6 +1204,7 @@ def score_run(
                 "parsed": parse["parsed"],
                 "parse_rate": parse["parse_rate"],
                 "metrics": evaluation["metrics"] if evaluation else None,
+                "extraction": row_extraction,
             })
         runs.append(run)
 
@@ -1288,6 +1304,32 @@ def _write_predictions(path: Path, scored: str, readings: Mapping[str, dict]) ->
     write_atomically(path, buffer.getvalue())
 
 
+def _score_readings(path: Path, data, readings: Mapping[str, dict], *, run_dir: Path,
+                    labels_file, n_boot: int) -> dict:
+    """Write one scored task's predictions file from the readings and evaluate it."""
+    from emosign.metrics import evaluate
+
+    scored = data.task.name
+    parse = parse_counts(data.video_names, {n: r[scored] for n, r in readings.items()})
+    evaluation, note = None, None
+    if readings:
+        _write_predictions(path, scored, readings)
+    if parse["parsed"]:
+        evaluation = evaluate(
+            scored, path, labels_file=labels_file, on_invalid="wrong", n_boot=n_boot
+        )
+    else:
+        # evaluate() cannot compute its agreement statistic without a single readable
+        # prediction; every clip is wrong, and the parse counts say so.
+        note = "no answer could be read for this task: every clip counts as wrong"
+    return {
+        "parse": parse,
+        "predictions_file": str(path.relative_to(run_dir)) if readings else None,
+        "evaluation": evaluation,
+        "note": note,
+    }
+
+
 def _write_explanations(files: RunFiles, answers: Mapping[str, str]) -> None:
     # JSON Lines rather than CSV: free text a model wrote is never read as a spreadsheet formula.
     lines = [
@@ -1302,10 +1344,8 @@ def _write_explanations(files: RunFiles, answers: Mapping[str, str]) -> None:
 
 
 def format_scores(results: Mapping[str, Any]) -> str:
-    """:func:`score_run`'s results as a text table: one line per run and scored task."""
-    from emosign.metrics import LEADERBOARD_METRICS, SHORT_NAMES, format_metric
-    from emosign.tasks import get_task
-
+    """:func:`score_run`'s results as a text table: one line per run and scored task, and
+    under it a "+ extracted by <model>" line when the run has an LLM extraction."""
     header = (
         f"{'model':<28} {'input':<13} {'prompt':<9} {'task':<17} {'answered':>9} {'parsed':>7}"
         "  metrics"
@@ -1313,15 +1353,33 @@ def format_scores(results: Mapping[str, Any]) -> str:
     lines = [header, "-" * len(header)]
     for row in results["rows"]:
         answered = f"{row['answered']}/{row['n']}"
-        rate = "n/a" if row["parse_rate"] is None else f"{100 * row['parse_rate']:.1f}%"
-        metrics = row["metrics"] or {}
-        shown = []
-        for name in LEADERBOARD_METRICS[get_task(row["task"]).kind]:
-            if name in metrics:
-                text = "n/a" if metrics[name] is None else format_metric(metrics[name], name)
-                shown.append(f"{SHORT_NAMES[name]} {text}")
-        lines.append(
-            f"{row['model'][:28]:<28} {row['input']:<13} {row['prompt']:<9} {row['task']:<17} "
-            f"{answered:>9} {rate:>7}  {'  '.join(shown) or 'no answers'}"
-        )
+        shown = [(row["model"], row["parse_rate"], row["metrics"])]
+        extraction = row.get("extraction")
+        if extraction:
+            # The same answers, with what the rule reader could not read extracted by an LLM.
+            shown.append((f"  + extracted by {extraction['model']}", extraction["parse_rate"],
+                          extraction["metrics"]))
+        for label, rate, metrics in shown:
+            lines.append(
+                f"{label[:28]:<28} {row['input']:<13} {row['prompt']:<9} {row['task']:<17} "
+                f"{answered:>9} {_rate(rate):>7}  "
+                f"{'  '.join(_shown_metrics(row['task'], metrics)) or 'no answers'}"
+            )
     return "\n".join(lines)
+
+
+def _rate(rate: float | None) -> str:
+    return "n/a" if rate is None else f"{100 * rate:.1f}%"
+
+
+def _shown_metrics(task: str, metrics: Mapping[str, Any] | None) -> list[str]:
+    from emosign.metrics import LEADERBOARD_METRICS, SHORT_NAMES, format_metric
+    from emosign.tasks import get_task
+
+    shown = []
+    for name in LEADERBOARD_METRICS[get_task(task).kind]:
+        if name in (metrics or {}):
+            value = metrics[name]
+            text = "n/a" if value is None else format_metric(value, name)
+            shown.append(f"{SHORT_NAMES[name]} {text}")
+    return shown
