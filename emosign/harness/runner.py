@@ -699,10 +699,27 @@ def run_mllm(
     }
     errors: list[ClipError] = []
     notes: list[str] = []
-    n_answered = n_failed_requests = 0
+    n_answered = 0
     stopped: str | None = None
+    futures: list = []
+    counted: set = set()
+
+    def tally(future) -> dict | None:
+        """Count a finished request once; its record, or None if it was never asked."""
+        nonlocal n_answered
+        counted.add(future)
+        if future.cancelled() or future.exception() is not None or future.result() is None:
+            return None
+        record = future.result()
+        if record["status"] == "ok":
+            n_answered += 1
+        else:
+            errors.append(ClipError(record["video_name"], **record["error"]))
+        return record
+
     status = "interrupted"
     stop = threading.Event()
+    breaker = _Breaker(STOP_AFTER_FAILED_REQUESTS, stop)
     writer = None
     lock = _RunLock(files.lock)
     files.directory.mkdir(parents=True, exist_ok=True)
@@ -719,28 +736,22 @@ def run_mllm(
         work = _Worker(
             chat=chat, writer=writer, base_record=base_record, settings=settings,
             retry=retry, secrets=secrets, video_dir=str(video_dir), stop=stop,
+            breaker=breaker,
         )
         with _sigterm_as_interrupt(), ThreadPoolExecutor(max_workers=concurrency) as pool, \
                 progress_bar(len(todo), f"{model} {task}", enabled=progress) as bar:
             futures = [pool.submit(work, job) for job in todo]
             try:
                 for future in as_completed(futures):
-                    if future.cancelled():
-                        continue
-                    record = future.result()
-                    if record is None:
+                    if not future.cancelled():
+                        future.result()  # a fatal error (MLLMError) stops the run here
+                    if tally(future) is None:
                         continue  # the run stopped before this clip was asked
-                    if record["status"] == "ok":
-                        n_answered += 1
-                    else:
-                        errors.append(ClipError(record["video_name"], **record["error"]))
-                        n_failed_requests += record["error"]["kind"] == "request"
+                    if errors:
                         bar.set_postfix(errors=len(errors), refresh=False)
                     bar.update()
-                    if stopped is None and not n_answered \
-                            and n_failed_requests >= STOP_AFTER_FAILED_REQUESTS:
-                        stopped = _stop_reason(n_failed_requests, errors[-1], chat, base_url)
-                        stop.set()
+                    if breaker.tripped and stopped is None:
+                        stopped = _stop_reason(breaker.failures, breaker.last, chat, base_url)
                         for other in futures:
                             other.cancel()  # the requests in flight still finish
             except BaseException:
@@ -759,6 +770,9 @@ def run_mllm(
         raise
     finally:
         try:
+            for future in futures:
+                if future not in counted and future.done():
+                    tally(future)  # answered while the run was stopping: saved, so counted
             if writer is not None:
                 writer.close()
                 manifest.update(status=status, finished=_now(), answered_now=n_answered,
@@ -863,14 +877,14 @@ def _previous_run_note(files: RunFiles) -> str | None:
             "and only the clips without one are asked")
 
 
-def _stop_reason(n_failed: int, last: ClipError, chat: ChatFn, base_url: str | None) -> str:
+def _stop_reason(n_failed: int, last: str, chat: ChatFn, base_url: str | None) -> str:
     if isinstance(chat, OpenAIChat):
         where = public_url(base_url) or "api.openai.com"
         check = f"is the server at {where} running, and are the base URL and the model right?"
     else:
         check = "is the model working?"
     return (f"stopped early: the first {n_failed} requests of this run all failed and none was "
-            f"answered, so the other clips would fail too; {check} Last error: {last.message}")
+            f"answered, so the other clips would fail too; {check} Last error: {last}")
 
 
 class _Terminated(KeyboardInterrupt):
@@ -959,8 +973,9 @@ class _Worker:
     """Does one clip: frames, request, one cache line. Runs in the pool's threads."""
 
     def __init__(self, *, chat, writer, base_record, settings, retry, secrets, video_dir,
-                 stop) -> None:
+                 stop, breaker) -> None:
         self.stop = stop  # set: ask nothing more, retry nothing more
+        self.breaker = breaker
         self.chat = chat
         self.video_dir = video_dir
         self.writer = writer
@@ -995,6 +1010,7 @@ class _Worker:
             record.update(status="ok", response=self._scrub(answer), error=None)
         record.update(seconds=round(time.monotonic() - started, 3), time=_now())
         self.writer.append(record)
+        self.breaker.count(record)
         return record
 
     def _ask(self, job: _Job, record: dict) -> str:
@@ -1045,6 +1061,28 @@ class _Worker:
     def _wait_to_retry(self, seconds: float) -> None:
         if self.stop.wait(seconds):
             raise _Stopped
+
+
+class _Breaker:
+    """Stops a run whose first ``limit`` requests all fail: counted by the workers as each
+    clip ends, so that no worker starts another clip once the limit is reached."""
+
+    def __init__(self, limit: int, stop: threading.Event) -> None:
+        self.limit, self.stop = limit, stop
+        self.failures, self.answered, self.tripped = 0, False, False
+        self.last = ""
+        self._lock = threading.Lock()
+
+    def count(self, record: Mapping[str, Any]) -> None:
+        with self._lock:
+            if record["status"] == "ok":
+                self.answered = True
+            elif record["error"]["kind"] == "request" and not self.answered:
+                self.failures += 1
+                self.last = record["error"]["message"]
+                if self.failures >= self.limit and not self.tripped:
+                    self.tripped = True
+                    self.stop.set()
 
 
 class _Stopped(BaseException):
