@@ -6,6 +6,7 @@ Every server here is a stand-in on 127.0.0.1; every video is written by the test
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -30,7 +31,7 @@ from emosign.cli import _parser, main
 pytest.importorskip("openai")
 pytest.importorskip("PIL.Image")
 
-from emosign.harness.client import RetryPolicy, redact  # noqa: E402
+from emosign.harness.client import MLLMError, RetryPolicy, redact  # noqa: E402
 from emosign.harness.runner import (  # noqa: E402
     STOP_AFTER_FAILED_REQUESTS,
     RunLockedError,
@@ -253,7 +254,37 @@ def test_an_out_that_is_a_file_is_refused(video_dir, labels_file, tmp_path, caps
     assert f"argument --out: {out} exists and is not a folder" in capsys.readouterr().err
     with pytest.raises(ValueError, match="is a file, not a folder"):
         run_mllm(**run_options(video_dir, labels_file, out, client=lambda m: NEUTRAL))
+    with pytest.raises(ValueError, match="is a path under a file, not a folder"):
+        run_mllm(**run_options(video_dir, labels_file, out / "sub", client=lambda m: NEUTRAL))
     assert out.read_text() == "mine"
+
+
+def test_a_full_disk_stops_the_run_with_one_message_and_loses_nothing(
+    video_dir, labels_file, tmp_path, monkeypatch
+):
+    out = tmp_path / "runs"
+    real_fsync, synced = os.fsync, Counter()
+
+    def disk_fills_up(fd):
+        synced["n"] += 1
+        if synced["n"] >= 3:  # the manifest and the first answer got to disk
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_fsync(fd)
+
+    def model(messages):
+        return NEUTRAL
+
+    monkeypatch.setattr(os, "fsync", disk_fills_up)
+    cache = out / "stand-in" / "sentiment.video.jsonl"
+    with pytest.raises(MLLMError, match=rf"^cannot write {re.escape(str(cache))}: No space left"):
+        run_mllm(**run_options(video_dir, labels_file, out, client=model, concurrency=1))
+    monkeypatch.setattr(os, "fsync", real_fsync)
+    saved = read_cache(cache)
+    assert saved and all(r["status"] == "ok" for r in saved)
+    # The lock went with the failed run; the next one asks only what is missing.
+    summary = run_mllm(**run_options(video_dir, labels_file, out, client=model))
+    assert summary.n_cached == len(saved) and summary.n_cached + summary.n_answered == len(CLIPS)
+    assert Counter(r["video_name"] for r in read_cache(cache)) == Counter(CLIPS)
 
 
 def test_a_fifo_where_the_cache_belongs_is_refused_not_waited_on(video_dir, labels_file, tmp_path):

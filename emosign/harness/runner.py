@@ -57,6 +57,7 @@ import re
 import signal
 import socket
 import stat
+import sys
 import threading
 import time
 import warnings
@@ -332,6 +333,8 @@ def _file_kind(path: Path) -> str | None:
         mode = path.stat().st_mode
     except FileNotFoundError:
         return "broken symbolic link" if path.is_symlink() else None
+    except NotADirectoryError:
+        return "path under a file"
     for test, kind in ((stat.S_ISREG, "file"), (stat.S_ISDIR, "folder"), (stat.S_ISFIFO, "FIFO"),
                        (stat.S_ISSOCK, "socket"), (stat.S_ISCHR, "device"), (stat.S_ISBLK, "device")):
         if test(mode):
@@ -349,7 +352,10 @@ class _CacheWriter:
             with open(path, "rb") as f:
                 f.seek(-1, os.SEEK_END)
                 cut_off = f.read(1) != b"\n"
-        self._file = open(path, "ab")
+        # Unbuffered: a write that fails (a full disk) leaves nothing behind to be written
+        # later, half, when the file is closed.
+        self._file = open(path, "ab", buffering=0)
+        self._path = path
         self._lock = threading.Lock()
         if cut_off:
             # A line cut off by a crash must stay a line of its own, not the start of the next.
@@ -357,9 +363,13 @@ class _CacheWriter:
 
     def _write(self, data: bytes) -> None:
         with self._lock:
-            self._file.write(data)
-            self._file.flush()
-            os.fsync(self._file.fileno())
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[self._file.write(view):]
+                os.fsync(self._file.fileno())
+            except OSError as err:
+                raise _cannot_write(self._path, err) from None
 
     def append(self, record: Mapping[str, Any]) -> None:
         self._write((json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))
@@ -403,8 +413,12 @@ class _RunLock:
             os.close(fd)
             raise
         holder = {"pid": os.getpid(), "host": socket.gethostname(), "started": _now()}
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, (json.dumps(holder) + "\n").encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, (json.dumps(holder) + "\n").encode(), 0)
+        except OSError as err:
+            os.close(fd)
+            raise _cannot_write(self.path, err) from None
         self._fd = fd
 
     def release(self) -> None:
@@ -415,7 +429,8 @@ class _RunLock:
     def is_free(self) -> bool:
         """Whether nobody holds the lock now (a probe: taken and dropped at once)."""
         try:
-            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+                         | getattr(os, "O_NONBLOCK", 0))
         except OSError:
             return True
         try:
@@ -769,6 +784,7 @@ def run_mllm(
         manifest["interrupted_by"] = "SIGTERM"
         raise
     finally:
+        stopping_on = sys.exc_info()[1]  # what ended the run, if anything did
         try:
             for future in futures:
                 if future not in counted and future.done():
@@ -779,7 +795,12 @@ def run_mllm(
                                 errors_now=len(errors))
                 if stopped:
                     manifest["stopped"] = stopped
-                _write_manifest(files, manifest)
+                try:
+                    _write_manifest(files, manifest)
+                except MLLMError:
+                    if stopping_on is None:
+                        raise
+                    # (a full disk, say) the error that ended the run is the one to report
         finally:
             lock.release()
 
@@ -854,7 +875,16 @@ def _check_run_files(files: RunFiles) -> None:
 
 
 def _write_manifest(files: RunFiles, manifest: Mapping[str, Any]) -> None:
-    write_atomically(files.manifest, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    try:
+        write_atomically(files.manifest, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    except OSError as err:
+        raise _cannot_write(files.manifest, err) from None
+
+
+def _cannot_write(path: Path, err: OSError) -> MLLMError:
+    """A failed write of a run file (a full disk, say) stops the run with a clear message."""
+    return MLLMError(f"cannot write {path}: {err.strerror or err}; the run stopped, and every "
+                     "answer saved before is kept: free space and run the same command again")
 
 
 def _previous_run_note(files: RunFiles) -> str | None:
