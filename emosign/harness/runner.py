@@ -60,6 +60,7 @@ import re
 import signal
 import socket
 import stat
+import sys
 import threading
 import time
 import warnings
@@ -345,6 +346,8 @@ def _file_kind(path: Path) -> str | None:
         mode = path.stat().st_mode
     except FileNotFoundError:
         return "broken symbolic link" if path.is_symlink() else None
+    except NotADirectoryError:
+        return "path under a file"
     for test, kind in ((stat.S_ISREG, "file"), (stat.S_ISDIR, "folder"), (stat.S_ISFIFO, "FIFO"),
                        (stat.S_ISSOCK, "socket"), (stat.S_ISCHR, "device"), (stat.S_ISBLK, "device")):
         if test(mode):
@@ -362,7 +365,10 @@ class _CacheWriter:
             with open(path, "rb") as f:
                 f.seek(-1, os.SEEK_END)
                 cut_off = f.read(1) != b"\n"
-        self._file = open(path, "ab")
+        # Unbuffered: a write that fails (a full disk) leaves nothing behind to be written
+        # later, half, when the file is closed.
+        self._file = open(path, "ab", buffering=0)
+        self._path = path
         self._lock = threading.Lock()
         if cut_off:
             # A line cut off by a crash must stay a line of its own, not the start of the next.
@@ -370,9 +376,13 @@ class _CacheWriter:
 
     def _write(self, data: bytes) -> None:
         with self._lock:
-            self._file.write(data)
-            self._file.flush()
-            os.fsync(self._file.fileno())
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[self._file.write(view):]
+                os.fsync(self._file.fileno())
+            except OSError as err:
+                raise _cannot_write(self._path, err) from None
 
     def append(self, record: Mapping[str, Any]) -> None:
         self._write((json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))
@@ -416,8 +426,12 @@ class _RunLock:
             os.close(fd)
             raise
         holder = {"pid": os.getpid(), "host": socket.gethostname(), "started": _now()}
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, (json.dumps(holder) + "\n").encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, (json.dumps(holder) + "\n").encode(), 0)
+        except OSError as err:
+            os.close(fd)
+            raise _cannot_write(self.path, err) from None
         self._fd = fd
 
     def release(self) -> None:
@@ -428,7 +442,8 @@ class _RunLock:
     def is_free(self) -> bool:
         """Whether nobody holds the lock now (a probe: taken and dropped at once)."""
         try:
-            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+                         | getattr(os, "O_NONBLOCK", 0))
         except OSError:
             return True
         try:
@@ -733,10 +748,27 @@ def run_mllm(
     }
     errors: list[ClipError] = []
     notes: list[str] = []
-    n_answered = n_failed_requests = 0
+    n_answered = 0
     stopped: str | None = None
+    futures: list = []
+    counted: set = set()
+
+    def tally(future) -> dict | None:
+        """Count a finished request once; its record, or None if it was never asked."""
+        nonlocal n_answered
+        counted.add(future)
+        if future.cancelled() or future.exception() is not None or future.result() is None:
+            return None
+        record = future.result()
+        if record["status"] == "ok":
+            n_answered += 1
+        else:
+            errors.append(ClipError(record["video_name"], **record["error"]))
+        return record
+
     status = "interrupted"
     stop = threading.Event()
+    breaker = _Breaker(STOP_AFTER_FAILED_REQUESTS, stop)
     writer = None
     lock = _RunLock(files.lock)
     files.directory.mkdir(parents=True, exist_ok=True)
@@ -753,28 +785,22 @@ def run_mllm(
         work = _Worker(
             chat=chat, writer=writer, base_record=base_record, settings=settings,
             retry=retry, secrets=secrets, video_dir=str(video_dir), stop=stop,
+            breaker=breaker,
         )
         with _sigterm_as_interrupt(), ThreadPoolExecutor(max_workers=concurrency) as pool, \
                 progress_bar(len(todo), f"{model} {task}", enabled=progress) as bar:
             futures = [pool.submit(work, job) for job in todo]
             try:
                 for future in as_completed(futures):
-                    if future.cancelled():
-                        continue
-                    record = future.result()
-                    if record is None:
+                    if not future.cancelled():
+                        future.result()  # a fatal error (MLLMError) stops the run here
+                    if tally(future) is None:
                         continue  # the run stopped before this clip was asked
-                    if record["status"] == "ok":
-                        n_answered += 1
-                    else:
-                        errors.append(ClipError(record["video_name"], **record["error"]))
-                        n_failed_requests += record["error"]["kind"] == "request"
+                    if errors:
                         bar.set_postfix(errors=len(errors), refresh=False)
                     bar.update()
-                    if stopped is None and not n_answered \
-                            and n_failed_requests >= STOP_AFTER_FAILED_REQUESTS:
-                        stopped = _stop_reason(n_failed_requests, errors[-1], chat, base_url)
-                        stop.set()
+                    if breaker.tripped and stopped is None:
+                        stopped = _stop_reason(breaker.failures, breaker.last, chat, base_url)
                         for other in futures:
                             other.cancel()  # the requests in flight still finish
             except BaseException:
@@ -792,14 +818,23 @@ def run_mllm(
         manifest["interrupted_by"] = "SIGTERM"
         raise
     finally:
+        stopping_on = sys.exc_info()[1]  # what ended the run, if anything did
         try:
+            for future in futures:
+                if future not in counted and future.done():
+                    tally(future)  # answered while the run was stopping: saved, so counted
             if writer is not None:
                 writer.close()
                 manifest.update(status=status, finished=_now(), answered_now=n_answered,
                                 errors_now=len(errors))
                 if stopped:
                     manifest["stopped"] = stopped
-                _write_manifest(files, manifest)
+                try:
+                    _write_manifest(files, manifest)
+                except MLLMError:
+                    if stopping_on is None:
+                        raise
+                    # (a full disk, say) the error that ended the run is the one to report
         finally:
             lock.release()
 
@@ -874,7 +909,16 @@ def _check_run_files(files: RunFiles) -> None:
 
 
 def _write_manifest(files: RunFiles, manifest: Mapping[str, Any]) -> None:
-    write_atomically(files.manifest, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    try:
+        write_atomically(files.manifest, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    except OSError as err:
+        raise _cannot_write(files.manifest, err) from None
+
+
+def _cannot_write(path: Path, err: OSError) -> MLLMError:
+    """A failed write of a run file (a full disk, say) stops the run with a clear message."""
+    return MLLMError(f"cannot write {path}: {err.strerror or err}; the run stopped, and every "
+                     "answer saved before is kept: free space and run the same command again")
 
 
 def _previous_run_note(files: RunFiles) -> str | None:
@@ -897,14 +941,14 @@ def _previous_run_note(files: RunFiles) -> str | None:
             "and only the clips without one are asked")
 
 
-def _stop_reason(n_failed: int, last: ClipError, chat: ChatFn, base_url: str | None) -> str:
+def _stop_reason(n_failed: int, last: str, chat: ChatFn, base_url: str | None) -> str:
     if isinstance(chat, OpenAIChat):
         where = public_url(base_url) or "api.openai.com"
         check = f"is the server at {where} running, and are the base URL and the model right?"
     else:
         check = "is the model working?"
     return (f"stopped early: the first {n_failed} requests of this run all failed and none was "
-            f"answered, so the other clips would fail too; {check} Last error: {last.message}")
+            f"answered, so the other clips would fail too; {check} Last error: {last}")
 
 
 class _Terminated(KeyboardInterrupt):
@@ -993,8 +1037,9 @@ class _Worker:
     """Does one clip: frames, request, one cache line. Runs in the pool's threads."""
 
     def __init__(self, *, chat, writer, base_record, settings, retry, secrets, video_dir,
-                 stop) -> None:
+                 stop, breaker) -> None:
         self.stop = stop  # set: ask nothing more, retry nothing more
+        self.breaker = breaker
         self.chat = chat
         self.video_dir = video_dir
         self.writer = writer
@@ -1029,6 +1074,7 @@ class _Worker:
             record.update(status="ok", response=self._scrub(answer), error=None)
         record.update(seconds=round(time.monotonic() - started, 3), time=_now())
         self.writer.append(record)
+        self.breaker.count(record)
         return record
 
     def _ask(self, job: _Job, record: dict) -> str:
@@ -1079,6 +1125,28 @@ class _Worker:
     def _wait_to_retry(self, seconds: float) -> None:
         if self.stop.wait(seconds):
             raise _Stopped
+
+
+class _Breaker:
+    """Stops a run whose first ``limit`` requests all fail: counted by the workers as each
+    clip ends, so that no worker starts another clip once the limit is reached."""
+
+    def __init__(self, limit: int, stop: threading.Event) -> None:
+        self.limit, self.stop = limit, stop
+        self.failures, self.answered, self.tripped = 0, False, False
+        self.last = ""
+        self._lock = threading.Lock()
+
+    def count(self, record: Mapping[str, Any]) -> None:
+        with self._lock:
+            if record["status"] == "ok":
+                self.answered = True
+            elif record["error"]["kind"] == "request" and not self.answered:
+                self.failures += 1
+                self.last = record["error"]["message"]
+                if self.failures >= self.limit and not self.tripped:
+                    self.tripped = True
+                    self.stop.set()
 
 
 class _Stopped(BaseException):

@@ -1,0 +1,586 @@
+"""The MLLM harness under attack (issues 13 and 14): secrets echoed back, nonsensical options,
+two runs at once, kills, symlinks out of the run folder, broken files, dead and wrong servers.
+
+Every server here is a stand-in on 127.0.0.1; every video is written by the test.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import SYNTHETIC_ROWS, write_mp4
+
+from emosign import vocab
+from emosign.cli import _parser, main
+
+pytest.importorskip("openai")
+pytest.importorskip("PIL.Image")
+
+from emosign.harness.client import MLLMError, RetryPolicy, redact  # noqa: E402
+from emosign.harness.runner import (  # noqa: E402
+    STOP_AFTER_FAILED_REQUESTS,
+    RunLockedError,
+    read_cache,
+    run_mllm,
+    score_run,
+)
+
+NO_WAIT = RetryPolicy(max_retries=2, base_delay=0.0, jitter=0.0)
+CLIPS = [row["video_name"] for row in SYNTHETIC_ROWS]
+NEUTRAL = vocab.SENTIMENT_LEVELS[3].phrase  # a readable sentiment answer
+
+
+@pytest.fixture(scope="module")
+def video_dir(tmp_path_factory) -> Path:
+    directory = tmp_path_factory.mktemp("videos")
+    for name in CLIPS:
+        utterance = re.search(r"(\d+)$", name).group(1)
+        write_mp4(directory / f"{utterance}.mp4", seconds=0.3, fps=10, size=(32, 24))
+    return directory
+
+
+# --- a stand-in server ---------------------------------------------------------------------
+
+# reply(request body, request headers) -> (HTTP status, text): the answer (200) or the
+# error message (any other status). The headers are http.server's, read case-insensitively.
+Reply = Callable[[dict, Any], tuple[int, str]]
+
+
+class StandIn:
+    """An OpenAI-compatible Chat Completions server on 127.0.0.1 that replies as told."""
+
+    def __init__(self, reply: Reply, *, delay: float = 0.0) -> None:
+        self.reply, self.delay = reply, delay
+        self.requests = 0
+        self._lock = threading.Lock()
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # the name http.server calls
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                with stand_in._lock:
+                    stand_in.requests += 1
+                time.sleep(stand_in.delay)
+                status, text = stand_in.reply(body, self.headers)
+                if status == 200:
+                    payload = {"id": "x", "object": "chat.completion", "created": 0,
+                               "model": body["model"],
+                               "choices": [{"index": 0, "finish_reason": "stop",
+                                            "message": {"role": "assistant", "content": text}}]}
+                else:
+                    payload = {"error": {"message": text, "type": "test", "code": status}}
+                data = json.dumps(payload).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:
+                    pass
+
+            def log_message(self, *args) -> None:
+                pass
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+        self._server = Server(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def stand_in():
+    servers = []
+
+    def start(reply: Reply = lambda body, headers: (200, NEUTRAL), **options) -> StandIn:
+        servers.append(StandIn(reply, **options))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def a_dead_url() -> str:
+    """The URL of a port nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1"
+
+
+def run_options(video_dir, labels_file, out, **options) -> dict:
+    return {"model": "stand-in", "task": "sentiment", "video_dir": video_dir,
+            "labels_file": labels_file, "out": out, "retry": NO_WAIT, "progress": False,
+            "concurrency": 2, **options}
+
+
+def cli_run(video_dir, labels_file, out, *extra: str) -> list[str]:
+    return ["mllm", "run", "--model", "stand-in", "--task", "sentiment", "--video-dir",
+            str(video_dir), "--labels-file", str(labels_file), "--out", str(out), "--quiet",
+            *extra]
+
+
+def all_bytes(directory: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def one_error_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("emosign: error: "), err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+# --- secrets -------------------------------------------------------------------------------
+
+
+def test_a_short_key_echoed_by_the_server_is_never_written(
+    stand_in, video_dir, labels_file, tmp_path, monkeypatch
+):
+    key = "sk-1234"
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+    asked = Counter()
+    sent = []
+
+    def echo(body, headers):
+        # A server that repeats what it was sent: the header, and the key alone, in its
+        # answers and in its error bodies.
+        asked["n"] += 1
+        sent.append(headers["Authorization"])
+        said = f"you sent {headers['Authorization']} (key {key}); "
+        if asked["n"] % 3 == 1:
+            return 500, said + "try again"
+        if asked["n"] % 3 == 2:
+            return 400, said + "bad request"
+        return 200, said + NEUTRAL
+
+    server = stand_in(echo)
+    out = tmp_path / "runs"
+    summary = run_mllm(**run_options(video_dir, labels_file, out, base_url=server.url,
+                                     concurrency=1))
+    assert set(sent) == {f"Bearer {key}"}
+    assert summary.n_answered > 0 and summary.n_errors > 0  # both bodies were written
+    messages = " ".join(e.message for e in summary.errors)
+    assert "[redacted]" in messages and key not in messages
+    score_run(out, labels_file=labels_file, n_boot=50)
+    files = all_bytes(out)
+    assert any(b"[redacted]" in data for data in files.values())
+    for path, data in files.items():
+        assert key.encode() not in data, path
+        assert b"1234" not in data, path
+
+
+def test_redact_takes_short_keys_as_words_and_whole_header_values():
+    assert redact("you sent Bearer sk-1234.", ["sk-1234", "Bearer sk-1234"]) == "you sent [redacted]."
+    assert redact('{"k": "sk-1234"}', ["sk-1234"]) == '{"k": "[redacted]"}'
+    # A short key inside a longer word is not the key: the answer stays readable.
+    assert redact("an explanation of x", ["x"]) == "an explanation of [redacted]"
+    assert redact("a-long-secret-key-in-it", ["long-secret-key"]) == "a-[redacted]-in-it"
+    assert redact("nothing", ["", "x"]) == "nothing"
+
+
+# --- options -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--limit", "-1"), ("--limit", "0"), ("--timeout", "-1"), ("--timeout", "nan"),
+     ("--max-side", "0"), ("--max-side", "-5"), ("--concurrency", "0"), ("--fps", "0"),
+     ("--fps", "nan"), ("--fps", "inf"), ("--max-frames", "0"), ("--max-frames", "many")],
+)
+def test_nonsensical_numbers_are_refused_at_the_command_line_naming_the_option(
+    option, value, video_dir, labels_file, tmp_path, capsys
+):
+    out = tmp_path / "runs"
+    with pytest.raises(SystemExit) as exit_:
+        main(cli_run(video_dir, labels_file, out, option, value))
+    assert exit_.value.code == 2
+    assert f"argument {option}: must be" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_max_frames_none_means_no_cap():
+    args = cli_run("v", "l", "o")
+    assert _parser().parse_args([*args, "--max-frames", "None"]).max_frames is None
+    assert _parser().parse_args([*args, "--max-frames", "7"]).max_frames == 7
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("limit", -1), ("limit", 0), ("timeout", -1.0), ("timeout", float("nan")), ("max_side", 0),
+     ("max_side", -5), ("concurrency", 1.5), ("fps", 0.0), ("fps", float("nan")),
+     ("max_frames", 0), ("jpeg_quality", 0), ("jpeg_quality", 101), ("max_tokens", 0),
+     ("temperature", float("inf")), ("max_side", 2.5), ("limit", True)],
+)
+def test_run_mllm_refuses_nonsensical_numbers_naming_the_parameter(
+    option, value, video_dir, labels_file, tmp_path
+):
+    out = tmp_path / "runs"
+    asked = []
+    with pytest.raises(ValueError, match=rf"^{option} must be"):
+        run_mllm(**run_options(video_dir, labels_file, out, client=asked.append,
+                               **{option: value}))
+    assert not asked and not out.exists()
+
+
+def test_an_out_that_is_a_file_is_refused(video_dir, labels_file, tmp_path, capsys):
+    out = tmp_path / "runs.txt"
+    out.write_text("mine")
+    with pytest.raises(SystemExit) as exit_:
+        main(cli_run(video_dir, labels_file, out))
+    assert exit_.value.code == 2
+    assert f"argument --out: {out} exists and is not a folder" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="is a file, not a folder"):
+        run_mllm(**run_options(video_dir, labels_file, out, client=lambda m: NEUTRAL))
+    with pytest.raises(ValueError, match="is a path under a file, not a folder"):
+        run_mllm(**run_options(video_dir, labels_file, out / "sub", client=lambda m: NEUTRAL))
+    assert out.read_text() == "mine"
+
+
+def test_a_full_disk_stops_the_run_with_one_message_and_loses_nothing(
+    video_dir, labels_file, tmp_path, monkeypatch
+):
+    out = tmp_path / "runs"
+    real_fsync, synced = os.fsync, Counter()
+
+    def disk_fills_up(fd):
+        synced["n"] += 1
+        if synced["n"] >= 3:  # the manifest and the first answer got to disk
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_fsync(fd)
+
+    def model(messages):
+        return NEUTRAL
+
+    monkeypatch.setattr(os, "fsync", disk_fills_up)
+    cache = out / "stand-in" / "sentiment.video.jsonl"
+    with pytest.raises(MLLMError, match=rf"^cannot write {re.escape(str(cache))}: No space left"):
+        run_mllm(**run_options(video_dir, labels_file, out, client=model, concurrency=1))
+    monkeypatch.setattr(os, "fsync", real_fsync)
+    saved = read_cache(cache)
+    assert saved and all(r["status"] == "ok" for r in saved)
+    # The lock went with the failed run; the next one asks only what is missing.
+    summary = run_mllm(**run_options(video_dir, labels_file, out, client=model))
+    assert summary.n_cached == len(saved) and summary.n_cached + summary.n_answered == len(CLIPS)
+    assert Counter(r["video_name"] for r in read_cache(cache)) == Counter(CLIPS)
+
+
+def test_a_fifo_where_the_cache_belongs_is_refused_not_waited_on(video_dir, labels_file, tmp_path):
+    out = tmp_path / "runs"
+    (out / "stand-in").mkdir(parents=True)
+    os.mkfifo(out / "stand-in" / "sentiment.video.jsonl")
+    with pytest.raises(ValueError, match=r"answer cache is a FIFO"):
+        run_mllm(**run_options(video_dir, labels_file, out, client=lambda m: NEUTRAL))
+
+
+# --- one writer per run --------------------------------------------------------------------
+
+
+def test_a_second_run_on_the_same_answers_is_refused_naming_the_first(
+    video_dir, labels_file, tmp_path
+):
+    out = tmp_path / "runs"
+    first_asked, release = threading.Event(), threading.Event()
+    asked = Counter()
+
+    def slow_model(messages):
+        asked["first"] += 1
+        first_asked.set()
+        release.wait(30)
+        return NEUTRAL
+
+    result = {}
+    first = threading.Thread(target=lambda: result.update(summary=run_mllm(
+        **run_options(video_dir, labels_file, out, client=slow_model))))
+    first.start()
+    try:
+        assert first_asked.wait(30)
+
+        def second_model(messages):
+            asked["second"] += 1
+            return NEUTRAL
+
+        with pytest.raises(RunLockedError) as refused:
+            run_mllm(**run_options(video_dir, labels_file, out, client=second_model))
+        message = str(refused.value)
+        assert f"pid {os.getpid()} on host {socket.gethostname()}, running since " in message
+        assert "sentiment.video.lock" in message
+        # Another task in the same folder is another run: it is not held up.
+        other = run_mllm(**run_options(video_dir, labels_file, out, client=second_model,
+                                       task="emotion"))
+        assert other.n_answered == other.n_clips > 0
+    finally:
+        release.set()
+        first.join(60)
+    assert asked["second"] == other.n_clips  # the refused run asked nothing
+    assert result["summary"].n_answered == len(CLIPS)
+    cache = read_cache(out / "stand-in" / "sentiment.video.jsonl")
+    assert Counter(r["video_name"] for r in cache) == Counter(CLIPS)  # nobody asked twice
+    # The lock went with the first run: the next one starts (and has nothing to ask).
+    again = run_mllm(**run_options(video_dir, labels_file, out, client=second_model))
+    assert again.n_cached == len(CLIPS)
+
+
+def test_the_cli_names_the_holder_of_the_run(stand_in, video_dir, labels_file, tmp_path, capsys):
+    server = stand_in(delay=0.5)
+    out = tmp_path / "runs"
+    holder = subprocess.Popen(
+        [sys.executable, "-m", "emosign.cli",
+         *cli_run(video_dir, labels_file, out, "--base-url", server.url, "--concurrency", "1")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: cache_lines(out) >= 1)
+        assert main(cli_run(video_dir, labels_file, out, "--base-url", server.url)) == 2
+        line = one_error_line(capsys.readouterr().err)
+        assert f"pid {holder.pid} on host {socket.gethostname()}" in line
+    finally:
+        holder.wait(60)
+    assert holder.returncode == 0
+    assert server.requests == len(CLIPS)
+
+
+# --- kills ---------------------------------------------------------------------------------
+
+
+def cache_lines(out: Path) -> int:
+    path = out / "stand-in" / "sentiment.video.jsonl"
+    return path.read_bytes().count(b"\n") if path.exists() else 0
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the run did not get going"
+        time.sleep(0.05)
+
+
+def manifest_of(out: Path) -> dict:
+    return json.loads((out / "stand-in" / "sentiment.video.run.json").read_text())
+
+
+def start_cli_run(server, video_dir, labels_file, out) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "emosign.cli",
+         *cli_run(video_dir, labels_file, out, "--base-url", server.url, "--concurrency", "1")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def test_sigterm_stops_the_run_cleanly_and_says_interrupted(
+    stand_in, video_dir, labels_file, tmp_path
+):
+    server = stand_in(delay=0.2)
+    out = tmp_path / "runs"
+    process = start_cli_run(server, video_dir, labels_file, out)
+    wait_for(lambda: cache_lines(out) >= 2)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130 and "interrupted" in err and "Traceback" not in err
+    manifest = manifest_of(out)
+    assert manifest["status"] == "interrupted" and manifest["interrupted_by"] == "SIGTERM"
+    answered = manifest["answered_now"]
+    assert 2 <= answered < len(CLIPS)
+    assert cache_lines(out) == answered  # the answer in flight was saved, and counted
+
+
+def test_a_killed_run_is_recognised_and_reported_on_the_next_start(
+    stand_in, video_dir, labels_file, tmp_path
+):
+    server = stand_in(delay=0.2)
+    out = tmp_path / "runs"
+    process = start_cli_run(server, video_dir, labels_file, out)
+    wait_for(lambda: cache_lines(out) >= 2)
+    process.kill()
+    process.communicate(timeout=60)
+    assert manifest_of(out)["status"] == "running"  # nothing can write on SIGKILL
+    with pytest.warns(UserWarning, match="was cut off without recording its end"):
+        score_run(out, labels_file=labels_file, n_boot=50)
+    summary = run_mllm(**run_options(video_dir, labels_file, out, base_url=server.url))
+    assert summary.n_cached >= 2 and summary.n_cached + summary.n_answered == len(CLIPS)
+    (note,) = summary.notes
+    assert f"pid {process.pid} on host {socket.gethostname()}" in note
+    assert "ended without recording its end" in note
+    manifest = manifest_of(out)
+    assert manifest["status"] == "finished" and manifest["notes"] == [note]
+
+
+# --- mllm score stays inside RUN_DIR -------------------------------------------------------
+
+
+def test_score_refuses_a_model_folder_that_leads_out_of_the_run_dir(
+    video_dir, labels_file, tmp_path, capsys
+):
+    elsewhere = tmp_path / "elsewhere"
+    run_mllm(**run_options(video_dir, labels_file, elsewhere, client=lambda m: NEUTRAL))
+    before = all_bytes(elsewhere)
+    run_dir = tmp_path / "runs"
+    run_dir.mkdir()
+    (run_dir / "stand-in").symlink_to(elsewhere / "stand-in")
+    assert main(["mllm", "score", str(run_dir), "--labels-file", str(labels_file),
+                 "--n-boot", "50"]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert f"{run_dir / 'stand-in'} leads out of {run_dir}" in line
+    assert all_bytes(elsewhere) == before  # nothing written there
+    assert sorted(run_dir.iterdir()) == [run_dir / "stand-in"]
+
+
+# --- one line, not a traceback -------------------------------------------------------------
+
+
+@pytest.fixture
+def scored_run(video_dir, labels_file, tmp_path) -> Path:
+    out = tmp_path / "runs"
+    run_mllm(**run_options(video_dir, labels_file, out, client=lambda m: NEUTRAL))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [(None, r"line \d+: not a run manifest: the JSON is broken"),
+     ('["model", "config"]\n', r"line 1: not a run manifest: a JSON list"),
+     ('{"model": "m"}\n', r"not a run manifest: no 'config' field")],
+)
+def test_a_broken_manifest_is_one_line_naming_the_file(
+    content, expected, scored_run, labels_file, capsys
+):
+    manifest = scored_run / "stand-in" / "sentiment.video.run.json"
+    text = manifest.read_text()
+    manifest.write_text(text[: len(text) // 2] if content is None else content)
+    assert main(["mllm", "score", str(scored_run), "--labels-file", str(labels_file)]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert line.startswith(f"emosign: error: {manifest}")
+    assert re.search(expected, line), line
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [(lambda r: r.pop("video_name"), "no 'video_name' text"),
+     (lambda r: r.update(status="maybe"), "status 'maybe' is neither"),
+     (lambda r: r.update(response=["a"]), "'response' is not text")],
+)
+def test_a_cache_line_that_is_no_record_is_one_line_naming_file_and_line(
+    edit, expected, scored_run, labels_file, capsys
+):
+    cache = scored_run / "stand-in" / "sentiment.video.jsonl"
+    lines = cache.read_text().splitlines()
+    record = json.loads(lines[4])
+    edit(record)
+    lines[4] = json.dumps(record)
+    cache.write_text("\n".join(lines) + "\n")
+    assert main(["mllm", "score", str(scored_run), "--labels-file", str(labels_file)]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert f"{cache}, line 5: not a cache record of a run ({expected}" in line
+
+
+@pytest.mark.parametrize("line", ["[1, 2]", "null", '"text"'])
+def test_an_lmms_eval_samples_line_that_is_no_object_is_one_line(
+    line, labels_file, tmp_path, capsys
+):
+    samples = tmp_path / "results" / "model" / "2025_samples_emosign_sentiment.jsonl"
+    samples.parent.mkdir(parents=True)
+    samples.write_text(line + "\n")
+    assert main(["lmms-eval-score", str(tmp_path / "results"), "--labels-file",
+                 str(labels_file)]) == 2
+    message = one_error_line(capsys.readouterr().err)
+    assert f"{samples}, line 1: a JSON " in message
+
+
+# --- dead and wrong servers ----------------------------------------------------------------
+
+
+def test_a_dead_server_stops_the_run_early(video_dir, labels_file, tmp_path):
+    out = tmp_path / "runs"
+    summary = run_mllm(**run_options(video_dir, labels_file, out, base_url=a_dead_url(),
+                                     concurrency=1))
+    assert summary.n_answered == 0
+    assert summary.n_errors == STOP_AFTER_FAILED_REQUESTS
+    assert summary.n_skipped == len(CLIPS) - STOP_AFTER_FAILED_REQUESTS
+    assert summary.stopped.startswith(
+        f"stopped early: the first {STOP_AFTER_FAILED_REQUESTS} requests of this run all failed")
+    assert "connection failed" in summary.stopped
+    assert len(read_cache(out / "stand-in" / "sentiment.video.jsonl")) == summary.n_errors
+    manifest = manifest_of(out)
+    assert manifest["status"] == "stopped" and manifest["stopped"] == summary.stopped
+
+
+def test_a_wrong_server_exits_non_zero_with_a_summary_for_people(
+    stand_in, video_dir, labels_file, tmp_path, capsys
+):
+    server = stand_in(lambda body, headers: (400, "this is not a chat server"))
+    out = tmp_path / "runs"
+    code = main(cli_run(video_dir, labels_file, out, "--base-url", server.url,
+                        "--concurrency", "2"))
+    captured = capsys.readouterr()
+    assert code == 2
+    assert server.requests <= STOP_AFTER_FAILED_REQUESTS + 1  # not one per clip
+    assert "RunSummary(" not in captured.out
+    for words in ("answered now", "failed", "skipped",
+                  f"answers: {out / 'stand-in' / 'sentiment.video.jsonl'}",
+                  "this is not a chat server", "next: run the same command again"):
+        assert words in captured.out, words
+    line = one_error_line(captured.err)
+    assert "stopped early" in line and "HTTP 400" in line
+
+
+def test_a_good_run_prints_its_counts_and_the_next_command(
+    stand_in, video_dir, labels_file, tmp_path, capsys
+):
+    server = stand_in()
+    out = tmp_path / "runs"
+    assert main(cli_run(video_dir, labels_file, out, "--base-url", server.url)) == 0
+    captured = capsys.readouterr()
+    assert "RunSummary(" not in captured.out
+    assert re.search(rf"answered now\s+{len(CLIPS)}\b", captured.out)
+    assert f"next: emosign mllm score {out}" in captured.out
+    assert main(cli_run(video_dir, labels_file, out, "--base-url", server.url)) == 0
+    assert re.search(rf"answered earlier\s+{len(CLIPS)}\b", capsys.readouterr().out)
+    assert server.requests == len(CLIPS)
+
+
+# --- --help --------------------------------------------------------------------------------
+
+
+def subparser(*names: str):
+    import argparse
+
+    parser = _parser()
+    for name in names:
+        action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        parser = action.choices[name]
+    return parser
+
+
+@pytest.mark.parametrize("names", [("mllm", "run"), ("mllm", "score"), ("lmms-eval-score",)])
+def test_help_says_what_every_option_does_with_its_default_and_an_example(names):
+    parser = subparser(*names)
+    for action in parser._actions:
+        if action.dest == "help":
+            continue
+        assert action.help, action.dest
+        if action.option_strings and not action.required:
+            assert "default" in action.help, action.dest
+    assert parser.epilog.startswith("example:\n  ")
+    assert "emosign " in parser.format_help().split("example:")[1]
