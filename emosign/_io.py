@@ -47,9 +47,10 @@ def read_regular_file(
     *,
     what: str,
     error: type[Exception] = ValueError,
-    max_bytes: int = MAX_INPUT_BYTES,
+    max_bytes: int | None = None,
 ) -> bytes:
-    """The bytes of ``path``, which must be a regular file of at most ``max_bytes``.
+    """The bytes of ``path``, which must be a regular file of at most ``max_bytes``
+    (default :data:`MAX_INPUT_BYTES`).
 
     The file is opened without blocking and checked on the open descriptor, so a FIFO with
     no writer, ``/dev/zero`` or a directory is refused at once, and a file swapped after
@@ -73,10 +74,16 @@ def read_regular_file(
         raise PermissionError(f"cannot read {what} {path}: permission denied") from None
     except IsADirectoryError:  # some systems refuse to open a directory at all
         raise error(f"{what} {path} is a directory, not a file") from None
-    with os.fdopen(fd, "rb") as file:
+    if max_bytes is None:
+        max_bytes = MAX_INPUT_BYTES
+    try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
             raise error(f"{what} {path} is {describe_kind(mode)}, not a regular file")
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb") as file:
         data = file.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise error(
@@ -178,7 +185,8 @@ def _naming(err: OSError, path: Path, *, temporary: Path) -> OSError:
     disk while writing); an error about another file (an input) is left as it is."""
     if err.errno is None:
         return err
-    if err.filename is not None and not Path(os.fsdecode(err.filename)).is_relative_to(temporary):
+    named = isinstance(err.filename, (str, bytes, os.PathLike))  # not None, not a descriptor
+    if named and not Path(os.fsdecode(err.filename)).is_relative_to(temporary):
         return err
     strerror = (err.strerror or str(err)).split("; nothing was written")[0]
     return OSError(err.errno, f"{strerror}; nothing was written, {path} is as it was", str(path))

@@ -58,7 +58,7 @@ def _message(err: Exception) -> str:
         message = str(err.args[0])
     elif isinstance(err, OSError) and err.filename is not None and err.strerror:
         # "[Errno 28] No space left on device: 'out'" -> "out: No space left on device"
-        names = " -> ".join(os.fsdecode(n) for n in (err.filename, err.filename2) if n is not None)
+        names = " -> ".join(str(n) for n in (err.filename, err.filename2) if n is not None)
         message = f"{names}: {err.strerror}"
     else:
         message = str(err) or type(err).__name__
