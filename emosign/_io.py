@@ -184,6 +184,8 @@ def _naming(err: OSError, path: Path, *, temporary: Path) -> OSError:
     """``err`` naming ``path`` when it names no file or only the ``temporary`` one (a full
     disk while writing); an error about another file (an input) is left as it is."""
     if err.errno is None:
+        if type(err) is OSError:  # a bare message (pyarrow's full disk): say where
+            return OSError(f"cannot write {path}: {err}; nothing was written, {path} is as it was")
         return err
     named = isinstance(err.filename, (str, bytes, os.PathLike))  # not None, not a descriptor
     if named and not Path(os.fsdecode(err.filename)).is_relative_to(temporary):

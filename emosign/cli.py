@@ -42,12 +42,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _user_errors() -> tuple[type[Exception], ...]:
     """Errors that describe bad input, a refused request or the file system (a missing file,
     a full disk, a permission): one message, no traceback."""
+    from emosign.baselines.visual import FeatureExtractionError
     from emosign.harness.client import MLLMError
     from emosign.video import VideoError
 
     # ImportError: an optional extra is not installed; its message names the extra.
-    # OSError: every file-system error (FileNotFoundError, IsADirectoryError, a full disk).
-    return (ValueError, OSError, KeyError, ImportError, MLLMError, VideoError)
+    # OSError: every file-system error (FileNotFoundError, IsADirectoryError, a full disk),
+    # and the Hub's LabelFetchError. The project's own errors are ValueErrors or these.
+    return (ValueError, OSError, KeyError, ImportError, MLLMError, VideoError,
+            FeatureExtractionError)
 
 
 def _message(err: Exception) -> str:

@@ -239,6 +239,10 @@ def _read_file(path: Path) -> pd.DataFrame:
                     f"predictions file {path}: line {line_number} is not valid JSON: "
                     f"{err.msg} (column {err.colno})"
                 ) from None
+            except RecursionError:
+                raise PredictionsError(
+                    f"predictions file {path}: line {line_number} nests JSON too deeply to read"
+                ) from None
             except _RepeatedKey as err:
                 raise PredictionsError(
                     f"predictions file {path}: line {line_number} gives the key {err.key!r} "
@@ -261,6 +265,8 @@ def _read_file(path: Path) -> pd.DataFrame:
             f"predictions file {path} is not valid JSON: {err.msg} at line {err.lineno}, "
             f"column {err.colno}{hint}"
         ) from None
+    except RecursionError:
+        raise PredictionsError(f"predictions file {path} nests JSON too deeply to read") from None
     except _RepeatedKey as err:
         raise PredictionsError(
             f"predictions file {path} gives the key {err.key!r} more than once in one JSON "
