@@ -67,7 +67,7 @@ def read_regular_file(
         If it is not a regular file, or holds more than ``max_bytes``.
     """
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise FileNotFoundError(f"{what} not found: {path}") from None
     except PermissionError:
