@@ -233,7 +233,7 @@ def _read_file(path: Path) -> pd.DataFrame:
             if not line.strip():
                 continue  # a trailing newline, or blank lines between records
             try:
-                record = json.loads(line, object_pairs_hook=_unique_keys)
+                record = json.loads(line, object_pairs_hook=_unique_keys, parse_int=_json_int)
             except json.JSONDecodeError as err:
                 raise PredictionsError(
                     f"predictions file {path}: line {line_number} is not valid JSON: "
@@ -256,7 +256,7 @@ def _read_file(path: Path) -> pd.DataFrame:
             records.append(record)
         return _table_from_records(records, str(path))
     try:
-        content = json.loads(text, object_pairs_hook=_unique_keys)
+        content = json.loads(text, object_pairs_hook=_unique_keys, parse_int=_json_int)
     except json.JSONDecodeError as err:
         hint = (
             "; if it holds one object per line, name it .jsonl" if err.msg == "Extra data" else ""
@@ -281,6 +281,15 @@ def _read_file(path: Path) -> pd.DataFrame:
         f"predictions file {path} holds a JSON {type(content).__name__}; expected a list of "
         f"objects or an object {{{VIDEO_NAME}: prediction}}"
     )
+
+
+def _json_int(text: str) -> int | float:
+    """A JSON integer; one too long for a float (300+ digits) is infinite, hence unreadable,
+    rather than an OverflowError later (or Python's 4300-digit limit now)."""
+    digits = text.lstrip("-")
+    if len(digits) < 300:
+        return int(text)
+    return -math.inf if text.startswith("-") else math.inf
 
 
 class _RepeatedKey(Exception):
@@ -331,6 +340,12 @@ def _table_from_mapping(mapping: Mapping, source: str = "<dict>") -> pd.DataFram
 def _checked_video_names(table: pd.DataFrame, source: str) -> pd.DataFrame:
     if len(table) == 0:
         raise PredictionsError(f"predictions {source} hold no rows")
+    repeated = sorted({str(c) for c in table.columns[table.columns.duplicated()]})
+    if repeated:  # a DataFrame may repeat a column name; which one would count?
+        raise PredictionsError(
+            f"predictions {source} have the column(s) {repeated} more than once; each column "
+            "must appear once"
+        )
     if VIDEO_NAME not in table.columns:
         if table.index.name == VIDEO_NAME:
             hint = f"; {VIDEO_NAME!r} is the DataFrame's index: call .reset_index() first"
@@ -545,7 +560,10 @@ def _finite_number(value: object) -> float | None:
             return None
     if not _is_number(value):
         return None
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # a Python int beyond any float
+        return None
     return number if math.isfinite(number) else None
 
 
@@ -823,7 +841,10 @@ def _align_single(records, rows, data: TaskData, table, problems):
         return y_pred, values, unreadable, empty
     index = {name: i for i, name in enumerate(data.classes)}
     for i, position, name, raw in _answers(records, rows, column, problems, empty):
-        label, value = _read_single(raw, data.task.name, data.classes)
+        try:
+            label, value = _read_single(raw, data.task.name, data.classes)
+        except OverflowError:  # a Python int beyond any float: no rating
+            label, value = None, math.nan
         if label is None:
             unreadable.add(name)
             problems.add("unparseable", f"{_where(position, name)}: {column}={_shown(raw)}")

@@ -16,6 +16,7 @@ import threading
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from conftest import SYNTHETIC_ROWS, SYNTHETIC_SINGLE, write_label_file, write_mp4
 
@@ -298,6 +299,9 @@ def test_a_repeated_column_is_refused(labels_file, tmp_path):
     path.write_text(f"video_name,prediction,prediction\n{name},happiness,anger\n")
     with pytest.raises(PredictionsError, match=r"names the column\(s\) \['prediction'\] more than once"):
         read_predictions(path)
+    frame = pd.DataFrame([[name, "happiness", "anger"]], columns=["video_name", "prediction", "prediction"])
+    with pytest.raises(PredictionsError, match=r"\['prediction'\] more than once"):
+        read_predictions(frame)
     header, *rows = labels_file.read_text().splitlines()
     doubled = tmp_path / "doubled.csv"  # a second Sentiment column, at the end of each row
     doubled.write_text("\n".join([header + ",Sentiment", *(row + ",-3" for row in rows)]) + "\n")
@@ -315,6 +319,12 @@ def test_an_absurd_sentiment_rating_is_refused_with_its_row(labels_file, tmp_pat
         evaluate("sentiment_7", path, labels_file=labels_file, n_boot=20)
     result = evaluate("sentiment_7", path, labels_file=labels_file, n_boot=20, on_invalid="wrong")
     assert result["predictions"]["unparseable"] == [absurd]
+    # An integer too long for a float, in a file or a dict: unreadable, not an OverflowError.
+    others = json.dumps({k: 1 for k in predictions if k != absurd})
+    path.write_text(others[:-1] + f', "{absurd}": 1{"0" * 5000}}}')
+    for given in (path, {**{k: 1 for k in predictions}, absurd: 10**400}):
+        with pytest.raises(PredictionsError, match=rf"'{absurd}'\): prediction="):
+            evaluate("sentiment_7", given, labels_file=labels_file, n_boot=20)
     # Scored as wrong, not as a rating of 1e300 (MAE 5e297, Pearson 0).
     assert all(v is None or abs(v) <= 1 for v in result["metrics"].values())
 
