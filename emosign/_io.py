@@ -37,6 +37,7 @@ MAX_INPUT_BYTES = 64 * 2**20
 MARKER_PREFIX = ".emosign-"
 _MARKER_HEADER = "written by emosign {version} {writer}; it may replace this folder, which holds:"
 _MAX_MARKER_BYTES = 2**20
+_UNLISTED: set[str] = {"/"}  # what an older marker, which lists no file, is read as
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -313,6 +314,12 @@ def _check_replaceable(out: Path, *, writer: str, marker: str, overwrite: bool) 
             "file): emosign never replaces a folder it did not write, even with --overwrite "
             "(overwrite=True); choose a new or empty folder"
         )
+    if listed is _UNLISTED:
+        raise FileExistsError(
+            f"{out} holds an output of an older emosign {writer}, whose {marker} does not list "
+            "the files it wrote, so emosign cannot tell them from yours: delete the folder "
+            "yourself, or choose another"
+        )
     foreign = _files_not_listed(out, listed | {marker})
     if foreign:
         shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
@@ -340,6 +347,8 @@ def _listed_files(marker: Path) -> set[str] | None:
         return None
     if not lines or not lines[0].startswith("written by emosign "):
         return None
+    if not lines[0].endswith("which holds:"):  # an older emosign's marker: no list
+        return _UNLISTED
     return {line.rstrip("/") for line in lines[1:] if line}
 
 

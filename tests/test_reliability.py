@@ -379,3 +379,44 @@ def test_the_on_invalid_hint_speaks_the_command_line(labels_file, tmp_path, caps
                      "--on-invalid", "wrong", *FAST]) == 0
         capsys.readouterr()
 
+
+
+def test_a_marker_vouches_only_for_the_files_it_lists(tmp_path):
+    from emosign._io import staged_directory
+
+    out = tmp_path / "out"
+
+    def write():
+        with staged_directory(out, writer="test", overwrite=True) as staging:
+            (staging / "data").mkdir()
+            (staging / "data" / "a.txt").write_text("a")
+            (staging / "b.txt").write_text("b")
+
+    write()
+    write()  # its own earlier output: replaced
+    assert (out / ".emosign-test").read_text().splitlines()[1:] == ["b.txt", "data/", "data/a.txt"]
+    attacks = [
+        lambda: ((out / "b.txt").unlink(), (out / "b.txt").mkdir(), (out / "b.txt" / "mine").write_text("m")),
+        lambda: (out / "data" / "mine.txt").write_text("m"),
+        lambda: (out / "link").symlink_to(tmp_path),
+    ]
+    for attack in attacks:
+        shutil.rmtree(out)
+        write()
+        attack()
+        before = entries(out)
+        with pytest.raises(FileExistsError, match="files it did not write"):
+            write()
+        assert entries(out) == before
+    # A marker that is a link, or an older marker listing nothing, vouches for nothing.
+    shutil.rmtree(out)
+    write()
+    (out / ".emosign-test").unlink()
+    (out / ".emosign-test").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(FileExistsError, match="not written by emosign test"):
+        write()
+    (out / ".emosign-test").unlink()
+    (out / ".emosign-test").write_text("written by emosign 0.0.1 test\n")
+    with pytest.raises(FileExistsError, match="older emosign test"):
+        write()
+    assert (out / "b.txt").read_text() == "b"
