@@ -36,6 +36,8 @@ def main(argv: Sequence[str] | None = None) -> int:
               "command again to resume", file=sys.stderr)
         return 130
     except Exception as err:
+        # Bad input, a refused request or a failing disk is one readable message, not a
+        # traceback; anything else is a bug, and its traceback is wanted.
         from emosign.hub import HubUnreachableError, LabelFetchError
 
         if isinstance(err, (LabelFetchError, HubUnreachableError)):
@@ -44,20 +46,38 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         if not isinstance(err, _user_errors()):
             raise
-        # Bad input is reported as one readable message, not a traceback.
-        message = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print(f"emosign: error: {message}", file=sys.stderr)
+        print(f"emosign: error: {_message(err)}", file=sys.stderr)
         return 2
 
 
 def _user_errors() -> tuple[type[Exception], ...]:
-    """Errors that describe bad input or a refused request: one message, no traceback."""
+    """Errors that describe bad input, a refused request or the file system (a missing file,
+    a full disk, a permission): one message, no traceback."""
+    from emosign.baselines.visual import FeatureExtractionError
     from emosign.harness.client import MLLMError
     from emosign.video import VideoError
 
     # ImportError: an optional extra is not installed; its message names the extra.
-    return (ValueError, FileNotFoundError, FileExistsError, PermissionError, KeyError,
-            ImportError, MLLMError, VideoError)
+    # OSError: every file-system error (FileNotFoundError, IsADirectoryError, a full disk),
+    # and the Hub's LabelFetchError. The project's own errors are ValueErrors or these.
+    return (ValueError, OSError, KeyError, ImportError, MLLMError, VideoError,
+            FeatureExtractionError)
+
+
+def _message(err: Exception) -> str:
+    """One line (or one block) naming the culprit, in the command line's words."""
+    from emosign.predictions import ON_INVALID_HINT
+
+    if isinstance(err, KeyError) and err.args:
+        message = str(err.args[0])
+    elif isinstance(err, OSError) and err.filename is not None and err.strerror:
+        # "[Errno 28] No space left on device: 'out'" -> "out: No space left on device"
+        names = " -> ".join(str(n) for n in (err.filename, err.filename2) if n is not None)
+        message = f"{names}: {err.strerror}"
+    else:
+        message = str(err) or type(err).__name__
+    # The library speaks Python; the command line has options.
+    return message.replace(ON_INVALID_HINT, "pass --on-invalid wrong")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -91,7 +111,8 @@ def _parser() -> argparse.ArgumentParser:
         "--on-invalid", choices=("raise", "wrong"), default="raise",
         help="refuse missing or unreadable predictions (default), or score them as wrong",
     )
-    evaluate.add_argument("--output", help="also write the JSON result to this file")
+    evaluate.add_argument("--output", help="also write the JSON result to this file (never one "
+                                           "it reads, nor a folder; default: none)")
     evaluate.add_argument(
         "--annotator-ratings", help="per-annotator ratings CSV (for --target soft on sentiment)"
     )
@@ -105,6 +126,10 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--ci", type=float, default=0.95)
     compare.add_argument("--n-boot", type=int, default=10_000)
     compare.add_argument("--seed", type=int, default=0)
+    compare.add_argument(
+        "--on-invalid", choices=("raise", "wrong"), default="raise",
+        help="refuse missing or unreadable predictions (default), or score them as wrong",
+    )
     _add_labels_option(compare)
     compare.set_defaults(run=_compare)
 
@@ -162,7 +187,10 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--baselines", nargs="+", help="registered baseline names (default: all)")
     bench.add_argument("--video-dir", help="a directory of ASLLRP utterance videos")
     bench.add_argument("--captions-file", help="English translations, keyed by utterance id or video name")
-    bench.add_argument("--out", help="write results.json, leaderboard.md and predictions/ here")
+    bench.add_argument("--out", help="write results.json, leaderboard.md and predictions/ here "
+                                     "(a new or empty folder, or an earlier one with --overwrite)")
+    bench.add_argument("--overwrite", action="store_true",
+                       help="replace an earlier benchmark output in --out (never anything else)")
     bench.add_argument("--feature-cache", help="where video features are cached (default: <video-dir>/.emosign-features)")
     bench.add_argument("--on-missing-video", choices=("skip", "error"), default="skip")
     bench.add_argument("--n-boot", type=int, default=10_000)
@@ -181,7 +209,8 @@ def _parser() -> argparse.ArgumentParser:
         "export-hub", help="write a Hub-ready dataset repository (parquet per config + card)"
     )
     hub_export.add_argument("out_dir")
-    hub_export.add_argument("--overwrite", action="store_true", help="replace a non-empty OUT_DIR")
+    hub_export.add_argument("--overwrite", action="store_true",
+                            help="replace an earlier export-hub output in OUT_DIR (never anything else)")
     hub_export.add_argument("--push", metavar="REPO_ID", help="then upload it with huggingface_hub")
     _add_labels_option(hub_export)
     hub_export.set_defaults(run=_export_hub)
@@ -196,7 +225,8 @@ def _parser() -> argparse.ArgumentParser:
     lmms.add_argument("--captions-file", help="English translations, keyed by utterance id or video name")
     lmms.add_argument("--prompts", nargs="+", choices=HARNESS_TASKS, default=list(HARNESS_TASKS),
                       help="which harness prompts (default all)")
-    lmms.add_argument("--overwrite", action="store_true", help="replace a non-empty OUT_DIR")
+    lmms.add_argument("--overwrite", action="store_true",
+                      help="replace an earlier export-lmms-eval output in OUT_DIR (never anything else)")
     _add_labels_option(lmms)
     lmms.set_defaults(run=_export_lmms_eval)
 
@@ -230,7 +260,8 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--out", help="where report.html, report.md and figures/ go "
                                       "(default: <RESULTS>/report for one folder)")
     report.add_argument("--overwrite", action="store_true",
-                        help="replace a non-empty --out that is not an earlier report")
+                        help="accepted for compatibility: an earlier report in --out is always "
+                             "replaced, and nothing else ever is")
     report.set_defaults(run=_report)
 
     repro = sub.add_parser("repro", help="check the paper's statements the released data supports")
@@ -473,8 +504,14 @@ def _export_labels(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    from emosign._io import check_output_file
+    from emosign.hub import LABELS_ENV_VAR
     from emosign.metrics import evaluate, format_table
 
+    labels_file = args.labels_file or os.environ.get(LABELS_ENV_VAR, "").strip()
+    read = [p for p in (args.predictions, args.annotator_ratings, labels_file) if p]
+    if args.output:  # refused before the bootstrap, not after
+        check_output_file(args.output, inputs=read)
     result = evaluate(
         args.task,
         args.predictions,
@@ -488,7 +525,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     )
     text = json.dumps(result, indent=2, ensure_ascii=False)
     if args.output:
-        write_atomically(args.output, text + "\n")
+        write_atomically(args.output, text + "\n", inputs=[*read, result["labels"]["path"]])
     print(text if args.format == "json" else format_table(result))
     return 0
 
@@ -498,7 +535,7 @@ def _compare(args: argparse.Namespace) -> int:
 
     result = compare(
         args.task, args.a, args.b, labels_file=args.labels_file,
-        ci=args.ci, n_boot=args.n_boot, seed=args.seed,
+        ci=args.ci, n_boot=args.n_boot, seed=args.seed, on_invalid=args.on_invalid,
     )
     print(f"{args.task}: A = {args.a}, B = {args.b}, {result['n']} clips, "
           f"{round(args.ci * 100)}% paired bootstrap interval of A - B")
@@ -532,6 +569,7 @@ def _benchmark(args: argparse.Namespace) -> int:
     results = run_benchmark(
         tasks=args.tasks, baselines=args.baselines, labels_file=args.labels_file,
         video_dir=args.video_dir, captions_file=args.captions_file, out_dir=args.out,
+        overwrite=args.overwrite,
         feature_cache_dir=args.feature_cache, on_missing_video=args.on_missing_video,
         n_boot=args.n_boot, kfold_repeats=args.kfold_repeats, seed=args.seed,
         workers=args.workers, progress=_progress(args),

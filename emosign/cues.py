@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import itertools
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -591,6 +592,27 @@ def cue_scores(
     }
 
 
+#: How much of an explanation is scored: its first 1,000 words (ROUGE tokens), and at most
+#: 16,000 characters of it. The annotators' descriptions hold at most ~100 words and a
+#: model's explanation a few hundred; the cap only bounds the work on a runaway one (ROUGE-L
+#: and negation scopes grow with the square of the length: a 1.2 MB explanation took
+#: minutes). :func:`grounding_scores` and :func:`rouge_l` apply it.
+MAX_EXPLANATION_TOKENS = 1000
+MAX_EXPLANATION_CHARS = 16 * MAX_EXPLANATION_TOKENS
+_ROUGE_TOKEN = re.compile(r"[a-z0-9]+", re.IGNORECASE)
+
+
+def bounded_explanation(text: str) -> str:
+    """``text`` cut after its ``MAX_EXPLANATION_TOKENS``-th word, and to at most
+    ``MAX_EXPLANATION_CHARS`` characters; shorter texts are returned as they are."""
+    text = str(text)
+    if len(text) <= MAX_EXPLANATION_TOKENS:  # too short to hold more words than the cap
+        return text
+    nth = next(itertools.islice(_ROUGE_TOKEN.finditer(text), MAX_EXPLANATION_TOKENS - 1, None), None)
+    end = len(text) if nth is None else nth.end()
+    return text[:min(end, MAX_EXPLANATION_CHARS)]
+
+
 def rouge_tokens(text: str) -> list[str]:
     """ROUGE's tokens: lower case, runs of letters and digits (``rouge-score``'s tokenizer
     without stemming)."""
@@ -614,7 +636,8 @@ def rouge_l(candidate: str, references: Sequence[str]) -> float:
     For a candidate of m tokens and a reference of r tokens whose longest common subsequence
     has length L: P = L / m, R = L / r, F = 2PR / (P + R) (beta = 1, as ``rouge-score``'s
     ``rougeL``). With several references the best F is kept (``rouge-score``'s
-    ``score_multi``). An empty candidate, or no non-empty reference, scores 0.
+    ``score_multi``). An empty candidate, or no non-empty reference, scores 0. Each text is
+    scored on its first ``MAX_EXPLANATION_TOKENS`` words (see :func:`bounded_explanation`).
 
     Returns
     -------
@@ -622,10 +645,11 @@ def rouge_l(candidate: str, references: Sequence[str]) -> float:
     """
     if isinstance(references, str):
         references = [references]
-    c = rouge_tokens(candidate)
+    # Bounded: the longest common subsequence costs len(c) * len(r).
+    c = rouge_tokens(bounded_explanation(candidate))
     best = 0.0
     for reference in references:
-        r = rouge_tokens(reference)
+        r = rouge_tokens(bounded_explanation(reference))
         if not c or not r:
             continue
         lcs = _lcs_length(c, r)
@@ -737,7 +761,8 @@ def score_against(
 
     Parameters
     ----------
-    explanations : (n,) texts aligned with ``clips`` (None or "" for a missing explanation).
+    explanations : (n,) texts aligned with ``clips`` (None or "" for a missing explanation);
+        each is scored on its first ``MAX_EXPLANATION_TOKENS`` words.
     clips : (n,) clips.
     exclude : leave this annotator slot (0, 1, 2) out of the references; None keeps all three.
     semantic : add ``semantic_similarity`` (needs the optional model).
@@ -750,7 +775,7 @@ def score_against(
     the panel.
     """
     clips = tuple(clips)
-    explanations = ["" if e is None else str(e) for e in explanations]
+    explanations = ["" if e is None else bounded_explanation(e) for e in explanations]
     if len(explanations) != len(clips):
         raise ValueError(f"{len(explanations)} explanations for {len(clips)} clips")
     references = clip_references(clips, exclude=exclude)
@@ -876,7 +901,7 @@ def _chance_against(
         raise ValueError("chance scores need at least two clips")
     if len(explanations) != n:
         raise ValueError(f"{len(explanations)} explanations for {n} clips")
-    named = [_tags("" if e is None else str(e)) for e in explanations]
+    named = [_tags("" if e is None else bounded_explanation(e)) for e in explanations]
     references = clip_references(clips, exclude=exclude)
     totals: dict[str, np.ndarray] = {}
     for shift in range(1, n):  # clip i against clip (i + shift) mod n: every other clip once

@@ -16,7 +16,10 @@ import os
 from pathlib import Path
 
 from emosign import vocab
-from emosign._io import staged_directory, write_atomically
+from emosign._io import marker_name, staged_directory, write_atomically
+
+#: The writer's name; its marker file ``.emosign-export-hub`` is not uploaded.
+WRITER = "export-hub"
 
 
 def export_hub(
@@ -33,16 +36,24 @@ def export_hub(
     next to ``out_dir`` and moved into place at the end, so an interrupted export leaves
     nothing half-written.
 
+    ``out_dir`` may be absent, empty, or, with ``overwrite``, an earlier export (its
+    ``.emosign-export-hub`` marker lists every file in it). Anything else is refused, even
+    with ``overwrite``, as is a folder that is, is inside, or holds the label file.
+
     Raises
     ------
     FileExistsError
-        If ``out_dir`` exists and is not empty, unless ``overwrite``.
+        If ``out_dir`` is not empty and is not an earlier export, or is one and not
+        ``overwrite``.
+    ValueError
+        If ``out_dir`` is, is inside, or holds the label file, or holds the working directory.
     """
     from emosign.labels import load_labels
     from emosign.loader import load_emosign
 
     labels = load_labels(labels_file)  # once: every config then reads this very file
-    with staged_directory(out_dir, overwrite=overwrite, inputs=[labels.source.path]) as staging:
+    with staged_directory(out_dir, writer=WRITER, overwrite=overwrite,
+                          inputs=[labels.source.path]) as staging:
         for name in vocab.CONFIG_NAMES:
             dataset = load_emosign(name, labels_file=labels.source.path, cache_dir=cache_dir)["test"]
             target = staging / "data" / name / "test.parquet"
@@ -53,7 +64,8 @@ def export_hub(
 
 
 def push_to_hub(folder: str | os.PathLike, repo_id: str, *, token: str | None = None) -> str:
-    """Upload an exported folder as a dataset repository (``huggingface_hub.upload_folder``).
+    """Upload an exported folder, all but its marker file, as a dataset repository
+    (``huggingface_hub.upload_folder``).
 
     Raises:
         emosign.hub.HubUnreachableError: offline, or the Hub does not answer (checked
@@ -66,7 +78,8 @@ def push_to_hub(folder: str | os.PathLike, repo_id: str, *, token: str | None = 
     check_hub_reachable()
     api = HfApi(token=token)
     api.create_repo(repo_id, repo_type="dataset", exist_ok=True)
-    info = api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="dataset")
+    info = api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="dataset",
+                             ignore_patterns=[marker_name(WRITER)])
     return str(info)
 
 

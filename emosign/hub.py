@@ -34,6 +34,7 @@ import hashlib
 import importlib
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
@@ -41,6 +42,8 @@ from typing import Final, Literal
 from huggingface_hub import constants as hf_constants
 from huggingface_hub import hf_hub_download
 from huggingface_hub.errors import LocalEntryNotFoundError
+
+from emosign._io import describe_kind
 
 __all__ = [
     "HUB_FILENAME",
@@ -284,6 +287,10 @@ def _local_source(path: str | os.PathLike[str], *, named_by: str) -> LabelSource
             f"EmoSign labels path is a directory, expected the CSV file "
             f"(e.g. {HUB_FILENAME}): {absolute} (from {named_by})"
         )
+    mode = os.stat(absolute).st_mode
+    if not stat.S_ISREG(mode):  # a FIFO would block the hash below; a device never ends
+        raise ValueError(f"EmoSign labels path is {describe_kind(mode)}, not a regular file: "
+                         f"{absolute} (from {named_by})")
     num_bytes = os.path.getsize(absolute)
     if num_bytes == 0:
         raise ValueError(f"EmoSign labels file is empty: {absolute} (from {named_by})")

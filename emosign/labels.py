@@ -11,7 +11,6 @@ row; no row is ever dropped silently.
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import re
 from collections import Counter
@@ -22,6 +21,8 @@ from typing import Iterator
 import pandas as pd
 
 from emosign import hub
+from emosign._csv import read_csv_text
+from emosign._io import read_regular_file
 from emosign.vocab import (
     CUE_COLUMNS,
     EMOTION_NAMES,
@@ -174,12 +175,8 @@ def read_labels(source: str | os.PathLike | hub.LabelSource) -> Labels:
         invalid value; the message lists every offending row.
     """
     path = Path(source.path if isinstance(source, hub.LabelSource) else source)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise FileNotFoundError(f"label file not found: {path}") from None
-    except IsADirectoryError:
-        raise LabelFileError(f"label file {path} is a directory, not a CSV file") from None
+    # A regular file of at most MAX_INPUT_BYTES: a FIFO or a device is refused, not read.
+    data = read_regular_file(path, what="label file", error=LabelFileError)
     if not isinstance(source, hub.LabelSource):
         source = hub.LabelSource(
             path=str(path),
@@ -202,11 +199,8 @@ def _parse_csv(data: bytes, path: Path) -> pd.DataFrame:
             f"label file {path} is not UTF-8 text (invalid byte at offset {err.start}); "
             "save it as UTF-8 CSV"
         ) from None
-    try:
-        # Every cell as text, nothing turned into NaN: validation below decides what is valid.
-        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise LabelFileError(f"label file {path} is not a readable CSV: {err}") from None
+    # Every cell as text, nothing turned into NaN: validation below decides what is valid.
+    table = read_csv_text(text, path=path, what="label file", error=LabelFileError)
 
     missing = [c for c in LABEL_FILE_COLUMNS if c not in table.columns]
     if missing:

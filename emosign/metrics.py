@@ -709,9 +709,14 @@ def compare(
     from emosign.tasks import get_task
 
     spec = get_task(task)
-    data = spec.bind(load_labels(labels_file))
-    stat_a, names = _statistic(spec, data, align(predictions_a, data, on_invalid=on_invalid))
-    stat_b, names_b = _statistic(spec, data, align(predictions_b, data, on_invalid=on_invalid))
+    labels = load_labels(labels_file)
+    data = spec.bind(labels)
+    if spec.kind == "explanation":  # scored by the cue-grounding scores, not a metric table
+        stat_a, names = _grounding_statistic(data, labels, align(predictions_a, data, on_invalid=on_invalid))
+        stat_b, names_b = _grounding_statistic(data, labels, align(predictions_b, data, on_invalid=on_invalid))
+    else:
+        stat_a, names = _statistic(spec, data, align(predictions_a, data, on_invalid=on_invalid))
+        stat_b, names_b = _statistic(spec, data, align(predictions_b, data, on_invalid=on_invalid))
     shared = [n for n in names if n in names_b]  # ordinal metrics need values from both
     tests = paired_bootstrap(
         _select(stat_a, names, shared), _select(stat_b, names_b, shared), data.n,
@@ -782,13 +787,7 @@ def _grounding(data, labels, aligned):
     by_name = {c.video_name: c for c in labels}
     clips = [by_name[n] for n in data.video_names]
     explanations = list(aligned.y_pred)
-    per_clip = cues.grounding_scores(explanations, clips)
-    names = ["cue_f1", "cue_precision", "cue_recall", "cue_f1_strict", "cues_named", "rouge_l"]
-
-    def statistic(w):
-        m = cues.aggregate_scores(per_clip, sample_weight=w)
-        return np.stack([m[name] for name in names], axis=1)
-
+    statistic, names = _grounding_statistic(data, labels, aligned)
     # Both are linear in the clips: the ceiling depends on the label file alone and is cached;
     # the chance level is pooled over all pairs of clips from per-category counts.
     ceiling = cues.human_ceiling(clips)
@@ -799,8 +798,26 @@ def _grounding(data, labels, aligned):
         "grounding_protocol": "each explanation is scored against each pair of annotators "
         "(one left out in turn) and averaged, as each annotator is in the human ceiling; "
         "chance = the same explanations against other clips' references",
+        # A runaway explanation is scored on its beginning only: the cap and how many.
+        "explanation_max_tokens": cues.MAX_EXPLANATION_TOKENS,
+        "explanations_truncated": sum(cues.bounded_explanation(e) != e for e in explanations),
     }
     return statistic, names, extra
+
+
+def _grounding_statistic(data, labels, aligned):
+    """The cue-grounding scores as one weighted statistic: (B, n) weights -> (B, m)."""
+    from emosign import cues
+
+    by_name = {c.video_name: c for c in labels}
+    per_clip = cues.grounding_scores(list(aligned.y_pred), [by_name[n] for n in data.video_names])
+    names = ["cue_f1", "cue_precision", "cue_recall", "cue_f1_strict", "cues_named", "rouge_l"]
+
+    def statistic(w):
+        m = cues.aggregate_scores(per_clip, sample_weight=w)
+        return np.stack([m[name] for name in names], axis=1)
+
+    return statistic, names
 
 
 def _soft_target(spec, data, labels, annotator_ratings) -> tuple[np.ndarray, str]:

@@ -53,7 +53,6 @@ unreadable rather than guessed. In particular:
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import os
@@ -67,6 +66,8 @@ import numpy as np
 import pandas as pd
 
 from emosign import vocab
+from emosign._csv import read_csv_text
+from emosign._io import read_regular_file
 from emosign.tasks import TaskData, get_task
 
 #: The column naming each predicted clip; no other spelling is accepted.
@@ -75,9 +76,17 @@ VIDEO_NAME = "video_name"
 PREDICTION_COLUMNS: tuple[str, ...] = ("prediction", "label", "pred")
 #: Prefix of a per-class score column, e.g. "score_happiness".
 SCORE_PREFIX = "score_"
+#: The largest sentiment rating, in absolute value, read as a rating (sentiment_7 scores the
+#: number as given: MAE, Pearson). The scale is -3...3 and a model may overshoot it (4, -5,
+#: clipped for the class), but 1e300 or a year is a broken output, not a rating: its row is
+#: unreadable, like text that cannot be read.
+SENTIMENT_VALUE_LIMIT = 100.0
 #: How far a row of probabilities may sum from 1.
 PROBABILITY_TOLERANCE = 1e-6
 ON_INVALID: tuple[str, ...] = ("raise", "wrong")
+#: How an error suggests scoring unreadable answers as wrong; the command line says it in
+#: its own words (--on-invalid wrong).
+ON_INVALID_HINT = "pass on_invalid='wrong'"
 FILE_SUFFIXES: tuple[str, ...] = (".csv", ".tsv", ".jsonl", ".json")
 
 
@@ -113,7 +122,8 @@ class Aligned:
         farthest from the reference (3 for a reference of 0 or 1, 0 for 2 or 3).
     values : ndarray or None
         ``sentiment_7`` only: shape (n,), float, the predicted rating as given (continuous
-        allowed, not clipped), NaN where missing or unreadable. None for the other tasks.
+        allowed, not clipped, but within ±``SENTIMENT_VALUE_LIMIT``: a number beyond it is an
+        unreadable answer), NaN where missing or unreadable. None for the other tasks.
     scores : ndarray or None
         shape (n, K), float, from the ``score_<class>`` columns in ``data.classes`` order,
         NaN on the rows of task clips the table has no row for (there is no score to use);
@@ -206,12 +216,8 @@ def _read_file(path: Path) -> pd.DataFrame:
             f"predictions file {path}: cannot tell its format from the suffix {suffix!r}; "
             f"use one of {list(FILE_SUFFIXES)}"
         )
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise FileNotFoundError(f"predictions file not found: {path}") from None
-    except IsADirectoryError:
-        raise PredictionsError(f"predictions file {path} is a directory") from None
+    # A regular file of at most MAX_INPUT_BYTES: a FIFO or /dev/zero is refused, not read.
+    data = read_regular_file(path, what="predictions file", error=PredictionsError)
     if not data.strip():
         raise PredictionsError(f"predictions file {path} is empty")
     try:
@@ -223,29 +229,29 @@ def _read_file(path: Path) -> pd.DataFrame:
         ) from None
 
     if suffix in (".csv", ".tsv"):
-        try:
-            # Every cell as text, nothing turned into NaN: the task's parser decides.
-            return pd.read_csv(
-                io.StringIO(text),
-                sep="\t" if suffix == ".tsv" else ",",
-                dtype=str,
-                keep_default_na=False,
-            )
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-            raise PredictionsError(
-                f"predictions file {path} is not a readable CSV: {err}"
-            ) from None
+        # Every cell as text, nothing turned into NaN: the task's parser decides.
+        return read_csv_text(text, path=path, what="predictions file", error=PredictionsError,
+                             sep="\t" if suffix == ".tsv" else ",")
     if suffix == ".jsonl":
         records = []
         for line_number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue  # a trailing newline, or blank lines between records
             try:
-                record = json.loads(line)
+                record = json.loads(line, object_pairs_hook=_unique_keys, parse_int=_json_int)
             except json.JSONDecodeError as err:
                 raise PredictionsError(
                     f"predictions file {path}: line {line_number} is not valid JSON: "
                     f"{err.msg} (column {err.colno})"
+                ) from None
+            except RecursionError:
+                raise PredictionsError(
+                    f"predictions file {path}: line {line_number} nests JSON too deeply to read"
+                ) from None
+            except _RepeatedKey as err:
+                raise PredictionsError(
+                    f"predictions file {path}: line {line_number} gives the key {err.key!r} "
+                    "more than once; each column may appear once (which one would count?)"
                 ) from None
             if not isinstance(record, dict):
                 raise PredictionsError(
@@ -255,7 +261,7 @@ def _read_file(path: Path) -> pd.DataFrame:
             records.append(record)
         return _table_from_records(records, str(path))
     try:
-        content = json.loads(text)
+        content = json.loads(text, object_pairs_hook=_unique_keys, parse_int=_json_int)
     except json.JSONDecodeError as err:
         hint = (
             "; if it holds one object per line, name it .jsonl" if err.msg == "Extra data" else ""
@@ -263,6 +269,14 @@ def _read_file(path: Path) -> pd.DataFrame:
         raise PredictionsError(
             f"predictions file {path} is not valid JSON: {err.msg} at line {err.lineno}, "
             f"column {err.colno}{hint}"
+        ) from None
+    except RecursionError:
+        raise PredictionsError(f"predictions file {path} nests JSON too deeply to read") from None
+    except _RepeatedKey as err:
+        raise PredictionsError(
+            f"predictions file {path} gives the key {err.key!r} more than once in one JSON "
+            "object (a clip, or a column of one row, given twice); each may appear once "
+            "(which one would count?)"
         ) from None
     if isinstance(content, list):
         return _table_from_records(content, str(path))
@@ -272,6 +286,31 @@ def _read_file(path: Path) -> pd.DataFrame:
         f"predictions file {path} holds a JSON {type(content).__name__}; expected a list of "
         f"objects or an object {{{VIDEO_NAME}: prediction}}"
     )
+
+
+def _json_int(text: str) -> int | float:
+    """A JSON integer; one too long for a float (300+ digits) is infinite, hence unreadable,
+    rather than an OverflowError later (or Python's 4300-digit limit now)."""
+    digits = text.lstrip("-")
+    if len(digits) < 300:
+        return int(text)
+    return -math.inf if text.startswith("-") else math.inf
+
+
+class _RepeatedKey(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object's pairs as a dict, refusing a key given twice (json keeps the last)."""
+    seen: dict = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _RepeatedKey(key)
+        seen[key] = value
+    return seen
 
 
 def _table_from_records(records: list, source: str) -> pd.DataFrame:
@@ -306,6 +345,12 @@ def _table_from_mapping(mapping: Mapping, source: str = "<dict>") -> pd.DataFram
 def _checked_video_names(table: pd.DataFrame, source: str) -> pd.DataFrame:
     if len(table) == 0:
         raise PredictionsError(f"predictions {source} hold no rows")
+    repeated = sorted({str(c) for c in table.columns[table.columns.duplicated()]})
+    if repeated:  # a DataFrame may repeat a column name; which one would count?
+        raise PredictionsError(
+            f"predictions {source} have the column(s) {repeated} more than once; each column "
+            "must appear once"
+        )
     if VIDEO_NAME not in table.columns:
         if table.index.name == VIDEO_NAME:
             hint = f"; {VIDEO_NAME!r} is the DataFrame's index: call .reset_index() first"
@@ -525,7 +570,10 @@ def _finite_number(value: object) -> float | None:
             return None
     if not _is_number(value):
         return None
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # a Python int beyond any float
+        return None
     return number if math.isfinite(number) else None
 
 
@@ -655,7 +703,7 @@ class _Problems:
                     heading += f"; expected {expected}"
                 parts.append(f"{heading}:\n    " + "\n    ".join(lines))
         if kinds <= {"missing", "empty", "unparseable"}:
-            parts.append("to score these clips as wrong instead, pass on_invalid='wrong'")
+            parts.append(f"to score these clips as wrong instead, {ON_INVALID_HINT}")
         raise PredictionsError("\n  ".join(parts))
 
 
@@ -804,10 +852,19 @@ def _align_single(records, rows, data: TaskData, table, problems):
         return y_pred, values, unreadable, empty
     index = {name: i for i, name in enumerate(data.classes)}
     for i, position, name, raw in _answers(records, rows, column, problems, empty):
-        label, value = _read_single(raw, data.task.name, data.classes)
+        try:
+            label, value = _read_single(raw, data.task.name, data.classes)
+        except OverflowError:  # a Python int beyond any float: no rating
+            label, value = None, math.nan
         if label is None:
             unreadable.add(name)
             problems.add("unparseable", f"{_where(position, name)}: {column}={_shown(raw)}")
+            continue
+        if values is not None and not abs(value) <= SENTIMENT_VALUE_LIMIT:
+            unreadable.add(name)
+            problems.add("unparseable", f"{_where(position, name)}: {column}={_shown(raw)} is "
+                         f"not a rating: it lies outside -{SENTIMENT_VALUE_LIMIT:g}..."
+                         f"{SENTIMENT_VALUE_LIMIT:g}")
             continue
         y_pred[i] = index[label]
         if values is not None:

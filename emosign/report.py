@@ -29,13 +29,12 @@ import io
 import json
 import math
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence, Union
 
 from emosign import __version__, vocab
-from emosign._io import staged_directory, write_atomically
+from emosign._io import marker_name, staged_directory, write_atomically
 from emosign.harness.lmms_eval_scores import RESULTS_FILE as LMMS_RESULTS_FILE
 from emosign.metrics import (
     LEADERBOARD_METRICS,
@@ -50,8 +49,10 @@ _RESULTS_FILE = "results.json"
 _FIGURE_DPI = 150
 # The largest results file read: a full `mllm score` of many runs is a few MB.
 _MAX_RESULTS_BYTES = 100 * 2**20
-#: Written into every report folder, so that a later report knows it may replace it.
-MARKER = ".emosign-report"
+#: The writer's name: every report folder holds ``.emosign-report``, listing the files the
+#: report wrote, so that a later report knows it may replace it (see emosign._io).
+WRITER = "report"
+MARKER = marker_name(WRITER)
 
 
 # --- what was read -------------------------------------------------------------------------
@@ -725,19 +726,23 @@ def write_report(
     paths: Sequence[str | os.PathLike],
     out_dir: str | os.PathLike,
     *,
-    overwrite: bool = False,
+    overwrite: bool = True,
 ) -> Collected:
     """Write ``report.html``, ``report.md`` and ``figures/*.png`` into ``out_dir``.
 
-    ``out_dir`` may be empty, absent, or hold an earlier report (its ``.emosign-report``
-    marker, ``report.html``, ``report.md`` and ``figures/`` as a report writes them), which
-    is replaced; anything else is refused unless ``overwrite``. The report is built beside ``out_dir`` and moved into place, so a failure
-    leaves the earlier report as it was. Returns what was read (``missing`` included).
+    ``out_dir`` may be empty, absent, or an earlier report (its ``.emosign-report`` marker
+    lists every file it holds), which is replaced. Anything else is refused, with or
+    without ``overwrite`` (kept for compatibility: a report only ever replaces an earlier
+    report, and nothing else): a folder holding files a report did not write, and a folder
+    that is, is inside, or holds a results file the report reads. The report is built beside
+    ``out_dir`` and moved into place, so a failure leaves the earlier report as it was.
+    Returns what was read (``missing`` included).
     """
     collected = collect_results(paths)
     blocks = build_report(collected)
-    with staged_directory(out_dir, overwrite=overwrite, replaceable=_holds_only_a_report,
-                          inputs=paths) as staging:
+    # The files read, not the folders given: the default <RESULTS>/report lies inside one.
+    read = [*collected.sources, *(p for p in paths if Path(p).is_file())]
+    with staged_directory(out_dir, writer=WRITER, overwrite=True, inputs=read) as staging:
         for block in blocks:
             if isinstance(block, Figure):
                 target = staging / "figures" / f"{block.name}.png"
@@ -745,20 +750,5 @@ def write_report(
                 target.write_bytes(block.png)
         write_atomically(staging / "report.md", render_markdown(blocks))
         write_atomically(staging / "report.html", render_html(blocks))
-        write_atomically(staging / MARKER, f"written by emosign {__version__} report\n")
     return collected
 
-
-def _holds_only_a_report(folder: Path) -> bool:
-    """Whether ``folder`` is an earlier report and nothing else: it has the marker, and
-    every file in it is one a report writes."""
-    if not (folder / MARKER).is_file():
-        return False
-    for entry in folder.rglob("*"):
-        name = entry.relative_to(folder).as_posix()
-        if not (name in (*REPORT_FILES, MARKER) or _FIGURE_FILE.fullmatch(name)):
-            return False
-    return True
-
-
-_FIGURE_FILE = re.compile(r"figures/(forest|confusion)-[a-z0-9_]+(-\d\d)?\.png")

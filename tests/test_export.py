@@ -29,21 +29,30 @@ def test_exported_folder_loads_the_same_rows_and_features(source, labels_file, t
 
 def test_no_video_is_ever_written(labels_file, tmp_path):
     out = export_hub(tmp_path / "hub", labels_file=labels_file, cache_dir=tmp_path / "c")
-    files = [p for p in out.rglob("*") if p.is_file()]
+    files = [p for p in out.rglob("*") if p.is_file() and p.name != ".emosign-export-hub"]
     assert {p.suffix for p in files} == {".md", ".parquet"}
     clips = datasets.load_dataset(str(out), "clips", cache_dir=str(tmp_path / "c2"))["test"]
     assert set(clips["video"]) == {None}
 
 
-def test_a_non_empty_folder_is_refused_unless_overwritten(labels_file, tmp_path, capsys):
+def test_a_non_empty_folder_is_replaced_only_when_an_earlier_export(labels_file, tmp_path, capsys):
     target = tmp_path / "hub"
     target.mkdir()
     (target / "mine.txt").write_text("keep me")
     assert main(["export-hub", str(target), "--labels-file", str(labels_file)]) == 2
     assert "not empty" in capsys.readouterr().err
     assert (target / "mine.txt").read_text() == "keep me"
+    # A folder emosign did not write is never replaced, even with --overwrite.
+    assert main(["export-hub", str(target), "--labels-file", str(labels_file), "--overwrite"]) == 2
+    assert "not written by emosign export-hub" in capsys.readouterr().err
+    assert (target / "mine.txt").read_text() == "keep me"
+    # An earlier export is replaced with --overwrite only.
+    (target / "mine.txt").unlink()
+    assert main(["export-hub", str(target), "--labels-file", str(labels_file)]) == 0
+    assert main(["export-hub", str(target), "--labels-file", str(labels_file)]) == 2
+    assert "--overwrite" in capsys.readouterr().err
     assert main(["export-hub", str(target), "--labels-file", str(labels_file), "--overwrite"]) == 0
-    assert not (target / "mine.txt").exists() and (target / "README.md").exists()
+    assert (target / "README.md").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".hub.")]  # no staging left
 
 

@@ -10,7 +10,7 @@ from emosign._io import staged_directory
 
 
 def make_output(folder: Path, text: str) -> None:
-    with staged_directory(folder, overwrite=True) as staging:
+    with staged_directory(folder, writer="test", overwrite=True) as staging:
         (staging / "out.txt").write_text(text)
 
 
@@ -26,7 +26,7 @@ def test_a_failure_while_writing_leaves_the_old_folder(tmp_path):
     out = tmp_path / "out"
     make_output(out, "first")
     with pytest.raises(RuntimeError):
-        with staged_directory(out, overwrite=True) as staging:
+        with staged_directory(out, writer="test", overwrite=True) as staging:
             (staging / "out.txt").write_text("half")
             raise RuntimeError("disk full")
     assert (out / "out.txt").read_text() == "first"
@@ -66,11 +66,11 @@ def test_refusals_delete_nothing(tmp_path, monkeypatch):
     with pytest.raises(FileExistsError, match="symbolic link"):
         make_output(link, "x")
     with pytest.raises(ValueError, match="which this reads"):
-        with staged_directory(tmp_path / "other", inputs=[tmp_path / "other" / "results.json"]):
+        with staged_directory(tmp_path / "other", writer="test", inputs=[tmp_path / "other" / "results.json"]):
             pass
     assert (keep / "notes.txt").read_text() == "mine"
 
 
 def make_output_without_overwrite(folder: Path) -> None:
-    with staged_directory(folder) as staging:
+    with staged_directory(folder, writer="test") as staging:
         (staging / "out.txt").write_text("x")

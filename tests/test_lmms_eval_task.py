@@ -302,9 +302,11 @@ def test_refusals(labels_file, videos, tmp_path, capsys):
     assert main(["export-lmms-eval", str(busy), "--video-dir", str(videos),
                  "--labels-file", str(labels_file)]) == 2
     assert "not empty" in capsys.readouterr().err
+    # Not written by emosign: refused even with --overwrite, nothing lost.
     assert main(["export-lmms-eval", str(busy), "--video-dir", str(videos),
-                 "--labels-file", str(labels_file), "--overwrite"]) == 0
-    assert not (busy / "notes.txt").exists() and (busy / "emosign_joint.yaml").is_file()
+                 "--labels-file", str(labels_file), "--overwrite"]) == 2
+    assert "not written by emosign export-lmms-eval" in capsys.readouterr().err
+    assert (busy / "notes.txt").read_text() == "keep"
 
 
 def test_the_export_never_replaces_the_videos_or_labels(labels_file, videos, capsys):

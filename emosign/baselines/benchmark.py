@@ -33,13 +33,15 @@ from sklearn.model_selection import RepeatedStratifiedKFold
 from threadpoolctl import threadpool_limits
 
 from emosign import __version__
-from emosign._io import write_atomically
+from emosign._io import check_output_folder, staged_directory, write_atomically
 from emosign._progress import progress_bar
 from emosign.baselines.registry import Baseline, Example, all_baselines, get_baseline
 from emosign.labels import Labels, load_labels
 from emosign.splits import Fold, leave_one_signer_out
 from emosign.tasks import TaskData, get_task
 
+#: The writer's name: an output folder holds ``.emosign-benchmark``, listing what it wrote.
+WRITER = "benchmark"
 DEFAULT_TASKS: tuple[str, ...] = ("sentiment_3", "sentiment_7", "emotion_single")
 HEADLINE: tuple[str, ...] = ("balanced_accuracy", "weighted_f1", "accuracy", "macro_f1")
 #: BLAS/OpenMP threads of one fit (see "Speed" above).
@@ -144,6 +146,7 @@ def run_benchmark(
     video_dir: str | os.PathLike | None = None,
     captions_file: str | os.PathLike | None = None,
     out_dir: str | os.PathLike | None = None,
+    overwrite: bool = False,
     feature_cache_dir: str | os.PathLike | None = None,
     on_missing_video: str = "skip",
     n_boot: int = 10_000,
@@ -156,7 +159,11 @@ def run_benchmark(
 
     With ``out_dir``: ``results.json``, ``leaderboard.md`` and
     ``predictions/<task>/<baseline>.csv`` (``video_name,prediction``, rescorable with
-    ``emosign evaluate``). Visual baselines need ``video_dir``; a clip without a usable video
+    ``emosign evaluate``), written whole at the end. ``out_dir`` may be absent, empty, or,
+    with ``overwrite``, an earlier benchmark output (its ``.emosign-benchmark`` marker lists
+    every file in it); anything else is refused before any work, even with ``overwrite``, as
+    is a folder that is, is inside, or holds the label file, the videos, the captions file
+    or the feature cache. Visual baselines need ``video_dir``; a clip without a usable video
     is left out of that baseline's scoring with the count in its row
     (``on_missing_video="skip"``), or stops the run (``"error"``).
 
@@ -175,6 +182,9 @@ def run_benchmark(
         raise ValueError(f"workers must be a whole number >= 1, not {workers!r}")
     chosen = all_baselines() if baselines is None else tuple(get_baseline(b) for b in baselines)
     labels = load_labels(labels_file)
+    read_from = [labels.source.path, *(p for p in (video_dir, captions_file, feature_cache_dir) if p)]
+    if out_dir is not None:  # refused now, not after the run
+        check_output_folder(out_dir, writer=WRITER, overwrite=overwrite, inputs=read_from)
     inputs = _gather_inputs(
         labels, chosen, video_dir=video_dir, captions_file=captions_file,
         feature_cache_dir=feature_cache_dir, on_missing_video=on_missing_video, progress=progress,
@@ -226,7 +236,7 @@ def run_benchmark(
         "rows": rows,
     }
     if out_dir is not None:
-        _write_outputs(Path(out_dir), results, predictions_out)
+        _write_outputs(Path(out_dir), results, predictions_out, overwrite=overwrite, inputs=read_from)
     return results
 
 
@@ -478,11 +488,13 @@ def _render(header: list[str], rows: list[list[str]], markdown: bool) -> list[st
     return [fmt.format(*header), fmt.format(*("-" * w for w in widths))] + [fmt.format(*r) for r in rows]
 
 
-def _write_outputs(out: Path, results: dict, predictions: dict[tuple[str, str], pd.DataFrame]) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    for (task, name), frame in predictions.items():
-        # Task and baseline names come from registries whose names are checked, not from files.
-        target = out / "predictions" / task / f"{name}.csv"
-        write_atomically(target, frame.to_csv(index=False, lineterminator="\n"))
-    write_atomically(out / "results.json", json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    write_atomically(out / "leaderboard.md", "# EmoSign leaderboard\n\n" + format_leaderboard(results, markdown=True))
+def _write_outputs(out: Path, results: dict, predictions: dict[tuple[str, str], pd.DataFrame],
+                   *, overwrite: bool, inputs: Sequence[str | os.PathLike]) -> None:
+    with staged_directory(out, writer=WRITER, overwrite=overwrite, inputs=inputs) as staging:
+        for (task, name), frame in predictions.items():
+            # Task and baseline names come from registries whose names are checked, not files.
+            target = staging / "predictions" / task / f"{name}.csv"
+            write_atomically(target, frame.to_csv(index=False, lineterminator="\n"))
+        write_atomically(staging / "results.json", json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+        write_atomically(staging / "leaderboard.md",
+                         "# EmoSign leaderboard\n\n" + format_leaderboard(results, markdown=True))

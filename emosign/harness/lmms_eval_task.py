@@ -111,8 +111,11 @@ def export_lmms_eval(
 
     Parameters
     ----------
-    out_dir : the folder to give lmms-eval as ``--include_path``; it must be empty or absent
-        unless ``overwrite``. It is built beside ``out_dir`` and moved into place.
+    out_dir : the folder to give lmms-eval as ``--include_path``; absent, empty, or, with
+        ``overwrite``, an earlier export (its ``.emosign-export-lmms-eval`` marker lists every
+        file in it); anything else is refused even with ``overwrite``, as is a folder that
+        is, is inside, or holds the videos, the label file or the captions file. It is built
+        beside ``out_dir`` and moved into place.
     video_dir : the ASLLRP utterance videos (layouts as in :func:`emosign.video.find_video`).
         Every clip of every task must have one; the missing ones are listed otherwise.
     with_caption : also write the video + caption tasks (the paper's second input), which
@@ -148,7 +151,8 @@ def export_lmms_eval(
 
     caption_inputs = [False, True] if with_caption else [False]
     read_from = [video_root, labels.source.path, *([captions_file] if captions_file else [])]
-    with staged_directory(out_dir, overwrite=overwrite, inputs=read_from) as staging:
+    with staged_directory(out_dir, writer="export-lmms-eval", overwrite=overwrite,
+                          inputs=read_from) as staging:
         data = staging / "data"
         data.mkdir()
         shutil.copyfile(labels.source.path, data / "labels.csv")
