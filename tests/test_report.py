@@ -486,7 +486,12 @@ window.addEventListener("load", () => {
   const images = [...document.images].map(i => [i.complete, i.naturalWidth, i.naturalHeight]);
   const tables = [...document.querySelectorAll("table")].map(t => t.rows.length);
   const widest = Math.max(...[...document.images].map(i => i.getBoundingClientRect().width));
-  document.body.setAttribute("data-probe", JSON.stringify({images, tables, widest}));
+  const headings = [...document.querySelectorAll("h2, h3")].map(h => h.textContent);
+  const kinds = [...document.querySelectorAll("table")].map(
+    t => [...t.querySelectorAll("th")].some(th => th.textContent === "kind"));
+  const contents = [...document.querySelectorAll("nav a")].map(
+    a => document.getElementById(a.getAttribute("href").slice(1)) !== null);
+  document.body.setAttribute("data-probe", JSON.stringify({images, tables, widest, headings, kinds, contents}));
 });
 </script>"""
 
@@ -496,7 +501,7 @@ window.addEventListener("load", () => {
 def test_the_page_renders_in_headless_chromium(bench_dir, tmp_path):
     assert CHROMIUM, "CI must have chromium: .ci/run installs Debian's chromium package"
     out = tmp_path / "report"
-    write_report([bench_dir], out)
+    write_report([bench_dir], out, labels_file=bench_dir.parent / "labels.csv")
     source = (out / "report.html").read_text()
     probed = tmp_path / "probed.html"
     probed.write_text(source.replace("</body>", PROBE + "</body>"))
@@ -514,6 +519,13 @@ def test_the_page_renders_in_headless_chromium(bench_dir, tmp_path):
     assert len(probe["images"]) == len(expected.images) > 0
     assert all(complete and width > 0 and height > 0 for complete, width, height in probe["images"])
     assert 0 < probe["widest"] <= 1200  # figures fit the window
+    # The clip-level section is there, every leaderboard-like table says each row's kind,
+    # and every entry of the contents leads to its heading.
+    assert "Clips" in probe["headings"] and "sentiment_3 clips" in probe["headings"]
+    table_kinds = re.findall(r'<table class="([^"]+)"', source)
+    with_systems = [k in ("leaderboard", "comparison", "per-signer") for k in table_kinds]
+    assert any(with_systems) and all(kind for kind, needs in zip(probe["kinds"], with_systems) if needs)
+    assert probe["contents"] and all(probe["contents"])
 
     shot = tmp_path / "shot.png"
     subprocess.run([CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile2'}",
