@@ -153,11 +153,10 @@ def confusion_matrix(result: Mapping, *, normalize: bool = True, title: str | No
     ax.set_yticks(range(len(labels)), [_label(name, 24) for name in labels], fontsize=8)
     ax.set_xlabel("predicted", fontsize=8)
     ax.set_ylabel("reference", fontsize=8)
-    cell_size = 7 if len(labels) <= 7 else 6
     for i, j in np.ndindex(matrix.shape):
         if matrix[i, j]:
             text = f"{matrix[i, j]:.2f}" if normalize else f"{int(matrix[i, j])}"
-            ax.text(j, i, text, ha="center", va="center", fontsize=cell_size,
+            ax.text(j, i, text, ha="center", va="center", fontsize=7,
                     color="white" if matrix[i, j] < 0.6 * matrix.max() else "black")
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
     default = f"{result['task']}: {'recall' if normalize else 'counts'} per reference class"

@@ -659,11 +659,10 @@ def _leaderboard(task: str, systems: Sequence[SystemResult], figures: bool, bar)
     ranked = _ordered([s for s in systems if s.kind in RANKED_KINDS], first)
     apart = _ordered([s for s in systems if s.kind not in RANKED_KINDS], first)
     ranks = _ranks(ranked, first)
-    header = ("system", "kind", "inputs", "rank among same inputs", "n",
-              *(_column_name(c) for c in columns), "note")
+    metrics = tuple(_column_name(c) for c in columns)
 
-    def row(s: SystemResult, rank: str) -> tuple[str, ...]:
-        return (s.system, s.kind, s.inputs, rank, "" if s.n is None else str(s.n),
+    def row(s: SystemResult, *rank: str) -> tuple[str, ...]:
+        return (s.system, s.kind, s.inputs, *rank, "" if s.n is None else str(s.n),
                 *(format_metric(s.metrics.get(c), c, s.intervals.get(c)) for c in columns), s.note)
 
     better = "lower" if first in LOWER_IS_BETTER else "higher"
@@ -672,13 +671,15 @@ def _leaderboard(task: str, systems: Sequence[SystemResult], figures: bool, bar)
         rows = tuple(row(s, ranks.get(i, "not ranked: inputs not recorded"))
                      for i, s in enumerate(ranked))
         blocks.append(Table(f"{task}: {_description(task)}. Systems, best {SHORT_NAMES.get(first, first)} "
-                            f"first ({better} is better); ranked only among the same inputs",
-                            header, rows, "leaderboard"))
+                            f"first ({better} is better); a rank is among the systems of the same inputs",
+                            ("system", "kind", "inputs", "rank (same inputs)", "n", *metrics, "note"),
+                            rows, "leaderboard"))
     if apart:
-        rows = tuple(row(s, "not ranked") for s in apart)
-        blocks.append(Table(f"{task}: points of comparison, not ranked: references (not models "
+        rows = tuple(row(s) for s in apart)
+        blocks.append(Table(f"{task}: points of comparison, never ranked: references (not models "
                             "of the clip) and the paper's reported numbers (not rerun, no interval)",
-                            header, rows, "comparison", frozenset(range(len(rows)))))
+                            ("system", "kind", "inputs", "n", *metrics, "note"),
+                            rows, "comparison", frozenset(range(len(rows)))))
     plotted = [s for s in [*ranked, *apart] if s.metrics.get(first) is not None]
     if figures and plotted:
         blocks.append(_forest_figure(task, first, plotted))
@@ -902,6 +903,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 tr.reported td { color: #555; font-style: italic; }
 table.comparison { background: #f7f7f7; }
 table.comparison caption { color: #555; }
+div.wide { overflow-x: auto; max-width: 100%; }
 nav ul { list-style: none; padding-left: 0; columns: 2; }
 nav li.toc3 { padding-left: 1.5em; }
 figure { display: inline-block; margin: 0.5em 1em 1.5em 0; vertical-align: top; }
@@ -945,8 +947,9 @@ def _html_table(table: Table) -> str:
         )
         opening = '<tr class="reported">' if i in table.muted else "<tr>"
         rows.append(f"{opening}{cells}</tr>")
-    return (f"<table class=\"{table.kind}\"><caption>{_e(table.caption)}</caption>"
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+    # Wrapped so that a wide table scrolls on its own, not the whole page.
+    return (f"<div class=\"wide\"><table class=\"{table.kind}\"><caption>{_e(table.caption)}</caption>"
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
 
 
 def _numeric(cell: str) -> bool:

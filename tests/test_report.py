@@ -118,14 +118,15 @@ def test_benchmark_results_become_leaderboard_rows_with_intervals(bench_dir):
     apart = next(t for t in tables if t.kind == "comparison" and t.caption.startswith("sentiment_3"))
     # The systems in one table, the paper's rows apart in another, never ranked.
     assert len(board.rows) == 2 and len(apart.rows) == PAPER_SENTIMENT_3
-    assert board.header[:4] == ("system", "kind", "inputs", "rank among same inputs")
+    assert board.header[:4] == ("system", "kind", "inputs", "rank (same inputs)")
+    assert apart.header[:4] == ("system", "kind", "inputs", "n")
     majority = next(r for r in board.rows if r[0] == "majority")
     m, ci = ran[0]["metrics"], ran[0]["ci"]
     assert ran[0]["system"] == "majority" and ran[0]["task"] == "sentiment_3"
     assert majority[1:3] == ("floor", "labels only")
     assert majority[5] == (f"{100 * m['balanced_accuracy']:.2f} "
                            f"[{100 * ci['balanced_accuracy'][0]:.1f}, {100 * ci['balanced_accuracy'][1]:.1f}]")
-    assert all(r[1] == "reported" and r[3] == "not ranked" for r in apart.rows)
+    assert all(r[1] == "reported" and r[2] in ("video", "video+caption") for r in apart.rows)
     assert apart.muted == frozenset(range(len(apart.rows))) and not board.muted
     # Ordered by wAcc, best first; ranked among the two floors, which see the same inputs.
     shown = [float(r[5].split()[0]) for r in board.rows]
