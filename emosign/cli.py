@@ -262,6 +262,10 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--overwrite", action="store_true",
                         help="accepted for compatibility: an earlier report in --out is always "
                              "replaced, and nothing else ever is")
+    report.add_argument("--labels-file",
+                        help="the label file for the clip-level analysis (default: "
+                             "$EMOSIGN_LABELS; without either, that section says how to add it)")
+    _add_quiet_option(report)
     report.set_defaults(run=_report)
 
     repro = sub.add_parser("repro", help="check the paper's statements the released data supports")
@@ -612,7 +616,8 @@ def _report(args: argparse.Namespace) -> int:
         if len(args.results) != 1 or not Path(args.results[0]).is_dir():
             raise ValueError("give --out when the results are several paths or a file")
         out = Path(args.results[0]) / "report"
-    collected = write_report(args.results, out, overwrite=args.overwrite)
+    collected = write_report(args.results, out, overwrite=args.overwrite,
+                             labels_file=args.labels_file, progress=_progress(args))
     print(f"wrote {Path(out) / 'report.html'} and {Path(out) / 'report.md'}: "
           f"{sum(not s.reported for s in collected.systems)} result(s) from "
           f"{len(collected.sources)} file(s)")

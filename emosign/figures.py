@@ -22,7 +22,7 @@ import numpy as np
 from emosign import vocab
 from emosign._extras import install_hint
 from emosign.labels import Labels
-from emosign.metrics import NOT_PERCENT, SHORT_NAMES
+from emosign.metrics import LOWER_IS_BETTER, NOT_PERCENT, SHORT_NAMES
 
 #: Okabe & Ito (2008), distinguishable with the common colour-vision deficiencies.
 OKABE_ITO: tuple[str, ...] = (
@@ -144,18 +144,20 @@ def confusion_matrix(result: Mapping, *, normalize: bool = True, title: str | No
     if normalize:
         support = matrix.sum(axis=1, keepdims=True)
         matrix = np.divide(matrix, support, out=np.zeros_like(matrix), where=support > 0)
-    side = max(COLUMN_WIDTH_IN, 0.3 * len(labels))
+    # Class names and cell values stay legible at the size the report shows the figure: the
+    # figure grows with the class count instead of the text shrinking.
+    side = max(COLUMN_WIDTH_IN, 0.45 * len(labels) + 1.6)
     fig = _new_figure(side, side)
     ax = fig.subplots()
     image = ax.imshow(matrix, cmap="cividis", vmin=0, vmax=1 if normalize else None)
-    ax.set_xticks(range(len(labels)), labels, rotation=90)
-    ax.set_yticks(range(len(labels)), labels)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("reference")
+    ax.set_xticks(range(len(labels)), [_label(name, 24) for name in labels], rotation=90, fontsize=8)
+    ax.set_yticks(range(len(labels)), [_label(name, 24) for name in labels], fontsize=8)
+    ax.set_xlabel("predicted", fontsize=8)
+    ax.set_ylabel("reference", fontsize=8)
     for i, j in np.ndindex(matrix.shape):
         if matrix[i, j]:
             text = f"{matrix[i, j]:.2f}" if normalize else f"{int(matrix[i, j])}"
-            ax.text(j, i, text, ha="center", va="center", fontsize=5,
+            ax.text(j, i, text, ha="center", va="center", fontsize=7,
                     color="white" if matrix[i, j] < 0.6 * matrix.max() else "black")
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
     default = f"{result['task']}: {'recall' if normalize else 'counts'} per reference class"
@@ -198,39 +200,103 @@ def per_signer(result: Mapping, *, metric: str = "balanced_accuracy"):
     return fig
 
 
+#: How a forest plot draws each kind of row: (colour, marker, filled).
+_KIND_STYLE = {
+    "floor": (OKABE_ITO[7], "s", True),
+    "text": (OKABE_ITO[2], "o", True),
+    "visual": (OKABE_ITO[0], "o", True),
+    "MLLM run": (OKABE_ITO[5], "D", True),
+    "evaluated": (OKABE_ITO[3], "o", True),
+    "reference": ("#888888", "^", True),
+    "reported": ("#888888", "s", False),
+}
+_APART = ("reference", "reported")
+
+
 @_styled
 def forest_plot(rows: Sequence[Mapping], *, metric: str = "balanced_accuracy", task: str | None = None):
     """Systems with their 95% intervals on one metric: rows of ``results.json`` (benchmark).
 
-    Rows without the metric (skipped baselines) are left out; reported rows (no interval)
-    are drawn as hollow points and labelled as reported.
+    Each row's ``kind`` (floor, text, visual, MLLM run, evaluated, reference, reported; a
+    row with ``reported`` true is "reported") sets its colour and marker and is printed after
+    its name. References and reported rows go below a line, in grey, apart from the systems;
+    reported rows (no interval) are hollow squares. Rows without the metric are left out.
     """
     chosen = [r for r in rows if (task is None or r.get("task") == task)
               and r.get("metrics", {}).get(metric) is not None]
     if not chosen:
         raise ValueError(f"no row has {metric!r}" + (f" for task {task!r}" if task else ""))
-    names = [_label(row["system"]) + (" (reported)" if row.get("reported") else "") for row in chosen]
+
+    def kind(row) -> str:
+        return "reported" if row.get("reported") else str(row.get("kind") or "evaluated")
+
+    chosen = ([r for r in chosen if kind(r) not in _APART] + [r for r in chosen if kind(r) in _APART])
+    names = [f"{_label(row['system'])} [{kind(row)}]" for row in chosen]
     # Long system names (the paper's rows) need room beside the axis: about 0.055 in a
     # character at 7 pt, plus 1.8 in for the axis itself.
     width = max(COLUMN_WIDTH_IN, 1.8 + 0.055 * max(map(len, names)))
-    fig = _new_figure(width, 0.18 * len(chosen) + 0.8)
+    fig = _new_figure(width, 0.18 * len(chosen) + 0.9)
     ax = fig.subplots()
     scale = 1 if metric in NOT_PERCENT else 100
     for y, row in enumerate(chosen):
+        colour, marker, filled = _KIND_STYLE.get(kind(row), _KIND_STYLE["evaluated"])
         value = scale * row["metrics"][metric]
         interval = row.get("ci", {}).get(metric)
+        face = colour if filled else "none"
         if interval:
             low, high = (scale * v for v in interval)
-            ax.errorbar(value, y, xerr=[[value - low], [high - value]], fmt="o", color=OKABE_ITO[0],
-                        markersize=3, capsize=2, linewidth=0.8)
+            ax.errorbar(value, y, xerr=[[value - low], [high - value]], fmt=marker, color=colour,
+                        markerfacecolor=face, markersize=3, capsize=2, linewidth=0.8)
         else:
-            ax.plot(value, y, "o", markerfacecolor="none", color=OKABE_ITO[1], markersize=3)
+            ax.plot(value, y, marker, markerfacecolor=face, color=colour, markersize=3.5)
+    first_apart = next((y for y, row in enumerate(chosen) if kind(row) in _APART), None)
+    if first_apart:
+        ax.axhline(first_apart - 0.5, color="#888888", linewidth=0.6, linestyle="--")
     ax.set_yticks(range(len(chosen)), names)
+    for label, row in zip(ax.get_yticklabels(), chosen):
+        if kind(row) in _APART:
+            label.set_color("#666666")
     ax.invert_yaxis()
     unit = "" if scale == 1 else " (%)"
-    ax.set_xlabel(f"{SHORT_NAMES.get(metric, metric)}{unit}, 95% interval")
+    better = "lower is better" if metric in LOWER_IS_BETTER else "higher is better"
+    ax.set_xlabel(f"{SHORT_NAMES.get(metric, metric)}{unit}, 95% interval ({better})")
     if task:
-        ax.set_title(task)
+        ax.set_title(task + ("" if first_apart is None else ": systems above the line, "
+                                                             "unranked points of comparison below"))
+    return fig
+
+
+@_styled
+def clip_difficulty(table, *, task: str | None = None):
+    """Each clip's share of systems that got it right against the annotators' intensity.
+
+    ``table``: :func:`emosign.clips.clip_table` (columns ``intensity`` 0...3 and
+    ``share_right`` 0...1). Clips are points, spread sideways within their intensity so
+    that equal values stay visible; a black bar marks each intensity's mean, with its clip
+    count under the axis.
+    """
+    if len(table) == 0:
+        raise ValueError("no clips to draw")
+    intensity = np.asarray(table["intensity"], dtype=float)
+    share = np.asarray(table["share_right"], dtype=float)
+    # A fixed, even spread within each column (no random jitter: the figure is reproducible).
+    offsets = np.zeros_like(intensity)
+    for level in np.unique(intensity):
+        members = np.flatnonzero(intensity == level)
+        offsets[members] = np.linspace(-0.3, 0.3, members.size) if members.size > 1 else 0.0
+    fig, ax = _figure(height=2.4)
+    ax.scatter(intensity + offsets, 100 * share, s=4, color=OKABE_ITO[0], alpha=0.6, linewidths=0)
+    levels = np.unique(intensity)
+    means = [100 * share[intensity == level].mean() for level in levels]
+    ax.hlines(means, levels - 0.35, levels + 0.35, color="black", linewidth=1.2, label="mean")
+    ax.set_xticks(levels, [f"{int(level)}\n(n={int((intensity == level).sum())})" for level in levels])
+    ax.set_xlabel("annotators' intensity (highest emotion on the clip, 0-3)")
+    ax.set_ylabel("systems right (%)")
+    ax.set_ylim(-5, 105)
+    ax.legend(frameon=False, loc="lower right")
+    n_systems = int(table["n_systems"].iloc[0]) if "n_systems" in table else None
+    title = "clip difficulty" + (f" across {n_systems} systems" if n_systems else "")
+    ax.set_title(f"{task}: {title}" if task else title)
     return fig
 
 

@@ -658,36 +658,38 @@ def _statistic(design: Design, metric: str, pred: np.ndarray):
     y = design.y_true[order]
     bounds = np.searchsorted(y, np.arange(k + 1))
     blocks = [slice(bounds[c], bounds[c + 1]) for c in range(k)]
-    correct = np.ascontiguousarray((pred[:, order] == y[None, :]).T, dtype=float)  # (n, S)
+    # Counts are products of whole-number weights with 0/1 indicators: sums below 2**24 are
+    # exact in float32, which halves the products' cost; ratios are then taken in float64.
+    correct = np.ascontiguousarray((pred[:, order] == y[None, :]).T, dtype=np.float32)  # (n, S)
     one_hot = np.eye(k)[y]  # (n, K)
     predicted_as = None
     if metric in ("weighted_f1", "macro_f1"):
-        predicted_as = [np.ascontiguousarray((pred[:, order] == c).T, dtype=float) for c in range(k)]
+        predicted_as = [np.ascontiguousarray((pred[:, order] == c).T, dtype=np.float32)
+                        for c in range(k)]
 
     def statistic(weights: np.ndarray) -> np.ndarray:
-        w = np.ascontiguousarray(weights[:, order], dtype=float)
+        if weights.sum(axis=1).max() >= 2**24:
+            raise ValueError("weights too large for exact float32 counts")
+        w = np.ascontiguousarray(weights[:, order], dtype=np.float32)
         if metric == "accuracy":
-            return (w @ correct) / w.sum(axis=1, keepdims=True)
-        support = w @ one_hot  # (B, K)
-        tp = np.stack([w[:, b] @ correct[b] for b in blocks], axis=-1)  # (B, S, K)
+            return (w @ correct).astype(float) / weights.sum(axis=1, keepdims=True)
+        support = weights[:, order].astype(float) @ one_hot  # (B, K)
         if metric == "balanced_accuracy":
+            # The mean of recall_k = tp_k / support_k over supported classes is linear in the
+            # indicators: scale each clip's weight by 1 / (its class's support x classes
+            # supported), and one product gives every system's wAcc.
             has = support > 0
-            recall = _divide(tp, support[:, None, :])
-            return (recall * has[:, None, :]).sum(-1) / has.sum(-1, keepdims=True)
-        predicted = np.stack([w @ column for column in predicted_as], axis=-1)  # (B, S, K)
-        f1 = _divide(2 * tp, support[:, None, :] + predicted)
+            scale = has / np.maximum(support, 1) / has.sum(axis=1, keepdims=True)
+            return (weights[:, order] * scale[:, y]) @ correct.astype(float)
+        tp = np.stack([w[:, b] @ correct[b] for b in blocks], axis=-1).astype(float)  # (B, S, K)
+        predicted = np.stack([w @ column for column in predicted_as], axis=-1).astype(float)
+        # Whole-number counts: a zero denominator has tp = 0 too, so F1 = 0 (zero_division=0).
+        f1 = 2 * tp / np.maximum(support[:, None, :] + predicted, 1.0)
         if metric == "macro_f1":
             return f1.mean(-1)
-        return _divide((f1 * support[:, None, :]).sum(-1), support.sum(-1, keepdims=True))
+        return np.einsum("bsk,bk->bs", f1, support) / np.maximum(support.sum(-1, keepdims=True), 1.0)
 
     return statistic
-
-
-def _divide(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    """num / den, 0 where den is 0 (scikit-learn's zero_division=0)."""
-    out = np.zeros(np.broadcast_shapes(num.shape, den.shape))
-    np.divide(num, den, out=out, where=den > 0)
-    return out
 
 
 def _gap_for_difference(design, metric, difference, level, agreement, against, direction, seed) -> float:

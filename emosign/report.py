@@ -23,12 +23,14 @@ is rendered, and no name read from a file ever becomes part of a path.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime
 import html
 import io
 import json
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence, Union
@@ -80,10 +82,34 @@ class SystemResult:
     parse: Mapping | None = None
     note: str = ""
     labels_sha256: str | None = None
+    kind: str = "evaluated"
+    inputs: str = "not recorded"
+    predictions_file: str | None = None
 
     @property
     def reported(self) -> bool:
         return self.origin == "paper"
+
+    @property
+    def ranked(self) -> bool:
+        """Whether the system is ranked: real systems whose inputs are known; never a
+        reference or a reported row."""
+        return self.kind in RANKED_KINDS and self.inputs != "not recorded"
+
+
+#: What each kind of row is, as the report's tables say it. Baselines declare theirs in
+#: ``emosign.baselines.registry.KINDS``; the others are set by what wrote the row.
+ROW_KINDS: dict[str, str] = {
+    "floor": "sees only the training labels (chance, label prior)",
+    "text": "a model of the English caption",
+    "visual": "a model of the video",
+    "MLLM run": "a multimodal LLM asked about each clip (emosign mllm)",
+    "evaluated": "a predictions file scored with emosign evaluate (inputs not recorded)",
+    "reference": "not a model of the clip: e.g. cue_text_tfidf reads the annotators' own "
+                 "descriptions of the cues; never ranked",
+    "reported": "the EmoSign paper's published number, not rerun (no interval); never ranked",
+}
+RANKED_KINDS = frozenset({"floor", "text", "visual", "MLLM run", "evaluated"})
 
 
 @dataclass(frozen=True)
@@ -207,6 +233,7 @@ def _kind_of(doc) -> str | None:
 def _from_benchmark(doc: Mapping, source: str, missing: list[str], not_run: list) -> list[SystemResult]:
     sha = _labels_sha(doc)
     found, without_matrix = [], []
+    predictions = _benchmark_predictions(Path(source).parent)
     for number, row in enumerate(doc["rows"], start=1):
         try:
             task = _task(row["task"], source, missing)
@@ -223,6 +250,7 @@ def _from_benchmark(doc: Mapping, source: str, missing: list[str], not_run: list
             if _count(row.get("missing_videos")):
                 note += f"; {row['missing_videos']} clip(s) without a usable video left out"
             where = f"{source}: {system} on {task}"
+            kind, inputs = _baseline_kind(system, row.get("kind"), reported)
             found.append(SystemResult(
                 task=task, system=system, origin="paper" if reported else "benchmark",
                 source=source, n=_count(row.get("n")), metrics=_numbers(row["metrics"]),
@@ -230,6 +258,8 @@ def _from_benchmark(doc: Mapping, source: str, missing: list[str], not_run: list
                 per_signer=_per_signer(row.get("per_signer"), where, missing),
                 confusion_matrix=_confusion(row.get("confusion_matrix"), where, missing),
                 note=note.strip("; "), labels_sha256=None if reported else sha,
+                kind=kind, inputs=inputs,
+                predictions_file=None if reported else predictions.get((task, row["system"])),
             ))
         except (KeyError, TypeError, ValueError, AttributeError) as err:
             missing.append(f"{source}: row {number} cannot be read ({type(err).__name__}: "
@@ -273,14 +303,16 @@ def _from_evaluate(doc: Mapping, source: str, missing: list[str], not_run: list)
         intervals=_intervals((doc.get("ci") or {}).get("intervals")),
         per_signer=_per_signer(doc.get("per_signer"), where, missing),
         confusion_matrix=_confusion(doc.get("confusion_matrix"), where, missing),
-        note=note, labels_sha256=_labels_sha(doc),
+        note=note, labels_sha256=_labels_sha(doc), kind="evaluated", inputs="not recorded",
+        predictions_file=_inside(Path(source).parent, (doc.get("predictions") or {}).get("source")),
     )]
 
 
 def _from_mllm(doc: Mapping, source: str, missing: list[str], not_run: list) -> list[SystemResult]:
     found = []
     for run in doc["runs"]:
-        name = _text(f"{run['model']} ({run['input'].replace('_', '+')}, {run['task']} prompt)")
+        inputs = _text(str(run["input"]).replace("_", "+"), 40)
+        name = _text(f"{run['model']} ({inputs}, {run['task']} prompt)")
         for scored, score in run["scores"].items():
             task = _task(scored, source, missing)
             if task is None:
@@ -301,7 +333,8 @@ def _from_mllm(doc: Mapping, source: str, missing: list[str], not_run: list) -> 
                 parse=parse, note="unreadable answers scored as wrong" + (
                     f"; scored on {_text(evaluation['restricted_to'])}"
                     if evaluation.get("restricted_to") else "; missing answers scored as wrong"),
-                labels_sha256=_labels_sha(evaluation),
+                labels_sha256=_labels_sha(evaluation), kind="MLLM run", inputs=inputs,
+                predictions_file=_inside(Path(source).parent, score.get("predictions_file")),
             ))
     return found
 
@@ -321,8 +354,60 @@ def _paper_rows(systems: Sequence[SystemResult]) -> list[SystemResult]:
                 rows.append(SystemResult(
                     task=task, system=row["system"], origin="paper",
                     source="emosign/data/reported_results.json", metrics=_numbers(row["metrics"]),
+                    kind="reported", inputs=_modality(row["system"]),
                 ))
     return rows
+
+
+def _baseline_kind(system: str, kind, reported: bool) -> tuple[str, str]:
+    """A benchmark row's kind and inputs: the registry's for a registered baseline (so that
+    an older results file cannot rank ``cue_text_tfidf`` as a model), else the row's own kind
+    when it is a known one, with its inputs not recorded."""
+    from emosign.baselines.registry import KINDS, all_baselines
+
+    if reported:
+        return "reported", _modality(system)
+    registered = {b.name: b for b in all_baselines()}
+    if system in registered:
+        return registered[system].kind, registered[system].inputs
+    if kind in KINDS:
+        return str(kind), "not recorded"
+    return "evaluated", "not recorded"
+
+
+def _modality(system: str) -> str:
+    """The inputs of a paper row named "<model> (<modality>)"."""
+    found = re.search(r"\(([^()]*)\)$", system)
+    return found.group(1) if found else "not recorded"
+
+
+def _benchmark_predictions(folder: Path) -> dict[tuple[str, str], str]:
+    """``predictions/<task>/<system>.csv`` beside a benchmark's results.json, found by listing
+    the folder (a name read from the results file never becomes a path)."""
+    found = {}
+    for task in vocab.TASK_NAMES:
+        directory = folder / "predictions" / task
+        if directory.is_dir() and not directory.is_symlink():
+            for file in directory.glob("*.csv"):
+                checked = _inside(folder, file.relative_to(folder).as_posix())
+                if checked:
+                    found[(task, file.stem)] = checked
+    return found
+
+
+def _inside(folder: Path, relative) -> str | None:
+    """``folder / relative`` if it is a regular file inside ``folder`` once links are
+    resolved, else None: a path read from a results file may name only a file beside it."""
+    if not isinstance(relative, str) or not relative or "\0" in relative:
+        return None
+    try:
+        root = folder.resolve()
+        target = (folder / relative).resolve()
+    except (OSError, RuntimeError, ValueError):
+        return None
+    if not target.is_relative_to(root) or not target.is_file():
+        return None
+    return str(target)
 
 
 def _label_file_mismatch(systems: Sequence[SystemResult]) -> list[str]:
@@ -367,7 +452,8 @@ def _per_signer(value, where: str, missing: list[str]) -> dict[str, dict] | None
     if not isinstance(value, Mapping) or not all(isinstance(v, Mapping) for v in value.values()):
         missing.append(f"{where}: per-signer results are not a table of signers; left out")
         return None
-    return {_text(signer, 60): {"n": _count(row.get("n")), **_numbers(row)}
+    # "n" last: _numbers would make the count a float, and headers would say "n=7.0".
+    return {_text(signer, 60): {**_numbers(row), "n": _count(row.get("n"))}
             for signer, row in value.items()}
 
 
@@ -461,28 +547,58 @@ class Figure:
     png: bytes
 
 
-Block = Union[Heading, Paragraph, Items, Table, Figure]
+@dataclass(frozen=True)
+class Contents:
+    """A table of contents: (level, heading text) of the headings that follow."""
+
+    entries: tuple[tuple[int, str], ...]
 
 
-def build_report(collected: Collected, *, figures: bool = True) -> list[Block]:
+Block = Union[Heading, Paragraph, Items, Table, Figure, Contents]
+
+
+def build_report(
+    collected: Collected,
+    *,
+    figures: bool = True,
+    labels=None,
+    progress: bool | None = False,
+) -> list[Block]:
     """The report as blocks, in reading order. ``figures=False`` leaves the figures out
-    (and does not need matplotlib)."""
+    (and does not need matplotlib). ``labels`` (a :class:`emosign.labels.Labels`) adds the
+    clip-level analysis of the systems whose per-clip predictions are beside their results.
+    ``progress``: a bar over the figures drawn (None: only on a terminal)."""
+    from emosign._progress import progress_bar
+
     systems = collected.systems
     tasks = [t for t in vocab.TASK_NAMES if any(s.task == t for s in systems)]
+    n_figures = (len(tasks) + sum(bool(s.confusion_matrix) for s in systems)) if figures else 0
+    with progress_bar(n_figures, "report: drawing figures", enabled=progress, unit="figure") as bar:
+        body = _body(collected, tasks, figures, labels, bar)
     blocks: list[Block] = [Heading(1, "EmoSign report")]
     blocks.append(Paragraph(
         f"Written by emosign {__version__} on {datetime.date.today().isoformat()} from "
         f"{len(collected.sources)} results file(s). Intervals are 95% percentile bootstrap "
-        "intervals over clips; rows marked 'reported' are the EmoSign paper's published "
-        "numbers, not rerun (no interval). wAcc is balanced accuracy (mean per-class recall), "
-        "wF1 is support-weighted F1."
+        "intervals over clips. wAcc is balanced accuracy (mean per-class recall), wF1 is "
+        "support-weighted F1. Every row says what kind of system it is; a rank is given only "
+        "among systems that see the same inputs, and references (which do not model the clip) "
+        "and the paper's reported numbers (not rerun, no interval) are shown apart, unranked."
     ))
+    blocks.append(Items(tuple(f"{kind}: {meaning}" for kind, meaning in ROW_KINDS.items())))
+    blocks.append(Contents(tuple((b.level, b.text) for b in body
+                                 if isinstance(b, Heading) and b.level in (2, 3))))
+    return blocks + body
+
+
+def _body(collected: Collected, tasks, figures: bool, labels, bar) -> list[Block]:
+    systems = collected.systems
+    blocks: list[Block] = []
     if collected.missing:
         blocks += [Heading(2, "What is missing"), Items(collected.missing)]
 
     blocks.append(Heading(2, "Leaderboard"))
     for task in tasks:
-        blocks += _leaderboard(task, [s for s in systems if s.task == task], figures)
+        blocks += _leaderboard(task, [s for s in systems if s.task == task], figures, bar)
         skipped = [f"{system} ({reason})" for t, system, reason in collected.not_run if t == task]
         if skipped:
             blocks.append(Paragraph("Not run on this task: " + "; ".join(skipped) + "."))
@@ -499,6 +615,8 @@ def build_report(collected: Collected, *, figures: bool = True) -> list[Block]:
             if rows:
                 blocks.append(_signer_table(task, rows))
 
+    blocks += _clip_section(collected, tasks, figures, labels)
+
     with_matrix = [s for s in systems if s.confusion_matrix]
     if with_matrix and figures:
         blocks.append(Heading(2, "Confusion matrices"))
@@ -508,34 +626,66 @@ def build_report(collected: Collected, *, figures: bool = True) -> list[Block]:
         for task in tasks:
             for k, system in enumerate(s for s in with_matrix if s.task == task):
                 blocks.append(_confusion_figure(task, k, system))
+                bar.update(1)
 
     blocks += [Heading(2, "Sources"), Items(tuple(collected.sources))]
     return blocks
 
 
-def _leaderboard(task: str, systems: Sequence[SystemResult], figures: bool) -> list[Block]:
+def _ordered(systems: Sequence[SystemResult], metric: str) -> list[SystemResult]:
+    sign = 1 if metric in LOWER_IS_BETTER else -1
+    return sorted(systems, key=lambda s: (s.metrics.get(metric) is None,
+                                          sign * (s.metrics.get(metric) or 0.0)))
+
+
+def _ranks(ordered: Sequence[SystemResult], metric: str) -> dict[int, str]:
+    """"k of m (inputs)" for each ranked system, by position in ``ordered``: systems are
+    ranked only against systems that see the same inputs; ties share a rank."""
+    ranks = {}
+    groups: dict[str, list[int]] = {}
+    for i, s in enumerate(ordered):
+        if s.ranked and s.metrics.get(metric) is not None:
+            groups.setdefault(s.inputs, []).append(i)
+    for inputs, members in groups.items():
+        values = [ordered[i].metrics[metric] for i in members]
+        for i, value in zip(members, values):
+            better = sum(v < value for v in values) if metric in LOWER_IS_BETTER else \
+                sum(v > value for v in values)
+            ranks[i] = f"{better + 1} of {len(members)}"
+    return ranks
+
+
+def _leaderboard(task: str, systems: Sequence[SystemResult], figures: bool, bar) -> list[Block]:
     columns = LEADERBOARD_METRICS[_task_kind(task)]
     first = columns[0]
-    sign = 1 if first in LOWER_IS_BETTER else -1
-    ordered = sorted(
-        systems,
-        key=lambda s: (s.metrics.get(first) is None, sign * (s.metrics.get(first) or 0.0)),
-    )
-    header = ("system", "from", "n", *(_column_name(c) for c in columns), "note")
-    rows = tuple(
-        (s.system + (" (reported)" if s.reported else ""), _ORIGIN[s.origin],
-         "" if s.n is None else str(s.n),
-         *(format_metric(s.metrics.get(c), c, s.intervals.get(c)) for c in columns), s.note)
-        for s in ordered
-    )
-    muted = frozenset(i for i, s in enumerate(ordered) if s.reported)
-    blocks: list[Block] = [
-        Heading(3, task),
-        Table(f"{task}: {_description(task)}", header, rows, "leaderboard", muted),
-    ]
-    plotted = [s for s in ordered if s.metrics.get(first) is not None]
+    ranked = _ordered([s for s in systems if s.kind in RANKED_KINDS], first)
+    apart = _ordered([s for s in systems if s.kind not in RANKED_KINDS], first)
+    ranks = _ranks(ranked, first)
+    metrics = tuple(_column_name(c) for c in columns)
+
+    def row(s: SystemResult, *rank: str) -> tuple[str, ...]:
+        return (s.system, s.kind, s.inputs, *rank, "" if s.n is None else str(s.n),
+                *(format_metric(s.metrics.get(c), c, s.intervals.get(c)) for c in columns), s.note)
+
+    better = "lower" if first in LOWER_IS_BETTER else "higher"
+    blocks: list[Block] = [Heading(3, task)]
+    if ranked:
+        rows = tuple(row(s, ranks.get(i, "not ranked: inputs not recorded"))
+                     for i, s in enumerate(ranked))
+        blocks.append(Table(f"{task}: {_description(task)}. Systems, best {SHORT_NAMES.get(first, first)} "
+                            f"first ({better} is better); a rank is among the systems of the same inputs",
+                            ("system", "kind", "inputs", "rank (same inputs)", "n", *metrics, "note"),
+                            rows, "leaderboard"))
+    if apart:
+        rows = tuple(row(s) for s in apart)
+        blocks.append(Table(f"{task}: points of comparison, never ranked: references (not models "
+                            "of the clip) and the paper's reported numbers (not rerun, no interval)",
+                            ("system", "kind", "inputs", "n", *metrics, "note"),
+                            rows, "comparison", frozenset(range(len(rows)))))
+    plotted = [s for s in [*ranked, *apart] if s.metrics.get(first) is not None]
     if figures and plotted:
         blocks.append(_forest_figure(task, first, plotted))
+        bar.update(1)
     return blocks
 
 
@@ -552,7 +702,8 @@ def _description(task: str) -> str:
 def _column_name(metric: str) -> str:
     short = SHORT_NAMES.get(metric, metric)
     unit = "" if metric in NOT_PERCENT else " %"
-    return f"{short}{unit} [95% CI]"
+    lower = ", lower is better" if metric in LOWER_IS_BETTER else ""
+    return f"{short}{unit} [95% CI{lower}]"
 
 
 def _parse_table(systems: Sequence[SystemResult]) -> Table:
@@ -561,20 +712,21 @@ def _parse_table(systems: Sequence[SystemResult]) -> Table:
         p = s.parse or {}
         rate = _number(p.get("parse_rate"))
         problems = ", ".join(f"{kind}: {count}" for kind, count in (p.get("problems") or {}).items())
-        rows.append((s.system, s.task, f"{p.get('answered', '?')}/{p.get('n', '?')}",
+        rows.append((s.system, s.kind, s.task, f"{p.get('answered', '?')}/{p.get('n', '?')}",
                      str(p.get("parsed", "?")), "n/a" if rate is None else f"{100 * rate:.1f}%",
                      problems or "-"))
     return Table("Answers a model gave and the parser could read (parse rate = parsed / "
                  "answered); unreadable and missing answers count as wrong in the leaderboard",
-                 ("system", "task", "answered", "parsed", "parse rate", "problems"),
+                 ("system", "kind", "task", "answered", "parsed", "parse rate", "problems"),
                  tuple(rows), "parse-rates")
 
 
 def _signer_table(task: str, systems: Sequence[SystemResult]) -> Table:
     """One row per system, one column per signer: the task's ranking metric. A signer's clip
     count goes in the header when every system was scored on the same clips, else in each
-    cell (a system scored on a subset)."""
+    cell (a system scored on a subset). References come last, marked."""
     metric = LEADERBOARD_METRICS[_task_kind(task)][0]
+    systems = sorted(systems, key=lambda s: s.kind not in RANKED_KINDS)
     signers = list(dict.fromkeys(name for s in systems for name in s.per_signer))
     counts = {name: {(s.per_signer.get(name) or {}).get("n") for s in systems} for name in signers}
     shared = {name: next(iter(n)) for name, n in counts.items() if len(n) == 1}
@@ -584,21 +736,26 @@ def _signer_table(task: str, systems: Sequence[SystemResult]) -> Table:
         text = format_metric(row.get(metric), metric)
         return text if name in shared else f"{text} (n={row.get('n', 0)})"
 
-    header = ("system", *(f"{name} (n={shared[name]})" if name in shared else name
-                          for name in signers))
-    rows = tuple((s.system, *(cell(s, name) for name in signers)) for s in systems)
+    header = ("system", "kind", *(f"{name} (n={shared[name]})" if name in shared else name
+                                  for name in signers))
+    rows = tuple((s.system, s.kind, *(cell(s, name) for name in signers)) for s in systems)
+    muted = frozenset(i for i, s in enumerate(systems) if s.kind not in RANKED_KINDS)
     caption = (f"{task}: {_column_name(metric).split(' [')[0]} per signer (point estimates; "
                "a signer with few clips has a wide interval)")
-    return Table(caption, header, rows, "per-signer")
+    return Table(caption, header, rows, "per-signer", muted)
 
 
 def _forest_figure(task: str, metric: str, systems: Sequence[SystemResult]) -> Block:
     from emosign import figures
 
-    rows = [{"task": task, "system": s.system, "reported": s.reported,
+    rows = [{"task": task, "system": s.system, "reported": s.reported, "kind": s.kind,
              "metrics": dict(s.metrics), "ci": dict(s.intervals)} for s in systems]
-    caption = (f"{task}: {SHORT_NAMES.get(metric, metric)} of each system with its 95% "
-               "interval; hollow points are the paper's reported numbers")
+    caption = (f"{task}: {SHORT_NAMES.get(metric, metric)} of each system with its 95% interval"
+               + (" (lower is better)" if metric in LOWER_IS_BETTER else "")
+               + "; each row's kind in brackets; references and reported numbers below the line, "
+                 "in grey, unranked")
+    if any(s.reported for s in systems):
+        caption += "; hollow squares are the paper's reported numbers (no interval)"
     return _drawn(f"forest-{task}", caption, lambda: figures.forest_plot(rows, metric=metric, task=task))
 
 
@@ -606,8 +763,118 @@ def _confusion_figure(task: str, k: int, system: SystemResult) -> Block:
     from emosign import figures
 
     result = {"task": task, "confusion_matrix": system.confusion_matrix}
-    return _drawn(f"confusion-{task}-{k:02d}", f"{task}: {system.system}",
-                  lambda: figures.confusion_matrix(result, title=f"{system.system}\n{task}"))
+    return _drawn(f"confusion-{task}-{k:02d}", f"{task}: {system.system} [{system.kind}]",
+                  lambda: figures.confusion_matrix(result, title=f"{system.system} [{system.kind}]\n{task}"))
+
+
+# --- clips --------------------------------------------------------------------------------
+
+_HARDEST_SHOWN = 12
+_SEPARATING_SHOWN = 10
+
+
+def _clip_section(collected: Collected, tasks, figures: bool, labels) -> list[Block]:
+    """Which clips carry the results: per task, across the systems whose per-clip
+    predictions are beside their results (references and reported rows left out)."""
+    candidates = [s for s in collected.systems
+                  if s.predictions_file and s.kind in RANKED_KINDS and _task_kind(s.task) == "single_label"]
+    if not candidates:
+        return []
+    blocks: list[Block] = [Heading(2, "Clips")]
+    if labels is None:
+        return blocks + [Paragraph(
+            "The clip-level analysis needs the label file: give --labels-file (or set "
+            "EMOSIGN_LABELS) to see which clips no system gets right and why.")]
+    blocks.append(Paragraph(
+        "Which clips carry the results. A clip's difficulty is how many of the systems below got "
+        "it right (references, which do not model the clip, and the paper's rows, which have no "
+        "per-clip answers, are left out). The annotators' three descriptions of the cues they "
+        "saw are beside each clip, so a reader sees why a clip is hard. Intensity is the "
+        "annotators' highest emotion intensity on the clip (0-3)."))
+    for task in tasks:
+        systems = [s for s in candidates if s.task == task]
+        if len(systems) < 2:
+            continue
+        blocks += _clips_of_task(task, systems, figures, labels)
+    return blocks
+
+
+def _clips_of_task(task: str, systems: Sequence[SystemResult], figures: bool, labels) -> list[Block]:
+    from emosign import clips
+    from emosign.predictions import read_predictions
+
+    blocks: list[Block] = [Heading(3, f"{task} clips")]
+    kept, notes = {}, []
+    for s in systems:
+        if s.labels_sha256 and s.labels_sha256 != labels.source.sha256:
+            notes.append(f"{s.system}: scored against another label file; left out")
+            continue
+        try:
+            table = read_predictions(s.predictions_file)
+            outcome = clips.clip_outcomes(task, {s.system: table}, labels_file=labels)
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            notes.append(f"{s.system}: its per-clip predictions cannot be read ({_text(err)}); left out")
+            continue
+        recorded = s.metrics.get("accuracy")
+        if recorded is None or abs(outcome.correct.mean() - recorded) > 1e-9:
+            notes.append(f"{s.system}: its per-clip predictions do not give the accuracy its "
+                         "results record (scored on a subset of clips?); left out")
+            continue
+        kept[s.system] = table
+    if notes:
+        blocks.append(Items(tuple(notes)))
+    if len(kept) < 2:
+        return blocks + [Paragraph("Fewer than two systems with per-clip predictions on this task.")]
+    outcomes = clips.clip_outcomes(task, kept, labels_file=labels)
+    table = clips.clip_table(outcomes)
+    n, k = len(table), len(kept)
+    unsolved = int((table["n_right"] == 0).sum())
+    solved = int((table["n_right"] == k).sum())
+    blocks.append(Paragraph(
+        f"{k} systems: " + ", ".join(f"{name} [{_kind_of_system(systems, name)}]" for name in kept)
+        + f". {unsolved} of {n} clips no system gets right; {solved} every system gets right."))
+    hardest = table.head(_HARDEST_SHOWN)
+    blocks.append(Table(
+        f"{task}: the {len(hardest)} hardest clips (fewest systems right), with the annotators' cues",
+        ("clip", "signer", "reference", "systems right", "sentiment", "intensity", "cue descriptions"),
+        tuple((r.video_name, r.signer, r.reference, f"{r.n_right} of {k}", f"{r.sentiment:+d}",
+               str(r.intensity), " / ".join(c for c in (r.cue_1, r.cue_2, r.cue_3) if c))
+              for r in hardest.itertuples()),
+        "clip-hardest"))
+    rows = []
+    for by, title in (("signer", "signer"), ("sentiment_magnitude", "sentiment magnitude"),
+                      ("expression_set", "expression set")):
+        for r in clips.breakdown(outcomes, by).itertuples(index=False):
+            rows.append((title, str(r[0]), str(r.clips), f"{100 * r.mean_share_right:.1f}",
+                         str(r.unsolved)))
+    blocks.append(Table(f"{task}: difficulty by signer, sentiment magnitude (|sentiment|, 0-3) "
+                        "and expression set",
+                        ("by", "group", "clips", "systems right, mean %", "clips no system gets right"),
+                        tuple(rows), "clip-breakdown"))
+    first = LEADERBOARD_METRICS[_task_kind(task)][0]
+    best = [s.system for s in _ordered([s for s in systems if s.system in kept], first)][:2]
+    apart = clips.separating(outcomes, best[0], best[1])
+    counts = apart["right_only"].value_counts()
+    blocks.append(Table(
+        f"{task}: clips separating the two best systems here, {best[0]} (right only on "
+        f"{int(counts.get(best[0], 0))}) and {best[1]} (right only on {int(counts.get(best[1], 0))}); "
+        f"the first {min(len(apart), _SEPARATING_SHOWN)} shown",
+        ("clip", "reference", "right only", "signer", "cue descriptions"),
+        tuple((r.video_name, r.reference, r.right_only, r.signer,
+               " / ".join(c for c in (r.cue_1, r.cue_2, r.cue_3) if c))
+              for r in apart.head(_SEPARATING_SHOWN).itertuples()),
+        "clip-separating"))
+    if figures:
+        from emosign import figures as drawing
+
+        blocks.append(_drawn(f"clips-{task}", f"{task}: share of the {k} systems right on each clip "
+                             "against the annotators' intensity; bars are means",
+                             lambda: drawing.clip_difficulty(table, task=task)))
+    return blocks
+
+
+def _kind_of_system(systems: Sequence[SystemResult], name: str) -> str:
+    return next(s.kind for s in systems if s.system == name)
 
 
 def _drawn(name: str, caption: str, draw) -> Block:
@@ -636,6 +903,11 @@ th, td { border-bottom: 1px solid #ccc; padding: 0.25em 0.7em; text-align: left;
 th { background: #f2f2f2; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.reported td { color: #555; font-style: italic; }
+table.comparison { background: #f7f7f7; }
+table.comparison caption { color: #555; }
+div.wide { overflow-x: auto; max-width: 100%; }
+nav ul { list-style: none; padding-left: 0; columns: 2; }
+nav li.toc3 { padding-left: 1.5em; }
 figure { display: inline-block; margin: 0.5em 1em 1.5em 0; vertical-align: top; }
 figure img { max-width: 100%; height: auto; }
 figcaption { font-size: 0.85em; color: #333; max-width: 40em; }
@@ -647,7 +919,11 @@ def render_html(blocks: Iterable[Block]) -> str:
     body = []
     for block in blocks:
         if isinstance(block, Heading):
-            body.append(f"<h{block.level}>{_e(block.text)}</h{block.level}>")
+            body.append(f'<h{block.level} id="{_slug(block.text)}">{_e(block.text)}</h{block.level}>')
+        elif isinstance(block, Contents):
+            body.append('<nav aria-label="Contents"><p>Contents</p><ul>' + "".join(
+                f'<li class="toc{level}"><a href="#{_slug(text)}">{_e(text)}</a></li>'
+                for level, text in block.entries) + "</ul></nav>")
         elif isinstance(block, Paragraph):
             body.append(f"<p>{_e(block.text)}</p>")
         elif isinstance(block, Items):
@@ -673,8 +949,9 @@ def _html_table(table: Table) -> str:
         )
         opening = '<tr class="reported">' if i in table.muted else "<tr>"
         rows.append(f"{opening}{cells}</tr>")
-    return (f"<table class=\"{table.kind}\"><caption>{_e(table.caption)}</caption>"
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+    # Wrapped so that a wide table scrolls on its own, not the whole page.
+    return (f"<div class=\"wide\"><table class=\"{table.kind}\"><caption>{_e(table.caption)}</caption>"
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
 
 
 def _numeric(cell: str) -> bool:
@@ -691,6 +968,12 @@ def render_markdown(blocks: Iterable[Block], *, figure_dir: str = "figures") -> 
     for block in blocks:
         if isinstance(block, Heading):
             lines += ["#" * block.level + " " + _md(block.text), ""]
+        elif isinstance(block, Contents):
+            # Headings are made here, never read from a file; GitHub gives each the anchor
+            # _slug computes.
+            lines += ["**Contents**", ""] + [
+                f"{'  ' * (level - 2)}- [{_md(text)}](#{_slug(text)})" for level, text in block.entries
+            ] + [""]
         elif isinstance(block, Paragraph):
             lines += [_md(block.text), ""]
         elif isinstance(block, Items):
@@ -707,16 +990,38 @@ def render_markdown(blocks: Iterable[Block], *, figure_dir: str = "figures") -> 
     return "\n".join(lines)
 
 
-# Every ASCII punctuation character with a meaning in CommonMark or GitHub tables, escaped
-# with a backslash: text read from a file can then make no link, image, HTML, entity,
-# emphasis or extra table cell. ("." "-" "+" "#" only matter at the start of a line, where
-# every line here has a fixed prefix.)
-_MARKDOWN_SPECIAL = "\\`*_{}[]()<>|!&~"
+# Markdown escaping: only what could make markup of text read from a file. Backslash, code,
+# emphasis, link and image brackets, raw HTML, table cells and strikethrough are escaped;
+# "_" only where it could open or close emphasis (not inside a word, so `cue_text_tfidf`
+# stays readable); "&" only where it could start an entity. "(" ")" "!" need nothing once
+# "[" "]" are escaped; "#", "." "-" "+" ">" only matter at the start of a line, and every
+# line here has a fixed prefix.
+_MD_ALWAYS = re.compile(r"[\\`*\[\]<|~]")
+_MD_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_MD_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
+# GitHub-flavoured autolinks: "www.", "http://", "https://", "ftp://", "mailto:", "xmpp:"
+# become links in plain text, and "user@host.org" is linked after parsing, so an escape does
+# not stop it; an empty HTML comment after the "@" does (it splits the text, and renders as
+# nothing).
+_MD_SCHEME = re.compile(r"(?i)\b(https?|ftp|mailto|xmpp):")
+_MD_WWW = re.compile(r"(?i)\b(www)\.")
 
 
 def _md(text: str) -> str:
     text = " ".join(str(text).split())
-    return "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in text)
+    text = _MD_ALWAYS.sub(lambda m: "\\" + m.group(0), text)
+    text = _MD_UNDERSCORE.sub(r"\\_", text)
+    text = _MD_ENTITY.sub(r"\\&", text)
+    text = _MD_SCHEME.sub(r"\1\\:", text)
+    text = _MD_WWW.sub(r"\1\\.", text)
+    return text.replace("@", "@<!-- -->")
+
+
+def _slug(text: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation but "-" and "_" dropped,
+    spaces as "-"."""
+    kept = "".join(c for c in text.lower() if c.isalnum() or c in " -_")
+    return kept.replace(" ", "-")
 
 
 # --- the command ---------------------------------------------------------------------------
@@ -727,6 +1032,8 @@ def write_report(
     out_dir: str | os.PathLike,
     *,
     overwrite: bool = True,
+    labels_file=None,
+    progress: bool | None = False,
 ) -> Collected:
     """Write ``report.html``, ``report.md`` and ``figures/*.png`` into ``out_dir``.
 
@@ -737,11 +1044,18 @@ def write_report(
     that is, is inside, or holds a results file the report reads. The report is built beside
     ``out_dir`` and moved into place, so a failure leaves the earlier report as it was.
     Returns what was read (``missing`` included).
+
+    ``labels_file`` (default ``$EMOSIGN_LABELS``; without either the clip-level analysis
+    is left out and the report says how to get it) is the label file the clip-level analysis
+    scores per-clip predictions against. ``progress``: a bar while figures are drawn (None:
+    only on a terminal).
     """
     collected = collect_results(paths)
-    blocks = build_report(collected)
+    collected, labels = _labels_for_clips(labels_file, collected)
+    blocks = build_report(collected, labels=labels, progress=progress)
     # The files read, not the folders given: the default <RESULTS>/report lies inside one.
-    read = [*collected.sources, *(p for p in paths if Path(p).is_file())]
+    read = [*collected.sources, *(p for p in paths if Path(p).is_file()),
+            *(s.predictions_file for s in collected.systems if s.predictions_file)]
     with staged_directory(out_dir, writer=WRITER, overwrite=True, inputs=read) as staging:
         for block in blocks:
             if isinstance(block, Figure):
@@ -752,3 +1066,18 @@ def write_report(
         write_atomically(staging / "report.html", render_html(blocks))
     return collected
 
+
+def _labels_for_clips(labels_file, collected: Collected):
+    """The labels for the clip-level analysis, or None (with a note in ``missing`` when a
+    label file was given but cannot be read)."""
+    from emosign.labels import load_labels
+
+    if labels_file is None:
+        labels_file = os.environ.get("EMOSIGN_LABELS") or None
+    if labels_file is None:
+        return collected, None
+    try:
+        return collected, load_labels(labels_file)
+    except (OSError, ValueError) as err:
+        note = f"the label file for the clip-level analysis cannot be read ({_text(err)})"
+        return dataclasses.replace(collected, missing=(*collected.missing, note)), None

@@ -58,15 +58,22 @@ def test_result_figures(labels_file, tmp_path):
 
 def test_forest_plot_of_benchmark_rows():
     rows = [
-        {"task": "sentiment_3", "system": "majority", "metrics": {"balanced_accuracy": 0.33},
+        {"task": "sentiment_3", "system": "cue_text_tfidf", "kind": "reference",
+         "metrics": {"balanced_accuracy": 0.53}, "ci": {"balanced_accuracy": [0.49, 0.79]},
+         "reported": False},
+        {"task": "sentiment_3", "system": "majority", "kind": "floor", "metrics": {"balanced_accuracy": 0.33},
          "ci": {"balanced_accuracy": [0.30, 0.40]}, "reported": False},
         {"task": "sentiment_3", "system": "GPT-4o (video)", "metrics": {"balanced_accuracy": 0.41},
          "reported": True},
         {"task": "sentiment_3", "system": "caption_tfidf", "skipped": "needs captions", "reported": False},
     ]
     fig = figures.forest_plot(rows, task="sentiment_3")
-    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
-    assert labels == ["majority", "GPT-4o (video) (reported)"]
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    # Systems first; the reference and the reported row below a line, each kind named.
+    assert labels == ["majority [floor]", "cue_text_tfidf [reference]", "GPT-4o (video) [reported]"]
+    assert [line.get_ydata()[0] for line in ax.lines if line.get_linestyle() == "--"] == [0.5]
+    assert "unranked" in ax.get_title()
     with pytest.raises(ValueError, match="no row has"):
         figures.forest_plot(rows, task="emotion_single")
 
@@ -77,9 +84,26 @@ def test_forest_plot_keeps_scale_units_for_mae():
     ax = figures.forest_plot(rows, metric="mae").axes[0]
     point_line = ax.containers[0][0]  # errorbar: (data line, caps, bars)
     assert point_line.get_xdata()[0] == pytest.approx(0.42)
-    assert ax.get_xlabel() == "MAE, 95% interval"
+    assert ax.get_xlabel() == "MAE, 95% interval (lower is better)"
     wacc = figures.forest_plot([{**rows[0], "metrics": {"balanced_accuracy": 0.42}, "ci": {}}])
-    assert wacc.axes[0].get_xlabel() == "wAcc (%), 95% interval"
+    assert wacc.axes[0].get_xlabel() == "wAcc (%), 95% interval (higher is better)"
+
+
+def test_clip_difficulty_plots_every_clip_and_each_intensity_mean():
+    import pandas as pd
+
+    table = pd.DataFrame({"intensity": [0, 0, 2, 3, 3, 3], "share_right": [0, 0.5, 1, 0, 0, 0.75],
+                          "n_systems": 4})
+    ax = figures.clip_difficulty(table, task="sentiment_3").axes[0]
+    points = ax.collections[0].get_offsets()
+    assert len(points) == 6
+    assert sorted(points[:, 1]) == sorted([0, 50, 100, 0, 0, 75])
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0\n(n=2)", "2\n(n=1)", "3\n(n=3)"]
+    means = ax.collections[1].get_segments()
+    assert [segment[0][1] for segment in means] == pytest.approx([25, 100, 25])
+    assert "4 systems" in ax.get_title()
+    with pytest.raises(ValueError, match="no clips"):
+        figures.clip_difficulty(table.iloc[:0])
 
 
 def test_confusion_matrix_needs_a_single_label_result():

@@ -115,16 +115,23 @@ def test_benchmark_results_become_leaderboard_rows_with_intervals(bench_dir):
     blocks = build_report(collected)
     tables = [b for b in blocks if isinstance(b, Table)]
     board = next(t for t in tables if t.kind == "leaderboard" and t.caption.startswith("sentiment_3"))
-    assert len(board.rows) == 2 + PAPER_SENTIMENT_3
+    apart = next(t for t in tables if t.kind == "comparison" and t.caption.startswith("sentiment_3"))
+    # The systems in one table, the paper's rows apart in another, never ranked.
+    assert len(board.rows) == 2 and len(apart.rows) == PAPER_SENTIMENT_3
+    assert board.header[:4] == ("system", "kind", "inputs", "rank (same inputs)")
+    assert apart.header[:4] == ("system", "kind", "inputs", "n")
     majority = next(r for r in board.rows if r[0] == "majority")
     m, ci = ran[0]["metrics"], ran[0]["ci"]
     assert ran[0]["system"] == "majority" and ran[0]["task"] == "sentiment_3"
-    assert majority[3] == (f"{100 * m['balanced_accuracy']:.2f} "
+    assert majority[1:3] == ("floor", "labels only")
+    assert majority[5] == (f"{100 * m['balanced_accuracy']:.2f} "
                            f"[{100 * ci['balanced_accuracy'][0]:.1f}, {100 * ci['balanced_accuracy'][1]:.1f}]")
-    assert all(r[0].endswith("(reported)") for r in board.rows if r[1] == "the paper")
-    # Ordered by wAcc, best first, whatever the origin.
-    shown = [float(r[3].split()[0]) for r in board.rows]
+    assert all(r[1] == "reported" and r[2] in ("video", "video+caption") for r in apart.rows)
+    assert apart.muted == frozenset(range(len(apart.rows))) and not board.muted
+    # Ordered by wAcc, best first; ranked among the two floors, which see the same inputs.
+    shown = [float(r[5].split()[0]) for r in board.rows]
     assert shown == sorted(shown, reverse=True)
+    assert [r[3] for r in board.rows] == (["1 of 2", "2 of 2"] if shown[0] > shown[1] else ["1 of 2"] * 2)
     figures = {b.name for b in blocks if isinstance(b, Figure)}
     assert {"forest-sentiment_3", "forest-emotion_single"} <= figures
     assert sum(name.startswith("confusion-") for name in figures) == 4
@@ -164,9 +171,11 @@ def test_lower_is_better_metrics_rank_ascending(labels_file, tmp_path):
         (tmp_path / f"{name}.json").write_text(json.dumps(result))
     blocks = build_report(collect_results([tmp_path]), figures=False)
     board = next(b for b in blocks if isinstance(b, Table) and b.kind == "leaderboard")
-    assert board.header[3] == "MAE [95% CI]"
+    assert board.header[5] == "MAE [95% CI, lower is better]"
     assert [row[0] for row in board.rows] == ["off_by_one", "off_by_two"]
-    assert float(board.rows[0][3].split()[0]) < float(board.rows[1][3].split()[0])
+    assert float(board.rows[0][5].split()[0]) < float(board.rows[1][5].split()[0])
+    # Inputs of an evaluated file are not recorded: shown, sorted, but not ranked.
+    assert {row[3] for row in board.rows} == {"not ranked: inputs not recorded"}
 
 
 def test_mllm_runs_bring_their_parse_rates(labels_file, tmp_path):
@@ -221,7 +230,8 @@ def test_older_and_broken_files_are_named_and_the_rest_is_rendered(bench_dir, tm
     page = Page((out / "report.html").read_text())
     text = (out / "report.html").read_text()
     assert "What is missing" in text and html.escape("broken.json") in text
-    assert len(leaderboard(page, 2 + PAPER_SENTIMENT_3)) == 3 + PAPER_SENTIMENT_3
+    assert len(leaderboard(page, 2)) == 3
+    assert len(leaderboard(page, PAPER_SENTIMENT_3)) == 1 + PAPER_SENTIMENT_3
     assert not any("confusion" in p.name for p in (out / "figures").iterdir())
 
 
@@ -280,7 +290,8 @@ def test_soft_targets_and_subsets_are_said(labels_file, tmp_path):
                  if isinstance(b, Table) and b.kind == "per-signer")
     # The two systems saw different clips of some signers: counts go in the cells.
     full_row = next(r for r in table.rows if r[0] == "full")
-    varying = [i for i, h in enumerate(table.header[1:], 1) if "(n=" not in h]
+    assert table.header[:2] == ("system", "kind")
+    varying = [i for i, h in enumerate(table.header[2:], 2) if "(n=" not in h]
     assert varying and all("(n=" in full_row[i] for i in varying)
 
 
@@ -330,16 +341,53 @@ def test_names_from_files_are_escaped_and_never_become_paths(bench_dir, tmp_path
     # Every figure was still drawn: odd names cannot stop matplotlib.
     assert len(list((out / "figures").glob("confusion-*.png"))) == 4
     markdown = (out / "report.md").read_text()
-    assert "\\<img src=x onerror=alert\\(1\\)\\>\\|../../x" in markdown
-    # The only links are the figures': an escaped "](" in a name makes none.
+    assert "\\<img src=x onerror=alert(1)>\\|../../x" in markdown
+    # The only links are the figures' and the contents': an escaped "](" in a name makes none.
     links = re.findall(r"(?<!\\)\]\((?!\\)", markdown)
-    assert len(links) == len(re.findall(r"\]\(figures/[a-z0-9_-]+\.png\)", markdown)) > 0
+    assert len(links) == len(re.findall(r"\]\(figures/[a-z0-9_-]+\.png\)", markdown)) + len(
+        re.findall(r"\]\(#[a-z0-9_-]+\)", markdown))
+    assert re.findall(r"\]\(figures/", markdown)
     assert "](https://evil" not in markdown
     assert "\\_\\_init\\_\\_ \\&lt;script\\&gt;" in markdown
     written = {p.relative_to(out).as_posix() for p in out.rglob("*")}
     assert all(re.fullmatch(r"\.emosign-report|report\.(html|md)|figures(/(forest|confusion)-[a-z0-9_]+(-\d\d)?\.png)?", w)
                for w in written), written
     assert not (tmp_path / "x").exists()
+
+
+URL_NAMES = ["see https://evil.example/x", "www.evil.example", "mail me@evil.example",
+             "ftp://evil.example/f", "<https://evil.example/a>", "[x](https://evil.example/b)"]
+
+
+def test_names_holding_urls_stay_inert_in_the_page_and_on_github(bench_dir, tmp_path):
+    import cmarkgfm  # GitHub's own markdown renderer (cmark-gfm), with its autolinks
+
+    bench = bench_copy(bench_dir, tmp_path)
+    results = json.loads((bench / "results.json").read_text())
+    for row, name in zip(results["rows"], URL_NAMES):
+        row["system"] = name
+    (bench / "results.json").write_text(json.dumps(results))
+    out = tmp_path / "report"
+    write_report([bench], out)
+    rendered = {"report.html": (out / "report.html").read_text(),
+                "report.md": cmarkgfm.github_flavored_markdown_to_html((out / "report.md").read_text())}
+    for name, page in rendered.items():
+        targets = re.findall(r'href="([^"]*)"', page)
+        assert targets and all(t.startswith("#") for t in targets), (name, targets)
+        assert "evil.example" not in "".join(re.findall(r'src="([^"]*)"', page))
+        text = html.unescape(re.sub(r"<[^>]+>", "", page))
+        for system in URL_NAMES[:4]:
+            assert system in text, (name, system)  # shown as written, only inert
+
+
+def test_markdown_escapes_only_what_needs_it(bench_dir, tmp_path):
+    out = tmp_path / "report"
+    write_report([bench_dir], out)
+    markdown = (out / "report.md").read_text()
+    assert "uniform_random" in markdown and "\\_" not in markdown
+    assert "(n=" in markdown and "\\(" not in markdown and "\\)" not in markdown
+    # Per-signer headers count clips in whole numbers.
+    assert not re.search(r"n=\d+\.0\b", markdown)
 
 
 def test_markdown_twin_links_every_figure_and_has_the_same_tables(bench_dir, tmp_path):
@@ -439,7 +487,12 @@ window.addEventListener("load", () => {
   const images = [...document.images].map(i => [i.complete, i.naturalWidth, i.naturalHeight]);
   const tables = [...document.querySelectorAll("table")].map(t => t.rows.length);
   const widest = Math.max(...[...document.images].map(i => i.getBoundingClientRect().width));
-  document.body.setAttribute("data-probe", JSON.stringify({images, tables, widest}));
+  const headings = [...document.querySelectorAll("h2, h3")].map(h => h.textContent);
+  const kinds = [...document.querySelectorAll("table")].map(
+    t => [...t.querySelectorAll("th")].some(th => th.textContent === "kind"));
+  const contents = [...document.querySelectorAll("nav a")].map(
+    a => document.getElementById(a.getAttribute("href").slice(1)) !== null);
+  document.body.setAttribute("data-probe", JSON.stringify({images, tables, widest, headings, kinds, contents}));
 });
 </script>"""
 
@@ -449,7 +502,7 @@ window.addEventListener("load", () => {
 def test_the_page_renders_in_headless_chromium(bench_dir, tmp_path):
     assert CHROMIUM, "CI must have chromium: .ci/run installs Debian's chromium package"
     out = tmp_path / "report"
-    write_report([bench_dir], out)
+    write_report([bench_dir], out, labels_file=bench_dir.parent / "labels.csv")
     source = (out / "report.html").read_text()
     probed = tmp_path / "probed.html"
     probed.write_text(source.replace("</body>", PROBE + "</body>"))
@@ -467,6 +520,13 @@ def test_the_page_renders_in_headless_chromium(bench_dir, tmp_path):
     assert len(probe["images"]) == len(expected.images) > 0
     assert all(complete and width > 0 and height > 0 for complete, width, height in probe["images"])
     assert 0 < probe["widest"] <= 1200  # figures fit the window
+    # The clip-level section is there, every leaderboard-like table says each row's kind,
+    # and every entry of the contents leads to its heading.
+    assert "Clips" in probe["headings"] and "sentiment_3 clips" in probe["headings"]
+    table_kinds = re.findall(r'<table class="([^"]+)"', source)
+    with_systems = [k in ("leaderboard", "comparison", "per-signer") for k in table_kinds]
+    assert any(with_systems) and all(kind for kind, needs in zip(probe["kinds"], with_systems) if needs)
+    assert probe["contents"] and all(probe["contents"])
 
     shot = tmp_path / "shot.png"
     subprocess.run([CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile2'}",

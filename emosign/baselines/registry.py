@@ -7,7 +7,7 @@ model. A model has ``fit(examples, y, classes)`` and ``predict(examples)``, wher
 
     from emosign.baselines.registry import Baseline, register
 
-    register(Baseline("my_model", "what it does", needs=frozenset({"captions"}),
+    register(Baseline("my_model", "what it does", kind="text", needs=frozenset({"captions"}),
                       learned=True, make=lambda seed: MyModel(seed)))
 """
 
@@ -21,6 +21,22 @@ import numpy as np
 #: The inputs a baseline can ask for. "labels" is always there; the others come from the
 #: caller (captions file, video directory).
 INPUTS: tuple[str, ...] = ("labels", "cues", "captions", "video:motion", "video:landmarks")
+
+#: What a baseline is, which decides where leaderboards put it. A "floor" sees only the
+#: training labels (chance, majority); "text" and "visual" model the caption or the video;
+#: a "reference" is a point of comparison that is not a model of the clip, such as
+#: ``cue_text_tfidf`` reading the annotators' own descriptions of the cues. References are
+#: shown apart and never ranked with real systems.
+KINDS: dict[str, str] = {
+    "floor": "sees only the training labels: what chance and the label prior give",
+    "text": "a model of the English caption",
+    "visual": "a model of the video",
+    "reference": "a point of comparison, not a model of the clip (never ranked)",
+}
+
+#: How a leaderboard names what a system sees, by the inputs it needs.
+_INPUT_NAMES = {"cues": "annotators' cue descriptions", "captions": "caption",
+                "video:motion": "video", "video:landmarks": "video"}
 
 
 @dataclass(frozen=True)
@@ -48,8 +64,9 @@ class Model(Protocol):
 class Baseline:
     """A registered baseline.
 
-    ``kind`` groups the leaderboard: "floor", "text", "visual", or "reference" (a point of
-    comparison that is not a model of the video, such as the annotators' own descriptions).
+    ``kind`` is one of :data:`KINDS` and decides where a leaderboard puts the baseline:
+    "floor", "text", "visual", or "reference" (a point of comparison that is not a model of
+    the video, such as the annotators' own descriptions; shown apart, never ranked).
     ``tasks`` limits the single-label tasks it answers (None: all).
     """
 
@@ -64,12 +81,28 @@ class Baseline:
     def missing_inputs(self, available: frozenset[str]) -> tuple[str, ...]:
         return tuple(sorted(self.needs - available))
 
+    @property
+    def inputs(self) -> str:
+        """What the baseline sees, as a leaderboard groups systems: "labels only", "video",
+        "caption", "video+caption", "annotators' cue descriptions"."""
+        return describe_inputs(self.needs)
+
+
+def describe_inputs(needs: frozenset[str]) -> str:
+    """The name of a set of :data:`INPUTS` (``"labels"`` alone is "labels only")."""
+    names = sorted({_INPUT_NAMES[n] for n in needs if n in _INPUT_NAMES},
+                   key=["video", "caption", "annotators' cue descriptions"].index)
+    return "+".join(names) if names else "labels only"
+
 
 REGISTRY: dict[str, Baseline] = {}
 
 
 def register(baseline: Baseline, *, replace: bool = False) -> Baseline:
     """Add a baseline to :data:`REGISTRY` (refusing to overwrite one unless ``replace``)."""
+    if baseline.kind not in KINDS:
+        raise ValueError(f"baseline {baseline.name!r} has kind {baseline.kind!r}; kinds are "
+                         f"{list(KINDS)}")
     unknown = baseline.needs - set(INPUTS)
     if unknown:
         raise ValueError(f"baseline {baseline.name!r} needs unknown input(s) {sorted(unknown)}; "

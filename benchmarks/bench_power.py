@@ -1,0 +1,53 @@
+"""How long `emosign power` takes: 10,000 simulated system pairs, each tested with the paired
+bootstrap, in CPU and wall seconds.
+
+    python benchmarks/bench_power.py --labels-file path/to/emosign_dataset.csv
+
+For each task and metric: one power estimate from ``--sims`` simulated pairs (default 10,000),
+each pair tested with ``--n-boot`` paired bootstrap resamples (default 1,000), as
+``emosign.power.simulate_power`` does it; then one full minimum-detectable-difference search
+(10 steps of ``emosign power``'s default 2,000 simulations). CPU seconds are the process's
+(time.process_time), so they do not grow when other work shares the machine; wall seconds do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--labels-file", default=os.environ.get("EMOSIGN_LABELS"))
+    parser.add_argument("--sims", type=int, default=10_000)
+    parser.add_argument("--n-boot", type=int, default=1_000)
+    parser.add_argument("--tasks", nargs="+", default=["sentiment_3", "sentiment_7", "emotion_single"])
+    parser.add_argument("--metrics", nargs="+", default=["accuracy", "balanced_accuracy", "weighted_f1"])
+    args = parser.parse_args()
+    if not args.labels_file:
+        parser.error("give --labels-file or set EMOSIGN_LABELS")
+
+    from emosign.labels import load_labels
+    from emosign.power import design_for_task, minimum_detectable_difference, simulate_power
+
+    labels = load_labels(args.labels_file)
+    print(f"{'task':<16}{'metric':<19}{'what':<34}{'CPU s':>8}{'wall s':>8}")
+    for task in args.tasks:
+        design = design_for_task(task, labels_file=labels)
+        for metric in args.metrics:
+            cpu, wall = time.process_time(), time.perf_counter()
+            simulate_power(design, metric=metric, gap=0.1, level=0.5, agreement=0.7,
+                           n_sims=args.sims, n_boot=args.n_boot, seed=0)
+            what = f"{args.sims:,} simulations x {args.n_boot:,}"
+            print(f"{task:<16}{metric:<19}{what:<34}"
+                  f"{time.process_time() - cpu:>8.2f}{time.perf_counter() - wall:>8.2f}")
+            cpu, wall = time.process_time(), time.perf_counter()
+            minimum_detectable_difference(design, metric=metric, level=0.5, agreement=0.7,
+                                          n_sims=2_000, n_boot=args.n_boot, seed=0)
+            print(f"{task:<16}{metric:<19}{'MDE search (10 x 2,000 sims)':<34}"
+                  f"{time.process_time() - cpu:>8.2f}{time.perf_counter() - wall:>8.2f}")
+
+
+if __name__ == "__main__":
+    main()
