@@ -108,6 +108,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--out", help="write results.json, leaderboard.md and predictions/ here")
     bench.add_argument("--feature-cache", help="where video features are cached (default: <video-dir>/.emosign-features)")
     bench.add_argument("--on-missing-video", choices=("skip", "error"), default="skip")
+    bench.add_argument("--workers", type=_positive_int, default=None,
+                       help="processes that extract video features, one clip each at a time "
+                            "(default: one per core)")
     bench.add_argument("--n-boot", type=int, default=10_000)
     bench.add_argument("--kfold-repeats", type=int, default=3)
     bench.add_argument("--seed", type=int, default=0)
@@ -345,6 +348,7 @@ def _benchmark(args: argparse.Namespace) -> int:
         video_dir=args.video_dir, captions_file=args.captions_file, out_dir=args.out,
         feature_cache_dir=args.feature_cache, on_missing_video=args.on_missing_video,
         n_boot=args.n_boot, kfold_repeats=args.kfold_repeats, seed=args.seed,
+        workers=args.workers,
     )
     print(format_leaderboard(results))
     if args.out:

@@ -273,10 +273,10 @@ def two_clips(tmp_path):
 def test_second_run_reads_the_cache(tmp_path, two_clips):
     counting = Counting(MOTION)
     first = extract_features(counting.extractor, two_clips, cache_dir=tmp_path / "cache",
-                             progress=False)
+                             progress=False, workers=1)
     assert counting.calls == ["a.mp4", "b.mp4"]
     second = extract_features(counting.extractor, two_clips, cache_dir=tmp_path / "cache",
-                              progress=False)
+                              progress=False, workers=1)
     assert counting.calls == ["a.mp4", "b.mp4"]  # nothing recomputed
     assert second.video_names == first.video_names == ("clip_a", "clip_b")
     assert np.array_equal(second.X, first.X)
@@ -287,20 +287,20 @@ def test_second_run_reads_the_cache(tmp_path, two_clips):
 
 def test_a_new_version_or_a_changed_video_is_recomputed(tmp_path, two_clips):
     counting = Counting(MOTION)
-    extract_features(counting.extractor, two_clips, cache_dir=tmp_path / "cache", progress=False)
+    extract_features(counting.extractor, two_clips, cache_dir=tmp_path / "cache", progress=False, workers=1)
     bumped = dataclasses.replace(counting.extractor, version="2")
-    extract_features(bumped, two_clips, cache_dir=tmp_path / "cache", progress=False)
+    extract_features(bumped, two_clips, cache_dir=tmp_path / "cache", progress=False, workers=1)
     assert counting.calls == ["a.mp4", "b.mp4"] * 2
 
     other_settings = dataclasses.replace(
         counting.extractor, settings=dataclasses.replace(MOTION.settings, width=128))
-    extract_features(other_settings, two_clips[:1], cache_dir=tmp_path / "cache", progress=False)
+    extract_features(other_settings, two_clips[:1], cache_dir=tmp_path / "cache", progress=False, workers=1)
     assert counting.calls[-1] == "a.mp4" and len(counting.calls) == 5
 
     # Same name, new content: only that clip is computed again.
     write_clip(Path(two_clips[0][1]), block_frames([(80, 10 + i) for i in range(30)]))
     table = extract_features(counting.extractor, two_clips, cache_dir=tmp_path / "cache",
-                             progress=False)
+                             progress=False, workers=1)
     assert counting.calls[5:] == ["a.mp4"]
     assert table.X[0, MOTION_FEATURE_NAMES.index("face_speed_max")] > 0
 
@@ -330,7 +330,7 @@ def test_on_missing_error_names_the_clips(tmp_path, two_clips):
     counting = Counting(MOTION)
     with pytest.raises(FeatureExtractionError, match="no_video") as raised:
         extract_features(counting.extractor, [*two_clips, ("no_video", None)],
-                         cache_dir=tmp_path / "cache", on_missing="error", progress=False)
+                         cache_dir=tmp_path / "cache", on_missing="error", progress=False, workers=1)
     assert raised.value.missing == ("no_video",)
     assert counting.calls == []  # stopped before any work
 
@@ -338,11 +338,11 @@ def test_on_missing_error_names_the_clips(tmp_path, two_clips):
     garbage.write_bytes(b"\x00" * 1000)
     with pytest.raises(FeatureExtractionError, match="clip_garbage") as raised:
         extract_features(counting.extractor, [*two_clips, ("clip_garbage", str(garbage))],
-                         cache_dir=tmp_path / "cache", on_missing="error", progress=False)
+                         cache_dir=tmp_path / "cache", on_missing="error", progress=False, workers=1)
     assert [clip for clip, _ in raised.value.failed] == ["clip_garbage"]
     # The readable clips were cached on the way.
     extract_features(counting.extractor, two_clips, cache_dir=tmp_path / "cache",
-                     progress=False)
+                     progress=False, workers=1)
     assert counting.calls == ["a.mp4", "b.mp4", "garbage.mp4"]
 
 
@@ -365,11 +365,11 @@ def test_cache_files_stay_inside_the_cache_dir(tmp_path, two_clips):
 def test_a_corrupt_cache_entry_is_recomputed(tmp_path, two_clips):
     counting = Counting(MOTION)
     first = extract_features(counting.extractor, two_clips[:1], cache_dir=tmp_path / "cache",
-                             progress=False)
+                             progress=False, workers=1)
     [entry] = (tmp_path / "cache").rglob("*.json")
     entry.write_text('{"features": [1, 2')
     again = extract_features(counting.extractor, two_clips[:1], cache_dir=tmp_path / "cache",
-                             progress=False)
+                             progress=False, workers=1)
     assert len(counting.calls) == 2
     assert np.array_equal(again.X, first.X)
     assert not list((tmp_path / "cache").rglob(".tmp-*"))  # no temporary file left behind

@@ -128,6 +128,7 @@ def run_benchmark(
     kfold_repeats: int = 3,
     seed: int = 0,
     progress: bool = True,
+    workers: int | None = None,
 ) -> dict:
     """Run the baselines the inputs allow on each task; return (and write) the results.
 
@@ -135,7 +136,8 @@ def run_benchmark(
     ``predictions/<task>/<baseline>.csv`` (``video_name,prediction``, rescorable with
     ``emosign evaluate``). Visual baselines need ``video_dir``; a clip without a usable video
     is left out of that baseline's scoring with the count in its row
-    (``on_missing_video="skip"``), or stops the run (``"error"``).
+    (``on_missing_video="skip"``), or stops the run (``"error"``). ``workers``: processes that
+    extract video features (None: one per core; see :func:`emosign.baselines.visual.extract_features`).
     """
     from emosign.metrics import evaluate
 
@@ -147,6 +149,7 @@ def run_benchmark(
     inputs = _gather_inputs(
         labels, chosen, video_dir=video_dir, captions_file=captions_file,
         feature_cache_dir=feature_cache_dir, on_missing_video=on_missing_video, progress=progress,
+        workers=workers,
     )
 
     rows = []
@@ -241,7 +244,7 @@ def _feature_gaps(baseline: Baseline, inputs: Inputs) -> set[str]:
 
 
 def _gather_inputs(labels, chosen, *, video_dir, captions_file, feature_cache_dir,
-                   on_missing_video, progress) -> Inputs:
+                   on_missing_video, progress, workers=None) -> Inputs:
     keys = [(c.video_name, c.utterance_id) for c in labels]
     captions: dict[str, str | None] = {}
     if captions_file is not None:
@@ -267,6 +270,7 @@ def _gather_inputs(labels, chosen, *, video_dir, captions_file, feature_cache_di
             table = visual.extract_features(
                 extractor, [(n, index.paths[n]) for n, _ in keys], cache_dir=cache,
                 on_missing="error" if on_missing_video == "error" else "skip", progress=progress,
+                workers=workers,
             )
             features[name] = dict(zip(table.video_names, table.X))
             gaps[name] = tuple(table.missing) + tuple(clip for clip, _ in table.failed)
