@@ -175,18 +175,18 @@ def find_video(
         If a name contains a path separator, NUL, ``..``, is absolute or
         has characters outside ``[A-Za-z0-9._-]``, or if a candidate is a
         symlink (or sits under a symlinked directory) that resolves outside
-        ``video_dir``.  Such links are refused, not followed.
+        ``video_dir``.  Such links are refused, not followed.  Also if the
+        file is a hard link (more than one name: its other names may be
+        outside ``video_dir``), or if a numeric ``utterance_id`` has another
+        spelling with different leading zeros in ``video_dir`` (``0123`` and
+        ``123``: either could be the clip).
     """
     directory = _existing_video_dir(video_dir)
     _check_name(utterance_id, field="utterance_id")
     _check_name(video_name, field="video_name")
     root = directory.resolve()
-    candidates = (
-        directory / utterance_id / "crop_original_video.mp4",
-        directory / f"{utterance_id}.mp4",
-        directory / f"{video_name}.mp4",
-    )
-    for candidate in candidates:
+    _refuse_other_spellings(directory, utterance_id, video_name)
+    for candidate in _candidates(directory, utterance_id, video_name):
         # lexists, not exists: a dangling link is still worth checking,
         # because its target tells us whether the directory is poisoned.
         if not os.path.lexists(candidate):
@@ -198,8 +198,55 @@ def find_video(
                 f"outside the video directory {root}; refusing to follow the link"
             )
         if resolved.is_file():
+            links = resolved.stat().st_nlink
+            if links > 1:
+                # A hard link's other names cannot be found, so nothing
+                # proves they are inside the video directory.
+                raise ValueError(
+                    f"clip {video_name!r}: {resolved} is a hard link ({links} names for one "
+                    "file), which may be a file outside the video directory; copy it "
+                    "instead (cp without -l)"
+                )
             return resolved
     return None
+
+
+def _candidates(directory: Path, utterance_id: str, video_name: str) -> tuple[Path, ...]:
+    return (
+        directory / utterance_id / "crop_original_video.mp4",
+        directory / f"{utterance_id}.mp4",
+        directory / f"{video_name}.mp4",
+    )
+
+
+def _number_key(name: str) -> str | None:
+    """``"0123"`` and ``"123"`` -> ``"123"``; None for a name that is not all digits."""
+    if not name.isdigit():
+        return None
+    return name.lstrip("0") or "0"
+
+
+def _refuse_other_spellings(directory: Path, utterance_id: str, video_name: str) -> None:
+    """Refuse a numeric id whose zero-padded (or unpadded) spelling also has a file.
+
+    A spreadsheet that stored ``0123`` as a number gives back ``123``; if
+    ``123.mp4`` and ``0123.mp4`` (or folders) both exist, either could be
+    the clip, so none is chosen.
+    """
+    key = _number_key(utterance_id)
+    if key is None:
+        return
+    others = sorted(
+        entry for entry in os.listdir(directory)
+        if _number_key(entry.removesuffix(".mp4")) == key
+        and entry.removesuffix(".mp4") != utterance_id
+    )
+    if others:
+        raise ValueError(
+            f"clip {video_name!r}: utterance id {utterance_id!r} and {others[0]!r} in "
+            f"{directory} differ only by leading zeros; rename one so that each clip "
+            "has one spelling"
+        )
 
 
 @dataclass(frozen=True)
@@ -270,14 +317,24 @@ def resolve_videos(
     FileNotFoundError
         If ``video_dir`` does not exist.
     ValueError
-        If any name is unsafe (see :func:`find_video`).  One poisoned label
+        If any name is unsafe or any file refused (see :func:`find_video`),
+        or if two clips' utterance ids differ only by leading zeros (``0123``
+        and ``123``: a spreadsheet may have turned one into the other).  One poisoned label
         row fails the whole call rather than being silently skipped.
     """
     directory = _existing_video_dir(video_dir)
     paths: dict[str, str | None] = {}
+    spellings: dict[str, str] = {}  # number -> the utterance id spelling it
     for video_name, utterance_id in clips:
         if video_name in paths:
             continue
+        key = _number_key(utterance_id) if isinstance(utterance_id, str) else None
+        if key is not None and spellings.setdefault(key, utterance_id) != utterance_id:
+            raise ValueError(
+                f"clip {video_name!r}: utterance ids {spellings[key]!r} and {utterance_id!r} "
+                "differ only by leading zeros (a spreadsheet may have dropped a zero); "
+                "each clip needs an id of its own"
+            )
         found = find_video(directory, utterance_id=utterance_id, video_name=video_name)
         paths[video_name] = None if found is None else str(found)
     missing = tuple(name for name, path in paths.items() if path is None)

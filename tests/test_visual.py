@@ -490,3 +490,73 @@ def test_landmarks_found_on_a_real_face_in_nearly_every_frame(tmp_path):
     assert f["face_detected_fraction"] >= 0.9
     assert 0.5 < f["mouth_width_mean"] < 1.5  # a mouth about as wide as the eyes are apart
     assert f["head_speed_mean"] > 0
+
+
+# ---------------------------------------------------------------------------
+# extract_features over a process pool
+# ---------------------------------------------------------------------------
+
+
+def test_workers_give_the_serial_features_bit_for_bit(tmp_path, two_clips):
+    more = [*two_clips]
+    for i, step in enumerate((2, 5)):
+        path = write_clip(tmp_path / f"m{i}.mp4",
+                          block_frames([(10 + step * k, 40 + k) for k in range(30)]))
+        more.append((f"clip_m{i}", str(path)))
+    garbage = tmp_path / "garbage.mp4"
+    garbage.write_bytes(b"not a video")
+    more.append(("clip_garbage", str(garbage)))
+    serial = extract_features(MOTION, more, cache_dir=tmp_path / "serial", progress=False,
+                              workers=1)
+    parallel = extract_features(MOTION, more, cache_dir=tmp_path / "parallel", progress=False,
+                                workers=2)
+    assert parallel.video_names == serial.video_names == tuple(n for n, _ in more[:-1])
+    assert parallel.X.tobytes() == serial.X.tobytes()
+    assert parallel.failed == serial.failed and parallel.failed[0][0] == "clip_garbage"
+    # Each clip's cache entry is written by the parent, identical either way.
+    for name in serial.video_names:
+        (a,) = (tmp_path / "serial" / "motion").glob(f"{name}-*.json")
+        (b,) = (tmp_path / "parallel" / "motion").glob(f"{name}-*.json")
+        assert a.read_bytes() == b.read_bytes()
+
+
+def _unpicklable_extractor() -> FeatureExtractor:
+    return dataclasses.replace(MOTION, function=lambda path: MOTION.function(path))
+
+
+def test_workers_need_an_extractor_that_pickles(tmp_path, two_clips):
+    with pytest.raises(TypeError, match="cannot be sent to worker processes.*workers=1"):
+        extract_features(_unpicklable_extractor(), two_clips, cache_dir=tmp_path,
+                         progress=False, workers=2)
+    # One worker computes here, so any callable will do.
+    table = extract_features(_unpicklable_extractor(), two_clips, cache_dir=tmp_path,
+                             progress=False, workers=1)
+    assert table.video_names == ("clip_a", "clip_b")
+
+
+def test_bad_workers_are_refused(tmp_path, two_clips):
+    for workers in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="workers must be"):
+            extract_features(MOTION, two_clips, cache_dir=tmp_path, workers=workers)
+
+
+def test_motion_extractor_pickles_with_its_settings():
+    import pickle
+
+    settings = dataclasses.replace(MOTION.settings, width=96)
+    extractor = pickle.loads(pickle.dumps(visual.motion_extractor(settings=settings)))
+    assert extractor.settings == settings
+    assert extractor.function.keywords == {"settings": settings}
+
+
+def test_mediapipe_is_told_to_log_only_errors(monkeypatch):
+    from emosign.baselines import landmarks
+
+    monkeypatch.delenv("GLOG_minloglevel", raising=False)
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
+    monkeypatch.setitem(sys.modules, "mediapipe", None)  # import fails after the settings
+    with pytest.raises(ImportError):
+        landmarks._import_mediapipe()
+    import os
+
+    assert os.environ["GLOG_minloglevel"] == "2" and os.environ["TF_CPP_MIN_LOG_LEVEL"] == "3"
