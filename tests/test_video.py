@@ -483,11 +483,11 @@ def test_decord_and_pyav_agree(clips, name, options):
         assert diff.max() <= 2
 
 
-def test_auto_backend_prefers_decord(clips):
+def test_auto_backend_prefers_pyav(clips):
     frames = sample_frames(clips["30fps"], backend="auto")
-    reference = sample_frames(clips["30fps"], backend=available_backends()[0])
+    reference = sample_frames(clips["30fps"], backend="pyav")
     np.testing.assert_array_equal(frames.array, reference.array)
-    assert available_backends()[-1] == "pyav"
+    assert available_backends()[0] == "pyav"
 
 
 @pytest.mark.parametrize(
@@ -827,3 +827,51 @@ def test_numeric_ids_with_one_spelling_each_are_found(video_dir):
     other = _touch(video_dir / "1230.mp4")
     index = resolve_videos(video_dir, [("a", "0123"), ("b", "1230"), ("c", "99")])
     assert index.paths == {"a": str(zero.resolve()), "b": str(other.resolve()), "c": None}
+
+
+# ---------------------------------------------------------------------------
+# Frames from worker processes come through shared memory, and nothing is left behind
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not Path("/dev/shm").is_dir(), reason="no /dev/shm on this system")
+def test_shared_memory_transfer_maps_then_deletes_the_file(clips):
+    from emosign import video
+
+    shared = video._sample_shared((None, clips["30fps_odd"], {"backend": "pyav"}))
+    assert isinstance(shared, video._SharedFrames) and Path(shared.file).exists()
+    frames = video._receive(shared)
+    assert not Path(shared.file).exists()  # unlinked at once; the mapping keeps the data
+    reference = sample_frames(clips["30fps_odd"], backend="pyav")
+    np.testing.assert_array_equal(frames.array, reference.array)
+    np.testing.assert_array_equal(frames.timestamps, reference.timestamps)
+    frames.array[0, 0, 0] = 7  # an ordinary, writable array
+    dropped = video._sample_shared((None, clips["24fps"], {"fps": 48}))  # repeated frames
+    video._discard(dropped)
+    assert not Path(dropped.file).exists()
+
+
+@pytest.mark.skipif(not Path("/dev/shm").is_dir(), reason="no /dev/shm on this system")
+def test_a_failing_clip_leaves_no_shared_file(broken):
+    from emosign import video
+
+    before = set(Path("/dev/shm").glob("emosign-frames-*"))
+    with pytest.raises(VideoError):
+        video._sample_shared(("bad", broken["text"], {}))
+    assert set(Path("/dev/shm").glob("emosign-frames-*")) <= before
+
+
+def make_file(path: str) -> str:
+    """For ordered_map in a worker process: create a file, return its path."""
+    Path(path).write_text("x")
+    return path
+
+
+def test_ordered_map_discards_results_the_caller_never_took(tmp_path):
+    from emosign.video import ordered_map
+
+    paths = [str(tmp_path / f"{i}.txt") for i in range(8)]
+    results = ordered_map(make_file, paths, workers=2, window=4, discard=os.unlink)
+    assert next(results) == paths[0]
+    results.close()  # the caller stops early: computed results are discarded
+    assert sorted(tmp_path.iterdir()) == [Path(paths[0])]

@@ -287,14 +287,16 @@ def test_second_run_reads_the_cache(tmp_path, two_clips):
 
 def test_a_new_version_or_a_changed_video_is_recomputed(tmp_path, two_clips):
     counting = Counting(MOTION)
-    extract_features(counting.extractor, two_clips, cache_dir=tmp_path / "cache", progress=False, workers=1)
-    bumped = dataclasses.replace(counting.extractor, version="2")
+    extract_features(counting.extractor, two_clips, cache_dir=tmp_path / "cache",
+                     progress=False, workers=1)
+    bumped = dataclasses.replace(counting.extractor, version=MOTION.version + ".1")
     extract_features(bumped, two_clips, cache_dir=tmp_path / "cache", progress=False, workers=1)
     assert counting.calls == ["a.mp4", "b.mp4"] * 2
 
     other_settings = dataclasses.replace(
         counting.extractor, settings=dataclasses.replace(MOTION.settings, width=128))
-    extract_features(other_settings, two_clips[:1], cache_dir=tmp_path / "cache", progress=False, workers=1)
+    extract_features(other_settings, two_clips[:1], cache_dir=tmp_path / "cache",
+                     progress=False, workers=1)
     assert counting.calls[-1] == "a.mp4" and len(counting.calls) == 5
 
     # Same name, new content: only that clip is computed again.
@@ -330,7 +332,8 @@ def test_on_missing_error_names_the_clips(tmp_path, two_clips):
     counting = Counting(MOTION)
     with pytest.raises(FeatureExtractionError, match="no_video") as raised:
         extract_features(counting.extractor, [*two_clips, ("no_video", None)],
-                         cache_dir=tmp_path / "cache", on_missing="error", progress=False, workers=1)
+                         cache_dir=tmp_path / "cache", on_missing="error", progress=False,
+                         workers=1)
     assert raised.value.missing == ("no_video",)
     assert counting.calls == []  # stopped before any work
 
@@ -338,7 +341,8 @@ def test_on_missing_error_names_the_clips(tmp_path, two_clips):
     garbage.write_bytes(b"\x00" * 1000)
     with pytest.raises(FeatureExtractionError, match="clip_garbage") as raised:
         extract_features(counting.extractor, [*two_clips, ("clip_garbage", str(garbage))],
-                         cache_dir=tmp_path / "cache", on_missing="error", progress=False, workers=1)
+                         cache_dir=tmp_path / "cache", on_missing="error", progress=False,
+                         workers=1)
     assert [clip for clip, _ in raised.value.failed] == ["clip_garbage"]
     # The readable clips were cached on the way.
     extract_features(counting.extractor, two_clips, cache_dir=tmp_path / "cache",

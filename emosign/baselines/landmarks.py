@@ -374,7 +374,8 @@ def landmark_extractor(*, settings: LandmarkSettings = LandmarkSettings()) -> Fe
         name="landmarks",
         # The installed MediaPipe's models decide the landmarks, so its
         # version is part of the extractor's (and so of the cache key).
-        version=f"1+mediapipe{getattr(mediapipe, '__version__', 'unknown')}",
+        # 2: frames decoded by PyAV rather than decord by default.
+        version=f"2+mediapipe{getattr(mediapipe, '__version__', 'unknown')}",
         feature_names=LANDMARK_FEATURE_NAMES,
         # A partial of a module-level function pickles, for worker processes.
         function=functools.partial(_extract_landmarks, settings=settings),
