@@ -40,6 +40,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import itertools
 import math
 import os
 import re
@@ -601,6 +602,11 @@ def _probe(path: Path) -> tuple[int | None, int, int]:
         return None, 0, 0  # the decoder in use reports its own, better error
 
 
+# The most compressed video PyAV keeps in memory between indexing and
+# decoding (an EmoSign clip at 640x480 is about 1 MB; a 4K one, tens of MB).
+_MAX_HELD_BYTES = 256 * 2**20
+
+
 def _new_array(shape: tuple[int, ...]) -> np.ndarray:
     return np.empty(shape, dtype=np.uint8)
 
@@ -660,7 +666,8 @@ class _PyAVSource:
     The video packets (the compressed clip, a few MB) are demuxed into
     memory, which gives the frame timeline; they are then decoded in order
     up to the last wanted frame, and only the wanted frames are converted
-    (and resized) to RGB.
+    (and resized) to RGB.  A stream larger than ``_MAX_HELD_BYTES`` is not
+    held: it is demuxed a second time for decoding, so memory stays bounded.
     """
 
     def __init__(
@@ -669,7 +676,7 @@ class _PyAVSource:
         import av
 
         self.errors: tuple[type[BaseException], ...] = (av.FFmpegError,)
-        self._packets: list = []
+        self._packets: list | None = []  # None once the stream is too large to hold
         self._pts: np.ndarray | None = None  # (N,) int64, sorted packet pts
         try:
             self._container = av.open(str(path))
@@ -689,20 +696,27 @@ class _PyAVSource:
 
     def timeline(self) -> _Timeline:
         stream = self._stream
+        pts: list[int] = []
+        held = 0
         # Demuxing reads packet headers and data only, no decoding: cheap.
         for packet in self._container.demux(stream):
             if packet.size == 0:  # the flush packet that ends demuxing
                 continue
             if packet.pts is None:
                 raise _Unreadable("a video packet has no presentation timestamp")
-            self._packets.append(packet)
+            pts.append(packet.pts)
+            if self._packets is not None:
+                held += packet.size
+                self._packets.append(packet)
+                if held > _MAX_HELD_BYTES:
+                    self._packets = None
         # An mp4 whose data was cut off (but whose index survived) just
         # ends demuxing early; its header still knows the true count.
-        if stream.frames and len(self._packets) < stream.frames:
-            raise _Unreadable(_truncation_message(stream.frames, len(self._packets)))
-        if not self._packets:
+        if stream.frames and len(pts) < stream.frames:
+            raise _Unreadable(_truncation_message(stream.frames, len(pts)))
+        if not pts:
             raise _Unreadable("the video stream has no frames")
-        self._pts = np.sort(np.array([p.pts for p in self._packets], dtype=np.int64))
+        self._pts = np.sort(np.array(pts, dtype=np.int64))
         # Same convention as decord: seconds since the stream's start time.
         origin = stream.start_time if stream.start_time is not None else self._pts[0]
         average_fps = float(stream.average_rate) if stream.average_rate else 0.0
@@ -713,7 +727,12 @@ class _PyAVSource:
         slot_of_pts = {int(self._pts[i]): slot for slot, i in enumerate(indices)}
         out: np.ndarray | None = None
         width, height = self._size if self._size is not None else (None, None)
-        for packet in [*self._packets, None]:  # None flushes the decoder
+        if self._packets is None:  # too large to hold: demux again
+            self._container.seek(0)
+            packets = (p for p in self._container.demux(self._stream) if p.size)
+        else:
+            packets = iter(self._packets)
+        for packet in itertools.chain(packets, [None]):  # None flushes the decoder
             for frame in self._stream.decode(packet):
                 slot = slot_of_pts.pop(frame.pts, None)
                 if slot is None:
@@ -735,7 +754,7 @@ class _PyAVSource:
         return out
 
     def close(self) -> None:
-        self._packets.clear()
+        self._packets = None
         self._container.close()
 
 
@@ -1076,7 +1095,7 @@ def _discard(result) -> None:
 def iter_clip_frames(
     paths: Iterable[str | os.PathLike[str] | tuple[str, str | os.PathLike[str]]],
     *,
-    workers: int | None = None,
+    workers: int | None = 1,
     **options,
 ) -> Iterator[Frames]:
     """Sample many clips, in order, with a bounded number in memory at once.
@@ -1085,13 +1104,17 @@ def iter_clip_frames(
     ----------
     paths : iterable of path, or of (clip, path) pairs
         The video files.  With pairs, ``clip`` names the clip in errors.
-    workers : int or None, default=None
-        Processes decoding clips in parallel, each with one decoder thread;
-        None uses every core this process may run on, 1 decodes in this
-        process (``threads`` then applies).  With more than one, at most
-        ``2 * workers`` clips are decoded ahead of the one being consumed,
-        and the caller's script needs an ``if __name__ == "__main__":``
-        guard (the workers are started with ``spawn``).
+    workers : int or None, default=1
+        Processes decoding clips in parallel, each with one decoder thread,
+        handing the frames back through shared memory; None uses every core
+        this process may run on.  1 (the default) decodes here, with the
+        decoder's own threads: every frame has to reach this process, and on
+        the 2-core machine of ``benchmarks/bench_video.py`` a second process
+        saves no wall time over that and costs CPU.  Worth it when the
+        decoder cannot use threads or with more cores.  With more than one,
+        at most ``2 * workers`` clips are decoded ahead of the one being
+        consumed, and the caller's script needs an ``if __name__ ==
+        "__main__":`` guard (the workers are started with ``spawn``).
     **options
         Keyword options of :func:`sample_frames` (``fps``, ``num_frames``,
         ``max_frames``, ``size``, ``max_side``, ``backend``, ``threads``).

@@ -875,3 +875,14 @@ def test_ordered_map_discards_results_the_caller_never_took(tmp_path):
     assert next(results) == paths[0]
     results.close()  # the caller stops early: computed results are discarded
     assert sorted(tmp_path.iterdir()) == [Path(paths[0])]
+
+
+def test_pyav_demuxes_again_when_the_stream_is_too_large_to_hold(irregular, monkeypatch):
+    from emosign import video
+
+    path, _ = irregular
+    held = sample_frames(path, backend="pyav")
+    monkeypatch.setattr(video, "_MAX_HELD_BYTES", 100)  # a few packets
+    streamed = sample_frames(path, backend="pyav")
+    np.testing.assert_array_equal(streamed.array, held.array)
+    np.testing.assert_array_equal(streamed.timestamps, held.timestamps)
