@@ -15,6 +15,9 @@ with a fresh feature cache:
 * ``cached``: a second run over the same clips, which only hashes the video
   files and reads the cache;
 
+each with 1 and with 2 worker processes (``--workers``; wall and CPU seconds, the CPU of the
+workers included), checking that the features are the same bit for bit;
+
 and, for reference, ``decode only``: sampling the frames at 10 fps with
 ``emosign.video.sample_frames``, which every extractor does first.
 
@@ -26,8 +29,8 @@ both hands are in view, expect it to be slower.
 
 Usage::
 
+    python benchmarks/bench_features.py --clips 50 --resolution 640x480   # README's figures
     python benchmarks/bench_features.py                      # 200 clips, 320x240
-    python benchmarks/bench_features.py --clips 50 --resolution 640x480
     python benchmarks/bench_features.py --landmark-clips 200  # all clips through MediaPipe
 """
 
@@ -121,33 +124,44 @@ def _write_signer_clip(
 # ---------------------------------------------------------------------------
 
 
-def time_decode(paths: list[Path]) -> float:
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished children (the worker processes)."""
+    import resource
+
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def time_decode(paths: list[Path]) -> tuple[float, float]:
+    """(wall, CPU) seconds of sampling every clip at 10 fps, in this process."""
     from emosign.video import sample_frames
 
-    start = time.perf_counter()
+    wall, cpu = time.perf_counter(), _cpu()
     for path in paths:
         sample_frames(path, fps=10)
-    return time.perf_counter() - start
+    return time.perf_counter() - wall, _cpu() - cpu
 
 
-def time_extractor(extractor, paths: list[Path]) -> tuple[float, float, np.ndarray]:
-    """Seconds for a cold and a cached run over ``paths``, and the features."""
+def time_extractor(extractor, paths: list[Path], workers: int):
+    """(cold wall, cold CPU, cached wall, features) over ``paths`` with ``workers`` processes."""
     from emosign.baselines.visual import extract_features
 
     clips = [(path.stem, str(path)) for path in paths]
     cache = Path(tempfile.mkdtemp(prefix="emosign-bench-features-"))
     try:
         extractor.extract(paths[0])  # warm-up: imports, model and cascade loading
+        wall, cpu = time.perf_counter(), _cpu()
+        cold = extract_features(extractor, clips, cache_dir=cache, progress=False,
+                                workers=workers)
+        cold_wall, cold_cpu = time.perf_counter() - wall, _cpu() - cpu
         start = time.perf_counter()
-        cold = extract_features(extractor, clips, cache_dir=cache, progress=False)
-        cold_seconds = time.perf_counter() - start
-        start = time.perf_counter()
-        cached = extract_features(extractor, clips, cache_dir=cache, progress=False)
+        cached = extract_features(extractor, clips, cache_dir=cache, progress=False,
+                                  workers=workers)
         cached_seconds = time.perf_counter() - start
     finally:
         shutil.rmtree(cache, ignore_errors=True)
     assert cold.failed == () and np.array_equal(cold.X, cached.X)
-    return cold_seconds, cached_seconds, cold.X
+    return cold_wall, cold_cpu, cached_seconds, cold.X
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -163,6 +177,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=4.8, help="clip length")
     parser.add_argument("--landmark-clips", type=int, default=20,
                         help="clips run through MediaPipe (default 20; 0 skips it)")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2],
+                        help="worker processes to measure the extractors with (default 1 2)")
     parser.add_argument("--cache-dir", type=Path, default=None,
                         help="where the corpus is kept (default: a folder in the temp dir)")
     args = parser.parse_args(argv)
@@ -173,20 +189,28 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(f"corpus: {args.clips} clips, {args.seconds:g} s at {args.fps} fps, "
           f"{width}x{height}, in {corpus_dir}", flush=True)
-    paths = build_corpus(corpus_dir, write_clip=_write_signer_clip, version=CORPUS_VERSION, clips=args.clips, width=width, height=height,
-                                fps=args.fps, seconds=args.seconds)
+    paths = build_corpus(corpus_dir, write_clip=_write_signer_clip, version=CORPUS_VERSION,
+                         clips=args.clips, width=width, height=height, fps=args.fps,
+                         seconds=args.seconds)
 
     from emosign.baselines import visual
 
-    rows = []  # (what, clips, seconds)
+    rows = []  # (what, workers, clips, wall seconds, CPU seconds)
     print("running decode only ...", flush=True)
-    rows.append(("decode only (sample_frames, 10 fps)", len(paths), time_decode(paths)))
+    rows.append(("decode only (sample_frames, 10 fps)", 1, len(paths), *time_decode(paths)))
 
-    print("running motion ...", flush=True)
-    cold, cached, X = time_extractor(visual.MOTION, paths)
-    rows += [("motion, cold", len(paths), cold), ("motion, cached", len(paths), cached)]
+    features = {}
+    for workers in args.workers:
+        print(f"running motion, {workers} worker(s) ...", flush=True)
+        cold, cpu, cached, features[workers] = time_extractor(visual.MOTION, paths, workers)
+        rows += [("motion, cold", workers, len(paths), cold, cpu),
+                 ("motion, cached", workers, len(paths), cached, float("nan"))]
+    assert all(x.tobytes() == features[args.workers[0]].tobytes() for x in features.values()), \
+        "the features depend on the number of workers"
+    X = features[args.workers[0]]
     found = X[:, visual.MOTION_FEATURE_NAMES.index("face_detected_fraction")].mean()
-    notes = [f"motion: the face detector found the astronaut in {found:.0%} of searched frames"]
+    notes = [f"motion: the face detector found the astronaut in {found:.0%} of searched frames; "
+             "features identical bit for bit whatever the number of workers"]
 
     if args.landmark_clips:
         try:
@@ -195,10 +219,12 @@ def main(argv: list[str] | None = None) -> None:
             notes.append(f"landmarks: not run ({exc})")
         else:
             subset = paths[: args.landmark_clips]
-            print(f"running landmarks on {len(subset)} clips ...", flush=True)
-            cold, cached, X = time_extractor(extractor, subset)
-            rows += [("landmarks, cold", len(subset), cold),
-                     ("landmarks, cached", len(subset), cached)]
+            for workers in args.workers:
+                print(f"running landmarks on {len(subset)} clips, {workers} worker(s) ...",
+                      flush=True)
+                cold, cpu, cached, X = time_extractor(extractor, subset, workers)
+                rows += [("landmarks, cold", workers, len(subset), cold, cpu),
+                         ("landmarks, cached", workers, len(subset), cached, float("nan"))]
             names = extractor.feature_names
             notes.append(
                 "landmarks: face mesh in "
@@ -208,13 +234,14 @@ def main(argv: list[str] | None = None) -> None:
 
     print()
     print(f"{args.clips} clips x {args.seconds:g} s @ {args.fps} fps, {width}x{height}, "
-          f"sampled at 10 fps; {os.cpu_count()} CPU cores; one process, clips in sequence")
-    header = f"{'':<38} {'clips':>6} {'time s':>8} {'clips/s':>8} {'ms/clip':>8}"
+          f"sampled at 10 fps; {os.cpu_count()} CPU cores")
+    header = (f"{'':<38} {'workers':>7} {'clips':>6} {'wall s':>8} {'CPU s':>8} "
+              f"{'clips/s':>8} {'ms/clip':>8}")
     print(header)
     print("-" * len(header))
-    for what, n, seconds in rows:
-        print(f"{what:<38} {n:>6} {seconds:>8.2f} {n / seconds:>8.1f} "
-              f"{1000 * seconds / n:>8.1f}")
+    for what, workers, n, seconds, cpu in rows:
+        print(f"{what:<38} {workers:>7} {n:>6} {seconds:>8.2f} {cpu:>8.2f} "
+              f"{n / seconds:>8.1f} {1000 * seconds / n:>8.1f}")
     print()
     for note in notes:
         print(note)

@@ -1,45 +1,67 @@
-"""Benchmark emosign.video.sample_frames on a synthetic EmoSign-shaped corpus.
+"""Benchmark emosign's frame sampler against the fastest hand-written sampler of each library.
 
-The corpus mimics EmoSign: 200 clips of 4.8 s at 30 fps (h264, yuv420p,
-libx264 defaults, so one keyframe per clip and B-frames).  Each frame is a
-static textured background with a moving bright blob and mild noise, so the
-encoder has real work to do.  It is written once to a cache directory and
-reused by later runs.
+The corpus is shaped like EmoSign: 50 clips of 4.8 s at 640x480 (h264, yuv420p, libx264 with
+B-frames and a keyframe every ``--keyint`` frames, default 60), written once at 30 fps and
+once at 24 fps to a cache directory and reused.  Each frame is a static textured background
+with a moving bright blob and mild noise, so the encoder has real work to do.
 
-For each available backend it measures
+Every sampler takes the frames on screen at 0, 0.1, 0.2, ... s (10 fps, as in the paper) and
+returns them as one ``(T, H, W, 3)`` RGB uint8 array:
 
-* ``sampled``: ``sample_frames(path, fps=10)``, which converts only the
-  wanted frames to RGB (and lets decord skip what it can), and
-* ``decode-all``: the natural alternative, decoding every frame of the
-  clip to RGB with the same library and then picking the 10 fps subset.
+* ``emosign/decord``, ``emosign/pyav``: :func:`emosign.video.sample_frames`;
+* ``decord get_batch``: ``VideoReader.get_frame_timestamp`` then ``get_batch`` of the kept
+  indices (decord decodes once and converts only those);
+* ``decord skip``: ``skip_frames`` / ``next`` over the same indices;
+* ``pyav decode``: one pass of ``container.decode``, converting only the kept frames
+  (chosen on the fly from each frame's pts);
+* ``opencv grab``: one pass of ``VideoCapture.grab``, ``retrieve`` only for kept frames, then
+  BGR to RGB.
 
-Each (backend, method) runs in a fresh subprocess, so the reported peak
-resident memory (the kernel's ``VmHWM``, which unlike ``tracemalloc``
-counts the decoders' C allocations) belongs to that method alone.
-"growth" is that peak minus the resident size right after the imports.
+The hand-written samplers pick the frames with emosign's rule (the last frame starting at or
+before each time; the clip ends one median frame interval after its last frame starts), and
+the script checks on the first clip that every sampler returns the same number of frames at
+the same timestamps, and that emosign's PyAV and decord paths return the very pixels of the
+hand-written ones of the same library.
+
+Each sampler runs in a fresh subprocess, ``--repeat`` times in alternation with the others;
+the least CPU time and the least wall time are reported (the machine may be shared: CPU
+seconds count this process and its decoder threads and are less disturbed by other jobs).
+"1 process" lets each library use its default decoder threads; "2 processes" splits the clips
+over two processes (``concurrent.futures``) with one decoder thread each, and for emosign is
+``iter_clip_frames(..., workers=2)``.
+
+``--memory`` measures instead the peak memory of the MLLM harness's frames of one
+3840x2160 clip (4.8 s, 30 fps): ``sample_frames(fps=10, max_frames=48)`` then the JPEG
+messages of :func:`emosign.harness.runner.build_messages` at ``max_side=512``, once decoding
+at full size and shrinking the frames afterwards ("before"), once decoding at the output size
+with ``sample_frames(max_side=512)`` ("after"), each in a fresh subprocess, for each backend.
+The peak is the subprocess's own (``VmHWM``, like ``getrusage``'s ``ru_maxrss``).
 
 Usage::
 
-    python benchmarks/bench_video.py                      # 200 clips, 320x240
-    python benchmarks/bench_video.py --clips 50 --resolution 640x480
+    python benchmarks/bench_video.py                 # 50 clips, 640x480, 30 and 24 fps
+    python benchmarks/bench_video.py --clips 20 --repeat 1
+    python benchmarks/bench_video.py --memory        # harness frames of a 4K clip
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 SAMPLE_FPS = 10.0
-CORPUS_VERSION = 2  # bump when the generator changes, to invalidate caches
+TOLERANCE = 1e-4  # seconds, as in emosign.video
+CORPUS_VERSION = 3  # bump when the generator changes, to invalidate caches
 
 
 # ---------------------------------------------------------------------------
@@ -48,7 +70,7 @@ CORPUS_VERSION = 2  # bump when the generator changes, to invalidate caches
 
 
 def _write_clip(
-    path: Path, *, width: int, height: int, fps: int, n_frames: int, seed: int
+    path: Path, *, width: int, height: int, fps: int, n_frames: int, seed: int, keyint: int = 60
 ) -> None:
     import av
 
@@ -66,6 +88,9 @@ def _write_clip(
     with av.open(str(path), "w") as container:
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        # A fixed keyframe interval, B-frames as libx264 makes them by default.
+        stream.codec_context.gop_size = keyint
+        stream.options = {"keyint_min": str(keyint), "sc_threshold": "0"}
         for i in range(n_frames):
             image = background + noise_bank[rng.integers(len(noise_bank))]
             cx = int((width - 2 * radius) * (0.5 + 0.45 * np.sin(i / 9 + seed)))
@@ -82,18 +107,24 @@ def _write_clip(
 
 def build_corpus(
     directory: Path, *, clips: int, width: int, height: int, fps: int, seconds: float,
-    write_clip=None, version: int = CORPUS_VERSION,
+    write_clip=None, version: int = CORPUS_VERSION, keyint: int | None = None,
 ) -> list[Path]:
     """Write the corpus unless a complete one with the same shape exists.
 
     ``write_clip(path, *, width, height, fps, n_frames, seed)`` draws one clip (default: this
-    script's moving textured block); ``version`` names the generator, for the cache marker.
+    script's moving textured block, with a keyframe every ``keyint`` frames); ``version``
+    names the generator, for the cache marker.
     """
-    write_clip = write_clip or _write_clip
+    if write_clip is None:
+        keyint = keyint or 60
+
+        def write_clip(path, **shape):
+            _write_clip(path, keyint=keyint, **shape)
+
     n_frames = round(seconds * fps)
     marker = directory / "complete.json"
-    shape = {"version": version, "clips": clips, "width": width,
-             "height": height, "fps": fps, "frames": n_frames}
+    shape = {"version": version, "clips": clips, "width": width, "height": height,
+             "fps": fps, "frames": n_frames, "keyint": keyint}
     paths = [directory / f"clip_{i:04d}.mp4" for i in range(clips)]
     if marker.exists() and json.loads(marker.read_text()) == shape:
         return paths
@@ -111,105 +142,268 @@ def build_corpus(
 
 
 # ---------------------------------------------------------------------------
-# The two methods
+# Hand-written samplers: each returns (frames (T, H, W, 3) RGB uint8, timestamps (T,) s)
 # ---------------------------------------------------------------------------
 
 
-def _pick(starts: np.ndarray, duration: float) -> np.ndarray:
-    """Indices of the frames on screen at 0, 0.1, 0.2, ... s (same rule as emosign)."""
-    from emosign.video import sample_times
+def _kept(starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unique kept frame indices and, per target time, the position among them."""
+    gaps = np.diff(starts)
+    duration = starts[-1] + (float(np.median(gaps)) if len(gaps) else 1 / SAMPLE_FPS)
+    times = np.arange(math.ceil(duration * SAMPLE_FPS) + 1) / SAMPLE_FPS
+    times = times[times < duration - TOLERANCE]
+    indices = np.clip(np.searchsorted(starts, times + TOLERANCE, side="right") - 1,
+                      0, len(starts) - 1)
+    return np.unique(indices, return_inverse=True)
 
-    times = sample_times(duration, fps=SAMPLE_FPS)
-    return np.clip(np.searchsorted(starts, times + 1e-4, side="right") - 1, 0, len(starts) - 1)
 
-
-def decode_all_decord(path: Path) -> np.ndarray:
+def hand_decord_batch(path: Path, threads: int = 0):
     import decord
 
-    reader = decord.VideoReader(str(path))
-    everything = reader.get_batch(list(range(len(reader)))).asnumpy()  # (N, H, W, 3)
-    bounds = reader.get_frame_timestamp(np.arange(len(reader)))
-    return everything[_pick(bounds[:, 0].astype(np.float64), float(bounds[-1, 1]))]
+    reader = decord.VideoReader(str(path), num_threads=threads)
+    starts = reader.get_frame_timestamp(np.arange(len(reader)))[:, 0].astype(np.float64)
+    unique, positions = _kept(starts)
+    frames = reader.get_batch(unique.tolist()).asnumpy()
+    return frames[positions] if len(positions) > len(unique) else frames, starts[unique][positions]
 
 
-def decode_all_pyav(path: Path) -> np.ndarray:
+def hand_decord_skip(path: Path, threads: int = 0):
+    import decord
+
+    reader = decord.VideoReader(str(path), num_threads=threads)
+    starts = reader.get_frame_timestamp(np.arange(len(reader)))[:, 0].astype(np.float64)
+    unique, positions = _kept(starts)
+    frames, current = [], 0
+    for index in unique:
+        if index > current:
+            reader.skip_frames(int(index - current))
+        frames.append(reader.next().asnumpy())
+        current = index + 1
+    return np.stack(frames)[positions], starts[unique][positions]
+
+
+def _online(frames_with_starts, convert):
+    """Keep, in one pass, each frame on screen at a 10 fps target time.
+
+    A frame's screen interval ends where the next frame starts, so each
+    frame is decided when the next one arrives (the last one at the end,
+    with the median interval).
+    """
+    kept, stamps, starts = [], [], []
+    previous = None
+    next_target = 0
+    for frame, start in frames_with_starts:
+        if previous is not None:
+            # Targets t with previous_start - tol <= t < start - tol.
+            count = 0
+            while next_target / SAMPLE_FPS < start - TOLERANCE:
+                next_target += 1
+                count += 1
+            if count:
+                image = convert(previous[0])
+                kept += [image] * count
+                stamps += [previous[1]] * count
+        previous = (frame, start)
+        starts.append(start)
+    gaps = np.diff(starts)
+    end = starts[-1] + (float(np.median(gaps)) if len(gaps) else 1 / SAMPLE_FPS)
+    count = 0
+    while next_target / SAMPLE_FPS < end - TOLERANCE:
+        next_target += 1
+        count += 1
+    if count:
+        image = convert(previous[0])
+        kept += [image] * count
+        stamps += [previous[1]] * count
+    return np.stack(kept), np.asarray(stamps)
+
+
+def hand_pyav(path: Path, threads: int = 0):
     import av
 
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        images, pts = [], []
-        for frame in container.decode(stream):
-            images.append(frame.to_ndarray(format="rgb24"))
-            pts.append(frame.pts)
-        time_base = float(stream.time_base)
-        step = 1 / float(stream.average_rate)
-    everything = np.stack(images)  # (N, H, W, 3)
-    starts = (np.asarray(pts) - pts[0]) * time_base
-    return everything[_pick(starts, float(starts[-1]) + step)]
+        if threads == 1:
+            stream.thread_type = "NONE"
+        else:
+            stream.thread_type = "AUTO"
+        origin = stream.start_time or 0
+        tick = float(stream.time_base)
+        return _online(
+            ((frame, (frame.pts - origin) * tick) for frame in container.decode(stream)),
+            lambda frame: frame.to_ndarray(format="rgb24", interpolation="BILINEAR"),
+        )
 
 
-def _resident_kib(field: str) -> int:
-    """``VmRSS`` (now) or ``VmHWM`` (peak) of this process, in KiB.
+def hand_opencv(path: Path, threads: int = 0):
+    import cv2
 
-    ``getrusage``'s ``ru_maxrss`` is not used on Linux because it is
-    inherited across fork/exec: a worker would report its parent's peak.
-    """
+    params = [] if threads == 0 else [cv2.CAP_PROP_N_THREADS, threads]
+    capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, params)
+
+    def grabbed():
+        while capture.grab():
+            yield None, capture.get(cv2.CAP_PROP_POS_MSEC) / 1000
+
+    try:
+        return _online(grabbed(),
+                       lambda _: cv2.cvtColor(capture.retrieve()[1], cv2.COLOR_BGR2RGB))
+    finally:
+        capture.release()
+
+
+def emosign_sampler(backend: str):
+    def sample(path: Path, threads: int = 0):
+        from emosign.video import sample_frames
+
+        frames = sample_frames(path, fps=SAMPLE_FPS, backend=backend, threads=threads)
+        return frames.array, frames.timestamps
+
+    return sample
+
+
+SAMPLERS = {
+    "emosign/decord": emosign_sampler("decord"),
+    "emosign/pyav": emosign_sampler("pyav"),
+    "decord get_batch": hand_decord_batch,
+    "decord skip": hand_decord_skip,
+    "pyav decode": hand_pyav,
+    "opencv grab": hand_opencv,
+}
+
+
+def _library(name: str) -> str:
+    return name.split("/")[-1].split()[0]
+
+
+# ---------------------------------------------------------------------------
+# Timing, one subprocess per (sampler, mode)
+# ---------------------------------------------------------------------------
+
+
+def _run_clips(name: str, paths: list[str], threads: int) -> int:
+    sampler = SAMPLERS[name]
+    return sum(len(sampler(Path(p), threads)[0]) for p in paths)
+
+
+def _children_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_worker(name: str, paths: list[Path], processes: int) -> dict:
+    """Time one sampler over every clip: CPU seconds (with decoder threads and
+    worker processes) and wall seconds."""
+    sampler = SAMPLERS[name]
+    sampler(paths[0], 0)  # warm-up: imports, library initialisation, page cache
+    cpu, children, wall = time.process_time(), _children_cpu(), time.perf_counter()
+    if processes == 1:
+        frames_out = sum(len(sampler(p, 0)[0]) for p in paths)
+    elif name.startswith("emosign/"):
+        from emosign.video import iter_clip_frames
+
+        frames_out = sum(len(f) for f in iter_clip_frames(
+            paths, fps=SAMPLE_FPS, backend=_library(name), workers=processes))
+    else:
+        chunks = [[str(p) for p in paths[i::processes]] for i in range(processes)]
+        with ProcessPoolExecutor(processes) as pool:
+            frames_out = sum(pool.map(_run_clips, [name] * processes, chunks,
+                                      [1] * processes))
+    wall = time.perf_counter() - wall
+    cpu = time.process_time() - cpu + _children_cpu() - children
+    return {"sampler": name, "processes": processes, "cpu": cpu, "wall": wall,
+            "frames_out": frames_out}
+
+
+def check_agreement(path: Path, names: list[str]) -> None:
+    """Same frame count and timestamps from every sampler; same pixels within a library."""
+    results = {name: SAMPLERS[name](path, 0) for name in names}
+    reference = results[names[0]][1]
+    for name, (array, stamps) in results.items():
+        assert len(array) == len(reference) and np.allclose(stamps, reference, atol=1e-5), (
+            f"{name} disagrees on {path}: {len(array)} frames vs {len(reference)}")
+    for emo, hand in (("emosign/pyav", "pyav decode"), ("emosign/decord", "decord get_batch")):
+        if emo in results and hand in results:
+            assert np.array_equal(results[emo][0], results[hand][0]), f"{emo} != {hand}"
+
+
+def _peak_kib(field: str = "VmHWM") -> int:
+    """This process's peak (``VmHWM``) or current (``VmRSS``) resident memory, in KiB."""
+    import resource
+
     status = Path("/proc/self/status")
     if status.exists():
         for line in status.read_text().splitlines():
             if line.startswith(field + ":"):
                 return int(line.split()[1])
-    # Elsewhere (macOS: bytes, not KiB) only the peak is available.
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak // 1024 if sys.platform == "darwin" else peak
 
 
-def run_method(backend: str, method: str, paths: list[Path], *, repeat: int = 1) -> dict:
-    """Process every clip; return the best of ``repeat`` timings and peak memory."""
-    import importlib
-
+def memory_worker(path: Path, backend: str, when: str) -> dict:
+    """Harness frames of one clip, "before" (full size, shrunk while encoding) or "after"."""
+    from emosign.harness.runner import build_messages
     from emosign.video import sample_frames
 
-    importlib.import_module("decord" if backend == "decord" else "av")
-    if method == "sampled":
-        def process(path: Path) -> np.ndarray:
-            return sample_frames(path, fps=SAMPLE_FPS, backend=backend).array
+    __import__("decord" if backend == "decord" else "av")
+    baseline = _peak_kib("VmRSS")
+    if when == "before":
+        frames = sample_frames(path, fps=SAMPLE_FPS, max_frames=48, backend=backend)
+        messages = build_messages(frames, "prompt", max_side=512)
     else:
-        process = decode_all_decord if backend == "decord" else decode_all_pyav
-
-    # Baseline after imports; the decoder's own buffers, first allocated
-    # during the warm-up, count towards the method's growth.
-    rss_before = _resident_kib("VmRSS")
-    process(paths[0])  # warm-up: library initialisation, page cache
-    timings = []
-    for _ in range(repeat):
-        frames_out = 0
-        largest_output = 0
-        start = time.perf_counter()
-        for path in paths:
-            array = process(path)
-            frames_out += len(array)
-            largest_output = max(largest_output, array.nbytes)
-            del array  # one clip in memory at a time, as iter_clip_frames does
-        timings.append(time.perf_counter() - start)
-    # The minimum is the least disturbed by other activity on the machine.
-    seconds = min(timings)
-    return {
-        "backend": backend,
-        "method": method,
-        "seconds": seconds,
-        "clips": len(paths),
-        "frames_out": frames_out,
-        "rss_before_kib": rss_before,
-        "rss_peak_kib": _resident_kib("VmHWM"),
-        "largest_output_bytes": largest_output,
-    }
+        frames = sample_frames(path, fps=SAMPLE_FPS, max_frames=48, backend=backend,
+                               max_side=512)
+        messages = build_messages(frames, "prompt", max_side=None)
+    return {"backend": backend, "when": when, "baseline_kib": baseline,
+            "peak_kib": _peak_kib(), "frames": len(frames), "shape": list(frames.array.shape),
+            "message_bytes": sum(len(str(part)) for part in messages[0]["content"])}
 
 
-# ---------------------------------------------------------------------------
-# Driver
-# ---------------------------------------------------------------------------
+def measure_memory(root: Path, backends: list[str]) -> None:
+    import av
+
+    path = root / "emosign-bench-video-4k-4.8s.mp4"
+    if not path.exists():
+        print(f"writing a 3840x2160 clip to {path} ...", flush=True)
+        partial = path.with_suffix(".partial.mp4")
+        rng = np.random.default_rng(0)
+        base = rng.integers(0, 256, (2160 // 8, 3840 // 8, 3), dtype=np.uint8)
+        with av.open(str(partial), "w") as container:
+            stream = container.add_stream("libx264", rate=30)
+            stream.width, stream.height, stream.pix_fmt = 3840, 2160, "yuv420p"
+            stream.options = {"preset": "veryfast"}
+            for i in range(144):
+                image = np.roll(base, i, axis=1).repeat(8, axis=0).repeat(8, axis=1)
+                for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                    container.mux(packet)
+            for packet in stream.encode():
+                container.mux(packet)
+        partial.rename(path)
+    print(f"{'backend':<8} {'decode':<28} {'frames':>12} {'peak RSS MiB':>13} "
+          f"{'above imports MiB':>18}")
+    for backend in backends:
+        for when, label in (("before", "full size, shrunk after"),
+                            ("after", "at output size (max_side)")):
+            output = subprocess.run(
+                [sys.executable, __file__, "--memory-worker", f"{backend}|{when}|{path}"],
+                check=True, capture_output=True, text=True,
+                env={**os.environ, "PYTHONWARNINGS": "ignore"},
+            ).stdout
+            r = json.loads(output.strip().splitlines()[-1])
+            shape = "x".join(str(v) for v in r["shape"][:3])
+            print(f"{backend:<8} {label:<28} {shape:>12} {r['peak_kib'] / 1024:>13.0f} "
+                  f"{(r['peak_kib'] - r['baseline_kib']) / 1024:>18.0f}", flush=True)
+
+
+def _available(name: str) -> bool:
+    module = {"decord": "decord", "pyav": "av", "opencv": "cv2"}[_library(name)]
+    try:
+        __import__(module)
+    except ImportError:
+        return False
+    return True
 
 
 def _parse_resolution(text: str) -> tuple[int, int]:
@@ -219,85 +413,87 @@ def _parse_resolution(text: str) -> tuple[int, int]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clips", type=int, default=200)
-    parser.add_argument("--resolution", type=_parse_resolution, default=(320, 240),
-                        metavar="WxH", help="default 320x240")
-    parser.add_argument("--fps", type=int, default=30, help="source frame rate")
-    parser.add_argument("--seconds", type=float, default=4.8, help="clip length")
-    parser.add_argument("--repeat", type=int, default=2,
-                        help="passes over the corpus per method; the fastest is reported")
+    parser.add_argument("--clips", type=int, default=50, help="clips per corpus (default 50)")
+    parser.add_argument("--resolution", type=_parse_resolution, default=(640, 480),
+                        metavar="WxH", help="default 640x480")
+    parser.add_argument("--rates", type=int, nargs="+", default=[30, 24],
+                        help="source frame rates, one corpus each (default 30 24)")
+    parser.add_argument("--seconds", type=float, default=4.8, help="clip length (default 4.8)")
+    parser.add_argument("--keyint", type=int, default=60,
+                        help="frames between keyframes (default 60)")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs per sampler, alternating; the least time is kept (default 3)")
+    parser.add_argument("--processes", type=int, nargs="+", default=[1, 2],
+                        help="process counts to measure (default 1 2)")
+    parser.add_argument("--samplers", nargs="+", choices=list(SAMPLERS), default=None,
+                        help="default: all whose library is installed")
     parser.add_argument("--cache-dir", type=Path, default=None,
-                        help="where the corpus is kept (default: a folder in the temp dir)")
-    parser.add_argument("--worker", help=argparse.SUPPRESS)  # "backend:method"
+                        help="where the corpora are kept (default: a folder in the temp dir)")
+    parser.add_argument("--memory", action="store_true",
+                        help="measure the harness's peak memory on a 4K clip instead")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)  # "sampler|processes|corpus"
+    parser.add_argument("--memory-worker", help=argparse.SUPPRESS)  # "backend|when|path"
     args = parser.parse_args(argv)
-    width, height = args.resolution
 
-    cache = args.cache_dir or Path(tempfile.gettempdir()) / (
-        f"emosign-bench-{args.clips}x{width}x{height}-{args.fps}fps-{args.seconds:g}s"
-    )
+    if args.memory_worker:
+        backend, when, path = args.memory_worker.split("|")
+        print(json.dumps(memory_worker(Path(path), backend, when)))
+        return
+    if args.memory:
+        from emosign.video import available_backends
 
+        measure_memory(args.cache_dir or Path(tempfile.gettempdir()), list(available_backends()))
+        return
     if args.worker:
-        backend, method = args.worker.split(":")
-        paths = sorted(cache.glob("clip_*.mp4"))
-        print(json.dumps(run_method(backend, method, paths, repeat=args.repeat)))
+        name, processes, corpus = args.worker.split("|")
+        paths = sorted(Path(corpus).glob("clip_*.mp4"))
+        print(json.dumps(run_worker(name, paths, int(processes))))
         return
 
-    from emosign.video import available_backends, sample_frames
+    width, height = args.resolution
+    names = [n for n in (args.samplers or SAMPLERS) if _available(n)]
+    root = args.cache_dir or Path(tempfile.gettempdir())
+    print(f"machine: {os.cpu_count()} cores; samplers: {', '.join(names)}", flush=True)
+    for rate in args.rates:
+        corpus = root / (f"emosign-bench-video-v{CORPUS_VERSION}-{args.clips}x{width}x{height}"
+                         f"-{rate}fps-{args.seconds:g}s-k{args.keyint}")
+        print(f"\ncorpus: {args.clips} clips, {args.seconds:g} s at {rate} fps, {width}x{height}, "
+              f"keyframe every {args.keyint} frames, in {corpus}", flush=True)
+        paths = build_corpus(corpus, clips=args.clips, width=width, height=height, fps=rate,
+                             seconds=args.seconds, keyint=args.keyint)
+        check_agreement(paths[0], names)
 
-    print(f"corpus: {args.clips} clips, {args.seconds:g} s at {args.fps} fps, "
-          f"{width}x{height}, in {cache}", flush=True)
-    paths = build_corpus(cache, clips=args.clips, width=width, height=height,
-                         fps=args.fps, seconds=args.seconds)
-    total_bytes = sum(p.stat().st_size for p in paths)
-    print(f"  {total_bytes / 2**20:.1f} MiB on disk", flush=True)
+        best: dict[tuple[str, int], dict] = {}
+        for _ in range(args.repeat):
+            for processes in args.processes:
+                for name in names:
+                    output = subprocess.run(
+                        [sys.executable, __file__, "--worker", f"{name}|{processes}|{corpus}"],
+                        check=True, capture_output=True, text=True,
+                        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+                    ).stdout
+                    result = json.loads(output.strip().splitlines()[-1])
+                    kept = best.setdefault((name, processes), result)
+                    kept["cpu"] = min(kept["cpu"], result["cpu"])
+                    kept["wall"] = min(kept["wall"], result["wall"])
 
-    backends = available_backends()
-    # Sanity check: both methods must return the very same frames.
-    for backend in backends:
-        sampled = sample_frames(paths[0], fps=SAMPLE_FPS, backend=backend).array
-        full = (decode_all_decord if backend == "decord" else decode_all_pyav)(paths[0])
-        assert np.array_equal(sampled, full), f"{backend}: methods disagree"
-
-    results = []
-    for backend in backends:
-        for method in ("sampled", "decode-all"):
-            print(f"running {backend} / {method} ...", flush=True)
-            output = subprocess.run(
-                [sys.executable, __file__, "--worker", f"{backend}:{method}",
-                 "--cache-dir", str(cache), "--repeat", str(args.repeat)],
-                check=True, capture_output=True, text=True,
-                env={**os.environ, "PYTHONWARNINGS": "ignore"},
-            ).stdout
-            results.append(json.loads(output.strip().splitlines()[-1]))
-
-    source_frames = args.clips * round(args.seconds * args.fps)
-    print()
-    print(f"{args.clips} clips x {args.seconds:g} s @ {args.fps} fps, {width}x{height}, "
-          f"sampled at {SAMPLE_FPS:g} fps; {os.cpu_count()} CPU cores; "
-          f"best of {args.repeat} passes")
-    header = (f"{'backend':<8} {'method':<11} {'time s':>7} {'clips/s':>8} "
-              f"{'out fr/s':>9} {'src fr/s':>9} {'peak RSS MiB':>13} {'growth MiB':>11} "
-              f"{'returned/clip MiB':>18}")
-    print(header)
-    print("-" * len(header))
-    for r in results:
-        print(f"{r['backend']:<8} {r['method']:<11} {r['seconds']:>7.2f} "
-              f"{r['clips'] / r['seconds']:>8.1f} {r['frames_out'] / r['seconds']:>9.0f} "
-              f"{source_frames / r['seconds']:>9.0f} {r['rss_peak_kib'] / 1024:>13.0f} "
-              f"{(r['rss_peak_kib'] - r['rss_before_kib']) / 1024:>11.0f} "
-              f"{r['largest_output_bytes'] / 2**20:>18.1f}")
-    print()
-    by_key = {(r["backend"], r["method"]): r for r in results}
-    for backend in backends:
-        sampled, full = by_key[backend, "sampled"], by_key[backend, "decode-all"]
-        growth = {k: (r["rss_peak_kib"] - r["rss_before_kib"]) / 1024
-                  for k, r in (("sampled", sampled), ("full", full))}
-        print(f"{backend}: sample_frames takes {sampled['seconds'] / full['seconds']:.2f}x the "
-              f"time of decode-all (speedup {full['seconds'] / sampled['seconds']:.2f}x); "
-              f"memory growth {growth['sampled']:.0f} vs {growth['full']:.0f} MiB")
-    if len(backends) == 2:
-        ratio = by_key["pyav", "sampled"]["seconds"] / by_key["decord", "sampled"]["seconds"]
-        print(f"sample_frames, decord vs pyav: decord is {ratio:.2f}x as fast")
+        print(f"{'sampler':<18} {'processes':>9} {'CPU s':>7} {'wall s':>7} {'clips/s':>8}")
+        for (name, processes), r in best.items():
+            print(f"{name:<18} {processes:>9} {r['cpu']:>7.2f} {r['wall']:>7.2f} "
+                  f"{args.clips / r['wall']:>8.1f}")
+        for processes in args.processes:
+            rows = {n: r for (n, p), r in best.items() if p == processes}
+            ours = {n: r for n, r in rows.items() if n.startswith("emosign/")}
+            others = {n: r for n, r in rows.items() if not n.startswith("emosign/")}
+            if not ours or not others:
+                continue
+            for measure in ("cpu", "wall"):
+                mine = min(ours, key=lambda n: ours[n][measure])
+                theirs = min(others, key=lambda n: others[n][measure])
+                print(f"{processes} process(es), {measure}: best emosign ({mine}) "
+                      f"{ours[mine][measure]:.2f} s = "
+                      f"{ours[mine][measure] / others[theirs][measure]:.2f}x the best "
+                      f"hand-written sampler ({theirs}, {others[theirs][measure]:.2f} s)")
 
 
 if __name__ == "__main__":

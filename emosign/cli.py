@@ -198,8 +198,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--seed", type=int, default=0)
     bench.add_argument(
         "--workers", type=_positive_int, default=None,
-        help="processes fitting and scoring baselines in parallel, one BLAS thread each; the "
-        "numbers do not depend on it (default: the number of cores)",
+        help="processes fitting and scoring baselines, and extracting video features, in "
+        "parallel, one BLAS thread each; the numbers do not depend on it (default: the number "
+        "of cores)",
     )
     _add_labels_option(bench)
     _add_quiet_option(bench)

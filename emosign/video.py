@@ -12,21 +12,22 @@ rates yield the same number of frames showing the same moments.
 
 Two decoders are supported and give the same frames:
 
-* ``decord`` (preferred when installed): only the requested frames are
-  converted to RGB and, where the keyframe layout allows, the decoder
-  seeks past the frames it does not need.
-* ``pyav`` (the ``av`` package): the fallback for platforms without decord
-  wheels (Linux aarch64, macOS arm64).  Every frame must pass through the
-  decoder, but only the requested ones are converted to RGB, and decoding
-  stops after the last requested frame.
+* ``pyav`` (the ``av`` package, always installed; the default): the file is
+  read once, every frame up to the last wanted one passes through the
+  decoder, and only the wanted frames are converted to RGB (and resized).
+  It is the fastest of the samplers measured by
+  ``benchmarks/bench_video.py`` (decord, PyAV and OpenCV, hand-written).
+* ``decord`` (Linux and Windows x86-64): ``get_batch`` does the same inside
+  decord, about 1.4x the CPU time of PyAV on EmoSign-shaped clips.
 
 Both backends index the clip from its container packets, express every
-timestamp in seconds relative to the stream's start time, and apply the
-same frame-selection rule, so they pick the same frames and report the
-same timestamps (to float32 precision, about 1e-6 s, because decord stores
-timestamps as float32).  A file that is empty, cut short or not a video
-raises :class:`VideoError` naming the clip and the path, whichever backend
-is used.
+timestamp in seconds relative to the stream's start time, end the clip one
+median frame interval after its last frame starts, and apply the same
+frame-selection rule, so they pick the same frames and report the same
+timestamps (to float32 precision, about 1e-6 s, because decord stores
+timestamps as float32), B-frames and irregular frame times included.  A
+file that is empty, cut short or not a video raises :class:`VideoError`
+naming the clip and the path, whichever backend is used.
 
 Clip files are located with :func:`find_video` / :func:`resolve_videos`.
 Clip names come from label files, i.e. from outside the program, so they
@@ -36,7 +37,10 @@ directory.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import functools
+import itertools
 import math
 import os
 import re
@@ -54,6 +58,8 @@ __all__ = [
     "VideoIndex",
     "available_backends",
     "find_video",
+    "check_workers",
+    "default_workers",
     "iter_clip_frames",
     "resolve_videos",
     "sample_frames",
@@ -72,7 +78,7 @@ _TIME_TOLERANCE = 1e-4  # seconds
 
 _NAME_PATTERN = re.compile(r"[A-Za-z0-9._-]+")
 
-_BACKENDS = ("decord", "pyav")
+_BACKENDS = ("pyav", "decord")
 
 
 class VideoError(RuntimeError):
@@ -96,6 +102,10 @@ class VideoError(RuntimeError):
         self.clip = clip
         self.path = path
         self.reason = reason
+
+    def __reduce__(self):
+        # Rebuilt from its three fields when it crosses a process boundary.
+        return type(self), (self.clip, self.path, self.reason)
 
 
 # ---------------------------------------------------------------------------
@@ -169,18 +179,18 @@ def find_video(
         If a name contains a path separator, NUL, ``..``, is absolute or
         has characters outside ``[A-Za-z0-9._-]``, or if a candidate is a
         symlink (or sits under a symlinked directory) that resolves outside
-        ``video_dir``.  Such links are refused, not followed.
+        ``video_dir``.  Such links are refused, not followed.  Also if the
+        file is a hard link (more than one name: its other names may be
+        outside ``video_dir``), or if a numeric ``utterance_id`` has another
+        spelling with different leading zeros in ``video_dir`` (``0123`` and
+        ``123``: either could be the clip).
     """
     directory = _existing_video_dir(video_dir)
     _check_name(utterance_id, field="utterance_id")
     _check_name(video_name, field="video_name")
     root = directory.resolve()
-    candidates = (
-        directory / utterance_id / "crop_original_video.mp4",
-        directory / f"{utterance_id}.mp4",
-        directory / f"{video_name}.mp4",
-    )
-    for candidate in candidates:
+    _refuse_other_spellings(directory, utterance_id, video_name)
+    for candidate in _candidates(directory, utterance_id, video_name):
         # lexists, not exists: a dangling link is still worth checking,
         # because its target tells us whether the directory is poisoned.
         if not os.path.lexists(candidate):
@@ -192,8 +202,55 @@ def find_video(
                 f"outside the video directory {root}; refusing to follow the link"
             )
         if resolved.is_file():
+            links = resolved.stat().st_nlink
+            if links > 1:
+                # A hard link's other names cannot be found, so nothing
+                # proves they are inside the video directory.
+                raise ValueError(
+                    f"clip {video_name!r}: {resolved} is a hard link ({links} names for one "
+                    "file), which may be a file outside the video directory; copy it "
+                    "instead (cp without -l)"
+                )
             return resolved
     return None
+
+
+def _candidates(directory: Path, utterance_id: str, video_name: str) -> tuple[Path, ...]:
+    return (
+        directory / utterance_id / "crop_original_video.mp4",
+        directory / f"{utterance_id}.mp4",
+        directory / f"{video_name}.mp4",
+    )
+
+
+def _number_key(name: str) -> str | None:
+    """``"0123"`` and ``"123"`` -> ``"123"``; None for a name that is not all digits."""
+    if not name.isdigit():
+        return None
+    return name.lstrip("0") or "0"
+
+
+def _refuse_other_spellings(directory: Path, utterance_id: str, video_name: str) -> None:
+    """Refuse a numeric id whose zero-padded (or unpadded) spelling also has a file.
+
+    A spreadsheet that stored ``0123`` as a number gives back ``123``; if
+    ``123.mp4`` and ``0123.mp4`` (or folders) both exist, either could be
+    the clip, so none is chosen.
+    """
+    key = _number_key(utterance_id)
+    if key is None:
+        return
+    others = sorted(
+        entry for entry in os.listdir(directory)
+        if _number_key(entry.removesuffix(".mp4")) == key
+        and entry.removesuffix(".mp4") != utterance_id
+    )
+    if others:
+        raise ValueError(
+            f"clip {video_name!r}: utterance id {utterance_id!r} and {others[0]!r} in "
+            f"{directory} differ only by leading zeros; rename one so that each clip "
+            "has one spelling"
+        )
 
 
 @dataclass(frozen=True)
@@ -264,14 +321,24 @@ def resolve_videos(
     FileNotFoundError
         If ``video_dir`` does not exist.
     ValueError
-        If any name is unsafe (see :func:`find_video`).  One poisoned label
+        If any name is unsafe or any file refused (see :func:`find_video`),
+        or if two clips' utterance ids differ only by leading zeros (``0123``
+        and ``123``: a spreadsheet may have turned one into the other).  One poisoned label
         row fails the whole call rather than being silently skipped.
     """
     directory = _existing_video_dir(video_dir)
     paths: dict[str, str | None] = {}
+    spellings: dict[str, str] = {}  # number -> the utterance id spelling it
     for video_name, utterance_id in clips:
         if video_name in paths:
             continue
+        key = _number_key(utterance_id) if isinstance(utterance_id, str) else None
+        if key is not None and spellings.setdefault(key, utterance_id) != utterance_id:
+            raise ValueError(
+                f"clip {video_name!r}: utterance ids {spellings[key]!r} and {utterance_id!r} "
+                "differ only by leading zeros (a spreadsheet may have dropped a zero); "
+                "each clip needs an id of its own"
+            )
         found = find_video(directory, utterance_id=utterance_id, video_name=video_name)
         paths[video_name] = None if found is None else str(found)
     missing = tuple(name for name, path in paths.items() if path is None)
@@ -433,10 +500,10 @@ def available_backends() -> tuple[str, ...]:
     Returns
     -------
     backends : tuple of str
-        A subset of ``("decord", "pyav")``, in that order.
+        A subset of ``("pyav", "decord")``, in that order.
     """
     found = []
-    for name, module in (("decord", "decord"), ("pyav", "av")):
+    for name, module in (("pyav", "av"), ("decord", "decord")):
         try:
             __import__(module)
         except ImportError:
@@ -447,11 +514,11 @@ def available_backends() -> tuple[str, ...]:
 
 def _choose_backend(backend: str) -> str:
     if backend not in ("auto", *_BACKENDS):
-        raise ValueError(f"backend must be 'auto', 'decord' or 'pyav', got {backend!r}")
+        raise ValueError(f"backend must be 'auto', 'pyav' or 'decord', got {backend!r}")
     available = available_backends()
     if backend == "auto":
         if not available:
-            raise ValueError("no video backend is installed: install 'decord' or 'av'")
+            raise ValueError("no video backend is installed: install 'av' (or 'decord')")
         return available[0]
     if backend not in available:
         raise ValueError(
@@ -471,16 +538,28 @@ class _Timeline:
     fps: float
 
 
-def _make_timeline(starts: np.ndarray, stop: float, average_fps: float) -> _Timeline:
-    """Shared clean-up of what a backend read from the container."""
+def _make_timeline(starts: np.ndarray, average_fps: float) -> _Timeline:
+    """Shared clean-up of what a backend read from the container.
+
+    The clip ends one typical frame interval (the median gap between frame
+    starts) after the last frame starts.  Packet durations are not used:
+    with B-frames they are stored in decode order, so the duration attached
+    to the last *displayed* frame can belong to another frame, and decoders
+    disagree about it (decord and PyAV once differed by 0.9 s on the same
+    clip, so one of them repeated the last frame nine times).  The frame
+    starts are the one thing both backends read identically.
+    """
     if len(starts) == 0:
         raise _Unreadable("the video stream has no frames")
-    fps = average_fps if average_fps > 0 else len(starts) / max(stop, _TIME_TOLERANCE)
-    # Some containers store no packet durations; the last frame then gets
-    # the average frame interval instead of zero length.
-    if stop <= starts[-1]:
-        stop = float(starts[-1]) + 1.0 / fps
-    return _Timeline(starts=starts.astype(np.float64), duration=float(stop), fps=float(fps))
+    starts = starts.astype(np.float64)
+    gaps = np.diff(starts)
+    if len(gaps):
+        interval = float(np.median(gaps))
+    else:  # a single frame: the container's nominal rate, else the sampling rate
+        interval = 1.0 / average_fps if average_fps > 0 else 1.0 / DEFAULT_FPS
+    stop = float(starts[-1]) + max(interval, _TIME_TOLERANCE)
+    fps = average_fps if average_fps > 0 else len(starts) / stop
+    return _Timeline(starts=starts, duration=stop, fps=float(fps))
 
 
 def _truncation_message(declared: int, readable: int) -> str:
@@ -490,37 +569,67 @@ def _truncation_message(declared: int, readable: int) -> str:
     )
 
 
-def _declared_frame_count(path: Path) -> int | None:
-    """Frame count stored in the container header (mp4 has one), if any.
+def _output_size(
+    width: int, height: int, size: tuple[int, int] | None, max_side: int | None
+) -> tuple[int, int] | None:
+    """The (width, height) frames are decoded to, or None for the stored size."""
+    if size is not None:
+        return size
+    if max_side is None or max(width, height) <= max_side:
+        return None  # never enlarged
+    scale = max_side / max(width, height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _probe(path: Path) -> tuple[int | None, int, int]:
+    """(frame count in the container header or None, width, height), via PyAV.
 
     A file whose data was cut off but whose index sits at the front (a
     "faststart" mp4) still opens; demuxing just ends early, and decord then
     silently reports a shorter clip.  The header's count exposes that.
     Reading the header takes about 2 ms, against tens of ms for decoding.
     """
-    if "pyav" not in available_backends():
-        return None
     import av
 
     try:
         with av.open(str(path)) as container:
-            streams = container.streams.video
-            return int(streams[0].frames) if streams else None
+            if not container.streams.video:
+                raise _Unreadable("the file has no video stream")
+            stream = container.streams.video[0]
+            return (int(stream.frames) or None, stream.codec_context.width,
+                    stream.codec_context.height)
     except av.FFmpegError:
-        return None  # the decoder in use reports its own, better error
+        return None, 0, 0  # the decoder in use reports its own, better error
+
+
+# The most compressed video PyAV keeps in memory between indexing and
+# decoding (an EmoSign clip at 640x480 is about 1 MB; a 4K one, tens of MB).
+_MAX_HELD_BYTES = 256 * 2**20
+
+
+def _new_array(shape: tuple[int, ...]) -> np.ndarray:
+    return np.empty(shape, dtype=np.uint8)
 
 
 class _DecordSource:
-    """Frames via decord: decodes only what ``get_batch`` asks for."""
+    """Frames via decord: its ``get_batch`` decodes the clip once, in order,
+    converting (and resizing) only the requested frames."""
 
-    def __init__(self, path: Path, size: tuple[int, int] | None) -> None:
+    def __init__(
+        self, path: Path, *, size: tuple[int, int] | None, max_side: int | None, threads: int
+    ) -> None:
         import decord
 
         self.errors: tuple[type[BaseException], ...] = (decord.DECORDError, RuntimeError)
-        self._path = path
-        width, height = size if size is not None else (-1, -1)
+        self._declared, width, height = _probe(path)
+        # decord resizes inside its decoder, so a 4K clip never exists at
+        # full size in memory; it needs the output size before opening.
+        out = _output_size(width, height, size, max_side) if width else size
+        out_width, out_height = out if out is not None else (-1, -1)
         try:
-            self._reader = decord.VideoReader(str(path), width=width, height=height)
+            self._reader = decord.VideoReader(
+                str(path), width=out_width, height=out_height, num_threads=threads
+            )
         except self.errors as exc:
             raise _Unreadable(f"decord could not open the file: {exc}") from exc
 
@@ -528,19 +637,23 @@ class _DecordSource:
         count = len(self._reader)
         if count == 0:
             raise _Unreadable("the video stream has no frames")
-        declared = _declared_frame_count(self._path)
-        if declared and count < declared:
-            raise _Unreadable(_truncation_message(declared, count))
+        if self._declared and count < self._declared:
+            raise _Unreadable(_truncation_message(self._declared, count))
         # (N, 2) float32 of [start, stop] seconds, relative to the stream's
         # start time, in presentation order.
         bounds = self._reader.get_frame_timestamp(np.arange(count))
-        return _make_timeline(bounds[:, 0], float(bounds[-1, 1]), self._reader.get_avg_fps())
+        return _make_timeline(bounds[:, 0], self._reader.get_avg_fps())
 
-    def read(self, indices: np.ndarray) -> np.ndarray:
+    def read(self, indices: np.ndarray, allocate=_new_array) -> np.ndarray:
         batch = self._reader.get_batch([int(i) for i in indices])
         # decord.bridge.set_bridge("torch") elsewhere in the process makes
         # get_batch return a tensor instead of a decord NDArray.
-        return batch.asnumpy() if hasattr(batch, "asnumpy") else np.asarray(batch)
+        array = batch.asnumpy() if hasattr(batch, "asnumpy") else np.asarray(batch)
+        if allocate is _new_array:
+            return array
+        out = allocate(array.shape)
+        out[...] = array
+        return out
 
     def close(self) -> None:
         # decord keeps the file open until the reader is garbage-collected.
@@ -548,85 +661,112 @@ class _DecordSource:
 
 
 class _PyAVSource:
-    """Frames via PyAV: decodes up to the last wanted frame, converts only wanted ones."""
+    """Frames via PyAV, reading the file once.
 
-    def __init__(self, path: Path, size: tuple[int, int] | None) -> None:
+    The video packets (the compressed clip, a few MB) are demuxed into
+    memory, which gives the frame timeline; they are then decoded in order
+    up to the last wanted frame, and only the wanted frames are converted
+    (and resized) to RGB.  A stream larger than ``_MAX_HELD_BYTES`` is not
+    held: it is demuxed a second time for decoding, so memory stays bounded.
+    """
+
+    def __init__(
+        self, path: Path, *, size: tuple[int, int] | None, max_side: int | None, threads: int
+    ) -> None:
         import av
 
         self.errors: tuple[type[BaseException], ...] = (av.FFmpegError,)
-        self._av = av
-        self._path = path
-        self._size = size
+        self._packets: list | None = []  # None once the stream is too large to hold
         self._pts: np.ndarray | None = None  # (N,) int64, sorted packet pts
-
-    def _open(self):
         try:
-            container = self._av.open(str(self._path))
+            self._container = av.open(str(path))
         except self.errors as exc:
             raise _Unreadable(f"PyAV could not open the file: {exc}") from exc
-        if not container.streams.video:
-            container.close()
+        if not self._container.streams.video:
+            self._container.close()
             raise _Unreadable("the file has no video stream")
-        return container
+        self._stream = self._container.streams.video[0]
+        context = self._stream.codec_context
+        self._size = _output_size(context.width, context.height, size, max_side)
+        if threads == 1:
+            self._stream.thread_type = "NONE"
+        else:  # frame-parallel decoding, as decord does; 0 = one thread per core
+            self._stream.thread_type = "AUTO"
+            self._stream.thread_count = threads
 
     def timeline(self) -> _Timeline:
-        # Demuxing reads packet headers only, no decoding: cheap.
-        with self._open() as container:
-            stream = container.streams.video[0]
-            pts, durations = [], []
-            for packet in container.demux(stream):
-                if packet.size == 0:  # the flush packet that ends demuxing
-                    continue
-                if packet.pts is None:
-                    raise _Unreadable("a video packet has no presentation timestamp")
-                pts.append(packet.pts)
-                durations.append(packet.duration or 0)
-            # An mp4 whose data was cut off (but whose index survived) just
-            # ends demuxing early; its header still knows the true count.
-            if stream.frames and len(pts) < stream.frames:
-                raise _Unreadable(_truncation_message(stream.frames, len(pts)))
-            if not pts:
-                raise _Unreadable("the video stream has no frames")
-            order = np.argsort(pts, kind="stable")
-            self._pts = np.asarray(pts, dtype=np.int64)[order]
-            last_stop = self._pts[-1] + np.asarray(durations, dtype=np.int64)[order][-1]
-            # Same convention as decord: seconds since the stream's start time.
-            origin = stream.start_time if stream.start_time is not None else self._pts[0]
-            seconds_per_tick = float(stream.time_base)
-            average_fps = float(stream.average_rate) if stream.average_rate else 0.0
-        return _make_timeline(
-            (self._pts - origin) * seconds_per_tick,
-            float((last_stop - origin) * seconds_per_tick),
-            average_fps,
-        )
+        stream = self._stream
+        pts: list[int] = []
+        held = 0
+        # Demuxing reads packet headers and data only, no decoding: cheap.
+        for packet in self._container.demux(stream):
+            if packet.size == 0:  # the flush packet that ends demuxing
+                continue
+            if packet.pts is None:
+                raise _Unreadable("a video packet has no presentation timestamp")
+            pts.append(packet.pts)
+            if self._packets is not None:
+                held += packet.size
+                self._packets.append(packet)
+                if held > _MAX_HELD_BYTES:
+                    self._packets = None
+        # An mp4 whose data was cut off (but whose index survived) just
+        # ends demuxing early; its header still knows the true count.
+        if stream.frames and len(pts) < stream.frames:
+            raise _Unreadable(_truncation_message(stream.frames, len(pts)))
+        if not pts:
+            raise _Unreadable("the video stream has no frames")
+        self._pts = np.sort(np.array(pts, dtype=np.int64))
+        # Same convention as decord: seconds since the stream's start time.
+        origin = stream.start_time if stream.start_time is not None else self._pts[0]
+        average_fps = float(stream.average_rate) if stream.average_rate else 0.0
+        return _make_timeline((self._pts - origin) * float(stream.time_base), average_fps)
 
-    def read(self, indices: np.ndarray) -> np.ndarray:
+    def read(self, indices: np.ndarray, allocate=_new_array) -> np.ndarray:
         assert self._pts is not None, "timeline() must be called before read()"
         slot_of_pts = {int(self._pts[i]): slot for slot, i in enumerate(indices)}
-        frames: list[np.ndarray | None] = [None] * len(indices)
+        out: np.ndarray | None = None
         width, height = self._size if self._size is not None else (None, None)
-        with self._open() as container:
-            stream = container.streams.video[0]
-            stream.thread_type = "AUTO"  # frame-parallel decoding, as decord does
-            for frame in container.decode(stream):
+        if self._packets is None:  # too large to hold: demux again
+            self._container.seek(0)
+            packets = (p for p in self._container.demux(self._stream) if p.size)
+        else:
+            packets = iter(self._packets)
+        for packet in itertools.chain(packets, [None]):  # None flushes the decoder
+            for frame in self._stream.decode(packet):
                 slot = slot_of_pts.pop(frame.pts, None)
                 if slot is None:
                     continue  # decoded (it may be a reference) but not converted
                 # BILINEAR is the closest match to decord's resize.
-                frames[slot] = frame.to_ndarray(
+                image = frame.to_ndarray(
                     format="rgb24", width=width, height=height, interpolation="BILINEAR"
                 )
-                if not slot_of_pts:
-                    break  # nothing after the last wanted frame is needed
-        if slot_of_pts:
+                if out is None:
+                    out = allocate((len(indices), *image.shape))
+                out[slot] = image
+            if not slot_of_pts:
+                break  # nothing after the last wanted frame is needed
+        if slot_of_pts or out is None:
             raise _Unreadable(
                 f"the decoder produced no frame for {len(slot_of_pts)} of the "
-                f"indexed timestamps (first missing pts: {min(slot_of_pts)})"
+                f"indexed timestamps (first missing pts: {min(slot_of_pts, default=None)})"
             )
-        return np.stack(frames)
+        return out
 
     def close(self) -> None:
-        pass
+        self._packets = None
+        self._container.close()
+
+
+def _check_size_options(size: object, max_side: object) -> None:
+    if size is not None and not (
+        isinstance(size, tuple) and len(size) == 2 and all(_is_positive_int(v) for v in size)
+    ):
+        raise ValueError(f"size must be a (width, height) tuple of integers >= 1, got {size!r}")
+    if max_side is not None and not _is_positive_int(max_side):
+        raise ValueError(f"max_side must be an integer >= 1 or None, got {max_side!r}")
+    if size is not None and max_side is not None:
+        raise ValueError("pass either size or max_side, not both")
 
 
 def sample_frames(
@@ -636,7 +776,9 @@ def sample_frames(
     num_frames: int | None = None,
     max_frames: int | None = None,
     size: tuple[int, int] | None = None,
+    max_side: int | None = None,
     backend: str = "auto",
+    threads: int | None = None,
     clip: str | None = None,
 ) -> Frames:
     """Decode the frames of one clip at given times.
@@ -645,7 +787,10 @@ def sample_frames(
     the centres of ``num_frames`` equal segments, optionally thinned to
     ``max_frames``).  For each target time the frame on screen at that
     time is returned: the last frame whose presentation timestamp is
-    ``<= t``.  Only the chosen frames are converted to RGB.
+    ``<= t``.  The clip ends one typical frame interval (the median gap
+    between frame starts) after its last frame starts, whatever the
+    backend.  The file is decoded once, up to the last wanted frame, and
+    only the wanted frames are converted to RGB (and resized).
 
     Parameters
     ----------
@@ -661,10 +806,24 @@ def sample_frames(
     max_frames : int or None, default=None
         Cap on the number of frames; excess target times are thinned evenly.
     size : (width, height) or None, default=None
-        Resize every frame to this size (bilinear).  Note the order:
-        width first, while ``array`` is indexed ``[t, y, x]``.
-    backend : {"auto", "decord", "pyav"}, default="auto"
-        Decoder.  ``"auto"`` uses decord when it is installed, else PyAV.
+        Resize every frame to exactly this size (bilinear), inside the
+        decoder.  Note the order: width first, while ``array`` is indexed
+        ``[t, y, x]``.
+    max_side : int or None, default=None
+        Shrink every frame, keeping its aspect ratio, so that its longer
+        side is at most this many pixels; smaller clips are never enlarged.
+        The decoder produces the small frames directly, so memory is
+        bounded by ``T x H x W x 3`` bytes of the *output* size, not the
+        clip's.  Exclusive with ``size``.
+    backend : {"auto", "pyav", "decord"}, default="auto"
+        Decoder.  ``"auto"`` uses PyAV (the fastest; see the module
+        docstring), else decord.
+        Both return the same frames at the same timestamps.
+    threads : int or None, default=None
+        Decoder threads: 0 lets the decoder use one per core (fastest for
+        one clip at a time), 1 decodes in this thread only.  None means 0,
+        except inside the worker processes of :func:`iter_clip_frames` and
+        of feature extraction, where it means 1 (a process per core).
     clip : str or None, default=None
         Name used in error messages; defaults to the file name.
 
@@ -677,17 +836,26 @@ def sample_frames(
     Raises
     ------
     ValueError
-        On invalid options (see :func:`sample_times`), a bad ``size`` or an
-        unknown or uninstalled ``backend``.
+        On invalid options (see :func:`sample_times`), a bad ``size`` or
+        ``max_side``, or an unknown or uninstalled ``backend``.
     VideoError
         If the file is missing, empty, truncated or cannot be decoded.  The
         message names ``clip`` and ``path``.
     """
+    return _sample(path, fps=fps, num_frames=num_frames, max_frames=max_frames, size=size,
+                   max_side=max_side, backend=backend, threads=threads, clip=clip)
+
+
+def _sample(path, *, fps, num_frames, max_frames, size, max_side, backend, threads, clip,
+            allocate=_new_array) -> Frames:
+    """:func:`sample_frames`, writing the frames into ``allocate(shape)`` (uint8)."""
     _check_sampling_options(fps, num_frames, max_frames)
-    if size is not None and not (
-        isinstance(size, tuple) and len(size) == 2 and all(_is_positive_int(v) for v in size)
-    ):
-        raise ValueError(f"size must be a (width, height) tuple of integers >= 1, got {size!r}")
+    _check_size_options(size, max_side)
+    if threads is None:
+        threads = _default_threads
+    elif not (isinstance(threads, (int, np.integer)) and not isinstance(threads, bool)
+              and threads >= 0):
+        raise ValueError(f"threads must be an integer >= 0 or None, got {threads!r}")
     backend = _choose_backend(backend)
     path = Path(path)
     clip = path.name if clip is None else clip
@@ -704,15 +872,21 @@ def sample_frames(
     source_class = _DecordSource if backend == "decord" else _PyAVSource
     source = None
     try:
-        source = source_class(path, size)
+        source = source_class(path, size=size, max_side=max_side, threads=int(threads))
         timeline = source.timeline()
         times = sample_times(
             timeline.duration, fps=fps, num_frames=num_frames, max_frames=max_frames
         )
         indices = _select_indices(timeline.starts, times)
-        # Decode each distinct frame once, in order, then expand repeats.
+        # Decode each distinct frame once, in order; repeats (a sampling
+        # rate above the clip's) are the only case that needs a second copy.
         unique, positions = np.unique(indices, return_inverse=True)
-        array = source.read(unique)[positions.reshape(-1)]
+        if len(unique) == len(indices):
+            array = source.read(unique, allocate)
+        else:
+            once = source.read(unique)
+            array = allocate((len(indices), *once.shape[1:]))
+            np.take(once, positions.reshape(-1), axis=0, out=array)
     except _Unreadable as exc:
         raise VideoError(clip, str(path), str(exc)) from exc.__cause__
     except Exception as exc:
@@ -726,7 +900,7 @@ def sample_frames(
             source.close()
 
     return Frames(
-        array=np.ascontiguousarray(array, dtype=np.uint8),
+        array=array,
         timestamps=timeline.starts[indices],
         indices=indices,
         source_fps=timeline.fps,
@@ -735,24 +909,221 @@ def sample_frames(
     )
 
 
+def default_workers() -> int:
+    """The cores this process may run on (at least 1): the default ``workers``."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+def check_workers(workers: object) -> int:
+    """``workers`` as given, or :func:`default_workers` for None; ValueError if not >= 1."""
+    if workers is None:
+        return default_workers()
+    if not _is_positive_int(workers):
+        raise ValueError(f"workers must be an integer >= 1 or None, got {workers!r}")
+    return int(workers)
+
+
+# Libraries that read these when they load get one thread per worker
+# process; MediaPipe (glog, absl, TF Lite) then logs only errors, which
+# keeps its per-clip start-up lines off the progress bar.
+_WORKER_ENVIRONMENT = {
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "GLOG_minloglevel": "2",
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+}
+
+
+# Decoder threads when sample_frames is given threads=None: one per core,
+# but one in a worker process, where the cores are already shared out.
+_default_threads = 0
+
+
+def _init_worker() -> None:
+    """Runs first in every worker process: one decoder/BLAS/OpenMP/OpenCV thread each."""
+    global _default_threads
+    _default_threads = 1
+    os.environ.update(_WORKER_ENVIRONMENT)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # scikit-learn brings it; without it the variables above do
+        pass
+    else:
+        # Pools already loaded (NumPy's BLAS) ignore the variables; this
+        # limit applies to them, for the life of the process.
+        threadpool_limits(1)
+    try:
+        import cv2
+    except ImportError:
+        pass
+    else:
+        cv2.setNumThreads(1)
+
+
+def process_pool(workers: int):
+    """A pool of ``workers`` processes with one thread each (see :func:`_init_worker`).
+
+    Processes are started with ``spawn`` (no fork of a process that may hold
+    decoder or BLAS threads), so a script that uses them needs the usual
+    ``if __name__ == "__main__":`` guard.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker
+    )
+
+
+def ordered_map(function, items: Iterable, *, workers: int, window: int | None = None,
+                discard=None):
+    """``map(function, items)`` over a process pool, results in input order.
+
+    At most ``window`` (default ``2 * workers``) items are in flight at a
+    time, so memory holds a bounded number of results however slowly the
+    caller consumes them.  An exception from ``function`` is raised when its
+    item's turn comes; the pool is then shut down and pending items cancelled.
+    ``discard(result)`` is called on results computed but never handed out
+    (when the caller stops early), to free what they hold.
+    """
+    from collections import deque
+    from itertools import islice
+
+    items = iter(items)
+    window = window or 2 * workers
+    pool = process_pool(workers)
+    pending: deque = deque()
+    try:
+        pending.extend(pool.submit(function, item) for item in islice(items, window))
+        while pending:
+            result = pending.popleft().result()
+            for item in islice(items, 1):
+                pending.append(pool.submit(function, item))
+            yield result
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        for future in pending:
+            if discard and not future.cancelled() and future.exception() is None:
+                discard(future.result())
+
+
+def _sample_one(item: tuple[str | None, str | os.PathLike[str], dict]) -> Frames:
+    clip, path, options = item
+    return sample_frames(path, clip=clip, **options)
+
+
+# A clip's frames (tens of MB) would cost several copies through a pipe.  A
+# worker writes them instead into a file in shared memory (tmpfs), which the
+# parent maps and deletes at once: no copy, and the memory is freed with the
+# array.  Where that is impossible (no room, no posix_fallocate), the frames
+# are pickled as usual.
+_SHARED_DIR = "/dev/shm"
+
+
+@dataclass(frozen=True)
+class _SharedFrames:
+    frames: Frames  # with an empty array
+    file: str
+    shape: tuple[int, ...]
+
+
+def _sample_shared(item: tuple[str | None, str | os.PathLike[str], dict]):
+    """In a worker: sample one clip into a shared-memory file when possible."""
+    import mmap
+    import tempfile
+
+    clip, path, options = item
+    written: list[str] = []
+
+    def allocate(shape: tuple[int, ...]) -> np.ndarray:
+        size = math.prod(shape)
+        if written or not hasattr(os, "posix_fallocate") or not os.path.isdir(_SHARED_DIR):
+            return _new_array(shape)
+        fd, name = tempfile.mkstemp(prefix="emosign-frames-", dir=_SHARED_DIR)
+        try:
+            os.posix_fallocate(fd, 0, size)  # ENOSPC now, not SIGBUS when writing
+            mapped = mmap.mmap(fd, size)
+        except OSError:
+            os.unlink(name)
+            return _new_array(shape)
+        finally:
+            os.close(fd)
+        written.append(name)
+        return np.ndarray(shape, dtype=np.uint8, buffer=mapped)
+
+    try:
+        frames = _sample(path, clip=clip, allocate=allocate, **{
+            "fps": DEFAULT_FPS, "num_frames": None, "max_frames": None, "size": None,
+            "max_side": None, "backend": "auto", "threads": None, **options})
+    except BaseException:
+        for name in written:
+            os.unlink(name)
+        raise
+    if not written:
+        return frames
+    shape = frames.array.shape
+    empty = dataclasses.replace(frames, array=_new_array((0, *shape[1:])))
+    return _SharedFrames(frames=empty, file=written[0], shape=shape)
+
+
+def _receive(result) -> Frames:
+    """In the parent: a worker's result as Frames, mapping a shared file if any."""
+    import mmap
+
+    if not isinstance(result, _SharedFrames):
+        return result
+    fd = os.open(result.file, os.O_RDWR)
+    try:
+        mapped = mmap.mmap(fd, math.prod(result.shape))
+    finally:
+        os.close(fd)
+        os.unlink(result.file)  # the mapping lives on until the array is freed
+    array = np.frombuffer(mapped, dtype=np.uint8).reshape(result.shape)
+    return dataclasses.replace(result.frames, array=array)
+
+
+def _discard(result) -> None:
+    if isinstance(result, _SharedFrames):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(result.file)
+
+
 def iter_clip_frames(
     paths: Iterable[str | os.PathLike[str] | tuple[str, str | os.PathLike[str]]],
+    *,
+    workers: int | None = 1,
     **options,
 ) -> Iterator[Frames]:
-    """Sample clips one at a time, so memory holds a single clip's frames.
+    """Sample many clips, in order, with a bounded number in memory at once.
 
     Parameters
     ----------
     paths : iterable of path, or of (clip, path) pairs
         The video files.  With pairs, ``clip`` names the clip in errors.
+    workers : int or None, default=1
+        Processes decoding clips in parallel, each with one decoder thread,
+        handing the frames back through shared memory; None uses every core
+        this process may run on.  1 (the default) decodes here, with the
+        decoder's own threads: every frame has to reach this process, and on
+        the 2-core machine of ``benchmarks/bench_video.py`` a second process
+        saves no wall time over that and costs CPU.  Worth it when the
+        decoder cannot use threads or with more cores.  With more than one,
+        at most ``2 * workers`` clips are decoded ahead of the one being
+        consumed, and the caller's script needs an ``if __name__ ==
+        "__main__":`` guard (the workers are started with ``spawn``).
     **options
         Keyword options of :func:`sample_frames` (``fps``, ``num_frames``,
-        ``max_frames``, ``size``, ``backend``).
+        ``max_frames``, ``size``, ``max_side``, ``backend``, ``threads``).
+        They are checked before any clip is read.
 
     Yields
     ------
     frames : Frames
-        One per input, in input order.
+        One per input, in input order; the same arrays whatever ``workers``.
 
     Raises
     ------
@@ -762,9 +1133,21 @@ def iter_clip_frames(
     """
     if "clip" in options:
         raise TypeError("pass (clip, path) pairs to iter_clip_frames instead of clip=")
-    for item in paths:
-        if isinstance(item, tuple):
-            clip, path = item
-            yield sample_frames(path, clip=clip, **options)
-        else:
-            yield sample_frames(item, **options)
+    unknown = set(options) - {"fps", "num_frames", "max_frames", "size", "max_side",
+                              "backend", "threads"}
+    if unknown:
+        raise TypeError(f"iter_clip_frames got unexpected options: {sorted(unknown)}")
+    _check_sampling_options(options.get("fps", DEFAULT_FPS), options.get("num_frames"),
+                            options.get("max_frames"))
+    _check_size_options(options.get("size"), options.get("max_side"))
+    _choose_backend(options.get("backend", "auto"))
+    workers = check_workers(workers)
+    items = (
+        (item[0], item[1], options) if isinstance(item, tuple) else (None, item, options)
+        for item in paths
+    )
+    if workers == 1:
+        yield from map(_sample_one, items)
+    else:
+        results = ordered_map(_sample_shared, items, workers=workers, discard=_discard)
+        yield from map(_receive, results)

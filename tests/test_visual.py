@@ -273,10 +273,10 @@ def two_clips(tmp_path):
 def test_second_run_reads_the_cache(tmp_path, two_clips):
     counting = Counting(MOTION)
     first = extract_features(counting.extractor, two_clips, cache_dir=tmp_path / "cache",
-                             progress=False)
+                             progress=False, workers=1)
     assert counting.calls == ["a.mp4", "b.mp4"]
     second = extract_features(counting.extractor, two_clips, cache_dir=tmp_path / "cache",
-                              progress=False)
+                              progress=False, workers=1)
     assert counting.calls == ["a.mp4", "b.mp4"]  # nothing recomputed
     assert second.video_names == first.video_names == ("clip_a", "clip_b")
     assert np.array_equal(second.X, first.X)
@@ -287,20 +287,22 @@ def test_second_run_reads_the_cache(tmp_path, two_clips):
 
 def test_a_new_version_or_a_changed_video_is_recomputed(tmp_path, two_clips):
     counting = Counting(MOTION)
-    extract_features(counting.extractor, two_clips, cache_dir=tmp_path / "cache", progress=False)
-    bumped = dataclasses.replace(counting.extractor, version="2")
-    extract_features(bumped, two_clips, cache_dir=tmp_path / "cache", progress=False)
+    extract_features(counting.extractor, two_clips, cache_dir=tmp_path / "cache",
+                     progress=False, workers=1)
+    bumped = dataclasses.replace(counting.extractor, version=MOTION.version + ".1")
+    extract_features(bumped, two_clips, cache_dir=tmp_path / "cache", progress=False, workers=1)
     assert counting.calls == ["a.mp4", "b.mp4"] * 2
 
     other_settings = dataclasses.replace(
         counting.extractor, settings=dataclasses.replace(MOTION.settings, width=128))
-    extract_features(other_settings, two_clips[:1], cache_dir=tmp_path / "cache", progress=False)
+    extract_features(other_settings, two_clips[:1], cache_dir=tmp_path / "cache",
+                     progress=False, workers=1)
     assert counting.calls[-1] == "a.mp4" and len(counting.calls) == 5
 
     # Same name, new content: only that clip is computed again.
     write_clip(Path(two_clips[0][1]), block_frames([(80, 10 + i) for i in range(30)]))
     table = extract_features(counting.extractor, two_clips, cache_dir=tmp_path / "cache",
-                             progress=False)
+                             progress=False, workers=1)
     assert counting.calls[5:] == ["a.mp4"]
     assert table.X[0, MOTION_FEATURE_NAMES.index("face_speed_max")] > 0
 
@@ -330,7 +332,8 @@ def test_on_missing_error_names_the_clips(tmp_path, two_clips):
     counting = Counting(MOTION)
     with pytest.raises(FeatureExtractionError, match="no_video") as raised:
         extract_features(counting.extractor, [*two_clips, ("no_video", None)],
-                         cache_dir=tmp_path / "cache", on_missing="error", progress=False)
+                         cache_dir=tmp_path / "cache", on_missing="error", progress=False,
+                         workers=1)
     assert raised.value.missing == ("no_video",)
     assert counting.calls == []  # stopped before any work
 
@@ -338,11 +341,12 @@ def test_on_missing_error_names_the_clips(tmp_path, two_clips):
     garbage.write_bytes(b"\x00" * 1000)
     with pytest.raises(FeatureExtractionError, match="clip_garbage") as raised:
         extract_features(counting.extractor, [*two_clips, ("clip_garbage", str(garbage))],
-                         cache_dir=tmp_path / "cache", on_missing="error", progress=False)
+                         cache_dir=tmp_path / "cache", on_missing="error", progress=False,
+                         workers=1)
     assert [clip for clip, _ in raised.value.failed] == ["clip_garbage"]
     # The readable clips were cached on the way.
     extract_features(counting.extractor, two_clips, cache_dir=tmp_path / "cache",
-                     progress=False)
+                     progress=False, workers=1)
     assert counting.calls == ["a.mp4", "b.mp4", "garbage.mp4"]
 
 
@@ -365,11 +369,11 @@ def test_cache_files_stay_inside_the_cache_dir(tmp_path, two_clips):
 def test_a_corrupt_cache_entry_is_recomputed(tmp_path, two_clips):
     counting = Counting(MOTION)
     first = extract_features(counting.extractor, two_clips[:1], cache_dir=tmp_path / "cache",
-                             progress=False)
+                             progress=False, workers=1)
     [entry] = (tmp_path / "cache").rglob("*.json")
     entry.write_text('{"features": [1, 2')
     again = extract_features(counting.extractor, two_clips[:1], cache_dir=tmp_path / "cache",
-                             progress=False)
+                             progress=False, workers=1)
     assert len(counting.calls) == 2
     assert np.array_equal(again.X, first.X)
     assert not list((tmp_path / "cache").rglob(".tmp-*"))  # no temporary file left behind
@@ -490,3 +494,73 @@ def test_landmarks_found_on_a_real_face_in_nearly_every_frame(tmp_path):
     assert f["face_detected_fraction"] >= 0.9
     assert 0.5 < f["mouth_width_mean"] < 1.5  # a mouth about as wide as the eyes are apart
     assert f["head_speed_mean"] > 0
+
+
+# ---------------------------------------------------------------------------
+# extract_features over a process pool
+# ---------------------------------------------------------------------------
+
+
+def test_workers_give_the_serial_features_bit_for_bit(tmp_path, two_clips):
+    more = [*two_clips]
+    for i, step in enumerate((2, 5)):
+        path = write_clip(tmp_path / f"m{i}.mp4",
+                          block_frames([(10 + step * k, 40 + k) for k in range(30)]))
+        more.append((f"clip_m{i}", str(path)))
+    garbage = tmp_path / "garbage.mp4"
+    garbage.write_bytes(b"not a video")
+    more.append(("clip_garbage", str(garbage)))
+    serial = extract_features(MOTION, more, cache_dir=tmp_path / "serial", progress=False,
+                              workers=1)
+    parallel = extract_features(MOTION, more, cache_dir=tmp_path / "parallel", progress=False,
+                                workers=2)
+    assert parallel.video_names == serial.video_names == tuple(n for n, _ in more[:-1])
+    assert parallel.X.tobytes() == serial.X.tobytes()
+    assert parallel.failed == serial.failed and parallel.failed[0][0] == "clip_garbage"
+    # Each clip's cache entry is written by the parent, identical either way.
+    for name in serial.video_names:
+        (a,) = (tmp_path / "serial" / "motion").glob(f"{name}-*.json")
+        (b,) = (tmp_path / "parallel" / "motion").glob(f"{name}-*.json")
+        assert a.read_bytes() == b.read_bytes()
+
+
+def _unpicklable_extractor() -> FeatureExtractor:
+    return dataclasses.replace(MOTION, function=lambda path: MOTION.function(path))
+
+
+def test_workers_need_an_extractor_that_pickles(tmp_path, two_clips):
+    with pytest.raises(TypeError, match="cannot be sent to worker processes.*workers=1"):
+        extract_features(_unpicklable_extractor(), two_clips, cache_dir=tmp_path,
+                         progress=False, workers=2)
+    # One worker computes here, so any callable will do.
+    table = extract_features(_unpicklable_extractor(), two_clips, cache_dir=tmp_path,
+                             progress=False, workers=1)
+    assert table.video_names == ("clip_a", "clip_b")
+
+
+def test_bad_workers_are_refused(tmp_path, two_clips):
+    for workers in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="workers must be"):
+            extract_features(MOTION, two_clips, cache_dir=tmp_path, workers=workers)
+
+
+def test_motion_extractor_pickles_with_its_settings():
+    import pickle
+
+    settings = dataclasses.replace(MOTION.settings, width=96)
+    extractor = pickle.loads(pickle.dumps(visual.motion_extractor(settings=settings)))
+    assert extractor.settings == settings
+    assert extractor.function.keywords == {"settings": settings}
+
+
+def test_mediapipe_is_told_to_log_only_errors(monkeypatch):
+    from emosign.baselines import landmarks
+
+    monkeypatch.delenv("GLOG_minloglevel", raising=False)
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
+    monkeypatch.setitem(sys.modules, "mediapipe", None)  # import fails after the settings
+    with pytest.raises(ImportError):
+        landmarks._import_mediapipe()
+    import os
+
+    assert os.environ["GLOG_minloglevel"] == "2" and os.environ["TF_CPP_MIN_LOG_LEVEL"] == "3"

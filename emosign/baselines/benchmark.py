@@ -168,7 +168,8 @@ def run_benchmark(
     (``on_missing_video="skip"``), or stops the run (``"error"``).
 
     ``workers``: processes that fit and score the baselines in parallel, one BLAS thread
-    each (default: the number of cores; 1 runs everything in this process). The numbers do
+    each, and that extract video features (default: the number of cores; 1 runs everything
+    in this process). The numbers do
     not depend on it. Worker processes are forked, so baselines registered at run time are
     seen by them; where fork is not the safe default (macOS, Windows) the run is serial.
     ``progress``: a bar on stderr (None: only when stderr is a terminal).
@@ -188,6 +189,7 @@ def run_benchmark(
     inputs = _gather_inputs(
         labels, chosen, video_dir=video_dir, captions_file=captions_file,
         feature_cache_dir=feature_cache_dir, on_missing_video=on_missing_video, progress=progress,
+        workers=workers,
     )
 
     plan = _Plan(inputs=inputs, n_boot=n_boot, seed=seed)
@@ -403,7 +405,7 @@ def _feature_gaps(baseline: Baseline, inputs: Inputs) -> set[str]:
 
 
 def _gather_inputs(labels, chosen, *, video_dir, captions_file, feature_cache_dir,
-                   on_missing_video, progress) -> Inputs:
+                   on_missing_video, progress, workers=None) -> Inputs:
     keys = [(c.video_name, c.utterance_id) for c in labels]
     captions: dict[str, str | None] = {}
     if captions_file is not None:
@@ -430,6 +432,7 @@ def _gather_inputs(labels, chosen, *, video_dir, captions_file, feature_cache_di
                 extractor, [(n, index.paths[n]) for n, _ in keys], cache_dir=cache,
                 on_missing="error" if on_missing_video == "error" else "skip",
                 progress=sys.stderr.isatty() if progress is None else progress,
+                workers=workers,
             )
             features[name] = dict(zip(table.video_names, table.X))
             gaps[name] = tuple(table.missing) + tuple(clip for clip, _ in table.failed)

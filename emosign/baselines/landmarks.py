@@ -56,6 +56,8 @@ the camera.
 
 from __future__ import annotations
 
+import functools
+import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,6 +116,11 @@ LANDMARK_FEATURE_NAMES: tuple[str, ...] = (
 
 
 def _import_mediapipe():
+    # MediaPipe logs through glog, absl and TF Lite, a few lines per graph,
+    # i.e. per clip, which would scroll the progress bar away.  glog and TF
+    # read these when they load; the user's own settings win.
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
         import mediapipe
     except ImportError as exc:
@@ -121,6 +128,12 @@ def _import_mediapipe():
             "the landmark extractor needs MediaPipe (mediapipe==0.10.14); "
             f"install it with: {INSTALL_HINT}"
         ) from exc
+    try:
+        from absl import logging as absl_logging
+    except ImportError:
+        pass
+    else:
+        absl_logging.set_verbosity(absl_logging.ERROR)
     return mediapipe
 
 
@@ -358,16 +371,14 @@ def landmark_extractor(*, settings: LandmarkSettings = LandmarkSettings()) -> Fe
         If mediapipe is not installed; the message gives the pip command.
     """
     mediapipe = _import_mediapipe()
-
-    def function(path: Path) -> np.ndarray:
-        return _extract_landmarks(path, settings=settings)
-
     return FeatureExtractor(
         name="landmarks",
         # The installed MediaPipe's models decide the landmarks, so its
         # version is part of the extractor's (and so of the cache key).
-        version=f"1+mediapipe{getattr(mediapipe, '__version__', 'unknown')}",
+        # 2: frames decoded by PyAV rather than decord by default.
+        version=f"2+mediapipe{getattr(mediapipe, '__version__', 'unknown')}",
         feature_names=LANDMARK_FEATURE_NAMES,
-        function=function,
+        # A partial of a module-level function pickles, for worker processes.
+        function=functools.partial(_extract_landmarks, settings=settings),
         settings=settings,
     )

@@ -93,6 +93,7 @@ half-written entry.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -106,7 +107,14 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from emosign._io import write_atomically
-from emosign.video import DEFAULT_FPS, VideoError, sample_frames
+from emosign._progress import progress_bar
+from emosign.video import (
+    DEFAULT_FPS,
+    VideoError,
+    check_workers,
+    ordered_map,
+    sample_frames,
+)
 
 if TYPE_CHECKING:
     from emosign.baselines.landmarks import LandmarkSettings
@@ -146,7 +154,9 @@ class FeatureExtractor:
         Name of each feature, in vector order.
     function : callable
         ``function(path) -> array`` doing the work.  It raises
-        :class:`~emosign.video.VideoError` for a clip it cannot read.
+        :class:`~emosign.video.VideoError` for a clip it cannot read.  To
+        run in worker processes it must pickle: a module-level function or
+        a :func:`functools.partial` of one.
     settings : frozen dataclass or None
         Every option that changes the features besides the code (sampling
         rate, working size, thresholds).  Its fields are part of the cache
@@ -514,15 +524,14 @@ def _extract_motion(path: Path, *, settings: MotionSettings) -> np.ndarray:
 
 def motion_extractor(*, settings: MotionSettings = MotionSettings()) -> FeatureExtractor:
     """The light motion extractor, with non-default ``settings`` if given."""
-
-    def function(path: Path) -> np.ndarray:
-        return _extract_motion(path, settings=settings)
-
     return FeatureExtractor(
         name="motion",
-        version="1",
+        # 2: frames decoded by PyAV rather than decord by default (pixels
+        # differ by a grey level or two; the frames are the same ones).
+        version="2",
         feature_names=MOTION_FEATURE_NAMES,
-        function=function,
+        # A partial of a module-level function pickles, for worker processes.
+        function=functools.partial(_extract_motion, settings=settings),
         settings=settings,
     )
 
@@ -552,7 +561,7 @@ class FeatureTable:
     failed : tuple of (clip, reason)
         Clips whose video could not be read, in input order.
     extractor : str
-        Name and version of the extractor, e.g. ``"motion v1"``.
+        Name and version of the extractor, e.g. ``"motion v2"``.
     """
 
     video_names: tuple[str, ...]
@@ -574,7 +583,7 @@ class FeatureTable:
 
     def describe(self, *, limit: int = 10) -> str:
         """One line for the caller's output, e.g.
-        ``"motion v1: features for 198 of 200 clips; 1 without a video: a; 1 unreadable: b (...)"``.
+        ``"motion v2: features for 198 of 200 clips; 1 without a video: a; 1 unreadable: b (...)"``.
         """
         parts = [
             f"{self.extractor}: features for {len(self.video_names)} of {self.n_requested} clips"
@@ -642,13 +651,23 @@ def _read_cached(path: Path, key: str, n_features: int) -> np.ndarray | None:
     return x
 
 
+def _extract_one(job: tuple[FeatureExtractor, str]) -> tuple[np.ndarray | None, str]:
+    """(features, "") or (None, reason): one clip, in a worker process or here."""
+    extractor, path = job
+    try:
+        return extractor.extract(path), ""
+    except VideoError as exc:
+        return None, exc.reason
+
+
 def extract_features(
     extractor: FeatureExtractor,
     clips: Sequence[tuple[str, str | os.PathLike[str] | None]],
     *,
     cache_dir: str | os.PathLike[str],
     on_missing: Literal["skip", "error"] = "skip",
-    progress: bool = True,
+    workers: int | None = None,
+    progress: bool | None = None,
 ) -> FeatureTable:
     """Features of many clips, each computed once and then read from the cache.
 
@@ -668,8 +687,15 @@ def extract_features(
         ``"error"``: raise :class:`FeatureExtractionError` naming them;
         missing videos are reported before any work is done, unreadable
         ones after every readable clip has been computed and cached.
-    progress : bool, default=True
-        Show a progress bar (tqdm, on stderr).
+    workers : int or None, default=None
+        Processes computing clips in parallel, each with one thread for
+        decoding, OpenCV and BLAS, and one clip in memory; None uses every
+        core, 1 computes here.  The features are the same, bit for bit,
+        whatever the number.  More than one needs an extractor that pickles
+        and, in a script, an ``if __name__ == "__main__":`` guard.
+    progress : bool or None, default=None
+        Progress bar on stderr: True shows it, False hides it, None shows it
+        when stderr is a terminal.
 
     Returns
     -------
@@ -680,12 +706,13 @@ def extract_features(
     FeatureExtractionError
         With ``on_missing="error"``, if any clip is missing or unreadable.
     ValueError
-        On a repeated video name or a bad ``on_missing``.
+        On a repeated video name, a bad ``on_missing`` or ``workers``.
+    TypeError
+        With ``workers`` > 1 and an extractor that cannot be pickled.
     """
-    from tqdm.auto import tqdm
-
     if on_missing not in ("skip", "error"):
         raise ValueError(f"on_missing must be 'skip' or 'error', got {on_missing!r}")
+    workers = check_workers(workers)
     clips = list(clips)
     names = [name for name, _ in clips]
     repeated = sorted({n for n in names if names.count(n) > 1})
@@ -702,35 +729,53 @@ def extract_features(
     cache_root = Path(cache_dir)
     identity = extractor.cache_identity()
     n_features = len(extractor.feature_names)
-    done: list[str] = []
-    rows: list[np.ndarray] = []
-    failed: list[tuple[str, str]] = []
-    for name, path in tqdm(clips, desc=f"{extractor.name} features", unit="clip",
-                           disable=not progress):
-        if path is None:
-            continue
-        try:
-            content = _file_sha256(os.fspath(path))
-        except OSError as exc:
-            failed.append((name, f"cannot read {path}: {exc.strerror or exc}"))
-            continue
-        key = hashlib.sha256(json.dumps(
-            {"clip": name, "video_sha256": content, **identity}, sort_keys=True
-        ).encode()).hexdigest()
-        entry = _cache_file(cache_root, extractor, name, key)
-        x = _read_cached(entry, key, n_features)
-        if x is None:
-            try:
-                x = extractor.extract(path)
-            except VideoError as exc:
-                failed.append((name, exc.reason))
+    features: dict[str, np.ndarray] = {}
+    reasons: dict[str, str] = {}
+    to_compute: list[tuple[str, str, Path, str]] = []  # (name, path, cache entry, key)
+    with progress_bar(len(clips) - len(missing), f"{extractor.name} features",
+                      enabled=progress) as bar:
+        # The cache first, here: hashing a file is cheap next to decoding it.
+        for name, path in clips:
+            if path is None:
                 continue
-            write_atomically(entry, json.dumps({
-                "clip": name, "key": key, **identity, "features": x.tolist(),
-            }, indent=1))
-        done.append(name)
-        rows.append(x)
+            try:
+                content = _file_sha256(os.fspath(path))
+            except OSError as exc:
+                reasons[name] = f"cannot read {path}: {exc.strerror or exc}"
+                bar.update(1)
+                continue
+            key = hashlib.sha256(json.dumps(
+                {"clip": name, "video_sha256": content, **identity}, sort_keys=True
+            ).encode()).hexdigest()
+            entry = _cache_file(cache_root, extractor, name, key)
+            x = _read_cached(entry, key, n_features)
+            if x is None:
+                to_compute.append((name, os.fspath(path), entry, key))
+            else:
+                features[name] = x
+                bar.update(1)
 
+        jobs = [(extractor, path) for _, path, _, _ in to_compute]
+        workers = min(workers, len(jobs))
+        if workers > 1:
+            _check_picklable(extractor)
+            results = ordered_map(_extract_one, jobs, workers=workers)
+        else:
+            results = map(_extract_one, jobs)
+        # Results come back in input order; each is cached as soon as it
+        # arrives, so an interrupted run keeps what it computed.
+        for (name, _, entry, key), (x, reason) in zip(to_compute, results):
+            if x is None:
+                reasons[name] = reason
+            else:
+                write_atomically(entry, json.dumps({
+                    "clip": name, "key": key, **identity, "features": x.tolist(),
+                }, indent=1))
+                features[name] = x
+            bar.update(1)
+
+    done = [name for name, _ in clips if name in features]
+    failed = [(name, reasons[name]) for name, _ in clips if name in reasons]
     if failed and on_missing == "error":
         raise FeatureExtractionError(
             f"{len(failed)} of {len(clips)} clips could not be read: "
@@ -739,9 +784,23 @@ def extract_features(
         )
     return FeatureTable(
         video_names=tuple(done),
-        X=np.array(rows, dtype=np.float64).reshape(len(rows), n_features),
+        X=np.array([features[name] for name in done], dtype=np.float64).reshape(
+            len(done), n_features),
         feature_names=extractor.feature_names,
         missing=missing,
         failed=tuple(failed),
         extractor=f"{extractor.name} v{extractor.version}",
     )
+
+
+def _check_picklable(extractor: FeatureExtractor) -> None:
+    import pickle
+
+    try:
+        pickle.dumps(extractor)
+    except Exception as exc:
+        raise TypeError(
+            f"extractor {extractor.name!r} cannot be sent to worker processes ({exc}); "
+            "give it a module-level function (or a functools.partial of one), "
+            "or pass workers=1"
+        ) from exc

@@ -15,7 +15,7 @@ asking, :func:`score_run` the reading and scoring::
 ("t=0.40s") and the frame as a JPEG ``image_url`` part (a base64 data URL), in temporal
 order; then the prompt of :mod:`emosign.harness.prompts`. Frames come from
 :func:`emosign.video.sample_frames` (10 fps, at most ``max_frames``, thinned evenly beyond
-that) and are shrunk so that their longer side is at most ``max_side`` pixels.
+that), decoded at a size whose longer side is at most ``max_side`` pixels.
 
 **Clients.** Anything that maps the messages to the answer text, ``ChatFn =
 Callable[[list[Message]], str]``: :class:`OpenAIChat` for an OpenAI-compatible server
@@ -1090,15 +1090,15 @@ class _Worker:
                 "caption", f"clip {job.video_name!r}: the captions file has no caption for it"
             )
         try:
+            # Decoded at the output size: a 4K clip's frames never exist at full size.
             frames = sample_frames(
                 job.video_path, fps=self.settings["fps"], max_frames=self.settings["max_frames"],
-                clip=job.video_name,
+                max_side=self.settings["max_side"], clip=job.video_name,
             )
         except VideoError as err:
             raise _ClipFailed("video", str(err)) from None
         messages = build_messages(
-            frames, job.prompt_text, max_side=self.settings["max_side"],
-            jpeg_quality=self.settings["jpeg_quality"],
+            frames, job.prompt_text, max_side=None, jpeg_quality=self.settings["jpeg_quality"],
         )
         record["frames"] = len(frames)
         record["timestamps"] = [round(float(t), 3) for t in frames.timestamps]
