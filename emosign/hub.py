@@ -35,9 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
-from huggingface_hub import constants as hf_constants
-from huggingface_hub import hf_hub_download
-from huggingface_hub.errors import LocalEntryNotFoundError
+# huggingface_hub (~0.2 s to import) is imported where the Hub is asked, so that reading a
+# local label file never loads it.
 
 __all__ = [
     "HUB_FILENAME",
@@ -248,15 +247,17 @@ def _local_source(path: str | os.PathLike[str], *, named_by: str) -> LabelSource
 # The Hub
 # --------------------------------------------------------------------------- #
 
-# Every huggingface_hub error is an OSError, but the HTTP library under it
-# (httpx2 in huggingface_hub 2.x, httpx in 1.x) raises its own transport errors
-# for a few failures, e.g. a broken proxy or a connection lost mid-download.
-_NETWORK_ERRORS: tuple[type[BaseException], ...] = (OSError,)
-for _module_name in ("httpx2", "httpx"):
-    try:
-        _NETWORK_ERRORS += (importlib.import_module(_module_name).HTTPError,)
-    except (ImportError, AttributeError):
-        pass
+def _network_errors() -> tuple[type[BaseException], ...]:
+    """Every huggingface_hub error is an OSError, but the HTTP library under it
+    (httpx2 in huggingface_hub 2.x, httpx in 1.x) raises its own transport errors
+    for a few failures, e.g. a broken proxy or a connection lost mid-download."""
+    errors: tuple[type[BaseException], ...] = (OSError,)
+    for module_name in ("httpx2", "httpx"):
+        try:
+            errors += (importlib.import_module(module_name).HTTPError,)
+        except (ImportError, AttributeError):
+            pass
+    return errors
 
 
 def fetch_labels(
@@ -290,6 +291,9 @@ def fetch_labels(
             cached, Hub unreachable, unknown revision).
         ValueError: ``sha256`` is not 64 hex digits.
     """
+    from huggingface_hub import constants as hf_constants
+    from huggingface_hub import hf_hub_download
+
     skip_check = sha256 is None
     expected = None if skip_check else _expected_sha256(revision=revision, sha256=sha256)
     if local_files_only is None:
@@ -308,7 +312,7 @@ def fetch_labels(
             local_files_only=local_files_only,
             endpoint=endpoint,
         )
-    except _NETWORK_ERRORS as error:
+    except _network_errors() as error:
         raise LabelFetchError(
             _fetch_failure_message(revision=revision, error=error, offline=offline)
         ) from error
@@ -360,6 +364,8 @@ def _commit_of_snapshot(path: str, *, fallback: str) -> str:
 
 def _fetch_failure_message(*, revision: str, error: BaseException, offline: bool) -> str:
     """Say why the Hub download failed, and how to carry on without the Hub."""
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
     if offline and isinstance(error, LocalEntryNotFoundError):
         reason = "offline and not cached"
     elif isinstance(error, LocalEntryNotFoundError):

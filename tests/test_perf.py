@@ -261,3 +261,60 @@ def test_tfidf_ngrams_are_scikit_learns_own():
     theirs = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"(?u)\b\w+\b").fit(texts)
     assert ours.vocabulary_ == theirs.vocabulary_
     assert (ours.transform(texts) != theirs.transform(texts)).nnz == 0
+
+
+# --- startup: a local label file needs neither huggingface_hub nor datasets ---------------
+
+
+def _modules_after(code: str, tmp_path) -> set[str]:
+    import json
+    import subprocess
+    import sys
+
+    script = code + "\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path,
+                          env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}, check=True)
+    return set(json.loads(done.stdout.splitlines()[-1]))
+
+
+HEAVY = {"huggingface_hub", "datasets"}
+
+
+def test_info_and_evaluate_on_a_local_file_import_neither_hub_nor_datasets(labels_file, tmp_path):
+    from conftest import SYNTHETIC_SINGLE
+
+    predictions = tmp_path / "p.csv"
+    predictions.write_text("video_name,prediction\n" + "".join(f"{k},{v}\n" for k, v in SYNTHETIC_SINGLE.items()))
+    info = _modules_after(f"from emosign.cli import main; main(['info', '--labels-file', {str(labels_file)!r}])",
+                          tmp_path)
+    assert "emosign.labels" in info and not HEAVY & info
+    scored = _modules_after(
+        "from emosign.cli import main; main(['evaluate', '--task', 'emotion_single', '--n-boot', '20', "
+        f"'--predictions', {str(predictions)!r}, '--labels-file', {str(labels_file)!r}])", tmp_path)
+    assert "emosign.metrics" in scored and not HEAVY & scored
+
+
+def test_import_emosign_is_light_and_its_version_is_read_on_demand(tmp_path):
+    bare = _modules_after("import emosign", tmp_path)
+    assert not {"importlib.metadata", "numpy", "pandas"} & bare and not HEAVY & bare
+    from importlib import metadata
+
+    import emosign
+
+    assert emosign.__version__ == metadata.version("emosign")
+
+
+def test_a_warm_load_does_not_read_the_labels_again(labels_file, tmp_path, monkeypatch):
+    from emosign import labels, load_emosign
+
+    reads = []
+    read_labels = labels.read_labels
+    monkeypatch.setattr(labels, "read_labels", lambda source: reads.append(source) or read_labels(source))
+    first = load_emosign("clips", labels_file=labels_file, cache_dir=tmp_path / "cache")
+    assert len(reads) == 1  # the cold build reads and validates the file once
+    again = load_emosign("clips", labels_file=labels_file, cache_dir=tmp_path / "cache")
+    assert len(reads) == 1 and again["test"].to_list() == first["test"].to_list()
+    # a changed file is a new cache key, read and validated anew
+    labels_file.write_text(labels_file.read_text().replace("Cory", "Cory", 1) + "\n")
+    load_emosign("clips", labels_file=labels_file, cache_dir=tmp_path / "cache")
+    assert len(reads) == 2
