@@ -27,7 +27,8 @@ Public API
   two-sided p-value.
 * :func:`krippendorff_alpha`, :func:`model_reference_alpha`: inter-rater agreement.
 
-This module is a leaf: it imports nothing from the rest of ``emosign``.
+This module is a leaf: it imports nothing from the rest of ``emosign`` but the private
+thread-budget helper ``emosign._threads``.
 
 References
 ----------
@@ -515,12 +516,17 @@ def _evaluate(
     trailing: tuple[int, ...],
     names: tuple[str, ...],
 ) -> list[np.ndarray]:
-    """Each statistic on every chunk of weight rows; every statistic sees the same rows."""
+    """Each statistic on every chunk of weight rows; every statistic sees the same rows.
+
+    With one BLAS thread: the products of a chunk are small (see emosign._threads)."""
+    from emosign._threads import one_thread
+
     chunks: list[list[np.ndarray]] = [[] for _ in stats]
-    for block in weights:
-        block.flags.writeable = False
-        for stat, name, out in zip(stats, names, chunks):
-            out.append(_call(stat, block, name, trailing))
+    with one_thread():
+        for block in weights:
+            block.flags.writeable = False
+            for stat, name, out in zip(stats, names, chunks):
+                out.append(_call(stat, block, name, trailing))
     return [np.concatenate(out, axis=0) for out in chunks]
 
 

@@ -30,11 +30,11 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import RepeatedStratifiedKFold
-from threadpoolctl import threadpool_limits
 
 from emosign import __version__
 from emosign._io import write_atomically
 from emosign._progress import progress_bar
+from emosign._threads import one_thread
 from emosign.baselines.registry import Baseline, Example, all_baselines, get_baseline
 from emosign.labels import Labels, load_labels
 from emosign.splits import Fold, leave_one_signer_out
@@ -42,8 +42,6 @@ from emosign.tasks import TaskData, get_task
 
 DEFAULT_TASKS: tuple[str, ...] = ("sentiment_3", "sentiment_7", "emotion_single")
 HEADLINE: tuple[str, ...] = ("balanced_accuracy", "weighted_f1", "accuracy", "macro_f1")
-#: BLAS/OpenMP threads of one fit (see "Speed" above).
-FIT_THREADS = 1
 
 
 def default_workers() -> int:
@@ -101,9 +99,9 @@ def out_of_fold_predictions(
     """Each clip predicted once by a model fitted on the other folds: (n,) class indices.
 
     A baseline that learns nothing is fitted once on every clip and predicts them all. Fits
-    run with ``FIT_THREADS`` BLAS/OpenMP threads.
+    run with one BLAS/OpenMP thread (see "Speed" above).
     """
-    with threadpool_limits(limits=FIT_THREADS):
+    with one_thread():
         if not baseline.learned:
             return baseline.make(seed).fit(examples, y, classes).predict(examples)
         index = {e.video_name: i for i, e in enumerate(examples)}
@@ -270,7 +268,7 @@ def _run_job(job: tuple[int, int | None], plan: _Plan | None = None):
     plan = plan or _PLAN
     unit_index, repeat = job
     unit = plan.units[unit_index]
-    with threadpool_limits(limits=FIT_THREADS):
+    with one_thread():
         if repeat is None:
             return _score_unit(unit, plan)
         _, folds = plan.kfold[unit_index]
