@@ -318,3 +318,38 @@ def test_a_warm_load_does_not_read_the_labels_again(labels_file, tmp_path, monke
     labels_file.write_text(labels_file.read_text().replace("Cory", "Cory", 1) + "\n")
     load_emosign("clips", labels_file=labels_file, cache_dir=tmp_path / "cache")
     assert len(reads) == 2
+
+
+def _reference_chance(explanations, clips, exclude):
+    """Before the change: clip i against clip (i + shift) mod n for every shift, n^2 pairs."""
+    from emosign import cues
+
+    n = len(clips)
+    named = [cues._tags("" if e is None else str(e)) for e in explanations]
+    references = cues.clip_references(clips, exclude=exclude)
+    totals = {}
+    for shift in range(1, n):
+        lenient = np.roll(np.array(references.at_least_one, dtype=object), -shift)
+        strict = np.roll(np.array(references.at_least_two, dtype=object), -shift)
+        run = {f"cue_{k}": v for k, v in cues.cue_scores(named, lenient).items()}
+        run |= {f"cue_{k}_strict": v for k, v in cues.cue_scores(named, strict).items()}
+        for key, values in run.items():
+            totals[key] = totals.get(key, 0.0) + values
+    return {key: values / (n - 1) for key, values in totals.items() if key != "cue_named_strict"}
+
+
+def test_chance_in_linear_time_matches_the_pairwise_scores(labels_file, real_labels):
+    from emosign import cues
+    from emosign.labels import read_labels
+
+    for path in (labels_file, real_labels):
+        clips = read_labels(path).clips
+        rng = np.random.default_rng(1)
+        explanations = [c.cues[int(rng.integers(3))] if rng.random() < 0.7 else "" for c in clips]
+        explanations[0] = None
+        for exclude in (None, 0, 2):
+            got = cues._chance_against(explanations, clips, exclude=exclude)
+            want = _reference_chance(explanations, clips, exclude)
+            assert list(got) == list(want)
+            for key in want:
+                np.testing.assert_allclose(got[key], want[key], rtol=1e-12, atol=1e-15, err_msg=key)
