@@ -353,3 +353,18 @@ def test_chance_in_linear_time_matches_the_pairwise_scores(labels_file, real_lab
             assert list(got) == list(want)
             for key in want:
                 np.testing.assert_allclose(got[key], want[key], rtol=1e-12, atol=1e-15, err_msg=key)
+
+
+def test_interval_alpha_in_linear_memory_is_the_packages_value():
+    import krippendorff
+
+    rng = np.random.default_rng(0)
+    for raters, units, missing in ((2, 150, 0.0), (3, 60, 0.2), (5, 40, 0.5)):
+        data = rng.normal(size=(raters, units)).round(2) + np.arange(units) / 10
+        data[rng.random(data.shape) < missing] = np.nan
+        want = krippendorff.alpha(reliability_data=data, level_of_measurement="interval")
+        assert stats.krippendorff_alpha(data, level="interval") == pytest.approx(want, rel=1e-10, abs=1e-12)
+    # 2,000 real-valued predictions: the package would build a 60 GB array; this is instant.
+    truth = rng.integers(-3, 4, 2_000).astype(float)
+    alpha = stats.model_reference_alpha(truth, truth + rng.normal(0, 0.5, 2_000), level="interval")
+    assert 0.8 < alpha < 1
