@@ -256,20 +256,25 @@ def classification_metrics(
     See the module docstring for the formulas. Shapes as in :func:`confusion_matrices`;
     each value is a float for unbatched weights, else a (B,) array.
     """
-    _, single = _weights(sample_weight, len(np.asarray(y_true)))
-    c = confusion_matrices(y_true, y_pred, n_classes=n_classes, sample_weight=sample_weight)
-    c = c[None] if single else c
-    pc = per_class_metrics(c)
-    total = c.sum(axis=(-2, -1))
-    has_support = pc["support"] > 0
+    y_true = np.asarray(y_true)
+    y_pred = np.asarray(y_pred)
+    k = n_classes
+    w, single = _weights(sample_weight, len(y_true))
+    # Per class: hits, support and predictions, the three numbers these metrics need from
+    # the confusion matrix, as one (B, n) @ (n, 3K) product (integer weights: exact sums).
+    classes = np.arange(k)
+    truth, guess = y_true[:, None] == classes, y_pred[:, None] == classes
+    counts = w @ np.concatenate([truth & guess, truth, guess], axis=1).astype(float)
+    tp, support, predicted = counts[:, :k], counts[:, k:2 * k], counts[:, 2 * k:]
+    recall = _divide(tp, support)
+    f1 = _divide(2 * tp, support + predicted)
+    has_support = support > 0
     return _out(
         {
-            "accuracy": _divide(np.trace(c[..., :n_classes], axis1=-2, axis2=-1), total),
-            "balanced_accuracy": _divide(
-                (pc["recall"] * has_support).sum(-1), has_support.sum(-1).astype(float)
-            ),
-            "weighted_f1": _divide((pc["f1"] * pc["support"]).sum(-1), pc["support"].sum(-1)),
-            "macro_f1": pc["f1"].mean(-1),
+            "accuracy": _divide(tp.sum(-1), w.sum(axis=1)),
+            "balanced_accuracy": _divide((recall * has_support).sum(-1), has_support.sum(-1).astype(float)),
+            "weighted_f1": _divide((f1 * support).sum(-1), support.sum(-1)),
+            "macro_f1": f1.mean(-1),
         },
         single,
     )
