@@ -258,8 +258,13 @@ class _Plan:
     kfold: dict[int, tuple | dict] = field(default_factory=dict)
 
 
-# The plan of the run in progress, read by forked workers (set just before they start).
+# The plan of the run, in a worker process (set by _adopt_plan when the worker starts).
 _PLAN: _Plan | None = None
+
+
+def _adopt_plan(plan: _Plan) -> None:
+    global _PLAN
+    _PLAN = plan
 
 
 def _run_job(job: tuple[int, int | None], plan: _Plan | None = None):
@@ -277,7 +282,6 @@ def _run_job(job: tuple[int, int | None], plan: _Plan | None = None):
 
 def _run_jobs(plan: _Plan, *, workers: int, progress: bool | None) -> dict:
     """Each job's result by its key; the same whichever process ran it."""
-    global _PLAN
     # Heavy jobs first (a learned baseline's folds), so that no worker is left with one at the end.
     order = sorted(plan.jobs, key=lambda job: not plan.units[job[0]].baseline.learned)
     workers = min(workers, len(order))
@@ -292,22 +296,21 @@ def _run_jobs(plan: _Plan, *, workers: int, progress: bool | None) -> dict:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    _PLAN = plan
-    try:
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
-        with pool:
-            # Every worker is forked at the first submit, before the progress bar starts a thread.
-            futures = {pool.submit(_run_job, job): job for job in order}
-            with progress_bar(len(order), "benchmark", enabled=progress, unit="run") as bar:
-                try:
-                    for future in as_completed(futures):
-                        done[futures[future]] = future.result()
-                        bar.update(1)
-                except BaseException:
-                    pool.shutdown(wait=True, cancel_futures=True)
-                    raise
-    finally:
-        _PLAN = None
+    # Forked workers inherit the plan (models, clips, baselines registered at run time) as
+    # it is: nothing of it is pickled, only job keys and results travel.
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_adopt_plan, initargs=(plan,))
+    with pool:
+        # Every worker is forked at the first submit, before the progress bar starts a thread.
+        futures = {pool.submit(_run_job, job): job for job in order}
+        with progress_bar(len(order), "benchmark", enabled=progress, unit="run") as bar:
+            try:
+                for future in as_completed(futures):
+                    done[futures[future]] = future.result()
+                    bar.update(1)
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
     return done
 
 
