@@ -895,23 +895,55 @@ def pooled_chance_scores(
 def _chance_against(
     explanations: Sequence[str], clips: Sequence[Clip], *, exclude: int | None
 ) -> dict[str, np.ndarray]:
+    """Clip i's :func:`cue_scores` against every other clip's references, averaged over j != i.
+
+    In time linear in the clips: a score of the pair (i, j) depends on j only through
+    which categories R_j holds and its size |R_j|, so the sums over j come from a small
+    table, how many references of each size name each category, instead of from the n^2
+    pairs. The empty-set conventions of :func:`cue_scores` (all three scores 1 when E_i and
+    R_j are both empty, 0 when exactly one is) are counted separately.
+    """
     clips = tuple(clips)
     n = len(clips)
     if n < 2:
         raise ValueError("chance scores need at least two clips")
     if len(explanations) != n:
         raise ValueError(f"{len(explanations)} explanations for {n} clips")
-    named = [_tags("" if e is None else bounded_explanation(e)) for e in explanations]
+    named = _indicators([_tags("" if e is None else bounded_explanation(e)) for e in explanations])
+    n_named = named.sum(axis=1)
+    explanation_empty = n_named == 0
     references = clip_references(clips, exclude=exclude)
-    totals: dict[str, np.ndarray] = {}
-    for shift in range(1, n):  # clip i against clip (i + shift) mod n: every other clip once
-        lenient = np.roll(np.array(references.at_least_one, dtype=object), -shift)
-        strict = np.roll(np.array(references.at_least_two, dtype=object), -shift)
-        run = {f"cue_{k}": v for k, v in cue_scores(named, lenient).items()}
-        run |= {f"cue_{k}_strict": v for k, v in cue_scores(named, strict).items()}
-        for key, values in run.items():
-            totals[key] = totals.get(key, 0.0) + values
-    return {key: values / (n - 1) for key, values in totals.items() if key != "cue_named_strict"}
+    out: dict[str, np.ndarray] = {}
+    for suffix, refs in (("", references.at_least_one), ("_strict", references.at_least_two)):
+        expected = _indicators(refs)
+        n_expected = expected.sum(axis=1)
+        own_hits = (named * expected).sum(axis=1)
+        # table[c, s]: how many references of size s name category c.
+        table = expected.T @ np.eye(len(CUE_IDS) + 1)[n_expected.astype(int)]
+        per_size = named @ table  # [i, s]: sum over references of size s of |E_i & R_j|
+        sizes = np.arange(len(CUE_IDS) + 1)
+        # Pairs where both sets are empty score 1 on all three; j != i, so i's own is left out.
+        both_empty = np.where(explanation_empty, (n_expected == 0).sum() - (n_expected == 0), 0)
+        hits = per_size.sum(axis=1) - own_hits
+        with np.errstate(divide="ignore", invalid="ignore"):
+            precision = np.where(explanation_empty, both_empty, hits / np.maximum(n_named, 1))
+            recall = (per_size[:, 1:] / sizes[1:]).sum(axis=1) - np.where(
+                n_expected > 0, own_hits / np.maximum(n_expected, 1), 0.0) + both_empty
+            f1 = (2 * per_size / np.maximum(n_named[:, None] + sizes, 1)).sum(axis=1) - np.where(
+                n_named + n_expected > 0, 2 * own_hits / np.maximum(n_named + n_expected, 1), 0.0) + both_empty
+        run = {"precision": precision, "recall": recall, "f1": f1, "hits": hits,
+               "named": (n - 1) * n_named, "expected": n_expected.sum() - n_expected}
+        out |= {f"cue_{k}{suffix}": v / (n - 1) for k, v in run.items() if not (suffix and k == "named")}
+    return out
+
+
+def _indicators(sets: Sequence[frozenset[str]]) -> np.ndarray:
+    """(n, len(CUE_IDS)) 0/1 floats: which categories each set holds."""
+    column = {cid: k for k, cid in enumerate(CUE_IDS)}
+    out = np.zeros((len(sets), len(CUE_IDS)))
+    for i, found in enumerate(sets):
+        out[i, [column[c] for c in found]] = 1.0
+    return out
 
 
 def aggregate_scores(

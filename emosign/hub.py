@@ -39,11 +39,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
-from huggingface_hub import constants as hf_constants
-from huggingface_hub import hf_hub_download
-from huggingface_hub.errors import LocalEntryNotFoundError
-
 from emosign._io import describe_kind
+
+# huggingface_hub (~0.2 s to import) is imported where the Hub is asked, so that reading a
+# local label file never loads it.
 
 __all__ = [
     "HUB_FILENAME",
@@ -179,6 +178,8 @@ def ways_to_give_labels(style: Literal["python", "cli"] = "python") -> str:
     ``style="python"`` names the ``labels_file=`` argument, ``style="cli"`` the
     ``--labels-file`` option; both name ``EMOSIGN_LABELS`` and the Hub cache.
     """
+    from huggingface_hub import constants as hf_constants
+
     argument = (
         "--labels-file PATH" if style == "cli" else 'labels_file="path/to/emosign_dataset.csv"'
     )
@@ -307,15 +308,17 @@ def _local_source(path: str | os.PathLike[str], *, named_by: str) -> LabelSource
 # The Hub
 # --------------------------------------------------------------------------- #
 
-# Every huggingface_hub error is an OSError, but the HTTP library under it
-# (httpx2 in huggingface_hub 2.x, httpx in 1.x) raises its own transport errors
-# for a few failures, e.g. a broken proxy or a connection lost mid-download.
-_NETWORK_ERRORS: tuple[type[BaseException], ...] = (OSError,)
-for _module_name in ("httpx2", "httpx"):
-    try:
-        _NETWORK_ERRORS += (importlib.import_module(_module_name).HTTPError,)
-    except (ImportError, AttributeError):
-        pass
+def _network_errors() -> tuple[type[BaseException], ...]:
+    """Every huggingface_hub error is an OSError, but the HTTP library under it
+    (httpx2 in huggingface_hub 2.x, httpx in 1.x) raises its own transport errors
+    for a few failures, e.g. a broken proxy or a connection lost mid-download."""
+    errors: tuple[type[BaseException], ...] = (OSError,)
+    for module_name in ("httpx2", "httpx"):
+        try:
+            errors += (importlib.import_module(module_name).HTTPError,)
+        except (ImportError, AttributeError):
+            pass
+    return errors
 
 
 def fetch_labels(
@@ -349,6 +352,9 @@ def fetch_labels(
             cached, Hub unreachable, unknown revision).
         ValueError: ``sha256`` is not 64 hex digits.
     """
+    from huggingface_hub import constants as hf_constants
+    from huggingface_hub import hf_hub_download
+
     skip_check = sha256 is None
     expected = None if skip_check else _expected_sha256(revision=revision, sha256=sha256)
     if local_files_only is None:
@@ -387,7 +393,7 @@ def fetch_labels(
     if path is None:
         try:
             path = download(local_only=False)
-        except _NETWORK_ERRORS as error:
+        except _network_errors() as error:
             raise LabelFetchError(_fetch_failure_reason(error), revision=revision) from error
 
     actual = sha256_of(path)
@@ -439,12 +445,14 @@ def _cached(download) -> str | None:
     """The cached copy ``download(local_only=True)`` finds, or ``None``."""
     try:
         return download(local_only=True)
-    except _NETWORK_ERRORS:
+    except _network_errors():
         return None
 
 
 def _fetch_failure_reason(error: BaseException) -> str:
     """Say in one clause why a Hub download failed."""
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
     if isinstance(error, LocalEntryNotFoundError):
         return f"the Hub could not be reached and no cached copy exists ({error})"
     return f"{type(error).__name__}: {error}"
@@ -463,6 +471,8 @@ def check_hub_reachable(*, endpoint: str | None = None, revision: str = HUB_REVI
         HubUnreachableError: offline mode is on (``HF_HUB_OFFLINE``), or the Hub did not
             answer; the message names the endpoint and the reason.
     """
+    from huggingface_hub import constants as hf_constants
+
     if _env_flag("HF_HUB_OFFLINE") or hf_constants.HF_HUB_OFFLINE:
         raise HubUnreachableError("offline (HF_HUB_OFFLINE is set)")
     from huggingface_hub import get_hf_file_metadata, hf_hub_url
@@ -480,7 +490,7 @@ def check_hub_reachable(*, endpoint: str | None = None, revision: str = HUB_REVI
             raise HubUnreachableError(
                 f"the Hub at {where} answered HTTP {status}"
             ) from error
-    except _NETWORK_ERRORS as error:
+    except _network_errors() as error:
         raise HubUnreachableError(
             f"the Hub at {where} cannot be reached ({type(error).__name__}: {error})"
         ) from error

@@ -19,7 +19,7 @@ import json
 import os
 import warnings
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 import datasets
 import pandas as pd
@@ -121,13 +121,16 @@ class EmoSign(datasets.GeneratorBasedBuilder):
         if on_missing not in ("none", "error"):
             raise ValueError(f"on_missing must be 'none' or 'error', not {on_missing!r}")
         # Everything the rows depend on is resolved here, before datasets picks a cache folder.
-        self.labels: Labels = labels.load_labels(
-            labels_file, revision=revision, sha256=labels_sha256
-        )
-        # Only this config's clips: "2 of 140 clips have no video", not a count over all 200.
-        keys = [(c.video_name, c.utterance_id) for c in _config_clips(self.labels, config_name)]
-        self.video_paths = _find_videos(video_dir, keys, on_missing)
-        self.captions = _find_captions(captions_file, keys, on_missing)
+        # The label file is only located and hashed: its hash is the cache key, and a warm
+        # cache is served without reading and validating the rows again (see ``labels``).
+        self._labels: Labels | None = None
+        self._config_clips_of = config_name  # the videos and captions looked for are its clips'
+        if isinstance(labels_file, Labels):
+            self._labels, self.source = labels_file, labels_file.source
+        else:
+            self.source = hub.resolve_label_source(labels_file, revision=revision, sha256=labels_sha256)
+        self.video_paths = _find_videos(video_dir, self._keys, on_missing)
+        self.captions = _find_captions(captions_file, self._keys, on_missing)
         super().__init__(
             cache_dir=None if cache_dir is None else str(cache_dir),
             dataset_name="emosign",
@@ -137,8 +140,27 @@ class EmoSign(datasets.GeneratorBasedBuilder):
         )
 
     @property
+    def labels(self) -> Labels:
+        """The label file's clips, read and validated on first use: when the Arrow cache is
+        built, or when videos or captions must be matched to clips."""
+        if self._labels is None:
+            self._labels = labels.read_labels(self.source)
+        return self._labels
+
+    def _keys(self) -> list[tuple[str, str]]:
+        # Only this config's clips: "2 of 140 clips have no video", not a count over all 200.
+        return [(c.video_name, c.utterance_id) for c in _config_clips(self.labels, self._config_clips_of)]
+
+    @property
     def manual_download_instructions(self) -> str:
         return MANUAL_DOWNLOAD_INSTRUCTIONS
+
+    def download_and_prepare(self, *args, **kwargs):
+        # A cold build reads and validates the labels before datasets makes any folder, so
+        # that a bad file stops with its own error (naming the rows) and leaves nothing behind.
+        if not os.path.exists(os.path.join(self._output_dir, datasets.config.DATASET_INFO_FILENAME)):
+            self.labels  # noqa: B018
+        return super().download_and_prepare(*args, **kwargs)
 
     def _info(self) -> datasets.DatasetInfo:
         intensity = datasets.Value("int8")
@@ -154,6 +176,10 @@ class EmoSign(datasets.GeneratorBasedBuilder):
         }
         media = {"video": datasets.Value("string"), "caption": datasets.Value("string")}
         single_class = datasets.ClassLabel(names=list(vocab.SINGLE_EXPRESSION_NAMES))
+        # Only this config's classes come from the rows; the others never read the labels here.
+        multi_classes = (
+            list(self.labels.multi_expression_classes) if self.config.name == "multi_expression" else []
+        )
         features = {
             "clips": {
                 **clip_id,
@@ -172,14 +198,14 @@ class EmoSign(datasets.GeneratorBasedBuilder):
             "multi_expression": {
                 **clip_id,
                 # Its classes are the combinations frequent enough in this label file.
-                "label": datasets.ClassLabel(names=list(self.labels.multi_expression_classes)),
+                "label": datasets.ClassLabel(names=multi_classes),
                 "emotions": datasets.List(
                     datasets.ClassLabel(names=list(vocab.MERGED_EMOTION_NAMES))
                 ),
                 **media,
             },
         }[self.config.name]
-        source = self.labels.source
+        source = self.source
         return datasets.DatasetInfo(
             description=f"{_DESCRIPTION}\nLabels: {source.origin} file {source.path} "
             f"(sha256 {source.sha256}, revision {source.revision}).",
@@ -229,7 +255,7 @@ class EmoSign(datasets.GeneratorBasedBuilder):
         inputs = {
             "emosign": __version__,
             "code": hashlib.sha256(code).hexdigest(),
-            "labels": self.labels.source.sha256,
+            "labels": self.source.sha256,
             "videos": self.video_paths,
             "captions": self.captions,
         }
@@ -244,11 +270,11 @@ def _config_clips(label_set: Labels, config_name: str) -> list[Clip]:
 
 
 def _find_videos(
-    video_dir: str | os.PathLike | None, keys: list[tuple[str, str]], on_missing: OnMissing
+    video_dir: str | os.PathLike | None, keys: Callable[[], list[tuple[str, str]]], on_missing: OnMissing
 ) -> dict[str, str | None]:
     if video_dir is None:
         return {}
-    index = video.resolve_videos(video_dir, keys)
+    index = video.resolve_videos(video_dir, keys())
     if index.missing:
         message = index.describe_missing()
         if on_missing == "error":
@@ -258,11 +284,11 @@ def _find_videos(
 
 
 def _find_captions(
-    captions_file: str | os.PathLike | None, keys: list[tuple[str, str]], on_missing: OnMissing
+    captions_file: str | os.PathLike | None, keys: Callable[[], list[tuple[str, str]]], on_missing: OnMissing
 ) -> dict[str, str | None]:
     if captions_file is None:
         return {}
-    found = captions.read_captions(captions_file, keys)
+    found = captions.read_captions(captions_file, keys())
     if found.missing:
         if on_missing == "error":
             raise KeyError(found.describe_missing())

@@ -256,26 +256,51 @@ def classification_metrics(
     See the module docstring for the formulas. Shapes as in :func:`confusion_matrices`;
     each value is a float for unbatched weights, else a (B,) array.
     """
-    _, single = _weights(sample_weight, len(np.asarray(y_true)))
-    c = confusion_matrices(y_true, y_pred, n_classes=n_classes, sample_weight=sample_weight)
-    c = c[None] if single else c
-    pc = per_class_metrics(c)
-    total = c.sum(axis=(-2, -1))
-    has_support = pc["support"] > 0
+    y_true = np.asarray(y_true)
+    y_pred = np.asarray(y_pred)
+    k = n_classes
+    w, single = _weights(sample_weight, len(y_true))
+    # Per class: hits, support and predictions, the three numbers these metrics need from
+    # the confusion matrix, as one (B, n) @ (n, 3K) product (integer weights: exact sums).
+    classes = np.arange(k)
+    truth, guess = y_true[:, None] == classes, y_pred[:, None] == classes
+    counts = w @ np.concatenate([truth & guess, truth, guess], axis=1).astype(float)
+    tp, support, predicted = counts[:, :k], counts[:, k:2 * k], counts[:, 2 * k:]
+    recall = _divide(tp, support)
+    f1 = _divide(2 * tp, support + predicted)
+    has_support = support > 0
     return _out(
         {
-            "accuracy": _divide(np.trace(c[..., :n_classes], axis1=-2, axis2=-1), total),
-            "balanced_accuracy": _divide(
-                (pc["recall"] * has_support).sum(-1), has_support.sum(-1).astype(float)
-            ),
-            "weighted_f1": _divide((pc["f1"] * pc["support"]).sum(-1), pc["support"].sum(-1)),
-            "macro_f1": pc["f1"].mean(-1),
+            "accuracy": _divide(tp.sum(-1), w.sum(axis=1)),
+            "balanced_accuracy": _divide((recall * has_support).sum(-1), has_support.sum(-1).astype(float)),
+            "weighted_f1": _divide((f1 * support).sum(-1), support.sum(-1)),
+            "macro_f1": f1.mean(-1),
         },
         single,
     )
 
 
 # --- sentiment as an ordinal scale ---------------------------------------------------------
+
+
+def _sum_by_group(w: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """(B, n) weights summed over the clips of each group: (B, n_groups), 0 for an empty group.
+
+    ``w @ one_hot(group)``; with many groups, without the (n, n_groups) one-hot matrix, which
+    is quadratic in the clips when most values are distinct (20,000 regression outputs:
+    3.2 GB). Integer weights sum exactly either way.
+    """
+    if n_groups <= 64:
+        # Few groups (ratings on a scale): one BLAS product is fastest, and small.
+        one_hot = np.zeros((len(group), n_groups))
+        one_hot[np.arange(len(group)), group] = 1.0
+        return w @ one_hot
+    order = np.argsort(group, kind="stable")
+    sorted_groups = group[order]
+    starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
+    out = np.zeros((w.shape[0], n_groups))
+    out[:, sorted_groups[starts]] = np.add.reduceat(w[:, order], starts, axis=1)
+    return out
 
 
 def _weighted_midranks(x: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -285,9 +310,7 @@ def _weighted_midranks(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     (the weight of clips tied with x_i, plus one).
     """
     values, group = np.unique(x, return_inverse=True)
-    one_hot = np.zeros((len(x), len(values)))
-    one_hot[np.arange(len(x)), group] = 1.0
-    per_value = w @ one_hot  # (B, U)
+    per_value = _sum_by_group(w, group, len(values))  # (B, U)
     below = np.cumsum(per_value, axis=1) - per_value
     return (below + (per_value + 1) / 2)[:, group]
 
@@ -306,9 +329,7 @@ def _weighted_spearman(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarra
     nx, ny = len(x_values), len(y_values)
     if nx * ny > len(x):
         return _weighted_pearson(_weighted_midranks(x, w), _weighted_midranks(y, w), w)
-    one_hot = np.zeros((len(x), nx * ny))
-    one_hot[np.arange(len(x)), x_group * ny + y_group] = 1.0
-    table = (w @ one_hot).reshape(-1, nx, ny)
+    table = _sum_by_group(w, x_group * ny + y_group, nx * ny).reshape(-1, nx, ny)
     count_x, count_y = table.sum(axis=2), table.sum(axis=1)
     total = count_x.sum(axis=1)
     # Mid-rank of a value: the weight below it plus half (its own weight plus one).
@@ -444,10 +465,8 @@ def average_precision(
     w, single = _weights(sample_weight, len(t))
     # Groups of equal scores, highest first.
     values, group = np.unique(-s, return_inverse=True)
-    one_hot = np.zeros((len(t), len(values)))
-    one_hot[np.arange(len(t)), group] = 1.0
-    tps = np.cumsum(w @ (one_hot * t[:, None]), axis=1)
-    fps = np.cumsum(w @ (one_hot * ~t[:, None]), axis=1)
+    tps = np.cumsum(_sum_by_group(w * t, group, len(values)), axis=1)
+    fps = np.cumsum(_sum_by_group(w * ~t, group, len(values)), axis=1)
     positives = tps[:, -1:]
     precision = _divide(tps, tps + fps)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -27,7 +27,8 @@ Public API
   two-sided p-value.
 * :func:`krippendorff_alpha`, :func:`model_reference_alpha`: inter-rater agreement.
 
-This module is a leaf: it imports nothing from the rest of ``emosign``.
+This module is a leaf: it imports nothing from the rest of ``emosign`` but the private
+thread-budget helper ``emosign._threads``.
 
 References
 ----------
@@ -435,7 +436,34 @@ def krippendorff_alpha(ratings: ArrayLike, *, level: str = "nominal") -> float:
     values = data[:, pairable]
     if np.unique(values[~np.isnan(values)]).size < 2:
         return float("nan")
+    if level == "interval":
+        return _interval_alpha(data)
     return float(krippendorff.alpha(reliability_data=data, level_of_measurement=level))
+
+
+def _interval_alpha(data: np.ndarray) -> float:
+    """Interval alpha from sums of squares, in time and memory linear in the ratings.
+
+    The ``krippendorff`` package builds a (units, V, V) coincidence array over the V distinct
+    values: 64 MB for 200 real-valued predictions, 60 GB for 2,000. With the squared
+    difference as the metric, the sum over the ordered pairs of a set of m values is
+    ``2 (m sum v^2 - (sum v)^2)``, so both disagreements come from per-unit sums
+    (Krippendorff 2011, section C):
+
+        D_o = (1/N) sum_u S_u / (m_u - 1),   D_e = S / (N (N - 1)),   alpha = 1 - D_o / D_e
+
+    over the N values of the units with at least two ratings, S_u and S being those pair
+    sums within unit u and over all N values. Equal to the package's value up to rounding.
+    """
+    present = ~np.isnan(data)
+    pairable = present.sum(axis=0) >= 2
+    values = np.where(present, data, 0.0)[:, pairable]
+    m = present[:, pairable].sum(axis=0).astype(float)
+    total, squares = values.sum(axis=0), (values * values).sum(axis=0)
+    n = m.sum()
+    within = (2 * (m * squares - total * total) / (m - 1)).sum() / n
+    overall = 2 * (n * squares.sum() - total.sum() ** 2) / (n * (n - 1))
+    return float(1.0 - within / overall)
 
 
 def model_reference_alpha(reference: ArrayLike, prediction: ArrayLike, *, level: str) -> float:
@@ -515,12 +543,17 @@ def _evaluate(
     trailing: tuple[int, ...],
     names: tuple[str, ...],
 ) -> list[np.ndarray]:
-    """Each statistic on every chunk of weight rows; every statistic sees the same rows."""
+    """Each statistic on every chunk of weight rows; every statistic sees the same rows.
+
+    With one BLAS thread: the products of a chunk are small (see emosign._threads)."""
+    from emosign._threads import one_thread
+
     chunks: list[list[np.ndarray]] = [[] for _ in stats]
-    for block in weights:
-        block.flags.writeable = False
-        for stat, name, out in zip(stats, names, chunks):
-            out.append(_call(stat, block, name, trailing))
+    with one_thread():
+        for block in weights:
+            block.flags.writeable = False
+            for stat, name, out in zip(stats, names, chunks):
+                out.append(_call(stat, block, name, trailing))
     return [np.concatenate(out, axis=0) for out in chunks]
 
 

@@ -261,3 +261,110 @@ def test_tfidf_ngrams_are_scikit_learns_own():
     theirs = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"(?u)\b\w+\b").fit(texts)
     assert ours.vocabulary_ == theirs.vocabulary_
     assert (ours.transform(texts) != theirs.transform(texts)).nnz == 0
+
+
+# --- startup: a local label file needs neither huggingface_hub nor datasets ---------------
+
+
+def _modules_after(code: str, tmp_path) -> set[str]:
+    import json
+    import subprocess
+    import sys
+
+    script = code + "\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path,
+                          env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}, check=True)
+    return set(json.loads(done.stdout.splitlines()[-1]))
+
+
+HEAVY = {"huggingface_hub", "datasets"}
+
+
+def test_info_and_evaluate_on_a_local_file_import_neither_hub_nor_datasets(labels_file, tmp_path):
+    from conftest import SYNTHETIC_SINGLE
+
+    predictions = tmp_path / "p.csv"
+    predictions.write_text("video_name,prediction\n" + "".join(f"{k},{v}\n" for k, v in SYNTHETIC_SINGLE.items()))
+    info = _modules_after(f"from emosign.cli import main; main(['info', '--labels-file', {str(labels_file)!r}])",
+                          tmp_path)
+    assert "emosign.labels" in info and not HEAVY & info
+    scored = _modules_after(
+        "from emosign.cli import main; main(['evaluate', '--task', 'emotion_single', '--n-boot', '20', "
+        f"'--predictions', {str(predictions)!r}, '--labels-file', {str(labels_file)!r}])", tmp_path)
+    assert "emosign.metrics" in scored and not HEAVY & scored
+
+
+def test_import_emosign_is_light_and_its_version_is_read_on_demand(tmp_path):
+    bare = _modules_after("import emosign", tmp_path)
+    assert not {"importlib.metadata", "numpy", "pandas"} & bare and not HEAVY & bare
+    from importlib import metadata
+
+    import emosign
+
+    assert emosign.__version__ == metadata.version("emosign")
+
+
+def test_a_warm_load_does_not_read_the_labels_again(labels_file, tmp_path, monkeypatch):
+    from emosign import labels, load_emosign
+
+    reads = []
+    read_labels = labels.read_labels
+    monkeypatch.setattr(labels, "read_labels", lambda source: reads.append(source) or read_labels(source))
+    first = load_emosign("clips", labels_file=labels_file, cache_dir=tmp_path / "cache")
+    assert len(reads) == 1  # the cold build reads and validates the file once
+    again = load_emosign("clips", labels_file=labels_file, cache_dir=tmp_path / "cache")
+    assert len(reads) == 1 and again["test"].to_list() == first["test"].to_list()
+    # a changed file is a new cache key, read and validated anew
+    labels_file.write_text(labels_file.read_text().replace("Cory", "Cory", 1) + "\n")
+    load_emosign("clips", labels_file=labels_file, cache_dir=tmp_path / "cache")
+    assert len(reads) == 2
+
+
+def _reference_chance(explanations, clips, exclude):
+    """Before the change: clip i against clip (i + shift) mod n for every shift, n^2 pairs."""
+    from emosign import cues
+
+    n = len(clips)
+    named = [cues._tags("" if e is None else str(e)) for e in explanations]
+    references = cues.clip_references(clips, exclude=exclude)
+    totals = {}
+    for shift in range(1, n):
+        lenient = np.roll(np.array(references.at_least_one, dtype=object), -shift)
+        strict = np.roll(np.array(references.at_least_two, dtype=object), -shift)
+        run = {f"cue_{k}": v for k, v in cues.cue_scores(named, lenient).items()}
+        run |= {f"cue_{k}_strict": v for k, v in cues.cue_scores(named, strict).items()}
+        for key, values in run.items():
+            totals[key] = totals.get(key, 0.0) + values
+    return {key: values / (n - 1) for key, values in totals.items() if key != "cue_named_strict"}
+
+
+def test_chance_in_linear_time_matches_the_pairwise_scores(labels_file, real_labels):
+    from emosign import cues
+    from emosign.labels import read_labels
+
+    for path in (labels_file, real_labels):
+        clips = read_labels(path).clips
+        rng = np.random.default_rng(1)
+        explanations = [c.cues[int(rng.integers(3))] if rng.random() < 0.7 else "" for c in clips]
+        explanations[0] = None
+        for exclude in (None, 0, 2):
+            got = cues._chance_against(explanations, clips, exclude=exclude)
+            want = _reference_chance(explanations, clips, exclude)
+            assert list(got) == list(want)
+            for key in want:
+                np.testing.assert_allclose(got[key], want[key], rtol=1e-12, atol=1e-15, err_msg=key)
+
+
+def test_interval_alpha_in_linear_memory_is_the_packages_value():
+    import krippendorff
+
+    rng = np.random.default_rng(0)
+    for raters, units, missing in ((2, 150, 0.0), (3, 60, 0.2), (5, 40, 0.5)):
+        data = rng.normal(size=(raters, units)).round(2) + np.arange(units) / 10
+        data[rng.random(data.shape) < missing] = np.nan
+        want = krippendorff.alpha(reliability_data=data, level_of_measurement="interval")
+        assert stats.krippendorff_alpha(data, level="interval") == pytest.approx(want, rel=1e-10, abs=1e-12)
+    # 2,000 real-valued predictions: the package would build a 60 GB array; this is instant.
+    truth = rng.integers(-3, 4, 2_000).astype(float)
+    alpha = stats.model_reference_alpha(truth, truth + rng.normal(0, 0.5, 2_000), level="interval")
+    assert 0.8 < alpha < 1

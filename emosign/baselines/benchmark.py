@@ -30,11 +30,11 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import RepeatedStratifiedKFold
-from threadpoolctl import threadpool_limits
 
 from emosign import __version__
 from emosign._io import check_output_folder, staged_directory, write_atomically
 from emosign._progress import progress_bar
+from emosign._threads import one_thread
 from emosign.baselines.registry import Baseline, Example, all_baselines, get_baseline
 from emosign.labels import Labels, load_labels
 from emosign.splits import Fold, leave_one_signer_out
@@ -44,8 +44,6 @@ from emosign.tasks import TaskData, get_task
 WRITER = "benchmark"
 DEFAULT_TASKS: tuple[str, ...] = ("sentiment_3", "sentiment_7", "emotion_single")
 HEADLINE: tuple[str, ...] = ("balanced_accuracy", "weighted_f1", "accuracy", "macro_f1")
-#: BLAS/OpenMP threads of one fit (see "Speed" above).
-FIT_THREADS = 1
 
 
 def default_workers() -> int:
@@ -103,9 +101,9 @@ def out_of_fold_predictions(
     """Each clip predicted once by a model fitted on the other folds: (n,) class indices.
 
     A baseline that learns nothing is fitted once on every clip and predicts them all. Fits
-    run with ``FIT_THREADS`` BLAS/OpenMP threads.
+    run with one BLAS/OpenMP thread (see "Speed" above).
     """
-    with threadpool_limits(limits=FIT_THREADS):
+    with one_thread():
         if not baseline.learned:
             return baseline.make(seed).fit(examples, y, classes).predict(examples)
         index = {e.video_name: i for i, e in enumerate(examples)}
@@ -272,8 +270,13 @@ class _Plan:
     kfold: dict[int, tuple | dict] = field(default_factory=dict)
 
 
-# The plan of the run in progress, read by forked workers (set just before they start).
+# The plan of the run, in a worker process (set by _adopt_plan when the worker starts).
 _PLAN: _Plan | None = None
+
+
+def _adopt_plan(plan: _Plan) -> None:
+    global _PLAN
+    _PLAN = plan
 
 
 def _run_job(job: tuple[int, int | None], plan: _Plan | None = None):
@@ -282,7 +285,7 @@ def _run_job(job: tuple[int, int | None], plan: _Plan | None = None):
     plan = plan or _PLAN
     unit_index, repeat = job
     unit = plan.units[unit_index]
-    with threadpool_limits(limits=FIT_THREADS):
+    with one_thread():
         if repeat is None:
             return _score_unit(unit, plan)
         _, folds = plan.kfold[unit_index]
@@ -291,7 +294,6 @@ def _run_job(job: tuple[int, int | None], plan: _Plan | None = None):
 
 def _run_jobs(plan: _Plan, *, workers: int, progress: bool | None) -> dict:
     """Each job's result by its key; the same whichever process ran it."""
-    global _PLAN
     # Heavy jobs first (a learned baseline's folds), so that no worker is left with one at the end.
     order = sorted(plan.jobs, key=lambda job: not plan.units[job[0]].baseline.learned)
     workers = min(workers, len(order))
@@ -306,22 +308,21 @@ def _run_jobs(plan: _Plan, *, workers: int, progress: bool | None) -> dict:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    _PLAN = plan
-    try:
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
-        with pool:
-            # Every worker is forked at the first submit, before the progress bar starts a thread.
-            futures = {pool.submit(_run_job, job): job for job in order}
-            with progress_bar(len(order), "benchmark", enabled=progress, unit="run") as bar:
-                try:
-                    for future in as_completed(futures):
-                        done[futures[future]] = future.result()
-                        bar.update(1)
-                except BaseException:
-                    pool.shutdown(wait=True, cancel_futures=True)
-                    raise
-    finally:
-        _PLAN = None
+    # Forked workers inherit the plan (models, clips, baselines registered at run time) as
+    # it is: nothing of it is pickled, only job keys and results travel.
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_adopt_plan, initargs=(plan,))
+    with pool:
+        # Every worker is forked at the first submit, before the progress bar starts a thread.
+        futures = {pool.submit(_run_job, job): job for job in order}
+        with progress_bar(len(order), "benchmark", enabled=progress, unit="run") as bar:
+            try:
+                for future in as_completed(futures):
+                    done[futures[future]] = future.result()
+                    bar.update(1)
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
     return done
 
 
