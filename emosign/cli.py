@@ -14,7 +14,10 @@ from emosign import vocab
 from emosign._io import write_atomically
 from emosign.harness.prompts import HARNESS_TASKS
 
-_MEDIA_AND_IDS = ("utterance_id", "signer", "video", "caption")
+# export-labels leaves out the media (paths on this machine) everywhere, and the ids derived from
+# the video name in the narrow configs (video_name,label); `clips`, every label, keeps them.
+_MEDIA = ("video", "caption")
+_IDS = ("utterance_id", "signer")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -292,7 +295,8 @@ def _export_labels(args: argparse.Namespace) -> int:
     from emosign.loader import load_emosign, to_frame
 
     dataset = load_emosign(args.config, labels_file=args.labels_file, cache_dir=args.cache_dir)
-    frame = to_frame(dataset["test"]).drop(columns=list(_MEDIA_AND_IDS), errors="ignore")
+    dropped = _MEDIA if args.config == "clips" else _MEDIA + _IDS
+    frame = to_frame(dataset["test"]).drop(columns=list(dropped), errors="ignore")
     if args.format == "jsonl":
         for record in frame.to_dict("records"):
             sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -327,19 +331,32 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from emosign.metrics import compare
+    from emosign.metrics import NOT_PERCENT, compare
 
     result = compare(
         args.task, args.a, args.b, labels_file=args.labels_file,
         ci=args.ci, n_boot=args.n_boot, seed=args.seed,
     )
+    level = round(args.ci * 100)
     print(f"{args.task}: A = {args.a}, B = {args.b}, {result['n']} clips, "
-          f"{round(args.ci * 100)}% paired bootstrap interval of A - B")
+          f"{level}% paired bootstrap interval of A - B ({args.n_boot:,} resamples)")
     print(f"{'metric':<20}{'A - B':>10}{'low':>10}{'high':>10}{'p':>10}")
+    units = []
     for name, row in result["comparison"].items():
-        cells = "".join("       n/a" if row[k] is None else f"{row[k]:>10.4f}"
-                        for k in ("difference", "low", "high", "p_value"))
+        # As `evaluate` prints them: fractions in percentage points, the rest as they are.
+        scale, digits = (1, 3) if name in NOT_PERCENT else (100, 2)
+        if name in NOT_PERCENT:
+            units.append(name)
+        cells = "".join("       n/a" if row[k] is None else f"{scale * row[k]:>10.{digits}f}"
+                        for k in ("difference", "low", "high"))
+        p = row["p_value"]
+        cells += "       n/a" if p is None else f"{p:>10.4f}"
         print(f"{name:<20}{cells}")
+    note = "differences of fractions in percentage points"
+    if units:
+        note += f"; {', '.join(units)} in their own units"
+    print(f"{note}.\np: two-sided paired bootstrap p-value for \"A and B score the same\" "
+          f"(smallest possible: 1/(1 + {args.n_boot:,}) = {1 / (1 + args.n_boot):.4f})")
     return 0
 
 
@@ -439,10 +456,13 @@ def _cues(args: argparse.Namespace) -> int:
 
     labels = load_labels(args.labels_file)
     report = cue_report(labels.clips)
-    table = report[report["grouping"] == args.by].pivot(
-        index="category", columns="group", values="description_rate"
-    )
-    print(f"share of the {3 * len(labels)} cue descriptions naming each category, by {args.by}")
+    rows = report[report["grouping"] == args.by]
+    table = rows.pivot(index="category", columns="group", values="description_rate")
+    # Counted over the clips the grouping covers (single_label: the 140 single-expression clips).
+    per_group = rows.drop_duplicates("group")
+    clips, descriptions = int(per_group["n_clips"].sum()), int(per_group["n_descriptions"].sum())
+    print(f"% of the {descriptions} cue descriptions ({clips} clips) naming each category, "
+          f"by {args.by}" + ("" if args.by == "all" else "; each column is one group's descriptions"))
     print((100 * table).round(1).to_string())
     if args.ceiling:
         ceiling = human_ceiling(labels.clips)

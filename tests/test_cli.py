@@ -42,7 +42,9 @@ def test_export_clips_jsonl(labels_file, tmp_path, capsys):
     assert list(records[0])[0] == "video_name"
     assert records[0]["sentiment_7"] == "moderately_positive"
     assert set(vocab.EMOTION_NAMES) <= set(records[0])
-    assert "video" not in records[0] and "signer" not in records[0]
+    assert "video" not in records[0] and "caption" not in records[0]
+    # Every label of the clips config, the ids included.
+    assert records[0]["signer"] == "Ben" and records[0]["utterance_id"] == "1001"
 
 
 def test_bad_label_file_is_one_clear_error(tmp_path, capsys):
@@ -79,3 +81,78 @@ def test_cues_command(labels_file, capsys):
 def test_mllm_score_of_a_missing_directory_is_one_clear_error(tmp_path, labels_file, capsys):
     code = main(["mllm", "score", str(tmp_path / "nothing"), "--labels-file", str(labels_file)])
     assert code == 2 and "Traceback" not in capsys.readouterr().err
+
+
+# --- what the tables print --------------------------------------------------------------------
+
+
+def _metric_row(out: str, name: str) -> list[str]:
+    (line,) = [line for line in out.splitlines() if line.split()[:1] == [name]]
+    return line.split()
+
+
+def test_evaluate_table_prints_counts_and_distances_as_they_are(labels_file, tmp_path, capsys):
+    from emosign.labels import read_labels
+
+    labels = read_labels(labels_file)
+    explanations = tmp_path / "explanations.csv"
+    explanations.write_text("video_name,prediction\n" + "".join(
+        f"{c.video_name},raised eyebrows and a frown with fast signing\n" for c in labels))
+    assert main(["evaluate", "--task", "cue_grounding", "--predictions", str(explanations),
+                 "--labels-file", str(labels_file), "--n-boot", "20", "--format", "json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert main(["evaluate", "--task", "cue_grounding", "--predictions", str(explanations),
+                 "--labels-file", str(labels_file), "--n-boot", "20"]) == 0
+    out = capsys.readouterr().out
+    # cues_named is a count (3 cue categories here), not a fraction: never "300.00".
+    named = _metric_row(out, "cues_named")
+    assert named[1] == f"{result['metrics']['cues_named']:.3f}" == "3.000"
+    # Beside each metric: its chance level and the human ceiling, from the result.
+    header = [line for line in out.splitlines() if line.startswith("metric")][0]
+    assert header.split()[-2:] == ["chance", "human"]
+    f1 = _metric_row(out, "cue_f1")
+    assert f1[-2:] == [f"{100 * result['chance']['cue_f1']:.2f}",
+                       f"{100 * result['human_ceiling']['cue_f1']:.2f}"]
+    assert named[-1] == f"{result['human_ceiling']['cues_named']:.3f}"
+    assert "cues_named as they are (not percentages)" in out
+
+
+def test_soft_label_scores_alone_are_enough(labels_file, tmp_path, capsys):
+    # The README's soft-label example: score_<class> columns and no prediction column.
+    classes = vocab.SINGLE_EXPRESSION_NAMES
+    rows = []
+    for name, label in SYNTHETIC_SINGLE.items():
+        scores = [1 - 0.01 * (len(classes) - 1) if c == label else 0.01 for c in classes]
+        rows.append(",".join([name, *(f"{s:.6f}" for s in scores)]))
+    path = tmp_path / "soft.csv"
+    path.write_text("video_name," + ",".join(f"score_{c}" for c in classes) + "\n" + "\n".join(rows) + "\n")
+    common = ["--task", "emotion_single", "--predictions", str(path), "--labels-file", str(labels_file),
+              "--n-boot", "20"]
+    assert main(["evaluate", *common, "--target", "soft"]) == 0
+    out = capsys.readouterr().out
+    assert float(_metric_row(out, "cross_entropy")[1]) < 1  # nats, printed as they are
+    # On the majority target, each clip's class is its top score: all right here.
+    assert main(["evaluate", *common, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["metrics"]["accuracy"] == 1.0
+
+
+def test_compare_prints_percentage_points_and_says_what_p_is(labels_file, tmp_path, capsys):
+    a = tmp_path / "a.csv"
+    a.write_text("video_name,prediction\n" + "".join(f"{k},{v}\n" for k, v in SYNTHETIC_SINGLE.items()))
+    b = tmp_path / "b.csv"
+    b.write_text("video_name,prediction\n" + "".join(f"{k},neutral\n" for k in SYNTHETIC_SINGLE))
+    assert main(["compare", "--task", "emotion_single", "--a", str(a), "--b", str(b),
+                 "--labels-file", str(labels_file), "--n-boot", "50"]) == 0
+    out = capsys.readouterr().out
+    right_b = sum(label == "neutral" for label in SYNTHETIC_SINGLE.values())
+    difference = 100 * (1 - right_b / len(SYNTHETIC_SINGLE))
+    assert _metric_row(out, "accuracy")[1] == f"{difference:.2f}"
+    assert "percentage points" in out
+    assert 'p: two-sided paired bootstrap p-value for "A and B score the same"' in out
+
+
+def test_cues_by_emotion_counts_the_descriptions_of_its_clips(labels_file, capsys):
+    assert main(["cues", "--labels-file", str(labels_file), "--by", "single_label"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    n = len(SYNTHETIC_SINGLE)
+    assert first.startswith(f"% of the {3 * n} cue descriptions ({n} clips)")
