@@ -5,9 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shlex
 import subprocess
 import sys
+import textwrap
 
+import pytest
 from conftest import SYNTHETIC_ROWS, SYNTHETIC_SINGLE, label_row, write_label_file
 
 from emosign import vocab
@@ -156,3 +159,84 @@ def test_cues_by_emotion_counts_the_descriptions_of_its_clips(labels_file, capsy
     first = capsys.readouterr().out.splitlines()[0]
     n = len(SYNTHETIC_SINGLE)
     assert first.startswith(f"% of the {3 * n} cue descriptions ({n} clips)")
+
+
+# --- --help ------------------------------------------------------------------------------------
+
+DOCUMENTED_COMMANDS = ("info", "export-labels", "evaluate", "compare", "benchmark", "export-hub",
+                       "export-lmms-eval", "repro", "cues")
+
+
+def _subparser(command: str):
+    from emosign.cli import _parser
+
+    parser = _parser()
+    (sub,) = [a for a in parser._actions if a.dest == "command"]
+    return sub.choices[command]
+
+
+@pytest.mark.parametrize("command", DOCUMENTED_COMMANDS)
+def test_every_option_says_what_it_does_and_its_default(command):
+    parser = _subparser(command)
+    for action in parser._actions:
+        if action.dest == "help":
+            continue
+        name = "/".join(action.option_strings) or action.dest
+        assert action.help, f"{command} {name} has no help"
+        if action.option_strings:
+            assert "default" in action.help or "required" in action.help, f"{command} {name}: {action.help}"
+
+
+@pytest.mark.parametrize("command", DOCUMENTED_COMMANDS)
+def test_every_command_ends_its_help_with_examples_that_parse(command):
+    from emosign.cli import _parser
+
+    parser = _subparser(command)
+    assert parser.description
+    text = parser.format_help()
+    examples = text[text.index("examples:\n"):].splitlines()[1:]
+    assert examples
+    for line in examples:
+        words = shlex.split(line.split(">")[0])
+        assert words[:2] == ["emosign", command]
+        _parser().parse_args(words[1:])  # every example is a valid command line
+
+
+# --- a baseline of your own --------------------------------------------------------------------
+
+
+def _registry_example() -> str:
+    from emosign.baselines import registry
+
+    doc = registry.__doc__
+    block = doc[doc.index("Register your own"):].split("::\n", 1)[1]
+    block = block[: block.index("\nand run it with")]
+    return textwrap.dedent(block)
+
+
+def test_a_registered_baseline_runs_from_the_command_line(labels_file, tmp_path, monkeypatch, capsys):
+    from emosign.baselines import registry
+
+    # The registry's own docstring example, as the user's module.
+    (tmp_path / "mybaseline_cli_test.py").write_text(_registry_example())
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(registry, "REGISTRY", dict(registry.REGISTRY))
+    monkeypatch.delitem(sys.modules, "mybaseline_cli_test", raising=False)
+    code = main(["benchmark", "--baseline-module", "mybaseline_cli_test", "--baselines", "my_majority",
+                 "majority", "--tasks", "sentiment_3", "--labels-file", str(labels_file),
+                 "--n-boot", "20", "--kfold-repeats", "0"])
+    assert code == 0
+    out = capsys.readouterr().out
+    (mine,) = [line for line in out.splitlines() if "my_majority" in line]
+    (floor,) = [line for line in out.splitlines() if line.split()[:1] == ["majority"]]
+    assert "my_majority" in registry.REGISTRY
+    # The example is the built-in majority floor written again: the same row, number for number.
+    assert mine.split()[1:] == floor.split()[1:]
+    assert "33.33" in mine
+
+
+def test_a_baseline_module_that_does_not_import_is_one_clear_error(labels_file, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code = main(["benchmark", "--baseline-module", "no_such_module_here", "--labels-file", str(labels_file)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("emosign: error: --baseline-module no_such_module_here: cannot import")
