@@ -1,6 +1,6 @@
 """How long a full `evaluate` takes, against a plain loop of scikit-learn calls doing the same work.
 
-    python benchmarks/bench_metrics.py --labels-file ../shared/emosign/emosign_dataset.csv
+    python benchmarks/bench_metrics.py --labels-file "$EMOSIGN_LABELS"
 
 `evaluate` reads the labels and the predictions, scores them, draws 10,000 bootstrap
 resamples and computes every headline metric on each in batched form, plus per-class and
