@@ -506,6 +506,9 @@ def _import_baseline_module(name: str) -> None:
         importlib.import_module(name)
     except ImportError as err:
         raise ValueError(f"--baseline-module {name}: cannot import it ({err})") from err
+    except Exception as err:  # the user's module failed while it ran: say where and why
+        raise ValueError(f"--baseline-module {name}: importing it raised "
+                         f"{type(err).__name__}: {err}") from err
     finally:
         if added:
             sys.path.remove(here)

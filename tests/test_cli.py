@@ -241,3 +241,14 @@ def test_a_baseline_module_that_does_not_import_is_one_clear_error(labels_file, 
     code = main(["benchmark", "--baseline-module", "no_such_module_here", "--labels-file", str(labels_file)])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("emosign: error: --baseline-module no_such_module_here: cannot import")
+
+
+def test_a_baseline_module_that_fails_says_why(labels_file, tmp_path, monkeypatch, capsys):
+    (tmp_path / "broken_baseline_cli_test.py").write_text("raise RuntimeError('no GPU here')\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delitem(sys.modules, "broken_baseline_cli_test", raising=False)
+    code = main(["benchmark", "--baseline-module", "broken_baseline_cli_test",
+                 "--labels-file", str(labels_file)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "--baseline-module broken_baseline_cli_test: importing it raised RuntimeError: no GPU here" in err
