@@ -36,7 +36,7 @@ paths) and the repository's ini file is ignored. When that happens the run stops
 error saying so, rather than running without the ini file's settings.
 
 Tests that need the videos carry the marker ``@pytest.mark.emosign_videos`` or use the
-``emosign_video_dir`` fixture; the directory comes from ``--emosign-video-dir DIR``,
+``emosign_video_dir`` fixture; the directory comes from ``--emosign-video-dir=DIR``,
 ``EMOSIGN_VIDEO_DIR`` or ``emosign_video_dir`` in the ini file, and without one they are
 skipped.
 
@@ -89,12 +89,12 @@ VIDEOS_ENV_VAR = "EMOSIGN_VIDEO_DIR"
 VIDEOS_MARKER = "emosign_videos"
 
 LABELS_SKIP_REASON = (
-    "EmoSign labels not available: pass --emosign-labels PATH, set EMOSIGN_LABELS=PATH "
+    "EmoSign labels not available: pass --emosign-labels=PATH, set EMOSIGN_LABELS=PATH "
     "(or emosign_labels = PATH in the pytest ini file), or put the pinned Hub copy in the "
     "Hugging Face cache by running `emosign info` once online"
 )
 VIDEOS_SKIP_REASON = (
-    "EmoSign videos not configured: pass --emosign-video-dir DIR or set EMOSIGN_VIDEO_DIR=DIR "
+    "EmoSign videos not configured: pass --emosign-video-dir=DIR or set EMOSIGN_VIDEO_DIR=DIR "
     "(or emosign_video_dir = DIR in the pytest ini file); the ASLLRP videos are not "
     "redistributed with EmoSign"
 )
