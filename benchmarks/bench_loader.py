@@ -2,7 +2,7 @@
 and, for scale, the raw CSV through ``datasets.load_dataset("csv")`` (what
 ``load_dataset("catfang/emosign")`` does, without the derived labels).
 
-    python benchmarks/bench_loader.py --labels-file ../shared/emosign/emosign_dataset.csv
+    python benchmarks/bench_loader.py --labels-file "$EMOSIGN_LABELS"
 
 Times are medians over ``--repeat`` runs in one process, after the imports (importing
 ``datasets`` alone is timed separately, in a fresh interpreter).

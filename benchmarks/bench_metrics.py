@@ -1,8 +1,8 @@
 """How long a full `evaluate` takes on every task, against the fair anchors doing the same
 bootstrap: `scipy.stats.bootstrap` (vectorised, paired) and a plain numpy loop.
 
-    python benchmarks/bench_metrics.py --labels-file ../shared/emosign/emosign_dataset.csv
-    python benchmarks/bench_metrics.py --labels-file ../shared/emosign/emosign_dataset.csv --scale 10 100
+    python benchmarks/bench_metrics.py --labels-file "$EMOSIGN_LABELS"
+    python benchmarks/bench_metrics.py --labels-file "$EMOSIGN_LABELS" --scale 10 100
 
 `evaluate` reads the labels and the predictions, scores them, draws 10,000 bootstrap
 resamples, computes every headline metric of the task on each, and adds per-class and

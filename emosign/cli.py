@@ -19,7 +19,10 @@ from emosign.harness.prompts import (
     PROTOCOL_NAMES,
 )
 
-_MEDIA_AND_IDS = ("utterance_id", "signer", "video", "caption")
+# export-labels leaves out the media (paths on this machine) everywhere, and the ids derived from
+# the video name in the narrow configs (video_name,label); `clips`, every label, keeps them.
+_MEDIA = ("video", "caption")
+_IDS = ("utterance_id", "signer")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -86,46 +89,90 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    info = sub.add_parser("info", help="summarise the labels: signers, sentiment, emotion sets")
+    info = sub.add_parser(
+        "info", help="summarise the labels: signers, sentiment, emotion sets",
+        description="Print the label file's source and sha256, and counts of clips per signer, "
+        "sentiment, expression set, class and emotion.",
+        **_examples("emosign info", "emosign info --labels-file emosign_dataset.csv"),
+    )
     _add_labels_option(info)
     info.set_defaults(run=_info)
 
     export = sub.add_parser(
-        "export-labels", help="print one config's labels, one row per clip, on stdout"
+        "export-labels", help="print one config's labels, one row per clip, on stdout",
+        description="Print one config of load_emosign as a table on stdout: the narrow configs "
+        "as video_name and their labels, `clips` with every label and the clip's signer and "
+        "utterance id (never the video paths).",
+        **_examples("emosign export-labels --config single_expression > single.csv",
+                    "emosign export-labels --config clips --format jsonl > clips.jsonl"),
     )
-    export.add_argument("--config", required=True, choices=vocab.CONFIG_NAMES)
-    export.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    export.add_argument("--config", required=True, choices=vocab.CONFIG_NAMES,
+                        help="which view of the labels (required): " + ", ".join(vocab.CONFIG_NAMES))
+    export.add_argument("--format", choices=("csv", "jsonl"), default="csv",
+                        help="csv (lists as JSON text in a cell) or jsonl, one object per clip "
+                        "(default: csv)")
     export.add_argument("--cache-dir", help="the datasets cache root (default: HF_DATASETS_CACHE)")
     _add_labels_option(export)
     export.set_defaults(run=_export_labels)
 
-    evaluate = sub.add_parser("evaluate", help="score a predictions file on one task")
-    evaluate.add_argument("--task", required=True, choices=vocab.TASK_NAMES)
-    evaluate.add_argument("--predictions", required=True, help="CSV, TSV, JSONL or JSON file")
-    evaluate.add_argument("--target", choices=("majority", "soft"), default="majority")
-    evaluate.add_argument("--format", choices=("json", "table"), default="table")
-    evaluate.add_argument("--ci", type=float, default=0.95, help="interval coverage (default 0.95)")
-    evaluate.add_argument("--n-boot", type=int, default=10_000, help="bootstrap resamples")
-    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate = sub.add_parser(
+        "evaluate", help="score a predictions file on one task",
+        description="Score one predictions file (video_name and prediction columns, or "
+        "score_<class> columns) on one task, with bootstrap intervals, per-class and "
+        "per-signer results. Strict: unknown, duplicate, missing or unreadable predictions "
+        "stop the run with every offending row listed.",
+        **_examples(
+            "emosign evaluate --task sentiment_3 --predictions my_model.csv",
+            "emosign evaluate --task emotion_single --predictions my_model.jsonl "
+            "--format json --output results/emotion_single.json",
+            "emosign evaluate --task cue_grounding --predictions explanations.csv",
+        ),
+    )
+    evaluate.add_argument("--task", required=True, choices=vocab.TASK_NAMES,
+                          help="the task to score (required): " + ", ".join(vocab.TASK_NAMES))
+    evaluate.add_argument("--predictions", required=True,
+                          help="the predictions: a CSV, TSV, JSONL or JSON file (required)")
+    evaluate.add_argument("--target", choices=("majority", "soft"), default="majority",
+                          help="majority: the released majority labels; soft: score_<class> "
+                          "probabilities against a distribution per clip (default: majority)")
+    evaluate.add_argument("--format", choices=("json", "table"), default="table",
+                          help="a table in percent, or the whole result as JSON (default: table)")
+    evaluate.add_argument("--ci", type=_coverage, default=0.95,
+                          help="coverage of the bootstrap intervals, in (0, 1) (default: 0.95)")
+    evaluate.add_argument("--n-boot", type=_positive_int, default=10_000,
+                          help="bootstrap resamples of the clips (default: 10000)")
+    evaluate.add_argument("--seed", type=int, default=0,
+                          help="seed of the bootstrap resamples (default: 0)")
     evaluate.add_argument(
         "--on-invalid", choices=("raise", "wrong"), default="raise",
         help="refuse missing or unreadable predictions (default), or score them as wrong",
     )
     evaluate.add_argument("--output", help="also write the JSON result to this file (never one "
-                                           "it reads, nor a folder; default: none)")
+                          "it reads, nor a folder; default: print only)")
     evaluate.add_argument(
-        "--annotator-ratings", help="per-annotator ratings CSV (for --target soft on sentiment)"
+        "--annotator-ratings", help="per-annotator ratings CSV, video_name,annotator,sentiment "
+        "(needed for --target soft on sentiment; default: none)"
     )
     _add_labels_option(evaluate)
     evaluate.set_defaults(run=_evaluate)
 
-    compare = sub.add_parser("compare", help="paired bootstrap test between two systems")
-    compare.add_argument("--task", required=True, choices=vocab.TASK_NAMES)
-    compare.add_argument("--a", required=True, help="predictions of system A")
-    compare.add_argument("--b", required=True, help="predictions of system B")
-    compare.add_argument("--ci", type=float, default=0.95)
-    compare.add_argument("--n-boot", type=int, default=10_000)
-    compare.add_argument("--seed", type=int, default=0)
+    compare = sub.add_parser(
+        "compare", help="paired bootstrap test between two systems",
+        description="Compare two systems' predictions on the same clips: for each headline "
+        "metric, the difference A - B, its paired bootstrap interval and the two-sided p-value "
+        "for 'A and B score the same'.",
+        **_examples("emosign compare --task sentiment_3 --a model_a.csv --b model_b.csv"),
+    )
+    compare.add_argument("--task", required=True, choices=vocab.TASK_NAMES,
+                         help="the task both files answer (required)")
+    compare.add_argument("--a", required=True, help="predictions of system A (required)")
+    compare.add_argument("--b", required=True, help="predictions of system B (required)")
+    compare.add_argument("--ci", type=_coverage, default=0.95,
+                         help="coverage of the interval of A - B, in (0, 1) (default: 0.95)")
+    compare.add_argument("--n-boot", type=_positive_int, default=10_000,
+                         help="paired bootstrap resamples (default: 10000)")
+    compare.add_argument("--seed", type=int, default=0,
+                         help="seed of the bootstrap resamples (default: 0)")
     compare.add_argument(
         "--on-invalid", choices=("raise", "wrong"), default="raise",
         help="refuse missing or unreadable predictions (default), or score them as wrong",
@@ -180,22 +227,44 @@ def _parser() -> argparse.ArgumentParser:
     power.set_defaults(run=_power)
 
     bench = sub.add_parser(
-        "benchmark", help="run the baselines under leave-one-signer-out CV, with the paper's rows"
+        "benchmark", help="run the baselines under leave-one-signer-out CV, with the paper's rows",
+        description="Run every baseline the inputs allow (floors and the cue-text reference on "
+        "the labels alone; caption and visual baselines with --captions-file and --video-dir) "
+        "on out-of-fold predictions, and print the leaderboard beside the paper's reported rows.",
+        **_examples(
+            "emosign benchmark --out results/",
+            "emosign benchmark --tasks sentiment_3 --baselines majority cue_text_tfidf --n-boot 1000",
+            "emosign benchmark --video-dir videos/ --captions-file captions.csv --out results/",
+            "emosign benchmark --baseline-module mybaseline --baselines my_majority",
+        ),
     )
     bench.add_argument("--tasks", nargs="+", default=["sentiment_3", "sentiment_7", "emotion_single"],
-                       choices=["sentiment_3", "sentiment_7", "emotion_single", "emotion_multi"])
+                       choices=["sentiment_3", "sentiment_7", "emotion_single", "emotion_multi"],
+                       help="the tasks to run (default: sentiment_3 sentiment_7 emotion_single)")
     bench.add_argument("--baselines", nargs="+", help="registered baseline names (default: all)")
-    bench.add_argument("--video-dir", help="a directory of ASLLRP utterance videos")
-    bench.add_argument("--captions-file", help="English translations, keyed by utterance id or video name")
-    bench.add_argument("--out", help="write results.json, leaderboard.md and predictions/ here "
-                                     "(a new or empty folder, or an earlier one with --overwrite)")
+    bench.add_argument("--baseline-module", action="append", default=[], metavar="MODULE",
+                       help="import this Python module first (e.g. mypkg.mybaseline), so that the "
+                       "baselines it registers can run; searched in the current directory, then "
+                       "the installed packages; may be repeated (default: none)")
+    bench.add_argument("--video-dir", help="a directory of ASLLRP utterance videos, for the visual "
+                       "baselines (default: none, visual baselines are listed as not run)")
+    bench.add_argument("--captions-file", help="English translations, keyed by utterance id or "
+                       "video name, for the caption baselines (default: none)")
+    bench.add_argument("--out", help="write results.json, leaderboard.md and predictions/ here: "
+                       "a new or empty folder, or an earlier one with --overwrite (default: "
+                       "print the leaderboard only)")
     bench.add_argument("--overwrite", action="store_true",
                        help="replace an earlier benchmark output in --out (never anything else)")
     bench.add_argument("--feature-cache", help="where video features are cached (default: <video-dir>/.emosign-features)")
-    bench.add_argument("--on-missing-video", choices=("skip", "error"), default="skip")
-    bench.add_argument("--n-boot", type=int, default=10_000)
-    bench.add_argument("--kfold-repeats", type=int, default=3)
-    bench.add_argument("--seed", type=int, default=0)
+    bench.add_argument("--on-missing-video", choices=("skip", "error"), default="skip",
+                       help="a clip without a usable video: leave it out of the visual baselines "
+                       "and count it (skip), or stop (error) (default: skip)")
+    bench.add_argument("--n-boot", type=_positive_int, default=10_000,
+                       help="bootstrap resamples for the intervals (default: 10000)")
+    bench.add_argument("--kfold-repeats", type=_non_negative_int, default=3,
+                       help="repeats of the stratified 5-fold view, 0 to skip it (default: 3)")
+    bench.add_argument("--seed", type=int, default=0,
+                       help="seed of the folds, the random floors and the bootstrap (default: 0)")
     bench.add_argument(
         "--workers", type=_positive_int, default=None,
         help="processes fitting and scoring baselines, and extracting video features, in "
@@ -207,27 +276,45 @@ def _parser() -> argparse.ArgumentParser:
     bench.set_defaults(run=_benchmark)
 
     hub_export = sub.add_parser(
-        "export-hub", help="write a Hub-ready dataset repository (parquet per config + card)"
+        "export-hub", help="write a Hub-ready dataset repository (parquet per config + card)",
+        description="Write a dataset repository that datasets.load_dataset reads without this "
+        "package: one parquet file per config and a README with the configs and the dataset "
+        "card. No video is ever written.",
+        **_examples("emosign export-hub hub-folder/",
+                    "emosign export-hub hub-folder/ --push your-name/emosign"),
     )
-    hub_export.add_argument("out_dir")
+    hub_export.add_argument("out_dir", help="the folder to write (new or empty, or an earlier "
+                            "export-hub output with --overwrite)")
     hub_export.add_argument("--overwrite", action="store_true",
-                            help="replace an earlier export-hub output in OUT_DIR (never anything else)")
-    hub_export.add_argument("--push", metavar="REPO_ID", help="then upload it with huggingface_hub")
+                            help="replace an earlier export-hub output in OUT_DIR, never anything "
+                            "else (default: refuse a non-empty OUT_DIR)")
+    hub_export.add_argument("--push", metavar="REPO_ID", help="then upload it to this Hub dataset "
+                            "repository with huggingface_hub (default: no upload)")
     _add_labels_option(hub_export)
     hub_export.set_defaults(run=_export_hub)
 
     lmms = sub.add_parser(
-        "export-lmms-eval", help="write an lmms-eval task folder (use it with --include_path)"
+        "export-lmms-eval", help="write an lmms-eval task folder (use it with --include_path)",
+        description="Write an lmms-eval task folder: one task per harness prompt (tag emosign), "
+        "local JSON Lines data pointing at your videos, and a utils.py that scores answers with "
+        "emosign.metrics.evaluate.",
+        **_examples(
+            "emosign export-lmms-eval emosign-lmms/ --video-dir videos/",
+            "emosign export-lmms-eval emosign-lmms/ --video-dir videos/ --with-caption "
+            "--captions-file captions.csv --overwrite",
+        ),
     )
-    lmms.add_argument("out_dir")
-    lmms.add_argument("--video-dir", required=True, help="the ASLLRP utterance videos")
+    lmms.add_argument("out_dir", help="the task folder to write (must be new or empty)")
+    lmms.add_argument("--video-dir", required=True, help="the ASLLRP utterance videos (required)")
     lmms.add_argument("--with-caption", action="store_true",
-                      help="also write the video+caption tasks (needs --captions-file)")
-    lmms.add_argument("--captions-file", help="English translations, keyed by utterance id or video name")
+                      help="also write the video+caption tasks (needs --captions-file; default: off)")
+    lmms.add_argument("--captions-file", help="English translations, keyed by utterance id or "
+                      "video name (default: none)")
     lmms.add_argument("--prompts", nargs="+", choices=HARNESS_TASKS, default=list(HARNESS_TASKS),
-                      help="which harness prompts (default all)")
+                      help=f"which harness prompts (default: all, {' '.join(HARNESS_TASKS)})")
     lmms.add_argument("--overwrite", action="store_true",
-                      help="replace an earlier export-lmms-eval output in OUT_DIR (never anything else)")
+                      help="replace an earlier export-lmms-eval output in OUT_DIR, never anything "
+                      "else (default: refuse a non-empty OUT_DIR)")
     _add_labels_option(lmms)
     lmms.set_defaults(run=_export_lmms_eval)
 
@@ -269,13 +356,28 @@ def _parser() -> argparse.ArgumentParser:
     _add_quiet_option(report)
     report.set_defaults(run=_report)
 
-    repro = sub.add_parser("repro", help="check the paper's statements the released data supports")
+    repro = sub.add_parser(
+        "repro", help="check the paper's statements the released data supports",
+        description="Check every statement of the paper that the released labels can decide and "
+        "print statement, paper value, computed value and verdict. Exit status 1 if a statement "
+        "that should reproduce does not.",
+        **_examples("emosign repro", "emosign repro --labels-file emosign_dataset.csv"),
+    )
     _add_labels_option(repro)
     repro.set_defaults(run=_repro)
 
-    cues = sub.add_parser("cues", help="which cues annotators name, overall and by emotion/sentiment")
-    cues.add_argument("--by", choices=("all", "single_label", "sentiment_3"), default="all")
-    cues.add_argument("--ceiling", action="store_true", help="also print the human ceiling")
+    cues = sub.add_parser(
+        "cues", help="which cues annotators name, overall and by emotion/sentiment",
+        description="Print the share of the annotators' cue descriptions that name each cue "
+        "category (eyebrows, mouth, sign speed, ...), over all clips or per group.",
+        **_examples("emosign cues", "emosign cues --by single_label --ceiling"),
+    )
+    cues.add_argument("--by", choices=("all", "single_label", "sentiment_3"), default="all",
+                      help="one column for all clips, or one per single-expression class (the "
+                      "140 single-expression clips) or per 3-class sentiment (default: all)")
+    cues.add_argument("--ceiling", action="store_true",
+                      help="also print the human ceiling and chance level of cue grounding "
+                      "(default: off)")
     _add_labels_option(cues)
     cues.set_defaults(run=_cues)
 
@@ -384,6 +486,23 @@ def _parser() -> argparse.ArgumentParser:
     _add_quiet_option(extract)
     extract.set_defaults(run=_mllm_extract)
     return parser
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's help, with the examples epilog kept line by line as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("examples:"):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
+def _examples(*commands: str) -> dict:
+    """``add_parser`` keywords that end a command's --help with examples."""
+    return {
+        "epilog": "examples:\n" + "\n".join(f"  {command}" for command in commands),
+        "formatter_class": _HelpFormatter,
+    }
 
 
 def _add_labels_option(parser: argparse.ArgumentParser) -> None:
@@ -495,7 +614,8 @@ def _export_labels(args: argparse.Namespace) -> int:
     from emosign.loader import load_emosign, to_frame
 
     dataset = load_emosign(args.config, labels_file=args.labels_file, cache_dir=args.cache_dir)
-    frame = to_frame(dataset["test"]).drop(columns=list(_MEDIA_AND_IDS), errors="ignore")
+    dropped = _MEDIA if args.config == "clips" else _MEDIA + _IDS
+    frame = to_frame(dataset["test"]).drop(columns=list(dropped), errors="ignore")
     if args.format == "jsonl":
         for record in frame.to_dict("records"):
             sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -536,19 +656,32 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from emosign.metrics import compare
+    from emosign.metrics import NOT_PERCENT, compare
 
     result = compare(
         args.task, args.a, args.b, labels_file=args.labels_file,
         ci=args.ci, n_boot=args.n_boot, seed=args.seed, on_invalid=args.on_invalid,
     )
+    level = round(args.ci * 100)
     print(f"{args.task}: A = {args.a}, B = {args.b}, {result['n']} clips, "
-          f"{round(args.ci * 100)}% paired bootstrap interval of A - B")
+          f"{level}% paired bootstrap interval of A - B ({args.n_boot:,} resamples)")
     print(f"{'metric':<20}{'A - B':>10}{'low':>10}{'high':>10}{'p':>10}")
+    units = []
     for name, row in result["comparison"].items():
-        cells = "".join("       n/a" if row[k] is None else f"{row[k]:>10.4f}"
-                        for k in ("difference", "low", "high", "p_value"))
+        # As `evaluate` prints them: fractions in percentage points, the rest as they are.
+        scale, digits = (1, 3) if name in NOT_PERCENT else (100, 2)
+        if name in NOT_PERCENT:
+            units.append(name)
+        cells = "".join("       n/a" if row[k] is None else f"{scale * row[k]:>10.{digits}f}"
+                        for k in ("difference", "low", "high"))
+        p = row["p_value"]
+        cells += "       n/a" if p is None else f"{p:>10.4f}"
         print(f"{name:<20}{cells}")
+    note = "differences of fractions in percentage points"
+    if units:
+        note += f"; {', '.join(units)} in their own units"
+    print(f"{note}.\np: two-sided paired bootstrap p-value for \"A and B score the same\" "
+          f"(smallest possible: 1/(1 + {args.n_boot:,}) = {1 / (1 + args.n_boot):.4f})")
     return 0
 
 
@@ -571,6 +704,8 @@ def _power(args: argparse.Namespace) -> int:
 def _benchmark(args: argparse.Namespace) -> int:
     from emosign.baselines.benchmark import format_leaderboard, run_benchmark
 
+    for module in args.baseline_module:
+        _import_baseline_module(module)
     results = run_benchmark(
         tasks=args.tasks, baselines=args.baselines, labels_file=args.labels_file,
         video_dir=args.video_dir, captions_file=args.captions_file, out_dir=args.out,
@@ -583,6 +718,27 @@ def _benchmark(args: argparse.Namespace) -> int:
     if args.out:
         print(f"results, leaderboard and per-clip predictions written to {args.out}")
     return 0
+
+
+def _import_baseline_module(name: str) -> None:
+    """Import a user's module so that the baselines it registers exist (--baseline-module)."""
+    import importlib
+
+    # As `python -c "import NAME"` would in this directory: a project's own module is found.
+    here = os.getcwd()
+    added = here not in sys.path
+    if added:
+        sys.path.insert(0, here)
+    try:
+        importlib.import_module(name)
+    except ImportError as err:
+        raise ValueError(f"--baseline-module {name}: cannot import it ({err})") from err
+    except Exception as err:  # the user's module failed while it ran: say where and why
+        raise ValueError(f"--baseline-module {name}: importing it raised "
+                         f"{type(err).__name__}: {err}") from err
+    finally:
+        if added:
+            sys.path.remove(here)
 
 
 def _export_hub(args: argparse.Namespace) -> int:
@@ -667,10 +823,13 @@ def _cues(args: argparse.Namespace) -> int:
 
     labels = load_labels(args.labels_file)
     report = cue_report(labels.clips)
-    table = report[report["grouping"] == args.by].pivot(
-        index="category", columns="group", values="description_rate"
-    )
-    print(f"share of the {3 * len(labels)} cue descriptions naming each category, by {args.by}")
+    rows = report[report["grouping"] == args.by]
+    table = rows.pivot(index="category", columns="group", values="description_rate")
+    # Counted over the clips the grouping covers (single_label: the 140 single-expression clips).
+    per_group = rows.drop_duplicates("group")
+    clips, descriptions = int(per_group["n_clips"].sum()), int(per_group["n_descriptions"].sum())
+    print(f"% of the {descriptions} cue descriptions ({clips} clips) naming each category, "
+          f"by {args.by}" + ("" if args.by == "all" else "; each column is one group's descriptions"))
     print((100 * table).round(1).to_string())
     if args.ceiling:
         ceiling = human_ceiling(labels.clips)

@@ -977,11 +977,26 @@ def format_table(result: dict) -> str:
     for kind in ("missing", "unparseable"):
         if skipped[kind]:
             lines.append(f"{len(skipped[kind])} {kind} prediction(s) scored as wrong")
-    lines += ["", f"{'metric':<26}{'value':>8}   {level}% CI", "-" * 52]
+    # Cue grounding is read against its chance level and the human ceiling: shown beside it.
+    beside = [(title, result[key]) for key, title in (("chance", "chance"), ("human_ceiling", "human"))
+              if isinstance(result.get(key), dict)]
+    header = f"{'metric':<26}{'value':>8}   {f'{level}% CI':<18}" + "".join(f"{t:>10}" for t, _ in beside)
+    lines += ["", header.rstrip(), "-" * len(header.rstrip())]
     for name, value in result["metrics"].items():
         low, high = result["ci"]["intervals"][name]
         alias = " (wAcc)" if name == "balanced_accuracy" else " (wF1)" if name == "weighted_f1" else ""
-        lines.append(f"{name + alias:<26}{_pct(name, value):>8}   [{_pct(name, low)}, {_pct(name, high)}]")
+        interval = f"[{_pct(name, low)}, {_pct(name, high)}]"
+        cells = "".join(f"{_pct(name, values[name]) if name in values else '':>10}" for _, values in beside)
+        lines.append(f"{name + alias:<26}{_pct(name, value):>8}   {interval:<18}{cells}".rstrip())
+    units = [name for name in result["metrics"] if name in NOT_PERCENT]
+    notes = [] if len(units) == len(result["metrics"]) else ["fractions in percent"]
+    if units:
+        notes.append(f"{', '.join(units)} as they are (not percentages)")
+    note = "; ".join(notes)
+    if beside:
+        note += ("; chance: the same explanations against other clips' references; human: each "
+                 "annotator against the other two")
+    lines.append(note)
     if result["per_class"]:
         columns = list(next(iter(result["per_class"].values())))
         lines += ["", f"{'class':<24}" + "".join(f"{c:>12}" for c in columns)]
@@ -997,11 +1012,8 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
-# Metrics in the scale's own units or correlations, printed as they are, not as percentages.
-_NOT_PERCENT = {"mae", "pearson", "spearman", "qwk"}
-
-
 def _pct(name: str, value) -> str:
+    """A fraction in percent with 2 decimals; a metric in ``NOT_PERCENT`` as it is, 3 decimals."""
     if value is None:
         return "n/a"
-    return f"{value:.3f}" if name in _NOT_PERCENT else f"{100 * value:.2f}"
+    return f"{value:.3f}" if name in NOT_PERCENT else f"{100 * value:.2f}"

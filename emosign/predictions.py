@@ -757,7 +757,17 @@ def align(
     records = table.to_dict("records")
     rows = [(task_rows.get(name), name) for name in data.video_names]
     expected = _EXPECTED.get(task.name, "one combination of " + ", ".join(data.classes))
-    if task.kind == "single_label":
+    scores_only = (
+        task.kind == "single_label"
+        and _find_prediction_column(table) is None
+        and all(SCORE_PREFIX + c in table.columns for c in data.classes)
+    )
+    if scores_only:
+        # Probabilities alone (the soft-label example): each clip's class is its top score.
+        scores = _align_scores(records, rows, data, table, problems, scores_must_be_probabilities)
+        y_pred, values = _classes_from_scores(scores, data)
+        unreadable, empty = set(), set()
+    elif task.kind == "single_label":
         y_pred, values, unreadable, empty = _align_single(records, rows, data, table, problems)
     elif task.kind == "explanation":
         y_pred, unreadable, empty = _align_text(records, rows, data, table, problems)
@@ -765,11 +775,12 @@ def align(
     else:
         y_pred, unreadable, empty = _align_per_emotion(records, rows, data, table, problems)
         values = None
-    scores = (
-        None
-        if task.kind == "explanation"
-        else _align_scores(records, rows, data, table, problems, scores_must_be_probabilities)
-    )
+    if not scores_only:
+        scores = (
+            None
+            if task.kind == "explanation"
+            else _align_scores(records, rows, data, table, problems, scores_must_be_probabilities)
+        )
 
     if on_invalid == "wrong":
         for kind in ("empty", "unparseable"):
@@ -1004,10 +1015,27 @@ def _align_scores(records, rows, data: TaskData, table, problems, must_be_probab
         if not bad and must_be_probabilities and data.task.kind == "single_label":
             total = scores[i].sum()
             if abs(total - 1.0) > PROBABILITY_TOLERANCE:
-                bad.append(f"the scores sum to {total!r}, not 1")
+                bad.append(f"the scores sum to {float(total)!r}, not 1")
         if bad:
             problems.add("scores", f"{_where(position, name)}: " + "; ".join(bad))
     return scores
+
+
+def _classes_from_scores(scores: np.ndarray | None, data: TaskData):
+    """Predicted classes from a score table with no prediction column: the highest score of each
+    clip (the first class in the task's order on a tie); -1 for a clip without (finite) scores.
+
+    Returns (y_pred, values): ``values`` holds the class's rating on ``sentiment_7``, else None.
+    """
+    y_pred = np.full(data.n, -1, dtype=np.intp)
+    if scores is not None:
+        scored = ~np.isnan(scores).any(axis=1)
+        y_pred[scored] = np.argmax(scores[scored], axis=1)
+    if data.task.name != "sentiment_7":
+        return y_pred, None
+    rating = {vocab.sentiment_7(r): float(r) for r in range(vocab.SENTIMENT_MIN, vocab.SENTIMENT_MAX + 1)}
+    values = np.array([rating[data.classes[k]] if k >= 0 else np.nan for k in y_pred])
+    return y_pred, values
 
 
 def _numbers(numbers) -> str:

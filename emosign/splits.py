@@ -5,11 +5,14 @@ Two schemes, both built on scikit-learn's splitters and keyed by ``video_name``:
 
 * :func:`leave_one_signer_out`: four folds, one per signer (Ben, Cory, Jonathan, Rachel, the
   two Rachel sessions counted as one signer), so no model is tested on a signer it saw.
-* :func:`stratified_k_fold`: seeded stratified k-fold on a label column.
+* :func:`stratified_k_fold`: seeded stratified k-fold on a label column; a class with fewer
+  clips than folds (the 3 neutral clips of 3-class sentiment) has one clip in each of as many
+  test folds as it has clips.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
@@ -53,14 +56,33 @@ def stratified_k_fold(
     """Seeded, shuffled stratified k-fold on the label column ``stratify``.
 
     ``stratify`` is a clip attribute (``sentiment_3``, ``sentiment_7``, ``single_label``, ...)
-    or a dataset column (``label`` for the expression configs). scikit-learn warns when a
-    class has fewer than ``n_splits`` clips (3-class sentiment has 3 neutral clips).
+    or a dataset column (``label`` for the expression configs).
+
+    **Rare classes.** A class with fewer clips than ``n_splits`` cannot be in every test fold:
+    its clips go to as many different test folds as it has clips, one each, and the other
+    folds have none of it. On EmoSign this is the rule, not an accident (3-class sentiment
+    has 3 neutral clips; the single-expression set has 3 anger clips), so scikit-learn's
+    warning about it ("The least populated class in y has only 3 members") is not passed on;
+    per-fold scores on such a class are therefore undefined in some folds, which is why
+    EmoSign's out-of-fold protocol scores all folds' predictions together.
+
+    Raises:
+        ValueError: ``n_splits`` is not a whole number of at least 2, or exceeds the clips.
     """
+    if isinstance(n_splits, bool) or not isinstance(n_splits, (int, np.integer)) or n_splits < 2:
+        raise ValueError(f"n_splits must be a whole number >= 2, not {n_splits!r}")
     names, labels = _columns(clips, "video_name", stratify)
+    if n_splits > len(names):
+        raise ValueError(f"n_splits={n_splits} is more than the {len(names)} clips")
     splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    with warnings.catch_warnings():
+        # Rare classes are expected and handled as the docstring says (one clip per fold).
+        warnings.filterwarnings("ignore", message="The least populated class in y has only",
+                                category=UserWarning)
+        splits = list(splitter.split(names, labels))
     return tuple(
         _fold(f"fold {i + 1}/{n_splits}", names, train, test)
-        for i, (train, test) in enumerate(splitter.split(names, labels))
+        for i, (train, test) in enumerate(splits)
     )
 
 

@@ -17,7 +17,7 @@ fixture                    what it is
 
 Where the labels come from, first found wins:
 
-1. the option ``--emosign-labels PATH``;
+1. the option ``--emosign-labels=PATH`` (write it with ``=``: see below);
 2. the environment variable ``EMOSIGN_LABELS`` (read once, when pytest starts, so a
    fixture that later removes it from the environment does not hide it);
 3. ``emosign_labels = PATH`` in the pytest ini file (relative to that file);
@@ -26,10 +26,17 @@ Where the labels come from, first found wins:
 
 If none has them, every test that uses a labels fixture is **skipped** with one reason that
 names these ways. A path that *is* given but does not exist makes those tests **error**
-instead: a typo must not pass for a machine without data.
+instead: a typo must not pass for a machine without data. So does a copy in the Hub cache
+whose sha256 is not the pinned one (the error names the file and both hashes).
+
+Write the options with ``=`` (``--emosign-labels=PATH --emosign-video-dir=DIR``). pytest
+chooses its rootdir and ini file before it loads plugins, so with a space it takes ``PATH``
+for a test path: a path outside the repository moves the rootdir (to ``/`` for two unrelated
+paths) and the repository's ini file is ignored. When that happens the run stops with a usage
+error saying so, rather than running without the ini file's settings.
 
 Tests that need the videos carry the marker ``@pytest.mark.emosign_videos`` or use the
-``emosign_video_dir`` fixture; the directory comes from ``--emosign-video-dir DIR``,
+``emosign_video_dir`` fixture; the directory comes from ``--emosign-video-dir=DIR``,
 ``EMOSIGN_VIDEO_DIR`` or ``emosign_video_dir`` in the ini file, and without one they are
 skipped.
 
@@ -82,12 +89,12 @@ VIDEOS_ENV_VAR = "EMOSIGN_VIDEO_DIR"
 VIDEOS_MARKER = "emosign_videos"
 
 LABELS_SKIP_REASON = (
-    "EmoSign labels not available: pass --emosign-labels PATH, set EMOSIGN_LABELS=PATH "
+    "EmoSign labels not available: pass --emosign-labels=PATH, set EMOSIGN_LABELS=PATH "
     "(or emosign_labels = PATH in the pytest ini file), or put the pinned Hub copy in the "
     "Hugging Face cache by running `emosign info` once online"
 )
 VIDEOS_SKIP_REASON = (
-    "EmoSign videos not configured: pass --emosign-video-dir DIR or set EMOSIGN_VIDEO_DIR=DIR "
+    "EmoSign videos not configured: pass --emosign-video-dir=DIR or set EMOSIGN_VIDEO_DIR=DIR "
     "(or emosign_video_dir = DIR in the pytest ini file); the ASLLRP videos are not "
     "redistributed with EmoSign"
 )
@@ -119,19 +126,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("emosign", "EmoSign data for tests (emosign.testing)")
     group.addoption(
         "--emosign-labels", metavar="PATH", default=None,
-        help=f"the EmoSign label file (default: ${LABELS_ENV_VAR}, then the ini value "
-        "emosign_labels, then the Hugging Face Hub cache)",
+        help=f"the EmoSign label file; write --emosign-labels=PATH (default: ${LABELS_ENV_VAR}, "
+        "then the ini value emosign_labels, then the Hugging Face Hub cache)",
     )
     group.addoption(
         "--emosign-video-dir", metavar="DIR", default=None,
-        help=f"directory of ASLLRP videos for @pytest.mark.{VIDEOS_MARKER} tests "
-        f"(default: ${VIDEOS_ENV_VAR}, then the ini value emosign_video_dir)",
+        help=f"directory of ASLLRP videos for @pytest.mark.{VIDEOS_MARKER} tests; write "
+        f"--emosign-video-dir=DIR (default: ${VIDEOS_ENV_VAR}, then the ini value emosign_video_dir)",
     )
     parser.addini("emosign_labels", "the EmoSign label file, relative to the ini file", default="")
     parser.addini("emosign_video_dir", "directory of ASLLRP videos, relative to the ini file", default="")
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    _refuse_a_rootdir_chosen_from_option_values(config)
     config.addinivalue_line(
         "markers",
         f"{VIDEOS_MARKER}: the test needs the ASLLRP videos of EmoSign; skipped unless "
@@ -141,6 +149,50 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_SETTINGS] = _Settings(
         labels=_given_path(config, "emosign_labels", LABELS_ENV_VAR),
         video_dir=_given_path(config, "emosign_video_dir", VIDEOS_ENV_VAR),
+    )
+
+
+_PATH_OPTIONS = ("--emosign-labels", "--emosign-video-dir")
+
+
+def _refuse_a_rootdir_chosen_from_option_values(config: pytest.Config) -> None:
+    """Stop if ``--emosign-labels PATH`` (with a space) changed pytest's rootdir or ini file.
+
+    pytest picks the rootdir and the ini file from the command line's test paths before any
+    plugin is loaded, so the value of a plugin option written with a space counts as a test
+    path then. The setup pytest would have chosen without those values is recomputed with
+    pytest's own function; if it differs, the run would silently ignore the ini file
+    (``pythonpath``, ``testpaths``, ``emosign_labels``), so it is refused.
+    """
+    args = list(config.invocation_params.args)
+    spaced = [(option, args[i + 1]) for i, option in enumerate(args[:-1]) if option in _PATH_OPTIONS]
+    if not spaced:
+        return
+    try:
+        import inspect
+
+        from _pytest.config.findpaths import determine_setup
+
+        namespace = config.known_args_namespace
+        wanted = {
+            "inifile": namespace.inifilename,
+            "override_ini": namespace.override_ini,
+            "args": [str(a) for a in namespace.file_or_dir],
+            "rootdir_cmd_arg": namespace.rootdir or None,
+            "invocation_dir": config.invocation_params.dir,
+        }
+        accepted = inspect.signature(determine_setup).parameters
+        rootpath, inipath, *_ = determine_setup(**{k: v for k, v in wanted.items() if k in accepted})
+    except Exception:  # another pytest's internals: without them there is nothing to compare
+        return
+    if (Path(rootpath), inipath and Path(inipath)) == (config.rootpath, config.inipath):
+        return
+    written = " ".join(f"{option}={value}" for option, value in spaced)
+    raise pytest.UsageError(
+        f"pytest took the value of {', '.join(o for o, _ in spaced)} for a test path and chose "
+        f"rootdir {config.rootpath} (ini file: {config.inipath or 'none'}) instead of "
+        f"{rootpath} (ini file: {inipath or 'none'}), because it reads test paths before "
+        f"plugins are loaded. Write the option with '=': {written}"
     )
 
 
@@ -212,10 +264,19 @@ def _emosign_label_source(pytestconfig: pytest.Config) -> LabelSource:
         except (OSError, ValueError) as err:
             pytest.fail(f"EmoSign labels from {given.named_by}: {err}", pytrace=False)
     try:
-        # local_files_only: a test run never downloads; a missing or damaged copy is "absent".
+        # local_files_only: a test run never downloads.
         return hub.fetch_labels(local_files_only=True)
-    except (hub.LabelFetchError, hub.LabelHashError):
+    except hub.LabelFetchError:
         pytest.skip(LABELS_SKIP_REASON)
+    except hub.LabelHashError as err:
+        # Labels that are there but wrong must not pass for a machine without labels.
+        pytest.fail(
+            f"EmoSign labels in the Hugging Face cache do not have the pinned sha256: "
+            f"{err.path} has {err.actual}, expected {err.expected or 'a pinned hash'}. Delete "
+            f"it and run `emosign info` online to download it again, or pass "
+            f"--emosign-labels=PATH",
+            pytrace=False,
+        )
 
 
 @pytest.fixture(scope="session")

@@ -135,7 +135,7 @@ def _check_name(value: object, *, field: str) -> str:
 
 
 def _existing_video_dir(video_dir: str | os.PathLike[str]) -> Path:
-    directory = Path(video_dir)
+    directory = Path(video_dir).expanduser()  # "~/data/asllrp", as the README writes it
     if not directory.is_dir():
         raise FileNotFoundError(f"video directory not found: {directory}")
     return directory

@@ -5,9 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shlex
 import subprocess
 import sys
+import textwrap
 
+import pytest
 from conftest import SYNTHETIC_ROWS, SYNTHETIC_SINGLE, label_row, write_label_file
 
 from emosign import vocab
@@ -42,7 +45,9 @@ def test_export_clips_jsonl(labels_file, tmp_path, capsys):
     assert list(records[0])[0] == "video_name"
     assert records[0]["sentiment_7"] == "moderately_positive"
     assert set(vocab.EMOTION_NAMES) <= set(records[0])
-    assert "video" not in records[0] and "signer" not in records[0]
+    assert "video" not in records[0] and "caption" not in records[0]
+    # Every label of the clips config, the ids included.
+    assert records[0]["signer"] == "Ben" and records[0]["utterance_id"] == "1001"
 
 
 def test_bad_label_file_is_one_clear_error(tmp_path, capsys):
@@ -79,3 +84,171 @@ def test_cues_command(labels_file, capsys):
 def test_mllm_score_of_a_missing_directory_is_one_clear_error(tmp_path, labels_file, capsys):
     code = main(["mllm", "score", str(tmp_path / "nothing"), "--labels-file", str(labels_file)])
     assert code == 2 and "Traceback" not in capsys.readouterr().err
+
+
+# --- what the tables print --------------------------------------------------------------------
+
+
+def _metric_row(out: str, name: str) -> list[str]:
+    (line,) = [line for line in out.splitlines() if line.split()[:1] == [name]]
+    return line.split()
+
+
+def test_evaluate_table_prints_counts_and_distances_as_they_are(labels_file, tmp_path, capsys):
+    from emosign.labels import read_labels
+
+    labels = read_labels(labels_file)
+    explanations = tmp_path / "explanations.csv"
+    explanations.write_text("video_name,prediction\n" + "".join(
+        f"{c.video_name},raised eyebrows and a frown with fast signing\n" for c in labels))
+    assert main(["evaluate", "--task", "cue_grounding", "--predictions", str(explanations),
+                 "--labels-file", str(labels_file), "--n-boot", "20", "--format", "json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert main(["evaluate", "--task", "cue_grounding", "--predictions", str(explanations),
+                 "--labels-file", str(labels_file), "--n-boot", "20"]) == 0
+    out = capsys.readouterr().out
+    # cues_named is a count (3 cue categories here), not a fraction: never "300.00".
+    named = _metric_row(out, "cues_named")
+    assert named[1] == f"{result['metrics']['cues_named']:.3f}" == "3.000"
+    # Beside each metric: its chance level and the human ceiling, from the result.
+    header = [line for line in out.splitlines() if line.startswith("metric")][0]
+    assert header.split()[-2:] == ["chance", "human"]
+    f1 = _metric_row(out, "cue_f1")
+    assert f1[-2:] == [f"{100 * result['chance']['cue_f1']:.2f}",
+                       f"{100 * result['human_ceiling']['cue_f1']:.2f}"]
+    assert named[-1] == f"{result['human_ceiling']['cues_named']:.3f}"
+    assert "cues_named as they are (not percentages)" in out
+
+
+def test_soft_label_scores_alone_are_enough(labels_file, tmp_path, capsys):
+    # The README's soft-label example: score_<class> columns and no prediction column.
+    classes = vocab.SINGLE_EXPRESSION_NAMES
+    rows = []
+    for name, label in SYNTHETIC_SINGLE.items():
+        scores = [1 - 0.01 * (len(classes) - 1) if c == label else 0.01 for c in classes]
+        rows.append(",".join([name, *(f"{s:.6f}" for s in scores)]))
+    path = tmp_path / "soft.csv"
+    path.write_text("video_name," + ",".join(f"score_{c}" for c in classes) + "\n" + "\n".join(rows) + "\n")
+    common = ["--task", "emotion_single", "--predictions", str(path), "--labels-file", str(labels_file),
+              "--n-boot", "20"]
+    assert main(["evaluate", *common, "--target", "soft"]) == 0
+    out = capsys.readouterr().out
+    assert float(_metric_row(out, "cross_entropy")[1]) < 1  # nats, printed as they are
+    # On the majority target, each clip's class is its top score: all right here.
+    assert main(["evaluate", *common, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["metrics"]["accuracy"] == 1.0
+
+
+def test_compare_prints_percentage_points_and_says_what_p_is(labels_file, tmp_path, capsys):
+    a = tmp_path / "a.csv"
+    a.write_text("video_name,prediction\n" + "".join(f"{k},{v}\n" for k, v in SYNTHETIC_SINGLE.items()))
+    b = tmp_path / "b.csv"
+    b.write_text("video_name,prediction\n" + "".join(f"{k},neutral\n" for k in SYNTHETIC_SINGLE))
+    assert main(["compare", "--task", "emotion_single", "--a", str(a), "--b", str(b),
+                 "--labels-file", str(labels_file), "--n-boot", "50"]) == 0
+    out = capsys.readouterr().out
+    right_b = sum(label == "neutral" for label in SYNTHETIC_SINGLE.values())
+    difference = 100 * (1 - right_b / len(SYNTHETIC_SINGLE))
+    assert _metric_row(out, "accuracy")[1] == f"{difference:.2f}"
+    assert "percentage points" in out
+    assert 'p: two-sided paired bootstrap p-value for "A and B score the same"' in out
+
+
+def test_cues_by_emotion_counts_the_descriptions_of_its_clips(labels_file, capsys):
+    assert main(["cues", "--labels-file", str(labels_file), "--by", "single_label"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    n = len(SYNTHETIC_SINGLE)
+    assert first.startswith(f"% of the {3 * n} cue descriptions ({n} clips)")
+
+
+# --- --help ------------------------------------------------------------------------------------
+
+DOCUMENTED_COMMANDS = ("info", "export-labels", "evaluate", "compare", "benchmark", "export-hub",
+                       "export-lmms-eval", "repro", "cues")
+
+
+def _subparser(command: str):
+    from emosign.cli import _parser
+
+    parser = _parser()
+    (sub,) = [a for a in parser._actions if a.dest == "command"]
+    return sub.choices[command]
+
+
+@pytest.mark.parametrize("command", DOCUMENTED_COMMANDS)
+def test_every_option_says_what_it_does_and_its_default(command):
+    parser = _subparser(command)
+    for action in parser._actions:
+        if action.dest == "help":
+            continue
+        name = "/".join(action.option_strings) or action.dest
+        assert action.help, f"{command} {name} has no help"
+        if action.option_strings:
+            assert "default" in action.help or "required" in action.help, f"{command} {name}: {action.help}"
+
+
+@pytest.mark.parametrize("command", DOCUMENTED_COMMANDS)
+def test_every_command_ends_its_help_with_examples_that_parse(command):
+    from emosign.cli import _parser
+
+    parser = _subparser(command)
+    assert parser.description
+    text = parser.format_help()
+    examples = text[text.index("examples:\n"):].splitlines()[1:]
+    assert examples
+    for line in examples:
+        words = shlex.split(line.split(">")[0])
+        assert words[:2] == ["emosign", command]
+        _parser().parse_args(words[1:])  # every example is a valid command line
+
+
+# --- a baseline of your own --------------------------------------------------------------------
+
+
+def _registry_example() -> str:
+    from emosign.baselines import registry
+
+    doc = registry.__doc__
+    block = doc[doc.index("Register your own"):].split("::\n", 1)[1]
+    block = block[: block.index("\nand run it with")]
+    return textwrap.dedent(block)
+
+
+def test_a_registered_baseline_runs_from_the_command_line(labels_file, tmp_path, monkeypatch, capsys):
+    from emosign.baselines import registry
+
+    # The registry's own docstring example, as the user's module.
+    (tmp_path / "mybaseline_cli_test.py").write_text(_registry_example())
+    monkeypatch.chdir(tmp_path)
+    registry.all_baselines()  # the built-ins register now, in the real registry
+    monkeypatch.setattr(registry, "REGISTRY", dict(registry.REGISTRY))
+    monkeypatch.delitem(sys.modules, "mybaseline_cli_test", raising=False)
+    code = main(["benchmark", "--baseline-module", "mybaseline_cli_test", "--baselines", "my_majority",
+                 "majority", "--tasks", "sentiment_3", "--labels-file", str(labels_file),
+                 "--n-boot", "20", "--kfold-repeats", "0"])
+    assert code == 0
+    out = capsys.readouterr().out
+    (mine,) = [line for line in out.splitlines() if "my_majority" in line]
+    (floor,) = [line for line in out.splitlines() if line.split()[:1] == ["majority"]]
+    assert "my_majority" in registry.REGISTRY
+    # The example is the built-in majority floor written again: the same row, number for number.
+    assert mine.split()[1:] == floor.split()[1:]
+    assert "33.33" in mine
+
+
+def test_a_baseline_module_that_does_not_import_is_one_clear_error(labels_file, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code = main(["benchmark", "--baseline-module", "no_such_module_here", "--labels-file", str(labels_file)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("emosign: error: --baseline-module no_such_module_here: cannot import")
+
+
+def test_a_baseline_module_that_fails_says_why(labels_file, tmp_path, monkeypatch, capsys):
+    (tmp_path / "broken_baseline_cli_test.py").write_text("raise RuntimeError('no GPU here')\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delitem(sys.modules, "broken_baseline_cli_test", raising=False)
+    code = main(["benchmark", "--baseline-module", "broken_baseline_cli_test",
+                 "--labels-file", str(labels_file)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "--baseline-module broken_baseline_cli_test: importing it raised RuntimeError: no GPU here" in err

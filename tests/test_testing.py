@@ -9,15 +9,24 @@ checks the outcome counts and the skip or failure messages.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import textwrap
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import SYNTHETIC_MULTI, SYNTHETIC_ROWS, SYNTHETIC_SINGLE, write_label_file
+from conftest import (
+    SYNTHETIC_MULTI,
+    SYNTHETIC_ROWS,
+    SYNTHETIC_SINGLE,
+    write_label_file,
+    write_mp4,
+)
 
 from emosign import hub
+from emosign.cli import main as cli_main
 from emosign.labels import read_labels
 from emosign.metrics import evaluate
 from emosign.testing import (
@@ -169,6 +178,140 @@ def test_a_named_file_that_does_not_exist_is_an_error_not_a_skip(isolated):
     result = run(isolated, "--emosign-labels", "no-such-file.csv")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*EmoSign labels from --emosign-labels: *no-such-file.csv*"])
+
+
+# --- the option spellings, and pytest's rootdir ---------------------------------------------
+
+
+def _repository_with_an_ini_file(pytester) -> Path:
+    """A research repository: an ini file with pythonpath, its model at the top, tests/ below."""
+    pytester.makeini("[pytest]\npythonpath = .\ntestpaths = tests\n")
+    (pytester.path / "our_model.py").write_text("ANSWER = 12\n")
+    tests = pytester.mkdir("tests")
+    (tests / "test_user.py").write_text(
+        "import our_model\n\n"
+        "def test_labels(emosign_labels):\n"
+        "    assert len(emosign_labels) == our_model.ANSWER\n"
+    )
+    return tests
+
+
+def test_the_equals_spelling_keeps_the_repositorys_ini_file(isolated, tmp_path):
+    _repository_with_an_ini_file(isolated)
+    # Labels and videos outside the repository, as on a real machine.
+    (tmp_path / "data").mkdir()
+    labels = write_label_file(tmp_path / "data" / "labels.csv", SYNTHETIC_ROWS)
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    result = run(isolated, f"--emosign-labels={labels}", f"--emosign-video-dir={videos}")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([f"rootdir: {isolated.path}*"])
+
+
+def test_the_space_spelling_that_moves_the_rootdir_is_refused_with_the_fix(isolated, tmp_path):
+    _repository_with_an_ini_file(isolated)
+    (tmp_path / "data").mkdir()
+    labels = write_label_file(tmp_path / "data" / "labels.csv", SYNTHETIC_ROWS)
+    videos = tmp_path / "elsewhere" / "videos"
+    videos.mkdir(parents=True)
+    result = run(isolated, "--emosign-labels", str(labels), "--emosign-video-dir", str(videos))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    message = result.stderr.str()
+    assert "took the value of --emosign-labels, --emosign-video-dir for a test path" in message
+    assert f"instead of {isolated.path} (ini file: {isolated.path}" in message
+    assert f"--emosign-labels={labels} --emosign-video-dir={videos}" in message
+
+
+def test_the_space_spelling_inside_the_repository_still_works(isolated, synthetic_labels):
+    _repository_with_an_ini_file(isolated)
+    run(isolated, "--emosign-labels", "labels.csv").assert_outcomes(passed=1)
+
+
+def test_a_cached_copy_with_the_wrong_hash_is_an_error_that_says_so(isolated, tmp_path, monkeypatch):
+    cache = tmp_path / "hub"
+    snapshot = cache / "datasets--catfang--emosign" / "snapshots" / hub.HUB_REVISION
+    snapshot.mkdir(parents=True)
+    write_label_file(snapshot / hub.HUB_FILENAME, SYNTHETIC_ROWS)
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    isolated.makepyfile(test_user=USES_LABELS)
+    result = run(isolated)
+    result.assert_outcomes(passed=1, errors=2)
+    result.stdout.fnmatch_lines([
+        f"*EmoSign labels in the Hugging Face cache do not have the pinned sha256: "
+        f"*{hub.HUB_FILENAME} has *, expected {hub.HUB_SHA256}*"
+    ])
+    assert LABELS_SKIP_REASON not in result.stdout.str()
+
+
+# --- the README's example repository, as written ----------------------------------------------
+
+
+def _readme_block(language: str, starts_with: str) -> str:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(rf"^```{language}\n(.*?)^```$", readme, flags=re.S | re.M)
+    (block,) = [b for b in blocks if b.startswith(starts_with)]
+    return block
+
+
+def _readme_repository_predictions(labels) -> tuple[dict, dict]:
+    """Predictions that give the numbers the README's example pins (on the released labels).
+
+    sentiment_3: the first 99 negative, 31 positive and 1 neutral clips right, the rest
+    called the other polarity (wF1 0.639, wAcc 0.520); emotion_single: every clip right but
+    8 of the 54 happiness clips (recall 0.852) and 7 of the 14 worry clips (0.500).
+    """
+    other = {"negative": "positive", "positive": "negative", "neutral": "negative"}
+    right = {"negative": 99, "positive": 31, "neutral": 1}
+    sentiment, seen = {}, Counter()
+    for clip in labels:
+        seen[clip.sentiment_3] += 1
+        ok = seen[clip.sentiment_3] <= right[clip.sentiment_3]
+        sentiment[clip.video_name] = clip.sentiment_3 if ok else other[clip.sentiment_3]
+    wrong = {"happiness": ("neutral", 46), "worry": ("sadness", 7)}
+    emotion, seen = {}, Counter()
+    for clip in labels:
+        if clip.expression_set != "single":
+            continue
+        seen[clip.single_label] += 1
+        answer, keep = wrong.get(clip.single_label, (None, 10**6))
+        emotion[clip.video_name] = clip.single_label if seen[clip.single_label] <= keep else answer
+    return sentiment, emotion
+
+
+def test_the_readmes_example_repository_passes_as_written(isolated, real_labels, tmp_path):
+    labels = read_labels(real_labels)
+    isolated.makeini(_readme_block("ini", "[pytest]"))
+    tests = isolated.mkdir("tests")
+    (tests / "test_emosign_results.py").write_text(_readme_block("python", '"""Our EmoSign results'))
+    results = isolated.mkdir("results")
+    sentiment, emotion = _readme_repository_predictions(labels)
+    for name, predictions in (("sentiment_3", sentiment), ("emotion_single", emotion)):
+        pd.DataFrame({"video_name": list(predictions), "prediction": list(predictions.values())}
+                     ).to_csv(results / f"{name}.csv", index=False)
+    # As the test file's comment says the stored result was written.
+    assert cli_main(["evaluate", "--task", "emotion_single", "--predictions",
+                     str(results / "emotion_single.csv"), "--output",
+                     str(results / "emotion_single.json"), "--labels-file", str(real_labels)]) == 0
+    # The repository's model, a stand-in that answers what results/sentiment_3.csv holds.
+    (isolated.path / "our_model.py").write_text(textwrap.dedent("""
+        import csv
+        from pathlib import Path
+
+        with open(Path(__file__).parent / "results" / "sentiment_3.csv", newline="") as file:
+            _ANSWERS = {row["video_name"]: row["prediction"] for row in csv.DictReader(file)}
+
+        def predict_sentiment(video):
+            return _ANSWERS[Path(video).stem]
+    """))
+    videos = tmp_path / "asllrp"
+    clip = write_mp4(videos / "clip.mp4", seconds=0.2)
+    for row in labels:
+        shutil.copy(clip, videos / f"{row.video_name}.mp4")
+    clip.unlink()
+
+    # The README's own command line, with the labels and videos outside the repository.
+    result = run(isolated, f"--emosign-labels={real_labels}", f"--emosign-video-dir={videos}")
+    result.assert_outcomes(passed=5)
 
 
 # --- the videos marker ------------------------------------------------------------------------

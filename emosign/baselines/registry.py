@@ -3,12 +3,31 @@
 A baseline is a :class:`Baseline` value: a name, the inputs it needs, whether it learns from
 labels (then it is scored on out-of-fold predictions) and a factory ``make(seed)`` for a fresh
 model. A model has ``fit(examples, y, classes)`` and ``predict(examples)``, where an
-:class:`Example` is everything a baseline may see of one clip. Register your own::
+:class:`Example` is everything a baseline may see of one clip. Register your own in a module
+(e.g. ``mybaseline.py``; a test runs this example)::
+
+    import numpy as np
 
     from emosign.baselines.registry import Baseline, register
 
-    register(Baseline("my_model", "what it does", kind="text", needs=frozenset({"captions"}),
-                      learned=True, make=lambda seed: MyModel(seed)))
+
+    class MostFrequent:
+        # Answers the class seen most often in the training folds.
+
+        def fit(self, examples, y, classes):
+            self.answer = int(np.bincount(y, minlength=len(classes)).argmax())
+            return self
+
+        def predict(self, examples):
+            return np.full(len(examples), self.answer)
+
+
+    register(Baseline("my_majority", "the most frequent class of the training folds",
+                      kind="floor", needs=frozenset({"labels"}), learned=True,
+                      make=lambda seed: MostFrequent()))
+
+and run it with ``emosign benchmark --baseline-module mybaseline --baselines my_majority``
+(the module is imported first, from the current directory or the installed packages).
 """
 
 from __future__ import annotations
