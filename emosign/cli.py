@@ -254,7 +254,8 @@ def _parser() -> argparse.ArgumentParser:
                        "a new or empty folder, or an earlier one with --overwrite (default: "
                        "print the leaderboard only)")
     bench.add_argument("--overwrite", action="store_true",
-                       help="replace an earlier benchmark output in --out (never anything else)")
+                       help="replace an earlier benchmark output in --out, never anything else "
+                       "(default: refuse a non-empty --out)")
     bench.add_argument("--feature-cache", help="where video features are cached (default: <video-dir>/.emosign-features)")
     bench.add_argument("--on-missing-video", choices=("skip", "error"), default="skip",
                        help="a clip without a usable video: leave it out of the visual baselines "
