@@ -213,8 +213,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--captions-file",
                      help="adds the English caption (the video+caption setting; default: "
                           "video only)")
-    run.add_argument("--fps", type=_positive_float, default=10.0,
-                     help="frames sampled per second of video (default 10, the paper's)")
+    run.add_argument("--fps", type=_frame_rate, default=10.0,
+                     help="frames sampled per second of video, below 1000 (default 10, the "
+                          "paper's)")
     run.add_argument("--max-frames", type=_frame_cap, default=48,
                      help="frame cap per clip, longer clips thinned evenly (default 48; "
                           "'none' for the paper's uncapped protocol)")
@@ -222,8 +223,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="longest frame side in pixels, larger frames shrunk (default 512)")
     run.add_argument("--concurrency", type=_positive_int, default=4,
                      help="requests in flight at once (default 4)")
-    run.add_argument("--timeout", type=_positive_float, default=120.0,
-                     help="seconds to wait for one answer before retrying (default 120)")
+    run.add_argument("--timeout", type=_request_timeout, default=120.0,
+                     help="seconds to wait for one answer before retrying, below 86400 "
+                          "(default 120)")
     run.add_argument("--limit", type=_positive_int,
                      help="only the first N clips, for a trial run (default: all)")
     run.add_argument("--out", type=_run_folder, default="emosign-mllm-runs",
@@ -304,6 +306,20 @@ def _wrapped(text: str) -> str:
     import textwrap
 
     return textwrap.fill(text, width=88)
+
+
+def _frame_rate(text: str) -> float:
+    """``--fps`` of mllm run: > 0 and below the harness's bound."""
+    from emosign.harness.runner import MAX_FPS
+
+    return _number(float, 0, inclusive=False, high=MAX_FPS)(text)
+
+
+def _request_timeout(text: str) -> float:
+    """``--timeout`` of mllm run: > 0 and below the harness's bound."""
+    from emosign.harness.runner import MAX_TIMEOUT
+
+    return _number(float, 0, inclusive=False, high=MAX_TIMEOUT)(text)
 
 
 def _frame_cap(text: str) -> int | None:

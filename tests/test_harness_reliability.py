@@ -208,7 +208,8 @@ def test_redact_takes_short_keys_as_words_and_whole_header_values():
     ("option", "value"),
     [("--limit", "-1"), ("--limit", "0"), ("--timeout", "-1"), ("--timeout", "nan"),
      ("--max-side", "0"), ("--max-side", "-5"), ("--concurrency", "0"), ("--fps", "0"),
-     ("--fps", "nan"), ("--fps", "inf"), ("--max-frames", "0"), ("--max-frames", "many")],
+     ("--fps", "nan"), ("--fps", "inf"), ("--fps", "1e6"), ("--timeout", "1e308"),
+     ("--max-frames", "0"), ("--max-frames", "many")],
 )
 def test_nonsensical_numbers_are_refused_at_the_command_line_naming_the_option(
     option, value, video_dir, labels_file, tmp_path, capsys
@@ -232,7 +233,8 @@ def test_max_frames_none_means_no_cap():
     [("limit", -1), ("limit", 0), ("timeout", -1.0), ("timeout", float("nan")), ("max_side", 0),
      ("max_side", -5), ("concurrency", 1.5), ("fps", 0.0), ("fps", float("nan")),
      ("max_frames", 0), ("jpeg_quality", 0), ("jpeg_quality", 101), ("max_tokens", 0),
-     ("temperature", float("inf")), ("max_side", 2.5), ("limit", True)],
+     ("temperature", float("inf")), ("max_side", 2.5), ("limit", True), ("fps", 1e6),
+     ("timeout", 1e308)],
 )
 def test_run_mllm_refuses_nonsensical_numbers_naming_the_parameter(
     option, value, video_dir, labels_file, tmp_path

@@ -52,6 +52,7 @@ import csv
 import hashlib
 import io
 import json
+import math
 import os
 import re
 import signal
@@ -105,6 +106,8 @@ DEFAULT_OUT = "emosign-mllm-runs"
 #: or its first this-many clips' requests all fail: the server is dead or not the one meant,
 #: and every other clip would fail the same way after its retries.
 STOP_AFTER_FAILED_REQUESTS = 3
+MAX_FPS = 1000.0  # frames per second sampled: above any camera's rate
+MAX_TIMEOUT = 86_400.0  # seconds per request: a day
 
 _CACHE_FORMAT = 1
 _MANIFEST_SUFFIX = ".run.json"
@@ -402,7 +405,15 @@ class _RunLock:
         flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
         fd = os.open(self.path, flags, 0o666)
         try:
-            _lock_exclusively(fd)
+            for attempt in range(5):
+                try:
+                    _lock_exclusively(fd)
+                    break
+                except BlockingIOError:
+                    if attempt == 4:
+                        raise
+                    # `mllm score` probes the lock for an instant: let it pass
+                    time.sleep(0.1)
         except BlockingIOError:
             holder = _describe_holder(fd)
             os.close(fd)
@@ -417,7 +428,8 @@ class _RunLock:
         holder = {"pid": os.getpid(), "host": socket.gethostname(), "started": _now()}
         try:
             os.ftruncate(fd, 0)
-            os.pwrite(fd, (json.dumps(holder) + "\n").encode(), 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.write(fd, (json.dumps(holder) + "\n").encode())
         except OSError as err:
             os.close(fd)
             raise _cannot_write(self.path, err) from None
@@ -463,7 +475,8 @@ def _lock_exclusively(fd: int, *, shared: bool = False) -> None:
 def _describe_holder(fd: int) -> str:
     """"pid 123 on host h, running since <time>" from a lock file, or what is known."""
     try:
-        holder = json.loads(os.pread(fd, 4096, 0).decode("utf-8"))
+        os.lseek(fd, 0, os.SEEK_SET)
+        holder = json.loads(os.read(fd, 4096).decode("utf-8"))
         return f"pid {int(holder['pid'])} on host {holder['host']}, running since {holder['started']}"
     except (OSError, ValueError, KeyError, TypeError):
         return "another process (it has not written its name yet)"
@@ -836,8 +849,10 @@ def run_mllm(
 def _check_options(*, fps, max_frames, max_side, jpeg_quality, temperature, max_tokens,
                    timeout, concurrency, limit) -> None:
     """Refuse a nonsensical number before anything is asked, naming the parameter."""
-    _check_number("fps", fps, low=0, inclusive=False)
-    _check_number("timeout", timeout, low=0, inclusive=False)
+    # Past the bounds lie no real use and real harm: a timeout the socket layer cannot
+    # represent, and (uncapped) more frames per second than any camera, each one decoded.
+    _check_number("fps", fps, low=0, inclusive=False, below=MAX_FPS)
+    _check_number("timeout", timeout, low=0, inclusive=False, below=MAX_TIMEOUT)
     _check_number("temperature", temperature, low=0, optional=True)
     _check_number("concurrency", concurrency, low=1, whole=True)
     _check_number("max_frames", max_frames, low=1, whole=True, optional=True)
@@ -850,16 +865,19 @@ def _check_options(*, fps, max_frames, max_side, jpeg_quality, temperature, max_
 
 
 def _check_number(name: str, value: object, *, low: float, inclusive: bool = True,
-                  whole: bool = False, optional: bool = False) -> None:
+                  below: float | None = None, whole: bool = False, optional: bool = False) -> None:
     if value is None and optional:
         return
     kind = "a whole number" if whole else "a finite number"
-    bound = f"{'>=' if inclusive else '>'} {low:g}"
+    bound = f"{'>=' if inclusive else '>'} {low:g}" + (f" and < {below:g}" if below else "")
     valid_type = isinstance(value, (int, np.integer)) if whole else isinstance(value, (int, float, np.number))
     if isinstance(value, bool) or not valid_type:
         raise ValueError(f"{name} must be {kind} {bound}{' or None' if optional else ''}, "
                          f"not {value!r}")
-    if not np.isfinite(value) or value < low or (value == low and not inclusive):
+    too_low = value < low or (value == low and not inclusive)
+    too_high = below is not None and value >= below
+    # math.isfinite: an int too large for a float is still finite, and not an error here.
+    if too_low or too_high or (isinstance(value, (float, np.floating)) and not math.isfinite(value)):
         raise ValueError(f"{name} must be {kind} {bound}, not {value!r}")
 
 
