@@ -542,10 +542,10 @@ def _mllm_run(args: argparse.Namespace) -> int:
     print(format_summary(summary))
     unanswered = summary.n_errors + summary.n_skipped
     if unanswered:
-        print(f"next: run the same command again to ask the {unanswered} clip(s) without an "
-              "answer", end="")
-        print(f"; then `emosign mllm score {shlex.quote(args.out)}`" if summary.n_answered
-              or summary.n_cached else "")
+        print(f"next: run the same command again (once what failed is fixed) to ask the "
+              f"{unanswered} clip(s) without an answer", end="")
+        print(f"; or score what there is: emosign mllm score {shlex.quote(args.out)}"
+              if summary.n_answered or summary.n_cached else "")
     else:
         print(f"next: emosign mllm score {shlex.quote(args.out)}")
     if summary.stopped or (unanswered and not summary.n_answered):

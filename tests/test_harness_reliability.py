@@ -394,7 +394,7 @@ def start_cli_run(server, video_dir, labels_file, out) -> subprocess.Popen:
 def test_sigterm_stops_the_run_cleanly_and_says_interrupted(
     stand_in, video_dir, labels_file, tmp_path
 ):
-    server = stand_in(delay=0.2)
+    server = stand_in(delay=0.5)
     out = tmp_path / "runs"
     process = start_cli_run(server, video_dir, labels_file, out)
     wait_for(lambda: cache_lines(out) >= 2)
@@ -411,7 +411,7 @@ def test_sigterm_stops_the_run_cleanly_and_says_interrupted(
 def test_a_killed_run_is_recognised_and_reported_on_the_next_start(
     stand_in, video_dir, labels_file, tmp_path
 ):
-    server = stand_in(delay=0.2)
+    server = stand_in(delay=0.5)
     out = tmp_path / "runs"
     process = start_cli_run(server, video_dir, labels_file, out)
     wait_for(lambda: cache_lines(out) >= 2)
