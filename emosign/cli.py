@@ -429,8 +429,9 @@ def _parser() -> argparse.ArgumentParser:
                           "extraction)")
     run.add_argument("--extract-base-url",
                      help="the OpenAI-compatible endpoint of --extract-with (default: --base-url)")
-    run.add_argument("--fps", type=_positive_float, default=FROM_PROTOCOL,
-                     help="frames per second sampled from each clip (default: the protocol's, 10)")
+    run.add_argument("--fps", type=_frame_rate, default=FROM_PROTOCOL,
+                     help="frames per second sampled from each clip, below 1000 (default: the "
+                          "protocol's, 10)")
     run.add_argument("--max-frames", type=_frame_cap, default=FROM_PROTOCOL,
                      help="frame cap per clip, longer clips thinned evenly, or 'none' "
                           "(default: the protocol's: 48 for emosign, none for paper)")
@@ -438,8 +439,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="longest frame side in pixels, larger frames shrunk (default 512)")
     run.add_argument("--concurrency", type=_positive_int, default=4,
                      help="requests in flight at once (default 4)")
-    run.add_argument("--timeout", type=_positive_float, default=120.0,
-                     help="seconds to wait for one answer before retrying (default 120)")
+    run.add_argument("--timeout", type=_request_timeout, default=120.0,
+                     help="seconds to wait for one answer before retrying, below 86400 "
+                          "(default 120)")
     run.add_argument("--limit", type=_positive_int,
                      help="only the first N clips, for a trial run (default: all)")
     run.add_argument("--out", type=_run_folder, default="emosign-mllm-runs",
@@ -558,6 +560,20 @@ def _wrapped(text: str) -> str:
     import textwrap
 
     return textwrap.fill(text, width=88)
+
+
+def _frame_rate(text: str) -> float:
+    """``--fps`` of mllm run: > 0 and below the harness's bound."""
+    from emosign.harness.runner import MAX_FPS
+
+    return _number(float, 0, inclusive=False, high=MAX_FPS)(text)
+
+
+def _request_timeout(text: str) -> float:
+    """``--timeout`` of mllm run: > 0 and below the harness's bound."""
+    from emosign.harness.runner import MAX_TIMEOUT
+
+    return _number(float, 0, inclusive=False, high=MAX_TIMEOUT)(text)
 
 
 def _frame_cap(text: str) -> int | None:
@@ -856,10 +872,10 @@ def _mllm_run(args: argparse.Namespace) -> int:
     print(format_summary(summary))
     unanswered = summary.n_errors + summary.n_skipped
     if unanswered:
-        print(f"next: run the same command again to ask the {unanswered} clip(s) without an "
-              "answer", end="")
-        print(f"; then `emosign mllm score {shlex.quote(args.out)}`" if summary.n_answered
-              or summary.n_cached else "")
+        print(f"next: run the same command again (once what failed is fixed) to ask the "
+              f"{unanswered} clip(s) without an answer", end="")
+        print(f"; or score what there is: emosign mllm score {shlex.quote(args.out)}"
+              if summary.n_answered or summary.n_cached else "")
     else:
         print(f"next: emosign mllm score {shlex.quote(args.out)}")
     if summary.stopped or (unanswered and not summary.n_answered):

@@ -31,7 +31,7 @@ from emosign.cli import _parser, main
 pytest.importorskip("openai")
 pytest.importorskip("PIL.Image")
 
-from emosign.harness.client import MLLMError, RetryPolicy, redact  # noqa: E402
+from emosign.harness.client import MLLMError, OpenAIChat, RetryPolicy, redact  # noqa: E402
 from emosign.harness.runner import (  # noqa: E402
     STOP_AFTER_FAILED_REQUESTS,
     RunLockedError,
@@ -208,7 +208,8 @@ def test_redact_takes_short_keys_as_words_and_whole_header_values():
     ("option", "value"),
     [("--limit", "-1"), ("--limit", "0"), ("--timeout", "-1"), ("--timeout", "nan"),
      ("--max-side", "0"), ("--max-side", "-5"), ("--concurrency", "0"), ("--fps", "0"),
-     ("--fps", "nan"), ("--fps", "inf"), ("--max-frames", "0"), ("--max-frames", "many")],
+     ("--fps", "nan"), ("--fps", "inf"), ("--fps", "1e6"), ("--timeout", "1e308"),
+     ("--max-frames", "0"), ("--max-frames", "many")],
 )
 def test_nonsensical_numbers_are_refused_at_the_command_line_naming_the_option(
     option, value, video_dir, labels_file, tmp_path, capsys
@@ -232,7 +233,8 @@ def test_max_frames_none_means_no_cap():
     [("limit", -1), ("limit", 0), ("timeout", -1.0), ("timeout", float("nan")), ("max_side", 0),
      ("max_side", -5), ("concurrency", 1.5), ("fps", 0.0), ("fps", float("nan")),
      ("max_frames", 0), ("jpeg_quality", 0), ("jpeg_quality", 101), ("max_tokens", 0),
-     ("temperature", float("inf")), ("max_side", 2.5), ("limit", True)],
+     ("temperature", float("inf")), ("max_side", 2.5), ("limit", True), ("fps", 1e6),
+     ("timeout", 1e308)],
 )
 def test_run_mllm_refuses_nonsensical_numbers_naming_the_parameter(
     option, value, video_dir, labels_file, tmp_path
@@ -392,7 +394,7 @@ def start_cli_run(server, video_dir, labels_file, out) -> subprocess.Popen:
 def test_sigterm_stops_the_run_cleanly_and_says_interrupted(
     stand_in, video_dir, labels_file, tmp_path
 ):
-    server = stand_in(delay=0.2)
+    server = stand_in(delay=0.5)
     out = tmp_path / "runs"
     process = start_cli_run(server, video_dir, labels_file, out)
     wait_for(lambda: cache_lines(out) >= 2)
@@ -409,7 +411,7 @@ def test_sigterm_stops_the_run_cleanly_and_says_interrupted(
 def test_a_killed_run_is_recognised_and_reported_on_the_next_start(
     stand_in, video_dir, labels_file, tmp_path
 ):
-    server = stand_in(delay=0.2)
+    server = stand_in(delay=0.5)
     out = tmp_path / "runs"
     process = start_cli_run(server, video_dir, labels_file, out)
     wait_for(lambda: cache_lines(out) >= 2)
@@ -511,19 +513,34 @@ def test_an_lmms_eval_samples_line_that_is_no_object_is_one_line(
 # --- dead and wrong servers ----------------------------------------------------------------
 
 
-def test_a_dead_server_stops_the_run_early(video_dir, labels_file, tmp_path):
+def test_a_dead_server_stops_the_run_at_once(video_dir, labels_file, tmp_path, capsys):
     out = tmp_path / "runs"
-    summary = run_mllm(**run_options(video_dir, labels_file, out, base_url=a_dead_url(),
-                                     concurrency=1))
-    assert summary.n_answered == 0
-    assert summary.n_errors == STOP_AFTER_FAILED_REQUESTS
-    assert summary.n_skipped == len(CLIPS) - STOP_AFTER_FAILED_REQUESTS
+    url = a_dead_url()
+    attempts = Counter()
+    chat = OpenAIChat(model="stand-in", base_url=url)
+
+    def counted(messages):
+        attempts["n"] += 1
+        return chat(messages)
+
+    # Retries as slow as the default ones: the run must not wait through them.
+    slow = RetryPolicy(max_retries=5, base_delay=60.0)
+    summary = run_mllm(**run_options(video_dir, labels_file, out, client=counted, retry=slow,
+                                     concurrency=STOP_AFTER_FAILED_REQUESTS))
+    assert summary.n_answered == 0 and summary.n_errors + summary.n_skipped == len(CLIPS)
+    assert attempts["n"] == STOP_AFTER_FAILED_REQUESTS
     assert summary.stopped.startswith(
-        f"stopped early: the first {STOP_AFTER_FAILED_REQUESTS} requests of this run all failed")
-    assert "connection failed" in summary.stopped
-    assert len(read_cache(out / "stand-in" / "sentiment.video.jsonl")) == summary.n_errors
+        f"stopped early: the first {STOP_AFTER_FAILED_REQUESTS} attempts to reach the model "
+        "all failed to connect (connection failed")
     manifest = manifest_of(out)
     assert manifest["status"] == "stopped" and manifest["stopped"] == summary.stopped
+
+    assert main(cli_run(video_dir, labels_file, tmp_path / "cli", "--base-url", url)) == 2
+    captured = capsys.readouterr()
+    line = one_error_line(captured.err)
+    assert f"attempts to reach the server at {url} all failed to connect" in line
+    assert re.search(rf"skipped\s+{len(CLIPS)}\s+\(not asked: the run stopped early\)",
+                     captured.out)
 
 
 def test_a_wrong_server_exits_non_zero_with_a_summary_for_people(
@@ -542,7 +559,8 @@ def test_a_wrong_server_exits_non_zero_with_a_summary_for_people(
                   "this is not a chat server", "next: run the same command again"):
         assert words in captured.out, words
     line = one_error_line(captured.err)
-    assert "stopped early" in line and "HTTP 400" in line
+    assert "stopped early: the first 3 requests of this run all failed" in line
+    assert "HTTP 400" in line
 
 
 def test_a_good_run_prints_its_counts_and_the_next_command(

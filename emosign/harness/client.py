@@ -47,6 +47,12 @@ class TransientError(Exception):
         self.retry_after = retry_after
 
 
+class ConnectionFailed(TransientError):
+    """A request that never reached the server: refused, no route, a name that does not
+    resolve. Retried like any :class:`TransientError`; a run stops early when its first
+    attempts all end this way (see :func:`emosign.harness.runner.run_mllm`)."""
+
+
 class RequestError(Exception):
     """A request for one clip that failed for good; the clip gets an error line."""
 
@@ -158,8 +164,8 @@ class OpenAIChat:
     timeout : seconds per request.
     temperature, max_tokens : sent with every request; None leaves them to the server.
 
-    Errors are raised as :class:`TransientError` (429, 408, 409, 5xx, timeouts, lost
-    connections), :class:`MLLMError` (401, 403, 404: the run stops) or
+    Errors are raised as :class:`TransientError` (429, 408, 409, 5xx, timeouts; a
+    :class:`ConnectionFailed` for a server that cannot be reached), :class:`MLLMError` (401, 403, 404: the run stops) or
     :class:`RequestError` (any other refusal of this one request, e.g. 400 for too many
     images). Their messages never hold the key.
     """
@@ -224,7 +230,7 @@ class OpenAIChat:
         except openai.APITimeoutError:
             raise TransientError(f"no answer within the timeout of {self.timeout:g} s") from None
         except openai.APIConnectionError as err:
-            raise TransientError(self.redact(f"connection failed: {err}")) from None
+            raise ConnectionFailed(self.redact(f"connection failed: {err}")) from None
         except openai.APIStatusError as err:
             status = err.status_code
             message = self.redact(f"HTTP {status}: {err.message}")

@@ -55,6 +55,7 @@ import csv
 import hashlib
 import io
 import json
+import math
 import os
 import re
 import signal
@@ -81,6 +82,7 @@ from emosign.harness.answers import parse_counts, parse_joint, read_answer
 from emosign.harness.client import (
     DEFAULT_TIMEOUT,
     ChatFn,
+    ConnectionFailed,
     Message,
     MLLMError,
     OpenAIChat,
@@ -108,9 +110,12 @@ DEFAULT_MAX_SIDE = 512  # pixels; the longer side of each frame is shrunk to thi
 DEFAULT_JPEG_QUALITY = 85
 DEFAULT_CONCURRENCY = 4
 DEFAULT_OUT = "emosign-mllm-runs"
-#: A run whose first this-many requests all fail stops: the server is dead or not the one
-#: meant, and every other clip would fail the same way after its retries.
+#: A run stops when, before any answer, its first this-many attempts all fail to connect,
+#: or its first this-many clips' requests all fail: the server is dead or not the one meant,
+#: and every other clip would fail the same way after its retries.
 STOP_AFTER_FAILED_REQUESTS = 3
+MAX_FPS = 1000.0  # frames per second sampled: above any camera's rate
+MAX_TIMEOUT = 86_400.0  # seconds per request: a day
 
 
 _CACHE_FORMAT = 1
@@ -413,7 +418,15 @@ class _RunLock:
         flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
         fd = os.open(self.path, flags, 0o666)
         try:
-            _lock_exclusively(fd)
+            for attempt in range(5):
+                try:
+                    _lock_exclusively(fd)
+                    break
+                except BlockingIOError:
+                    if attempt == 4:
+                        raise
+                    # `mllm score` probes the lock for an instant: let it pass
+                    time.sleep(0.1)
         except BlockingIOError:
             holder = _describe_holder(fd)
             os.close(fd)
@@ -428,7 +441,8 @@ class _RunLock:
         holder = {"pid": os.getpid(), "host": socket.gethostname(), "started": _now()}
         try:
             os.ftruncate(fd, 0)
-            os.pwrite(fd, (json.dumps(holder) + "\n").encode(), 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.write(fd, (json.dumps(holder) + "\n").encode())
         except OSError as err:
             os.close(fd)
             raise _cannot_write(self.path, err) from None
@@ -474,7 +488,8 @@ def _lock_exclusively(fd: int, *, shared: bool = False) -> None:
 def _describe_holder(fd: int) -> str:
     """"pid 123 on host h, running since <time>" from a lock file, or what is known."""
     try:
-        holder = json.loads(os.pread(fd, 4096, 0).decode("utf-8"))
+        os.lseek(fd, 0, os.SEEK_SET)
+        holder = json.loads(os.read(fd, 4096).decode("utf-8"))
         return f"pid {int(holder['pid'])} on host {holder['host']}, running since {holder['started']}"
     except (OSError, ValueError, KeyError, TypeError):
         return "another process (it has not written its name yet)"
@@ -654,9 +669,10 @@ def run_mllm(
         Passed on after the requests in flight are answered and saved; the run is recorded
         as ``interrupted``. SIGTERM does the same when ``run_mllm`` runs in the main thread.
 
-    When the first :data:`STOP_AFTER_FAILED_REQUESTS` requests of a run all fail (a dead or
-    wrong server), the run stops early rather than failing every clip in turn; the summary's
-    ``stopped`` says why and ``n_skipped`` counts the clips not asked.
+    When, before any answer, the first :data:`STOP_AFTER_FAILED_REQUESTS` attempts all fail
+    to connect, or the first that many clips' requests all fail (a dead or wrong server),
+    the run stops early rather than failing every clip in turn; the summary's ``stopped``
+    says why and ``n_skipped`` counts the clips not asked.
     """
     if not model.strip():
         raise ValueError("model must be a non-empty name: it identifies the run's answers")
@@ -768,7 +784,11 @@ def run_mllm(
 
     status = "interrupted"
     stop = threading.Event()
-    breaker = _Breaker(STOP_AFTER_FAILED_REQUESTS, stop)
+    breaker = _Breaker(
+        STOP_AFTER_FAILED_REQUESTS, stop,
+        where=(f"the server at {public_url(base_url) or 'api.openai.com'}"
+               if isinstance(chat, OpenAIChat) else "the model"),
+    )
     writer = None
     lock = _RunLock(files.lock)
     files.directory.mkdir(parents=True, exist_ok=True)
@@ -794,15 +814,15 @@ def run_mllm(
                 for future in as_completed(futures):
                     if not future.cancelled():
                         future.result()  # a fatal error (MLLMError) stops the run here
+                    if breaker.reason and stopped is None:
+                        stopped = breaker.reason
+                        for other in futures:
+                            other.cancel()  # the requests in flight still finish
                     if tally(future) is None:
                         continue  # the run stopped before this clip was asked
                     if errors:
                         bar.set_postfix(errors=len(errors), refresh=False)
                     bar.update()
-                    if breaker.tripped and stopped is None:
-                        stopped = _stop_reason(breaker.failures, breaker.last, chat, base_url)
-                        for other in futures:
-                            other.cancel()  # the requests in flight still finish
             except BaseException:
                 # Ctrl-C, SIGTERM or a fatal error: start nothing new, and no more retries;
                 # the pool's exit waits for the requests in flight, whose answers are saved.
@@ -863,8 +883,10 @@ def run_mllm(
 def _check_options(*, fps, max_frames, max_side, jpeg_quality, temperature, max_tokens,
                    timeout, concurrency, limit) -> None:
     """Refuse a nonsensical number before anything is asked, naming the parameter."""
-    _check_number("fps", fps, low=0, inclusive=False)
-    _check_number("timeout", timeout, low=0, inclusive=False)
+    # Past the bounds lie no real use and real harm: a timeout the socket layer cannot
+    # represent, and (uncapped) more frames per second than any camera, each one decoded.
+    _check_number("fps", fps, low=0, inclusive=False, below=MAX_FPS)
+    _check_number("timeout", timeout, low=0, inclusive=False, below=MAX_TIMEOUT)
     _check_number("temperature", temperature, low=0, optional=True)
     _check_number("concurrency", concurrency, low=1, whole=True)
     _check_number("max_frames", max_frames, low=1, whole=True, optional=True)
@@ -877,16 +899,19 @@ def _check_options(*, fps, max_frames, max_side, jpeg_quality, temperature, max_
 
 
 def _check_number(name: str, value: object, *, low: float, inclusive: bool = True,
-                  whole: bool = False, optional: bool = False) -> None:
+                  below: float | None = None, whole: bool = False, optional: bool = False) -> None:
     if value is None and optional:
         return
     kind = "a whole number" if whole else "a finite number"
-    bound = f"{'>=' if inclusive else '>'} {low:g}"
+    bound = f"{'>=' if inclusive else '>'} {low:g}" + (f" and < {below:g}" if below else "")
     valid_type = isinstance(value, (int, np.integer)) if whole else isinstance(value, (int, float, np.number))
     if isinstance(value, bool) or not valid_type:
         raise ValueError(f"{name} must be {kind} {bound}{' or None' if optional else ''}, "
                          f"not {value!r}")
-    if not np.isfinite(value) or value < low or (value == low and not inclusive):
+    too_low = value < low or (value == low and not inclusive)
+    too_high = below is not None and value >= below
+    # math.isfinite: an int too large for a float is still finite, and not an error here.
+    if too_low or too_high or (isinstance(value, (float, np.floating)) and not math.isfinite(value)):
         raise ValueError(f"{name} must be {kind} {bound}, not {value!r}")
 
 
@@ -941,16 +966,6 @@ def _previous_run_note(files: RunFiles) -> str | None:
             "and only the clips without one are asked")
 
 
-def _stop_reason(n_failed: int, last: str, chat: ChatFn, base_url: str | None) -> str:
-    if isinstance(chat, OpenAIChat):
-        where = public_url(base_url) or "api.openai.com"
-        check = f"is the server at {where} running, and are the base URL and the model right?"
-    else:
-        check = "is the model working?"
-    return (f"stopped early: the first {n_failed} requests of this run all failed and none was "
-            f"answered, so the other clips would fail too; {check} Last error: {last}")
-
-
 class _Terminated(KeyboardInterrupt):
     """SIGTERM, handled like Ctrl-C: the run stops cleanly and says so in its manifest."""
 
@@ -977,14 +992,18 @@ def _sigterm_as_interrupt():
 
 
 def format_summary(summary: RunSummary) -> str:
-    """:func:`run_mllm`'s summary for people: counts, failures, where the answers are."""
+    """:func:`run_mllm`'s summary for people: counts, failures, where the answers are.
+
+    Why a run stopped early (``summary.stopped``) is left to the caller, which reports it
+    as its error (the command line does, on stderr)."""
     lines = [
         f"{summary.model}: {summary.task} prompt, {summary.input.replace('_', '+')} input, "
         f"{summary.n_clips} clips",
         f"  answered now        {summary.n_answered:>5}",
         f"  answered earlier    {summary.n_cached:>5}   (kept from an earlier run, not asked again)",
         f"  failed              {summary.n_errors:>5}",
-        f"  skipped             {summary.n_skipped:>5}",
+        f"  skipped             {summary.n_skipped:>5}"
+        + ("   (not asked: the run stopped early)" if summary.stopped else ""),
         f"answers: {summary.cache_file}",
     ]
     if summary.errors:
@@ -994,8 +1013,6 @@ def format_summary(summary: RunSummary) -> str:
         if summary.n_errors > shown:
             lines.append(f"  ... and {summary.n_errors - shown} more")
     lines += [f"note: {note}" for note in summary.notes]
-    if summary.stopped:
-        lines.append(summary.stopped)
     return "\n".join(lines)
 
 
@@ -1104,7 +1121,7 @@ class _Worker:
         record["timestamps"] = [round(float(t), 3) for t in frames.timestamps]
         try:
             answer, record["attempts"] = call_with_retries(
-                self.chat, messages, retry=self.retry, sleep=self._wait_to_retry
+                self._attempt, messages, retry=self.retry, sleep=self._wait_to_retry
             )
         except RequestError as err:
             record["attempts"] = err.attempts
@@ -1122,31 +1139,71 @@ class _Worker:
     def _scrub(self, text: str) -> str:
         return redact(text, self.secrets)
 
+    def _attempt(self, messages: list[Message]) -> str:
+        """One request, told to the breaker: did it reach the server?"""
+        try:
+            answer = self.chat(messages)
+        except ConnectionFailed as err:
+            self.breaker.connection_failed(str(err))
+            raise
+        except BaseException:
+            self.breaker.reached()  # an HTTP error status, say: the server is there
+            raise
+        self.breaker.reached()
+        return answer
+
     def _wait_to_retry(self, seconds: float) -> None:
         if self.stop.wait(seconds):
             raise _Stopped
 
 
 class _Breaker:
-    """Stops a run whose first ``limit`` requests all fail: counted by the workers as each
-    clip ends, so that no worker starts another clip once the limit is reached."""
+    """Stops a run that cannot work: a dead server or the wrong one.
 
-    def __init__(self, limit: int, stop: threading.Event) -> None:
-        self.limit, self.stop = limit, stop
-        self.failures, self.answered, self.tripped = 0, False, False
-        self.last = ""
+    Two signs, both only before anything was answered: the first ``limit`` attempts all
+    failed to connect (a refused connection is no rate limit: stop at once, without waiting
+    through the retries), or the first ``limit`` clips' requests all failed for good (a
+    server that answers every request with an error). Told by the workers as things happen,
+    so that no worker starts another clip once the run stops; ``reason`` then says why.
+    """
+
+    def __init__(self, limit: int, stop: threading.Event, *, where: str) -> None:
+        self.limit, self.stop, self.where = limit, stop, where
+        self.reason: str | None = None
+        self._answered = self._reached = False
+        self._failed_connections = self._failed_clips = 0
         self._lock = threading.Lock()
+
+    def connection_failed(self, message: str) -> None:
+        with self._lock:
+            if self._reached:
+                return
+            self._failed_connections += 1
+            if self._failed_connections >= self.limit:
+                self._trip(f"the first {self._failed_connections} attempts to reach "
+                           f"{self.where} all failed to connect ({message}); is it running, "
+                           "and is the base URL right?")
+
+    def reached(self) -> None:
+        with self._lock:
+            self._reached = True
 
     def count(self, record: Mapping[str, Any]) -> None:
         with self._lock:
             if record["status"] == "ok":
-                self.answered = True
-            elif record["error"]["kind"] == "request" and not self.answered:
-                self.failures += 1
-                self.last = record["error"]["message"]
-                if self.failures >= self.limit and not self.tripped:
-                    self.tripped = True
-                    self.stop.set()
+                self._answered = True
+            elif record["error"]["kind"] == "request" and not self._answered:
+                self._failed_clips += 1
+                if self._failed_clips >= self.limit:
+                    self._trip(f"the first {self._failed_clips} requests of this run all failed "
+                               f"and none was answered, so the other clips would fail too; is "
+                               f"{self.where} the right one, and is the model name right? "
+                               f"Last error: {record['error']['message']}")
+
+    def _trip(self, why: str) -> None:
+        if self.reason is None:
+            self.reason = f"stopped early: {why}"
+            self.stop.set()
 
 
 class _Stopped(BaseException):
