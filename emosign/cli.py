@@ -108,9 +108,12 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--out", help="write results.json, leaderboard.md and predictions/ here")
     bench.add_argument("--feature-cache", help="where video features are cached (default: <video-dir>/.emosign-features)")
     bench.add_argument("--on-missing-video", choices=("skip", "error"), default="skip")
-    bench.add_argument("--n-boot", type=int, default=10_000)
-    bench.add_argument("--kfold-repeats", type=int, default=3)
-    bench.add_argument("--seed", type=int, default=0)
+    bench.add_argument("--n-boot", type=_positive_int, default=10_000,
+                       help="bootstrap resamples per interval (default 10000)")
+    bench.add_argument("--kfold-repeats", type=_non_negative_int, default=3,
+                       help="repeats of the stratified 5-fold view, about 40%% of the run's time; "
+                       "0 leaves it out (default 3)")
+    bench.add_argument("--seed", type=int, default=0, help="seed of every fit and resample (default 0)")
     bench.add_argument(
         "--workers", type=_positive_int, default=None,
         help="processes fitting and scoring baselines in parallel, one BLAS thread each; the "
