@@ -647,6 +647,8 @@ def evaluate(
     else:
         statistic, names = _soft_statistic(spec, data, aligned, soft[0])
     if metrics is not None:
+        if isinstance(metrics, str) or not metrics:
+            raise ValueError(f"metrics must be a non-empty list of metric names, not {metrics!r}")
         unknown = [m for m in metrics if m not in names]
         if unknown:
             raise ValueError(f"metrics {unknown} are not reported on {spec.name}; choose from {names}")

@@ -190,6 +190,9 @@ def test_evaluate_metrics_subset_gives_the_full_runs_numbers(labels_file):
     assert "spearman" in full["metrics"] and "spearman" not in some["per_signer"]["Ben"]
     with pytest.raises(ValueError, match="not reported on sentiment_7"):
         evaluate("sentiment_7", predictions, labels_file=labels_file, n_boot=10, metrics=["rouge_l"])
+    for bad in ("accuracy", []):
+        with pytest.raises(ValueError, match="non-empty list of metric names"):
+            evaluate("sentiment_7", predictions, labels_file=labels_file, n_boot=10, metrics=bad)
 
 
 # --- the benchmark in parallel --------------------------------------------------------------
