@@ -24,6 +24,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
+        if hasattr(args, "labels_file") and args.labels_file is None:
+            # Find the labels before the command imports pandas or datasets: without any, the
+            # error comes at once. Later lookups read the same file (or the Hub cache) again.
+            from emosign.hub import resolve_label_source
+
+            resolve_label_source()
         return args.run(args)
     except BrokenPipeError:
         # The reader went away (`emosign info | head`): stop quietly, as Unix tools do.
