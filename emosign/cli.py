@@ -40,9 +40,9 @@ def main(argv: Sequence[str] | None = None) -> int:
               "command again to resume", file=sys.stderr)
         return 130
     except Exception as err:
-        from emosign.hub import HubUnreachableError, LabelFetchError
+        from emosign.hub import HubUnreachableError, LabelFetchError, LabelHashError
 
-        if isinstance(err, (LabelFetchError, HubUnreachableError)):
+        if isinstance(err, (LabelFetchError, LabelHashError, HubUnreachableError)):
             # No labels or no Hub: say so in this command's terms (--labels-file), at once.
             print(f"emosign: error: {err.for_command_line()}", file=sys.stderr)
             return 2
