@@ -29,6 +29,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
+        if getattr(args, "needs_labels", False) and args.labels_file is None:
+            # Find the labels before the command imports pandas or datasets: without any, the
+            # error comes at once. Later lookups read the same file (or the Hub cache) again.
+            from emosign.hub import resolve_label_source
+
+            resolve_label_source()
         return args.run(args)
     except BrokenPipeError:
         # The reader went away (`emosign info | head`): stop quietly, as Unix tools do.
@@ -41,9 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as err:
         # Bad input, a refused request or a failing disk is one readable message, not a
         # traceback; anything else is a bug, and its traceback is wanted.
-        from emosign.hub import HubUnreachableError, LabelFetchError
+        from emosign.hub import HubUnreachableError, LabelFetchError, LabelHashError
 
-        if isinstance(err, (LabelFetchError, HubUnreachableError)):
+        if isinstance(err, (LabelFetchError, LabelHashError, HubUnreachableError)):
             # No labels or no Hub: say so in this command's terms (--labels-file), at once.
             print(f"emosign: error: {err.for_command_line()}", file=sys.stderr)
             return 2
@@ -514,6 +520,7 @@ def _add_labels_option(parser: argparse.ArgumentParser) -> None:
         "--labels-file",
         help="a local label file (default: $EMOSIGN_LABELS, else the pinned Hub file)",
     )
+    parser.set_defaults(needs_labels=True)
 
 
 def _add_quiet_option(parser: argparse.ArgumentParser) -> None:

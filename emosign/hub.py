@@ -171,6 +171,16 @@ class LabelHashError(ValueError):
             f"{corrupt_hint}"
         )
 
+    def for_command_line(self) -> str:
+        """The message in the ``emosign`` command's terms, which has no revision option."""
+        expected = self.expected or "(none known for this revision)"
+        return (
+            f"{HUB_FILENAME} from the Hub cache does not have the pinned sha256 "
+            f"(expected {expected}, found {self.actual}): {self.path}. The cached copy may be "
+            f"corrupt: delete it and run again online, or give the labels with "
+            f"--labels-file PATH or {LABELS_ENV_VAR}=PATH"
+        )
+
 
 def ways_to_give_labels(style: Literal["python", "cli"] = "python") -> str:
     """The three ways to give the labels, in a caller's own terms.

@@ -735,3 +735,16 @@ def test_export_hub_push_offline_fails_before_writing(network: str, tmp_path: Pa
     assert done.stderr.startswith("emosign: error: cannot push to someone/emosign:")
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_corrupt_cached_copy_is_one_command_line_error(tmp_path: Path) -> None:
+    cache = tmp_path / "hf-home" / "hub"
+    snapshot = cache / "datasets--catfang--emosign" / "snapshots" / hub.HUB_REVISION
+    snapshot.mkdir(parents=True)
+    (snapshot / hub.HUB_FILENAME).write_bytes(SYNTHETIC_CSV)
+    done = _emosign(["info"], {"HF_HUB_OFFLINE": "1"}, tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("emosign: error: emosign_dataset.csv from the Hub cache does not "
+                                  "have the pinned sha256")
+    assert SYNTHETIC_SHA256 in done.stderr and "--labels-file PATH" in done.stderr
+    assert "Traceback" not in done.stderr and "labels_sha256" not in done.stderr
