@@ -189,3 +189,19 @@ def test_a_symlink_out_of_the_results_folder_is_not_followed(systems, labels_fil
     by_name = {s.system: s for s in collected.systems}
     assert by_name["A"].predictions_file is None and by_name["majority"].predictions_file is None
     assert by_name["B"].predictions_file is not None
+
+
+def test_cli_report_with_labels_and_quiet_has_the_clips_and_no_bar(systems, labels_file, tmp_path,
+                                                                   capsys):
+    from emosign.cli import main
+
+    labels, names, predictions = systems
+    write_evaluated(tmp_path / "results", labels_file, predictions)
+    # A second folder with a system of the same name: both are kept, the second numbered.
+    write_evaluated(tmp_path / "again", labels_file, {"A": predictions["A"]})
+    code = main(["report", str(tmp_path / "results"), str(tmp_path / "again"), "--out",
+                 str(tmp_path / "report"), "--labels-file", str(labels_file), "--quiet"])
+    assert code == 0
+    assert capsys.readouterr().err == ""
+    text = (tmp_path / "report" / "report.md").read_text()
+    assert "## Clips" in text and "4 systems: " in text and "A (4) \\[evaluated\\]" in text
