@@ -750,8 +750,9 @@ def _forest_figure(task: str, metric: str, systems: Sequence[SystemResult]) -> B
              "metrics": dict(s.metrics), "ci": dict(s.intervals)} for s in systems]
     caption = (f"{task}: {SHORT_NAMES.get(metric, metric)} of each system with its 95% interval"
                + (" (lower is better)" if metric in LOWER_IS_BETTER else "")
-               + "; each row's kind in brackets; references and reported numbers below the line, "
-                 "in grey, unranked")
+               + "; each row's kind in brackets")
+    if any(s.kind not in RANKED_KINDS for s in systems):
+        caption += "; references and reported numbers below the line, in grey, unranked"
     if any(s.reported for s in systems):
         caption += "; hollow squares are the paper's reported numbers (no interval)"
     return _drawn(f"forest-{task}", caption, lambda: figures.forest_plot(rows, metric=metric, task=task))
