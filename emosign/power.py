@@ -348,8 +348,8 @@ def observed_power(
 
     ``correct_a`` / ``correct_b``: (n,) booleans, whether each system got each clip right
     (aligned with ``design.y_true``). Without ``correct_b``, a one-sample comparison against
-    ``against``. The observed level is the systems' mean per-class recall (the
-    simulation's ``level``); an observed agreement below what the model allows at that
+    ``against``. The observed level is the systems' mean accuracy for accuracy, else their
+    mean per-class recall (the simulation's ``level``); an observed agreement below what the model allows at that
     level is raised to the bound (said in ``notes``). Returns ``level``, ``agreement``,
     ``power_at_observed_difference`` (and its ``power_se``), ``minimum_detectable`` (a
     :class:`MinimumDetectable` at that level and agreement) and ``notes``.
@@ -364,7 +364,12 @@ def observed_power(
         agreement = 0.7  # unused by a one-sample test
     else:
         correct_b = np.asarray(correct_b, dtype=bool)
-        level = float(np.mean([_mean_recall(design, correct_a), _mean_recall(design, correct_b)]))
+        # The model's level is both the expected accuracy and the expected wAcc: take the one
+        # the comparison is about (per-class recall for the F1 scores, which weigh classes).
+        if metric == "accuracy":
+            level = float(np.mean([correct_a.mean(), correct_b.mean()]))
+        else:
+            level = float(np.mean([_mean_recall(design, correct_a), _mean_recall(design, correct_b)]))
         level = min(max(level, 0.01), 0.99)
         agreement = float(np.mean(correct_a == correct_b))
         bound = 1 - 2 * min(level, 1 - level)
@@ -854,10 +859,13 @@ def format_power(result: dict) -> str:
     if observed:
         lines += ["", f"observed difference: {100 * observed['difference']:+.2f} points "
                       f"[{100 * observed['low']:.1f}, {100 * observed['high']:.1f}], "
-                      f"p = {observed['p_value']:.4f} (two-sided, paired bootstrap, "
+                      f"p = {observed['p_value']:.4f} (two-sided, "
+                      f"{'one-sample' if against else 'paired'} bootstrap, "
                       f"{observed['n_boot']:,} resamples)",
                   f"power the comparison had at that difference: "
                   f"{100 * observed['power_at_observed_difference']:.1f}% "
-                  f"(at level {100 * observed['level']:.1f}%, agreement {100 * observed['agreement']:.1f}%)"]
+                  + (f"(simulated from {100 * observed['level']:.1f}% right, the published number)"
+                     if against else
+                     f"(at level {100 * observed['level']:.1f}%, agreement {100 * observed['agreement']:.1f}%)")]
         lines += [f"note: {n}" for n in observed.get("notes", [])]
     return "\n".join(lines)
