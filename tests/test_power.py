@@ -222,3 +222,18 @@ def test_cli_errors_are_one_line(labels_file, capsys, argv, message):
     assert code == 2
     err = capsys.readouterr().err
     assert err.startswith("emosign: error:") and message in err
+
+
+def test_cli_one_system_against_a_number(labels_file, tmp_path, capsys):
+    names = [r["video_name"] for r in SYNTHETIC_ROWS]
+    a = tmp_path / "a.csv"
+    a.write_text("video_name,prediction\n" + "".join(f"{n},positive\n" for n in names))
+    code = main(["power", "--task", "sentiment_3", "--metric", "accuracy", "--a", str(a),
+                 "--against", "0.25", "--sims", "200", "--n-boot", "200", "--format", "json",
+                 "--labels-file", str(labels_file), "--quiet"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    observed = result["observed"]
+    assert observed["difference"] == pytest.approx(observed["a"] - 0.25)
+    assert observed["low"] <= observed["difference"] <= observed["high"]
+    assert "one-sample" in result["assumptions"]["test"] and result["against"]["system"] is None
