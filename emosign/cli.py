@@ -221,10 +221,13 @@ def _parser() -> argparse.ArgumentParser:
     power.add_argument("--against", metavar="NUMBER_OR_ROW",
                        help="a published number (a fraction) or one of the paper's rows for "
                             "the task, e.g. 'GPT-4o (video)': a one-sample test (default: none)")
-    power.add_argument("--sims", type=_positive_int, default=2_000,
-                       help="simulated system pairs per step of the search (default 2000)")
-    power.add_argument("--n-boot", type=_positive_int, default=1_000,
-                       help="bootstrap resamples per simulated test (default 1000)")
+    # Bounded so that a typo cannot ask for hours or gigabytes: 100,000 resamples of 200
+    # clips are 160 MB of weights.
+    power.add_argument("--sims", type=_number(int, 1, high=1_000_001), default=2_000,
+                       help="simulated system pairs per step of the search, at most 1,000,000 "
+                            "(default 2000)")
+    power.add_argument("--n-boot", type=_number(int, 1, high=100_001), default=1_000,
+                       help="bootstrap resamples per simulated test, at most 100,000 (default 1000)")
     power.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     power.add_argument("--format", choices=("json", "table"), default="table",
                        help="JSON or readable text (default table)")

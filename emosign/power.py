@@ -232,12 +232,15 @@ def simulate_power(
     Two systems (``against=None``): A right with probability ``level + gap / 2``, B with
     ``level - gap / 2``, agreeing (both right or both wrong) on a share ``agreement`` of
     clips. One system against a published number (``against`` = that number, a fraction):
-    the system right with probability ``level + gap``, tested against the constant.
+    the system right with probability ``p0 + gap``, where at ``p0`` it scores ``against`` on
+    average (``level`` is then ignored), tested against the constant.
     ``n_sims`` simulated pairs, each tested with ``n_boot`` paired bootstrap resamples;
     seeded by ``seed``.
     """
     metric = metric_name(metric)
     _check(alpha=alpha, n_sims=n_sims, n_boot=n_boot)
+    if against is not None:
+        level = _level_for(design, metric, _check_fraction(against, "against"), seed)
     draws = _Draws.new(design, n_sims, seed)
     rejected, differences = _run(design, metric, draws, level, gap, agreement, against,
                                  alpha=alpha, n_boot=n_boot, seed=seed)
@@ -283,7 +286,7 @@ def minimum_detectable_difference(
     if direction not in (1, -1):
         raise ValueError(f"direction must be 1 or -1; got {direction!r}")
     if against is not None:
-        level = _check_fraction(against, "against")
+        level = _level_for(design, metric, _check_fraction(against, "against"), seed)
     assumptions = _assumptions(design, metric, level, agreement, against, alpha, power,
                                n_sims, n_boot, seed)
     if against is None:
@@ -345,8 +348,8 @@ def observed_power(
 
     ``correct_a`` / ``correct_b``: (n,) booleans, whether each system got each clip right
     (aligned with ``design.y_true``). Without ``correct_b``, a one-sample comparison against
-    ``against``. The observed level is the systems' mean per-class recall (the
-    simulation's ``level``); an observed agreement below what the model allows at that
+    ``against``. The observed level is the systems' mean accuracy for accuracy, else their
+    mean per-class recall (the simulation's ``level``); an observed agreement below what the model allows at that
     level is raised to the bound (said in ``notes``). Returns ``level``, ``agreement``,
     ``power_at_observed_difference`` (and its ``power_se``), ``minimum_detectable`` (a
     :class:`MinimumDetectable` at that level and agreement) and ``notes``.
@@ -357,10 +360,16 @@ def observed_power(
     if correct_b is None:
         if against is None:
             raise ValueError("give correct_b (a second system) or against (a published number)")
-        level, agreement = _check_fraction(against, "against"), 0.7
+        level = _level_for(design, metric, _check_fraction(against, "against"), seed)
+        agreement = 0.7  # unused by a one-sample test
     else:
         correct_b = np.asarray(correct_b, dtype=bool)
-        level = float(np.mean([_mean_recall(design, correct_a), _mean_recall(design, correct_b)]))
+        # The model's level is both the expected accuracy and the expected wAcc: take the one
+        # the comparison is about (per-class recall for the F1 scores, which weigh classes).
+        if metric == "accuracy":
+            level = float(np.mean([correct_a.mean(), correct_b.mean()]))
+        else:
+            level = float(np.mean([_mean_recall(design, correct_a), _mean_recall(design, correct_b)]))
         level = min(max(level, 0.01), 0.99)
         agreement = float(np.mean(correct_a == correct_b))
         bound = 1 - 2 * min(level, 1 - level)
@@ -411,7 +420,7 @@ def power_for_difference(
             or not math.isfinite(difference) or not -1 <= difference <= 1:
         raise ValueError(f"difference must be a fraction in [-1, 1]; got {difference!r}")
     if against is not None:
-        level = _check_fraction(against, "against")
+        level = _level_for(design, metric, _check_fraction(against, "against"), seed)
     else:
         _check_pair(level, agreement, 0.0)
     direction = 1 if difference >= 0 else -1
@@ -564,19 +573,28 @@ def _observed(task, metric, labels, predictions_a, predictions_b, value, seed) -
 
 @dataclass(frozen=True)
 class _Draws:
-    """Seeded uniforms shared by every gap of a search: ``cell`` (which of the four
+    """Seeded uniforms shared by every gap of a search, made a batch at a time so that
+    memory stays bounded whatever ``n_sims``: per batch ``cell`` (which of the four
     right/wrong combinations a clip falls in) and ``wrong_a`` / ``wrong_b`` (which wrong
-    class a system answers), each of shape (n_sims, n)."""
+    class a system answers), each of shape (batch, n). Batch b is seeded by (seed, b), so
+    every step of a search sees the same draws."""
 
-    cell: np.ndarray
-    wrong_a: np.ndarray
-    wrong_b: np.ndarray
+    n: int
+    n_sims: int
+    seed: int
 
     @classmethod
     def new(cls, design: Design, n_sims: int, seed: int) -> "_Draws":
-        rng = np.random.default_rng([seed, 0x706F776572])  # "power": apart from bootstrap seeds
-        shape = (n_sims, design.n)
-        return cls(rng.random(shape), rng.random(shape), rng.random(shape))
+        return cls(design.n, n_sims, seed)
+
+    def batches(self):
+        for b, start in enumerate(range(0, self.n_sims, _SIMS_PER_BATCH)):
+            shape = (min(_SIMS_PER_BATCH, self.n_sims - start), self.n)
+            rng = np.random.default_rng([self.seed, 0x706F776572, b])  # "power": apart from bootstrap seeds
+            yield rng.random(shape), rng.random(shape), rng.random(shape)
+
+    def first(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return next(self.batches())
 
 
 def _run(design, metric, draws, level, gap, agreement, against, *, alpha, n_boot, seed):
@@ -590,18 +608,17 @@ def _run(design, metric, draws, level, gap, agreement, against, *, alpha, n_boot
 
 def _run_batches(design, metric, draws, level, gap, agreement, against, *, alpha, n_boot, seed):
     rejected, differences = [], []
-    for start in range(0, draws.cell.shape[0], _SIMS_PER_BATCH):
-        part = slice(start, start + _SIMS_PER_BATCH)
+    for cell, wrong_a, wrong_b in draws.batches():
         if against is None:
-            correct_a, correct_b = _pair(level, gap, agreement, draws.cell[part])
-            pred_a = _answers(design, correct_a, draws.wrong_a[part])
-            pred_b = _answers(design, correct_b, draws.wrong_b[part])
+            correct_a, correct_b = _pair(level, gap, agreement, cell)
+            pred_a = _answers(design, correct_a, wrong_a)
+            pred_b = _answers(design, correct_b, wrong_b)
             stat_b = _statistic(design, metric, pred_b)
         else:
             p = level + gap
             if not 0 <= p <= 1:
-                raise ValueError(f"against + difference = {p:.3f} is not a chance of being right")
-            pred_a = _answers(design, draws.cell[part] < p, draws.wrong_a[part])
+                raise ValueError(f"a chance of being right of {p:.3f} is not one")
+            pred_a = _answers(design, cell < p, wrong_a)
             constant = np.full(pred_a.shape[0], float(against))
             stat_b = lambda w, c=constant: np.broadcast_to(c, (w.shape[0], c.size))  # noqa: E731
         tests = paired_bootstrap(_statistic(design, metric, pred_a), stat_b, design.n,
@@ -694,22 +711,45 @@ def _statistic(design: Design, metric: str, pred: np.ndarray):
 
 def _gap_for_difference(design, metric, difference, level, agreement, against, direction, seed) -> float:
     """The gap whose simulated systems differ by ``difference`` in the metric, on average."""
-    draws = _Draws.new(design, 200, seed)
+    cell, wrong_a, wrong_b = _Draws.new(design, 200, seed).first()
     largest = (1.0 - agreement) if against is None else ((1.0 - level) if direction == 1 else level)
 
     def mean_difference(gap):
         ones = np.ones((1, design.n))
         if against is None:
-            a, b = _pair(level, gap, agreement, draws.cell)
-            pa, pb = _answers(design, a, draws.wrong_a), _answers(design, b, draws.wrong_b)
+            a, b = _pair(level, gap, agreement, cell)
+            pa, pb = _answers(design, a, wrong_a), _answers(design, b, wrong_b)
             return float((_statistic(design, metric, pa)(ones) - _statistic(design, metric, pb)(ones)).mean())
-        pa = _answers(design, draws.cell < level + direction * gap, draws.wrong_a)
+        pa = _answers(design, cell < level + direction * gap, wrong_a)
         return float(abs(_statistic(design, metric, pa)(ones).mean() - against))
 
     low, high = 0.0, largest
     for _ in range(30):
         mid = (low + high) / 2
         if mean_difference(mid) >= difference:
+            high = mid
+        else:
+            low = mid
+    return high
+
+
+def _level_for(design: Design, metric: str, value: float, seed: int) -> float:
+    """The chance of being right whose simulated systems score ``value`` in ``metric`` on
+    average: the null hypothesis of a one-sample test against a published ``value``. (For
+    accuracy and wAcc it is ``value`` itself; wF1 and macro-F1 also depend on where the
+    errors fall.)"""
+    if metric in ("accuracy", "balanced_accuracy"):
+        return float(value)
+    cell, wrong, _ = _Draws.new(design, 200, seed).first()
+    ones = np.ones((1, design.n))
+
+    def mean(p: float) -> float:
+        return float(_statistic(design, metric, _answers(design, cell < p, wrong))(ones).mean())
+
+    low, high = 0.0, 1.0
+    for _ in range(30):
+        mid = (low + high) / 2
+        if mean(mid) >= value:
             high = mid
         else:
             low = mid
@@ -778,6 +818,9 @@ def _assumptions(design, metric, level, agreement, against, alpha, power, n_sims
         found["agreement_means"] = "share of clips both systems get right or both get wrong"
     else:
         found["against"] = against
+        found["null_level"] = level
+        found["null_level_means"] = ("the chance of being right at which a simulated system "
+                                     "scores the published number on average")
     return found
 
 
@@ -816,10 +859,13 @@ def format_power(result: dict) -> str:
     if observed:
         lines += ["", f"observed difference: {100 * observed['difference']:+.2f} points "
                       f"[{100 * observed['low']:.1f}, {100 * observed['high']:.1f}], "
-                      f"p = {observed['p_value']:.4f} (two-sided, paired bootstrap, "
+                      f"p = {observed['p_value']:.4f} (two-sided, "
+                      f"{'one-sample' if against else 'paired'} bootstrap, "
                       f"{observed['n_boot']:,} resamples)",
                   f"power the comparison had at that difference: "
                   f"{100 * observed['power_at_observed_difference']:.1f}% "
-                  f"(at level {100 * observed['level']:.1f}%, agreement {100 * observed['agreement']:.1f}%)"]
+                  + (f"(simulated from {100 * observed['level']:.1f}% right, the published number)"
+                     if against else
+                     f"(at level {100 * observed['level']:.1f}%, agreement {100 * observed['agreement']:.1f}%)")]
         lines += [f"note: {n}" for n in observed.get("notes", [])]
     return "\n".join(lines)

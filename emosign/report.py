@@ -752,8 +752,9 @@ def _forest_figure(task: str, metric: str, systems: Sequence[SystemResult]) -> B
              "metrics": dict(s.metrics), "ci": dict(s.intervals)} for s in systems]
     caption = (f"{task}: {SHORT_NAMES.get(metric, metric)} of each system with its 95% interval"
                + (" (lower is better)" if metric in LOWER_IS_BETTER else "")
-               + "; each row's kind in brackets; references and reported numbers below the line, "
-                 "in grey, unranked")
+               + "; each row's kind in brackets")
+    if any(s.kind not in RANKED_KINDS for s in systems):
+        caption += "; references and reported numbers below the line, in grey, unranked"
     if any(s.reported for s in systems):
         caption += "; hollow squares are the paper's reported numbers (no interval)"
     return _drawn(f"forest-{task}", caption, lambda: figures.forest_plot(rows, metric=metric, task=task))
@@ -804,7 +805,8 @@ def _clips_of_task(task: str, systems: Sequence[SystemResult], figures: bool, la
     from emosign.predictions import read_predictions
 
     blocks: list[Block] = [Heading(3, f"{task} clips")]
-    kept, notes = {}, []
+    kept, kinds, scores, notes = {}, {}, {}, []
+    first = LEADERBOARD_METRICS[_task_kind(task)][0]
     for s in systems:
         if s.labels_sha256 and s.labels_sha256 != labels.source.sha256:
             notes.append(f"{s.system}: scored against another label file; left out")
@@ -820,7 +822,9 @@ def _clips_of_task(task: str, systems: Sequence[SystemResult], figures: bool, la
             notes.append(f"{s.system}: its per-clip predictions do not give the accuracy its "
                          "results record (scored on a subset of clips?); left out")
             continue
-        kept[s.system] = table
+        # Two files may name two systems alike (two folders' mine.json): number the second.
+        name = s.system if s.system not in kept else f"{s.system} ({len(kept) + 1})"
+        kept[name], kinds[name], scores[name] = table, s.kind, s.metrics.get(first)
     if notes:
         blocks.append(Items(tuple(notes)))
     if len(kept) < 2:
@@ -831,7 +835,7 @@ def _clips_of_task(task: str, systems: Sequence[SystemResult], figures: bool, la
     unsolved = int((table["n_right"] == 0).sum())
     solved = int((table["n_right"] == k).sum())
     blocks.append(Paragraph(
-        f"{k} systems: " + ", ".join(f"{name} [{_kind_of_system(systems, name)}]" for name in kept)
+        f"{k} systems: " + ", ".join(f"{name} [{kinds[name]}]" for name in kept)
         + f". {unsolved} of {n} clips no system gets right; {solved} every system gets right."))
     hardest = table.head(_HARDEST_SHOWN)
     blocks.append(Table(
@@ -851,8 +855,8 @@ def _clips_of_task(task: str, systems: Sequence[SystemResult], figures: bool, la
                         "and expression set",
                         ("by", "group", "clips", "systems right, mean %", "clips no system gets right"),
                         tuple(rows), "clip-breakdown"))
-    first = LEADERBOARD_METRICS[_task_kind(task)][0]
-    best = [s.system for s in _ordered([s for s in systems if s.system in kept], first)][:2]
+    sign = 1 if first in LOWER_IS_BETTER else -1
+    best = sorted(kept, key=lambda name: (scores[name] is None, sign * (scores[name] or 0.0)))[:2]
     apart = clips.separating(outcomes, best[0], best[1])
     counts = apart["right_only"].value_counts()
     blocks.append(Table(
@@ -871,10 +875,6 @@ def _clips_of_task(task: str, systems: Sequence[SystemResult], figures: bool, la
                              "against the annotators' intensity; bars are means",
                              lambda: drawing.clip_difficulty(table, task=task)))
     return blocks
-
-
-def _kind_of_system(systems: Sequence[SystemResult], name: str) -> str:
-    return next(s.kind for s in systems if s.system == name)
 
 
 def _drawn(name: str, caption: str, draw) -> Block:

@@ -170,3 +170,38 @@ def test_predictions_that_disagree_with_their_results_are_left_out(systems, labe
     assert "A: its per-clip predictions do not give the accuracy its results record" in text
     assert "2 systems: B \\[evaluated\\], C \\[evaluated\\]" in text
     assert (out / "figures" / f"clips-{TASK}.png").stat().st_size > 0
+
+
+def test_a_symlink_out_of_the_results_folder_is_not_followed(systems, labels_file, tmp_path):
+    labels, names, predictions = systems
+    write_evaluated(tmp_path / "results", labels_file, predictions)
+    secret = tmp_path / "secret.csv"
+    secret.write_text((tmp_path / "results" / "A.csv").read_text())
+    (tmp_path / "results" / "A.csv").unlink()
+    (tmp_path / "results" / "A.csv").symlink_to(secret)
+    bench = tmp_path / "bench"
+    (bench / "predictions" / TASK).mkdir(parents=True)
+    (bench / "predictions" / TASK / "majority.csv").symlink_to(secret)
+    (bench / "results.json").write_text(json.dumps({"rows": [
+        {"task": TASK, "system": "majority", "kind": "floor", "reported": False, "n": len(names),
+         "metrics": {"balanced_accuracy": 0.5, "accuracy": 0.5}}]}))
+    collected = collect_results([tmp_path / "results", bench])
+    by_name = {s.system: s for s in collected.systems}
+    assert by_name["A"].predictions_file is None and by_name["majority"].predictions_file is None
+    assert by_name["B"].predictions_file is not None
+
+
+def test_cli_report_with_labels_and_quiet_has_the_clips_and_no_bar(systems, labels_file, tmp_path,
+                                                                   capsys):
+    from emosign.cli import main
+
+    labels, names, predictions = systems
+    write_evaluated(tmp_path / "results", labels_file, predictions)
+    # A second folder with a system of the same name: both are kept, the second numbered.
+    write_evaluated(tmp_path / "again", labels_file, {"A": predictions["A"]})
+    code = main(["report", str(tmp_path / "results"), str(tmp_path / "again"), "--out",
+                 str(tmp_path / "report"), "--labels-file", str(labels_file), "--quiet"])
+    assert code == 0
+    assert capsys.readouterr().err == ""
+    text = (tmp_path / "report" / "report.md").read_text()
+    assert "## Clips" in text and "4 systems: " in text and "A (4) \\[evaluated\\]" in text

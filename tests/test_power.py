@@ -59,7 +59,12 @@ def test_no_difference_is_rejected_at_about_alpha():
                          n_sims=2_000, n_boot=500, seed=3)
     one = simulate_power(SKEWED, metric="accuracy", gap=0.0, against=0.5, n_sims=2_000,
                          n_boot=500, seed=3)
-    for estimate in (two, one):
+    # Against a published wF1: the null is a system that scores the number on average,
+    # whatever chance of being right that takes.
+    f1 = simulate_power(SKEWED, metric="weighted_f1", gap=0.0, against=0.3, n_sims=2_000,
+                        n_boot=500, seed=3)
+    assert f1.difference == pytest.approx(0.0, abs=0.01)
+    for estimate in (two, one, f1):
         assert abs(estimate.power - 0.05) <= 3 * estimate.power_se + 0.02
 
 
@@ -136,9 +141,9 @@ def test_power_grows_with_the_gap_and_nothing_fits_is_said():
 
 @pytest.mark.parametrize("metric", ["accuracy", "balanced_accuracy", "weighted_f1", "macro_f1"])
 def test_batched_statistic_equals_the_metric_functions(metric):
-    draws = _Draws.new(SKEWED, 7, seed=6)
-    correct_a, _ = _pair(0.5, 0.1, 0.7, draws.cell)
-    pred = _answers(SKEWED, correct_a, draws.wrong_a)
+    cell, wrong_a, _ = _Draws.new(SKEWED, 7, seed=6).first()
+    correct_a, _ = _pair(0.5, 0.1, 0.7, cell)
+    pred = _answers(SKEWED, correct_a, wrong_a)
     weights = np.random.default_rng(7).integers(0, 3, size=(5, SKEWED.n))
     weights[0, SKEWED.y_true == 1] = 0  # a resample without the rare class
     batched = _statistic(SKEWED, metric, pred)(weights)
@@ -218,3 +223,18 @@ def test_cli_errors_are_one_line(labels_file, capsys, argv, message):
     assert code == 2
     err = capsys.readouterr().err
     assert err.startswith("emosign: error:") and message in err
+
+
+def test_cli_one_system_against_a_number(labels_file, tmp_path, capsys):
+    names = [r["video_name"] for r in SYNTHETIC_ROWS]
+    a = tmp_path / "a.csv"
+    a.write_text("video_name,prediction\n" + "".join(f"{n},positive\n" for n in names))
+    code = main(["power", "--task", "sentiment_3", "--metric", "accuracy", "--a", str(a),
+                 "--against", "0.25", "--sims", "200", "--n-boot", "200", "--format", "json",
+                 "--labels-file", str(labels_file), "--quiet"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    observed = result["observed"]
+    assert observed["difference"] == pytest.approx(observed["a"] - 0.25)
+    assert observed["low"] <= observed["difference"] <= observed["high"]
+    assert "one-sample" in result["assumptions"]["test"] and result["against"]["system"] is None

@@ -169,7 +169,11 @@ def test_lower_is_better_metrics_rank_ascending(labels_file, tmp_path):
                        for c in labels]
         result = evaluate("emotion_intensity", predictions, labels_file=labels_file, n_boot=N_BOOT)
         (tmp_path / f"{name}.json").write_text(json.dumps(result))
-    blocks = build_report(collect_results([tmp_path]), figures=False)
+    blocks = build_report(collect_results([tmp_path]))
+    forest = next(b for b in blocks if isinstance(b, Figure) and b.name == "forest-emotion_intensity")
+    # No reported row on this task: the caption promises none.
+    assert "lower is better" in forest.caption and "hollow" not in forest.caption
+    assert "below the line" not in forest.caption
     board = next(b for b in blocks if isinstance(b, Table) and b.kind == "leaderboard")
     assert board.header[5] == "MAE [95% CI, lower is better]"
     assert [row[0] for row in board.rows] == ["off_by_one", "off_by_two"]
