@@ -918,11 +918,19 @@ def default_workers() -> int:
 
 
 def check_workers(workers: object) -> int:
-    """``workers`` as given, or :func:`default_workers` for None; ValueError if not >= 1."""
+    """``workers`` as given, or :func:`default_workers` for None.
+
+    Raises ValueError unless it is an integer from 1 to four per core: more
+    processes than that only multiply the memory (a clip's frames each).
+    """
     if workers is None:
         return default_workers()
-    if not _is_positive_int(workers):
-        raise ValueError(f"workers must be an integer >= 1 or None, got {workers!r}")
+    most = 4 * default_workers()
+    if not _is_positive_int(workers) or workers > most:
+        raise ValueError(
+            f"workers must be an integer from 1 to {most} (four per core) or None, "
+            f"got {workers!r}"
+        )
     return int(workers)
 
 

@@ -776,6 +776,7 @@ def test_iter_clip_frames_workers_name_the_failing_clip(clips, broken):
     [
         ({"workers": 0}, ValueError, "workers must be"),
         ({"workers": "2"}, ValueError, "workers must be"),
+        ({"workers": 10**6}, ValueError, "workers must be an integer from 1 to"),
         ({"fps": -1}, ValueError, "fps must be"),
         ({"max_side": 0}, ValueError, "max_side must be"),
         ({"colour": "rgb"}, TypeError, "unexpected options"),
