@@ -18,7 +18,7 @@ Two decoders are supported and give the same frames:
   It is the fastest of the samplers measured by
   ``benchmarks/bench_video.py`` (decord, PyAV and OpenCV, hand-written).
 * ``decord`` (Linux and Windows x86-64): ``get_batch`` does the same inside
-  decord, about 1.4x the CPU time of PyAV on EmoSign-shaped clips.
+  decord, about 1.5x the CPU time of PyAV on EmoSign-shaped clips.
 
 Both backends index the clip from its container packets, express every
 timestamp in seconds relative to the stream's start time, end the clip one
