@@ -28,7 +28,9 @@ the least CPU time and the least wall time are reported (the machine may be shar
 seconds count this process and its decoder threads and are less disturbed by other jobs).
 "1 process" lets each library use its default decoder threads; "2 processes" splits the clips
 over two processes (``concurrent.futures``) with one decoder thread each, and for emosign is
-``iter_clip_frames(..., workers=2)``.
+``iter_clip_frames(..., workers=2)``.  The two do not do the same work: the hand-written pools
+return frame counts only (the frames stay in the workers, as when the work on them is done
+there too), while ``iter_clip_frames`` hands every frame to the caller's process.
 
 ``--memory`` measures instead the peak memory of the MLLM harness's frames of one
 3840x2160 clip (4.8 s, 30 fps): ``sample_frames(fps=10, max_frames=48)`` then the JPEG
@@ -481,6 +483,9 @@ def main(argv: list[str] | None = None) -> None:
         for (name, processes), r in best.items():
             print(f"{name:<18} {processes:>9} {r['cpu']:>7.2f} {r['wall']:>7.2f} "
                   f"{args.clips / r['wall']:>8.1f}")
+        if any(p > 1 for p in args.processes):
+            print("(with more than 1 process the hand-written pools leave the frames in the "
+                  "workers; emosign hands them to the caller)")
         for processes in args.processes:
             rows = {n: r for (n, p), r in best.items() if p == processes}
             ours = {n: r for n, r in rows.items() if n.startswith("emosign/")}

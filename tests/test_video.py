@@ -776,6 +776,7 @@ def test_iter_clip_frames_workers_name_the_failing_clip(clips, broken):
     [
         ({"workers": 0}, ValueError, "workers must be"),
         ({"workers": "2"}, ValueError, "workers must be"),
+        ({"workers": 10**6}, ValueError, "workers must be an integer from 1 to"),
         ({"fps": -1}, ValueError, "fps must be"),
         ({"max_side": 0}, ValueError, "max_side must be"),
         ({"colour": "rgb"}, TypeError, "unexpected options"),
@@ -886,3 +887,52 @@ def test_pyav_demuxes_again_when_the_stream_is_too_large_to_hold(irregular, monk
     streamed = sample_frames(path, backend="pyav")
     np.testing.assert_array_equal(streamed.array, held.array)
     np.testing.assert_array_equal(streamed.timestamps, held.timestamps)
+
+
+def _children_of(pid: int) -> set[int]:
+    children = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            children.add(int(stat.parent.name))
+    return children
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists() or not Path("/dev/shm").is_dir(),
+                    reason="needs Linux /proc and /dev/shm")
+def test_a_killed_caller_leaves_no_workers_and_no_shared_files(clips, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "consumer.py"
+    script.write_text(
+        "import sys, time\n"
+        "from emosign.video import iter_clip_frames\n"
+        "if __name__ == '__main__':\n"
+        "    for frames in iter_clip_frames(sys.argv[1:] * 50, workers=2):\n"
+        "        print('got', flush=True)\n"
+        "        time.sleep(0.2)\n"
+    )
+    before = set(Path("/dev/shm").glob("emosign-frames-*"))
+    caller = subprocess.Popen([sys.executable, str(script), str(clips["30fps"])],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert caller.stdout.readline() == "got\n"  # the workers are up and delivering
+        workers = _children_of(caller.pid)
+        assert workers
+    finally:
+        caller.send_signal(signal.SIGKILL)
+        caller.wait()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and (
+        any(Path(f"/proc/{pid}").exists() for pid in workers)
+        or set(Path("/dev/shm").glob("emosign-frames-*")) - before
+    ):
+        time.sleep(0.2)
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
+    assert not set(Path("/dev/shm").glob("emosign-frames-*")) - before
