@@ -11,8 +11,8 @@ once with no folds. Seeds are fixed: the same command gives the same numbers.
 
 Speed. The independent units of work (each baseline on each task, and each repeat of its
 k-fold view) run in parallel in worker processes, one BLAS/OpenMP thread each: these fits
-are small, and a thread pool per fit costs more than it saves (a TF-IDF + logistic
-regression fit on the cue texts took 6.3 s with the default threads, 0.7 s with one). The
+are small, and a thread pool per fit costs more than it saves (issue 16 measured a TF-IDF +
+logistic regression fit on the cue texts at 6.3 s with the default threads, 0.7 s with one). The
 units are seeded on their own and put back in order, so any number of workers gives the
 numbers of a serial run, bit for bit.
 """
