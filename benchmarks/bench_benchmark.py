@@ -1,6 +1,6 @@
 """How long the labels-only main job takes: `emosign benchmark` end to end, and its parts.
 
-    python benchmarks/bench_benchmark.py --labels-file ../shared/emosign/emosign_dataset.csv
+    python benchmarks/bench_benchmark.py --labels-file "$EMOSIGN_LABELS"
 
 End to end: the command in a fresh interpreter, ``--repeat`` times for each worker count,
 CPU seconds (the process and its workers: user + system) and wall seconds, medians. The

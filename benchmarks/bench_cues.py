@@ -1,6 +1,6 @@
 """How long cue grounding takes on a runaway explanation, against an ordinary one.
 
-    python benchmarks/bench_cues.py --labels-file ../shared/emosign/emosign_dataset.csv
+    python benchmarks/bench_cues.py --labels-file "$EMOSIGN_LABELS"
 
 Scores one explanation per clip of the label file with `emosign.cues.grounding_scores` and
 `chance_scores` (what `evaluate --task cue_grounding` runs per explanation), once with

@@ -29,7 +29,11 @@ def main() -> None:
         parser.error("give --labels-file or set EMOSIGN_LABELS")
 
     from emosign.labels import load_labels
-    from emosign.power import design_for_task, minimum_detectable_difference, simulate_power
+    from emosign.power import (
+        design_for_task,
+        minimum_detectable_difference,
+        simulate_power,
+    )
 
     labels = load_labels(args.labels_file)
     print(f"{'task':<16}{'metric':<19}{'what':<34}{'CPU s':>8}{'wall s':>8}")

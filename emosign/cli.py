@@ -41,8 +41,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:
-        print("emosign: interrupted; every answer received so far is kept: run the same "
-              "command again to resume", file=sys.stderr)
+        if getattr(args, "command", None) == "mllm":
+            print("emosign: interrupted; every answer received so far is kept: run the same "
+                  "command again to resume", file=sys.stderr)
+        else:
+            print("emosign: interrupted; no output is left half-written", file=sys.stderr)
         return 130
     except Exception as err:
         # Bad input, a refused request or a failing disk is one readable message, not a
