@@ -521,10 +521,12 @@ def test_a_dead_server_stops_the_run_at_once(video_dir, labels_file, tmp_path, c
 
     def counted(messages):
         attempts["n"] += 1
+        if attempts["n"] > STOP_AFTER_FAILED_REQUESTS + 1:
+            raise MLLMError("the run went on asking a server that refuses every connection")
         return chat(messages)
 
-    # Retries as slow as the default ones: the run must not wait through them.
-    slow = RetryPolicy(max_retries=5, base_delay=60.0)
+    # Retries slower than the test: the run must not wait through them.
+    slow = RetryPolicy(max_retries=5, base_delay=5.0, max_delay=5.0, jitter=0.0)
     summary = run_mllm(**run_options(video_dir, labels_file, out, client=counted, retry=slow,
                                      concurrency=STOP_AFTER_FAILED_REQUESTS))
     assert summary.n_answered == 0 and summary.n_errors + summary.n_skipped == len(CLIPS)
