@@ -198,3 +198,20 @@ def test_visual_baseline_runs_end_to_end_on_generated_clips(labels_file, tmp_pat
         run_benchmark(labels_file=labels_file, video_dir=videos, tasks=["sentiment_3"],
                       baselines=["video_motion"], on_missing_video="error",
                       feature_cache_dir=tmp_path / "cache", **FAST)
+
+
+def test_a_learned_baseline_with_videos_of_one_signer_is_skipped_with_the_reason(labels_file, tmp_path):
+    from conftest import SYNTHETIC_ROWS, write_mp4
+
+    videos = tmp_path / "videos"
+    one_signer = [r for r in SYNTHETIC_ROWS if r["video_name"].startswith("Cory")]
+    assert one_signer and len(one_signer) < len(SYNTHETIC_ROWS)
+    for row in one_signer:
+        write_mp4(videos / f"{row['video_name'].rsplit('_', 1)[1]}.mp4", seconds=0.6)
+    results = run_benchmark(labels_file=labels_file, video_dir=videos, tasks=["sentiment_3"],
+                            baselines=["video_motion", "majority"],
+                            feature_cache_dir=tmp_path / "cache", **FAST)
+    rows = {r["system"]: r for r in results["rows"]}
+    assert "two signers" in rows["video_motion"]["skipped"]
+    assert "Cory" in rows["video_motion"]["skipped"]
+    assert "skipped" not in rows["majority"]

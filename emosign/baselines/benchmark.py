@@ -203,6 +203,12 @@ def run_benchmark(
                 continue
             gaps = _feature_gaps(baseline, inputs)
             scored = data.restrict([n for n in data.video_names if n not in gaps]) if gaps else data
+            signers = sorted(set(scored.signers))
+            if baseline.learned and len(signers) < 2:
+                # Leave-one-signer-out has nothing to train on when one signer is left.
+                rows.append({**row, "skipped": "leave-one-signer-out needs clips of two signers "
+                             f"or more; the usable clips are {', '.join(signers) or 'none'}'s only"})
+                continue
             unit = len(plan.units)
             plan.units.append(_Unit(baseline, data, scored, inputs.examples(scored.video_names), len(gaps)))
             plan.jobs.append((unit, None))
