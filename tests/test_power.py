@@ -159,7 +159,11 @@ def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="gap"):
         simulate_power(SKEWED, gap=0.4, agreement=0.7)
     with pytest.raises(ValueError, match="metric"):
-        simulate_power(SKEWED, metric="mae", gap=0.1)
+        simulate_power(SKEWED, metric="qwk", gap=0.1)
+    with pytest.raises(ValueError, match="rating scale"):
+        simulate_power(SKEWED, metric="mae", gap=0.1)  # its classes are not ordered steps
+    with pytest.raises(ValueError, match="multi-label"):
+        simulate_power(SKEWED, metric="micro_f1", gap=0.1)
     with pytest.raises(ValueError, match="n_sims"):
         simulate_power(SKEWED, gap=0.1, n_sims=0)
 
