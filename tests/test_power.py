@@ -11,22 +11,35 @@ import pytest
 from conftest import SYNTHETIC_ROWS
 
 from emosign.cli import main
-from emosign.metrics import classification_metrics
+from emosign.metrics import (
+    classification_metrics,
+    multilabel_metrics,
+    sentiment_metrics,
+)
 from emosign.power import (
     Design,
     _answers,
     _Draws,
     _pair,
     _statistic,
+    _systems,
+    mae_difference_sd,
     mcnemar_mde,
     mcnemar_power,
     minimum_detectable_difference,
+    paired_t_mde,
+    paired_t_power,
+    power_for_difference,
     simulate_power,
 )
 from emosign.stats import paired_bootstrap
 
 BALANCED = Design.from_supports([100, 100])  # 200 clips, two classes
 SKEWED = Design.from_supports([60, 6, 40, 14])  # a rare class, as EmoSign has
+# The 7-point scale with sentiment_7's shape of supports (few neutral clips).
+SCALE = Design.from_supports([29, 49, 43, 3, 12, 26, 38], ordinal=True)
+# 200 clips x 6 emotions present in 10% to 40% of clips, some clips with none.
+PRESENCE = Design.from_presence(np.random.default_rng(11).random((200, 6)) < np.linspace(0.1, 0.4, 6))
 
 
 # --- the simulation against the analytic answer ----------------------------------------------
@@ -242,3 +255,190 @@ def test_cli_one_system_against_a_number(labels_file, tmp_path, capsys):
     assert observed["difference"] == pytest.approx(observed["a"] - 0.25)
     assert observed["low"] <= observed["difference"] <= observed["high"]
     assert "one-sample" in result["assumptions"]["test"] and result["against"]["system"] is None
+
+
+# --- MAE on the rating scale: against the paired t-test ----------------------------------------
+
+
+@pytest.mark.parametrize("gap,agreement,spread", [(0.1, 0.7, 0.8), (0.2, 0.3, 0.8), (0.08, 0.5, 0.5)])
+def test_simulated_power_of_mae_matches_the_paired_t_test(gap, agreement, spread):
+    simulated = simulate_power(SCALE, metric="mae", gap=gap, level=1.0, agreement=agreement,
+                               spread=spread, n_sims=2_000, n_boot=500, seed=12)
+    sd = mae_difference_sd(level=1.0, gap=gap, agreement=agreement, spread=spread)
+    analytic = paired_t_power(200, difference=gap, sd=sd)
+    assert 0.2 < analytic < 0.95
+    # Monte Carlo error (3 SE) plus the bootstrap's and the t-test's own error on 200 clips.
+    assert abs(simulated.power - analytic) <= 3 * simulated.power_se + 0.03
+    assert simulated.difference == pytest.approx(gap, abs=0.01)  # A's MAE minus B's
+
+
+def test_simulated_mde_of_mae_matches_the_paired_t_test():
+    found = minimum_detectable_difference(SCALE, metric="mae", level=1.2, agreement=0.6,
+                                          spread=0.9, n_sims=2_000, n_boot=500, seed=13)
+    analytic = paired_t_mde(200, level=1.2, agreement=0.6, spread=0.9)
+    assert found.mde == pytest.approx(analytic, rel=0.08)
+    assert found.power >= 0.8 - 3 * found.power_se
+    assert found.assumptions["agreement_means"].startswith("correlation")
+    sd = mae_difference_sd(level=1.2, gap=analytic, agreement=0.6, spread=0.9)
+    assert paired_t_power(200, difference=analytic, sd=sd) == pytest.approx(0.8, abs=1e-6)
+
+
+def test_mae_errors_have_the_stated_mean_spread_and_correlation():
+    batch = _Draws.new(SCALE, 500, 14, metric="mae", agreement=0.6, spread=0.7).first()
+    ones = np.ones((1, SCALE.n))
+    a, b = _systems(SCALE, "mae", batch, 1.0, 0.2, 0.6)
+    assert a(ones).mean() == pytest.approx(1.1, abs=0.01)
+    assert b(ones).mean() == pytest.approx(0.9, abs=0.01)
+    shared, own_a, own_b = batch
+    errors_a, errors_b = (shared + own_a).ravel(), (shared + own_b).ravel()
+    assert errors_a.std() / errors_a.mean() == pytest.approx(0.7, abs=0.01)
+    assert np.corrcoef(errors_a, errors_b)[0, 1] == pytest.approx(0.6, abs=0.01)
+
+
+def test_mae_statistic_equals_sentiment_metrics():
+    batch = _Draws.new(SCALE, 4, 15, metric="mae", agreement=0.5).first()
+    errors = 1.3 * (batch[0] + batch[1])
+    stat, _ = _systems(SCALE, "mae", batch, 1.3, 0.0, 0.5)
+    truth = SCALE.y_true - 3
+    sign = np.where(np.random.default_rng(16).random(errors.shape) < 0.5, -1, 1)
+    weights = np.random.default_rng(17).integers(0, 3, size=(5, SCALE.n))
+    for s in range(4):
+        expected = sentiment_metrics(truth, truth + sign[s] * errors[s], sample_weight=weights)["mae"]
+        np.testing.assert_allclose(stat(weights)[:, s], expected, rtol=1e-12)
+
+
+def test_a_difference_of_exactly_the_mae_mde_is_detected_at_the_stated_rate():
+    found = minimum_detectable_difference(SCALE, metric="mae", level=1.0, agreement=0.5,
+                                          n_sims=1_000, n_boot=400, seed=18)
+    # Fresh pairs from another seed, drawn here from the model's definition (Gamma errors with
+    # mean level +/- gap / 2, sd 0.8 x mean, correlation 0.5 by a shared part), each tested
+    # as `emosign compare` tests: sentiment_metrics' mae on the paired bootstrap's weights.
+    rng = np.random.default_rng(2025)
+    k = 1 / 0.8**2
+    truth = SCALE.y_true - 3
+    detected = []
+    for _ in range(300):
+        shared = rng.gamma(0.5 * k, 1 / k, SCALE.n)
+        pred_a = truth + (1 + found.gap / 2) * (shared + rng.gamma(0.5 * k, 1 / k, SCALE.n))
+        pred_b = truth - (1 - found.gap / 2) * (shared + rng.gamma(0.5 * k, 1 / k, SCALE.n))
+
+        def stat(pred):
+            return lambda w: sentiment_metrics(truth, pred, sample_weight=w)["mae"]
+
+        test = paired_bootstrap(stat(pred_a), stat(pred_b), SCALE.n, n_boot=400,
+                                seed=int(rng.integers(1 << 30)))
+        detected.append(test.p_value <= 0.05)
+    rate = np.mean(detected)
+    se = np.sqrt(0.8 * 0.2 / len(detected))
+    assert abs(rate - found.power) <= 3 * se + 3 * found.power_se
+
+
+def test_mae_mde_shrinks_with_more_clips_and_more_correlated_errors():
+    def mde(design, agreement=0.5):
+        return minimum_detectable_difference(design, metric="mae", level=1.0, agreement=agreement,
+                                             n_sims=600, n_boot=300, seed=19).mde
+
+    by_n = [mde(Design.from_supports([n // 7] * 7, ordinal=True)) for n in (98, 196, 392)]
+    assert by_n[0] > by_n[1] > by_n[2]
+    by_agreement = [mde(SCALE, a) for a in (0.2, 0.5, 0.8)]
+    assert by_agreement[0] > by_agreement[1] > by_agreement[2]
+
+
+# --- micro- and macro-F1 on multi-label presence ----------------------------------------------
+
+
+@pytest.mark.parametrize("metric", ["micro_f1", "macro_f1"])
+def test_presence_statistic_equals_multilabel_metrics(metric):
+    batch = _Draws.new(PRESENCE, 6, 20, metric=metric).first()
+    from emosign.power import _presence_answers
+
+    correct_a, _ = _pair(0.6, 0.1, 0.7, batch[0])
+    flags = _presence_answers(PRESENCE, correct_a, batch[1], 0.65)
+    stat, _ = _systems(PRESENCE, metric, batch, 0.6, 0.1, 0.7)
+    weights = np.random.default_rng(21).integers(0, 3, size=(5, PRESENCE.n))
+    weights[0, PRESENCE.y_true[:, 0]] = 0  # a resample without the rarest emotion
+    for s in range(6):
+        expected = multilabel_metrics(PRESENCE.y_true, flags[s], sample_weight=weights)[metric]
+        np.testing.assert_allclose(stat(weights)[:, s], expected, atol=1e-12)
+
+
+def test_presence_systems_flag_each_emotion_as_often_as_it_is_present():
+    batch = _Draws.new(PRESENCE, 500, 22, metric="micro_f1").first()
+    from emosign.power import _presence_answers
+
+    correct_a, correct_b = _pair(0.6, 0.2, 0.7, batch[0])
+    flags = _presence_answers(PRESENCE, correct_a, batch[1], 0.7)
+    np.testing.assert_allclose(flags.mean(axis=(0, 1)), PRESENCE.y_true.mean(axis=0), atol=0.01)
+    present = np.broadcast_to(PRESENCE.y_true, correct_a.shape)
+    assert correct_a[present].mean() == pytest.approx(0.7, abs=0.01)
+    assert (correct_a == correct_b)[present].mean() == pytest.approx(0.7, abs=0.01)
+    # Precision equals recall, so micro-F1 is near the recall.
+    a, b = _systems(PRESENCE, "micro_f1", batch, 0.6, 0.2, 0.7)
+    ones = np.ones((1, PRESENCE.n))
+    assert a(ones).mean() == pytest.approx(0.7, abs=0.02)
+    assert b(ones).mean() == pytest.approx(0.5, abs=0.02)
+
+
+def test_micro_f1_mde_monotone_and_its_size_is_alpha():
+    def mde(design, agreement=0.7):
+        return minimum_detectable_difference(design, metric="micro_f1", level=0.5,
+                                             agreement=agreement, n_sims=600, n_boot=300,
+                                             seed=23).mde
+
+    rng = np.random.default_rng(24)
+    by_n = [mde(Design.from_presence(rng.random((n, 6)) < 0.3)) for n in (100, 200, 400)]
+    assert by_n[0] > by_n[1] > by_n[2]
+    by_agreement = [mde(PRESENCE, a) for a in (0.6, 0.75, 0.9)]
+    assert by_agreement[0] > by_agreement[1] > by_agreement[2]
+    for metric in ("micro_f1", "macro_f1"):
+        null = simulate_power(PRESENCE, metric=metric, gap=0.0, n_sims=2_000, n_boot=500, seed=25)
+        assert abs(null.power - 0.05) <= 3 * null.power_se + 0.02
+
+
+def test_power_for_an_mae_or_f1_difference_grows_with_it():
+    small = power_for_difference(SCALE, metric="mae", difference=0.05, n_sims=500, n_boot=300)
+    large = power_for_difference(SCALE, metric="mae", difference=0.25, n_sims=500, n_boot=300)
+    assert small.power < large.power and large.difference == pytest.approx(0.25, abs=0.02)
+    f1 = power_for_difference(PRESENCE, metric="micro_f1", difference=0.08, n_sims=500, n_boot=300)
+    assert f1.difference == pytest.approx(0.08, abs=0.01)
+    with pytest.raises(ValueError, match="MAE"):
+        simulate_power(SCALE, metric="mae", gap=0.0, level=4.0)  # more than half the scale
+    with pytest.raises(ValueError, match="gap"):
+        simulate_power(SCALE, metric="mae", gap=2.5, level=1.0)
+    with pytest.raises(ValueError, match="spread"):
+        simulate_power(SCALE, metric="mae", gap=0.1, spread=float("nan"))
+
+
+def test_cli_mae_and_micro_f1(real_labels, capsys):
+    code = main(["power", "--task", "sentiment_7", "--metric", "MAE", "--level", "1.2",
+                 "--agreement", "0.5", "--sims", "300", "--n-boot", "300", "--format", "json",
+                 "--labels-file", str(real_labels), "--quiet"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["metric"] == "mae" and result["assumptions"]["level"] == 1.2
+    assert result["mde"] == pytest.approx(result["analytic"]["mde"], rel=0.2)
+    code = main(["power", "--task", "emotion_presence", "--metric", "microF1", "--sims", "300",
+                 "--n-boot", "300", "--format", "json", "--labels-file", str(real_labels), "--quiet"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["metric"] == "micro_f1" and 0 < result["mde"] < 0.5
+    from emosign.labels import load_labels
+    from emosign.tasks import get_task
+
+    present = get_task("emotion_presence").bind(load_labels(real_labels)).y_true
+    assert list(result["assumptions"]["emotion_supports"].values()) == present.sum(axis=0).tolist()
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--task", "emotion_presence", "--metric", "wAcc"], "multi-label"),
+    (["--task", "sentiment_3", "--metric", "mae"], "rating scale"),
+    (["--task", "sentiment_7", "--metric", "mae", "--level", "3.5"], "level"),
+    (["--task", "sentiment_7", "--metric", "mae", "--difference", "7"], "--difference"),
+    (["--task", "sentiment_7", "--metric", "mae", "--a", "x.csv", "--b", "y.csv"], "not yet for mae"),
+])
+def test_cli_new_metric_errors_are_one_line(labels_file, capsys, argv, message):
+    code = main(["power", "--sims", "50", "--n-boot", "50", "--quiet",
+                 "--labels-file", str(labels_file), *argv])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("emosign: error:") and message in err and "\n" == err[-1] and err.count("\n") == 1
