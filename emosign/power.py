@@ -484,37 +484,51 @@ def observed_power(
     n_boot: int = 1_000,
     seed: int = 0,
     observed_difference: float,
+    spread: float = 0.8,
     progress: bool | None = False,
 ) -> dict:
     """What a comparison already run could detect: the power it had at its observed
     difference and its MDE, simulated at the systems' observed level and agreement.
 
-    ``correct_a`` / ``correct_b``: (n,) booleans, whether each system got each clip right
-    (aligned with ``design.y_true``). Without ``correct_b``, a one-sample comparison against
-    ``against``. The observed level is the systems' mean accuracy for accuracy, else their
-    mean per-class recall (the simulation's ``level``); an observed agreement below what the model allows at that
-    level is raised to the bound (said in ``notes``). Returns ``level``, ``agreement``,
+    ``correct_a`` / ``correct_b``, aligned with ``design.y_true``: for the single-label
+    metrics (n,) booleans, whether each system got each clip right; for MAE (n,) absolute
+    errors in scale steps; on emotion_presence (n, K) booleans, the emotions each system
+    flagged. Without ``correct_b``, a one-sample comparison against ``against``. The observed
+    level is the systems' mean accuracy for accuracy, else their mean per-class recall (the
+    simulation's ``level``); for MAE their mean MAE, with agreement the correlation of their
+    errors and spread their errors' sd over mean; on emotion_presence their recall and
+    agreement on present cells. An observed agreement outside what the model allows is moved
+    to the bound (said in ``notes``). Returns ``level``, ``agreement`` (MAE: ``spread`` too),
     ``power_at_observed_difference`` (and its ``power_se``), ``minimum_detectable`` (a
     :class:`MinimumDetectable` at that level and agreement) and ``notes``.
     """
     metric = metric_name(metric)
-    correct_a = np.asarray(correct_a, dtype=bool)
+    family = _family(design, metric)
     notes = []
     if correct_b is None:
         if against is None:
             raise ValueError("give correct_b (a second system) or against (a published number)")
-        level = _level_for(design, metric, _check_fraction(against, "against"), seed)
+        level = _level_for(design, metric, _check_against(design, metric, against), seed)
         agreement = 0.7  # unused by a one-sample test
+    elif family == "mae":
+        level, agreement, spread = _observed_mae_model(design, correct_a, correct_b, notes)
     else:
-        correct_b = np.asarray(correct_b, dtype=bool)
-        # The model's level is both the expected accuracy and the expected wAcc: take the one
-        # the comparison is about (per-class recall for the F1 scores, which weigh classes).
-        if metric == "accuracy":
-            level = float(np.mean([correct_a.mean(), correct_b.mean()]))
+        if family == "presence":
+            present = design.y_true
+            right_a = np.asarray(correct_a, dtype=bool)[present]
+            right_b = np.asarray(correct_b, dtype=bool)[present]
+            level = float(np.mean([right_a.mean(), right_b.mean()]))
         else:
-            level = float(np.mean([_mean_recall(design, correct_a), _mean_recall(design, correct_b)]))
+            right_a, right_b = np.asarray(correct_a, dtype=bool), np.asarray(correct_b, dtype=bool)
+            # The model's level is both the expected accuracy and the expected wAcc: take the
+            # one the comparison is about (per-class recall for the F1 scores, which weigh
+            # classes).
+            if metric == "accuracy":
+                level = float(np.mean([right_a.mean(), right_b.mean()]))
+            else:
+                level = float(np.mean([_mean_recall(design, right_a), _mean_recall(design, right_b)]))
         level = min(max(level, 0.01), 0.99)
-        agreement = float(np.mean(correct_a == correct_b))
+        agreement = float(np.mean(right_a == right_b))
         bound = 1 - 2 * min(level, 1 - level)
         if agreement < bound:
             notes.append(f"observed agreement {agreement:.3f} is below what two systems at level "
@@ -523,23 +537,45 @@ def observed_power(
         agreement = min(agreement, 0.995)
     direction = 1 if observed_difference >= 0 else -1
     mde = minimum_detectable_difference(
-        design, metric=metric, power=power, level=level, agreement=agreement, against=against,
-        direction=direction, alpha=alpha, n_sims=n_sims, n_boot=n_boot, seed=seed,
-        progress=progress)
+        design, metric=metric, power=power, level=level, agreement=agreement, spread=spread,
+        against=against, direction=direction, alpha=alpha, n_sims=n_sims, n_boot=n_boot,
+        seed=seed, progress=progress)
     gap = _gap_for_difference(design, metric, abs(observed_difference), level, agreement, against,
-                              direction, seed)
+                              direction, seed, spread)
     signed = gap * direction if against is not None else gap
     at_observed = simulate_power(design, metric=metric, gap=signed, level=level,
-                                 agreement=agreement, against=against, alpha=alpha,
-                                 n_sims=n_sims, n_boot=n_boot, seed=seed)
+                                 agreement=agreement, spread=spread, against=against,
+                                 alpha=alpha, n_sims=n_sims, n_boot=n_boot, seed=seed)
     return {
         "level": level,
         "agreement": agreement,
+        **({"spread": spread} if family == "mae" else {}),
         "power_at_observed_difference": at_observed.power,
         "power_se": at_observed.power_se,
         "minimum_detectable": mde,
         "notes": notes,
     }
+
+
+def _observed_mae_model(design: Design, errors_a, errors_b, notes: list) -> tuple[float, float, float]:
+    """The MAE model's level, agreement (error correlation) and spread seen in two systems'
+    absolute errors, moved into the ranges the model takes (said in ``notes``)."""
+    errors = np.abs(np.vstack([np.asarray(errors_a, dtype=float), np.asarray(errors_b, dtype=float)]))
+    top = _scale_top(design, "mae") / 2
+    level = float(min(max(errors.mean(), 0.01), top))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        agreement = float(np.corrcoef(errors)[0, 1])
+        spreads = errors.std(axis=1) / errors.mean(axis=1)
+    if not 0 <= agreement <= 0.995:
+        used = 0.995 if agreement > 0.995 else 0.0
+        notes.append(f"observed correlation of the per-clip errors {agreement:.3f} is outside "
+                     f"what the model takes; {used} used")
+        agreement = used
+    spread = float(np.nanmean(spreads)) if np.isfinite(spreads).any() else 0.8
+    if not 0.05 <= spread <= 10:
+        notes.append(f"observed spread of the per-clip errors {spread:.3f} moved into [0.05, 10]")
+        spread = min(max(spread, 0.05), 10.0)
+    return level, agreement, spread
 
 
 def power_for_difference(
@@ -617,11 +653,6 @@ def power_report(
     labels = load_labels(labels_file)
     design = design_for_task(task, labels_file=labels)
     level = _check_setup(design, metric, level, agreement, spread)
-    if predictions_a is not None and _family(design, metric) != "class":
-        raise ValueError(f"--a/--b: the power of a real comparison is simulated for the "
-                         f"single-label class metrics, not yet for {metric}; run emosign compare "
-                         f"for the observed difference and emosign power --level/--agreement for "
-                         f"what it could detect")
     reported = _resolve_against(task, metric, against, _scale_top(design, metric))
     value = None if reported is None else reported["value"]
     if predictions_b is not None and predictions_a is None:
@@ -642,10 +673,15 @@ def power_report(
         result["observed"].update(observed_power(
             design, correct_a=observed.pop("_correct_a"), correct_b=observed.pop("_correct_b"),
             against=value, power=power, observed_difference=observed["difference"],
-            progress=progress, **common))
+            spread=spread, progress=progress, **common))
         level = result["observed"]["level"] if value is None else value
         agreement = result["observed"]["agreement"] if value is None else agreement
+        spread = result["observed"].get("spread", spread)
         mde = result["observed"].pop("minimum_detectable")
+        if value is not None and observed["difference"] < 0:
+            # That search looked below the number; `mde` is the one above it, `mde_below` below.
+            mde = minimum_detectable_difference(design, power=power, against=value,
+                                                spread=spread, progress=progress, **common)
     else:
         mde = minimum_detectable_difference(design, power=power, level=level, agreement=agreement,
                                             spread=spread, against=value, progress=progress,
@@ -709,23 +745,44 @@ def _resolve_against(task: str, metric: str, against, top: float = 1.0) -> dict 
 
 
 def _observed(task, metric, labels, predictions_a, predictions_b, value, seed) -> dict:
-    """The real comparison (difference, paired interval, p-value) and per-clip correctness."""
-    from emosign.metrics import classification_metrics, compare
+    """The real comparison (difference, paired interval, p-value) and per-clip outcomes:
+    right or wrong (single-label), absolute errors (MAE) or flags (emotion_presence)."""
+    from emosign.metrics import (
+        classification_metrics,
+        compare,
+        multilabel_metrics,
+        sentiment_metrics,
+    )
     from emosign.predictions import align
     from emosign.tasks import get_task
 
     data = get_task(task).bind(labels)
-    aligned_a = align(predictions_a, data)
-    correct_a = aligned_a.y_pred == data.y_true
+
+    def outcome(predictions):
+        aligned = align(predictions, data)
+        if metric == "mae":
+            if aligned.values is None or np.isnan(aligned.values).any():
+                raise ValueError(f"mae needs a rating for every clip of {task}; "
+                                 f"{getattr(predictions, 'name', predictions)} lacks some")
+            return aligned, np.abs(aligned.values - (data.y_true - 3))
+        if data.y_true.ndim == 2:
+            return aligned, aligned.y_pred
+        return aligned, aligned.y_pred == data.y_true
+
+    aligned_a, correct_a = outcome(predictions_a)
     if predictions_b is not None:
+        _, correct_b = outcome(predictions_b)
         compared = compare(task, predictions_a, predictions_b, labels_file=labels, seed=seed)
         row = compared["comparison"][metric]
-        correct_b = align(predictions_b, data).y_pred == data.y_true
         return {"difference": row["difference"], "low": row["low"], "high": row["high"],
                 "p_value": row["p_value"], "n_boot": compared["ci"]["n_boot"],
                 "_correct_a": correct_a, "_correct_b": correct_b}
 
     def stat_a(w):
+        if metric == "mae":
+            return sentiment_metrics(data.y_true - 3, aligned_a.values, sample_weight=w)["mae"]
+        if data.y_true.ndim == 2:
+            return multilabel_metrics(data.y_true, aligned_a.y_pred, sample_weight=w)[metric]
         return classification_metrics(data.y_true, aligned_a.y_pred, n_classes=len(data.classes),
                                       sample_weight=w)[metric]
 
@@ -1213,15 +1270,24 @@ def format_power(result: dict) -> str:
                      f"+/- {100 * p['power_se']:.1f}")
     observed = result.get("observed")
     if observed:
-        lines += ["", f"observed difference: {100 * observed['difference']:+.2f} points "
-                      f"[{100 * observed['low']:.1f}, {100 * observed['high']:.1f}], "
+        if against:
+            model = (f"(simulated from {observed['level']:.3f} MAE, the published number)" if mae else
+                     f"(simulated from {100 * observed['level']:.1f}% right, the published number)")
+        elif mae:
+            model = (f"(at MAE {observed['level']:.3f}, error correlation {observed['agreement']:.2f}, "
+                     f"spread {observed['spread']:.2f})")
+        else:
+            model = (f"(at level {100 * observed['level']:.1f}%, agreement "
+                     f"{100 * observed['agreement']:.1f}%)")
+        difference = (f"{observed['difference']:+.3f} scale steps [{observed['low']:.3f}, "
+                      f"{observed['high']:.3f}]" if mae else
+                      f"{100 * observed['difference']:+.2f} points [{100 * observed['low']:.1f}, "
+                      f"{100 * observed['high']:.1f}]")
+        lines += ["", f"observed difference: {difference}, "
                       f"p = {observed['p_value']:.4f} (two-sided, "
                       f"{'one-sample' if against else 'paired'} bootstrap, "
                       f"{observed['n_boot']:,} resamples)",
                   f"power the comparison had at that difference: "
-                  f"{100 * observed['power_at_observed_difference']:.1f}% "
-                  + (f"(simulated from {100 * observed['level']:.1f}% right, the published number)"
-                     if against else
-                     f"(at level {100 * observed['level']:.1f}%, agreement {100 * observed['agreement']:.1f}%)")]
+                  f"{100 * observed['power_at_observed_difference']:.1f}% {model}"]
         lines += [f"note: {n}" for n in observed.get("notes", [])]
     return "\n".join(lines)

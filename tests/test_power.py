@@ -434,7 +434,6 @@ def test_cli_mae_and_micro_f1(real_labels, capsys):
     (["--task", "sentiment_3", "--metric", "mae"], "rating scale"),
     (["--task", "sentiment_7", "--metric", "mae", "--level", "3.5"], "level"),
     (["--task", "sentiment_7", "--metric", "mae", "--difference", "7"], "--difference"),
-    (["--task", "sentiment_7", "--metric", "mae", "--a", "x.csv", "--b", "y.csv"], "not yet for mae"),
 ])
 def test_cli_new_metric_errors_are_one_line(labels_file, capsys, argv, message):
     code = main(["power", "--sims", "50", "--n-boot", "50", "--quiet",
@@ -458,3 +457,70 @@ def test_emosign_stats_power_is_the_power_module_without_an_import_cycle():
 
     with pytest.raises(AttributeError, match="no attribute 'powr'"):
         emosign.stats.powr  # noqa: B018
+
+
+def test_cli_real_mae_and_micro_f1_comparisons(real_labels, tmp_path, capsys):
+    from emosign.labels import load_labels
+    from emosign.metrics import compare
+    from emosign.tasks import get_task
+    from emosign.vocab import EMOTION_NAMES
+
+    labels = load_labels(real_labels)
+    rng = np.random.default_rng(26)
+    seven = get_task("sentiment_7").bind(labels)
+    truth = seven.y_true - 3
+    hard = rng.random(seven.n) < 0.4  # clips both systems find hard: correlated errors
+    files = {}
+    for name, noise in (("a", 1), ("b", 2)):
+        rating = np.clip(truth + np.where(hard, rng.integers(-noise - 1, noise + 2, seven.n),
+                                          rng.integers(-1, 2, seven.n)), -3, 3)
+        files[name] = tmp_path / f"{name}7.csv"
+        files[name].write_text("video_name,prediction\n" + "".join(
+            f"{v},{r}\n" for v, r in zip(seven.video_names, rating)))
+    code = main(["power", "--task", "sentiment_7", "--metric", "mae", "--a", str(files["a"]),
+                 "--b", str(files["b"]), "--sims", "300", "--n-boot", "300", "--format", "json",
+                 "--labels-file", str(real_labels), "--quiet"])
+    assert code == 0
+    observed = json.loads(capsys.readouterr().out)["observed"]
+    compared = compare("sentiment_7", str(files["a"]), str(files["b"]), labels_file=labels)
+    assert observed["difference"] == pytest.approx(compared["comparison"]["mae"]["difference"])
+    errors = [np.abs(np.loadtxt(files[n], delimiter=",", skiprows=1, usecols=1) - truth) for n in "ab"]
+    assert observed["level"] == pytest.approx(np.mean(errors))
+    assert observed["agreement"] == pytest.approx(np.corrcoef(errors)[0, 1])
+    assert observed["spread"] == pytest.approx(np.mean([e.std() / e.mean() for e in errors]))
+    assert 0 <= observed["power_at_observed_difference"] <= 1
+
+    presence = get_task("emotion_presence").bind(labels)
+    for name, miss in (("a", 0.2), ("b", 0.5)):
+        flags = np.where(presence.y_true, rng.random(presence.y_true.shape) > miss,
+                         rng.random(presence.y_true.shape) < 0.1)
+        files[name] = tmp_path / f"{name}p.csv"
+        files[name].write_text("video_name," + ",".join(EMOTION_NAMES) + "\n" + "".join(
+            f"{v}," + ",".join(str(int(f)) for f in row) + "\n"
+            for v, row in zip(presence.video_names, flags)))
+    code = main(["power", "--task", "emotion_presence", "--metric", "microF1", "--a",
+                 str(files["a"]), "--b", str(files["b"]), "--sims", "300", "--n-boot", "300",
+                 "--labels-file", str(real_labels), "--quiet"])
+    assert code == 0
+    text = capsys.readouterr().out
+    difference = compare("emotion_presence", str(files["a"]), str(files["b"]),
+                         labels_file=labels)["comparison"]["micro_f1"]["difference"]
+    assert f"observed difference: {100 * difference:+.2f} points" in text
+    assert "power the comparison had at that difference" in text
+
+
+def test_against_a_number_mde_is_above_it_whatever_side_the_system_is_on(real_labels, tmp_path):
+    from emosign.labels import load_labels
+    from emosign.power import power_report
+    from emosign.tasks import get_task
+
+    seven = get_task("sentiment_7").bind(load_labels(real_labels))
+    path = tmp_path / "good.csv"  # off by at most one step: MAE well below 1.2
+    rating = np.clip(seven.y_true - 3 + np.random.default_rng(27).integers(-1, 2, seven.n), -3, 3)
+    path.write_text("video_name,prediction\n" + "".join(f"{v},{r}\n" for v, r in zip(seven.video_names, rating)))
+    options = dict(metric="mae", against=1.2, n_sims=300, n_boot=300, labels_file=real_labels)
+    with_system = power_report("sentiment_7", predictions_a=str(path), **options)
+    alone = power_report("sentiment_7", **options)
+    assert with_system["observed"]["difference"] < 0
+    assert with_system["mde"] == alone["mde"] and with_system["mde_below"] == alone["mde_below"]
+    assert alone["mde"] > alone["mde_below"]  # errors spread more around a larger MAE
