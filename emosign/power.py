@@ -1130,7 +1130,13 @@ def _check_setup(design: Design, metric: str, level, agreement, spread) -> float
             raise ValueError(f"spread (standard deviation over mean of the per-clip errors) must "
                              f"be in [0.05, 10]; got {spread!r}")
         return float(level)
-    _check_pair(level, agreement, 0.0)
+    try:
+        _check_pair(level, agreement, 0.0)
+    except ValueError as error:
+        if family == "presence":  # the same bounds, on the cells with the emotion present
+            raise ValueError(f"{error} (on emotion_presence: level is the share of present "
+                             f"emotions caught, agreement the share of present cells)") from None
+        raise
     return float(level)
 
 
