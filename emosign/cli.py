@@ -199,22 +199,31 @@ def _parser() -> argparse.ArgumentParser:
         epilog="example: emosign power --task sentiment_3 --metric wAcc --format json",
     )
     power.add_argument("--task", required=True, choices=("sentiment_3", "sentiment_7",
-                                                          "emotion_single", "emotion_multi"),
-                       help="a single-label task")
+                                                          "emotion_single", "emotion_multi",
+                                                          "emotion_presence"),
+                       help="a single-label task, or emotion_presence (multi-label)")
     power.add_argument("--metric", default="balanced_accuracy",
                        choices=("balanced_accuracy", "wAcc", "weighted_f1", "wF1", "accuracy",
-                                "macro_f1"),
-                       help="the metric compared (default balanced_accuracy, the paper's wAcc)")
+                                "macro_f1", "mae", "MAE", "micro_f1", "microF1"),
+                       help="the metric compared (default balanced_accuracy, the paper's wAcc); "
+                            "mae on sentiment_7, micro_f1 and macro_f1 on emotion_presence")
     power.add_argument("--power", type=_coverage, default=0.8,
                        help="the chance of detecting the difference (default 0.8)")
     power.add_argument("--alpha", type=_coverage, default=0.05,
                        help="two-sided significance level (default 0.05)")
-    power.add_argument("--level", type=_coverage, default=0.5,
+    power.add_argument("--level", type=_number(float, 0, inclusive=False, high=1_000),
                        help="the two systems' average chance of getting a clip right, the same "
-                            "in every class (default 0.5)")
+                            "in every class (default 0.5); for emotion_presence their chance of "
+                            "flagging a present emotion (default 0.5); for mae their average "
+                            "MAE in scale steps (default 1.0)")
     power.add_argument("--agreement", type=_coverage, default=0.7,
-                       help="share of clips both systems get right or both get wrong "
-                            "(default 0.7)")
+                       help="share of clips both systems get right or both get wrong (default "
+                            "0.7); for emotion_presence, of (clip, emotion) cells with the "
+                            "emotion present; for mae the correlation of the two systems' "
+                            "per-clip absolute errors")
+    power.add_argument("--spread", type=_number(float, 0, inclusive=False, high=1_000), default=0.8,
+                       help="mae only: standard deviation over mean of a system's per-clip "
+                            "absolute errors (default 0.8)")
     power.add_argument("--difference", type=float,
                        help="also the power to detect this difference, a fraction (0.05 = 5 "
                             "points; default: none)")
@@ -719,11 +728,13 @@ def _compare(args: argparse.Namespace) -> int:
 def _power(args: argparse.Namespace) -> int:
     from emosign.power import format_power, power_report
 
-    if args.difference is not None and not -1 <= args.difference <= 1:
-        raise ValueError(f"--difference must be a fraction in [-1, 1] (0.05 = 5 points), not {args.difference}")
+    mae = args.metric.lower() == "mae"
+    if args.difference is not None and not (-6 <= args.difference <= 6 if mae else -1 <= args.difference <= 1):
+        raise ValueError(f"--difference must be {'in [-6, 6] scale steps' if mae else 'a fraction in [-1, 1] (0.05 = 5 points)'}, "
+                         f"not {args.difference}")
     result = power_report(
         args.task, metric=args.metric, power=args.power, alpha=args.alpha, level=args.level,
-        agreement=args.agreement, difference=args.difference, predictions_a=args.a,
+        agreement=args.agreement, spread=args.spread, difference=args.difference, predictions_a=args.a,
         predictions_b=args.b, against=args.against, n_sims=args.sims, n_boot=args.n_boot,
         seed=args.seed, labels_file=args.labels_file, progress=_progress(args),
     )

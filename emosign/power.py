@@ -24,6 +24,41 @@ The simulated pair (two systems on the same ``n`` clips)
 metric's own units, the mean over simulated pairs of ``metric(A) - metric(B)`` on all clips
 (equal to ``gap`` in expectation for accuracy and wAcc; not for wF1 or macro-F1).
 
+MAE on ``sentiment_7`` (the rating -3...3 as a regression; lower is better)
+-------------------------------------------------------------------------------
+MAE is the mean of each clip's absolute error, so the simulation draws those errors directly
+(a rating predicted as ``reference +/- error``, either side alike):
+
+* ``level``: the two systems' average MAE, in scale steps (default 1.0); A's errors have mean
+  ``level + gap / 2``, B's ``level - gap / 2`` (so ``gap`` is at most ``2 * level``).
+* ``agreement``: the correlation, over clips, of the two systems' absolute errors (0: a clip
+  hard for one says nothing about the other; near 1: they find the same clips hard). The
+  analogue of the classification ``agreement``: the higher, the sharper the paired test.
+* ``spread``: each system's per-clip absolute errors have standard deviation ``spread`` times
+  their mean (default 0.8: integer answers off by 0, 1 and 2 steps equally often have mean
+  1 and standard deviation 0.82).
+
+The errors are Gamma distributed with that mean and spread, made correlated by a shared
+component (Cherian's bivariate gamma: ``C + U_A`` and ``C + U_B`` with independent gammas of
+shapes ``agreement * k`` and ``(1 - agreement) * k``, ``k = 1 / spread**2``, which have exactly
+correlation ``agreement``). MAE does not depend on which rating a clip has, only on its error,
+so the labels enter through the number of clips alone. The analytic check is the paired
+t-test on the per-clip absolute errors (:func:`paired_t_power`).
+
+micro-F1 and macro-F1 on ``emotion_presence`` (ten emotions per clip, multi-label)
+--------------------------------------------------------------------------------------
+Each (clip, emotion) cell of the real presence matrix is simulated:
+
+* ``level``: the two systems' average chance of catching an emotion that is present (their
+  recall); A catches with ``level + gap / 2``, B with ``level - gap / 2``.
+* ``agreement``: the share of *present* cells both systems catch or both miss (the same
+  bounds as above).
+* On absent cells each system raises a false alarm for emotion k with the chance that makes
+  it flag k as often as k is present in the labels (the real prevalence, 12% to 36% of clips
+  per emotion): ``prevalence_k * (1 - recall) / (1 - prevalence_k)``. A system calibrated so
+  has precision equal to recall, and micro-F1 and each emotion's F1 near ``level``. The two
+  systems' false alarms are independent of each other.
+
 Against a published number (a paper's row, which has no per-clip answers) the test is
 one-sample: one simulated system against a constant, ``paired_bootstrap(stat, constant)``,
 whose p-value is the shifted bootstrap test of "the system scores the reported number".
@@ -32,8 +67,15 @@ Speed: the simulated systems of a batch are the columns of one weighted statisti
 bootstrap resamples are shared (as the paired test shares them between a and b) and each
 metric over all simulations is a few matrix products (``benchmarks/bench_power.py``).
 
-Reference for the analytic check: Connor, R. J. (1987). Sample size for testing differences
+``emosign.stats.power`` is this module: :mod:`emosign.stats` imports nothing from the rest of
+the package, and this module needs the metric names and the task's labels, so ``stats`` hands
+out ``power`` lazily (a module ``__getattr__``) and ``from emosign.stats import power`` gives
+``emosign.power`` without an import cycle.
+
+References for the analytic checks: Connor, R. J. (1987). Sample size for testing differences
 in proportions for the paired-sample design. *Biometrics* 43(1), 207-211 (McNemar's test).
+Cherian, K. C. (1941). A bivariate correlated gamma-type distribution function. *Journal of
+the Indian Mathematical Society* 5, 133-144 (the correlated errors of the MAE model).
 """
 
 from __future__ import annotations
@@ -44,11 +86,12 @@ from dataclasses import asdict, dataclass
 from typing import Sequence
 
 import numpy as np
-from scipy.stats import norm
+from scipy.stats import nct, norm
+from scipy.stats import t as student_t
 from threadpoolctl import threadpool_limits
 
 from emosign._progress import progress_bar
-from emosign.metrics import SHORT_NAMES
+from emosign.metrics import NOT_PERCENT, SHORT_NAMES
 from emosign.stats import paired_bootstrap
 
 __all__ = [
@@ -61,12 +104,18 @@ __all__ = [
     "mcnemar_mde",
     "minimum_detectable_difference",
     "observed_power",
+    "paired_t_mde",
+    "paired_t_power",
     "simulate_power",
 ]
 
-#: The metrics the simulation scores: single-label classification metrics of emosign.metrics.
-METRICS: tuple[str, ...] = ("accuracy", "balanced_accuracy", "weighted_f1", "macro_f1")
+#: The metrics the simulation scores: single-label classification metrics of emosign.metrics,
+#: MAE on the ordinal sentiment_7 and micro-F1 on emotion_presence (macro-F1 on both kinds).
+METRICS: tuple[str, ...] = ("accuracy", "balanced_accuracy", "weighted_f1", "macro_f1", "mae",
+                            "micro_f1")
 _ALIASES = {SHORT_NAMES[m].lower(): m for m in METRICS if m in SHORT_NAMES}
+# MAE's default level: an average error of one scale step (a fraction for every other metric).
+_DEFAULT_LEVEL = {"mae": 1.0}
 
 # Simulated systems scored per call of the paired bootstrap, and bootstrap rows per call of
 # the statistic: a (rows, sims, classes) float array of 400 x 500 x 10 is 16 MB.
@@ -82,57 +131,107 @@ _BISECTION_STEPS = 9
 
 @dataclass(frozen=True)
 class Design:
-    """The clips a power analysis simulates: reference class indices and the class names.
+    """The clips a power analysis simulates: reference labels and the class names.
 
-    ``y_true`` has shape (n,), values in ``[0, len(classes))``; its counts are the class
-    supports the simulated systems are scored on.
+    ``y_true`` has shape (n,), class indices in ``[0, len(classes))``, for a single-label
+    task (its counts are the class supports the simulated systems are scored on), or shape
+    (n, K) bool, which of the K ``classes`` (emotions) are present in each clip, for a
+    multi-label one. ``ordinal``: the classes are the steps of a rating scale in order
+    (``sentiment_7``), so MAE can be simulated.
     """
 
     task: str
     classes: tuple[str, ...]
     y_true: np.ndarray
+    ordinal: bool = False
 
     @property
     def n(self) -> int:
-        return int(self.y_true.size)
+        return int(self.y_true.shape[0])
+
+    @property
+    def multi_label(self) -> bool:
+        return self.y_true.ndim == 2
 
     @property
     def supports(self) -> dict[str, int]:
-        counts = np.bincount(self.y_true, minlength=len(self.classes))
+        """Clips per class (multi-label: clips in which each class is present)."""
+        if self.multi_label:
+            counts = self.y_true.sum(axis=0)
+        else:
+            counts = np.bincount(self.y_true, minlength=len(self.classes))
         return dict(zip(self.classes, map(int, counts)))
 
     @classmethod
-    def from_supports(cls, supports: Sequence[int], *, task: str = "custom") -> "Design":
+    def from_supports(cls, supports: Sequence[int], *, task: str = "custom",
+                      ordinal: bool = False) -> "Design":
         """A design with ``supports[k]`` clips of class k (e.g. to ask what 400 clips would
-        detect): classes are named ``class_0`` ... ."""
+        detect): classes are named ``class_0`` ... ; ``ordinal`` as in the class."""
         counts = [int(c) for c in supports]
         if len(counts) < 2 or any(c < 0 for c in counts) or sum(counts) < 2:
             raise ValueError(f"supports must be >= 2 non-negative counts summing to >= 2; got {supports!r}")
         y = np.repeat(np.arange(len(counts)), counts)
-        return cls(task, tuple(f"class_{k}" for k in range(len(counts))), y)
+        return cls(task, tuple(f"class_{k}" for k in range(len(counts))), y, ordinal)
+
+    @classmethod
+    def from_presence(cls, present: np.ndarray, *, task: str = "custom") -> "Design":
+        """A multi-label design from an (n, K) presence matrix (n >= 2 clips, K >= 1)."""
+        present = np.asarray(present)
+        if present.ndim != 2 or present.shape[0] < 2 or present.shape[1] < 1 \
+                or not np.isin(present, (0, 1)).all():
+            raise ValueError(f"present must be an (n >= 2, K >= 1) matrix of 0/1; got shape "
+                             f"{present.shape}")
+        return cls(task, tuple(f"class_{k}" for k in range(present.shape[1])), present.astype(bool))
 
 
 def design_for_task(task: str, *, labels_file=None) -> Design:
-    """The design of an EmoSign single-label task, from the label file (default: as
-    :func:`emosign.labels.load_labels` finds it)."""
+    """The design of an EmoSign single-label task, or of ``emotion_presence``, from the label
+    file (default: as :func:`emosign.labels.load_labels` finds it)."""
     from emosign.labels import load_labels
     from emosign.tasks import get_task
 
     spec = get_task(task)
-    if spec.kind != "single_label":
-        raise ValueError(f"power is simulated for single-label tasks (one class per clip); "
+    if spec.kind not in ("single_label", "multi_label"):
+        raise ValueError(f"power is simulated for single-label tasks and emotion_presence; "
                          f"{task} is {spec.kind.replace('_', '-')}")
     data = spec.bind(load_labels(labels_file))
-    return Design(spec.name, tuple(data.classes), np.asarray(data.y_true, dtype=np.int64))
+    if spec.kind == "multi_label":
+        return Design(spec.name, tuple(data.classes), np.asarray(data.y_true, dtype=bool))
+    return Design(spec.name, tuple(data.classes), np.asarray(data.y_true, dtype=np.int64),
+                  spec.ordinal)
 
 
 def metric_name(metric: str) -> str:
-    """``metric`` as emosign.metrics names it; the paper's short names (wAcc, wF1) accepted."""
+    """``metric`` as emosign.metrics names it; the paper's short names (wAcc, wF1, MAE,
+    microF1) accepted."""
     key = _ALIASES.get(str(metric).lower(), metric)
     if key not in METRICS:
         raise ValueError(f"power is simulated for the metrics {list(METRICS)} (also wAcc, wF1); "
                          f"not {metric!r}")
     return key
+
+
+def _family(design: Design, metric: str) -> str:
+    """Which simulation model scores ``metric`` on ``design``: "class" (single-label
+    answers), "mae" (absolute errors on a rating scale) or "presence" (multi-label cells)."""
+    if design.multi_label:
+        if metric not in ("micro_f1", "macro_f1"):
+            raise ValueError(f"{design.task} is multi-label: power is simulated for micro_f1 and "
+                             f"macro_f1 there, not {metric}")
+        return "presence"
+    if metric == "micro_f1":
+        raise ValueError(f"micro_f1 pools (clip, emotion) decisions of a multi-label task "
+                         f"(emotion_presence); {design.task} has one class per clip")
+    if metric == "mae":
+        if not design.ordinal:
+            raise ValueError(f"mae is simulated on a rating scale (sentiment_7); {design.task}'s "
+                             f"classes are not ordered steps")
+        return "mae"
+    return "class"
+
+
+def _default_level(metric: str, level: float | None) -> float:
+    return _DEFAULT_LEVEL.get(metric, 0.5) if level is None else level
 
 
 # --------------------------------------------------------------------------------------------
@@ -210,6 +309,46 @@ def mcnemar_mde(n: int, *, discordance: float, power: float = 0.8, alpha: float 
     return high
 
 
+def paired_t_power(n: int, *, difference: float, sd: float, alpha: float = 0.05) -> float:
+    """Power of the two-sided paired t-test of a mean per-clip difference on ``n`` clips.
+
+    ``difference``: the true mean of the per-clip differences (for MAE, of the two systems'
+    absolute errors); ``sd``: their standard deviation. Exact under normal differences:
+    the t statistic is noncentral t with ``n - 1`` degrees of freedom and noncentrality
+    ``difference * sqrt(n) / sd``.
+    """
+    if n < 2 or not sd > 0:
+        raise ValueError(f"need n >= 2 clips and sd > 0; got {n!r} and {sd!r}")
+    critical = student_t.ppf(1 - alpha / 2, n - 1)
+    shift = abs(difference) * math.sqrt(n) / sd
+    found = float(nct.sf(critical, n - 1, shift) + nct.cdf(-critical, n - 1, shift))
+    # scipy's noncentral t returns NaN far in the tail (noncentrality of tens): power is 1.
+    return found if math.isfinite(found) else float(shift > critical)
+
+
+def mae_difference_sd(*, level: float, gap: float, agreement: float, spread: float) -> float:
+    """Standard deviation over clips of ``|error_A| - |error_B|`` in the MAE model: errors
+    with means ``level +/- gap / 2``, standard deviations ``spread`` times those, and
+    correlation ``agreement``."""
+    a, b = level + gap / 2, level - gap / 2
+    return spread * math.sqrt(max(a * a + b * b - 2 * agreement * a * b, 0.0))
+
+
+def paired_t_mde(n: int, *, level: float, agreement: float, spread: float, power: float = 0.8,
+                 alpha: float = 0.05) -> float:
+    """The MAE difference the paired t-test detects with ``power`` between two systems of
+    the MAE model (:func:`mae_difference_sd`; by bisection on ``[0, 2 * level]``)."""
+    low, high = 0.0, 2.0 * level
+    for _ in range(60):
+        mid = (low + high) / 2
+        sd = mae_difference_sd(level=level, gap=mid, agreement=agreement, spread=spread)
+        if sd == 0 or paired_t_power(n, difference=mid, sd=sd, alpha=alpha) >= power:
+            high = mid
+        else:
+            low = mid
+    return high
+
+
 # --------------------------------------------------------------------------------------------
 # Simulation
 
@@ -219,15 +358,16 @@ def simulate_power(
     *,
     metric: str = "balanced_accuracy",
     gap: float,
-    level: float = 0.5,
+    level: float | None = None,
     agreement: float = 0.7,
+    spread: float = 0.8,
     against: float | None = None,
     alpha: float = 0.05,
     n_sims: int = 2_000,
     n_boot: int = 1_000,
     seed: int = 0,
 ) -> PowerEstimate:
-    """Simulated power at one gap in the chance of being right.
+    """Simulated power at one gap in the chance of being right (MAE: in the mean error).
 
     Two systems (``against=None``): A right with probability ``level + gap / 2``, B with
     ``level - gap / 2``, agreeing (both right or both wrong) on a share ``agreement`` of
@@ -235,19 +375,22 @@ def simulate_power(
     the system right with probability ``p0 + gap``, where at ``p0`` it scores ``against`` on
     average (``level`` is then ignored), tested against the constant.
     ``n_sims`` simulated pairs, each tested with ``n_boot`` paired bootstrap resamples;
-    seeded by ``seed``.
+    seeded by ``seed``. ``level`` defaults to 0.5 (MAE: 1.0 scale steps); for MAE and
+    emotion_presence ``level``, ``agreement`` and ``spread`` mean what the module docstring
+    says (``spread`` is used by MAE alone).
     """
     metric = metric_name(metric)
     _check(alpha=alpha, n_sims=n_sims, n_boot=n_boot)
+    level = _check_setup(design, metric, level, agreement, spread)
     if against is not None:
-        level = _level_for(design, metric, _check_fraction(against, "against"), seed)
-    draws = _Draws.new(design, n_sims, seed)
+        level = _level_for(design, metric, _check_against(design, metric, against), seed)
+    draws = _Draws.new(design, n_sims, seed, metric=metric, agreement=agreement, spread=spread)
     rejected, differences = _run(design, metric, draws, level, gap, agreement, against,
                                  alpha=alpha, n_boot=n_boot, seed=seed)
     p = float(rejected.mean())
     return PowerEstimate(float(differences.mean()), float(gap), p, _se(p, n_sims),
                          _assumptions(design, metric, level, agreement, against, alpha, None,
-                                      n_sims, n_boot, seed))
+                                      n_sims, n_boot, seed, spread))
 
 
 def minimum_detectable_difference(
@@ -255,8 +398,9 @@ def minimum_detectable_difference(
     *,
     metric: str = "balanced_accuracy",
     power: float = 0.8,
-    level: float = 0.5,
+    level: float | None = None,
     agreement: float = 0.7,
+    spread: float = 0.8,
     against: float | None = None,
     direction: int = 1,
     alpha: float = 0.05,
@@ -269,13 +413,15 @@ def minimum_detectable_difference(
 
     Two systems as in :func:`simulate_power`; the gap is found by bisection on the same
     seeded draws at every step (common random numbers, so the power is monotone in the gap
-    and the search is exact up to ``(1 - agreement) / 512``). Against a published number
+    and the search is exact up to ``(1 - agreement) / 512``; MAE: ``2 * level / 512``).
+    Against a published number
     (``against``): a system at ``against + difference`` (``direction=1``, above it) or
     ``against - difference`` (``direction=-1``); ``level`` is then ignored.
 
     Returns
     -------
-    MinimumDetectable with ``mde`` a fraction in the metric's units, None when even the
+    MinimumDetectable with ``mde`` in the metric's units (a fraction; MAE: scale steps, how
+    much lower one system's MAE must be), None when even the
     largest difference the design allows is detected less often than ``power``.
     ``progress``: a bar over the search's steps (None: only on a terminal).
     """
@@ -285,16 +431,13 @@ def minimum_detectable_difference(
         raise ValueError(f"power must be strictly between 0 and 1; got {power!r}")
     if direction not in (1, -1):
         raise ValueError(f"direction must be 1 or -1; got {direction!r}")
+    level = _check_setup(design, metric, level, agreement, spread)
     if against is not None:
-        level = _level_for(design, metric, _check_fraction(against, "against"), seed)
+        level = _level_for(design, metric, _check_against(design, metric, against), seed)
     assumptions = _assumptions(design, metric, level, agreement, against, alpha, power,
-                               n_sims, n_boot, seed)
-    if against is None:
-        _check_pair(level, agreement, 0.0)
-        largest = 1.0 - agreement
-    else:
-        largest = (1.0 - level) if direction == 1 else level
-    draws = _Draws.new(design, n_sims, seed)
+                               n_sims, n_boot, seed, spread)
+    largest = _largest_gap(design, metric, level, agreement, against, direction)
+    draws = _Draws.new(design, n_sims, seed, metric=metric, agreement=agreement, spread=spread)
     bar = progress_bar(_BISECTION_STEPS + 1, f"power: {n_sims:,} simulations a step",
                        enabled=progress, unit="step")
 
@@ -341,37 +484,51 @@ def observed_power(
     n_boot: int = 1_000,
     seed: int = 0,
     observed_difference: float,
+    spread: float = 0.8,
     progress: bool | None = False,
 ) -> dict:
     """What a comparison already run could detect: the power it had at its observed
     difference and its MDE, simulated at the systems' observed level and agreement.
 
-    ``correct_a`` / ``correct_b``: (n,) booleans, whether each system got each clip right
-    (aligned with ``design.y_true``). Without ``correct_b``, a one-sample comparison against
-    ``against``. The observed level is the systems' mean accuracy for accuracy, else their
-    mean per-class recall (the simulation's ``level``); an observed agreement below what the model allows at that
-    level is raised to the bound (said in ``notes``). Returns ``level``, ``agreement``,
+    ``correct_a`` / ``correct_b``, aligned with ``design.y_true``: for the single-label
+    metrics (n,) booleans, whether each system got each clip right; for MAE (n,) absolute
+    errors in scale steps; on emotion_presence (n, K) booleans, the emotions each system
+    flagged. Without ``correct_b``, a one-sample comparison against ``against``. The observed
+    level is the systems' mean accuracy for accuracy, else their mean per-class recall (the
+    simulation's ``level``); for MAE their mean MAE, with agreement the correlation of their
+    errors and spread their errors' sd over mean; on emotion_presence their recall and
+    agreement on present cells. An observed agreement outside what the model allows is moved
+    to the bound (said in ``notes``). Returns ``level``, ``agreement`` (MAE: ``spread`` too),
     ``power_at_observed_difference`` (and its ``power_se``), ``minimum_detectable`` (a
     :class:`MinimumDetectable` at that level and agreement) and ``notes``.
     """
     metric = metric_name(metric)
-    correct_a = np.asarray(correct_a, dtype=bool)
+    family = _family(design, metric)
     notes = []
     if correct_b is None:
         if against is None:
             raise ValueError("give correct_b (a second system) or against (a published number)")
-        level = _level_for(design, metric, _check_fraction(against, "against"), seed)
+        level = _level_for(design, metric, _check_against(design, metric, against), seed)
         agreement = 0.7  # unused by a one-sample test
+    elif family == "mae":
+        level, agreement, spread = _observed_mae_model(design, correct_a, correct_b, notes)
     else:
-        correct_b = np.asarray(correct_b, dtype=bool)
-        # The model's level is both the expected accuracy and the expected wAcc: take the one
-        # the comparison is about (per-class recall for the F1 scores, which weigh classes).
-        if metric == "accuracy":
-            level = float(np.mean([correct_a.mean(), correct_b.mean()]))
+        if family == "presence":
+            present = design.y_true
+            right_a = np.asarray(correct_a, dtype=bool)[present]
+            right_b = np.asarray(correct_b, dtype=bool)[present]
+            level = float(np.mean([right_a.mean(), right_b.mean()]))
         else:
-            level = float(np.mean([_mean_recall(design, correct_a), _mean_recall(design, correct_b)]))
+            right_a, right_b = np.asarray(correct_a, dtype=bool), np.asarray(correct_b, dtype=bool)
+            # The model's level is both the expected accuracy and the expected wAcc: take the
+            # one the comparison is about (per-class recall for the F1 scores, which weigh
+            # classes).
+            if metric == "accuracy":
+                level = float(np.mean([right_a.mean(), right_b.mean()]))
+            else:
+                level = float(np.mean([_mean_recall(design, right_a), _mean_recall(design, right_b)]))
         level = min(max(level, 0.01), 0.99)
-        agreement = float(np.mean(correct_a == correct_b))
+        agreement = float(np.mean(right_a == right_b))
         bound = 1 - 2 * min(level, 1 - level)
         if agreement < bound:
             notes.append(f"observed agreement {agreement:.3f} is below what two systems at level "
@@ -380,18 +537,19 @@ def observed_power(
         agreement = min(agreement, 0.995)
     direction = 1 if observed_difference >= 0 else -1
     mde = minimum_detectable_difference(
-        design, metric=metric, power=power, level=level, agreement=agreement, against=against,
-        direction=direction, alpha=alpha, n_sims=n_sims, n_boot=n_boot, seed=seed,
-        progress=progress)
+        design, metric=metric, power=power, level=level, agreement=agreement, spread=spread,
+        against=against, direction=direction, alpha=alpha, n_sims=n_sims, n_boot=n_boot,
+        seed=seed, progress=progress)
     gap = _gap_for_difference(design, metric, abs(observed_difference), level, agreement, against,
-                              direction, seed)
+                              direction, seed, spread)
     signed = gap * direction if against is not None else gap
     at_observed = simulate_power(design, metric=metric, gap=signed, level=level,
-                                 agreement=agreement, against=against, alpha=alpha,
-                                 n_sims=n_sims, n_boot=n_boot, seed=seed)
+                                 agreement=agreement, spread=spread, against=against,
+                                 alpha=alpha, n_sims=n_sims, n_boot=n_boot, seed=seed)
     return {
         "level": level,
         "agreement": agreement,
+        **({"spread": spread} if family == "mae" else {}),
         "power_at_observed_difference": at_observed.power,
         "power_se": at_observed.power_se,
         "minimum_detectable": mde,
@@ -399,36 +557,61 @@ def observed_power(
     }
 
 
+def _observed_mae_model(design: Design, errors_a, errors_b, notes: list) -> tuple[float, float, float]:
+    """The MAE model's level, agreement (error correlation) and spread seen in two systems'
+    absolute errors, moved into the ranges the model takes (said in ``notes``)."""
+    errors = np.abs(np.vstack([np.asarray(errors_a, dtype=float), np.asarray(errors_b, dtype=float)]))
+    top = _scale_top(design, "mae") / 2
+    level = float(min(max(errors.mean(), 0.01), top))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        agreement = float(np.corrcoef(errors)[0, 1])
+        spreads = errors.std(axis=1) / errors.mean(axis=1)
+    if not 0 <= agreement <= 0.995:
+        used = 0.995 if agreement > 0.995 else 0.0
+        notes.append(f"observed correlation of the per-clip errors {agreement:.3f} is outside "
+                     f"what the model takes; {used} used")
+        agreement = used
+    spread = float(np.nanmean(spreads)) if np.isfinite(spreads).any() else 0.8
+    if not 0.05 <= spread <= 10:
+        notes.append(f"observed spread of the per-clip errors {spread:.3f} moved into [0.05, 10]")
+        spread = min(max(spread, 0.05), 10.0)
+    return level, agreement, spread
+
+
 def power_for_difference(
     design: Design,
     *,
     metric: str = "balanced_accuracy",
     difference: float,
-    level: float = 0.5,
+    level: float | None = None,
     agreement: float = 0.7,
+    spread: float = 0.8,
     against: float | None = None,
     alpha: float = 0.05,
     n_sims: int = 2_000,
     n_boot: int = 1_000,
     seed: int = 0,
 ) -> PowerEstimate:
-    """Simulated power to detect ``difference`` in the metric's units (a fraction; negative
-    means below ``against`` in the one-sample case). The gap in the chance of being right
-    that gives this difference on average is found first; then as :func:`simulate_power`."""
+    """Simulated power to detect ``difference`` in the metric's units (a fraction, MAE in
+    scale steps; negative means below ``against`` in the one-sample case). The gap in the
+    chance of being right that gives this difference on average is found first; then as
+    :func:`simulate_power`."""
     metric = metric_name(metric)
+    bound = _scale_top(design, metric)
     if isinstance(difference, bool) or not isinstance(difference, numbers.Real) \
-            or not math.isfinite(difference) or not -1 <= difference <= 1:
-        raise ValueError(f"difference must be a fraction in [-1, 1]; got {difference!r}")
+            or not math.isfinite(difference) or not -bound <= difference <= bound:
+        raise ValueError(f"difference must be a number in [-{bound:g}, {bound:g}] "
+                         f"({'scale steps' if metric == 'mae' else 'a fraction'}); got {difference!r}")
+    level = _check_setup(design, metric, level, agreement, spread)
     if against is not None:
-        level = _level_for(design, metric, _check_fraction(against, "against"), seed)
-    else:
-        _check_pair(level, agreement, 0.0)
+        level = _level_for(design, metric, _check_against(design, metric, against), seed)
     direction = 1 if difference >= 0 else -1
     gap = _gap_for_difference(design, metric, abs(difference), level, agreement, against,
-                              direction, seed)
+                              direction, seed, spread)
     signed = gap * direction if against is not None else gap
     return simulate_power(design, metric=metric, gap=signed, level=level, agreement=agreement,
-                          against=against, alpha=alpha, n_sims=n_sims, n_boot=n_boot, seed=seed)
+                          spread=spread, against=against, alpha=alpha, n_sims=n_sims,
+                          n_boot=n_boot, seed=seed)
 
 
 def power_report(
@@ -437,8 +620,9 @@ def power_report(
     metric: str = "balanced_accuracy",
     power: float = 0.8,
     alpha: float = 0.05,
-    level: float = 0.5,
+    level: float | None = None,
     agreement: float = 0.7,
+    spread: float = 0.8,
     difference: float | None = None,
     predictions_a=None,
     predictions_b=None,
@@ -451,9 +635,10 @@ def power_report(
 ) -> dict:
     """Everything ``emosign power`` prints, as a JSON-ready dict.
 
-    * Always: ``mde``, the smallest difference in ``metric`` (a fraction) detected with
-      ``power`` at ``alpha``, with ``assumptions`` beside it; for accuracy between two systems
-      also ``analytic``, McNemar's approximation (Connor 1987) of the same MDE.
+    * Always: ``mde``, the smallest difference in ``metric`` (a fraction; MAE in scale steps)
+      detected with ``power`` at ``alpha``, with ``assumptions`` beside it; between two
+      systems also ``analytic``, for accuracy McNemar's approximation (Connor 1987) of the
+      same MDE, for MAE the paired t-test's (:func:`paired_t_mde`).
     * ``difference``: also ``power_at_difference``, the power to detect it.
     * ``against``: a number (fraction) or the name of one of the paper's rows for the task
       (e.g. ``"GPT-4o (video)"``): the test is one-sample, and ``mde`` is how far above the
@@ -467,7 +652,8 @@ def power_report(
     metric = metric_name(metric)
     labels = load_labels(labels_file)
     design = design_for_task(task, labels_file=labels)
-    reported = _resolve_against(task, metric, against)
+    level = _check_setup(design, metric, level, agreement, spread)
+    reported = _resolve_against(task, metric, against, _scale_top(design, metric))
     value = None if reported is None else reported["value"]
     if predictions_b is not None and predictions_a is None:
         raise ValueError("--b needs --a: give both systems' predictions")
@@ -487,48 +673,64 @@ def power_report(
         result["observed"].update(observed_power(
             design, correct_a=observed.pop("_correct_a"), correct_b=observed.pop("_correct_b"),
             against=value, power=power, observed_difference=observed["difference"],
-            progress=progress, **common))
+            spread=spread, progress=progress, **common))
         level = result["observed"]["level"] if value is None else value
         agreement = result["observed"]["agreement"] if value is None else agreement
+        spread = result["observed"].get("spread", spread)
         mde = result["observed"].pop("minimum_detectable")
+        if value is not None and observed["difference"] < 0:
+            # That search looked below the number; `mde` is the one above it, `mde_below` below.
+            mde = minimum_detectable_difference(design, power=power, against=value,
+                                                spread=spread, progress=progress, **common)
     else:
         mde = minimum_detectable_difference(design, power=power, level=level, agreement=agreement,
-                                            against=value, progress=progress, **common)
+                                            spread=spread, against=value, progress=progress,
+                                            **common)
     result.update(mde=mde.mde, power=mde.power, power_se=mde.power_se, gap=mde.gap,
                   assumptions=mde.assumptions)
     if mde.note:
         result["note"] = mde.note
     if value is not None:
         below = minimum_detectable_difference(design, power=power, against=value, direction=-1,
-                                              progress=progress, **common)
+                                              spread=spread, progress=progress, **common)
         result["mde_below"] = below.mde
     elif metric == "accuracy":
         result["analytic"] = {
             "method": "McNemar's test, Connor (1987)'s normal approximation",
             "mde": mcnemar_mde(design.n, discordance=1 - agreement, power=power, alpha=alpha),
         }
+    elif metric == "mae":
+        result["analytic"] = {
+            "method": "paired t-test of the per-clip absolute errors (noncentral t)",
+            "mde": paired_t_mde(design.n, level=level, agreement=agreement, spread=spread,
+                                power=power, alpha=alpha),
+        }
     if difference is not None:
         at = power_for_difference(design, difference=difference, level=level,
-                                  agreement=agreement, against=value, **common)
+                                  agreement=agreement, spread=spread, against=value, **common)
         result["power_at_difference"] = {"difference": difference, "power": at.power,
                                          "power_se": at.power_se}
     return result
 
 
-def _resolve_against(task: str, metric: str, against) -> dict | None:
-    """``against`` as ``{"value": fraction, "system": name or None}``."""
+def _resolve_against(task: str, metric: str, against, top: float = 1.0) -> dict | None:
+    """``against`` as ``{"value": number, "system": name or None}``: a fraction in
+    [0, ``top``] (MAE: scale steps in [0, ``top``]) or the name of one of the paper's rows."""
     if against is None:
         return None
+    what = f"an MAE in [0, {top:g}]" if metric == "mae" else "a fraction in [0, 1]"
     if isinstance(against, str):
         try:
-            return {"value": _check_fraction(float(against), "--against"), "system": None}
+            number = float(against)
         except ValueError:
-            pass
+            number = None
+        if number is not None and math.isfinite(number) and 0 <= number <= top:
+            return {"value": number, "system": None}
         from emosign.baselines.reported import reported_rows
 
         rows = {row["system"]: row for row in reported_rows(task)}
         if against not in rows:
-            raise ValueError(f"--against {against!r} is neither a fraction in [0, 1] nor one of "
+            raise ValueError(f"--against {against!r} is neither {what} nor one of "
                              f"the paper's rows for {task}: {sorted(rows)}")
         value = rows[against]["metrics"].get(metric)
         if value is None:
@@ -536,27 +738,51 @@ def _resolve_against(task: str, metric: str, against) -> dict | None:
                              f"{against!r} on {task}, not {metric}")
         return {"value": float(value), "system": against,
                 "source": rows[against]["description"]}
-    return {"value": _check_fraction(against, "against"), "system": None}
+    if isinstance(against, bool) or not isinstance(against, numbers.Real) \
+            or not math.isfinite(against) or not 0 <= against <= top:
+        raise ValueError(f"against must be {what}; got {against!r}")
+    return {"value": float(against), "system": None}
 
 
 def _observed(task, metric, labels, predictions_a, predictions_b, value, seed) -> dict:
-    """The real comparison (difference, paired interval, p-value) and per-clip correctness."""
-    from emosign.metrics import classification_metrics, compare
+    """The real comparison (difference, paired interval, p-value) and per-clip outcomes:
+    right or wrong (single-label), absolute errors (MAE) or flags (emotion_presence)."""
+    from emosign.metrics import (
+        classification_metrics,
+        compare,
+        multilabel_metrics,
+        sentiment_metrics,
+    )
     from emosign.predictions import align
     from emosign.tasks import get_task
 
     data = get_task(task).bind(labels)
-    aligned_a = align(predictions_a, data)
-    correct_a = aligned_a.y_pred == data.y_true
+
+    def outcome(predictions):
+        aligned = align(predictions, data)
+        if metric == "mae":
+            if aligned.values is None or np.isnan(aligned.values).any():
+                raise ValueError(f"mae needs a rating for every clip of {task}; "
+                                 f"{getattr(predictions, 'name', predictions)} lacks some")
+            return aligned, np.abs(aligned.values - (data.y_true - 3))
+        if data.y_true.ndim == 2:
+            return aligned, aligned.y_pred
+        return aligned, aligned.y_pred == data.y_true
+
+    aligned_a, correct_a = outcome(predictions_a)
     if predictions_b is not None:
+        _, correct_b = outcome(predictions_b)
         compared = compare(task, predictions_a, predictions_b, labels_file=labels, seed=seed)
         row = compared["comparison"][metric]
-        correct_b = align(predictions_b, data).y_pred == data.y_true
         return {"difference": row["difference"], "low": row["low"], "high": row["high"],
                 "p_value": row["p_value"], "n_boot": compared["ci"]["n_boot"],
                 "_correct_a": correct_a, "_correct_b": correct_b}
 
     def stat_a(w):
+        if metric == "mae":
+            return sentiment_metrics(data.y_true - 3, aligned_a.values, sample_weight=w)["mae"]
+        if data.y_true.ndim == 2:
+            return multilabel_metrics(data.y_true, aligned_a.y_pred, sample_weight=w)[metric]
         return classification_metrics(data.y_true, aligned_a.y_pred, n_classes=len(data.classes),
                                       sample_weight=w)[metric]
 
@@ -573,25 +799,46 @@ def _observed(task, metric, labels, predictions_a, predictions_b, value, seed) -
 
 @dataclass(frozen=True)
 class _Draws:
-    """Seeded uniforms shared by every gap of a search, made a batch at a time so that
-    memory stays bounded whatever ``n_sims``: per batch ``cell`` (which of the four
-    right/wrong combinations a clip falls in) and ``wrong_a`` / ``wrong_b`` (which wrong
-    class a system answers), each of shape (batch, n). Batch b is seeded by (seed, b), so
-    every step of a search sees the same draws."""
+    """Seeded draws shared by every gap of a search, made a batch at a time so that memory
+    stays bounded whatever ``n_sims``. Batch b is seeded by (seed, b), so every step of a
+    search sees the same draws. Each batch is three arrays of shape (batch, n), or
+    (batch, n, K) for a multi-label design (one per clip and emotion):
+
+    * single-label and multi-label: uniforms ``cell`` (which of the four right/wrong
+      combinations a clip or cell falls in) and ``u_a`` / ``u_b`` (which wrong class a system
+      answers; on an absent emotion, whether it raises a false alarm);
+    * MAE: unit-mean gamma parts of the errors, ``shared`` and ``own_a`` / ``own_b``
+      (shapes ``gamma_shapes``; an error is its mean times ``shared + own``).
+    """
 
     n: int
     n_sims: int
     seed: int
+    cells: int = 0
+    gamma_shapes: tuple[float, float] | None = None
 
     @classmethod
-    def new(cls, design: Design, n_sims: int, seed: int) -> "_Draws":
+    def new(cls, design: Design, n_sims: int, seed: int, *, metric: str = "accuracy",
+            agreement: float = 0.0, spread: float = 0.8) -> "_Draws":
+        family = _family(design, metric)
+        if family == "presence":
+            return cls(design.n, n_sims, seed, cells=len(design.classes))
+        if family == "mae":
+            k = 1.0 / spread**2  # Gamma(k, 1/k): mean 1, standard deviation `spread`
+            return cls(design.n, n_sims, seed, gamma_shapes=(agreement * k, (1.0 - agreement) * k))
         return cls(design.n, n_sims, seed)
 
     def batches(self):
         for b, start in enumerate(range(0, self.n_sims, _SIMS_PER_BATCH)):
-            shape = (min(_SIMS_PER_BATCH, self.n_sims - start), self.n)
+            shape = (min(_SIMS_PER_BATCH, self.n_sims - start), self.n) + ((self.cells,) if self.cells else ())
             rng = np.random.default_rng([self.seed, 0x706F776572, b])  # "power": apart from bootstrap seeds
-            yield rng.random(shape), rng.random(shape), rng.random(shape)
+            if self.gamma_shapes is None:
+                yield rng.random(shape), rng.random(shape), rng.random(shape)
+            else:
+                shared, own = self.gamma_shapes
+                k = shared + own
+                yield (rng.standard_gamma(shared, shape) / k, rng.standard_gamma(own, shape) / k,
+                       rng.standard_gamma(own, shape) / k)
 
     def first(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return next(self.batches())
@@ -608,24 +855,100 @@ def _run(design, metric, draws, level, gap, agreement, against, *, alpha, n_boot
 
 def _run_batches(design, metric, draws, level, gap, agreement, against, *, alpha, n_boot, seed):
     rejected, differences = [], []
-    for cell, wrong_a, wrong_b in draws.batches():
+    for batch in draws.batches():
         if against is None:
-            correct_a, correct_b = _pair(level, gap, agreement, cell)
-            pred_a = _answers(design, correct_a, wrong_a)
-            pred_b = _answers(design, correct_b, wrong_b)
-            stat_b = _statistic(design, metric, pred_b)
+            stat_a, stat_b = _systems(design, metric, batch, level, gap, agreement)
         else:
-            p = level + gap
-            if not 0 <= p <= 1:
-                raise ValueError(f"a chance of being right of {p:.3f} is not one")
-            pred_a = _answers(design, cell < p, wrong_a)
-            constant = np.full(pred_a.shape[0], float(against))
+            stat_a = _one_system(design, metric, batch, level + gap)
+            constant = np.full(batch[0].shape[0], float(against))
             stat_b = lambda w, c=constant: np.broadcast_to(c, (w.shape[0], c.size))  # noqa: E731
-        tests = paired_bootstrap(_statistic(design, metric, pred_a), stat_b, design.n,
-                                 n_boot=n_boot, seed=seed, chunk_size=_ROWS_PER_CHUNK)
+        tests = paired_bootstrap(stat_a, stat_b, design.n, n_boot=n_boot, seed=seed,
+                                 chunk_size=_ROWS_PER_CHUNK)
         rejected.append([t.p_value <= alpha for t in tests])
         differences.append([t.difference for t in tests])
     return np.concatenate(rejected), np.concatenate(differences)
+
+
+def _systems(design: Design, metric: str, batch, level: float, gap: float, agreement: float):
+    """The weighted statistics (B, n) -> (B, sims) of the simulated systems A and B."""
+    family = _family(design, metric)
+    if family == "mae":
+        _check_mae(design, level, agreement, gap)
+        shared, own_a, own_b = batch
+        return (_mae_statistic((level + gap / 2) * (shared + own_a)),
+                _mae_statistic((level - gap / 2) * (shared + own_b)))
+    cell, u_a, u_b = batch
+    correct_a, correct_b = _pair(level, gap, agreement, cell)
+    if family == "presence":
+        return (_presence_statistic(design, metric, _presence_answers(design, correct_a, u_a, level + gap / 2)),
+                _presence_statistic(design, metric, _presence_answers(design, correct_b, u_b, level - gap / 2)))
+    return (_statistic(design, metric, _answers(design, correct_a, u_a)),
+            _statistic(design, metric, _answers(design, correct_b, u_b)))
+
+
+def _one_system(design: Design, metric: str, batch, p: float):
+    """The weighted statistic of one simulated system: right with chance ``p`` (for MAE:
+    of mean absolute error ``p``)."""
+    family = _family(design, metric)
+    if family == "mae":
+        if not 0 <= p <= len(design.classes) - 1:
+            raise ValueError(f"an MAE of {p:.3f} is not one on a scale of {len(design.classes)} steps")
+        return _mae_statistic(p * (batch[0] + batch[1]))
+    if not 0 <= p <= 1:
+        raise ValueError(f"a chance of being right of {p:.3f} is not one")
+    if family == "presence":
+        return _presence_statistic(design, metric, _presence_answers(design, batch[0] < p, batch[1], p))
+    return _statistic(design, metric, _answers(design, batch[0] < p, batch[1]))
+
+
+def _mae_statistic(errors: np.ndarray):
+    """A weighted statistic (B, n) -> (B, sims): the MAE of systems whose absolute errors are
+    the rows of ``errors`` (sims, n); ``sentiment_metrics``' ``mae`` as one product."""
+    columns = np.ascontiguousarray(errors.T)
+
+    def statistic(weights: np.ndarray) -> np.ndarray:
+        return (weights @ columns) / weights.sum(axis=1, keepdims=True)
+
+    return statistic
+
+
+def _presence_answers(design: Design, caught: np.ndarray, u: np.ndarray, recall: float) -> np.ndarray:
+    """Flags (sims, n, K): on a present cell ``caught``; on an absent one a false alarm with
+    the chance that makes the system flag each emotion as often as it is present."""
+    prevalence = design.y_true.mean(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        alarm = np.where(prevalence < 1, prevalence * (1 - recall) / (1 - prevalence), 0.0)
+    return np.where(design.y_true[None], caught, u < np.minimum(alarm, 1.0))
+
+
+def _presence_statistic(design: Design, metric: str, flags: np.ndarray):
+    """A weighted statistic (B, n) -> (B, sims): micro- or macro-F1 of each simulated system's
+    presence flags (sims, n, K), as :func:`emosign.metrics.multilabel_metrics` computes them
+    (pooled or per-emotion counts; F1 = 0 where nothing is present or flagged)."""
+    y = design.y_true
+    hits = flags & y[None]
+    if metric == "micro_f1":
+        tp = [np.ascontiguousarray(hits.sum(-1).T, dtype=np.float32)]
+        flagged = [np.ascontiguousarray(flags.sum(-1).T, dtype=np.float32)]
+        present = y.sum(axis=1, dtype=float)[:, None]
+    else:
+        tp = [np.ascontiguousarray(hits[..., k].T, dtype=np.float32) for k in range(y.shape[1])]
+        flagged = [np.ascontiguousarray(flags[..., k].T, dtype=np.float32) for k in range(y.shape[1])]
+        present = y.astype(float)
+
+    def statistic(weights: np.ndarray) -> np.ndarray:
+        if weights.sum(axis=1).max() * y.shape[1] >= 2**24:
+            raise ValueError("weights too large for exact float32 counts")
+        w = np.ascontiguousarray(weights, dtype=np.float32)
+        truth = weights @ present  # (B, 1) pooled or (B, K) per emotion
+        f1 = np.zeros((weights.shape[0], flags.shape[0]))
+        for k, (t, f) in enumerate(zip(tp, flagged)):
+            denominator = truth[:, k, None] + (w @ f).astype(float)
+            # Whole-number counts: a zero denominator has tp = 0 too (zero_division=0).
+            f1 += 2 * (w @ t).astype(float) / np.maximum(denominator, 1.0)
+        return f1 / len(tp)
+
+    return statistic
 
 
 def _pair(level: float, gap: float, agreement: float, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -709,19 +1032,20 @@ def _statistic(design: Design, metric: str, pred: np.ndarray):
     return statistic
 
 
-def _gap_for_difference(design, metric, difference, level, agreement, against, direction, seed) -> float:
+def _gap_for_difference(design, metric, difference, level, agreement, against, direction, seed,
+                        spread=0.8) -> float:
     """The gap whose simulated systems differ by ``difference`` in the metric, on average."""
-    cell, wrong_a, wrong_b = _Draws.new(design, 200, seed).first()
-    largest = (1.0 - agreement) if against is None else ((1.0 - level) if direction == 1 else level)
+    largest = _largest_gap(design, metric, level, agreement, against, direction)
+    if _family(design, metric) == "mae":
+        return min(float(difference), largest)  # the expected MAE moves with the gap exactly
+    batch = _Draws.new(design, 200, seed, metric=metric, agreement=agreement, spread=spread).first()
+    ones = np.ones((1, design.n))
 
     def mean_difference(gap):
-        ones = np.ones((1, design.n))
         if against is None:
-            a, b = _pair(level, gap, agreement, cell)
-            pa, pb = _answers(design, a, wrong_a), _answers(design, b, wrong_b)
-            return float((_statistic(design, metric, pa)(ones) - _statistic(design, metric, pb)(ones)).mean())
-        pa = _answers(design, cell < level + direction * gap, wrong_a)
-        return float(abs(_statistic(design, metric, pa)(ones).mean() - against))
+            a, b = _systems(design, metric, batch, level, gap, agreement)
+            return float((a(ones) - b(ones)).mean())
+        return float(abs(_one_system(design, metric, batch, level + direction * gap)(ones).mean() - against))
 
     low, high = 0.0, largest
     for _ in range(30):
@@ -734,17 +1058,17 @@ def _gap_for_difference(design, metric, difference, level, agreement, against, d
 
 
 def _level_for(design: Design, metric: str, value: float, seed: int) -> float:
-    """The chance of being right whose simulated systems score ``value`` in ``metric`` on
-    average: the null hypothesis of a one-sample test against a published ``value``. (For
-    accuracy and wAcc it is ``value`` itself; wF1 and macro-F1 also depend on where the
-    errors fall.)"""
-    if metric in ("accuracy", "balanced_accuracy"):
+    """The chance of being right (for MAE: the mean error) whose simulated systems score
+    ``value`` in ``metric`` on average: the null hypothesis of a one-sample test against a
+    published ``value``. (For accuracy, wAcc and MAE it is ``value`` itself; the F1 scores
+    also depend on where the errors fall.)"""
+    if metric == "mae" or (metric in ("accuracy", "balanced_accuracy") and not design.multi_label):
         return float(value)
-    cell, wrong, _ = _Draws.new(design, 200, seed).first()
+    batch = _Draws.new(design, 200, seed, metric=metric).first()
     ones = np.ones((1, design.n))
 
     def mean(p: float) -> float:
-        return float(_statistic(design, metric, _answers(design, cell < p, wrong))(ones).mean())
+        return float(_one_system(design, metric, batch, p)(ones).mean())
 
     low, high = 0.0, 1.0
     for _ in range(30):
@@ -754,6 +1078,16 @@ def _level_for(design: Design, metric: str, value: float, seed: int) -> float:
         else:
             low = mid
     return high
+
+
+def _largest_gap(design, metric, level, agreement, against, direction) -> float:
+    """The largest gap the model allows: two systems' chances of being right differ by at
+    most the share of clips they disagree on; MAEs are at least 0 and at most the scale."""
+    mae = _family(design, metric) == "mae"
+    if against is None:
+        return 2.0 * level if mae else 1.0 - agreement
+    top = float(len(design.classes) - 1) if mae else 1.0
+    return (top - level) if direction == 1 else level
 
 
 def _mean_recall(design: Design, correct: np.ndarray) -> float:
@@ -775,6 +1109,52 @@ def _check_pair(level: float, agreement: float, gap: float) -> None:
                          f"most {1 - agreement:.3f} in accuracy; gap {gap!r} is impossible")
 
 
+def _scale_top(design: Design, metric: str) -> float:
+    """The largest value of ``metric``: 1 for a fraction, the scale's span for MAE."""
+    return float(len(design.classes) - 1) if metric == "mae" else 1.0
+
+
+def _check_setup(design: Design, metric: str, level, agreement, spread) -> float:
+    """Validate the model's parameters for ``metric`` on ``design``; the level to use."""
+    family = _family(design, metric)
+    level = _default_level(metric, level)
+    if family == "mae":
+        top = _scale_top(design, metric)
+        if isinstance(level, bool) or not isinstance(level, numbers.Real) \
+                or not math.isfinite(level) or not 0 < level <= top / 2:
+            raise ValueError(f"level (the systems' average MAE) must be a number of scale steps "
+                             f"in (0, {top / 2:g}]; got {level!r}")
+        _check_fraction(agreement, "agreement (the correlation of the systems' per-clip errors)")
+        if isinstance(spread, bool) or not isinstance(spread, numbers.Real) \
+                or not math.isfinite(spread) or not 0.05 <= spread <= 10:
+            raise ValueError(f"spread (standard deviation over mean of the per-clip errors) must "
+                             f"be in [0.05, 10]; got {spread!r}")
+        return float(level)
+    try:
+        _check_pair(level, agreement, 0.0)
+    except ValueError as error:
+        if family == "presence":  # the same bounds, on the cells with the emotion present
+            raise ValueError(f"{error} (on emotion_presence: level is the share of present "
+                             f"emotions caught, agreement the share of present cells)") from None
+        raise
+    return float(level)
+
+
+def _check_mae(design: Design, level: float, agreement: float, gap: float) -> None:
+    if abs(gap) > 2 * level + 1e-12:
+        raise ValueError(f"two systems of average MAE {level:g} differ by at most {2 * level:g}; "
+                         f"gap {gap!r} is impossible")
+
+
+def _check_against(design: Design, metric: str, against) -> float:
+    top = _scale_top(design, metric)
+    if isinstance(against, bool) or not isinstance(against, numbers.Real) \
+            or not math.isfinite(against) or not 0 <= against <= top:
+        what = f"an MAE in [0, {top:g}]" if metric == "mae" else "a fraction in [0, 1]"
+        raise ValueError(f"against must be {what}; got {against!r}")
+    return float(against)
+
+
 def _check_fraction(value, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1 \
             or math.isnan(value):
@@ -794,12 +1174,14 @@ def _se(p: float, n: int) -> float:
     return math.sqrt(max(p * (1 - p), 0.0) / n)
 
 
-def _assumptions(design, metric, level, agreement, against, alpha, power, n_sims, n_boot, seed) -> dict:
+def _assumptions(design, metric, level, agreement, against, alpha, power, n_sims, n_boot, seed,
+                 spread=0.8) -> dict:
+    family = _family(design, metric)
     found = {
         "task": design.task,
         "metric": metric,
         "n_clips": design.n,
-        "class_supports": design.supports,
+        ("emotion_supports" if family == "presence" else "class_supports"): design.supports,
         "test": ("two-sided one-sample bootstrap test against a published number"
                  if against is not None else
                  "two-sided paired bootstrap test over clips (emosign compare's)"),
@@ -808,32 +1190,69 @@ def _assumptions(design, metric, level, agreement, against, alpha, power, n_sims
         "n_simulations": n_sims,
         "n_boot_per_test": n_boot,
         "seed": seed,
-        "errors": "a wrong answer is another class drawn in proportion to the supports; "
-                  "systems err independently of each other",
     }
+    if family == "class":
+        found["errors"] = ("a wrong answer is another class drawn in proportion to the supports; "
+                           "systems err independently of each other")
+    elif family == "presence":
+        found["errors"] = ("on a clip without an emotion a system flags it with the chance that "
+                           "makes it flag each emotion as often as the labels have it present "
+                           "(precision = recall); the two systems' false alarms are independent")
+    else:
+        found["errors"] = ("per-clip absolute errors are Gamma distributed (correlated by a shared "
+                           "component); MAE depends on the clips' errors only, not their ratings")
+        found["spread"] = spread
+        found["spread_means"] = "standard deviation of a system's per-clip absolute errors over their mean"
     if against is None:
         found["level"] = level
-        found["level_means"] = "the two systems' average chance of being right, the same in every class"
+        found["level_means"] = {
+            "class": "the two systems' average chance of being right, the same in every class",
+            "presence": "the two systems' average chance of flagging an emotion that is present "
+                        "(recall), the same for every emotion",
+            "mae": "the two systems' average MAE, in scale steps",
+        }[family]
         found["agreement"] = agreement
-        found["agreement_means"] = "share of clips both systems get right or both get wrong"
+        found["agreement_means"] = {
+            "class": "share of clips both systems get right or both get wrong",
+            "presence": "share of (clip, emotion) cells with the emotion present that both "
+                        "systems flag or both miss",
+            "mae": "correlation over clips of the two systems' absolute errors",
+        }[family]
     else:
         found["against"] = against
         found["null_level"] = level
-        found["null_level_means"] = ("the chance of being right at which a simulated system "
+        found["null_level_means"] = ("the MAE of the simulated system under the null hypothesis"
+                                     if family == "mae" else
+                                     "the chance of being right at which a simulated system "
                                      "scores the published number on average")
     return found
 
 
 def format_power(result: dict) -> str:
-    """A :func:`power_report` result as text, differences in points (percent of the metric)."""
+    """A :func:`power_report` result as text, differences in points (percent of the metric;
+    MAE in scale steps)."""
     name = result["short_name"]
     a = result["assumptions"]
+    mae = result["metric"] in NOT_PERCENT
+
+    def amount(x: float) -> str:
+        return f"{x:.3f} scale steps" if mae else f"{100 * x:.1f} points"
+
+    supports = a.get("class_supports") or a.get("emotion_supports")
     lines = [f"EmoSign {result['task']}, {name}: {a['n_clips']} clips "
-             f"({', '.join(f'{k} {v}' for k, v in a['class_supports'].items())})"]
+             f"({', '.join(f'{k} {v}' for k, v in supports.items())})"]
     against = result.get("against")
     if against:
         who = f"{against['system']} ({against.get('source', '')})" if against["system"] else "the number"
-        lines.append(f"one-sample test against {100 * against['value']:.2f} ({who})")
+        shown = f"{against['value']:.3f}" if mae else f"{100 * against['value']:.2f}"
+        lines.append(f"one-sample test against {shown} ({who})")
+    elif mae:
+        lines.append(f"two systems of average MAE {a['level']:.2f}, per-clip errors correlated "
+                     f"{a['agreement']:.2f} and spread (sd / mean) {a['spread']:.2f}")
+    elif "emotion_supports" in a:
+        lines.append(f"two systems catching a present emotion {100 * a['level']:.1f}% of the time, "
+                     f"agreeing on {100 * a['agreement']:.1f}% of present (clip, emotion) cells, "
+                     f"flagging each emotion as often as it is present")
     else:
         lines.append(f"two systems at level {100 * a['level']:.1f}% right, agreeing (both right "
                      f"or both wrong) on {100 * a['agreement']:.1f}% of clips")
@@ -844,28 +1263,37 @@ def format_power(result: dict) -> str:
         lines.append(f"minimum detectable difference: none ({result.get('note', '')})")
     else:
         where = " above it" if against else ""
-        lines.append(f"minimum detectable difference: {100 * result['mde']:.1f} points of {name}"
+        lines.append(f"minimum detectable difference: {amount(result['mde'])} of {name}"
                      f"{where} (simulated power there {100 * result['power']:.1f}% "
                      f"+/- {100 * result['power_se']:.1f})")
     if result.get("mde_below") is not None:
-        lines.append(f"  below it: {100 * result['mde_below']:.1f} points")
+        lines.append(f"  below it: {amount(result['mde_below'])}")
     if "analytic" in result:
-        lines.append(f"  McNemar (Connor 1987) approximation: {100 * result['analytic']['mde']:.1f} points")
+        lines.append(f"  {result['analytic']['method']}: {amount(result['analytic']['mde'])}")
     if "power_at_difference" in result:
         p = result["power_at_difference"]
-        lines.append(f"power to detect {100 * p['difference']:.1f} points: {100 * p['power']:.1f}% "
+        lines.append(f"power to detect {amount(p['difference'])}: {100 * p['power']:.1f}% "
                      f"+/- {100 * p['power_se']:.1f}")
     observed = result.get("observed")
     if observed:
-        lines += ["", f"observed difference: {100 * observed['difference']:+.2f} points "
-                      f"[{100 * observed['low']:.1f}, {100 * observed['high']:.1f}], "
+        if against:
+            model = (f"(simulated from {observed['level']:.3f} MAE, the published number)" if mae else
+                     f"(simulated from {100 * observed['level']:.1f}% right, the published number)")
+        elif mae:
+            model = (f"(at MAE {observed['level']:.3f}, error correlation {observed['agreement']:.2f}, "
+                     f"spread {observed['spread']:.2f})")
+        else:
+            model = (f"(at level {100 * observed['level']:.1f}%, agreement "
+                     f"{100 * observed['agreement']:.1f}%)")
+        difference = (f"{observed['difference']:+.3f} scale steps [{observed['low']:.3f}, "
+                      f"{observed['high']:.3f}]" if mae else
+                      f"{100 * observed['difference']:+.2f} points [{100 * observed['low']:.1f}, "
+                      f"{100 * observed['high']:.1f}]")
+        lines += ["", f"observed difference: {difference}, "
                       f"p = {observed['p_value']:.4f} (two-sided, "
                       f"{'one-sample' if against else 'paired'} bootstrap, "
                       f"{observed['n_boot']:,} resamples)",
                   f"power the comparison had at that difference: "
-                  f"{100 * observed['power_at_observed_difference']:.1f}% "
-                  + (f"(simulated from {100 * observed['level']:.1f}% right, the published number)"
-                     if against else
-                     f"(at level {100 * observed['level']:.1f}%, agreement {100 * observed['agreement']:.1f}%)")]
+                  f"{100 * observed['power_at_observed_difference']:.1f}% {model}"]
         lines += [f"note: {n}" for n in observed.get("notes", [])]
     return "\n".join(lines)

@@ -26,9 +26,12 @@ Public API
 * :func:`paired_bootstrap`: difference of two systems on the same clips, its interval and a
   two-sided p-value.
 * :func:`krippendorff_alpha`, :func:`model_reference_alpha`: inter-rater agreement.
+* ``power``: :mod:`emosign.power` (minimum detectable differences and power, simulated with
+  :func:`paired_bootstrap`), handed out lazily: ``from emosign.stats import power``.
 
 This module is a leaf: it imports nothing from the rest of ``emosign`` but the private
-thread-budget helper ``emosign._threads``.
+thread-budget helper ``emosign._threads``. ``emosign.power`` needs the task labels and metric
+names, which import this module, so it is only imported when ``power`` is first asked for.
 
 References
 ----------
@@ -383,6 +386,16 @@ def paired_bootstrap(
     if difference.ndim == 0:
         return test(difference, low, high, p_value, n_nan)
     return [test(*column) for column in zip(difference, low, high, p_value, n_nan)]
+
+
+def __getattr__(name: str):
+    """``emosign.stats.power`` is :mod:`emosign.power`, imported on first use (PEP 562) so that
+    this module stays a leaf and no import cycle forms."""
+    if name == "power":
+        import importlib
+
+        return importlib.import_module("emosign.power")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --------------------------------------------------------------------------------------------

@@ -11,22 +11,35 @@ import pytest
 from conftest import SYNTHETIC_ROWS
 
 from emosign.cli import main
-from emosign.metrics import classification_metrics
+from emosign.metrics import (
+    classification_metrics,
+    multilabel_metrics,
+    sentiment_metrics,
+)
 from emosign.power import (
     Design,
     _answers,
     _Draws,
     _pair,
     _statistic,
+    _systems,
+    mae_difference_sd,
     mcnemar_mde,
     mcnemar_power,
     minimum_detectable_difference,
+    paired_t_mde,
+    paired_t_power,
+    power_for_difference,
     simulate_power,
 )
 from emosign.stats import paired_bootstrap
 
 BALANCED = Design.from_supports([100, 100])  # 200 clips, two classes
 SKEWED = Design.from_supports([60, 6, 40, 14])  # a rare class, as EmoSign has
+# The 7-point scale with sentiment_7's shape of supports (few neutral clips).
+SCALE = Design.from_supports([29, 49, 43, 3, 12, 26, 38], ordinal=True)
+# 200 clips x 6 emotions present in 10% to 40% of clips, some clips with none.
+PRESENCE = Design.from_presence(np.random.default_rng(11).random((200, 6)) < np.linspace(0.1, 0.4, 6))
 
 
 # --- the simulation against the analytic answer ----------------------------------------------
@@ -159,7 +172,11 @@ def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="gap"):
         simulate_power(SKEWED, gap=0.4, agreement=0.7)
     with pytest.raises(ValueError, match="metric"):
-        simulate_power(SKEWED, metric="mae", gap=0.1)
+        simulate_power(SKEWED, metric="qwk", gap=0.1)
+    with pytest.raises(ValueError, match="rating scale"):
+        simulate_power(SKEWED, metric="mae", gap=0.1)  # its classes are not ordered steps
+    with pytest.raises(ValueError, match="multi-label"):
+        simulate_power(SKEWED, metric="micro_f1", gap=0.1)
     with pytest.raises(ValueError, match="n_sims"):
         simulate_power(SKEWED, gap=0.1, n_sims=0)
 
@@ -238,3 +255,272 @@ def test_cli_one_system_against_a_number(labels_file, tmp_path, capsys):
     assert observed["difference"] == pytest.approx(observed["a"] - 0.25)
     assert observed["low"] <= observed["difference"] <= observed["high"]
     assert "one-sample" in result["assumptions"]["test"] and result["against"]["system"] is None
+
+
+# --- MAE on the rating scale: against the paired t-test ----------------------------------------
+
+
+@pytest.mark.parametrize("gap,agreement,spread", [(0.1, 0.7, 0.8), (0.2, 0.3, 0.8), (0.08, 0.5, 0.5)])
+def test_simulated_power_of_mae_matches_the_paired_t_test(gap, agreement, spread):
+    simulated = simulate_power(SCALE, metric="mae", gap=gap, level=1.0, agreement=agreement,
+                               spread=spread, n_sims=2_000, n_boot=500, seed=12)
+    sd = mae_difference_sd(level=1.0, gap=gap, agreement=agreement, spread=spread)
+    analytic = paired_t_power(200, difference=gap, sd=sd)
+    assert 0.2 < analytic < 0.95
+    # Monte Carlo error (3 SE) plus the bootstrap's and the t-test's own error on 200 clips.
+    assert abs(simulated.power - analytic) <= 3 * simulated.power_se + 0.03
+    assert simulated.difference == pytest.approx(gap, abs=0.01)  # A's MAE minus B's
+
+
+def test_simulated_mde_of_mae_matches_the_paired_t_test():
+    found = minimum_detectable_difference(SCALE, metric="mae", level=1.2, agreement=0.6,
+                                          spread=0.9, n_sims=2_000, n_boot=500, seed=13)
+    analytic = paired_t_mde(200, level=1.2, agreement=0.6, spread=0.9)
+    assert found.mde == pytest.approx(analytic, rel=0.08)
+    assert found.power >= 0.8 - 3 * found.power_se
+    assert found.assumptions["agreement_means"].startswith("correlation")
+    sd = mae_difference_sd(level=1.2, gap=analytic, agreement=0.6, spread=0.9)
+    assert paired_t_power(200, difference=analytic, sd=sd) == pytest.approx(0.8, abs=1e-6)
+
+
+def test_mae_errors_have_the_stated_mean_spread_and_correlation():
+    batch = _Draws.new(SCALE, 500, 14, metric="mae", agreement=0.6, spread=0.7).first()
+    ones = np.ones((1, SCALE.n))
+    a, b = _systems(SCALE, "mae", batch, 1.0, 0.2, 0.6)
+    assert a(ones).mean() == pytest.approx(1.1, abs=0.01)
+    assert b(ones).mean() == pytest.approx(0.9, abs=0.01)
+    shared, own_a, own_b = batch
+    errors_a, errors_b = (shared + own_a).ravel(), (shared + own_b).ravel()
+    assert errors_a.std() / errors_a.mean() == pytest.approx(0.7, abs=0.01)
+    assert np.corrcoef(errors_a, errors_b)[0, 1] == pytest.approx(0.6, abs=0.01)
+
+
+def test_mae_statistic_equals_sentiment_metrics():
+    batch = _Draws.new(SCALE, 4, 15, metric="mae", agreement=0.5).first()
+    errors = 1.3 * (batch[0] + batch[1])
+    stat, _ = _systems(SCALE, "mae", batch, 1.3, 0.0, 0.5)
+    truth = SCALE.y_true - 3
+    sign = np.where(np.random.default_rng(16).random(errors.shape) < 0.5, -1, 1)
+    weights = np.random.default_rng(17).integers(0, 3, size=(5, SCALE.n))
+    for s in range(4):
+        expected = sentiment_metrics(truth, truth + sign[s] * errors[s], sample_weight=weights)["mae"]
+        np.testing.assert_allclose(stat(weights)[:, s], expected, rtol=1e-12)
+
+
+def test_a_difference_of_exactly_the_mae_mde_is_detected_at_the_stated_rate():
+    found = minimum_detectable_difference(SCALE, metric="mae", level=1.0, agreement=0.5,
+                                          n_sims=1_000, n_boot=400, seed=18)
+    # Fresh pairs from another seed, drawn here from the model's definition (Gamma errors with
+    # mean level +/- gap / 2, sd 0.8 x mean, correlation 0.5 by a shared part), each tested
+    # as `emosign compare` tests: sentiment_metrics' mae on the paired bootstrap's weights.
+    rng = np.random.default_rng(2025)
+    k = 1 / 0.8**2
+    truth = SCALE.y_true - 3
+    detected = []
+    for _ in range(300):
+        shared = rng.gamma(0.5 * k, 1 / k, SCALE.n)
+        pred_a = truth + (1 + found.gap / 2) * (shared + rng.gamma(0.5 * k, 1 / k, SCALE.n))
+        pred_b = truth - (1 - found.gap / 2) * (shared + rng.gamma(0.5 * k, 1 / k, SCALE.n))
+
+        def stat(pred):
+            return lambda w: sentiment_metrics(truth, pred, sample_weight=w)["mae"]
+
+        test = paired_bootstrap(stat(pred_a), stat(pred_b), SCALE.n, n_boot=400,
+                                seed=int(rng.integers(1 << 30)))
+        detected.append(test.p_value <= 0.05)
+    rate = np.mean(detected)
+    se = np.sqrt(0.8 * 0.2 / len(detected))
+    assert abs(rate - found.power) <= 3 * se + 3 * found.power_se
+
+
+def test_mae_mde_shrinks_with_more_clips_and_more_correlated_errors():
+    def mde(design, agreement=0.5):
+        return minimum_detectable_difference(design, metric="mae", level=1.0, agreement=agreement,
+                                             n_sims=600, n_boot=300, seed=19).mde
+
+    by_n = [mde(Design.from_supports([n // 7] * 7, ordinal=True)) for n in (98, 196, 392)]
+    assert by_n[0] > by_n[1] > by_n[2]
+    by_agreement = [mde(SCALE, a) for a in (0.2, 0.5, 0.8)]
+    assert by_agreement[0] > by_agreement[1] > by_agreement[2]
+
+
+# --- micro- and macro-F1 on multi-label presence ----------------------------------------------
+
+
+@pytest.mark.parametrize("metric", ["micro_f1", "macro_f1"])
+def test_presence_statistic_equals_multilabel_metrics(metric):
+    batch = _Draws.new(PRESENCE, 6, 20, metric=metric).first()
+    from emosign.power import _presence_answers
+
+    correct_a, _ = _pair(0.6, 0.1, 0.7, batch[0])
+    flags = _presence_answers(PRESENCE, correct_a, batch[1], 0.65)
+    stat, _ = _systems(PRESENCE, metric, batch, 0.6, 0.1, 0.7)
+    weights = np.random.default_rng(21).integers(0, 3, size=(5, PRESENCE.n))
+    weights[0, PRESENCE.y_true[:, 0]] = 0  # a resample without the rarest emotion
+    for s in range(6):
+        expected = multilabel_metrics(PRESENCE.y_true, flags[s], sample_weight=weights)[metric]
+        np.testing.assert_allclose(stat(weights)[:, s], expected, atol=1e-12)
+
+
+def test_presence_systems_flag_each_emotion_as_often_as_it_is_present():
+    batch = _Draws.new(PRESENCE, 500, 22, metric="micro_f1").first()
+    from emosign.power import _presence_answers
+
+    correct_a, correct_b = _pair(0.6, 0.2, 0.7, batch[0])
+    flags = _presence_answers(PRESENCE, correct_a, batch[1], 0.7)
+    np.testing.assert_allclose(flags.mean(axis=(0, 1)), PRESENCE.y_true.mean(axis=0), atol=0.01)
+    present = np.broadcast_to(PRESENCE.y_true, correct_a.shape)
+    assert correct_a[present].mean() == pytest.approx(0.7, abs=0.01)
+    assert (correct_a == correct_b)[present].mean() == pytest.approx(0.7, abs=0.01)
+    # Precision equals recall, so micro-F1 is near the recall.
+    a, b = _systems(PRESENCE, "micro_f1", batch, 0.6, 0.2, 0.7)
+    ones = np.ones((1, PRESENCE.n))
+    assert a(ones).mean() == pytest.approx(0.7, abs=0.02)
+    assert b(ones).mean() == pytest.approx(0.5, abs=0.02)
+
+
+def test_micro_f1_mde_monotone_and_its_size_is_alpha():
+    def mde(design, agreement=0.7):
+        return minimum_detectable_difference(design, metric="micro_f1", level=0.5,
+                                             agreement=agreement, n_sims=600, n_boot=300,
+                                             seed=23).mde
+
+    rng = np.random.default_rng(24)
+    by_n = [mde(Design.from_presence(rng.random((n, 6)) < 0.3)) for n in (100, 200, 400)]
+    assert by_n[0] > by_n[1] > by_n[2]
+    by_agreement = [mde(PRESENCE, a) for a in (0.6, 0.75, 0.9)]
+    assert by_agreement[0] > by_agreement[1] > by_agreement[2]
+    for metric in ("micro_f1", "macro_f1"):
+        null = simulate_power(PRESENCE, metric=metric, gap=0.0, n_sims=2_000, n_boot=500, seed=25)
+        assert abs(null.power - 0.05) <= 3 * null.power_se + 0.02
+
+
+def test_power_for_an_mae_or_f1_difference_grows_with_it():
+    small = power_for_difference(SCALE, metric="mae", difference=0.05, n_sims=500, n_boot=300)
+    large = power_for_difference(SCALE, metric="mae", difference=0.25, n_sims=500, n_boot=300)
+    assert small.power < large.power and large.difference == pytest.approx(0.25, abs=0.02)
+    f1 = power_for_difference(PRESENCE, metric="micro_f1", difference=0.08, n_sims=500, n_boot=300)
+    assert f1.difference == pytest.approx(0.08, abs=0.01)
+    with pytest.raises(ValueError, match="MAE"):
+        simulate_power(SCALE, metric="mae", gap=0.0, level=4.0)  # more than half the scale
+    with pytest.raises(ValueError, match="gap"):
+        simulate_power(SCALE, metric="mae", gap=2.5, level=1.0)
+    with pytest.raises(ValueError, match="spread"):
+        simulate_power(SCALE, metric="mae", gap=0.1, spread=float("nan"))
+
+
+def test_cli_mae_and_micro_f1(real_labels, capsys):
+    code = main(["power", "--task", "sentiment_7", "--metric", "MAE", "--level", "1.2",
+                 "--agreement", "0.5", "--sims", "300", "--n-boot", "300", "--format", "json",
+                 "--labels-file", str(real_labels), "--quiet"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["metric"] == "mae" and result["assumptions"]["level"] == 1.2
+    assert result["mde"] == pytest.approx(result["analytic"]["mde"], rel=0.2)
+    code = main(["power", "--task", "emotion_presence", "--metric", "microF1", "--sims", "300",
+                 "--n-boot", "300", "--format", "json", "--labels-file", str(real_labels), "--quiet"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["metric"] == "micro_f1" and 0 < result["mde"] < 0.5
+    from emosign.labels import load_labels
+    from emosign.tasks import get_task
+
+    present = get_task("emotion_presence").bind(load_labels(real_labels)).y_true
+    assert list(result["assumptions"]["emotion_supports"].values()) == present.sum(axis=0).tolist()
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--task", "emotion_presence", "--metric", "wAcc"], "multi-label"),
+    (["--task", "sentiment_3", "--metric", "mae"], "rating scale"),
+    (["--task", "sentiment_7", "--metric", "mae", "--level", "3.5"], "level"),
+    (["--task", "sentiment_7", "--metric", "mae", "--difference", "7"], "--difference"),
+])
+def test_cli_new_metric_errors_are_one_line(labels_file, capsys, argv, message):
+    code = main(["power", "--sims", "50", "--n-boot", "50", "--quiet",
+                 "--labels-file", str(labels_file), *argv])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("emosign: error:") and message in err and "\n" == err[-1] and err.count("\n") == 1
+
+
+def test_emosign_stats_power_is_the_power_module_without_an_import_cycle():
+    import subprocess
+    import sys
+
+    code = ("import sys, emosign.stats as s; assert 'emosign.power' not in sys.modules; "
+            "from emosign.stats import power; import emosign.power; "
+            "assert power is emosign.power and s.power.minimum_detectable_difference; "
+            "print('ok')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+    import emosign.stats
+
+    with pytest.raises(AttributeError, match="no attribute 'powr'"):
+        emosign.stats.powr  # noqa: B018
+
+
+def test_cli_real_mae_and_micro_f1_comparisons(real_labels, tmp_path, capsys):
+    from emosign.labels import load_labels
+    from emosign.metrics import compare
+    from emosign.tasks import get_task
+    from emosign.vocab import EMOTION_NAMES
+
+    labels = load_labels(real_labels)
+    rng = np.random.default_rng(26)
+    seven = get_task("sentiment_7").bind(labels)
+    truth = seven.y_true - 3
+    hard = rng.random(seven.n) < 0.4  # clips both systems find hard: correlated errors
+    files = {}
+    for name, noise in (("a", 1), ("b", 2)):
+        rating = np.clip(truth + np.where(hard, rng.integers(-noise - 1, noise + 2, seven.n),
+                                          rng.integers(-1, 2, seven.n)), -3, 3)
+        files[name] = tmp_path / f"{name}7.csv"
+        files[name].write_text("video_name,prediction\n" + "".join(
+            f"{v},{r}\n" for v, r in zip(seven.video_names, rating)))
+    code = main(["power", "--task", "sentiment_7", "--metric", "mae", "--a", str(files["a"]),
+                 "--b", str(files["b"]), "--sims", "300", "--n-boot", "300", "--format", "json",
+                 "--labels-file", str(real_labels), "--quiet"])
+    assert code == 0
+    observed = json.loads(capsys.readouterr().out)["observed"]
+    compared = compare("sentiment_7", str(files["a"]), str(files["b"]), labels_file=labels)
+    assert observed["difference"] == pytest.approx(compared["comparison"]["mae"]["difference"])
+    errors = [np.abs(np.loadtxt(files[n], delimiter=",", skiprows=1, usecols=1) - truth) for n in "ab"]
+    assert observed["level"] == pytest.approx(np.mean(errors))
+    assert observed["agreement"] == pytest.approx(np.corrcoef(errors)[0, 1])
+    assert observed["spread"] == pytest.approx(np.mean([e.std() / e.mean() for e in errors]))
+    assert 0 <= observed["power_at_observed_difference"] <= 1
+
+    presence = get_task("emotion_presence").bind(labels)
+    for name, miss in (("a", 0.2), ("b", 0.5)):
+        flags = np.where(presence.y_true, rng.random(presence.y_true.shape) > miss,
+                         rng.random(presence.y_true.shape) < 0.1)
+        files[name] = tmp_path / f"{name}p.csv"
+        files[name].write_text("video_name," + ",".join(EMOTION_NAMES) + "\n" + "".join(
+            f"{v}," + ",".join(str(int(f)) for f in row) + "\n"
+            for v, row in zip(presence.video_names, flags)))
+    code = main(["power", "--task", "emotion_presence", "--metric", "microF1", "--a",
+                 str(files["a"]), "--b", str(files["b"]), "--sims", "300", "--n-boot", "300",
+                 "--labels-file", str(real_labels), "--quiet"])
+    assert code == 0
+    text = capsys.readouterr().out
+    difference = compare("emotion_presence", str(files["a"]), str(files["b"]),
+                         labels_file=labels)["comparison"]["micro_f1"]["difference"]
+    assert f"observed difference: {100 * difference:+.2f} points" in text
+    assert "power the comparison had at that difference" in text
+
+
+def test_against_a_number_mde_is_above_it_whatever_side_the_system_is_on(real_labels, tmp_path):
+    from emosign.labels import load_labels
+    from emosign.power import power_report
+    from emosign.tasks import get_task
+
+    seven = get_task("sentiment_7").bind(load_labels(real_labels))
+    path = tmp_path / "good.csv"  # off by at most one step: MAE well below 1.2
+    rating = np.clip(seven.y_true - 3 + np.random.default_rng(27).integers(-1, 2, seven.n), -3, 3)
+    path.write_text("video_name,prediction\n" + "".join(f"{v},{r}\n" for v, r in zip(seven.video_names, rating)))
+    options = dict(metric="mae", against=1.2, n_sims=300, n_boot=300, labels_file=real_labels)
+    with_system = power_report("sentiment_7", predictions_a=str(path), **options)
+    alone = power_report("sentiment_7", **options)
+    assert with_system["observed"]["difference"] < 0
+    assert with_system["mde"] == alone["mde"] and with_system["mde_below"] == alone["mde_below"]
+    assert alone["mde"] > alone["mde_below"]  # errors spread more around a larger MAE
