@@ -15,7 +15,7 @@ Python blocks are cells of one notebook, as the README reads (a block with a ``_
 import is a whole file and runs alone): a block runs with the imports of
 every earlier Python block, after the earlier Python blocks of its own section (``##``
 heading), so that ``clips`` defined in one cell is there in the next. Bash blocks see
-``emosign`` with fewer bootstrap resamples (``--n-boot 200``) and ``benchmark`` on one task
+``emosign`` with fewer bootstrap resamples (``--n-boot 200``; ``power`` also ``--sims 200``) and ``benchmark`` on one task
 without the k-fold view (``--tasks sentiment_3 --kfold-repeats 0``: the same code on every
 input, a third of the work), so that the walk stays fast; the options are appended, and
 argparse lets the last value win.
@@ -54,6 +54,7 @@ emosign() {
   case "$1" in
     benchmark) command emosign "$@" --n-boot 200 --kfold-repeats 0 --tasks sentiment_3 ;;
     evaluate|compare) command emosign "$@" --n-boot 200 ;;
+    power) command emosign "$@" --sims 200 --n-boot 200 ;;
     *) command emosign "$@" ;;
   esac
 }
