@@ -311,3 +311,24 @@ def test_extract_help_says_what_every_option_does_with_its_default_and_an_exampl
             assert "default" in action.help, action.dest
     assert parser.epilog.startswith("example:\n  ")
     assert "emosign mllm extract " in parser.format_help().split("example:")[1]
+
+
+# --- the report ----------------------------------------------------------------------------
+
+
+def test_the_report_shows_parse_rates_and_the_score_after_extraction(video_dir, labels_file,  # noqa: F811
+                                                                     tmp_path):
+    from emosign.harness.runner import score_run
+    from emosign.report import build_report, collect_results, render_markdown
+
+    out = tmp_path / "runs"
+    first_stage(video_dir, labels_file, out)  # every answer unreadable by the rules
+    extract_answers(out, model="text-llm", client=lambda m: NEUTRAL, progress=False)
+    results = score_run(out, labels_file=labels_file, n_boot=50)
+    row = next(r for r in results["rows"] if r["task"] == "sentiment_3")
+    weighted = row["extraction"]["metrics"]["balanced_accuracy"]  # wAcc, sentiment_3's ranking metric
+    page = render_markdown(build_report(collect_results([out]), figures=False))
+    n = len(CLIPS)
+    assert "| parse rate after LLM extraction | score after extraction |" in page
+    assert f"| sentiment_3 | {n}/{n} | 0 | 0.0% | unreadable: {n} | 100.0% by text-llm | " \
+           f"wAcc {100 * weighted:.2f} |" in page
