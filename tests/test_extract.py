@@ -332,3 +332,26 @@ def test_the_report_shows_parse_rates_and_the_score_after_extraction(video_dir, 
     assert "| parse rate after LLM extraction | score after extraction |" in page
     assert f"| sentiment_3 | {n}/{n} | 0 | 0.0% | unreadable: {n} | 100.0% by text-llm | " \
            f"wAcc {100 * weighted:.2f} |" in page
+
+
+def test_a_run_is_refused_while_its_answers_are_extracted(video_dir, labels_file, tmp_path):  # noqa: F811
+    out = tmp_path / "runs"
+    first_stage(video_dir, labels_file, out, limit=2)
+    asked, release = threading.Event(), threading.Event()
+
+    def slow_text_model(messages):
+        asked.set()
+        release.wait(30)
+        return NEUTRAL
+
+    extracting = threading.Thread(target=lambda: extract_answers(
+        out, model="text-llm", client=slow_text_model, concurrency=1, progress=False))
+    extracting.start()
+    try:
+        assert asked.wait(30)
+        with pytest.raises(RunLockedError, match=r"or an `mllm extract` of it\) is writing"):
+            first_stage(video_dir, labels_file, out)
+    finally:
+        release.set()
+        extracting.join(60)
+    assert first_stage(video_dir, labels_file, out).n_cached == 2  # the lock went with it

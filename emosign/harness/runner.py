@@ -431,7 +431,8 @@ class _RunLock:
             holder = _describe_holder(fd)
             os.close(fd)
             raise RunLockedError(
-                f"another run is writing {self.path.parent / self.path.stem}: {holder} holds "
+                f"another run (or an `mllm extract` of it) is writing "
+                f"{self.path.parent / self.path.stem}: {holder} holds "
                 f"{self.path}. Wait for it to finish (or stop it), or give another --out; two "
                 "runs on the same answers would ask every question twice"
             ) from None
