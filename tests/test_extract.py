@@ -355,3 +355,16 @@ def test_a_run_is_refused_while_its_answers_are_extracted(video_dir, labels_file
         release.set()
         extracting.join(60)
     assert first_stage(video_dir, labels_file, out).n_cached == 2  # the lock went with it
+
+
+def test_a_broken_run_stops_the_extraction_before_anything_is_sent(video_dir, labels_file,  # noqa: F811
+                                                                   tmp_path):
+    out = tmp_path / "runs"
+    first_stage(video_dir, labels_file, out)  # stand-in/sentiment.video
+    first_stage(video_dir, labels_file, out, task="emotion")
+    manifest = out / "stand-in" / "sentiment.video.run.json"  # the second run found
+    manifest.write_text('{"model": "stand-in"}\n')
+    sent = []
+    with pytest.raises(ValueError, match=f"{manifest}: not a run manifest: no 'config' field"):
+        extract_answers(out, model="text-llm", client=sent.append, progress=False)
+    assert sent == [] and not list(out.glob("*/*.extract.*"))

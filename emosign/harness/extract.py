@@ -345,8 +345,11 @@ def extract_answers(
         # what is read here) or being extracted by another process is refused at once.
         for files in found:
             _lock(files, locks)
-        for number, files in enumerate(found, start=1):
-            summary = _extract_run(files, chat=chat, common=common, secrets=secrets,
+        # Every run read before anything is sent: a broken record stops all at once.
+        plans = [_plan(files, model=model, settings=settings, all_answers=all_answers)
+                 for files in found]
+        for number, (files, plan) in enumerate(zip(found, plans), start=1):
+            summary = _extract_run(files, plan, chat=chat, common=common, secrets=secrets,
                                    where=where, retry=retry, concurrency=concurrency,
                                    progress=progress)
             summaries.append(summary)
@@ -419,11 +422,10 @@ def _write_record(path: Path, record: Mapping[str, Any]) -> None:
         raise _cannot_write(path, err) from None
 
 
-def _extract_run(files: RunFiles, *, chat, common, secrets, where, retry, concurrency,
+def _extract_run(files: RunFiles, plan, *, chat, common, secrets, where, retry, concurrency,
                  progress) -> ExtractionSummary:
     model, settings = common["model"], common["settings"]
-    manifest, answers, jobs = _plan(files, model=model, settings=settings,
-                                    all_answers=common["all_answers"])
+    manifest, answers, jobs = plan
     note = _unfinished_note(manifest)
     cache, record_path = cache_path(files), manifest_path(files)
     for path, what in ((cache, "extraction cache"), (record_path, "extraction record")):
