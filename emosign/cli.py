@@ -492,22 +492,42 @@ def _parser() -> argparse.ArgumentParser:
     extract = mllm_sub.add_parser(
         "extract", help="send answers the rule reader cannot read to a text model for their "
                         "label (resumable); `score` then scores both ways",
+        description=_wrapped(
+            "The paper's answer extraction: send the answers of every run in RUN_DIR that the "
+            "rule reader cannot read (or all, with --all) to a text model through an "
+            "OpenAI-compatible server, asking for just the label, and keep every reply beside "
+            "the run as it arrives. Run the same command again to resume: only answers "
+            "without a reply are sent. Refused while `mllm run` or another extraction writes "
+            "one of the runs. The API key is read from the environment only. Exit status 2 "
+            "when nothing could be extracted (a dead server stops it early)."),
+        epilog="example:\n  emosign mllm extract runs/ --model Qwen/Qwen3-8B --base-url "
+               "http://localhost:8001/v1\n  emosign mllm score runs/",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    extract.add_argument("run_dir", help="a run directory of `emosign mllm run`")
-    extract.add_argument("--model", required=True, help="the text model's name")
+    extract.add_argument("run_dir", metavar="RUN_DIR",
+                         help="the --out folder of `emosign mllm run`; every run in it is "
+                              "extracted")
+    extract.add_argument("--model", required=True,
+                         help="the text model's name the server knows; part of every reply's "
+                              "cache key (required)")
     extract.add_argument("--base-url",
                          help="its OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 "
                               "(default: api.openai.com)")
     extract.add_argument("--api-key-env", default="OPENAI_API_KEY",
-                         help="the environment variable holding the API key (never written "
-                              "anywhere; default %(default)s)")
+                         help="the environment variable holding the API key, never written "
+                              "anywhere (default %(default)s; unset: a local server is sent a "
+                              "placeholder)")
     extract.add_argument("--all", action="store_true", dest="all_answers",
                          help="send every answer, not only those the rule reader cannot read "
                               "(default: only those)")
     extract.add_argument("--concurrency", type=_positive_int, default=4,
                          help="requests in flight at once (default %(default)s)")
-    extract.add_argument("--timeout", type=_positive_float, default=120.0,
-                         help="seconds per request (default %(default)g)")
+    extract.add_argument("--timeout", type=_request_timeout, default=120.0,
+                         help="seconds to wait for one reply before retrying, below 86400 "
+                              "(default %(default)g)")
+    extract.add_argument("--max-tokens", type=_positive_int, default=256,
+                         help="the longest reply, in tokens: a label, or the joint answer's "
+                              "eleven ratings as JSON (default %(default)s)")
     _add_quiet_option(extract)
     extract.set_defaults(run=_mllm_extract)
     return parser
@@ -925,8 +945,7 @@ def _mllm_run_then_extract(args: argparse.Namespace) -> int:
         api_key_env=args.api_key_env, runs=[files.manifest], timeout=args.timeout,
         concurrency=args.concurrency, progress=_progress(args),
     )
-    _print_extractions(extracted)
-    return 0
+    return _report_extractions(extracted, args.out)
 
 
 def _mllm_extract(args: argparse.Namespace) -> int:
@@ -935,19 +954,31 @@ def _mllm_extract(args: argparse.Namespace) -> int:
     extracted = extract_answers(
         args.run_dir, model=args.model, base_url=args.base_url, api_key_env=args.api_key_env,
         all_answers=args.all_answers, timeout=args.timeout, concurrency=args.concurrency,
-        progress=_progress(args),
+        max_tokens=args.max_tokens, progress=_progress(args),
     )
-    _print_extractions(extracted)
-    print(f"score both ways: emosign mllm score {shlex.quote(args.run_dir)}", file=sys.stderr)
-    return 0
+    return _report_extractions(extracted, args.run_dir)
 
 
-def _print_extractions(extracted) -> None:
-    for x in extracted:
-        which = "all" if x.all_answers else "unreadable"
-        print(f"{x.run_manifest}: {x.n_to_extract} of {x.n_answers} answers to extract "
-              f"({which}) with {x.extraction_model}: {x.n_cached} cached, {x.n_answered} "
-              f"extracted now, {x.n_errors} failed")
+def _report_extractions(extracted, run_dir: str) -> int:
+    """A line per run; exit status 2, as `mllm run`'s, when an extraction stopped early or
+    every request it sent failed."""
+    from emosign.harness.extract import format_extraction
+
+    for summary in extracted:
+        print(format_extraction(summary))
+    failed = [summary for summary in extracted if summary.failed]
+    if any(summary.n_errors + summary.n_skipped for summary in extracted):
+        print("next: run the same command again (once what failed is fixed) to send the "
+              "answers without a reply", end="")
+        print(f"; or score what there is: emosign mllm score {shlex.quote(run_dir)}"
+              if not failed else "")
+    else:
+        print(f"next: score both ways: emosign mllm score {shlex.quote(run_dir)}")
+    for summary in failed:
+        print(f"emosign: error: {summary.run_manifest}: "
+              f"{summary.stopped or 'no answer could be extracted: every request failed'}",
+              file=sys.stderr)
+    return 2 if failed else 0
 
 
 def _mllm_score(args: argparse.Namespace) -> int:

@@ -67,7 +67,9 @@ class SystemResult:
     ``origin`` is ``"benchmark"``, ``"evaluate"``, ``"mllm"`` or ``"paper"`` (a published row,
     not rerun: no interval, no per-clip results). ``metrics`` are fractions (or the scale's
     units, see ``emosign.metrics.NOT_PERCENT``); ``intervals`` maps a metric to (low, high).
-    ``parse`` holds an MLLM run's parse counts (answered, parsed, parse_rate, problems).
+    ``parse`` holds an MLLM run's parse counts (answered, parsed, parse_rate, problems), and
+    ``extraction`` its LLM answer extraction, if it has one (``model``, ``parse`` counts and
+    ``metrics`` after extraction; see ``emosign mllm extract``).
     """
 
     task: str
@@ -80,6 +82,7 @@ class SystemResult:
     per_signer: Mapping[str, Mapping] | None = None
     confusion_matrix: Mapping | None = None
     parse: Mapping | None = None
+    extraction: Mapping | None = None
     note: str = ""
     labels_sha256: str | None = None
     kind: str = "evaluated"
@@ -330,13 +333,27 @@ def _from_mllm(doc: Mapping, source: str, missing: list[str], not_run: list) -> 
                 intervals=_intervals((evaluation.get("ci") or {}).get("intervals")),
                 per_signer=_per_signer(evaluation.get("per_signer"), where, missing),
                 confusion_matrix=_confusion(evaluation.get("confusion_matrix"), where, missing),
-                parse=parse, note="unreadable answers scored as wrong" + (
+                parse=parse, extraction=_extraction(score.get("extraction"), where, missing),
+                note="unreadable answers scored as wrong" + (
                     f"; scored on {_text(evaluation['restricted_to'])}"
                     if evaluation.get("restricted_to") else "; missing answers scored as wrong"),
                 labels_sha256=_labels_sha(evaluation), kind="MLLM run", inputs=inputs,
                 predictions_file=_inside(Path(source).parent, score.get("predictions_file")),
             ))
     return found
+
+
+def _extraction(value, where: str, missing: list[str]) -> dict | None:
+    """An MLLM score's extraction block (``emosign mllm extract``), or None (and a note)."""
+    if value is None:
+        return None
+    try:
+        return {"model": _text(value["model"], 80), "parse": _parse_counts(value["parse"]),
+                "metrics": _numbers((value.get("evaluation") or {}).get("metrics") or {})}
+    except (KeyError, TypeError, AttributeError) as err:
+        missing.append(f"{where}: the LLM extraction's results cannot be read ({_text(err)}); "
+                       "left out")
+        return None
 
 
 _READERS = {"benchmark": _from_benchmark, "evaluate": _from_evaluate, "mllm score": _from_mllm}
@@ -707,18 +724,40 @@ def _column_name(metric: str) -> str:
 
 
 def _parse_table(systems: Sequence[SystemResult]) -> Table:
+    extracted = any(s.extraction for s in systems)
     rows = []
     for s in systems:
         p = s.parse or {}
-        rate = _number(p.get("parse_rate"))
         problems = ", ".join(f"{kind}: {count}" for kind, count in (p.get("problems") or {}).items())
-        rows.append((s.system, s.kind, s.task, f"{p.get('answered', '?')}/{p.get('n', '?')}",
-                     str(p.get("parsed", "?")), "n/a" if rate is None else f"{100 * rate:.1f}%",
-                     problems or "-"))
-    return Table("Answers a model gave and the parser could read (parse rate = parsed / "
-                 "answered); unreadable and missing answers count as wrong in the leaderboard",
-                 ("system", "kind", "task", "answered", "parsed", "parse rate", "problems"),
-                 tuple(rows), "parse-rates")
+        row = (s.system, s.kind, s.task, f"{p.get('answered', '?')}/{p.get('n', '?')}",
+               str(p.get("parsed", "?")), _percent(p.get("parse_rate")), problems or "-")
+        if extracted:
+            row += _extraction_cells(s)
+        rows.append(row)
+    header = ("system", "kind", "task", "answered", "parsed", "parse rate", "problems")
+    caption = ("Answers a model gave and the parser could read (parse rate = parsed / "
+               "answered); unreadable and missing answers count as wrong in the leaderboard")
+    if extracted:
+        header += ("parse rate after LLM extraction", "score after extraction")
+        caption += ("; after LLM extraction (emosign mllm extract), a text model named the "
+                    "labels the rules could not read: the leaderboard shows the rules' scores")
+    return Table(caption, header, tuple(rows), "parse-rates")
+
+
+def _percent(rate) -> str:
+    rate = _number(rate)
+    return "n/a" if rate is None else f"{100 * rate:.1f}%"
+
+
+def _extraction_cells(s: SystemResult) -> tuple[str, str]:
+    """The parse rate (with the extraction model) and the task's ranking metric after
+    extraction, or dashes for a run without one."""
+    if not s.extraction:
+        return ("-", "-")
+    metric = LEADERBOARD_METRICS[_task_kind(s.task)][0]
+    value = s.extraction["metrics"].get(metric)
+    return (f"{_percent(s.extraction['parse'].get('parse_rate'))} by {s.extraction['model']}",
+            f"{SHORT_NAMES.get(metric, metric)} {format_metric(value, metric)}")
 
 
 def _signer_table(task: str, systems: Sequence[SystemResult]) -> Table:

@@ -683,4 +683,6 @@ def test_extraction_names_a_broken_run_record(plain_videos, labels_file, tmp_pat
     manifest.write_text("[1, 2")
     assert main(["mllm", "extract", str(out), "--model", "t", "--base-url",
                  "http://127.0.0.1:9/v1", "--quiet"]) == 2
-    assert f"emosign: error: {manifest} is not a readable run record" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"emosign: error: {manifest}, line 1: not a run manifest" in err
+    assert len(err.strip().splitlines()) == 1

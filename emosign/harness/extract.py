@@ -25,6 +25,15 @@ again only about what has no reply, and a new answer, instruction or extraction 
 never mixed up with an old one's reply. ``<model>/<task>.<input>.extract.json`` records the
 latest extraction of a run: the model, whether all answers were sent, the instruction's
 sha256, and counts.
+
+**As guarded as the first stage**, with its own mechanisms: runs are found by
+:func:`~emosign.harness.runner.find_runs` (a run folder or file that leads out of the run
+directory through a symbolic link is refused), manifests and caches are read by
+:func:`~emosign.harness.runner.read_manifest` and :func:`~emosign.harness.runner.read_cache`
+(one-line errors naming the file), an extraction holds the run's own lock (so it is refused
+while ``mllm run`` writes that run, and two extractions of one run refuse each other), a dead
+server stops it early as it stops a run, and the key is scrubbed from every reply and error
+kept (:func:`emosign.harness.client.redact`).
 """
 
 from __future__ import annotations
@@ -32,10 +41,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import time
+import socket
+import sys
+import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,21 +60,30 @@ from emosign.harness.client import (
     ChatFn,
     MLLMError,
     OpenAIChat,
-    RequestError,
     RetryPolicy,
-    call_with_retries,
     public_url,
-    redact,
 )
 from emosign.harness.runner import (
-    _MANIFEST_SUFFIX,
+    DEFAULT_CONCURRENCY,
+    MAX_TIMEOUT,
+    STOP_AFTER_FAILED_REQUESTS,
     RunFiles,
+    RunLockedError,
+    _Breaker,
     _CacheWriter,
+    _cannot_write,
+    _check_number,
+    _describe_holder,
     _digest,
     _latest_answers,
     _now,
-    _stem_parts,
+    _require_regular_file,
+    _RunLock,
+    _sigterm_as_interrupt,
+    _Worker,
+    find_runs,
     read_cache,
+    read_manifest,
 )
 
 DEFAULT_MAX_TOKENS = 256  # a label, or the joint answer's eleven numbers as JSON
@@ -165,7 +186,10 @@ class ExtractionSummary:
 
     ``n_to_extract`` answers were to be sent (those the rule reader could not read, or all):
     ``n_cached`` had a reply already, ``n_answered`` got one now, ``n_errors`` did not
-    (their requests failed for good; a next extraction asks again).
+    (their requests failed for good) and ``n_skipped`` were not sent because the extraction
+    stopped early; a next extraction asks again about the last two. ``stopped`` says why
+    the extraction stopped early (a dead or wrong server), else None; ``notes`` what else
+    the user should know (the run it read was unfinished, say).
     """
 
     run_manifest: str
@@ -180,13 +204,47 @@ class ExtractionSummary:
     n_errors: int
     cache_file: str
     manifest_file: str
+    n_skipped: int = 0
+    stopped: str | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def failed(self) -> bool:
+        """Whether nothing could be extracted now though something was to be: a stop, or
+        every request sent failed (the rule of ``mllm run``'s exit status)."""
+        return bool(self.stopped) or bool(self.n_errors + self.n_skipped and not self.n_answered)
+
+
+def format_extraction(summary: ExtractionSummary) -> str:
+    """One line per run for people (and a line per note): counts, and where they are kept."""
+    which = "all" if summary.all_answers else "unreadable"
+    line = (f"{summary.run_manifest}: {summary.n_to_extract} of {summary.n_answers} answers to "
+            f"extract ({which}) with {summary.extraction_model}: {summary.n_cached} cached, "
+            f"{summary.n_answered} extracted now, {summary.n_errors} failed")
+    if summary.n_skipped:
+        line += f", {summary.n_skipped} not sent (stopped early)"
+    return "\n".join([line, *(f"  note: {note}" for note in summary.notes)])
 
 
 @dataclass(frozen=True)
 class _Job:
+    """One answer to send; the fields :class:`emosign.harness.runner._Worker` reads."""
+
     video_name: str
-    request: str
+    prompt_text: str  # the exact request: the instruction with the answer in it
+    prompt_sha256: str
     key: str
+
+
+class _Extractor(_Worker):
+    """The first stage's worker (scrubbing, cache lines, retries, the early stop on a dead
+    server), asking a text model about one answer instead of a model about one clip."""
+
+    def _ask(self, job: _Job, record: dict) -> str:
+        # The request is the instruction with the run's answer in it, both kept elsewhere;
+        # its sha256 names it.
+        del record["prompt"]
+        return self._request(job, [{"role": "user", "content": job.prompt_text}], record)
 
 
 def extract_answers(
@@ -201,7 +259,7 @@ def extract_answers(
     temperature: float | None = 0.0,
     max_tokens: int | None = DEFAULT_MAX_TOKENS,
     timeout: float = DEFAULT_TIMEOUT,
-    concurrency: int = 4,
+    concurrency: int = DEFAULT_CONCURRENCY,
     retry: RetryPolicy = RetryPolicy(),
     progress: bool | None = True,
 ) -> list[ExtractionSummary]:
@@ -216,32 +274,48 @@ def extract_answers(
         OpenAI-compatible client for ``base_url`` (a client you pass is told nothing of
         ``temperature`` and ``max_tokens``, which are recorded as None).
     base_url, api_key_env, timeout : as for :func:`run_mllm`; the key is read from the
-        environment only and never written anywhere.
+        environment only and never written anywhere (a server that echoes it back gets
+        it scrubbed from every reply and error kept, whatever its length).
     all_answers : send every answer, not only those the rule reader cannot read.
     runs : only these runs' manifests (``<model>/<task>.<input>.run.json``); default all.
     temperature, max_tokens : sent with every request (default 0 and 256).
-    concurrency : requests in flight at once.
+    concurrency : requests in flight at once (default 4).
     retry : when to retry a request; see :class:`RetryPolicy`.
     progress : a progress bar on stderr: True, False, or None for "when it is a terminal".
 
     Returns
     -------
-    One :class:`ExtractionSummary` per run.
+    One :class:`ExtractionSummary` per run extracted. As in the first stage, when the first
+    :data:`~emosign.harness.runner.STOP_AFTER_FAILED_REQUESTS` attempts all fail to connect,
+    or the first that many answers' requests all fail, the extraction stops early: that
+    run's summary says why (``stopped``), and the runs after it are not tried.
 
     Raises
     ------
+    FileNotFoundError
+        If ``run_dir`` is no folder or holds no run.
+    ValueError
+        If an option is out of range, a run's folder or file leads out of ``run_dir`` (a
+        symbolic link), or a run's manifest or cache is not what a run writes (the message
+        names the file).
+    RunLockedError
+        If another process writes one of the runs (``mllm run``, or another extraction):
+        the message names it. Nothing is sent then.
     MLLMError
         If the server rejects the key or does not know the model (replies so far are kept).
     KeyboardInterrupt
-        Passed on after the requests in flight are answered and saved.
+        Passed on after the requests in flight are answered and saved (SIGTERM too, in the
+        main thread).
     """
     if not model.strip():
         raise ValueError("model must be a non-empty name: it identifies the extracted replies")
     if client is not None and base_url is not None:
         raise ValueError("pass either client (a local model) or base_url (a server), not both")
-    if concurrency < 1:
-        raise ValueError(f"concurrency must be at least 1, not {concurrency!r}")
-    found = _find_runs(Path(run_dir))
+    _check_number("concurrency", concurrency, low=1, whole=True)
+    _check_number("timeout", timeout, low=0, inclusive=False, below=MAX_TIMEOUT)
+    _check_number("temperature", temperature, low=0, optional=True)
+    _check_number("max_tokens", max_tokens, low=1, whole=True, optional=True)
+    found = find_runs(run_dir)
     if runs is not None:
         wanted = {Path(path).resolve() for path in runs}
         found = [files for files in found if files.manifest.resolve() in wanted]
@@ -250,70 +324,112 @@ def extract_answers(
                                   timeout=timeout, temperature=temperature,
                                   max_tokens=max_tokens)
         client_name = "openai-compatible chat completions"
+        where = f"the server at {public_url(base_url) or 'api.openai.com'}"
     else:
         chat = client
         temperature = max_tokens = None
         client_name = f"callable {getattr(client, '__qualname__', type(client).__name__)}"
-    env_key = os.environ.get(api_key_env, "")
-
-    def scrub(text: str) -> str:
-        """Whatever is written is scrubbed of the key, even if a server echoes it back."""
-        text = redact(text, [env_key])
-        return chat.redact(text) if isinstance(chat, OpenAIChat) else text
+        where = "the text model"
+    # Whatever is written is scrubbed of the key, even if a server echoes it back.
+    secrets = [os.environ.get(api_key_env, "")]
+    if isinstance(chat, OpenAIChat):
+        secrets.extend(chat.secrets)
 
     settings = _settings(temperature, max_tokens)
     common = {"model": model, "client": client_name,
               "base_url": public_url(base_url) if client is None else None,
               "settings": settings, "all_answers": all_answers}
-    return [
-        _extract_run(files, chat=chat, common=common, scrub=scrub, retry=retry,
-                     concurrency=concurrency, progress=progress)
-        for files in found
-    ]
+    summaries = []
+    with ExitStack() as locks:
+        # Every run's lock before anything is sent: a run still being written (its cache is
+        # what is read here) or being extracted by another process is refused at once.
+        for files in found:
+            _lock(files, locks)
+        # Every run read before anything is sent: a broken record stops all at once.
+        plans = [_plan(files, model=model, settings=settings, all_answers=all_answers)
+                 for files in found]
+        for number, (files, plan) in enumerate(zip(found, plans), start=1):
+            summary = _extract_run(files, plan, chat=chat, common=common, secrets=secrets,
+                                   where=where, retry=retry, concurrency=concurrency,
+                                   progress=progress)
+            summaries.append(summary)
+            if summary.stopped:
+                left = len(found) - number
+                if left:
+                    summaries[-1] = replace(summary, stopped=(
+                        f"{summary.stopped} ({left} other run(s) not tried)"))
+                break
+    return summaries
 
 
-def _find_runs(run_dir: Path) -> list[RunFiles]:
-    """Every run in ``run_dir`` (each ``<model>/<task>.<input>.run.json``), sorted."""
-    if not run_dir.is_dir():
-        raise FileNotFoundError(f"run directory not found: {run_dir}")
-    found = []
-    for path in sorted(run_dir.glob(f"*/*{_MANIFEST_SUFFIX}")):
-        parts = _stem_parts(path)
-        if parts is not None:
-            found.append(RunFiles(directory=path.parent, task=parts[0], input=parts[1]))
-    if not found:
-        raise FileNotFoundError(
-            f"no MLLM runs in {run_dir} (no <model>/<task>.<input>{_MANIFEST_SUFFIX})"
-        )
-    return found
+def _lock(files: RunFiles, locks: ExitStack) -> None:
+    """Take the run's own lock (the one ``mllm run`` holds while it writes), held until
+    ``locks`` closes; RunLockedError naming the holder if another process has it."""
+    lock = _RunLock(files.lock)
+    try:
+        lock.acquire()
+    except RunLockedError:
+        raise RunLockedError(
+            f"cannot extract {files.directory / files.stem} now: {_holder(files.lock)} holds "
+            f"{files.lock} (an `emosign mllm run` writing its answers, or another `mllm "
+            "extract`). Wait for it to finish (or stop it), then extract again"
+        ) from None
+    locks.callback(lock.release)
+
+
+def _holder(lock_file: Path) -> str:
+    """Who holds a run's lock, as the lock file says (pid, host, start time)."""
+    try:
+        fd = os.open(lock_file, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+                     | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return "another process"
+    try:
+        return _describe_holder(fd)
+    finally:
+        os.close(fd)
 
 
 def _plan(files: RunFiles, *, model: str, settings: Mapping, all_answers: bool):
     """The run's manifest, its latest answers, and one job per answer to send."""
-    try:
-        manifest = json.loads(files.manifest.read_text(encoding="utf-8"))
-        config = manifest["config"]
-    except (UnicodeDecodeError, ValueError, KeyError, TypeError):
-        raise ValueError(
-            f"{files.manifest} is not a readable run record; run the same `emosign mllm run` "
-            "again to rewrite it"
-        ) from None
-    answers, _, _ = _latest_answers(read_cache(files.cache), config)
+    manifest = read_manifest(files.manifest)
+    answers, _, _ = _latest_answers(read_cache(files.cache), manifest["config"])
     jobs = []
     for name, answer in answers.items():
         if _to_send(answer, read_answer(files.task, answer), all_answers):
             request = extraction_request(files.task, answer)
             key = extraction_key(model=model, task=files.task, video_name=name,
                                  request=request, settings=settings)
-            jobs.append(_Job(video_name=name, request=request, key=key))
+            jobs.append(_Job(video_name=name, prompt_text=request,
+                             prompt_sha256=_sha256(request), key=key))
     return manifest, answers, jobs
 
 
-def _extract_run(files: RunFiles, *, chat, common, scrub, retry, concurrency, progress):
+def _unfinished_note(manifest: Mapping[str, Any]) -> str | None:
+    """What to know when the run read is not finished (its lock is ours, so none writes it)."""
+    status = manifest["status"]
+    if status == "finished":
+        return None
+    how = "was cut off without recording its end" if status == "running" else f"is {status}"
+    return (f"the run {how}: only the answers it has so far were read; after `emosign mllm "
+            "run` finishes it, extract again to send the new ones")
+
+
+def _write_record(path: Path, record: Mapping[str, Any]) -> None:
+    try:
+        write_atomically(path, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+    except OSError as err:
+        raise _cannot_write(path, err) from None
+
+
+def _extract_run(files: RunFiles, plan, *, chat, common, secrets, where, retry, concurrency,
+                 progress) -> ExtractionSummary:
     model, settings = common["model"], common["settings"]
-    manifest, answers, jobs = _plan(files, model=model, settings=settings,
-                                    all_answers=common["all_answers"])
-    cache = cache_path(files)
+    manifest, answers, jobs = plan
+    note = _unfinished_note(manifest)
+    cache, record_path = cache_path(files), manifest_path(files)
+    for path, what in ((cache, "extraction cache"), (record_path, "extraction record")):
+        _require_regular_file(path, what, writing=True)
     done = {r["key"] for r in read_cache(cache) if r["status"] == "ok"}
     todo = [job for job in jobs if job.key not in done]
     record = {
@@ -327,71 +443,84 @@ def _extract_run(files: RunFiles, *, chat, common, scrub, retry, concurrency, pr
         "to_extract": len(jobs),
         "started": _now(),
         "status": "running",
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
     }
-    write_atomically(manifest_path(files), json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+    if note:
+        record["notes"] = [note]
+    _write_record(record_path, record)
 
-    n_answered = n_errors = 0
+    counts = {"ok": 0, "error": 0}
+    futures: list = []
+    counted: set = set()
+    stopped: str | None = None
+
+    def tally(future) -> bool:
+        """Count a finished request once; False if it was never sent."""
+        counted.add(future)
+        if future.cancelled() or future.exception() is not None or future.result() is None:
+            return False
+        counts[future.result()["status"]] += 1
+        return True
+
     status = "interrupted"
+    stop = threading.Event()
+    breaker = _Breaker(STOP_AFTER_FAILED_REQUESTS, stop, where=where)
     writer = _CacheWriter(cache)
-    base = {"format": _CACHE_FORMAT, "model": model, "task": files.task, "settings": settings}
-
-    def ask(job: _Job) -> dict:
-        started = time.monotonic()
-        line = {**base, "key": job.key, "video_name": job.video_name,
-                "prompt_sha256": _sha256(job.request)}
-        messages = [{"role": "user", "content": job.request}]
-        try:
-            reply, line["attempts"] = call_with_retries(chat, messages, retry=retry)
-            if not isinstance(reply, str):
-                raise RequestError(f"the client returned {type(reply).__name__}, not text")
-        except RequestError as err:
-            line.update(status="error", response=None,
-                        error={"kind": "request", "message": scrub(str(err))})
-        except MLLMError:
-            raise
-        except Exception as err:  # a local model's own failure: this answer only
-            line.update(status="error", response=None, error={
-                "kind": "request", "message": scrub(f"{type(err).__name__}: {err}")})
-        else:
-            line.update(status="ok", response=scrub(reply), error=None)
-        line.update(seconds=round(time.monotonic() - started, 3), time=_now())
-        writer.append(line)
-        return line
-
+    worker = _Extractor(
+        chat=chat, writer=writer, settings=settings, retry=retry, secrets=secrets,
+        video_dir=None, stop=stop, breaker=breaker,
+        base_record={"format": _CACHE_FORMAT, "model": model, "task": files.task,
+                     "settings": settings},
+    )
     try:
-        with ThreadPoolExecutor(max_workers=concurrency) as pool, progress_bar(
-            len(todo), f"extract {files.directory.name} {files.stem}", enabled=progress,
-            unit="answer",
-        ) as bar:
-            futures = [pool.submit(ask, job) for job in todo]
+        with _sigterm_as_interrupt(), ThreadPoolExecutor(max_workers=concurrency) as pool, \
+                progress_bar(len(todo), f"extract {files.directory.name} {files.stem}",
+                             enabled=progress, unit="answer") as bar:
+            futures = [pool.submit(worker, job) for job in todo]
             try:
                 for future in as_completed(futures):
-                    if future.result()["status"] == "ok":
-                        n_answered += 1
-                    else:
-                        n_errors += 1
-                    bar.update()
+                    if not future.cancelled():
+                        future.result()  # a fatal error (MLLMError) stops here
+                    if breaker.reason and stopped is None:
+                        stopped = breaker.reason
+                        for other in futures:
+                            other.cancel()  # the requests in flight still finish
+                    if tally(future):
+                        bar.update()
             except BaseException:
-                # Ctrl-C or a fatal error: start nothing new; the requests in flight finish
-                # and their replies are saved.
+                # Ctrl-C, SIGTERM or a fatal error: start nothing new, and no more retries;
+                # the requests in flight finish and their replies are saved.
+                stop.set()
                 for future in futures:
                     future.cancel()
                 raise
-        status = "finished"
+        status = "stopped" if stopped else "finished"
     except MLLMError:
         status = "failed"
         raise
     finally:
+        stopping_on = sys.exc_info()[1]
+        for future in futures:
+            if future not in counted and future.done():
+                tally(future)  # answered while stopping: saved, so counted
         writer.close()
-        record.update(status=status, finished=_now(), answered_now=n_answered,
-                      errors_now=n_errors)
-        write_atomically(manifest_path(files),
-                         json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+        record.update(status=status, finished=_now(), answered_now=counts["ok"],
+                      errors_now=counts["error"])
+        if stopped:
+            record["stopped"] = stopped
+        try:
+            _write_record(record_path, record)
+        except MLLMError:
+            if stopping_on is None:
+                raise
     return ExtractionSummary(
         run_manifest=str(files.manifest), task=files.task, input=files.input,
         extraction_model=model, all_answers=common["all_answers"], n_answers=len(answers),
-        n_to_extract=len(jobs), n_cached=len(jobs) - len(todo), n_answered=n_answered,
-        n_errors=n_errors, cache_file=str(cache), manifest_file=str(manifest_path(files)),
+        n_to_extract=len(jobs), n_cached=len(jobs) - len(todo), n_answered=counts["ok"],
+        n_errors=counts["error"], cache_file=str(cache), manifest_file=str(record_path),
+        n_skipped=len(todo) - counts["ok"] - counts["error"], stopped=stopped,
+        notes=(note,) if note else (),
     )
 
 
@@ -424,8 +553,9 @@ def read_extraction(files: RunFiles, answers: Mapping[str, str],
     instruction or extraction model is never used.
     """
     path = manifest_path(files)
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         return None
+    _require_regular_file(path, "extraction record")  # a FIFO would block the read
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, ValueError):

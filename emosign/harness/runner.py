@@ -431,7 +431,8 @@ class _RunLock:
             holder = _describe_holder(fd)
             os.close(fd)
             raise RunLockedError(
-                f"another run is writing {self.path.parent / self.path.stem}: {holder} holds "
+                f"another run (or an `mllm extract` of it) is writing "
+                f"{self.path.parent / self.path.stem}: {holder} holds "
                 f"{self.path}. Wait for it to finish (or stop it), or give another --out; two "
                 "runs on the same answers would ask every question twice"
             ) from None
@@ -1119,6 +1120,11 @@ class _Worker:
         )
         record["frames"] = len(frames)
         record["timestamps"] = [round(float(t), 3) for t in frames.timestamps]
+        return self._request(job, messages, record)
+
+    def _request(self, job: _Job, messages: list[Message], record: dict) -> str:
+        """The answer to ``messages``, retried as ``self.retry`` says; ``_ClipFailed`` if
+        the request failed for good (MLLMError passes: the whole run stops)."""
         try:
             answer, record["attempts"] = call_with_retries(
                 self._attempt, messages, retry=self.retry, sleep=self._wait_to_retry
@@ -1262,13 +1268,9 @@ def score_run(
     from emosign.tasks import get_task
 
     run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise FileNotFoundError(f"run directory not found: {run_dir}")
-    found = _find_runs(run_dir)
-    if not found:
-        raise FileNotFoundError(
-            f"no MLLM runs in {run_dir} (no <model>/<task>.<input>{_MANIFEST_SUFFIX})"
-        )
+    found = find_runs(run_dir)
+    for files in found:
+        _warn_if_unfinished(files)
     labels = load_labels(labels_file)
     clip_names = {c.video_name for c in labels}
 
@@ -1342,14 +1344,23 @@ def score_run(
     return results
 
 
-def _find_runs(run_dir: Path) -> list[RunFiles]:
-    """Every run in ``run_dir`` (a ``<model>/<task>.<input>.run.json``).
+def find_runs(run_dir: str | os.PathLike) -> list[RunFiles]:
+    """Every run in ``run_dir`` (a ``<model>/<task>.<input>.run.json``), sorted.
 
-    score_run writes predictions beside each run, so a run whose folder or files lead out
-    of ``run_dir`` (a symbolic link to elsewhere) is refused: nothing is written outside
-    the folder the user named. A run still being written, or one that was killed, is
-    scored as it stands, with a warning that says so.
+    ``mllm score`` and ``mllm extract`` write beside each run, so a run whose folder or
+    files (any ``<task>.<input>.*``) lead out of ``run_dir`` (a symbolic link to elsewhere)
+    is refused: nothing is read or written outside the folder the user named.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``run_dir`` is no folder, or holds no run.
+    ValueError
+        If a run's folder or one of its files leads out of ``run_dir``.
     """
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise FileNotFoundError(f"run directory not found: {run_dir}")
     root = run_dir.resolve()
     found = []
     for path in sorted(run_dir.glob(f"*/*{_MANIFEST_SUFFIX}")):
@@ -1357,17 +1368,19 @@ def _find_runs(run_dir: Path) -> list[RunFiles]:
         if parts is None:
             continue
         files = RunFiles(directory=path.parent, task=parts[0], input=parts[1])
-        for inside in (files.directory, files.manifest, files.cache, files.explanations,
-                       *(files.predictions(scored) for scored in SCORED_TASKS[files.task])):
+        for inside in (files.directory, *sorted(files.directory.glob(f"{files.stem}.*"))):
             if (inside.is_symlink() or inside.exists()) and \
                     not inside.resolve().is_relative_to(root):
                 raise ValueError(
                     f"{inside} leads out of {run_dir} (a symbolic link to "
-                    f"{inside.resolve()}): mllm score writes beside each run and writes only "
-                    f"inside the run folder; move or copy that run into {run_dir}"
+                    f"{inside.resolve()}): mllm score and mllm extract write beside each "
+                    f"run, and only inside the run folder; move or copy that run into {run_dir}"
                 )
-        _warn_if_unfinished(files)
         found.append(files)
+    if not found:
+        raise FileNotFoundError(
+            f"no MLLM runs in {run_dir} (no <model>/<task>.<input>{_MANIFEST_SUFFIX})"
+        )
     return found
 
 
