@@ -317,7 +317,7 @@ def test_a_prompt_file_that_is_no_regular_file_is_refused_without_blocking(tmp_p
     huge = tmp_path / "huge.toml"
     with open(huge, "wb") as f:
         f.truncate(MAX_PROMPT_FILE_BYTES + 1)
-    with pytest.raises(PromptError, match="at most"):
+    with pytest.raises(PromptError, match=f"more than {MAX_PROMPT_FILE_BYTES} bytes"):
         read_prompt_file(huge)
 
 

@@ -52,7 +52,6 @@ import enum
 import hashlib
 import json
 import os
-import stat
 import string
 import sys
 from collections.abc import Mapping
@@ -61,6 +60,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from emosign import vocab
+from emosign._io import read_regular_file
 
 #: The harness tasks, i.e. the kinds of prompt.
 HARNESS_TASKS: tuple[str, ...] = ("joint", "sentiment", "emotion")
@@ -437,22 +437,9 @@ def read_prompt_file(path: str | os.PathLike) -> PromptFile:
             f"prompt file {path}: cannot tell its format from the suffix {path.suffix!r}; "
             f"use one of {list(PROMPT_FILE_FORMATS)}"
         )
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        raise FileNotFoundError(f"prompt file not found: {path}") from None
-    # Checked before opening: opening a FIFO would wait for a writer forever.
-    if not stat.S_ISREG(info.st_mode):
-        raise PromptError(f"prompt file {path} is not a regular file")
-    if info.st_size > MAX_PROMPT_FILE_BYTES:
-        raise PromptError(
-            f"prompt file {path} is {info.st_size} bytes; a prompt file holds at most "
-            f"{MAX_PROMPT_FILE_BYTES} bytes"
-        )
-    with open(path, "rb") as f:
-        data = f.read(MAX_PROMPT_FILE_BYTES + 1)  # the file may have grown since stat
-    if len(data) > MAX_PROMPT_FILE_BYTES:
-        raise PromptError(f"prompt file {path} holds more than {MAX_PROMPT_FILE_BYTES} bytes")
+    # The project's one reader of input files: a FIFO or a device is refused, not waited on.
+    data = read_regular_file(path, what="prompt file", error=PromptError,
+                             max_bytes=MAX_PROMPT_FILE_BYTES)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
