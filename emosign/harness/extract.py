@@ -45,7 +45,6 @@ import socket
 import sys
 import threading
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -81,6 +80,7 @@ from emosign.harness.runner import (
     _RunLock,
     _sigterm_as_interrupt,
     _Worker,
+    ask_in_parallel,
     find_runs,
     read_cache,
     read_manifest,
@@ -474,27 +474,13 @@ def _extract_run(files: RunFiles, plan, *, chat, common, secrets, where, retry, 
                      "settings": settings},
     )
     try:
-        with _sigterm_as_interrupt(), ThreadPoolExecutor(max_workers=concurrency) as pool, \
+        with _sigterm_as_interrupt(), \
                 progress_bar(len(todo), f"extract {files.directory.name} {files.stem}",
                              enabled=progress, unit="answer") as bar:
-            futures = [pool.submit(worker, job) for job in todo]
-            try:
-                for future in as_completed(futures):
-                    if not future.cancelled():
-                        future.result()  # a fatal error (MLLMError) stops here
-                    if breaker.reason and stopped is None:
-                        stopped = breaker.reason
-                        for other in futures:
-                            other.cancel()  # the requests in flight still finish
-                    if tally(future):
-                        bar.update()
-            except BaseException:
-                # Ctrl-C, SIGTERM or a fatal error: start nothing new, and no more retries;
-                # the requests in flight finish and their replies are saved.
-                stop.set()
-                for future in futures:
-                    future.cancel()
-                raise
+            stopped = ask_in_parallel(
+                worker, todo, futures, concurrency=concurrency, stop=stop, breaker=breaker,
+                on_done=lambda future: tally(future) and bar.update(),
+            )
         status = "stopped" if stopped else "finished"
     except MLLMError:
         status = "failed"

@@ -65,7 +65,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -808,29 +808,18 @@ def run_mllm(
             retry=retry, secrets=secrets, video_dir=str(video_dir), stop=stop,
             breaker=breaker,
         )
-        with _sigterm_as_interrupt(), ThreadPoolExecutor(max_workers=concurrency) as pool, \
+        with _sigterm_as_interrupt(), \
                 progress_bar(len(todo), f"{model} {task}", enabled=progress) as bar:
-            futures = [pool.submit(work, job) for job in todo]
-            try:
-                for future in as_completed(futures):
-                    if not future.cancelled():
-                        future.result()  # a fatal error (MLLMError) stops the run here
-                    if breaker.reason and stopped is None:
-                        stopped = breaker.reason
-                        for other in futures:
-                            other.cancel()  # the requests in flight still finish
-                    if tally(future) is None:
-                        continue  # the run stopped before this clip was asked
-                    if errors:
-                        bar.set_postfix(errors=len(errors), refresh=False)
-                    bar.update()
-            except BaseException:
-                # Ctrl-C, SIGTERM or a fatal error: start nothing new, and no more retries;
-                # the pool's exit waits for the requests in flight, whose answers are saved.
-                stop.set()
-                for future in futures:
-                    future.cancel()
-                raise
+
+            def done(future) -> None:
+                if tally(future) is None:
+                    return  # the run stopped before this clip was asked
+                if errors:
+                    bar.set_postfix(errors=len(errors), refresh=False)
+                bar.update()
+
+            stopped = ask_in_parallel(work, todo, futures, concurrency=concurrency, stop=stop,
+                                      breaker=breaker, on_done=done)
         status = "stopped" if stopped else "finished"
     except MLLMError:
         status = "failed"
@@ -1050,6 +1039,46 @@ def _plan(*, task, model, prompt, settings, video_dir, captions_file, labels_fil
         ))
     return jobs, labels.source
 
+
+
+def ask_in_parallel(
+    work: Callable[[Any], Any],
+    jobs: Sequence[Any],
+    futures: list,
+    *,
+    concurrency: int,
+    stop: threading.Event,
+    breaker: _Breaker,
+    on_done: Callable[[Any], None],
+) -> str | None:
+    """Send every job through ``work`` on ``concurrency`` threads; ``on_done(future)`` is
+    called once per request as it finishes. Used by the run and by the extraction stage.
+
+    Returns why ``breaker`` stopped the work early (the jobs not yet started are cancelled,
+    the requests in flight still finish), or None when every job was tried. Ctrl-C, SIGTERM
+    or a fatal error (:class:`MLLMError` from ``future.result()``) sets ``stop``, so that
+    nothing new starts and nothing is retried, and goes on once the requests in flight are
+    answered and saved. The futures are appended to ``futures``, so that the caller can
+    count those answered while it was stopping.
+    """
+    stopped = None
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        futures += [pool.submit(work, job) for job in jobs]
+        try:
+            for future in as_completed(futures):
+                if not future.cancelled():
+                    future.result()  # a fatal error (MLLMError) stops here
+                if breaker.reason and stopped is None:
+                    stopped = breaker.reason
+                    for other in futures:
+                        other.cancel()
+                on_done(future)
+        except BaseException:
+            stop.set()
+            for future in futures:
+                future.cancel()
+            raise
+    return stopped
 
 class _Worker:
     """Does one clip: frames, request, one cache line. Runs in the pool's threads."""
