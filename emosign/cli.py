@@ -146,16 +146,7 @@ def _parser() -> argparse.ArgumentParser:
                           "probabilities against a distribution per clip (default: majority)")
     evaluate.add_argument("--format", choices=("json", "table"), default="table",
                           help="a table in percent, or the whole result as JSON (default: table)")
-    evaluate.add_argument("--ci", type=_coverage, default=0.95,
-                          help="coverage of the bootstrap intervals, in (0, 1) (default: 0.95)")
-    evaluate.add_argument("--n-boot", type=_positive_int, default=10_000,
-                          help="bootstrap resamples of the clips (default: 10000)")
-    evaluate.add_argument("--seed", type=int, default=0,
-                          help="seed of the bootstrap resamples (default: 0)")
-    evaluate.add_argument(
-        "--on-invalid", choices=("raise", "wrong"), default="raise",
-        help="refuse missing or unreadable predictions (default), or score them as wrong",
-    )
+    _add_scoring_options(evaluate, interval="the bootstrap intervals")
     evaluate.add_argument("--output", help="also write the JSON result to this file (never one "
                           "it reads, nor a folder; default: print only)")
     evaluate.add_argument(
@@ -176,16 +167,7 @@ def _parser() -> argparse.ArgumentParser:
                          help="the task both files answer (required)")
     compare.add_argument("--a", required=True, help="predictions of system A (required)")
     compare.add_argument("--b", required=True, help="predictions of system B (required)")
-    compare.add_argument("--ci", type=_coverage, default=0.95,
-                         help="coverage of the interval of A - B, in (0, 1) (default: 0.95)")
-    compare.add_argument("--n-boot", type=_positive_int, default=10_000,
-                         help="paired bootstrap resamples (default: 10000)")
-    compare.add_argument("--seed", type=int, default=0,
-                         help="seed of the bootstrap resamples (default: 0)")
-    compare.add_argument(
-        "--on-invalid", choices=("raise", "wrong"), default="raise",
-        help="refuse missing or unreadable predictions (default), or score them as wrong",
-    )
+    _add_scoring_options(compare, interval="the paired interval of A - B")
     _add_labels_option(compare)
     compare.set_defaults(run=_compare)
 
@@ -556,6 +538,20 @@ def _add_labels_option(parser: argparse.ArgumentParser) -> None:
         help="a local label file (default: $EMOSIGN_LABELS, else the pinned Hub file)",
     )
     parser.set_defaults(needs_labels=True)
+
+
+def _add_scoring_options(parser: argparse.ArgumentParser, *, interval: str) -> None:
+    """The bootstrap and invalid-answer options that evaluate and compare share."""
+    parser.add_argument("--ci", type=_coverage, default=0.95,
+                        help=f"coverage of {interval}, in (0, 1) (default: 0.95)")
+    parser.add_argument("--n-boot", type=_positive_int, default=10_000,
+                        help="bootstrap resamples of the clips (default: 10000)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the bootstrap resamples (default: 0)")
+    parser.add_argument(
+        "--on-invalid", choices=("raise", "wrong"), default="raise",
+        help="refuse missing or unreadable predictions (default), or score them as wrong",
+    )
 
 
 def _add_quiet_option(parser: argparse.ArgumentParser) -> None:
