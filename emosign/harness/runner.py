@@ -1080,6 +1080,7 @@ def ask_in_parallel(
             raise
     return stopped
 
+
 class _Worker:
     """Does one clip: frames, request, one cache line. Runs in the pool's threads."""
 
