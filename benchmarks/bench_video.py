@@ -28,9 +28,11 @@ the least CPU time and the least wall time are reported (the machine may be shar
 seconds count this process and its decoder threads and are less disturbed by other jobs).
 "1 process" lets each library use its default decoder threads; "2 processes" splits the clips
 over two processes (``concurrent.futures``) with one decoder thread each, and for emosign is
-``iter_clip_frames(..., workers=2)``.  The two do not do the same work: the hand-written pools
-return frame counts only (the frames stay in the workers, as when the work on them is done
-there too), while ``iter_clip_frames`` hands every frame to the caller's process.
+``iter_clip_frames(..., workers=2)``, which hands every frame to the caller's process (through
+shared memory, without a copy).  Each hand-written sampler is timed twice with 2 processes:
+once returning frame counts only (the frames stay in the workers, as when the work on them is
+done there too: the decoders' limit), once handing every clip's array to the caller with
+``Executor.map`` (pickled through a pipe: the usual way).
 
 ``--memory`` measures instead the peak memory of the MLLM harness's frames of one
 3840x2160 clip (4.8 s, 30 fps): ``sample_frames(fps=10, max_frames=48)`` then the JPEG
@@ -288,6 +290,11 @@ def _run_clips(name: str, paths: list[str], threads: int) -> int:
     return sum(len(sampler(Path(p), threads)[0]) for p in paths)
 
 
+def _sample_array(name: str, path: str) -> np.ndarray:
+    """In a pool worker: one clip's frames, pickled back to the caller."""
+    return SAMPLERS[name](Path(path), 1)[0]
+
+
 def _children_cpu() -> float:
     import resource
 
@@ -295,7 +302,7 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_worker(name: str, paths: list[Path], processes: int) -> dict:
+def run_worker(name: str, paths: list[Path], processes: int, to_caller: bool) -> dict:
     """Time one sampler over every clip: CPU seconds (with decoder threads and
     worker processes) and wall seconds."""
     sampler = SAMPLERS[name]
@@ -306,8 +313,12 @@ def run_worker(name: str, paths: list[Path], processes: int) -> dict:
     elif name.startswith("emosign/"):
         from emosign.video import iter_clip_frames
 
-        frames_out = sum(len(f) for f in iter_clip_frames(
+        frames_out = sum(len(f.array) for f in iter_clip_frames(
             paths, fps=SAMPLE_FPS, backend=_library(name), workers=processes))
+    elif to_caller:  # the usual way: Executor.map, each clip's array pickled back in order
+        with ProcessPoolExecutor(processes) as pool:
+            frames_out = sum(len(array) for array in pool.map(
+                _sample_array, [name] * len(paths), [str(p) for p in paths]))
     else:
         chunks = [[str(p) for p in paths[i::processes]] for i in range(processes)]
         with ProcessPoolExecutor(processes) as pool:
@@ -447,9 +458,9 @@ def main(argv: list[str] | None = None) -> None:
         measure_memory(args.cache_dir or Path(tempfile.gettempdir()), list(available_backends()))
         return
     if args.worker:
-        name, processes, corpus = args.worker.split("|")
+        name, processes, to_caller, corpus = args.worker.split("|")
         paths = sorted(Path(corpus).glob("clip_*.mp4"))
-        print(json.dumps(run_worker(name, paths, int(processes))))
+        print(json.dumps(run_worker(name, paths, int(processes), to_caller == "1")))
         return
 
     width, height = args.resolution
@@ -465,41 +476,64 @@ def main(argv: list[str] | None = None) -> None:
                              seconds=args.seconds, keyint=args.keyint)
         check_agreement(paths[0], names)
 
-        best: dict[tuple[str, int], dict] = {}
+        # A run: (sampler, processes, frames handed to the caller's process?).
+        runs = [(name, processes, processes == 1 or name.startswith("emosign/"))
+                for processes in args.processes for name in names]
+        runs += [(name, processes, True) for processes in args.processes if processes > 1
+                 for name in names if not name.startswith("emosign/")]
+        best: dict[tuple[str, int, bool], dict] = {}
         for _ in range(args.repeat):
-            for processes in args.processes:
-                for name in names:
-                    output = subprocess.run(
-                        [sys.executable, __file__, "--worker", f"{name}|{processes}|{corpus}"],
-                        check=True, capture_output=True, text=True,
-                        env={**os.environ, "PYTHONWARNINGS": "ignore"},
-                    ).stdout
-                    result = json.loads(output.strip().splitlines()[-1])
-                    kept = best.setdefault((name, processes), result)
-                    kept["cpu"] = min(kept["cpu"], result["cpu"])
-                    kept["wall"] = min(kept["wall"], result["wall"])
+            for name, processes, to_caller in runs:
+                output = subprocess.run(
+                    [sys.executable, __file__, "--worker",
+                     f"{name}|{processes}|{int(to_caller)}|{corpus}"],
+                    check=True, capture_output=True, text=True,
+                    env={**os.environ, "PYTHONWARNINGS": "ignore"},
+                ).stdout
+                result = json.loads(output.strip().splitlines()[-1])
+                kept = best.setdefault((name, processes, to_caller), result)
+                kept["cpu"] = min(kept["cpu"], result["cpu"])
+                kept["wall"] = min(kept["wall"], result["wall"])
 
-        print(f"{'sampler':<18} {'processes':>9} {'CPU s':>7} {'wall s':>7} {'clips/s':>8}")
-        for (name, processes), r in best.items():
-            print(f"{name:<18} {processes:>9} {r['cpu']:>7.2f} {r['wall']:>7.2f} "
+        print(f"{'sampler':<18} {'processes':>9} {'frames to caller':>16} {'CPU s':>7} "
+              f"{'wall s':>7} {'clips/s':>8}")
+        for (name, processes, to_caller), r in best.items():
+            handed = "yes" if to_caller else "no"
+            print(f"{name:<18} {processes:>9} {handed:>16} {r['cpu']:>7.2f} {r['wall']:>7.2f} "
                   f"{args.clips / r['wall']:>8.1f}")
         if any(p > 1 for p in args.processes):
-            print("(with more than 1 process the hand-written pools leave the frames in the "
-                  "workers; emosign hands them to the caller)")
+            print("(frames to caller: no = the pool leaves the frames in its workers, as when "
+                  "the work on them is done there; yes = every frame reaches the caller's "
+                  "process, pickled by Executor.map for the hand-written pools)")
         for processes in args.processes:
-            rows = {n: r for (n, p), r in best.items() if p == processes}
-            ours = {n: r for n, r in rows.items() if n.startswith("emosign/")}
-            others = {n: r for n, r in rows.items() if not n.startswith("emosign/")}
-            if not ours or not others:
-                continue
-            for measure in ("cpu", "wall"):
-                mine = min(ours, key=lambda n: ours[n][measure])
-                theirs = min(others, key=lambda n: others[n][measure])
-                print(f"{processes} process(es), {measure}: best emosign ({mine}) "
-                      f"{ours[mine][measure]:.2f} s = "
-                      f"{ours[mine][measure] / others[theirs][measure]:.2f}x the best "
-                      f"hand-written sampler ({theirs}, {others[theirs][measure]:.2f} s)")
-
+            for to_caller in (True, False):
+                rows = {n: r for (n, p, c), r in best.items() if p == processes}
+                ours = {n: r for n, r in rows.items() if n.startswith("emosign/")}
+                others = {n: r for (n, p, c), r in best.items()
+                          if p == processes and c == to_caller and not n.startswith("emosign/")}
+                if not ours or not others:
+                    continue
+                against = "" if processes == 1 else (
+                    ", frames to caller" if to_caller else ", frames left in the workers")
+                for measure in ("cpu", "wall"):
+                    mine = min(ours, key=lambda n: ours[n][measure])
+                    theirs = min(others, key=lambda n: others[n][measure])
+                    print(f"{processes} process(es), {measure}: best emosign ({mine}) "
+                          f"{ours[mine][measure]:.2f} s = "
+                          f"{ours[mine][measure] / others[theirs][measure]:.2f}x the best "
+                          f"hand-written sampler{against} ({theirs}, "
+                          f"{others[theirs][measure]:.2f} s)")
+        singles = {n: r for (n, p, _), r in best.items() if p == 1}
+        for processes in (p for p in args.processes if p > 1):
+            ours = {n: r for (n, p, _), r in best.items()
+                    if p == processes and n.startswith("emosign/")}
+            if ours and singles:
+                mine = min(ours, key=lambda n: ours[n]["wall"])
+                fastest = min(singles, key=lambda n: singles[n]["wall"])
+                print(f"{processes} processes: emosign ({mine}) samples "
+                      f"{singles[fastest]['wall'] / ours[mine]['wall']:.2f}x as fast (wall) as "
+                      f"the fastest single-process sampler ({fastest}, "
+                      f"{singles[fastest]['wall']:.2f} s), every frame handed to the caller")
 
 if __name__ == "__main__":
     main()

@@ -67,13 +67,13 @@ def _user_errors() -> tuple[type[Exception], ...]:
     a full disk, a permission): one message, no traceback."""
     from emosign.baselines.visual import FeatureExtractionError
     from emosign.harness.client import MLLMError
-    from emosign.video import VideoError
+    from emosign.video import VideoError, WorkerError
 
     # ImportError: an optional extra is not installed; its message names the extra.
     # OSError: every file-system error (FileNotFoundError, IsADirectoryError, a full disk),
     # and the Hub's LabelFetchError. The project's own errors are ValueErrors or these.
     return (ValueError, OSError, KeyError, ImportError, MLLMError, VideoError,
-            FeatureExtractionError)
+            FeatureExtractionError, WorkerError)
 
 
 def _message(err: Exception) -> str:

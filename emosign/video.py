@@ -56,6 +56,7 @@ __all__ = [
     "Frames",
     "VideoError",
     "VideoIndex",
+    "WorkerError",
     "available_backends",
     "find_video",
     "check_workers",
@@ -79,6 +80,14 @@ _TIME_TOLERANCE = 1e-4  # seconds
 _NAME_PATTERN = re.compile(r"[A-Za-z0-9._-]+")
 
 _BACKENDS = ("pyav", "decord")
+
+
+class WorkerError(RuntimeError):
+    """A worker process stopped abruptly: killed, out of memory, or never started.
+
+    The last happens when a script starts workers without the ``if __name__
+    == "__main__":`` guard that processes started with ``spawn`` need.
+    """
 
 
 class VideoError(RuntimeError):
@@ -1011,6 +1020,7 @@ def ordered_map(function, items: Iterable, *, workers: int, window: int | None =
     (when the caller stops early), to free what they hold.
     """
     from collections import deque
+    from concurrent.futures.process import BrokenProcessPool
     from itertools import islice
 
     items = iter(items)
@@ -1024,6 +1034,12 @@ def ordered_map(function, items: Iterable, *, workers: int, window: int | None =
             for item in islice(items, 1):
                 pending.append(pool.submit(function, item))
             yield result
+    except BrokenProcessPool as exc:
+        raise WorkerError(
+            "a worker process stopped abruptly (killed, out of memory, or started by a "
+            'script without the `if __name__ == "__main__":` guard that worker processes '
+            "need); pass workers=1 (--workers 1) to work in this process instead"
+        ) from exc
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         for future in pending:
@@ -1036,88 +1052,146 @@ def _sample_one(item: tuple[str | None, str | os.PathLike[str], dict]) -> Frames
     return sample_frames(path, clip=clip, **options)
 
 
-# A clip's frames (tens of MB) would cost several copies through a pipe.  A
-# worker writes them instead into a file in shared memory (tmpfs), which the
-# parent maps and deletes at once: no copy, and the memory is freed with the
-# array.  Where that is impossible (no room, no posix_fallocate), the frames
-# are pickled as usual.
+# A clip's frames (tens of MB) would cost several copies through a pipe, and a
+# fresh shared-memory file per clip costs nearly as much in page faults
+# (30 ms of CPU for a 44 MB clip, measured; the decoding itself takes 85 ms).
+# So the parent keeps a few files in shared memory (tmpfs), "slots".  A
+# worker writes a clip's frames straight into the slot it is given, the
+# caller gets an array on that slot, and once the caller has freed it the
+# slot takes a later clip.  Each process keeps its mapping of a slot, so a
+# page is faulted in once per process, not once per clip.  Where a slot cannot hold a clip (no
+# /dev/shm, or it is full) that clip's frames are pickled as usual.
 _SHARED_DIR = "/dev/shm"
+_SLOT_PREFIX = "emosign-frames-"
+
+# This process's mapping of each slot file it has used.
+_slot_mappings: dict[str, object] = {}  # mmap.mmap objects
+
+
+def _slot_mapping(file: str, size: int):
+    """This process's mapping of slot ``file``, at least ``size`` bytes long.
+
+    The file grows when a clip needs more room, with ``posix_fallocate`` so
+    that a full /dev/shm is an OSError here rather than a SIGBUS while writing.
+    """
+    import mmap
+
+    mapped = _slot_mappings.get(file)
+    if mapped is not None and len(mapped) >= size:
+        return mapped
+    fd = os.open(file, os.O_RDWR)
+    try:
+        size = max(size, os.fstat(fd).st_size, 1)
+        os.posix_fallocate(fd, 0, size)
+        mapped = mmap.mmap(fd, size)
+    finally:
+        os.close(fd)
+    # The old mapping, if any, closes when its last array is freed.
+    _slot_mappings[file] = mapped
+    return mapped
 
 
 @dataclass(frozen=True)
-class _SharedFrames:
-    frames: Frames  # with an empty array
-    file: str
-    shape: tuple[int, ...]
+class _FromWorker:
+    """A worker's answer for one clip and the slot it was given.
+
+    With ``shape`` set the pixels wait in the slot and ``frames`` has an empty
+    array; with None (no room in the slot) ``frames`` holds them.
+    """
+
+    frames: Frames
+    slot: str
+    shape: tuple[int, ...] | None
 
 
-def _sample_shared(item: tuple[str | None, str | os.PathLike[str], dict]):
-    """In a worker: sample one clip into a shared-memory file when possible."""
-    import mmap
-    import tempfile
-
-    clip, path, options = item
-    written: list[str] = []
+def _sample_into_slot(item: tuple[str | None, str | os.PathLike[str], dict, str]) -> _FromWorker:
+    """In a worker: sample one clip, writing its frames into the slot file."""
+    clip, path, options, slot = item
+    shapes: list[tuple[int, ...]] = []
 
     def allocate(shape: tuple[int, ...]) -> np.ndarray:
-        size = math.prod(shape)
-        if written or not hasattr(os, "posix_fallocate") or not os.path.isdir(_SHARED_DIR):
+        if shapes:  # one array per clip lives in the slot
             return _new_array(shape)
-        fd, name = tempfile.mkstemp(prefix="emosign-frames-", dir=_SHARED_DIR)
         try:
-            os.posix_fallocate(fd, 0, size)  # ENOSPC now, not SIGBUS when writing
-            mapped = mmap.mmap(fd, size)
+            mapped = _slot_mapping(slot, math.prod(shape))
         except OSError:
-            os.unlink(name)
             return _new_array(shape)
-        finally:
-            os.close(fd)
-        written.append(name)
-        # The pool's resource tracker deletes the file if the parent dies
-        # before taking it (a POSIX shared-memory name is its /dev/shm file).
-        _track(name, register=True)
+        shapes.append(shape)
         return np.ndarray(shape, dtype=np.uint8, buffer=mapped)
 
-    try:
-        frames = _sample(path, clip=clip, allocate=allocate, **{
-            "fps": DEFAULT_FPS, "num_frames": None, "max_frames": None, "size": None,
-            "max_side": None, "backend": "auto", "threads": None, **options})
-    except BaseException:
-        for name in written:
-            _remove_shared(name)
-        raise
-    if not written:
-        return frames
-    shape = frames.array.shape
-    empty = dataclasses.replace(frames, array=_new_array((0, *shape[1:])))
-    return _SharedFrames(frames=empty, file=written[0], shape=shape)
+    frames = _sample(path, clip=clip, allocate=allocate, **{
+        "fps": DEFAULT_FPS, "num_frames": None, "max_frames": None, "size": None,
+        "max_side": None, "backend": "auto", "threads": None, **options})
+    if not shapes or frames.array.shape != shapes[0]:
+        return _FromWorker(frames=frames, slot=slot, shape=None)
+    empty = dataclasses.replace(frames, array=_new_array((0, *shapes[0][1:])))
+    return _FromWorker(frames=empty, slot=slot, shape=shapes[0])
 
 
-def _receive(result) -> Frames:
-    """In the parent: a worker's result as Frames, mapping a shared file if any."""
-    import mmap
+class _Slots:
+    """The parent's slot files, created as needed and removed when the iteration ends.
 
-    if not isinstance(result, _SharedFrames):
-        return result
-    fd = os.open(result.file, os.O_RDWR)
-    try:
-        mapped = mmap.mmap(fd, math.prod(result.shape))
-    finally:
+    :meth:`take` hands the caller an array that maps the slot itself, with no
+    copy; the slot is given to a worker again only once every array (and
+    view) on it has been freed.  So the slots number the clips in flight plus
+    those the caller holds.
+    """
+
+    def __init__(self) -> None:
+        import queue
+
+        self.files: list[str] = []
+        # Freed from weakref callbacks, which may run in any thread or in
+        # the middle of give(): SimpleQueue is safe there, a list is not.
+        self._free: queue.SimpleQueue[str] = queue.SimpleQueue()
+
+    def give(self) -> str:
+        """A slot no array maps: a freed one, or a new empty file."""
+        import queue
+        import tempfile
+
+        try:
+            return self._free.get_nowait()
+        except queue.Empty:
+            pass
+        fd, file = tempfile.mkstemp(prefix=_SLOT_PREFIX, dir=_SHARED_DIR)
         os.close(fd)
-        _remove_shared(result.file)  # the mapping lives on until the array is freed
-    array = np.frombuffer(mapped, dtype=np.uint8).reshape(result.shape)
-    return dataclasses.replace(result.frames, array=array)
+        self.files.append(file)
+        # The resource tracker deletes the file if this process dies without
+        # removing it (a POSIX shared-memory name is its file in /dev/shm).
+        _track(file, register=True)
+        return file
 
+    def take(self, result: _FromWorker) -> Frames:
+        """The Frames of a worker's answer, their array mapping its slot."""
+        import weakref
 
-def _discard(result) -> None:
-    if isinstance(result, _SharedFrames):
-        _remove_shared(result.file)
+        if result.shape is None:
+            self._free.put(result.slot)
+            return result.frames
+        size = math.prod(result.shape)
+        mapping = _slot_mapping(result.slot, size)
+        flat = np.frombuffer(memoryview(mapping)[:size], dtype=np.uint8)
+        # Every view of the array, and anything built on it, keeps NumPy's
+        # buffer object alive; when it goes, no one can see the slot.
+        if flat.base is mapping:  # not the case in the NumPy versions we know
+            flat = flat.copy()
+            self._free.put(result.slot)
+        else:
+            weakref.finalize(flat.base, self._free.put, result.slot)
+        return dataclasses.replace(result.frames, array=flat.reshape(result.shape))
+
+    def remove(self) -> None:
+        """Delete the files; the memory of those still mapped goes with the last array."""
+        for file in self.files:
+            _slot_mappings.pop(file, None)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(file)
+            _track(file, register=False)
 
 
 def _track(file: str, *, register: bool) -> None:
     """Tell multiprocessing's resource tracker about a shared file (Linux /dev/shm)."""
-    if os.path.dirname(file) != _SHARED_DIR:
-        return
     from multiprocessing import resource_tracker
 
     name = "/" + os.path.basename(file)
@@ -1127,10 +1201,21 @@ def _track(file: str, *, register: bool) -> None:
         resource_tracker.unregister(name, "shared_memory")
 
 
-def _remove_shared(file: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(file)
-    _track(file, register=False)
+def _sample_in_workers(items: Iterator[tuple], workers: int) -> Iterator[Frames]:
+    """:func:`iter_clip_frames` with ``workers`` processes (see the note on slots)."""
+    window = 2 * workers
+    if not (hasattr(os, "posix_fallocate") and os.path.isdir(_SHARED_DIR)):
+        yield from ordered_map(_sample_one, items, workers=workers, window=window)
+        return
+    slots = _Slots()
+    tasks = ((*item, slots.give()) for item in items)
+    results = ordered_map(_sample_into_slot, tasks, workers=workers, window=window)
+    try:
+        for result in results:
+            yield slots.take(result)
+    finally:
+        results.close()  # waits for the workers, which may still write into slots
+        slots.remove()
 
 
 def iter_clip_frames(
@@ -1146,16 +1231,17 @@ def iter_clip_frames(
     paths : iterable of path, or of (clip, path) pairs
         The video files.  With pairs, ``clip`` names the clip in errors.
     workers : int or None, default=1
-        Processes decoding clips in parallel, each with one decoder thread,
-        handing the frames back through shared memory; None uses every core
-        this process may run on.  1 (the default) decodes here, with the
-        decoder's own threads: every frame has to reach this process, and on
-        the 2-core machine of ``benchmarks/bench_video.py`` a second process
-        saves no wall time over that and costs CPU.  Worth it when the
-        decoder cannot use threads or with more cores.  With more than one,
-        at most ``2 * workers`` clips are decoded ahead of the one being
-        consumed, and the caller's script needs an ``if __name__ ==
-        "__main__":`` guard (the workers are started with ``spawn``).
+        Processes decoding clips in parallel, each with one decoder thread;
+        None uses every core this process may run on.  The frames come back
+        through shared memory without a copy: each array maps a buffer that a
+        worker wrote, given to another clip only once the array (and every
+        view of it) is freed.  At most ``2 * workers`` clips are decoded ahead
+        of the one being consumed.  The workers are started with ``spawn``,
+        so a script needs the usual ``if __name__ == "__main__":`` guard (a
+        notebook does not); that is why the default, 1, decodes in this
+        process, with the decoder's own threads, and starts nothing.  On 2
+        cores, ``workers=2`` samples about 1.3x as fast as 1 (see
+        ``benchmarks/bench_video.py``).
     **options
         Keyword options of :func:`sample_frames` (``fps``, ``num_frames``,
         ``max_frames``, ``size``, ``max_side``, ``backend``, ``threads``).
@@ -1171,6 +1257,9 @@ def iter_clip_frames(
     VideoError
         When a clip cannot be read; the generator stops there.  Resolve
         paths with :func:`resolve_videos` first to skip missing clips.
+    WorkerError
+        When a worker process stops abruptly (killed, out of memory, or a
+        script without the ``__main__`` guard).
     """
     if "clip" in options:
         raise TypeError("pass (clip, path) pairs to iter_clip_frames instead of clip=")
@@ -1190,5 +1279,4 @@ def iter_clip_frames(
     if workers == 1:
         yield from map(_sample_one, items)
     else:
-        results = ordered_map(_sample_shared, items, workers=workers, discard=_discard)
-        yield from map(_receive, results)
+        yield from _sample_in_workers(items, workers)

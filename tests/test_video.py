@@ -836,29 +836,71 @@ def test_numeric_ids_with_one_spelling_each_are_found(video_dir):
 
 
 @pytest.mark.skipif(not Path("/dev/shm").is_dir(), reason="no /dev/shm on this system")
-def test_shared_memory_transfer_maps_then_deletes_the_file(clips):
+def test_a_slot_is_reused_only_once_no_array_maps_it(clips):
+    import gc
+
     from emosign import video
 
-    shared = video._sample_shared((None, clips["30fps_odd"], {"backend": "pyav"}))
-    assert isinstance(shared, video._SharedFrames) and Path(shared.file).exists()
-    frames = video._receive(shared)
-    assert not Path(shared.file).exists()  # unlinked at once; the mapping keeps the data
-    reference = sample_frames(clips["30fps_odd"], backend="pyav")
-    np.testing.assert_array_equal(frames.array, reference.array)
-    np.testing.assert_array_equal(frames.timestamps, reference.timestamps)
-    frames.array[0, 0, 0] = 7  # an ordinary, writable array
-    dropped = video._sample_shared((None, clips["24fps"], {"fps": 48}))  # repeated frames
-    video._discard(dropped)
-    assert not Path(dropped.file).exists()
+    slots = video._Slots()
+    try:
+        def sample(path, **option):
+            answer = video._sample_into_slot((None, path, option, slots.give()))
+            assert answer.shape is not None and answer.frames.array.size == 0
+            frames = slots.take(answer)
+            reference = sample_frames(path, **option)
+            np.testing.assert_array_equal(frames.array, reference.array)
+            np.testing.assert_array_equal(frames.timestamps, reference.timestamps)
+            return frames
+
+        small = sample(clips["30fps_odd"], backend="pyav", max_side=32)
+        view = small.array[1:, ::2]  # a view the caller keeps
+        del small
+        gc.collect()
+        repeated = sample(clips["24fps"], fps=48)  # repeated frames
+        assert len(slots.files) == 2  # slot 0 is still seen through the view
+        kept = view.copy()
+        del view
+        gc.collect()
+        # Slot 1 holds `repeated`, so this reuses slot 0, growing it.
+        larger = sample(clips["30fps_odd"], backend="pyav")
+        assert len(slots.files) == 2
+        larger.array[0, 0, 0] = 7  # writable, and no one else sees the slot
+        np.testing.assert_array_equal(
+            kept, sample_frames(clips["30fps_odd"], max_side=32).array[1:, ::2])
+        del repeated, larger
+    finally:
+        slots.remove()
+    assert not any(Path(file).exists() for file in slots.files)
+    assert not set(slots.files) & set(video._slot_mappings)
 
 
 @pytest.mark.skipif(not Path("/dev/shm").is_dir(), reason="no /dev/shm on this system")
-def test_a_failing_clip_leaves_no_shared_file(broken):
+def test_a_clip_that_does_not_fit_in_shared_memory_is_pickled(clips, monkeypatch):
     from emosign import video
 
+    def full(file, size):
+        raise OSError(28, "No space left on device")
+
+    slots = video._Slots()
+    try:
+        monkeypatch.setattr(video, "_slot_mapping", full)
+        answer = video._sample_into_slot((None, clips["24fps"], {}, slots.give()))
+        assert answer.shape is None
+        frames = slots.take(answer)
+        np.testing.assert_array_equal(frames.array, sample_frames(clips["24fps"]).array)
+        assert slots.give() == slots.files[0]  # free again at once
+    finally:
+        slots.remove()
+
+
+@pytest.mark.skipif(not Path("/dev/shm").is_dir(), reason="no /dev/shm on this system")
+def test_a_failing_clip_in_workers_leaves_no_shared_file(clips, broken):
     before = set(Path("/dev/shm").glob("emosign-frames-*"))
-    with pytest.raises(VideoError):
-        video._sample_shared(("bad", broken["text"], {}))
+    frames = iter_clip_frames([clips["24fps"], ("bad", broken["text"]), clips["24fps"]],
+                              workers=2)
+    assert len(next(frames).array)
+    with pytest.raises(VideoError, match="bad"):
+        next(frames)
     assert set(Path("/dev/shm").glob("emosign-frames-*")) <= before
 
 
@@ -876,6 +918,34 @@ def test_ordered_map_discards_results_the_caller_never_took(tmp_path):
     assert next(results) == paths[0]
     results.close()  # the caller stops early: computed results are discarded
     assert sorted(tmp_path.iterdir()) == [Path(paths[0])]
+
+
+def die(item: object) -> None:
+    """For ordered_map in a worker process: stop the process abruptly."""
+    os._exit(3)
+
+
+def test_a_worker_that_dies_is_a_worker_error_with_the_likely_causes():
+    from emosign.video import WorkerError, ordered_map
+
+    with pytest.raises(WorkerError, match="killed, out of memory.*workers=1"):
+        list(ordered_map(die, [1, 2, 3], workers=2))
+
+
+def test_a_script_without_the_main_guard_is_told_why_its_workers_died(tmp_path, clips):
+    import subprocess
+    import sys
+
+    script = tmp_path / "no_guard.py"
+    script.write_text(
+        "from emosign.video import iter_clip_frames\n"
+        f"for frames in iter_clip_frames([{str(clips['24fps'])!r}] * 3, workers=2):\n"
+        "    pass\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+    assert done.returncode == 1
+    assert 'WorkerError' in done.stderr and '`if __name__ == "__main__":` guard' in done.stderr
 
 
 def test_pyav_demuxes_again_when_the_stream_is_too_large_to_hold(irregular, monkeypatch):
