@@ -116,9 +116,10 @@ def _size(n: int) -> str:
 
 
 def write_atomically(
-    path: str | os.PathLike, text: str, *, inputs: Iterable[str | os.PathLike] = ()
+    path: str | os.PathLike, text: str | bytes, *, inputs: Iterable[str | os.PathLike] = ()
 ) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same directory, synced and
+    """Write ``text`` (UTF-8 text, or bytes as they are) to ``path`` through a temporary
+    file in the same directory, synced and
     renamed, so that a crash, Ctrl-C or a full disk never leaves half a file behind, and the
     earlier file stays as it was when writing fails.
 
@@ -142,8 +143,9 @@ def write_atomically(
     except OSError as err:
         raise _naming(err, path.parent, temporary=path.parent) from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+        data = text.encode("utf-8") if isinstance(text, str) else text
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         # mkstemp makes files private (0600); results are ordinary files.

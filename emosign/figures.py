@@ -301,12 +301,25 @@ def clip_difficulty(table, *, task: str | None = None):
 
 
 def save(fig, path: str | os.PathLike, *, formats: Iterable[str] = ("png", "pdf")) -> list[Path]:
-    """Write ``fig`` as ``path`` with each suffix in ``formats``; return the files."""
+    """Write ``fig`` as ``path`` with each suffix in ``formats``; return the files.
+
+    Each file is rendered in memory first and then written atomically, so an
+    interrupted or failed save leaves the earlier file, if any, as it was.  A
+    target that is a folder, a FIFO or a device is refused (``IsADirectoryError``,
+    ``FileExistsError``) before anything is written.
+    """
+    import io
+
+    from emosign._io import check_output_file, write_atomically
+
     base = Path(path)
-    base.parent.mkdir(parents=True, exist_ok=True)
+    targets = [(fmt, base.with_suffix(f".{fmt}")) for fmt in formats]
+    for _, target in targets:
+        check_output_file(target)
     written = []
-    for fmt in formats:
-        target = base.with_suffix(f".{fmt}")
-        fig.savefig(target, format=fmt, bbox_inches="tight", dpi=300)
+    for fmt, target in targets:
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=fmt, bbox_inches="tight", dpi=300)
+        write_atomically(target, buffer.getvalue())
         written.append(target)
     return written

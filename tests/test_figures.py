@@ -117,3 +117,32 @@ def test_drawing_leaves_the_callers_matplotlib_settings_alone(labels_file):
     before = (matplotlib.get_backend(), dict(matplotlib.rcParams))
     figures.sentiment_distribution(read_labels(labels_file))
     assert (matplotlib.get_backend(), dict(matplotlib.rcParams)) == before
+
+
+def test_save_is_atomic_and_refuses_what_is_not_a_file(labels_file, tmp_path, monkeypatch):
+    import os
+
+    fig = figures.expression_sets(read_labels(labels_file))
+    tmp_path = tmp_path / "figs"
+    tmp_path.mkdir()
+    earlier = tmp_path / "sets.png"
+    earlier.write_bytes(b"an earlier figure")
+
+    def fail(self, target, **kwargs):
+        target.write(b"half a figure")
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(type(fig), "savefig", fail)
+        with pytest.raises(OSError):
+            figures.save(fig, tmp_path / "sets")
+    assert earlier.read_bytes() == b"an earlier figure"  # not half-written
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sets.png"]  # no temporary left
+
+    (tmp_path / "dir.pdf").mkdir()
+    with pytest.raises(IsADirectoryError):
+        figures.save(fig, tmp_path / "dir")
+    assert not (tmp_path / "dir.png").exists()  # refused before anything was written
+    os.mkfifo(tmp_path / "pipe.png")
+    with pytest.raises(FileExistsError, match="FIFO"):
+        figures.save(fig, tmp_path / "pipe", formats=("png",))
