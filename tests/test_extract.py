@@ -190,6 +190,36 @@ def test_an_unfinished_run_is_extracted_with_a_note(video_dir, labels_file, tmp_
     assert note in format_extraction(summary) and extraction_record(out)["notes"] == [note]
 
 
+def test_an_extraction_killed_before_recording_its_end_is_noted_next_time(
+    video_dir, labels_file, tmp_path  # noqa: F811
+):
+    out = tmp_path / "runs"
+    first_stage(video_dir, labels_file, out)
+    asked = []
+
+    def answer(messages):
+        asked.append(messages)
+        return NEUTRAL
+
+    extract_answers(out, model="text-llm", client=answer, progress=False)
+    path = out / "stand-in" / "sentiment.video.extract.json"
+    record = extraction_record(out)
+    # As after a SIGKILL: the record still says running, and one reply never arrived.
+    path.write_text(json.dumps({**record, "status": "running", "pid": 4242}))
+    cache = out / "stand-in" / "sentiment.video.extract.jsonl"
+    lines = cache.read_text().splitlines()
+    cache.write_text("\n".join(lines[:-1]) + "\n")
+    asked.clear()
+    [summary] = extract_answers(out, model="text-llm", client=answer, progress=False)
+    assert len(asked) == 1 and summary.n_cached == len(CLIPS) - 1
+    (note,) = summary.notes
+    assert "previous extraction (pid 4242 on host" in note and "ended without recording" in note
+    assert note in format_extraction(summary) and extraction_record(out)["notes"] == [note]
+    assert extraction_record(out)["status"] == "finished"
+    [again] = extract_answers(out, model="text-llm", client=answer, progress=False)
+    assert again.notes == ()  # the finished record needs no note
+
+
 # --- the key -------------------------------------------------------------------------------
 
 

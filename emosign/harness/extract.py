@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from emosign import __version__, vocab
-from emosign._io import write_atomically
+from emosign._io import read_regular_file, write_atomically
 from emosign._progress import progress_bar
 from emosign.harness.answers import Reading, read_answer
 from emosign.harness.client import (
@@ -415,6 +415,43 @@ def _unfinished_note(manifest: Mapping[str, Any]) -> str | None:
             "run` finishes it, extract again to send the new ones")
 
 
+def _read_record(path: Path) -> dict[str, Any] | None:
+    """The extraction record at ``path``; None if there is none.
+
+    Raises ValueError if it is not one (not JSON, cut off, or another file).
+    """
+    if not path.exists() and not path.is_symlink():
+        return None
+    try:
+        record = json.loads(read_regular_file(path, what="extraction record").decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        record = None
+    if not isinstance(record, dict) or not {"model", "settings", "all_answers"} <= set(record):
+        raise ValueError(
+            f"{path} is not an extraction record; extract again (`emosign mllm extract`) to "
+            "rewrite it"
+        )
+    return record
+
+
+def _previous_extraction_note(path: Path) -> str | None:
+    """What to know about the extraction this one follows, if it was cut off.
+
+    Called with the run's lock held, so a record still saying "running" belongs to an
+    extraction that did not get to record its end: killed (SIGKILL, the machine went down).
+    """
+    try:
+        previous = _read_record(path)
+    except ValueError as err:
+        return f"the previous extraction record could not be read and is replaced ({err})"
+    if previous is None or previous.get("status") != "running":
+        return None
+    who = f"pid {previous['pid']} on host {previous.get('host')}, " if "pid" in previous else ""
+    return (f"the previous extraction ({who}started {previous.get('started', '?')}) ended "
+            "without recording its end (killed, or the machine went down); its replies are "
+            "kept, and only the answers without one are sent")
+
+
 def _write_record(path: Path, record: Mapping[str, Any]) -> None:
     try:
         write_atomically(path, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
@@ -426,10 +463,11 @@ def _extract_run(files: RunFiles, plan, *, chat, common, secrets, where, retry, 
                  progress) -> ExtractionSummary:
     model, settings = common["model"], common["settings"]
     manifest, answers, jobs = plan
-    note = _unfinished_note(manifest)
     cache, record_path = cache_path(files), manifest_path(files)
     for path, what in ((cache, "extraction cache"), (record_path, "extraction record")):
         _require_regular_file(path, what, writing=True)
+    notes = tuple(note for note in (_unfinished_note(manifest),
+                                    _previous_extraction_note(record_path)) if note)
     done = {r["key"] for r in read_cache(cache) if r["status"] == "ok"}
     todo = [job for job in jobs if job.key not in done]
     record = {
@@ -446,8 +484,8 @@ def _extract_run(files: RunFiles, plan, *, chat, common, secrets, where, retry, 
         "pid": os.getpid(),
         "host": socket.gethostname(),
     }
-    if note:
-        record["notes"] = [note]
+    if notes:
+        record["notes"] = list(notes)
     _write_record(record_path, record)
 
     counts = {"ok": 0, "error": 0}
@@ -506,7 +544,7 @@ def _extract_run(files: RunFiles, plan, *, chat, common, secrets, where, retry, 
         n_to_extract=len(jobs), n_cached=len(jobs) - len(todo), n_answered=counts["ok"],
         n_errors=counts["error"], cache_file=str(cache), manifest_file=str(record_path),
         n_skipped=len(todo) - counts["ok"] - counts["error"], stopped=stopped,
-        notes=(note,) if note else (),
+        notes=notes,
     )
 
 
@@ -539,18 +577,9 @@ def read_extraction(files: RunFiles, answers: Mapping[str, str],
     instruction or extraction model is never used.
     """
     path = manifest_path(files)
-    if not path.exists() and not path.is_symlink():
+    record = _read_record(path)
+    if record is None:
         return None
-    _require_regular_file(path, "extraction record")  # a FIFO would block the read
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        record = None
-    if not isinstance(record, dict) or not {"model", "settings", "all_answers"} <= set(record):
-        raise ValueError(
-            f"{path} is not an extraction record; extract again (`emosign mllm extract`) to "
-            "rewrite it"
-        )
     model, settings, all_answers = record["model"], record["settings"], bool(record["all_answers"])
     replies = {r["key"]: r.get("response") or "" for r in read_cache(cache_path(files))
                if r["status"] == "ok"}
