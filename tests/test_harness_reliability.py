@@ -449,6 +449,24 @@ def test_score_refuses_a_model_folder_that_leads_out_of_the_run_dir(
     assert sorted(run_dir.iterdir()) == [run_dir / "stand-in"]
 
 
+def test_score_refuses_two_model_folders_that_are_one_run(
+    video_dir, labels_file, tmp_path, capsys
+):
+    run_dir = tmp_path / "runs"
+    run_mllm(**run_options(video_dir, labels_file, run_dir, client=lambda m: NEUTRAL))
+    (run_dir / "alias").symlink_to("stand-in")  # inside RUN_DIR, but the same run
+    before = all_bytes(run_dir)
+    assert main(["mllm", "score", str(run_dir), "--labels-file", str(labels_file),
+                 "--n-boot", "50"]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert "are the same run" in line and "scored twice" in line
+    assert str(run_dir / "alias") in line and str(run_dir / "stand-in") in line
+    assert all_bytes(run_dir) == before  # nothing scored, nothing written
+    (run_dir / "alias").unlink()
+    assert main(["mllm", "score", str(run_dir), "--labels-file", str(labels_file),
+                 "--n-boot", "50"]) == 0
+
+
 # --- one line, not a traceback -------------------------------------------------------------
 
 

@@ -1386,14 +1386,24 @@ def find_runs(run_dir: str | os.PathLike) -> list[RunFiles]:
     FileNotFoundError
         If ``run_dir`` is no folder, or holds no run.
     ValueError
-        If a run's folder or one of its files leads out of ``run_dir``.
+        If a run's folder or one of its files leads out of ``run_dir``, or two model
+        folders are one (a symbolic link to the other): the run would be scored twice.
     """
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise FileNotFoundError(f"run directory not found: {run_dir}")
     root = run_dir.resolve()
     found = []
+    seen: dict[Path, Path] = {}  # a run's real manifest -> the path it was first found at
     for path in sorted(run_dir.glob(f"*/*{_MANIFEST_SUFFIX}")):
+        real = path.resolve()
+        if real in seen:
+            raise ValueError(
+                f"{path} and {seen[real]} are the same run ({real}): one model folder or "
+                "manifest is a link to the other, and the run would be scored twice; "
+                "remove the link"
+            )
+        seen[real] = path
         parts = _stem_parts(path)
         if parts is None:
             continue
