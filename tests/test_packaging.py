@@ -73,3 +73,11 @@ def test_no_message_suggests_installing_from_an_index() -> None:
         if re.search(r"pip install ['\"]?emosign\b", line)
     ]
     assert not offenders
+
+
+def test_every_module_is_on_the_map_in_docs_design() -> None:
+    design = (ROOT / "docs" / "design.md").read_text(encoding="utf-8")
+    modules = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "emosign").rglob("*.py"))
+    assert len(modules) > 40
+    missing = [m for m in modules if f"`{m}`" not in design]
+    assert not missing, f"docs/design.md does not list {missing}"
