@@ -920,6 +920,18 @@ def test_ordered_map_discards_results_the_caller_never_took(tmp_path):
     assert sorted(tmp_path.iterdir()) == [Path(paths[0])]
 
 
+@pytest.mark.skipif(not Path("/dev/shm").is_dir(), reason="no /dev/shm on this system")
+def test_frames_outlive_an_iteration_stopped_early_and_nothing_is_left_behind(clips):
+    before = set(Path("/dev/shm").glob("emosign-frames-*"))
+    stream = iter_clip_frames([clips["30fps_odd"], clips["24fps"]] * 4, workers=2)
+    first, second = next(stream), next(stream)
+    stream.close()  # the caller stops early: workers stopped, slot files removed
+    assert set(Path("/dev/shm").glob("emosign-frames-*")) <= before
+    # The arrays the caller holds stay whole (their memory goes with them).
+    np.testing.assert_array_equal(first.array, sample_frames(clips["30fps_odd"]).array)
+    np.testing.assert_array_equal(second.array, sample_frames(clips["24fps"]).array)
+
+
 def die(item: object) -> None:
     """For ordered_map in a worker process: stop the process abruptly."""
     os._exit(3)
