@@ -1008,6 +1008,22 @@ def process_pool(workers: int):
     )
 
 
+@contextlib.contextmanager
+def dead_workers_explained() -> Iterator[None]:
+    """A process pool's ``BrokenProcessPool`` raised inside, as a :class:`WorkerError`
+    that names what usually causes it and the way around it."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        yield
+    except BrokenProcessPool as exc:
+        raise WorkerError(
+            "a worker process stopped abruptly (killed, out of memory, or started by a "
+            'script without the `if __name__ == "__main__":` guard that worker processes '
+            "need); pass workers=1 (--workers 1) to work in this process instead"
+        ) from exc
+
+
 def ordered_map(function, items: Iterable, *, workers: int, window: int | None = None,
                 discard=None):
     """``map(function, items)`` over a process pool, results in input order.
@@ -1020,7 +1036,6 @@ def ordered_map(function, items: Iterable, *, workers: int, window: int | None =
     (when the caller stops early), to free what they hold.
     """
     from collections import deque
-    from concurrent.futures.process import BrokenProcessPool
     from itertools import islice
 
     items = iter(items)
@@ -1028,18 +1043,13 @@ def ordered_map(function, items: Iterable, *, workers: int, window: int | None =
     pool = process_pool(workers)
     pending: deque = deque()
     try:
-        pending.extend(pool.submit(function, item) for item in islice(items, window))
-        while pending:
-            result = pending.popleft().result()
-            for item in islice(items, 1):
-                pending.append(pool.submit(function, item))
-            yield result
-    except BrokenProcessPool as exc:
-        raise WorkerError(
-            "a worker process stopped abruptly (killed, out of memory, or started by a "
-            'script without the `if __name__ == "__main__":` guard that worker processes '
-            "need); pass workers=1 (--workers 1) to work in this process instead"
-        ) from exc
+        with dead_workers_explained():
+            pending.extend(pool.submit(function, item) for item in islice(items, window))
+            while pending:
+                result = pending.popleft().result()
+                for item in islice(items, 1):
+                    pending.append(pool.submit(function, item))
+                yield result
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         for future in pending:

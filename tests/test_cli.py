@@ -236,6 +236,35 @@ def test_a_registered_baseline_runs_from_the_command_line(labels_file, tmp_path,
     assert "33.33" in mine
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers run only on Linux")
+def test_a_worker_killed_mid_benchmark_is_one_clear_error(labels_file, tmp_path, monkeypatch, capsys):
+    from emosign.baselines import registry
+
+    # A baseline whose fit kills its worker process, as the kernel's OOM killer would.
+    (tmp_path / "killer_baseline_cli_test.py").write_text(textwrap.dedent("""
+        import os
+        from emosign.baselines.registry import Baseline, register
+
+        class Killed:
+            def fit(self, examples, y, classes):
+                os._exit(137)
+
+        register(Baseline("killed", "dies in fit", kind="floor", needs=frozenset({"labels"}),
+                          learned=True, make=lambda seed: Killed()))
+    """))
+    monkeypatch.chdir(tmp_path)
+    registry.all_baselines()
+    monkeypatch.setattr(registry, "REGISTRY", dict(registry.REGISTRY))
+    monkeypatch.delitem(sys.modules, "killer_baseline_cli_test", raising=False)
+    code = main(["benchmark", "--baseline-module", "killer_baseline_cli_test", "--baselines",
+                 "killed", "majority", "--tasks", "sentiment_3", "--labels-file", str(labels_file),
+                 "--n-boot", "20", "--kfold-repeats", "0", "--workers", "2", "--out", "bench"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("emosign: error: a worker process stopped abruptly (killed, out of memory")
+    assert "Traceback" not in err and not (tmp_path / "bench").exists()
+
+
 def test_a_baseline_module_that_does_not_import_is_one_clear_error(labels_file, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     code = main(["benchmark", "--baseline-module", "no_such_module_here", "--labels-file", str(labels_file)])

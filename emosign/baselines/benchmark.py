@@ -314,6 +314,8 @@ def _run_jobs(plan: _Plan, *, workers: int, progress: bool | None) -> dict:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
+    from emosign.video import dead_workers_explained
+
     # Forked workers inherit the plan (models, clips, baselines registered at run time) as
     # it is: nothing of it is pickled, only job keys and results travel.
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
@@ -323,9 +325,10 @@ def _run_jobs(plan: _Plan, *, workers: int, progress: bool | None) -> dict:
         futures = {pool.submit(_run_job, job): job for job in order}
         with progress_bar(len(order), "benchmark", enabled=progress, unit="run") as bar:
             try:
-                for future in as_completed(futures):
-                    done[futures[future]] = future.result()
-                    bar.update(1)
+                with dead_workers_explained():
+                    for future in as_completed(futures):
+                        done[futures[future]] = future.result()
+                        bar.update(1)
             except BaseException:
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
