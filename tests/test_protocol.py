@@ -280,6 +280,25 @@ def test_a_prompt_file_reads_as_toml_or_yaml_with_one_prompt_hash(tmp_path):
     assert a.prompt.render(fps=10, video_name="x").startswith("Frames at 10 fps of x.\n")
 
 
+def test_on_python_3_10_a_toml_prompt_file_reads_through_tomli(tmp_path, monkeypatch):
+    import sys
+    import tomllib
+    from types import SimpleNamespace
+
+    from emosign.harness import prompts
+
+    # Python 3.10 has no tomllib; the project then depends on tomli, which has its API.
+    monkeypatch.setattr(prompts, "sys", SimpleNamespace(version_info=(3, 10, 0)))
+    monkeypatch.setitem(sys.modules, "tomllib", None)  # `import tomllib` would fail
+    monkeypatch.setitem(sys.modules, "tomli", tomllib)
+    toml = tmp_path / "p.toml"
+    toml.write_text(EMOTION_TOML, encoding="utf-8")
+    assert read_prompt_file(toml).prompt.task == "emotion"
+    toml.write_text("task = 'emotion\n", encoding="utf-8")
+    with pytest.raises(PromptError, match="not valid TOML"):
+        read_prompt_file(toml)
+
+
 @pytest.mark.parametrize("name, content, fragment", [
     ("p.txt", EMOTION_TOML, "suffix '.txt'"),
     ("p.toml", EMOTION_TOML.replace('task = "emotion"', 'task = "sentiment_7"'), "harness task"),

@@ -476,7 +476,7 @@ def read_prompt_file(path: str | os.PathLike) -> PromptFile:
 def _parse_toml(text: str, path: Path) -> object:
     if sys.version_info >= (3, 11):
         import tomllib
-    else:  # pragma: no cover - Python 3.10
+    else:  # Python 3.10 (tested by faking the version)
         import tomli as tomllib
     try:
         return tomllib.loads(text)
