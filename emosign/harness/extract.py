@@ -62,6 +62,16 @@ from emosign.harness.client import (
     RetryPolicy,
     public_url,
 )
+from emosign.harness.parallel import (
+    DEFAULT_CONCURRENCY,
+    MAX_TIMEOUT,
+    STOP_AFTER_FAILED_REQUESTS,
+    Breaker,
+    Worker,
+    ask_in_parallel,
+    check_number,
+    sigterm_as_interrupt,
+)
 from emosign.harness.runfiles import (
     CacheWriter,
     RunFiles,
@@ -76,16 +86,6 @@ from emosign.harness.runfiles import (
     read_cache,
     read_manifest,
     require_regular_file,
-)
-from emosign.harness.runner import (
-    DEFAULT_CONCURRENCY,
-    MAX_TIMEOUT,
-    STOP_AFTER_FAILED_REQUESTS,
-    _Breaker,
-    _check_number,
-    _sigterm_as_interrupt,
-    _Worker,
-    ask_in_parallel,
 )
 
 DEFAULT_MAX_TOKENS = 256  # a label, or the joint answer's eleven numbers as JSON
@@ -230,7 +230,7 @@ def format_extraction(summary: ExtractionSummary) -> str:
 
 @dataclass(frozen=True)
 class _Job:
-    """One answer to send; the fields :class:`emosign.harness.runner._Worker` reads."""
+    """One answer to send; the fields :class:`emosign.harness.parallel.Worker` reads."""
 
     video_name: str
     prompt_text: str  # the exact request: the instruction with the answer in it
@@ -238,15 +238,15 @@ class _Job:
     key: str
 
 
-class _Extractor(_Worker):
-    """The first stage's worker (scrubbing, cache lines, retries, the early stop on a dead
+class _Extractor(Worker):
+    """The worker of both stages (scrubbing, cache lines, retries, the early stop on a dead
     server), asking a text model about one answer instead of a model about one clip."""
 
-    def _ask(self, job: _Job, record: dict) -> str:
+    def ask(self, job: _Job, record: dict) -> str:
         # The request is the instruction with the run's answer in it, both kept elsewhere;
         # its sha256 names it.
         del record["prompt"]
-        return self._request(job, [{"role": "user", "content": job.prompt_text}], record)
+        return self.request(job, [{"role": "user", "content": job.prompt_text}], record)
 
 
 def extract_answers(
@@ -313,10 +313,10 @@ def extract_answers(
         raise ValueError("model must be a non-empty name: it identifies the extracted replies")
     if client is not None and base_url is not None:
         raise ValueError("pass either client (a local model) or base_url (a server), not both")
-    _check_number("concurrency", concurrency, low=1, whole=True)
-    _check_number("timeout", timeout, low=0, inclusive=False, below=MAX_TIMEOUT)
-    _check_number("temperature", temperature, low=0, optional=True)
-    _check_number("max_tokens", max_tokens, low=1, whole=True, optional=True)
+    check_number("concurrency", concurrency, low=1, whole=True)
+    check_number("timeout", timeout, low=0, inclusive=False, below=MAX_TIMEOUT)
+    check_number("temperature", temperature, low=0, optional=True)
+    check_number("max_tokens", max_tokens, low=1, whole=True, optional=True)
     found = find_runs(run_dir)
     if runs is not None:
         wanted = {Path(path).resolve() for path in runs}
@@ -505,16 +505,15 @@ def _extract_run(files: RunFiles, plan, *, chat, common, secrets, where, retry, 
 
     status = "interrupted"
     stop = threading.Event()
-    breaker = _Breaker(STOP_AFTER_FAILED_REQUESTS, stop, where=where)
+    breaker = Breaker(STOP_AFTER_FAILED_REQUESTS, stop, where=where)
     writer = CacheWriter(cache)
     worker = _Extractor(
-        chat=chat, writer=writer, settings=settings, retry=retry, secrets=secrets,
-        video_dir=None, stop=stop, breaker=breaker,
+        chat=chat, writer=writer, retry=retry, secrets=secrets, stop=stop, breaker=breaker,
         base_record={"format": _CACHE_FORMAT, "model": model, "task": files.task,
                      "settings": settings},
     )
     try:
-        with _sigterm_as_interrupt(), \
+        with sigterm_as_interrupt(), \
                 progress_bar(len(todo), f"extract {files.directory.name} {files.stem}",
                              enabled=progress, unit="answer") as bar:
             stopped = ask_in_parallel(

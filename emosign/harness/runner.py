@@ -55,18 +55,13 @@ import csv
 import hashlib
 import io
 import json
-import math
 import os
 import re
-import signal
 import socket
 import sys
 import threading
-import time
 import warnings
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,15 +75,27 @@ from emosign.harness.answers import parse_counts, parse_joint, read_answer
 from emosign.harness.client import (
     DEFAULT_TIMEOUT,
     ChatFn,
-    ConnectionFailed,
     Message,
     MLLMError,
     OpenAIChat,
-    RequestError,
     RetryPolicy,
-    call_with_retries,
     public_url,
-    redact,
+)
+from emosign.harness.client import ConnectionFailed as ConnectionFailed  # re-exported
+from emosign.harness.client import RequestError as RequestError  # re-exported
+from emosign.harness.client import call_with_retries as call_with_retries  # re-exported
+from emosign.harness.client import redact as redact  # re-exported
+from emosign.harness.parallel import (
+    DEFAULT_CONCURRENCY,
+    MAX_TIMEOUT,
+    STOP_AFTER_FAILED_REQUESTS,
+    Breaker,
+    JobFailed,
+    Terminated,
+    Worker,
+    ask_in_parallel,
+    check_number,
+    sigterm_as_interrupt,
 )
 from emosign.harness.prompts import (
     DEFAULT_PROTOCOL,
@@ -122,14 +129,8 @@ from emosign.video import Frames, VideoError, resolve_videos, sample_frames
 DEFAULT_MAX_FRAMES = EMOSIGN_MAX_FRAMES  # the emosign protocol's: 4.8 s at 10 fps
 DEFAULT_MAX_SIDE = 512  # pixels; the longer side of each frame is shrunk to this
 DEFAULT_JPEG_QUALITY = 85
-DEFAULT_CONCURRENCY = 4
 DEFAULT_OUT = "emosign-mllm-runs"
-#: A run stops when, before any answer, its first this-many attempts all fail to connect,
-#: or its first this-many clips' requests all fail: the server is dead or not the one meant,
-#: and every other clip would fail the same way after its retries.
-STOP_AFTER_FAILED_REQUESTS = 3
 MAX_FPS = 1000.0  # frames per second sampled: above any camera's rate
-MAX_TIMEOUT = 86_400.0  # seconds per request: a day
 
 
 _CACHE_FORMAT = 1
@@ -215,16 +216,6 @@ def message_frames(messages: Sequence[Message]) -> list[tuple[float, Any]]:
 def message_prompt(messages: Sequence[Message]) -> str:
     """The instruction text of a request (its last text part)."""
     return messages[-1]["content"][-1]["text"]
-
-
-
-
-
-
-
-
-
-
 
 
 # --- running -------------------------------------------------------------------------------
@@ -471,7 +462,7 @@ def run_mllm(
 
     status = "interrupted"
     stop = threading.Event()
-    breaker = _Breaker(
+    breaker = Breaker(
         STOP_AFTER_FAILED_REQUESTS, stop,
         where=(f"the server at {public_url(base_url) or 'api.openai.com'}"
                if isinstance(chat, OpenAIChat) else "the model"),
@@ -489,12 +480,12 @@ def run_mllm(
         todo = [job for job in jobs if job.key not in done]
         _write_manifest(files, manifest)
         writer = CacheWriter(files.cache)
-        work = _Worker(
+        work = _ClipWorker(
             chat=chat, writer=writer, base_record=base_record, settings=settings,
             retry=retry, secrets=secrets, video_dir=str(video_dir), stop=stop,
             breaker=breaker,
         )
-        with _sigterm_as_interrupt(), \
+        with sigterm_as_interrupt(), \
                 progress_bar(len(todo), f"{model} {task}", enabled=progress) as bar:
 
             def done(future) -> None:
@@ -510,7 +501,7 @@ def run_mllm(
     except MLLMError:
         status = "failed"
         raise
-    except _Terminated:
+    except Terminated:
         manifest["interrupted_by"] = "SIGTERM"
         raise
     finally:
@@ -561,34 +552,17 @@ def _check_options(*, fps, max_frames, max_side, jpeg_quality, temperature, max_
     """Refuse a nonsensical number before anything is asked, naming the parameter."""
     # Past the bounds lie no real use and real harm: a timeout the socket layer cannot
     # represent, and (uncapped) more frames per second than any camera, each one decoded.
-    _check_number("fps", fps, low=0, inclusive=False, below=MAX_FPS)
-    _check_number("timeout", timeout, low=0, inclusive=False, below=MAX_TIMEOUT)
-    _check_number("temperature", temperature, low=0, optional=True)
-    _check_number("concurrency", concurrency, low=1, whole=True)
-    _check_number("max_frames", max_frames, low=1, whole=True, optional=True)
-    _check_number("max_side", max_side, low=1, whole=True, optional=True)
-    _check_number("max_tokens", max_tokens, low=1, whole=True, optional=True)
-    _check_number("limit", limit, low=1, whole=True, optional=True)
-    _check_number("jpeg_quality", jpeg_quality, low=1, whole=True)
+    check_number("fps", fps, low=0, inclusive=False, below=MAX_FPS)
+    check_number("timeout", timeout, low=0, inclusive=False, below=MAX_TIMEOUT)
+    check_number("temperature", temperature, low=0, optional=True)
+    check_number("concurrency", concurrency, low=1, whole=True)
+    check_number("max_frames", max_frames, low=1, whole=True, optional=True)
+    check_number("max_side", max_side, low=1, whole=True, optional=True)
+    check_number("max_tokens", max_tokens, low=1, whole=True, optional=True)
+    check_number("limit", limit, low=1, whole=True, optional=True)
+    check_number("jpeg_quality", jpeg_quality, low=1, whole=True)
     if jpeg_quality > 95:
         raise ValueError(f"jpeg_quality must be at most 95, not {jpeg_quality}")
-
-
-def _check_number(name: str, value: object, *, low: float, inclusive: bool = True,
-                  below: float | None = None, whole: bool = False, optional: bool = False) -> None:
-    if value is None and optional:
-        return
-    kind = "a whole number" if whole else "a finite number"
-    bound = f"{'>=' if inclusive else '>'} {low:g}" + (f" and < {below:g}" if below else "")
-    valid_type = isinstance(value, (int, np.integer)) if whole else isinstance(value, (int, float, np.number))
-    if isinstance(value, bool) or not valid_type:
-        raise ValueError(f"{name} must be {kind} {bound}{' or None' if optional else ''}, "
-                         f"not {value!r}")
-    too_low = value < low or (value == low and not inclusive)
-    too_high = below is not None and value >= below
-    # math.isfinite: an int too large for a float is still finite, and not an error here.
-    if too_low or too_high or (isinstance(value, (float, np.floating)) and not math.isfinite(value)):
-        raise ValueError(f"{name} must be {kind} {bound}, not {value!r}")
 
 
 def _check_out(out: Path) -> None:
@@ -616,8 +590,6 @@ def _write_manifest(files: RunFiles, manifest: Mapping[str, Any]) -> None:
         raise cannot_write(files.manifest, err) from None
 
 
-
-
 def _previous_run_note(files: RunFiles) -> str | None:
     """What the user should know about the run this one resumes, if anything.
 
@@ -636,31 +608,6 @@ def _previous_run_note(files: RunFiles) -> str | None:
     return (f"the previous run ({who}started {previous.get('started', '?')}) ended without "
             "recording its end (killed, or the machine went down); its answers are kept, "
             "and only the clips without one are asked")
-
-
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM, handled like Ctrl-C: the run stops cleanly and says so in its manifest."""
-
-
-@contextmanager
-def _sigterm_as_interrupt():
-    """While a run is going, SIGTERM stops it as Ctrl-C does (answers in flight saved, the
-    manifest says "interrupted"). Only in the main thread, where Python runs signal
-    handlers, and only if no one else has set a handler for SIGTERM."""
-    if threading.current_thread() is not threading.main_thread() \
-            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
-        yield
-        return
-
-    def terminate(signum, frame):
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM kills at once
-        raise _Terminated("SIGTERM")
-
-    signal.signal(signal.SIGTERM, terminate)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def format_summary(summary: RunSummary) -> str:
@@ -722,101 +669,24 @@ def _plan(*, task, model, prompt, settings, video_dir, captions_file, labels_fil
     return jobs, labels.source
 
 
-
-def ask_in_parallel(
-    work: Callable[[Any], Any],
-    jobs: Sequence[Any],
-    futures: list,
-    *,
-    concurrency: int,
-    stop: threading.Event,
-    breaker: _Breaker,
-    on_done: Callable[[Any], None],
-) -> str | None:
-    """Send every job through ``work`` on ``concurrency`` threads; ``on_done(future)`` is
-    called once per request as it finishes. Used by the run and by the extraction stage.
-
-    Returns why ``breaker`` stopped the work early (the jobs not yet started are cancelled,
-    the requests in flight still finish), or None when every job was tried. Ctrl-C, SIGTERM
-    or a fatal error (:class:`MLLMError` from ``future.result()``) sets ``stop``, so that
-    nothing new starts and nothing is retried, and goes on once the requests in flight are
-    answered and saved. The futures are appended to ``futures``, so that the caller can
-    count those answered while it was stopping.
-    """
-    stopped = None
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        futures += [pool.submit(work, job) for job in jobs]
-        try:
-            for future in as_completed(futures):
-                if not future.cancelled():
-                    future.result()  # a fatal error (MLLMError) stops here
-                if breaker.reason and stopped is None:
-                    stopped = breaker.reason
-                    for other in futures:
-                        other.cancel()
-                on_done(future)
-        except BaseException:
-            stop.set()
-            for future in futures:
-                future.cancel()
-            raise
-    return stopped
-
-
-class _Worker:
+class _ClipWorker(Worker):
     """Does one clip: frames, request, one cache line. Runs in the pool's threads."""
 
-    def __init__(self, *, chat, writer, base_record, settings, retry, secrets, video_dir,
-                 stop, breaker) -> None:
-        self.stop = stop  # set: ask nothing more, retry nothing more
-        self.breaker = breaker
-        self.chat = chat
+    def __init__(self, *, settings, video_dir, **common) -> None:
+        super().__init__(**common)
         self.video_dir = video_dir
-        self.writer = writer
-        self.base_record = base_record
         self.settings = settings
-        self.retry = retry
-        self.secrets = secrets
 
-    def __call__(self, job: _Job) -> dict | None:
-        """The clip's cache record, also appended to the cache; None if the run stopped
-        before the clip was asked (nothing is written for it)."""
-        if self.stop.is_set():
-            return None
-        started = time.monotonic()
-        record = {
-            **self.base_record,
-            "key": job.key,
-            "video_name": job.video_name,
-            "prompt_sha256": job.prompt_sha256,
-            "prompt": job.prompt_text,
-        }
-        try:
-            answer = self._ask(job, record)
-        except _Stopped:
-            return None
-        except _ClipFailed as failure:
-            if failure.kind != "request":
-                del record["prompt"]  # never sent; the hash still names it
-            record.update(status="error", response=None,
-                          error={"kind": failure.kind, "message": self._scrub(failure.message)})
-        else:
-            record.update(status="ok", response=self._scrub(answer), error=None)
-        record.update(seconds=round(time.monotonic() - started, 3), time=now())
-        self.writer.append(record)
-        self.breaker.count(record)
-        return record
-
-    def _ask(self, job: _Job, record: dict) -> str:
+    def ask(self, job: _Job, record: dict) -> str:
         if job.video_path is None:
-            raise _ClipFailed(
+            raise JobFailed(
                 "video",
                 f"clip {job.video_name!r}: no video file in {self.video_dir} (looked for "
                 "<utterance_id>/crop_original_video.mp4, <utterance_id>.mp4 and "
                 "<video_name>.mp4)",
             )
         if job.caption_missing:
-            raise _ClipFailed(
+            raise JobFailed(
                 "caption", f"clip {job.video_name!r}: the captions file has no caption for it"
             )
         try:
@@ -826,114 +696,13 @@ class _Worker:
                 max_side=self.settings["max_side"], clip=job.video_name,
             )
         except VideoError as err:
-            raise _ClipFailed("video", str(err)) from None
+            raise JobFailed("video", str(err)) from None
         messages = build_messages(
             frames, job.prompt_text, max_side=None, jpeg_quality=self.settings["jpeg_quality"],
         )
         record["frames"] = len(frames)
         record["timestamps"] = [round(float(t), 3) for t in frames.timestamps]
-        return self._request(job, messages, record)
-
-    def _request(self, job: _Job, messages: list[Message], record: dict) -> str:
-        """The answer to ``messages``, retried as ``self.retry`` says; ``_ClipFailed`` if
-        the request failed for good (MLLMError passes: the whole run stops)."""
-        try:
-            answer, record["attempts"] = call_with_retries(
-                self._attempt, messages, retry=self.retry, sleep=self._wait_to_retry
-            )
-        except RequestError as err:
-            record["attempts"] = err.attempts
-            raise _ClipFailed("request", f"clip {job.video_name!r}: {err}") from None
-        except MLLMError:
-            raise  # the whole run stops
-        except Exception as err:  # a local model's own failure: this clip only
-            raise _ClipFailed(
-                "request", f"clip {job.video_name!r}: {type(err).__name__}: {err}"
-            ) from None
-        if not isinstance(answer, str):
-            raise _ClipFailed("request", f"the client returned {type(answer).__name__}, not text")
-        return answer
-
-    def _scrub(self, text: str) -> str:
-        return redact(text, self.secrets)
-
-    def _attempt(self, messages: list[Message]) -> str:
-        """One request, told to the breaker: did it reach the server?"""
-        try:
-            answer = self.chat(messages)
-        except ConnectionFailed as err:
-            self.breaker.connection_failed(str(err))
-            raise
-        except BaseException:
-            self.breaker.reached()  # an HTTP error status, say: the server is there
-            raise
-        self.breaker.reached()
-        return answer
-
-    def _wait_to_retry(self, seconds: float) -> None:
-        if self.stop.wait(seconds):
-            raise _Stopped
-
-
-class _Breaker:
-    """Stops a run that cannot work: a dead server or the wrong one.
-
-    Two signs, both only before anything was answered: the first ``limit`` attempts all
-    failed to connect (a refused connection is no rate limit: stop at once, without waiting
-    through the retries), or the first ``limit`` clips' requests all failed for good (a
-    server that answers every request with an error). Told by the workers as things happen,
-    so that no worker starts another clip once the run stops; ``reason`` then says why.
-    """
-
-    def __init__(self, limit: int, stop: threading.Event, *, where: str) -> None:
-        self.limit, self.stop, self.where = limit, stop, where
-        self.reason: str | None = None
-        self._answered = self._reached = False
-        self._failed_connections = self._failed_clips = 0
-        self._lock = threading.Lock()
-
-    def connection_failed(self, message: str) -> None:
-        with self._lock:
-            if self._reached:
-                return
-            self._failed_connections += 1
-            if self._failed_connections >= self.limit:
-                self._trip(f"the first {self._failed_connections} attempts to reach "
-                           f"{self.where} all failed to connect ({message}); is it running, "
-                           "and is the base URL right?")
-
-    def reached(self) -> None:
-        with self._lock:
-            self._reached = True
-
-    def count(self, record: Mapping[str, Any]) -> None:
-        with self._lock:
-            if record["status"] == "ok":
-                self._answered = True
-            elif record["error"]["kind"] == "request" and not self._answered:
-                self._failed_clips += 1
-                if self._failed_clips >= self.limit:
-                    self._trip(f"the first {self._failed_clips} requests of this run all failed "
-                               f"and none was answered, so the other clips would fail too; is "
-                               f"{self.where} the right one, and is the model name right? "
-                               f"Last error: {record['error']['message']}")
-
-    def _trip(self, why: str) -> None:
-        if self.reason is None:
-            self.reason = f"stopped early: {why}"
-            self.stop.set()
-
-
-class _Stopped(BaseException):
-    """The run stopped while a clip waited to retry: the clip is left for the next run.
-    A BaseException, so that a local model's failures (``except Exception``) never catch it."""
-
-
-class _ClipFailed(Exception):
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
+        return self.request(job, messages, record)
 
 
 # --- scoring -------------------------------------------------------------------------------
@@ -1056,8 +825,6 @@ def score_run(
     return results
 
 
-
-
 def _warn_if_unfinished(files: RunFiles) -> None:
     try:
         status = json.loads(files.manifest.read_text(encoding="utf-8")).get("status")
@@ -1071,10 +838,6 @@ def _warn_if_unfinished(files: RunFiles) -> None:
     else:
         state = "is still being written by another process: the scores cover its answers so far"
     warnings.warn(f"{files.directory / files.stem}: the run {state}", stacklevel=3)
-
-
-
-
 
 
 def _write_predictions(path: Path, scored: str, readings: Mapping[str, dict]) -> None:
