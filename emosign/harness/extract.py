@@ -288,7 +288,7 @@ def extract_answers(
     Returns
     -------
     One :class:`ExtractionSummary` per run extracted. As in the first stage, when the first
-    :data:`~emosign.harness.runner.STOP_AFTER_FAILED_REQUESTS` attempts all fail to connect,
+    :data:`~emosign.harness.parallel.STOP_AFTER_FAILED_REQUESTS` attempts all fail to connect,
     or the first that many answers' requests all fail, the extraction stops early: that
     run's summary says why (``stopped``), and the runs after it are not tried.
 

@@ -744,7 +744,7 @@ def score_run(
     (the harness task), task, n, answered, parsed, parse_rate, the headline metrics, and
     ``extraction`` (None, or the extraction model, parsed, parse_rate and metrics after it).
     """
-    from emosign.harness.extract import read_extraction  # it imports this module
+    from emosign.harness.extract import read_extraction
     from emosign.labels import load_labels
     from emosign.tasks import get_task
 
