@@ -27,9 +27,9 @@ latest extraction of a run: the model, whether all answers were sent, the instru
 sha256, and counts.
 
 **As guarded as the first stage**, with its own mechanisms: runs are found by
-:func:`~emosign.harness.runner.find_runs` (a run folder or file that leads out of the run
+:func:`~emosign.harness.runfiles.find_runs` (a run folder or file that leads out of the run
 directory through a symbolic link is refused), manifests and caches are read by
-:func:`~emosign.harness.runner.read_manifest` and :func:`~emosign.harness.runner.read_cache`
+:func:`~emosign.harness.runfiles.read_manifest` and :func:`~emosign.harness.runfiles.read_cache`
 (one-line errors naming the file), an extraction holds the run's own lock (so it is refused
 while ``mllm run`` writes that run, and two extractions of one run refuse each other), a dead
 server stops it early as it stops a run, and the key is scrubbed from every reply and error
@@ -62,28 +62,30 @@ from emosign.harness.client import (
     RetryPolicy,
     public_url,
 )
-from emosign.harness.runner import (
+from emosign.harness.parallel import (
     DEFAULT_CONCURRENCY,
     MAX_TIMEOUT,
     STOP_AFTER_FAILED_REQUESTS,
-    RunFiles,
-    RunLockedError,
-    _Breaker,
-    _CacheWriter,
-    _cannot_write,
-    _check_number,
-    _describe_holder,
-    _digest,
-    _latest_answers,
-    _now,
-    _require_regular_file,
-    _RunLock,
-    _sigterm_as_interrupt,
-    _Worker,
+    Breaker,
+    Worker,
     ask_in_parallel,
+    check_number,
+    sigterm_as_interrupt,
+)
+from emosign.harness.runfiles import (
+    CacheWriter,
+    RunFiles,
+    RunLock,
+    RunLockedError,
+    cannot_write,
+    describe_holder,
+    digest,
     find_runs,
+    latest_answers,
+    now,
     read_cache,
     read_manifest,
+    require_regular_file,
 )
 
 DEFAULT_MAX_TOKENS = 256  # a label, or the joint answer's eleven numbers as JSON
@@ -147,7 +149,7 @@ def _settings(temperature: float | None, max_tokens: int | None) -> dict[str, An
 def extraction_key(*, model: str, task: str, video_name: str, request: str,
                    settings: Mapping[str, Any]) -> str:
     """The cache key of one extraction request (see the module docstring)."""
-    return _digest({
+    return digest({
         "model": model, "task": task, "video_name": video_name,
         "prompt_sha256": _sha256(request), "settings": dict(settings),
     })
@@ -228,7 +230,7 @@ def format_extraction(summary: ExtractionSummary) -> str:
 
 @dataclass(frozen=True)
 class _Job:
-    """One answer to send; the fields :class:`emosign.harness.runner._Worker` reads."""
+    """One answer to send; the fields :class:`emosign.harness.parallel.Worker` reads."""
 
     video_name: str
     prompt_text: str  # the exact request: the instruction with the answer in it
@@ -236,15 +238,15 @@ class _Job:
     key: str
 
 
-class _Extractor(_Worker):
-    """The first stage's worker (scrubbing, cache lines, retries, the early stop on a dead
+class _Extractor(Worker):
+    """The worker of both stages (scrubbing, cache lines, retries, the early stop on a dead
     server), asking a text model about one answer instead of a model about one clip."""
 
-    def _ask(self, job: _Job, record: dict) -> str:
+    def ask(self, job: _Job, record: dict) -> str:
         # The request is the instruction with the run's answer in it, both kept elsewhere;
         # its sha256 names it.
         del record["prompt"]
-        return self._request(job, [{"role": "user", "content": job.prompt_text}], record)
+        return self.request(job, [{"role": "user", "content": job.prompt_text}], record)
 
 
 def extract_answers(
@@ -286,7 +288,7 @@ def extract_answers(
     Returns
     -------
     One :class:`ExtractionSummary` per run extracted. As in the first stage, when the first
-    :data:`~emosign.harness.runner.STOP_AFTER_FAILED_REQUESTS` attempts all fail to connect,
+    :data:`~emosign.harness.parallel.STOP_AFTER_FAILED_REQUESTS` attempts all fail to connect,
     or the first that many answers' requests all fail, the extraction stops early: that
     run's summary says why (``stopped``), and the runs after it are not tried.
 
@@ -311,10 +313,10 @@ def extract_answers(
         raise ValueError("model must be a non-empty name: it identifies the extracted replies")
     if client is not None and base_url is not None:
         raise ValueError("pass either client (a local model) or base_url (a server), not both")
-    _check_number("concurrency", concurrency, low=1, whole=True)
-    _check_number("timeout", timeout, low=0, inclusive=False, below=MAX_TIMEOUT)
-    _check_number("temperature", temperature, low=0, optional=True)
-    _check_number("max_tokens", max_tokens, low=1, whole=True, optional=True)
+    check_number("concurrency", concurrency, low=1, whole=True)
+    check_number("timeout", timeout, low=0, inclusive=False, below=MAX_TIMEOUT)
+    check_number("temperature", temperature, low=0, optional=True)
+    check_number("max_tokens", max_tokens, low=1, whole=True, optional=True)
     found = find_runs(run_dir)
     if runs is not None:
         wanted = {Path(path).resolve() for path in runs}
@@ -365,7 +367,7 @@ def extract_answers(
 def _lock(files: RunFiles, locks: ExitStack) -> None:
     """Take the run's own lock (the one ``mllm run`` holds while it writes), held until
     ``locks`` closes; RunLockedError naming the holder if another process has it."""
-    lock = _RunLock(files.lock)
+    lock = RunLock(files.lock)
     try:
         lock.acquire()
     except RunLockedError:
@@ -385,7 +387,7 @@ def _holder(lock_file: Path) -> str:
     except OSError:
         return "another process"
     try:
-        return _describe_holder(fd)
+        return describe_holder(fd)
     finally:
         os.close(fd)
 
@@ -393,7 +395,7 @@ def _holder(lock_file: Path) -> str:
 def _plan(files: RunFiles, *, model: str, settings: Mapping, all_answers: bool):
     """The run's manifest, its latest answers, and one job per answer to send."""
     manifest = read_manifest(files.manifest)
-    answers, _, _ = _latest_answers(read_cache(files.cache), manifest["config"])
+    answers, _, _ = latest_answers(read_cache(files.cache), manifest["config"])
     jobs = []
     for name, answer in answers.items():
         if _to_send(answer, read_answer(files.task, answer), all_answers):
@@ -456,7 +458,7 @@ def _write_record(path: Path, record: Mapping[str, Any]) -> None:
     try:
         write_atomically(path, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
     except OSError as err:
-        raise _cannot_write(path, err) from None
+        raise cannot_write(path, err) from None
 
 
 def _extract_run(files: RunFiles, plan, *, chat, common, secrets, where, retry, concurrency,
@@ -465,7 +467,7 @@ def _extract_run(files: RunFiles, plan, *, chat, common, secrets, where, retry, 
     manifest, answers, jobs = plan
     cache, record_path = cache_path(files), manifest_path(files)
     for path, what in ((cache, "extraction cache"), (record_path, "extraction record")):
-        _require_regular_file(path, what, writing=True)
+        require_regular_file(path, what, writing=True)
     notes = tuple(note for note in (_unfinished_note(manifest),
                                     _previous_extraction_note(record_path)) if note)
     done = {r["key"] for r in read_cache(cache) if r["status"] == "ok"}
@@ -479,7 +481,7 @@ def _extract_run(files: RunFiles, plan, *, chat, common, secrets, where, retry, 
         "emosign_version": __version__,
         "answers": len(answers),
         "to_extract": len(jobs),
-        "started": _now(),
+        "started": now(),
         "status": "running",
         "pid": os.getpid(),
         "host": socket.gethostname(),
@@ -503,16 +505,15 @@ def _extract_run(files: RunFiles, plan, *, chat, common, secrets, where, retry, 
 
     status = "interrupted"
     stop = threading.Event()
-    breaker = _Breaker(STOP_AFTER_FAILED_REQUESTS, stop, where=where)
-    writer = _CacheWriter(cache)
+    breaker = Breaker(STOP_AFTER_FAILED_REQUESTS, stop, where=where)
+    writer = CacheWriter(cache)
     worker = _Extractor(
-        chat=chat, writer=writer, settings=settings, retry=retry, secrets=secrets,
-        video_dir=None, stop=stop, breaker=breaker,
+        chat=chat, writer=writer, retry=retry, secrets=secrets, stop=stop, breaker=breaker,
         base_record={"format": _CACHE_FORMAT, "model": model, "task": files.task,
                      "settings": settings},
     )
     try:
-        with _sigterm_as_interrupt(), \
+        with sigterm_as_interrupt(), \
                 progress_bar(len(todo), f"extract {files.directory.name} {files.stem}",
                              enabled=progress, unit="answer") as bar:
             stopped = ask_in_parallel(
@@ -529,7 +530,7 @@ def _extract_run(files: RunFiles, plan, *, chat, common, secrets, where, retry, 
             if future not in counted and future.done():
                 tally(future)  # answered while stopping: saved, so counted
         writer.close()
-        record.update(status=status, finished=_now(), answered_now=counts["ok"],
+        record.update(status=status, finished=now(), answered_now=counts["ok"],
                       errors_now=counts["error"])
         if stopped:
             record["stopped"] = stopped

@@ -55,21 +55,14 @@ import csv
 import hashlib
 import io
 import json
-import math
 import os
 import re
-import signal
 import socket
-import stat
 import sys
 import threading
-import time
 import warnings
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -82,15 +75,27 @@ from emosign.harness.answers import parse_counts, parse_joint, read_answer
 from emosign.harness.client import (
     DEFAULT_TIMEOUT,
     ChatFn,
-    ConnectionFailed,
     Message,
     MLLMError,
     OpenAIChat,
-    RequestError,
     RetryPolicy,
-    call_with_retries,
     public_url,
-    redact,
+)
+from emosign.harness.client import ConnectionFailed as ConnectionFailed  # re-exported
+from emosign.harness.client import RequestError as RequestError  # re-exported
+from emosign.harness.client import call_with_retries as call_with_retries  # re-exported
+from emosign.harness.client import redact as redact  # re-exported
+from emosign.harness.parallel import (
+    DEFAULT_CONCURRENCY,
+    MAX_TIMEOUT,
+    STOP_AFTER_FAILED_REQUESTS,
+    Breaker,
+    JobFailed,
+    Terminated,
+    Worker,
+    ask_in_parallel,
+    check_number,
+    sigterm_as_interrupt,
 )
 from emosign.harness.prompts import (
     DEFAULT_PROTOCOL,
@@ -103,24 +108,32 @@ from emosign.harness.prompts import (
     get_protocol,
     read_prompt_file,
 )
+from emosign.harness.runfiles import (
+    CacheWriter,
+    RunFiles,
+    RunLock,
+    cannot_write,
+    digest,
+    file_kind,
+    find_runs,
+    latest_answers,
+    now,
+    read_cache,
+    read_manifest,
+    require_regular_file,
+)
+from emosign.harness.runfiles import RunLockedError as RunLockedError  # re-exported
+from emosign.harness.runfiles import model_slug as model_slug  # re-exported
 from emosign.video import Frames, VideoError, resolve_videos, sample_frames
 
 DEFAULT_MAX_FRAMES = EMOSIGN_MAX_FRAMES  # the emosign protocol's: 4.8 s at 10 fps
 DEFAULT_MAX_SIDE = 512  # pixels; the longer side of each frame is shrunk to this
 DEFAULT_JPEG_QUALITY = 85
-DEFAULT_CONCURRENCY = 4
 DEFAULT_OUT = "emosign-mllm-runs"
-#: A run stops when, before any answer, its first this-many attempts all fail to connect,
-#: or its first this-many clips' requests all fail: the server is dead or not the one meant,
-#: and every other clip would fail the same way after its retries.
-STOP_AFTER_FAILED_REQUESTS = 3
 MAX_FPS = 1000.0  # frames per second sampled: above any camera's rate
-MAX_TIMEOUT = 86_400.0  # seconds per request: a day
 
 
 _CACHE_FORMAT = 1
-_MANIFEST_SUFFIX = ".run.json"
-_LOCK_SUFFIX = ".lock"
 _RESULTS_FILE = "results.json"
 
 
@@ -203,342 +216,6 @@ def message_frames(messages: Sequence[Message]) -> list[tuple[float, Any]]:
 def message_prompt(messages: Sequence[Message]) -> str:
     """The instruction text of a request (its last text part)."""
     return messages[-1]["content"][-1]["text"]
-
-
-# --- files of a run ------------------------------------------------------------------------
-
-_UNSAFE = re.compile(r"[^a-z0-9._-]+")
-
-
-def model_slug(model: str) -> str:
-    """A name for a model's folder that is safe on every file system and unique per model.
-
-    Lowercase letters, digits, ".", "_" and "-" only, at most 64 characters plus a suffix,
-    never empty, never starting with "." or "-" (so never ".."). A name that had to change
-    gets the first 8 hex digits of its sha256, so "A/b" and "a_b" stay apart.
-    """
-    cleaned = _UNSAFE.sub("_", model.lower()).strip("._-")[:64].strip("._-")
-    if cleaned and cleaned == model:
-        return cleaned
-    digest = hashlib.sha256(model.encode("utf-8", "surrogatepass")).hexdigest()[:8]
-    return f"{cleaned or 'model'}-{digest}"
-
-
-@dataclass(frozen=True)
-class RunFiles:
-    """Where one run (a model, a harness task, an input) keeps its files."""
-
-    directory: Path  # <out>/<model slug>
-    task: str
-    input: str
-
-    @classmethod
-    def of(cls, out: str | os.PathLike, *, model: str, task: str, input: str) -> RunFiles:
-        if task not in HARNESS_TASKS:
-            raise ValueError(f"unknown harness task {task!r}; choose one of {list(HARNESS_TASKS)}")
-        if input not in ("video", "video_caption"):
-            raise ValueError(f"input must be 'video' or 'video_caption', not {input!r}")
-        root = Path(out)
-        directory = root / model_slug(model)
-        # model_slug cannot produce a separator or "..", but the check costs nothing.
-        if directory.resolve().parent != root.resolve():
-            raise ValueError(f"model name {model!r} gives a folder outside {root}")
-        return cls(directory=directory, task=task, input=input)
-
-    @property
-    def stem(self) -> str:
-        return f"{self.task}.{self.input}"
-
-    @property
-    def cache(self) -> Path:
-        return self.directory / f"{self.stem}.jsonl"
-
-    @property
-    def manifest(self) -> Path:
-        return self.directory / f"{self.stem}{_MANIFEST_SUFFIX}"
-
-    @property
-    def explanations(self) -> Path:
-        return self.directory / f"{self.stem}.explanations.jsonl"
-
-    @property
-    def lock(self) -> Path:
-        return self.directory / f"{self.stem}{_LOCK_SUFFIX}"
-
-    def predictions(self, scored: str) -> Path:
-        if scored not in SCORED_TASKS[self.task]:
-            raise ValueError(f"harness task {self.task!r} is not scored on {scored!r}")
-        return self.directory / f"{self.stem}.{scored}.csv"
-
-    def extracted_predictions(self, scored: str) -> Path:
-        """The predictions after LLM extraction (see :mod:`emosign.harness.extract`)."""
-        return self.predictions(scored).with_suffix(".extracted.csv")
-
-
-
-
-def read_cache(path: str | os.PathLike) -> list[dict]:
-    """Every record of a cache file, in the order written; [] if there is none.
-
-    A line that is not JSON is skipped with a warning: the last line may be cut off by a
-    crash during its write; that is expected and said so.
-
-    Raises
-    ------
-    ValueError
-        If ``path`` is not a regular file, or a line is JSON but not a cache record (no
-        ``key``, ``status`` or ``video_name``): such a line was not written by a run, and
-        the message names the file and the line.
-    """
-    path = Path(path)
-    if not path.exists():
-        return []
-    _require_regular_file(path, "answer cache")
-    lines = path.read_bytes().split(b"\n")
-    records = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            # The usual cause: a crash or kill during the line's write, which leaves it cut
-            # off; the cache writer then starts the next record on a line of its own.
-            warnings.warn(
-                f"{path}: line {number} is not a complete cache record (a write cut off by "
-                "an interrupted run?); skipped, its clip will be asked again",
-                stacklevel=2,
-            )
-            continue
-        problem = _record_problem(record)
-        if problem:
-            raise ValueError(
-                f"{path}, line {number}: not a cache record of a run ({problem}); "
-                "repair or remove the line, then run again"
-            )
-        records.append(record)
-    return records
-
-
-def _record_problem(record: object) -> str | None:
-    """What makes a parsed line no cache record, or None."""
-    if not isinstance(record, dict):
-        return f"a JSON {type(record).__name__}, not an object"
-    for field in ("key", "status", "video_name"):
-        if not isinstance(record.get(field), str):
-            return f"no {field!r} text" if field not in record else f"{field!r} is not text"
-    if record["status"] not in ("ok", "error"):
-        return f"status {record['status'][:40]!r} is neither 'ok' nor 'error'"
-    if record["status"] == "ok" and not isinstance(record.get("response"), (str, type(None))):
-        return "'response' is not text"
-    return None
-
-
-def _require_regular_file(path: Path, what: str, *, writing: bool = False) -> None:
-    """Refuse a folder, FIFO, device or socket where a run keeps a file: reading a FIFO
-    would wait forever, and a folder cannot be appended to. A writer also refuses a
-    symbolic link, which could lead its writes out of the run folder."""
-    kind = _file_kind(path)
-    if writing and kind is not None and path.is_symlink():
-        kind = "symbolic link"
-    if kind not in (None, "file"):
-        raise ValueError(f"{path}: the run's {what} is a {kind}, not a regular file")
-
-
-def _file_kind(path: Path) -> str | None:
-    """What is at ``path`` (following links): "file", "folder", "FIFO", ...; None if nothing."""
-    try:
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        return "broken symbolic link" if path.is_symlink() else None
-    except NotADirectoryError:
-        return "path under a file"
-    for test, kind in ((stat.S_ISREG, "file"), (stat.S_ISDIR, "folder"), (stat.S_ISFIFO, "FIFO"),
-                       (stat.S_ISSOCK, "socket"), (stat.S_ISCHR, "device"), (stat.S_ISBLK, "device")):
-        if test(mode):
-            return kind
-    return "special file"
-
-
-class _CacheWriter:
-    """Appends records to a cache file, one line each, flushed and fsynced, thread-safe."""
-
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        cut_off = False
-        if path.exists() and path.stat().st_size > 0:
-            with open(path, "rb") as f:
-                f.seek(-1, os.SEEK_END)
-                cut_off = f.read(1) != b"\n"
-        # Unbuffered: a write that fails (a full disk) leaves nothing behind to be written
-        # later, half, when the file is closed.
-        self._file = open(path, "ab", buffering=0)
-        self._path = path
-        self._lock = threading.Lock()
-        if cut_off:
-            # A line cut off by a crash must stay a line of its own, not the start of the next.
-            self._write(b"\n")
-
-    def _write(self, data: bytes) -> None:
-        with self._lock:
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[self._file.write(view):]
-                os.fsync(self._file.fileno())
-            except OSError as err:
-                raise _cannot_write(self._path, err) from None
-
-    def append(self, record: Mapping[str, Any]) -> None:
-        self._write((json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))
-
-    def close(self) -> None:
-        self._file.close()
-
-
-class RunLockedError(MLLMError):
-    """Another process is writing the same run (model, harness task and input)."""
-
-
-class _RunLock:
-    """An exclusive lock on one run's files, held while the run writes.
-
-    ``flock`` on ``<task>.<input>.lock`` beside the cache: the kernel drops it when the
-    holder exits, however it exits (a SIGKILL included), so a lock is never left stale. The
-    file says who holds it (pid, host, start time) for the message a second writer gets; it
-    is left in place, since deleting a lock file races with the next taker.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fd: int | None = None
-
-    def acquire(self) -> None:
-        _require_regular_file(self.path, "lock file", writing=True)
-        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-        fd = os.open(self.path, flags, 0o666)
-        try:
-            for attempt in range(5):
-                try:
-                    _lock_exclusively(fd)
-                    break
-                except BlockingIOError:
-                    if attempt == 4:
-                        raise
-                    # `mllm score` probes the lock for an instant: let it pass
-                    time.sleep(0.1)
-        except BlockingIOError:
-            holder = _describe_holder(fd)
-            os.close(fd)
-            raise RunLockedError(
-                f"another run (or an `mllm extract` of it) is writing "
-                f"{self.path.parent / self.path.stem}: {holder} holds "
-                f"{self.path}. Wait for it to finish (or stop it), or give another --out; two "
-                "runs on the same answers would ask every question twice"
-            ) from None
-        except BaseException:
-            os.close(fd)
-            raise
-        holder = {"pid": os.getpid(), "host": socket.gethostname(), "started": _now()}
-        try:
-            os.ftruncate(fd, 0)
-            os.lseek(fd, 0, os.SEEK_SET)
-            os.write(fd, (json.dumps(holder) + "\n").encode())
-        except OSError as err:
-            os.close(fd)
-            raise _cannot_write(self.path, err) from None
-        self._fd = fd
-
-    def release(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)  # closing the file drops the lock
-            self._fd = None
-
-    def is_free(self) -> bool:
-        """Whether nobody holds the lock now (a probe: taken and dropped at once)."""
-        try:
-            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
-                         | getattr(os, "O_NONBLOCK", 0))
-        except OSError:
-            return True
-        try:
-            _lock_exclusively(fd, shared=True)
-            return True
-        except BlockingIOError:
-            return False
-        finally:
-            os.close(fd)
-
-
-def _lock_exclusively(fd: int, *, shared: bool = False) -> None:
-    """Take a lock on ``fd`` without waiting; BlockingIOError if another process has it."""
-    try:
-        import fcntl
-    except ImportError:  # Windows: a byte lock far past the holder's note, which stays readable
-        import msvcrt
-
-        os.lseek(fd, 1 << 30, os.SEEK_SET)
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            raise BlockingIOError("locked") from None
-        return
-    fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
-
-
-def _describe_holder(fd: int) -> str:
-    """"pid 123 on host h, running since <time>" from a lock file, or what is known."""
-    try:
-        os.lseek(fd, 0, os.SEEK_SET)
-        holder = json.loads(os.read(fd, 4096).decode("utf-8"))
-        return f"pid {int(holder['pid'])} on host {holder['host']}, running since {holder['started']}"
-    except (OSError, ValueError, KeyError, TypeError):
-        return "another process (it has not written its name yet)"
-
-
-# The fields score_run and a resumed run read from a manifest, with their types.
-_MANIFEST_FIELDS = {"model": str, "config": str, "status": str, "settings": dict, "prompt": dict}
-
-
-def read_manifest(path: str | os.PathLike) -> dict:
-    """A run manifest (``<task>.<input>.run.json``) as a dict.
-
-    Raises
-    ------
-    ValueError
-        If it is not a regular file, not JSON (cut off, say), not a JSON object, or lacks
-        one of the fields a run writes; the message names the file (and line, for JSON).
-    """
-    path = Path(path)
-    _require_regular_file(path, "manifest")
-    try:
-        manifest = json.loads(path.read_bytes().decode("utf-8"))
-    except json.JSONDecodeError as err:
-        raise ValueError(
-            f"{path}, line {err.lineno}: not a run manifest: the JSON is broken ({err.msg}); "
-            "was it cut off? Running the same `emosign mllm run` again rewrites it"
-        ) from None
-    except UnicodeDecodeError:
-        raise ValueError(f"{path}, line 1: not a run manifest: not UTF-8 text") from None
-    if not isinstance(manifest, dict):
-        raise ValueError(
-            f"{path}, line 1: not a run manifest: a JSON {type(manifest).__name__}, not an object"
-        )
-    for field, kind in _MANIFEST_FIELDS.items():
-        if not isinstance(manifest.get(field), kind):
-            raise ValueError(f"{path}: not a run manifest: no {field!r} field of type {kind.__name__}")
-    if not isinstance(manifest["prompt"].get("sha256"), str):
-        raise ValueError(f"{path}: not a run manifest: no prompt sha256")
-    return manifest
-
-
-def _digest(value: object) -> str:
-    blob = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 # --- running -------------------------------------------------------------------------------
@@ -726,7 +403,7 @@ def run_mllm(
         "temperature": temperature,
         "max_tokens": max_tokens,
     }
-    config = _digest({
+    config = digest({
         "model": model, "task": task, "input": input_name,
         "prompt_sha256": prompt.sha256, "settings": settings,
     })
@@ -753,7 +430,7 @@ def run_mllm(
         "captions_file": None if captions_file is None else str(Path(captions_file).resolve()),
         "emosign_version": __version__,
         "clips": len(jobs),
-        "started": _now(),
+        "started": now(),
         "status": "running",
         "pid": os.getpid(),
         "host": socket.gethostname(),
@@ -785,13 +462,13 @@ def run_mllm(
 
     status = "interrupted"
     stop = threading.Event()
-    breaker = _Breaker(
+    breaker = Breaker(
         STOP_AFTER_FAILED_REQUESTS, stop,
         where=(f"the server at {public_url(base_url) or 'api.openai.com'}"
                if isinstance(chat, OpenAIChat) else "the model"),
     )
     writer = None
-    lock = _RunLock(files.lock)
+    lock = RunLock(files.lock)
     files.directory.mkdir(parents=True, exist_ok=True)
     lock.acquire()  # from here on this process alone writes the run's files
     try:
@@ -802,13 +479,13 @@ def run_mllm(
         done = {r["key"] for r in read_cache(files.cache) if r["status"] == "ok"}
         todo = [job for job in jobs if job.key not in done]
         _write_manifest(files, manifest)
-        writer = _CacheWriter(files.cache)
-        work = _Worker(
+        writer = CacheWriter(files.cache)
+        work = _ClipWorker(
             chat=chat, writer=writer, base_record=base_record, settings=settings,
             retry=retry, secrets=secrets, video_dir=str(video_dir), stop=stop,
             breaker=breaker,
         )
-        with _sigterm_as_interrupt(), \
+        with sigterm_as_interrupt(), \
                 progress_bar(len(todo), f"{model} {task}", enabled=progress) as bar:
 
             def done(future) -> None:
@@ -824,7 +501,7 @@ def run_mllm(
     except MLLMError:
         status = "failed"
         raise
-    except _Terminated:
+    except Terminated:
         manifest["interrupted_by"] = "SIGTERM"
         raise
     finally:
@@ -835,7 +512,7 @@ def run_mllm(
                     tally(future)  # answered while the run was stopping: saved, so counted
             if writer is not None:
                 writer.close()
-                manifest.update(status=status, finished=_now(), answered_now=n_answered,
+                manifest.update(status=status, finished=now(), answered_now=n_answered,
                                 errors_now=len(errors))
                 if stopped:
                     manifest["stopped"] = stopped
@@ -875,38 +552,21 @@ def _check_options(*, fps, max_frames, max_side, jpeg_quality, temperature, max_
     """Refuse a nonsensical number before anything is asked, naming the parameter."""
     # Past the bounds lie no real use and real harm: a timeout the socket layer cannot
     # represent, and (uncapped) more frames per second than any camera, each one decoded.
-    _check_number("fps", fps, low=0, inclusive=False, below=MAX_FPS)
-    _check_number("timeout", timeout, low=0, inclusive=False, below=MAX_TIMEOUT)
-    _check_number("temperature", temperature, low=0, optional=True)
-    _check_number("concurrency", concurrency, low=1, whole=True)
-    _check_number("max_frames", max_frames, low=1, whole=True, optional=True)
-    _check_number("max_side", max_side, low=1, whole=True, optional=True)
-    _check_number("max_tokens", max_tokens, low=1, whole=True, optional=True)
-    _check_number("limit", limit, low=1, whole=True, optional=True)
-    _check_number("jpeg_quality", jpeg_quality, low=1, whole=True)
+    check_number("fps", fps, low=0, inclusive=False, below=MAX_FPS)
+    check_number("timeout", timeout, low=0, inclusive=False, below=MAX_TIMEOUT)
+    check_number("temperature", temperature, low=0, optional=True)
+    check_number("concurrency", concurrency, low=1, whole=True)
+    check_number("max_frames", max_frames, low=1, whole=True, optional=True)
+    check_number("max_side", max_side, low=1, whole=True, optional=True)
+    check_number("max_tokens", max_tokens, low=1, whole=True, optional=True)
+    check_number("limit", limit, low=1, whole=True, optional=True)
+    check_number("jpeg_quality", jpeg_quality, low=1, whole=True)
     if jpeg_quality > 95:
         raise ValueError(f"jpeg_quality must be at most 95, not {jpeg_quality}")
 
 
-def _check_number(name: str, value: object, *, low: float, inclusive: bool = True,
-                  below: float | None = None, whole: bool = False, optional: bool = False) -> None:
-    if value is None and optional:
-        return
-    kind = "a whole number" if whole else "a finite number"
-    bound = f"{'>=' if inclusive else '>'} {low:g}" + (f" and < {below:g}" if below else "")
-    valid_type = isinstance(value, (int, np.integer)) if whole else isinstance(value, (int, float, np.number))
-    if isinstance(value, bool) or not valid_type:
-        raise ValueError(f"{name} must be {kind} {bound}{' or None' if optional else ''}, "
-                         f"not {value!r}")
-    too_low = value < low or (value == low and not inclusive)
-    too_high = below is not None and value >= below
-    # math.isfinite: an int too large for a float is still finite, and not an error here.
-    if too_low or too_high or (isinstance(value, (float, np.floating)) and not math.isfinite(value)):
-        raise ValueError(f"{name} must be {kind} {bound}, not {value!r}")
-
-
 def _check_out(out: Path) -> None:
-    kind = _file_kind(out)
+    kind = file_kind(out)
     if kind not in (None, "folder"):
         raise ValueError(f"{out} is a {kind}, not a folder: the run folder (out, --out) holds "
                          "one folder per model; give a folder, new or from an earlier run")
@@ -914,26 +574,20 @@ def _check_out(out: Path) -> None:
 
 def _check_run_files(files: RunFiles) -> None:
     """Refuse what no run writes where a run keeps its files, before anything is written."""
-    kind = _file_kind(files.directory)
+    kind = file_kind(files.directory)
     if kind not in (None, "folder"):
         raise ValueError(f"{files.directory}: the model's folder of the run is a {kind}, "
                          "not a folder")
     for path, what in ((files.cache, "answer cache"), (files.manifest, "manifest"),
                        (files.lock, "lock file")):
-        _require_regular_file(path, what, writing=True)
+        require_regular_file(path, what, writing=True)
 
 
 def _write_manifest(files: RunFiles, manifest: Mapping[str, Any]) -> None:
     try:
         write_atomically(files.manifest, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     except OSError as err:
-        raise _cannot_write(files.manifest, err) from None
-
-
-def _cannot_write(path: Path, err: OSError) -> MLLMError:
-    """A failed write of a run file (a full disk, say) stops the run with a clear message."""
-    return MLLMError(f"cannot write {path}: {err.strerror or err}; the run stopped, and every "
-                     "answer saved before is kept: free space and run the same command again")
+        raise cannot_write(files.manifest, err) from None
 
 
 def _previous_run_note(files: RunFiles) -> str | None:
@@ -954,31 +608,6 @@ def _previous_run_note(files: RunFiles) -> str | None:
     return (f"the previous run ({who}started {previous.get('started', '?')}) ended without "
             "recording its end (killed, or the machine went down); its answers are kept, "
             "and only the clips without one are asked")
-
-
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM, handled like Ctrl-C: the run stops cleanly and says so in its manifest."""
-
-
-@contextmanager
-def _sigterm_as_interrupt():
-    """While a run is going, SIGTERM stops it as Ctrl-C does (answers in flight saved, the
-    manifest says "interrupted"). Only in the main thread, where Python runs signal
-    handlers, and only if no one else has set a handler for SIGTERM."""
-    if threading.current_thread() is not threading.main_thread() \
-            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
-        yield
-        return
-
-    def terminate(signum, frame):
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM kills at once
-        raise _Terminated("SIGTERM")
-
-    signal.signal(signal.SIGTERM, terminate)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def format_summary(summary: RunSummary) -> str:
@@ -1025,7 +654,7 @@ def _plan(*, task, model, prompt, settings, video_dir, captions_file, labels_fil
         # rather than the video-only question; its key is then never an answer's.
         text = prompt.render(fps=settings["fps"], caption=caption, video_name=clip.video_name)
         prompt_sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        key = _digest({
+        key = digest({
             "model": model, "task": task, "video_name": clip.video_name,
             "prompt_sha256": prompt_sha256, "settings": settings,
         })
@@ -1040,101 +669,24 @@ def _plan(*, task, model, prompt, settings, video_dir, captions_file, labels_fil
     return jobs, labels.source
 
 
-
-def ask_in_parallel(
-    work: Callable[[Any], Any],
-    jobs: Sequence[Any],
-    futures: list,
-    *,
-    concurrency: int,
-    stop: threading.Event,
-    breaker: _Breaker,
-    on_done: Callable[[Any], None],
-) -> str | None:
-    """Send every job through ``work`` on ``concurrency`` threads; ``on_done(future)`` is
-    called once per request as it finishes. Used by the run and by the extraction stage.
-
-    Returns why ``breaker`` stopped the work early (the jobs not yet started are cancelled,
-    the requests in flight still finish), or None when every job was tried. Ctrl-C, SIGTERM
-    or a fatal error (:class:`MLLMError` from ``future.result()``) sets ``stop``, so that
-    nothing new starts and nothing is retried, and goes on once the requests in flight are
-    answered and saved. The futures are appended to ``futures``, so that the caller can
-    count those answered while it was stopping.
-    """
-    stopped = None
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        futures += [pool.submit(work, job) for job in jobs]
-        try:
-            for future in as_completed(futures):
-                if not future.cancelled():
-                    future.result()  # a fatal error (MLLMError) stops here
-                if breaker.reason and stopped is None:
-                    stopped = breaker.reason
-                    for other in futures:
-                        other.cancel()
-                on_done(future)
-        except BaseException:
-            stop.set()
-            for future in futures:
-                future.cancel()
-            raise
-    return stopped
-
-
-class _Worker:
+class _ClipWorker(Worker):
     """Does one clip: frames, request, one cache line. Runs in the pool's threads."""
 
-    def __init__(self, *, chat, writer, base_record, settings, retry, secrets, video_dir,
-                 stop, breaker) -> None:
-        self.stop = stop  # set: ask nothing more, retry nothing more
-        self.breaker = breaker
-        self.chat = chat
+    def __init__(self, *, settings, video_dir, **common) -> None:
+        super().__init__(**common)
         self.video_dir = video_dir
-        self.writer = writer
-        self.base_record = base_record
         self.settings = settings
-        self.retry = retry
-        self.secrets = secrets
 
-    def __call__(self, job: _Job) -> dict | None:
-        """The clip's cache record, also appended to the cache; None if the run stopped
-        before the clip was asked (nothing is written for it)."""
-        if self.stop.is_set():
-            return None
-        started = time.monotonic()
-        record = {
-            **self.base_record,
-            "key": job.key,
-            "video_name": job.video_name,
-            "prompt_sha256": job.prompt_sha256,
-            "prompt": job.prompt_text,
-        }
-        try:
-            answer = self._ask(job, record)
-        except _Stopped:
-            return None
-        except _ClipFailed as failure:
-            if failure.kind != "request":
-                del record["prompt"]  # never sent; the hash still names it
-            record.update(status="error", response=None,
-                          error={"kind": failure.kind, "message": self._scrub(failure.message)})
-        else:
-            record.update(status="ok", response=self._scrub(answer), error=None)
-        record.update(seconds=round(time.monotonic() - started, 3), time=_now())
-        self.writer.append(record)
-        self.breaker.count(record)
-        return record
-
-    def _ask(self, job: _Job, record: dict) -> str:
+    def ask(self, job: _Job, record: dict) -> str:
         if job.video_path is None:
-            raise _ClipFailed(
+            raise JobFailed(
                 "video",
                 f"clip {job.video_name!r}: no video file in {self.video_dir} (looked for "
                 "<utterance_id>/crop_original_video.mp4, <utterance_id>.mp4 and "
                 "<video_name>.mp4)",
             )
         if job.caption_missing:
-            raise _ClipFailed(
+            raise JobFailed(
                 "caption", f"clip {job.video_name!r}: the captions file has no caption for it"
             )
         try:
@@ -1144,114 +696,13 @@ class _Worker:
                 max_side=self.settings["max_side"], clip=job.video_name,
             )
         except VideoError as err:
-            raise _ClipFailed("video", str(err)) from None
+            raise JobFailed("video", str(err)) from None
         messages = build_messages(
             frames, job.prompt_text, max_side=None, jpeg_quality=self.settings["jpeg_quality"],
         )
         record["frames"] = len(frames)
         record["timestamps"] = [round(float(t), 3) for t in frames.timestamps]
-        return self._request(job, messages, record)
-
-    def _request(self, job: _Job, messages: list[Message], record: dict) -> str:
-        """The answer to ``messages``, retried as ``self.retry`` says; ``_ClipFailed`` if
-        the request failed for good (MLLMError passes: the whole run stops)."""
-        try:
-            answer, record["attempts"] = call_with_retries(
-                self._attempt, messages, retry=self.retry, sleep=self._wait_to_retry
-            )
-        except RequestError as err:
-            record["attempts"] = err.attempts
-            raise _ClipFailed("request", f"clip {job.video_name!r}: {err}") from None
-        except MLLMError:
-            raise  # the whole run stops
-        except Exception as err:  # a local model's own failure: this clip only
-            raise _ClipFailed(
-                "request", f"clip {job.video_name!r}: {type(err).__name__}: {err}"
-            ) from None
-        if not isinstance(answer, str):
-            raise _ClipFailed("request", f"the client returned {type(answer).__name__}, not text")
-        return answer
-
-    def _scrub(self, text: str) -> str:
-        return redact(text, self.secrets)
-
-    def _attempt(self, messages: list[Message]) -> str:
-        """One request, told to the breaker: did it reach the server?"""
-        try:
-            answer = self.chat(messages)
-        except ConnectionFailed as err:
-            self.breaker.connection_failed(str(err))
-            raise
-        except BaseException:
-            self.breaker.reached()  # an HTTP error status, say: the server is there
-            raise
-        self.breaker.reached()
-        return answer
-
-    def _wait_to_retry(self, seconds: float) -> None:
-        if self.stop.wait(seconds):
-            raise _Stopped
-
-
-class _Breaker:
-    """Stops a run that cannot work: a dead server or the wrong one.
-
-    Two signs, both only before anything was answered: the first ``limit`` attempts all
-    failed to connect (a refused connection is no rate limit: stop at once, without waiting
-    through the retries), or the first ``limit`` clips' requests all failed for good (a
-    server that answers every request with an error). Told by the workers as things happen,
-    so that no worker starts another clip once the run stops; ``reason`` then says why.
-    """
-
-    def __init__(self, limit: int, stop: threading.Event, *, where: str) -> None:
-        self.limit, self.stop, self.where = limit, stop, where
-        self.reason: str | None = None
-        self._answered = self._reached = False
-        self._failed_connections = self._failed_clips = 0
-        self._lock = threading.Lock()
-
-    def connection_failed(self, message: str) -> None:
-        with self._lock:
-            if self._reached:
-                return
-            self._failed_connections += 1
-            if self._failed_connections >= self.limit:
-                self._trip(f"the first {self._failed_connections} attempts to reach "
-                           f"{self.where} all failed to connect ({message}); is it running, "
-                           "and is the base URL right?")
-
-    def reached(self) -> None:
-        with self._lock:
-            self._reached = True
-
-    def count(self, record: Mapping[str, Any]) -> None:
-        with self._lock:
-            if record["status"] == "ok":
-                self._answered = True
-            elif record["error"]["kind"] == "request" and not self._answered:
-                self._failed_clips += 1
-                if self._failed_clips >= self.limit:
-                    self._trip(f"the first {self._failed_clips} requests of this run all failed "
-                               f"and none was answered, so the other clips would fail too; is "
-                               f"{self.where} the right one, and is the model name right? "
-                               f"Last error: {record['error']['message']}")
-
-    def _trip(self, why: str) -> None:
-        if self.reason is None:
-            self.reason = f"stopped early: {why}"
-            self.stop.set()
-
-
-class _Stopped(BaseException):
-    """The run stopped while a clip waited to retry: the clip is left for the next run.
-    A BaseException, so that a local model's failures (``except Exception``) never catch it."""
-
-
-class _ClipFailed(Exception):
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
+        return self.request(job, messages, record)
 
 
 # --- scoring -------------------------------------------------------------------------------
@@ -1293,7 +744,7 @@ def score_run(
     (the harness task), task, n, answered, parsed, parse_rate, the headline metrics, and
     ``extraction`` (None, or the extraction model, parsed, parse_rate and metrics after it).
     """
-    from emosign.harness.extract import read_extraction  # it imports this module
+    from emosign.harness.extract import read_extraction
     from emosign.labels import load_labels
     from emosign.tasks import get_task
 
@@ -1307,7 +758,7 @@ def score_run(
     runs, rows = [], []
     for files in found:
         manifest = read_manifest(files.manifest)
-        answers, errors, superseded = _latest_answers(read_cache(files.cache), manifest["config"])
+        answers, errors, superseded = latest_answers(read_cache(files.cache), manifest["config"])
         unknown = sorted(set(answers) - clip_names)
         readings = {
             c.video_name: read_answer(files.task, answers[c.video_name])
@@ -1367,61 +818,11 @@ def score_run(
 
     from emosign import __version__
 
-    results = {"emosign_version": __version__, "run_dir": str(run_dir), "scored": _now(),
+    results = {"emosign_version": __version__, "run_dir": str(run_dir), "scored": now(),
                "n_boot": n_boot, "runs": runs, "rows": rows}
     text = json.dumps(results, indent=2, ensure_ascii=False) + "\n"
     write_atomically(run_dir / _RESULTS_FILE, text)
     return results
-
-
-def find_runs(run_dir: str | os.PathLike) -> list[RunFiles]:
-    """Every run in ``run_dir`` (a ``<model>/<task>.<input>.run.json``), sorted.
-
-    ``mllm score`` and ``mllm extract`` write beside each run, so a run whose folder or
-    files (any ``<task>.<input>.*``) lead out of ``run_dir`` (a symbolic link to elsewhere)
-    is refused: nothing is read or written outside the folder the user named.
-
-    Raises
-    ------
-    FileNotFoundError
-        If ``run_dir`` is no folder, or holds no run.
-    ValueError
-        If a run's folder or one of its files leads out of ``run_dir``, or two model
-        folders are one (a symbolic link to the other): the run would be scored twice.
-    """
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise FileNotFoundError(f"run directory not found: {run_dir}")
-    root = run_dir.resolve()
-    found = []
-    seen: dict[Path, Path] = {}  # a run's real manifest -> the path it was first found at
-    for path in sorted(run_dir.glob(f"*/*{_MANIFEST_SUFFIX}")):
-        real = path.resolve()
-        if real in seen:
-            raise ValueError(
-                f"{path} and {seen[real]} are the same run ({real}): one model folder or "
-                "manifest is a link to the other, and the run would be scored twice; "
-                "remove the link"
-            )
-        seen[real] = path
-        parts = _stem_parts(path)
-        if parts is None:
-            continue
-        files = RunFiles(directory=path.parent, task=parts[0], input=parts[1])
-        for inside in (files.directory, *sorted(files.directory.glob(f"{files.stem}.*"))):
-            if (inside.is_symlink() or inside.exists()) and \
-                    not inside.resolve().is_relative_to(root):
-                raise ValueError(
-                    f"{inside} leads out of {run_dir} (a symbolic link to "
-                    f"{inside.resolve()}): mllm score and mllm extract write beside each "
-                    f"run, and only inside the run folder; move or copy that run into {run_dir}"
-                )
-        found.append(files)
-    if not found:
-        raise FileNotFoundError(
-            f"no MLLM runs in {run_dir} (no <model>/<task>.<input>{_MANIFEST_SUFFIX})"
-        )
-    return found
 
 
 def _warn_if_unfinished(files: RunFiles) -> None:
@@ -1431,44 +832,12 @@ def _warn_if_unfinished(files: RunFiles) -> None:
         return  # read_manifest says what is wrong when the run is scored
     if status != "running":
         return
-    if _RunLock(files.lock).is_free():
+    if RunLock(files.lock).is_free():
         state = ("was cut off without recording its end (killed, or the machine went down); "
                  "run the same `emosign mllm run` again to finish it")
     else:
         state = "is still being written by another process: the scores cover its answers so far"
     warnings.warn(f"{files.directory / files.stem}: the run {state}", stacklevel=3)
-
-
-def _stem_parts(manifest: Path) -> tuple[str, str] | None:
-    """(task, input) of a manifest file name, or None for a file that is no run's.
-
-    Only names built from the fixed task and input names are accepted, so no file name
-    read from disk ever reaches a path unchecked.
-    """
-    stem = manifest.name[: -len(_MANIFEST_SUFFIX)]
-    task, _, input_name = stem.partition(".")
-    if task in HARNESS_TASKS and input_name in ("video", "video_caption"):
-        return task, input_name
-    warnings.warn(
-        f"{manifest}: not a run manifest (<task>.<input>{_MANIFEST_SUFFIX}); skipped", stacklevel=3
-    )
-    return None
-
-
-def _latest_answers(records: list[dict], config: str) -> tuple[dict[str, str], set[str], int]:
-    """The last answer per clip under ``config``, the clips with errors, and how many
-    answers were given under other (older) settings."""
-    answers: dict[str, str] = {}
-    errors: set[str] = set()
-    superseded = 0
-    for record in records:
-        if record.get("config") != config:
-            superseded += record.get("status") == "ok"
-        elif record.get("status") == "ok":
-            answers[record["video_name"]] = record.get("response") or ""
-        else:
-            errors.add(record["video_name"])
-    return answers, errors, superseded
 
 
 def _write_predictions(path: Path, scored: str, readings: Mapping[str, dict]) -> None:

@@ -1,0 +1,460 @@
+"""A run's files on disk: where they are, how they are read, written and locked.
+
+One run (a model, a harness task, an input) keeps its files in ``<out>/<model slug>/``
+(:class:`RunFiles`, :func:`find_runs`); :func:`read_manifest` and :func:`read_cache` read
+them with one-line errors naming the file, :class:`CacheWriter` appends to a cache, and
+:class:`RunLock` keeps a second writer out. Both stages of the harness, the run
+(:mod:`emosign.harness.runner`) and the extraction (:mod:`emosign.harness.extract`), keep
+their files this way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import socket
+import stat
+import threading
+import time
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from emosign.harness.client import MLLMError
+from emosign.harness.prompts import HARNESS_TASKS, SCORED_TASKS
+
+_MANIFEST_SUFFIX = ".run.json"
+_LOCK_SUFFIX = ".lock"
+
+
+# --- where a run keeps its files ---------------------------------------------------------
+
+_UNSAFE = re.compile(r"[^a-z0-9._-]+")
+
+
+def model_slug(model: str) -> str:
+    """A name for a model's folder that is safe on every file system and unique per model.
+
+    Lowercase letters, digits, ".", "_" and "-" only, at most 64 characters plus a suffix,
+    never empty, never starting with "." or "-" (so never ".."). A name that had to change
+    gets the first 8 hex digits of its sha256, so "A/b" and "a_b" stay apart.
+    """
+    cleaned = _UNSAFE.sub("_", model.lower()).strip("._-")[:64].strip("._-")
+    if cleaned and cleaned == model:
+        return cleaned
+    digest = hashlib.sha256(model.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{cleaned or 'model'}-{digest}"
+
+
+@dataclass(frozen=True)
+class RunFiles:
+    """Where one run (a model, a harness task, an input) keeps its files."""
+
+    directory: Path  # <out>/<model slug>
+    task: str
+    input: str
+
+    @classmethod
+    def of(cls, out: str | os.PathLike, *, model: str, task: str, input: str) -> RunFiles:
+        if task not in HARNESS_TASKS:
+            raise ValueError(f"unknown harness task {task!r}; choose one of {list(HARNESS_TASKS)}")
+        if input not in ("video", "video_caption"):
+            raise ValueError(f"input must be 'video' or 'video_caption', not {input!r}")
+        root = Path(out)
+        directory = root / model_slug(model)
+        # model_slug cannot produce a separator or "..", but the check costs nothing.
+        if directory.resolve().parent != root.resolve():
+            raise ValueError(f"model name {model!r} gives a folder outside {root}")
+        return cls(directory=directory, task=task, input=input)
+
+    @property
+    def stem(self) -> str:
+        return f"{self.task}.{self.input}"
+
+    @property
+    def cache(self) -> Path:
+        return self.directory / f"{self.stem}.jsonl"
+
+    @property
+    def manifest(self) -> Path:
+        return self.directory / f"{self.stem}{_MANIFEST_SUFFIX}"
+
+    @property
+    def explanations(self) -> Path:
+        return self.directory / f"{self.stem}.explanations.jsonl"
+
+    @property
+    def lock(self) -> Path:
+        return self.directory / f"{self.stem}{_LOCK_SUFFIX}"
+
+    def predictions(self, scored: str) -> Path:
+        if scored not in SCORED_TASKS[self.task]:
+            raise ValueError(f"harness task {self.task!r} is not scored on {scored!r}")
+        return self.directory / f"{self.stem}.{scored}.csv"
+
+    def extracted_predictions(self, scored: str) -> Path:
+        """The predictions after LLM extraction (see :mod:`emosign.harness.extract`)."""
+        return self.predictions(scored).with_suffix(".extracted.csv")
+
+
+def find_runs(run_dir: str | os.PathLike) -> list[RunFiles]:
+    """Every run in ``run_dir`` (a ``<model>/<task>.<input>.run.json``), sorted.
+
+    ``mllm score`` and ``mllm extract`` write beside each run, so a run whose folder or
+    files (any ``<task>.<input>.*``) lead out of ``run_dir`` (a symbolic link to elsewhere)
+    is refused: nothing is read or written outside the folder the user named.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``run_dir`` is no folder, or holds no run.
+    ValueError
+        If a run's folder or one of its files leads out of ``run_dir``, or two model
+        folders are one (a symbolic link to the other): the run would be scored twice.
+    """
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise FileNotFoundError(f"run directory not found: {run_dir}")
+    root = run_dir.resolve()
+    found = []
+    seen: dict[Path, Path] = {}  # a run's real manifest -> the path it was first found at
+    for path in sorted(run_dir.glob(f"*/*{_MANIFEST_SUFFIX}")):
+        real = path.resolve()
+        if real in seen:
+            raise ValueError(
+                f"{path} and {seen[real]} are the same run ({real}): one model folder or "
+                "manifest is a link to the other, and the run would be scored twice; "
+                "remove the link"
+            )
+        seen[real] = path
+        parts = _stem_parts(path)
+        if parts is None:
+            continue
+        files = RunFiles(directory=path.parent, task=parts[0], input=parts[1])
+        for inside in (files.directory, *sorted(files.directory.glob(f"{files.stem}.*"))):
+            if (inside.is_symlink() or inside.exists()) and \
+                    not inside.resolve().is_relative_to(root):
+                raise ValueError(
+                    f"{inside} leads out of {run_dir} (a symbolic link to "
+                    f"{inside.resolve()}): mllm score and mllm extract write beside each "
+                    f"run, and only inside the run folder; move or copy that run into {run_dir}"
+                )
+        found.append(files)
+    if not found:
+        raise FileNotFoundError(
+            f"no MLLM runs in {run_dir} (no <model>/<task>.<input>{_MANIFEST_SUFFIX})"
+        )
+    return found
+
+
+def _stem_parts(manifest: Path) -> tuple[str, str] | None:
+    """(task, input) of a manifest file name, or None for a file that is no run's.
+
+    Only names built from the fixed task and input names are accepted, so no file name
+    read from disk ever reaches a path unchecked.
+    """
+    stem = manifest.name[: -len(_MANIFEST_SUFFIX)]
+    task, _, input_name = stem.partition(".")
+    if task in HARNESS_TASKS and input_name in ("video", "video_caption"):
+        return task, input_name
+    warnings.warn(
+        f"{manifest}: not a run manifest (<task>.<input>{_MANIFEST_SUFFIX}); skipped", stacklevel=3
+    )
+    return None
+
+
+# --- reading -----------------------------------------------------------------------------
+
+# The fields score_run and a resumed run read from a manifest, with their types.
+_MANIFEST_FIELDS = {"model": str, "config": str, "status": str, "settings": dict, "prompt": dict}
+
+
+def read_manifest(path: str | os.PathLike) -> dict:
+    """A run manifest (``<task>.<input>.run.json``) as a dict.
+
+    Raises
+    ------
+    ValueError
+        If it is not a regular file, not JSON (cut off, say), not a JSON object, or lacks
+        one of the fields a run writes; the message names the file (and line, for JSON).
+    """
+    path = Path(path)
+    require_regular_file(path, "manifest")
+    try:
+        manifest = json.loads(path.read_bytes().decode("utf-8"))
+    except json.JSONDecodeError as err:
+        raise ValueError(
+            f"{path}, line {err.lineno}: not a run manifest: the JSON is broken ({err.msg}); "
+            "was it cut off? Running the same `emosign mllm run` again rewrites it"
+        ) from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}, line 1: not a run manifest: not UTF-8 text") from None
+    if not isinstance(manifest, dict):
+        raise ValueError(
+            f"{path}, line 1: not a run manifest: a JSON {type(manifest).__name__}, not an object"
+        )
+    for field, kind in _MANIFEST_FIELDS.items():
+        if not isinstance(manifest.get(field), kind):
+            raise ValueError(f"{path}: not a run manifest: no {field!r} field of type {kind.__name__}")
+    if not isinstance(manifest["prompt"].get("sha256"), str):
+        raise ValueError(f"{path}: not a run manifest: no prompt sha256")
+    return manifest
+
+
+def read_cache(path: str | os.PathLike) -> list[dict]:
+    """Every record of a cache file, in the order written; [] if there is none.
+
+    A line that is not JSON is skipped with a warning: the last line may be cut off by a
+    crash during its write; that is expected and said so.
+
+    Raises
+    ------
+    ValueError
+        If ``path`` is not a regular file, or a line is JSON but not a cache record (no
+        ``key``, ``status`` or ``video_name``): such a line was not written by a run, and
+        the message names the file and the line.
+    """
+    path = Path(path)
+    if not path.exists():
+        return []
+    require_regular_file(path, "answer cache")
+    lines = path.read_bytes().split(b"\n")
+    records = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            # The usual cause: a crash or kill during the line's write, which leaves it cut
+            # off; the cache writer then starts the next record on a line of its own.
+            warnings.warn(
+                f"{path}: line {number} is not a complete cache record (a write cut off by "
+                "an interrupted run?); skipped, its clip will be asked again",
+                stacklevel=2,
+            )
+            continue
+        problem = _record_problem(record)
+        if problem:
+            raise ValueError(
+                f"{path}, line {number}: not a cache record of a run ({problem}); "
+                "repair or remove the line, then run again"
+            )
+        records.append(record)
+    return records
+
+
+def _record_problem(record: object) -> str | None:
+    """What makes a parsed line no cache record, or None."""
+    if not isinstance(record, dict):
+        return f"a JSON {type(record).__name__}, not an object"
+    for field in ("key", "status", "video_name"):
+        if not isinstance(record.get(field), str):
+            return f"no {field!r} text" if field not in record else f"{field!r} is not text"
+    if record["status"] not in ("ok", "error"):
+        return f"status {record['status'][:40]!r} is neither 'ok' nor 'error'"
+    if record["status"] == "ok" and not isinstance(record.get("response"), (str, type(None))):
+        return "'response' is not text"
+    return None
+
+
+def require_regular_file(path: Path, what: str, *, writing: bool = False) -> None:
+    """Refuse a folder, FIFO, device or socket where a run keeps a file: reading a FIFO
+    would wait forever, and a folder cannot be appended to. A writer also refuses a
+    symbolic link, which could lead its writes out of the run folder."""
+    kind = file_kind(path)
+    if writing and kind is not None and path.is_symlink():
+        kind = "symbolic link"
+    if kind not in (None, "file"):
+        raise ValueError(f"{path}: the run's {what} is a {kind}, not a regular file")
+
+
+def file_kind(path: Path) -> str | None:
+    """What is at ``path`` (following links): "file", "folder", "FIFO", ...; None if nothing."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "broken symbolic link" if path.is_symlink() else None
+    except NotADirectoryError:
+        return "path under a file"
+    for test, kind in ((stat.S_ISREG, "file"), (stat.S_ISDIR, "folder"), (stat.S_ISFIFO, "FIFO"),
+                       (stat.S_ISSOCK, "socket"), (stat.S_ISCHR, "device"), (stat.S_ISBLK, "device")):
+        if test(mode):
+            return kind
+    return "special file"
+
+
+def latest_answers(records: list[dict], config: str) -> tuple[dict[str, str], set[str], int]:
+    """The last answer per clip under ``config``, the clips with errors, and how many
+    answers were given under other (older) settings."""
+    answers: dict[str, str] = {}
+    errors: set[str] = set()
+    superseded = 0
+    for record in records:
+        if record.get("config") != config:
+            superseded += record.get("status") == "ok"
+        elif record.get("status") == "ok":
+            answers[record["video_name"]] = record.get("response") or ""
+        else:
+            errors.add(record["video_name"])
+    return answers, errors, superseded
+
+
+# --- writing -----------------------------------------------------------------------------
+
+class CacheWriter:
+    """Appends records to a cache file, one line each, flushed and fsynced, thread-safe."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        cut_off = False
+        if path.exists() and path.stat().st_size > 0:
+            with open(path, "rb") as f:
+                f.seek(-1, os.SEEK_END)
+                cut_off = f.read(1) != b"\n"
+        # Unbuffered: a write that fails (a full disk) leaves nothing behind to be written
+        # later, half, when the file is closed.
+        self._file = open(path, "ab", buffering=0)
+        self._path = path
+        self._lock = threading.Lock()
+        if cut_off:
+            # A line cut off by a crash must stay a line of its own, not the start of the next.
+            self._write(b"\n")
+
+    def _write(self, data: bytes) -> None:
+        with self._lock:
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[self._file.write(view):]
+                os.fsync(self._file.fileno())
+            except OSError as err:
+                raise cannot_write(self._path, err) from None
+
+    def append(self, record: Mapping[str, Any]) -> None:
+        self._write((json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def cannot_write(path: Path, err: OSError) -> MLLMError:
+    """A failed write of a run file (a full disk, say) stops the run with a clear message."""
+    return MLLMError(f"cannot write {path}: {err.strerror or err}; the run stopped, and every "
+                     "answer saved before is kept: free space and run the same command again")
+
+
+def digest(value: object) -> str:
+    blob = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+# --- the lock ----------------------------------------------------------------------------
+
+class RunLockedError(MLLMError):
+    """Another process is writing the same run (model, harness task and input)."""
+
+
+class RunLock:
+    """An exclusive lock on one run's files, held while the run writes.
+
+    ``flock`` on ``<task>.<input>.lock`` beside the cache: the kernel drops it when the
+    holder exits, however it exits (a SIGKILL included), so a lock is never left stale. The
+    file says who holds it (pid, host, start time) for the message a second writer gets; it
+    is left in place, since deleting a lock file races with the next taker.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        require_regular_file(self.path, "lock file", writing=True)
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        fd = os.open(self.path, flags, 0o666)
+        try:
+            for attempt in range(5):
+                try:
+                    _lock_exclusively(fd)
+                    break
+                except BlockingIOError:
+                    if attempt == 4:
+                        raise
+                    # `mllm score` probes the lock for an instant: let it pass
+                    time.sleep(0.1)
+        except BlockingIOError:
+            holder = describe_holder(fd)
+            os.close(fd)
+            raise RunLockedError(
+                f"another run (or an `mllm extract` of it) is writing "
+                f"{self.path.parent / self.path.stem}: {holder} holds "
+                f"{self.path}. Wait for it to finish (or stop it), or give another --out; two "
+                "runs on the same answers would ask every question twice"
+            ) from None
+        except BaseException:
+            os.close(fd)
+            raise
+        holder = {"pid": os.getpid(), "host": socket.gethostname(), "started": now()}
+        try:
+            os.ftruncate(fd, 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.write(fd, (json.dumps(holder) + "\n").encode())
+        except OSError as err:
+            os.close(fd)
+            raise cannot_write(self.path, err) from None
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the file drops the lock
+            self._fd = None
+
+    def is_free(self) -> bool:
+        """Whether nobody holds the lock now (a probe: taken and dropped at once)."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+                         | getattr(os, "O_NONBLOCK", 0))
+        except OSError:
+            return True
+        try:
+            _lock_exclusively(fd, shared=True)
+            return True
+        except BlockingIOError:
+            return False
+        finally:
+            os.close(fd)
+
+
+def _lock_exclusively(fd: int, *, shared: bool = False) -> None:
+    """Take a lock on ``fd`` without waiting; BlockingIOError if another process has it."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: a byte lock far past the holder's note, which stays readable
+        import msvcrt
+
+        os.lseek(fd, 1 << 30, os.SEEK_SET)
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            raise BlockingIOError("locked") from None
+        return
+    fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+
+
+def describe_holder(fd: int) -> str:
+    """"pid 123 on host h, running since <time>" from a lock file, or what is known."""
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        holder = json.loads(os.read(fd, 4096).decode("utf-8"))
+        return f"pid {int(holder['pid'])} on host {holder['host']}, running since {holder['started']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "another process (it has not written its name yet)"
