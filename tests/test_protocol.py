@@ -282,8 +282,9 @@ def test_a_prompt_file_reads_as_toml_or_yaml_with_one_prompt_hash(tmp_path):
 
 def test_on_python_3_10_a_toml_prompt_file_reads_through_tomli(tmp_path, monkeypatch):
     import sys
-    import tomllib
     from types import SimpleNamespace
+
+    import tomllib
 
     from emosign.harness import prompts
 
