@@ -999,10 +999,26 @@ def process_pool(workers: int):
     Processes are started with ``spawn`` (no fork of a process that may hold
     decoder or BLAS threads), so a script that uses them needs the usual
     ``if __name__ == "__main__":`` guard.
+
+    Raises
+    ------
+    WorkerError
+        When the main script was read from standard input (``python - <
+        script.py``): spawn would look for a file named ``<stdin>`` to import
+        in every worker, and every worker would die.
     """
     import multiprocessing
+    import sys
     from concurrent.futures import ProcessPoolExecutor
 
+    main = sys.modules.get("__main__")
+    script = getattr(main, "__file__", None)
+    if script and getattr(main, "__spec__", None) is None and not os.path.isfile(script):
+        raise WorkerError(
+            f"worker processes cannot start when the main script is {script!r}, not a file "
+            "(each worker imports the main script from its file); save the script to a "
+            "file, or pass workers=1 (--workers 1) to work in this process"
+        )
     return ProcessPoolExecutor(
         workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker
     )

@@ -944,6 +944,23 @@ def test_a_worker_that_dies_is_a_worker_error_with_the_likely_causes():
         list(ordered_map(die, [1, 2, 3], workers=2))
 
 
+def test_a_script_read_from_stdin_is_told_at_once_why_workers_cannot_start(tmp_path, clips):
+    import subprocess
+    import sys
+
+    script = (
+        "from emosign.video import iter_clip_frames\n"
+        f"for frames in iter_clip_frames([{str(clips['24fps'])!r}] * 3, workers=2):\n"
+        "    pass\n"
+    )
+    done = subprocess.run([sys.executable, "-"], input=script, capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+    assert done.returncode == 1
+    assert "WorkerError: worker processes cannot start when the main script is '<stdin>'" \
+        in done.stderr
+    assert done.stderr.count("Traceback") == 1  # no worker was started to die
+
+
 def test_a_script_without_the_main_guard_is_told_why_its_workers_died(tmp_path, clips):
     import subprocess
     import sys
