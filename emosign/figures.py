@@ -304,9 +304,10 @@ def save(fig, path: str | os.PathLike, *, formats: Iterable[str] = ("png", "pdf"
     """Write ``fig`` as ``path`` with each suffix in ``formats``; return the files.
 
     Each file is rendered in memory first and then written atomically, so an
-    interrupted or failed save leaves the earlier file, if any, as it was.  A
-    target that is a folder, a FIFO or a device is refused (``IsADirectoryError``,
-    ``FileExistsError``) before anything is written.
+    interrupted or failed save leaves the earlier file, if any, as it was.  An
+    unknown format (``ValueError``) and a target that is a folder, a FIFO or a
+    device (``IsADirectoryError``, ``FileExistsError``) are refused before
+    anything is written.
     """
     import io
 
@@ -314,6 +315,10 @@ def save(fig, path: str | os.PathLike, *, formats: Iterable[str] = ("png", "pdf"
 
     base = Path(path)
     targets = [(fmt, base.with_suffix(f".{fmt}")) for fmt in formats]
+    known = fig.canvas.get_supported_filetypes()
+    unknown = [fmt for fmt, _ in targets if fmt not in known]
+    if unknown:
+        raise ValueError(f"cannot save a figure as {unknown}: the formats are {sorted(known)}")
     for _, target in targets:
         check_output_file(target)
     written = []

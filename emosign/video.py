@@ -1082,27 +1082,45 @@ def _sample_one(item: tuple[str | None, str | os.PathLike[str], dict]) -> Frames
 # fresh shared-memory file per clip costs nearly as much in page faults
 # (30 ms of CPU for a 44 MB clip, measured; the decoding itself takes 85 ms).
 # So the parent keeps a few files in shared memory (tmpfs), "slots".  A
-# worker writes a clip's frames straight into the slot it is given, the
-# caller gets an array on that slot, and once the caller has freed it the
-# slot takes a later clip.  Each process keeps its mapping of a slot, so a
-# page is faulted in once per process, not once per clip.  Where a slot cannot hold a clip (no
-# /dev/shm, or it is full) that clip's frames are pickled as usual.
+# worker writes a clip's frames straight into the slot it is given and keeps
+# its mapping for the next clip; the caller gets an array on a private
+# (copy-on-write) mapping of that slot, which behaves like ordinary memory.
+# Once that array and every view of it are freed, the slot takes a later
+# clip, or is deleted when enough slots are free already.  Where a slot
+# cannot be had (no /dev/shm, or it is full), that clip's frames are pickled.
 _SHARED_DIR = "/dev/shm"
 _SLOT_PREFIX = "emosign-frames-"
 
-# This process's mapping of each slot file it has used.
-_slot_mappings: dict[str, object] = {}  # mmap.mmap objects
+# In a worker: its mapping of each slot it has written into.
+_worker_mappings: dict[str, object] = {}  # mmap.mmap objects
+
+# Forks of this process (os.fork, multiprocessing's "fork").  A forked child
+# inherits the caller's arrays on slots, so a slot freed here after a fork may
+# still be seen there: it is deleted rather than reused.
+_forks = 0
 
 
-def _slot_mapping(file: str, size: int):
-    """This process's mapping of slot ``file``, at least ``size`` bytes long.
+def _count_fork() -> None:
+    global _forks
+    _forks += 1
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_parent=_count_fork)
+
+
+def _writable_slot(file: str, size: int):
+    """In a worker: a shared mapping of slot ``file``, at least ``size`` bytes long.
 
     The file grows when a clip needs more room, with ``posix_fallocate`` so
     that a full /dev/shm is an OSError here rather than a SIGBUS while writing.
     """
     import mmap
 
-    mapped = _slot_mappings.get(file)
+    # Slots the parent has deleted are gone for good: drop them, freeing their memory.
+    for gone in [name for name in _worker_mappings if not os.path.exists(name)]:
+        del _worker_mappings[gone]
+    mapped = _worker_mappings.get(file)
     if mapped is not None and len(mapped) >= size:
         return mapped
     fd = os.open(file, os.O_RDWR)
@@ -1112,34 +1130,35 @@ def _slot_mapping(file: str, size: int):
         mapped = mmap.mmap(fd, size)
     finally:
         os.close(fd)
-    # The old mapping, if any, closes when its last array is freed.
-    _slot_mappings[file] = mapped
+    _worker_mappings[file] = mapped
     return mapped
 
 
 @dataclass(frozen=True)
 class _FromWorker:
-    """A worker's answer for one clip and the slot it was given.
+    """A worker's answer for one clip and the slot it was given (None: no slot).
 
     With ``shape`` set the pixels wait in the slot and ``frames`` has an empty
-    array; with None (no room in the slot) ``frames`` holds them.
+    array; with None (no slot, or no room in it) ``frames`` holds them.
     """
 
     frames: Frames
-    slot: str
+    slot: str | None
     shape: tuple[int, ...] | None
 
 
-def _sample_into_slot(item: tuple[str | None, str | os.PathLike[str], dict, str]) -> _FromWorker:
+def _sample_into_slot(
+    item: tuple[str | None, str | os.PathLike[str], dict, str | None]
+) -> _FromWorker:
     """In a worker: sample one clip, writing its frames into the slot file."""
     clip, path, options, slot = item
     shapes: list[tuple[int, ...]] = []
 
     def allocate(shape: tuple[int, ...]) -> np.ndarray:
-        if shapes:  # one array per clip lives in the slot
+        if shapes or slot is None:  # one array per clip lives in the slot
             return _new_array(shape)
         try:
-            mapped = _slot_mapping(slot, math.prod(shape))
+            mapped = _writable_slot(slot, math.prod(shape))
         except OSError:
             return _new_array(shape)
         shapes.append(shape)
@@ -1155,65 +1174,99 @@ def _sample_into_slot(item: tuple[str | None, str | os.PathLike[str], dict, str]
 
 
 class _Slots:
-    """The parent's slot files, created as needed and removed when the iteration ends.
+    """The parent's slot files: created as needed, kept while free (at most ``keep``
+    of them), deleted when the iteration ends.
 
-    :meth:`take` hands the caller an array that maps the slot itself, with no
-    copy; the slot is given to a worker again only once every array (and
-    view) on it has been freed.  So the slots number the clips in flight plus
-    those the caller holds.
+    :meth:`take` hands the caller an array on the slot itself, with no copy;
+    the slot is given to a worker again only once every array (and view) on
+    it has been freed, and no fork has happened since.  So the slots number
+    the clips in flight plus those the caller holds, and shared memory holds
+    no more than that and ``keep`` free slots.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep: int) -> None:
         import queue
 
-        self.files: list[str] = []
-        # Freed from weakref callbacks, which may run in any thread or in
-        # the middle of give(): SimpleQueue is safe there, a list is not.
-        self._free: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self.keep = keep
+        self.files: list[str] = []  # every slot made, for the tests
+        self._live: set[str] = set()
+        self._free: list[str] = []
+        # Put by weakref callbacks, which may run in any thread or in the
+        # middle of another call: SimpleQueue is safe there.  They are sorted
+        # out later, by give() and remove() (deleting a file there could
+        # re-enter the resource tracker's lock).
+        self._released: queue.SimpleQueue[tuple[str, int]] = queue.SimpleQueue()
 
-    def give(self) -> str:
-        """A slot no array maps: a freed one, or a new empty file."""
-        import queue
+    def give(self) -> str | None:
+        """A slot no array maps: a free one, or a new empty file (None if none can be made)."""
         import tempfile
 
+        self._sort_released()
+        if self._free:
+            return self._free.pop()
         try:
-            return self._free.get_nowait()
-        except queue.Empty:
-            pass
-        fd, file = tempfile.mkstemp(prefix=_SLOT_PREFIX, dir=_SHARED_DIR)
+            fd, file = tempfile.mkstemp(prefix=_SLOT_PREFIX, dir=_SHARED_DIR)
+        except OSError:  # no room or no permission in /dev/shm: this clip is pickled
+            return None
         os.close(fd)
         self.files.append(file)
+        self._live.add(file)
         # The resource tracker deletes the file if this process dies without
         # removing it (a POSIX shared-memory name is its file in /dev/shm).
         _track(file, register=True)
         return file
 
     def take(self, result: _FromWorker) -> Frames:
-        """The Frames of a worker's answer, their array mapping its slot."""
+        """The Frames of a worker's answer, their array on a private mapping of its slot."""
+        import mmap
         import weakref
 
         if result.shape is None:
-            self._free.put(result.slot)
+            if result.slot is not None:
+                self._released.put((result.slot, _forks))
             return result.frames
         size = math.prod(result.shape)
-        mapping = _slot_mapping(result.slot, size)
-        flat = np.frombuffer(memoryview(mapping)[:size], dtype=np.uint8)
-        # Every view of the array, and anything built on it, keeps NumPy's
-        # buffer object alive; when it goes, no one can see the slot.
-        if flat.base is mapping:  # not the case in the NumPy versions we know
-            flat = flat.copy()
-            self._free.put(result.slot)
-        else:
-            weakref.finalize(flat.base, self._free.put, result.slot)
+        fd = os.open(result.slot, os.O_RDONLY)
+        try:
+            # Private: what the caller writes stays in this process (copy on write).
+            mapping = mmap.mmap(fd, size, access=mmap.ACCESS_COPY)
+        finally:
+            os.close(fd)
+        flat = np.frombuffer(mapping, dtype=np.uint8, count=size)
+        # Every view of the array, and anything built on it, keeps the mapping
+        # alive (through NumPy's buffer object); when it goes, no one here
+        # sees the slot.
+        weakref.finalize(mapping, self._released.put, (result.slot, _forks))
         return dataclasses.replace(result.frames, array=flat.reshape(result.shape))
 
     def remove(self) -> None:
-        """Delete the files; the memory of those still mapped goes with the last array."""
-        for file in self.files:
-            _slot_mappings.pop(file, None)
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(file)
-            _track(file, register=False)
+        """Delete every slot file; those still mapped keep their memory until their arrays go."""
+        self._sort_released()
+        for file in list(self._live):
+            self._delete(file)
+
+    def _sort_released(self) -> None:
+        import queue
+
+        while True:
+            try:
+                slot, forks = self._released.get_nowait()
+            except queue.Empty:
+                return
+            if slot not in self._live:
+                continue
+            if forks != _forks or len(self._free) >= self.keep:
+                self._delete(slot)
+            else:
+                self._free.append(slot)
+
+    def _delete(self, file: str) -> None:
+        self._live.discard(file)
+        if file in self._free:
+            self._free.remove(file)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(file)
+        _track(file, register=False)
 
 
 def _track(file: str, *, register: bool) -> None:
@@ -1233,7 +1286,7 @@ def _sample_in_workers(items: Iterator[tuple], workers: int) -> Iterator[Frames]
     if not (hasattr(os, "posix_fallocate") and os.path.isdir(_SHARED_DIR)):
         yield from ordered_map(_sample_one, items, workers=workers, window=window)
         return
-    slots = _Slots()
+    slots = _Slots(keep=window + 1)
     tasks = ((*item, slots.give()) for item in items)
     results = ordered_map(_sample_into_slot, tasks, workers=workers, window=window)
     try:
@@ -1259,10 +1312,10 @@ def iter_clip_frames(
     workers : int or None, default=1
         Processes decoding clips in parallel, each with one decoder thread;
         None uses every core this process may run on.  The frames come back
-        through shared memory without a copy: each array maps a buffer that a
-        worker wrote, given to another clip only once the array (and every
-        view of it) is freed.  At most ``2 * workers`` clips are decoded ahead
-        of the one being consumed.  The workers are started with ``spawn``,
+        through shared memory without a copy: each array is a private
+        (copy-on-write) mapping of the buffer a worker wrote, which takes
+        another clip only once the array (and every view of it) is freed.  At
+        most ``2 * workers`` clips are decoded ahead of the one being consumed.  The workers are started with ``spawn``,
         so a script needs the usual ``if __name__ == "__main__":`` guard (a
         notebook does not); that is why the default, 1, decodes in this
         process, with the decoder's own threads, and starts nothing.  On 2

@@ -220,6 +220,16 @@ def test_an_extraction_killed_before_recording_its_end_is_noted_next_time(
     assert again.notes == ()  # the finished record needs no note
 
 
+def test_an_extraction_record_that_is_a_fifo_is_named_as_one(video_dir, labels_file, tmp_path):  # noqa: F811
+    from emosign.harness.runner import score_run
+
+    out = tmp_path / "runs"
+    first_stage(video_dir, labels_file, out)
+    os.mkfifo(out / "stand-in" / "sentiment.video.extract.json")
+    with pytest.raises(ValueError, match="FIFO"):  # not "not an extraction record"
+        score_run(out, labels_file=labels_file, n_boot=50)
+
+
 # --- the key -------------------------------------------------------------------------------
 
 

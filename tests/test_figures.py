@@ -146,3 +146,6 @@ def test_save_is_atomic_and_refuses_what_is_not_a_file(labels_file, tmp_path, mo
     os.mkfifo(tmp_path / "pipe.png")
     with pytest.raises(FileExistsError, match="FIFO"):
         figures.save(fig, tmp_path / "pipe", formats=("png",))
+    with pytest.raises(ValueError, match="cannot save a figure as \\['nope'\\]"):
+        figures.save(fig, tmp_path / "formats", formats=("png", "nope"))
+    assert not (tmp_path / "formats.png").exists()

@@ -465,6 +465,15 @@ def test_score_refuses_two_model_folders_that_are_one_run(
     (run_dir / "alias").unlink()
     assert main(["mllm", "score", str(run_dir), "--labels-file", str(labels_file),
                  "--n-boot", "50"]) == 0
+    # A hard-linked copy (`cp -al`) is the same run too.
+    copy = run_dir / "copy"
+    copy.mkdir()
+    for file in (run_dir / "stand-in").iterdir():
+        os.link(file, copy / file.name)
+    capsys.readouterr()
+    assert main(["mllm", "score", str(run_dir), "--labels-file", str(labels_file),
+                 "--n-boot", "50"]) == 2
+    assert "are the same run" in one_error_line(capsys.readouterr().err)
 
 
 # --- one line, not a traceback -------------------------------------------------------------

@@ -835,55 +835,119 @@ def test_numeric_ids_with_one_spelling_each_are_found(video_dir):
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not Path("/dev/shm").is_dir(), reason="no /dev/shm on this system")
+needs_shm = pytest.mark.skipif(not Path("/dev/shm").is_dir(), reason="no /dev/shm here")
+
+
+def _through_slot(slots, path, **option):
+    """One clip as a worker process would write it and the caller would get it."""
+    from emosign import video
+
+    answer = video._sample_into_slot((None, path, option, slots.give()))
+    assert answer.shape is not None and answer.frames.array.size == 0
+    frames = slots.take(answer)
+    reference = sample_frames(path, **option)
+    np.testing.assert_array_equal(frames.array, reference.array)
+    np.testing.assert_array_equal(frames.timestamps, reference.timestamps)
+    return frames
+
+
+@needs_shm
 def test_a_slot_is_reused_only_once_no_array_maps_it(clips):
     import gc
 
     from emosign import video
 
-    slots = video._Slots()
+    slots = video._Slots(keep=4)
     try:
-        def sample(path, **option):
-            answer = video._sample_into_slot((None, path, option, slots.give()))
-            assert answer.shape is not None and answer.frames.array.size == 0
-            frames = slots.take(answer)
-            reference = sample_frames(path, **option)
-            np.testing.assert_array_equal(frames.array, reference.array)
-            np.testing.assert_array_equal(frames.timestamps, reference.timestamps)
-            return frames
-
-        small = sample(clips["30fps_odd"], backend="pyav", max_side=32)
+        small = _through_slot(slots, clips["30fps_odd"], backend="pyav", max_side=32)
         view = small.array[1:, ::2]  # a view the caller keeps
         del small
         gc.collect()
-        repeated = sample(clips["24fps"], fps=48)  # repeated frames
+        repeated = _through_slot(slots, clips["24fps"], fps=48)  # repeated frames
         assert len(slots.files) == 2  # slot 0 is still seen through the view
         kept = view.copy()
         del view
         gc.collect()
         # Slot 1 holds `repeated`, so this reuses slot 0, growing it.
-        larger = sample(clips["30fps_odd"], backend="pyav")
+        larger = _through_slot(slots, clips["30fps_odd"], backend="pyav")
         assert len(slots.files) == 2
-        larger.array[0, 0, 0] = 7  # writable, and no one else sees the slot
+        larger.array[:] = 7  # a private copy on write: the slot itself is untouched
         np.testing.assert_array_equal(
             kept, sample_frames(clips["30fps_odd"], max_side=32).array[1:, ::2])
-        del repeated, larger
+        del larger
+        gc.collect()
+        _through_slot(slots, clips["30fps_odd"], backend="pyav")  # slot 0, with no 7 left
+        assert len(slots.files) == 2 and repeated.array.size  # `repeated` held slot 1 throughout
     finally:
         slots.remove()
     assert not any(Path(file).exists() for file in slots.files)
-    assert not set(slots.files) & set(video._slot_mappings)
 
 
-@pytest.mark.skipif(not Path("/dev/shm").is_dir(), reason="no /dev/shm on this system")
-def test_a_clip_that_does_not_fit_in_shared_memory_is_pickled(clips, monkeypatch):
+@needs_shm
+def test_free_slots_beyond_the_few_kept_are_deleted_and_their_memory_freed(clips):
+    import gc
+
+    from emosign import video
+
+    slots = video._Slots(keep=2)
+    try:
+        held = [_through_slot(slots, clips["24fps"]) for _ in range(5)]
+        assert len(slots.files) == 5
+        del held
+        gc.collect()
+        _through_slot(slots, clips["24fps"])  # sorting the freed slots: 2 kept, 1 used
+        alive = [file for file in slots.files if Path(file).exists()]
+        assert len(alive) == 2
+        # A worker drops its mapping of a deleted slot, so the memory is really freed.
+        video._writable_slot(alive[0], 1)
+        assert set(video._worker_mappings) <= set(alive)
+    finally:
+        slots.remove()
+
+
+@needs_shm
+def test_a_forked_child_keeps_its_frames_while_the_parent_goes_on(clips):
+    import gc
+
+    from emosign import video
+
+    slots = video._Slots(keep=4)
+    try:
+        frames = _through_slot(slots, clips["30fps_odd"])
+        expected = frames.array.copy()
+        reader, writer = os.pipe()
+        child = os.fork()
+        if child == 0:  # the child: wait for the parent to go on, then compare
+            os.close(writer)
+            os.read(reader, 1)
+            os._exit(0 if np.array_equal(frames.array, expected) else 1)
+        os.close(reader)
+        del frames
+        gc.collect()
+        # Freed here, but the child still sees that slot: it is not reused.
+        for _ in range(3):
+            later = _through_slot(slots, clips["24fps"], max_side=64)
+            later.array[:] = 0
+            del later
+            gc.collect()
+        os.write(writer, b"x")
+        os.close(writer)
+        _, status = os.waitpid(child, 0)
+        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    finally:
+        slots.remove()
+
+
+@needs_shm
+def test_a_clip_without_room_in_shared_memory_is_pickled(clips, monkeypatch):
     from emosign import video
 
     def full(file, size):
         raise OSError(28, "No space left on device")
 
-    slots = video._Slots()
+    slots = video._Slots(keep=2)
     try:
-        monkeypatch.setattr(video, "_slot_mapping", full)
+        monkeypatch.setattr(video, "_writable_slot", full)
         answer = video._sample_into_slot((None, clips["24fps"], {}, slots.give()))
         assert answer.shape is None
         frames = slots.take(answer)
@@ -893,7 +957,19 @@ def test_a_clip_that_does_not_fit_in_shared_memory_is_pickled(clips, monkeypatch
         slots.remove()
 
 
-@pytest.mark.skipif(not Path("/dev/shm").is_dir(), reason="no /dev/shm on this system")
+@needs_shm
+def test_no_slot_file_can_be_made_and_the_clips_are_pickled(clips, monkeypatch):
+    import tempfile
+
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", "/dev/shm")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refused)
+    frames = list(iter_clip_frames([clips["24fps"], clips["30fps_odd"]], workers=2))
+    np.testing.assert_array_equal(frames[1].array, sample_frames(clips["30fps_odd"]).array)
+
+
+@needs_shm
 def test_a_failing_clip_in_workers_leaves_no_shared_file(clips, broken):
     before = set(Path("/dev/shm").glob("emosign-frames-*"))
     frames = iter_clip_frames([clips["24fps"], ("bad", broken["text"]), clips["24fps"]],
@@ -920,7 +996,7 @@ def test_ordered_map_discards_results_the_caller_never_took(tmp_path):
     assert sorted(tmp_path.iterdir()) == [Path(paths[0])]
 
 
-@pytest.mark.skipif(not Path("/dev/shm").is_dir(), reason="no /dev/shm on this system")
+@needs_shm
 def test_frames_outlive_an_iteration_stopped_early_and_nothing_is_left_behind(clips):
     before = set(Path("/dev/shm").glob("emosign-frames-*"))
     stream = iter_clip_frames([clips["30fps_odd"], clips["24fps"]] * 4, workers=2)

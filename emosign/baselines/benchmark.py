@@ -320,15 +320,14 @@ def _run_jobs(plan: _Plan, *, workers: int, progress: bool | None) -> dict:
     # it is: nothing of it is pickled, only job keys and results travel.
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
                                initializer=_adopt_plan, initargs=(plan,))
-    with pool:
+    with pool, dead_workers_explained():
         # Every worker is forked at the first submit, before the progress bar starts a thread.
         futures = {pool.submit(_run_job, job): job for job in order}
         with progress_bar(len(order), "benchmark", enabled=progress, unit="run") as bar:
             try:
-                with dead_workers_explained():
-                    for future in as_completed(futures):
-                        done[futures[future]] = future.result()
-                        bar.update(1)
+                for future in as_completed(futures):
+                    done[futures[future]] = future.result()
+                    bar.update(1)
             except BaseException:
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise

@@ -424,8 +424,9 @@ def _read_record(path: Path) -> dict[str, Any] | None:
     """
     if not path.exists() and not path.is_symlink():
         return None
+    data = read_regular_file(path, what="extraction record")  # a FIFO is named as one
     try:
-        record = json.loads(read_regular_file(path, what="extraction record").decode("utf-8"))
+        record = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         record = None
     if not isinstance(record, dict) or not {"model", "settings", "all_answers"} <= set(record):

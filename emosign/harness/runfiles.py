@@ -115,23 +115,30 @@ def find_runs(run_dir: str | os.PathLike) -> list[RunFiles]:
         If ``run_dir`` is no folder, or holds no run.
     ValueError
         If a run's folder or one of its files leads out of ``run_dir``, or two model
-        folders are one (a symbolic link to the other): the run would be scored twice.
+        folders hold one run (a symbolic or hard link): the run would be scored twice.
     """
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise FileNotFoundError(f"run directory not found: {run_dir}")
     root = run_dir.resolve()
     found = []
-    seen: dict[Path, Path] = {}  # a run's real manifest -> the path it was first found at
+    # A run's manifest as a file (device, inode) -> the path it was first found at:
+    # a symbolic link and a hard link (`cp -al`) lead to the same file.
+    seen: dict[tuple[int, int], Path] = {}
     for path in sorted(run_dir.glob(f"*/*{_MANIFEST_SUFFIX}")):
-        real = path.resolve()
-        if real in seen:
-            raise ValueError(
-                f"{path} and {seen[real]} are the same run ({real}): one model folder or "
-                "manifest is a link to the other, and the run would be scored twice; "
-                "remove the link"
-            )
-        seen[real] = path
+        try:
+            info = path.stat()
+        except OSError:
+            info = None  # a broken link: read_manifest names it when the run is read
+        if info is not None:
+            same = seen.get((info.st_dev, info.st_ino))
+            if same is not None:
+                raise ValueError(
+                    f"{path} and {same} are the same run: one is a link (symbolic or hard) "
+                    "to the other, so the run would be scored twice and its files written "
+                    "through both; remove the link, or copy the run (`cp -r`) to keep two"
+                )
+            seen[(info.st_dev, info.st_ino)] = path
         parts = _stem_parts(path)
         if parts is None:
             continue
