@@ -1319,7 +1319,7 @@ def iter_clip_frames(
         so a script needs the usual ``if __name__ == "__main__":`` guard (a
         notebook does not); that is why the default, 1, decodes in this
         process, with the decoder's own threads, and starts nothing.  On 2
-        cores, ``workers=2`` samples about 1.3x as fast as 1 (see
+        cores, ``workers=2`` samples 1.2-1.4x as fast as 1 (see
         ``benchmarks/bench_video.py``).
     **options
         Keyword options of :func:`sample_frames` (``fps``, ``num_frames``,
