@@ -1315,12 +1315,12 @@ def iter_clip_frames(
         through shared memory without a copy: each array is a private
         (copy-on-write) mapping of the buffer a worker wrote, which takes
         another clip only once the array (and every view of it) is freed.  At
-        most ``2 * workers`` clips are decoded ahead of the one being consumed.  The workers are started with ``spawn``,
-        so a script needs the usual ``if __name__ == "__main__":`` guard (a
-        notebook does not); that is why the default, 1, decodes in this
-        process, with the decoder's own threads, and starts nothing.  On 2
-        cores, ``workers=2`` samples 1.2-1.4x as fast as 1 (see
-        ``benchmarks/bench_video.py``).
+        most ``2 * workers`` clips are decoded ahead of the one being consumed.
+        The workers are started with ``spawn``, so a script needs the usual
+        ``if __name__ == "__main__":`` guard (a notebook does not); that is
+        why the default, 1, decodes in this process, with the decoder's own
+        threads, and starts nothing.  On 2 cores, ``workers=2`` samples
+        1.2-1.4x as fast as 1 (see ``benchmarks/bench_video.py``).
     **options
         Keyword options of :func:`sample_frames` (``fps``, ``num_frames``,
         ``max_frames``, ``size``, ``max_side``, ``backend``, ``threads``).
