@@ -273,8 +273,8 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--workers", type=_positive_int, default=None,
         help="processes fitting and scoring baselines, and extracting video features, in "
-        "parallel, one BLAS thread each; the numbers do not depend on it (default: the number "
-        "of cores)",
+        "parallel, one BLAS thread each; the numbers do not depend on it (default: the cores "
+        "this process may use, a container's CPU quota included)",
     )
     _add_labels_option(bench)
     _add_quiet_option(bench)

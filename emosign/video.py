@@ -919,11 +919,16 @@ def _sample(path, *, fps, num_frames, max_frames, size, max_side, backend, threa
 
 
 def default_workers() -> int:
-    """The cores this process may run on (at least 1): the default ``workers``."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # macOS, Windows
-        return max(1, os.cpu_count() or 1)
+    """The cores this process may use (at least 1): the default ``workers``.
+
+    As :func:`joblib.cpu_count` counts them (joblib comes with scikit-learn):
+    the CPU affinity, a container's CPU quota (cgroups), and at most
+    ``LOKY_MAX_CPU_COUNT`` when that is set.  ``os.cpu_count()`` would give a
+    container limited to 2 CPUs on a 64-core host 64 workers.
+    """
+    from joblib import cpu_count
+
+    return max(1, int(cpu_count()))
 
 
 def check_workers(workers: object) -> int:

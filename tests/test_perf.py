@@ -237,8 +237,8 @@ def test_parallel_benchmark_is_the_serial_one_bit_for_bit(labels_file, tmp_path)
 def test_benchmark_refuses_a_nonsensical_worker_count(labels_file):
     from emosign.baselines.benchmark import run_benchmark
 
-    for bad in (0, -2, 1.5, True):
-        with pytest.raises(ValueError, match="workers must be a whole number >= 1"):
+    for bad in (0, -2, 1.5, True, 10_000):
+        with pytest.raises(ValueError, match="workers must be an integer from 1 to"):
             run_benchmark(labels_file=labels_file, workers=bad, progress=False)
 
 

@@ -1008,6 +1008,24 @@ def test_frames_outlive_an_iteration_stopped_early_and_nothing_is_left_behind(cl
     np.testing.assert_array_equal(second.array, sample_frames(clips["24fps"]).array)
 
 
+def test_default_workers_counts_the_cores_this_process_may_use(monkeypatch):
+    import subprocess
+    import sys
+
+    from emosign.video import check_workers, default_workers
+
+    assert default_workers() >= 1 and check_workers(None) == default_workers()
+    monkeypatch.setenv("LOKY_MAX_CPU_COUNT", "1")  # a user's cap, as joblib reads it
+    assert default_workers() == 1 and check_workers(None) == 1
+    if hasattr(os, "sched_setaffinity"):  # a process pinned to one core gets one worker
+        monkeypatch.delenv("LOKY_MAX_CPU_COUNT")
+        pinned = subprocess.run(
+            [sys.executable, "-c", "import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
+             "from emosign.video import default_workers; print(default_workers())"],
+            capture_output=True, text=True, check=True)
+        assert pinned.stdout.strip() == "1"
+
+
 def die(item: object) -> None:
     """For ordered_map in a worker process: stop the process abruptly."""
     os._exit(3)

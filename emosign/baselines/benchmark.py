@@ -39,19 +39,12 @@ from emosign.baselines.registry import Baseline, Example, all_baselines, get_bas
 from emosign.labels import Labels, load_labels
 from emosign.splits import Fold, leave_one_signer_out
 from emosign.tasks import TaskData, get_task
+from emosign.video import check_workers, dead_workers_explained
 
 #: The writer's name: an output folder holds ``.emosign-benchmark``, listing what it wrote.
 WRITER = "benchmark"
 DEFAULT_TASKS: tuple[str, ...] = ("sentiment_3", "sentiment_7", "emotion_single")
 HEADLINE: tuple[str, ...] = ("balanced_accuracy", "weighted_f1", "accuracy", "macro_f1")
-
-
-def default_workers() -> int:
-    """The number of cores this process may run on (its CPU affinity, where the OS has one)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # macOS, Windows
-        return max(1, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -166,19 +159,16 @@ def run_benchmark(
     (``on_missing_video="skip"``), or stops the run (``"error"``).
 
     ``workers``: processes that fit and score the baselines in parallel, one BLAS thread
-    each, and that extract video features (default: the number of cores; 1 runs everything
-    in this process). The numbers do
-    not depend on it. Worker processes are forked, so baselines registered at run time are
+    each, and that extract video features (default: :func:`emosign.video.default_workers`,
+    the cores this process may use; 1 runs everything in this process). The numbers do not
+    depend on it. Worker processes are forked, so baselines registered at run time are
     seen by them; where fork is not the safe default (macOS, Windows) the run is serial.
     ``progress``: a bar on stderr (None: only when stderr is a terminal).
     """
     for task in tasks:
         if get_task(task).kind != "single_label":
             raise ValueError(f"the benchmark runs single-label tasks; {task} is not one")
-    if workers is None:
-        workers = default_workers()
-    elif isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be a whole number >= 1, not {workers!r}")
+    workers = check_workers(workers)
     chosen = all_baselines() if baselines is None else tuple(get_baseline(b) for b in baselines)
     labels = load_labels(labels_file)
     read_from = [labels.source.path, *(p for p in (video_dir, captions_file, feature_cache_dir) if p)]
@@ -313,8 +303,6 @@ def _run_jobs(plan: _Plan, *, workers: int, progress: bool | None) -> dict:
 
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    from emosign.video import dead_workers_explained
 
     # Forked workers inherit the plan (models, clips, baselines registered at run time) as
     # it is: nothing of it is pickled, only job keys and results travel.
