@@ -10,6 +10,7 @@ their files this way.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -422,7 +423,8 @@ class RunLock:
 
     def release(self) -> None:
         if self._fd is not None:
-            os.close(self._fd)  # closing the file drops the lock
+            _unlock(self._fd)
+            os.close(self._fd)
             self._fd = None
 
     def is_free(self) -> bool:
@@ -434,27 +436,49 @@ class RunLock:
             return True
         try:
             _lock_exclusively(fd, shared=True)
-            return True
         except BlockingIOError:
             return False
+        else:
+            _unlock(fd)
+            return True
         finally:
             os.close(fd)
+
+
+# Windows: the lock is one byte far past the holder's note, which stays readable.
+_WINDOWS_LOCK_OFFSET = 1 << 30
 
 
 def _lock_exclusively(fd: int, *, shared: bool = False) -> None:
     """Take a lock on ``fd`` without waiting; BlockingIOError if another process has it."""
     try:
         import fcntl
-    except ImportError:  # Windows: a byte lock far past the holder's note, which stays readable
+    except ImportError:  # Windows
         import msvcrt
 
-        os.lseek(fd, 1 << 30, os.SEEK_SET)
+        os.lseek(fd, _WINDOWS_LOCK_OFFSET, os.SEEK_SET)
         try:
             msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
         except OSError:
             raise BlockingIOError("locked") from None
         return
     fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+
+
+def _unlock(fd: int) -> None:
+    """Drop the lock taken on ``fd`` before closing it.
+
+    ``flock`` goes with the close; a Windows byte lock is dropped when Windows
+    gets to it after the close, so the next taker could find it still held.
+    """
+    try:
+        import fcntl  # noqa: F401
+    except ImportError:  # Windows
+        import msvcrt
+
+        os.lseek(fd, _WINDOWS_LOCK_OFFSET, os.SEEK_SET)
+        with contextlib.suppress(OSError):
+            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
 
 
 def describe_holder(fd: int) -> str:
