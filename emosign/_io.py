@@ -18,6 +18,7 @@ Every writer of the project goes through :func:`write_atomically` (one file) or
 from __future__ import annotations
 
 import errno
+import json
 import os
 import shutil
 import stat
@@ -25,7 +26,7 @@ import tempfile
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 _UMASK_LOCK = threading.Lock()
 
@@ -110,6 +111,17 @@ def describe_kind(mode: int) -> str:
 
 def _size(n: int) -> str:
     return f"{n / 2**20:g} MiB" if n >= 2**20 else f"{n} bytes"
+
+
+def parse_json(text: str | bytes, **options: Any) -> Any:
+    """:func:`json.loads`, where input nested too deeply for Python's parser (``[[[[...``
+    from a hostile file or a degenerate model answer) is a ``json.JSONDecodeError`` like any
+    other broken JSON, not a RecursionError that would crash the command reading it."""
+    try:
+        return json.loads(text, **options)
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deeply to read", text if isinstance(text, str)
+                                   else "", 0) from None
 
 
 # --- writing one file ------------------------------------------------------------------------

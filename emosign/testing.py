@@ -57,7 +57,6 @@ the fixtures and assertions that use them.
 from __future__ import annotations
 
 import difflib
-import json
 import math
 import os
 from collections.abc import Mapping
@@ -66,6 +65,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from emosign._io import parse_json
 
 if TYPE_CHECKING:  # only for annotations: importing these costs time on every pytest run
     import datasets
@@ -439,7 +440,7 @@ def _read_result(result: Mapping[str, Any] | str | os.PathLike) -> tuple[Mapping
     if isinstance(result, Mapping):
         return result, "<dict>"
     path = Path(result)
-    data = json.loads(path.read_text(encoding="utf-8"))
+    data = parse_json(path.read_text(encoding="utf-8"))
     if not isinstance(data, Mapping):
         raise ValueError(f"{path} holds a JSON {type(data).__name__}, not a result object")
     return data, str(path)

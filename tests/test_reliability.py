@@ -420,3 +420,55 @@ def test_a_marker_vouches_only_for_the_files_it_lists(tmp_path):
     with pytest.raises(FileExistsError, match="older emosign test"):
         write()
     assert (out / "b.txt").read_text() == "b"
+
+
+# --- JSON nested too deeply for Python's parser: refused like broken JSON, never a crash -------
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize("task", ["joint", "sentiment", "emotion"])
+def test_a_model_answer_nested_too_deeply_is_unreadable_not_a_crash(task):
+    from emosign.harness.answers import read_answer
+
+    readings = read_answer(task, '{"Sentiment": ' + DEEP + '}')
+    assert readings  # read (as unreadable where it must be), not a RecursionError
+
+
+def test_run_files_nested_too_deeply_are_named_not_a_crash(tmp_path):
+    import warnings
+
+    from emosign.harness.runfiles import read_cache, read_manifest
+
+    manifest = tmp_path / "sentiment.video.run.json"
+    manifest.write_text(DEEP)
+    with pytest.raises(ValueError, match="sentiment.video.run.json.*nested too deeply"):
+        read_manifest(manifest)
+    cache = tmp_path / "sentiment.video.jsonl"
+    cache.write_text('{"video_name": ' + DEEP + "}\n")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert read_cache(cache) == []
+    assert any("line 1" in str(w.message) for w in caught)
+
+
+@pytest.mark.parametrize(("suffix", "text"), [
+    (".yaml", "task: " + "[" * 50_000 + "]" * 50_000),
+    (".toml", "task = " + "[" * 50_000 + "]" * 50_000),
+])
+def test_a_prompt_file_nested_too_deeply_is_one_clear_error(tmp_path, suffix, text):
+    from emosign.harness.prompts import PromptError, read_prompt_file
+
+    path = tmp_path / f"prompt{suffix}"
+    path.write_text(text)
+    with pytest.raises(PromptError, match="nests too deeply"):
+        read_prompt_file(path)
+
+
+def test_a_pinned_result_file_nested_too_deeply_is_one_clear_error(tmp_path):
+    from emosign.testing import assert_metrics_close
+
+    path = tmp_path / "result.json"
+    path.write_text(DEEP)
+    with pytest.raises(ValueError, match="nested too deeply"):
+        assert_metrics_close(path, {"accuracy": 0.5})

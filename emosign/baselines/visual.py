@@ -106,7 +106,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from emosign._io import write_atomically
+from emosign._io import parse_json, write_atomically
 from emosign._progress import progress_bar
 from emosign.video import (
     DEFAULT_FPS,
@@ -642,7 +642,7 @@ def _cache_file(cache_dir: Path, extractor: FeatureExtractor, clip: str, key: st
 def _read_cached(path: Path, key: str, n_features: int) -> np.ndarray | None:
     """The cached vector, or None when absent, corrupt or for another key."""
     try:
-        entry = json.loads(path.read_text(encoding="utf-8"))
+        entry = parse_json(path.read_text(encoding="utf-8"))
         x = np.asarray(entry["features"], dtype=np.float64)
     except (OSError, ValueError, KeyError, TypeError):
         return None

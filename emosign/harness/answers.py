@@ -42,7 +42,6 @@ Why an answer could not be read is one of ``PROBLEM_KINDS``.
 from __future__ import annotations
 
 import ast
-import json
 import math
 import re
 import unicodedata
@@ -51,6 +50,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from emosign import vocab
+from emosign._io import parse_json
 from emosign.harness.prompts import HARNESS_TASKS, SCORED_TASKS
 from emosign.predictions import parse_label, sentiment_as_given
 
@@ -577,7 +577,7 @@ def _loads_leniently(span: str) -> object:
     no_trailing = _TRAILING_COMMA.sub(r"\1", span)
     for attempt in (span, no_trailing, _BARE_KEY.sub(r'\1"\2":', no_trailing)):
         try:
-            return json.loads(attempt)
+            return parse_json(attempt)
         except ValueError:
             pass
     # Single quotes, True/None: a Python literal. literal_eval evaluates no code.

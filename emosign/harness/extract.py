@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from emosign import __version__, vocab
-from emosign._io import read_regular_file, write_atomically
+from emosign._io import parse_json, read_regular_file, write_atomically
 from emosign._progress import progress_bar
 from emosign.harness.answers import Reading, read_answer
 from emosign.harness.client import (
@@ -426,7 +426,7 @@ def _read_record(path: Path) -> dict[str, Any] | None:
         return None
     data = read_regular_file(path, what="extraction record")  # a FIFO is named as one
     try:
-        record = json.loads(data.decode("utf-8"))
+        record = parse_json(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         record = None
     if not isinstance(record, dict) or not {"model", "settings", "all_answers"} <= set(record):

@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from emosign._io import write_atomically
+from emosign._io import parse_json, write_atomically
 from emosign.harness.lmms_eval_task import TAG, task_metrics
 from emosign.harness.prompts import INPUTS, SCORED_TASKS
 
@@ -110,7 +110,7 @@ def _read_samples(path: Path, prompt: str, clip_names: set[str]) -> dict[str, di
                 continue
             where = f"{path}, line {number}"
             try:
-                sample = json.loads(line.decode("utf-8"))
+                sample = parse_json(line.decode("utf-8"))
             except UnicodeDecodeError:
                 raise ValueError(f"{where}: not UTF-8 text") from None
             except json.JSONDecodeError as err:

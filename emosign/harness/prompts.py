@@ -482,6 +482,8 @@ def _parse_toml(text: str, path: Path) -> object:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise PromptError(f"prompt file {path} is not valid TOML: {err}") from None
+    except RecursionError:
+        raise PromptError(f"prompt file {path} nests too deeply to read") from None
 
 
 def _parse_yaml(text: str, path: Path) -> object:
@@ -489,6 +491,8 @@ def _parse_yaml(text: str, path: Path) -> object:
 
     try:
         return yaml.safe_load(text)
+    except RecursionError:
+        raise PromptError(f"prompt file {path} nests too deeply to read") from None
     except yaml.YAMLError as err:
         where = getattr(err, "problem_mark", None)
         at = f" (line {where.line + 1}, column {where.column + 1})" if where else ""

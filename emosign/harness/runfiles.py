@@ -26,6 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from emosign._io import parse_json
 from emosign.harness.client import MLLMError
 from emosign.harness.prompts import HARNESS_TASKS, SCORED_TASKS
 
@@ -194,7 +195,7 @@ def read_manifest(path: str | os.PathLike) -> dict:
     path = Path(path)
     require_regular_file(path, "manifest")
     try:
-        manifest = json.loads(path.read_bytes().decode("utf-8"))
+        manifest = parse_json(path.read_bytes().decode("utf-8"))
     except json.JSONDecodeError as err:
         raise ValueError(
             f"{path}, line {err.lineno}: not a run manifest: the JSON is broken ({err.msg}); "
@@ -237,7 +238,7 @@ def read_cache(path: str | os.PathLike) -> list[dict]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line.decode("utf-8"))
+            record = parse_json(line.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
             # The usual cause: a crash or kill during the line's write, which leaves it cut
             # off; the cache writer then starts the next record on a line of its own.
@@ -485,7 +486,7 @@ def describe_holder(fd: int) -> str:
     """"pid 123 on host h, running since <time>" from a lock file, or what is known."""
     try:
         os.lseek(fd, 0, os.SEEK_SET)
-        holder = json.loads(os.read(fd, 4096).decode("utf-8"))
+        holder = parse_json(os.read(fd, 4096).decode("utf-8"))
         return f"pid {int(holder['pid'])} on host {holder['host']}, running since {holder['started']}"
     except (OSError, ValueError, KeyError, TypeError):
         return "another process (it has not written its name yet)"

@@ -69,7 +69,7 @@ from typing import Any
 import numpy as np
 
 from emosign import __version__
-from emosign._io import write_atomically
+from emosign._io import parse_json, write_atomically
 from emosign._progress import progress_bar
 from emosign.harness.answers import parse_counts, parse_joint, read_answer
 from emosign.harness.client import (
@@ -827,7 +827,7 @@ def score_run(
 
 def _warn_if_unfinished(files: RunFiles) -> None:
     try:
-        status = json.loads(files.manifest.read_text(encoding="utf-8")).get("status")
+        status = parse_json(files.manifest.read_text(encoding="utf-8")).get("status")
     except (OSError, ValueError, AttributeError):
         return  # read_manifest says what is wrong when the run is scored
     if status != "running":
