@@ -266,8 +266,8 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--n-boot", type=_positive_int, default=10_000,
                        help="bootstrap resamples for the intervals (default: 10000)")
     bench.add_argument("--kfold-repeats", type=_non_negative_int, default=3,
-                       help="repeats of the stratified 5-fold view, about a third of the run's time; "
-                       "0 leaves it out (default: 3)")
+                       help="repeats of the stratified 5-fold view, about a third of the run's "
+                       "time; 0 leaves it out (default: 3)")
     bench.add_argument("--seed", type=int, default=0,
                        help="seed of the folds, the random floors and the bootstrap (default: 0)")
     bench.add_argument(
