@@ -307,6 +307,8 @@ def _parser() -> argparse.ArgumentParser:
             "emosign export-lmms-eval emosign-lmms/ --video-dir videos/",
             "emosign export-lmms-eval emosign-lmms/ --video-dir videos/ --with-caption "
             "--captions-file captions.csv --overwrite",
+            "emosign export-lmms-eval emosign-lmms/ --video-dir videos/ --protocol paper "
+            "--overwrite",
         ),
     )
     lmms.add_argument("out_dir", help="the task folder to write (must be new or empty)")
@@ -317,6 +319,11 @@ def _parser() -> argparse.ArgumentParser:
                       "video name (default: none)")
     lmms.add_argument("--prompts", nargs="+", choices=HARNESS_TASKS, default=list(HARNESS_TASKS),
                       help=f"which harness prompts (default: all, {' '.join(HARNESS_TASKS)})")
+    lmms.add_argument("--protocol", choices=PROTOCOL_NAMES, default=DEFAULT_PROTOCOL,
+                      help="whose prompts the tasks ask: 'emosign' (this project's prompts) or "
+                           "'paper' (the paper's label sets and answer formats); the frame "
+                           "sampling stays the lmms-eval model's own setting; default "
+                           "%(default)s")
     lmms.add_argument("--overwrite", action="store_true",
                       help="replace an earlier export-lmms-eval output in OUT_DIR, never anything "
                       "else (default: refuse a non-empty OUT_DIR)")
@@ -847,10 +854,10 @@ def _export_lmms_eval(args: argparse.Namespace) -> int:
     out = export_lmms_eval(
         args.out_dir, video_dir=args.video_dir, with_caption=args.with_caption,
         captions_file=args.captions_file, labels_file=args.labels_file,
-        prompt_tasks=args.prompts, overwrite=args.overwrite,
+        prompt_tasks=args.prompts, protocol=args.protocol, overwrite=args.overwrite,
     )
     tasks = sorted(p.stem for p in out.glob("*.yaml"))
-    print(f"wrote {out}: tasks {', '.join(tasks)} (tag {TAG})")
+    print(f"wrote {out}: tasks {', '.join(tasks)} (tag {TAG}, protocol {args.protocol})")
     print(f"run: python -m lmms_eval --model <model> --include_path {shlex.quote(str(out.resolve()))} "
           f"--tasks {TAG}")
     return 0

@@ -23,7 +23,12 @@ from conftest import SYNTHETIC_SINGLE, write_mp4
 from emosign import vocab
 from emosign.cli import main
 from emosign.harness.lmms_eval_task import VIDEO_DIR_ENV, export_lmms_eval, task_metrics
-from emosign.harness.prompts import SCORED_TASKS, VIDEO_FILE_PROMPTS
+from emosign.harness.prompts import (
+    HARNESS_TASKS,
+    PAPER_VIDEO_FILE_PROMPTS,
+    SCORED_TASKS,
+    VIDEO_FILE_PROMPTS,
+)
 from emosign.labels import load_labels
 from emosign.metrics import evaluate
 
@@ -275,6 +280,174 @@ def test_no_readable_answer_gives_nan_not_a_crash(folder):
     assert scores["emotion_single_parse_rate"] == 0
     assert math.isnan(scores["emotion_single_wAcc"])
     assert len(SYNTHETIC_SINGLE) == len(load_docs(load_task_yaml(folder / "emosign_emotion.yaml")))
+
+
+# --- the paper's protocol (--protocol paper) ------------------------------------------------
+
+
+def write_captions(labels_file: Path, path: Path) -> Path:
+    path.write_text("utterance_id,caption\n" + "".join(
+        f"{c.utterance_id},Caption {c.utterance_id}.\n" for c in load_labels(labels_file)))
+    return path
+
+
+@pytest.fixture
+def paper_folder(labels_file, videos, tmp_path) -> Path:
+    return export_lmms_eval(tmp_path / "lmms-paper", video_dir=videos, labels_file=labels_file,
+                            protocol="paper", with_caption=True,
+                            captions_file=write_captions(labels_file, tmp_path / "captions.csv"))
+
+
+def test_the_paper_export_asks_the_papers_questions(paper_folder, labels_file):
+    paper_names = [e.prompt_name for e in vocab.EMOTIONS]
+    tasks = sorted(p.stem for p in paper_folder.glob("*.yaml"))
+    # The task names are the same as the default export's.
+    assert tasks == sorted(f"emosign_{t}{c}" for t in HARNESS_TASKS for c in ("", "_caption"))
+    for path in paper_folder.glob("*.yaml"):
+        assert "'paper' protocol" in path.read_text().splitlines()[0]
+        config = load_task_yaml(path)
+        docs = load_docs(config)
+        assert docs and all(d["protocol"] == "paper" for d in docs)
+        doc = docs[1]
+        text = config["doc_to_text"](doc, {"pre_prompt": "", "post_prompt": ""})
+        prompt = PAPER_VIDEO_FILE_PROMPTS[doc["prompt_task"]]
+        caption = f"Caption {doc['utterance_id']}." if path.stem.endswith("_caption") else None
+        assert text == prompt.render(fps=0, caption=caption, video_name=doc["video_name"])
+        assert text != VIDEO_FILE_PROMPTS[doc["prompt_task"]].render(fps=0, caption=caption)
+        # The model samples the frames itself: no rate, no timestamps, nothing left unfilled.
+        assert "{" + "fps}" not in text and "frames per second" not in text
+        assert "seconds" not in text and "{video_name}" not in text
+        assert ("Caption" in text) == (caption is not None)
+        assert "order matters" in text and "American Sign Language" in text
+        if doc["prompt_task"] == "emotion":
+            # One label in square brackets, the ten as the paper spells them, no Neutral.
+            assert "square brackets" in text and f"[{paper_names[0]}]" in text
+            assert all(name in text for name in paper_names)
+            assert "neutral" not in text.lower()
+        if doc["prompt_task"] == "joint":
+            skeleton = json.loads(text[text.index("Format: ") + len("Format: "):])
+            assert list(skeleton) == ["filename", "Sentiment", *paper_names, "QA"]
+            assert skeleton["filename"] == doc["video_name"]
+            assert all(isinstance(v, str) for v in skeleton.values())
+            assert text.startswith("You are an expert on human emotions.")
+        if doc["prompt_task"] == "sentiment":
+            phrases = [level.phrase for level in vocab.SENTIMENT_LEVELS]
+            positions = [text.index(phrase) for phrase in phrases]
+            assert positions == sorted(positions) and "7-point" in text
+    readme = (paper_folder / "README.md").read_text()
+    assert "--protocol paper" in readme and "`paper` protocol" in readme
+    # Frame sampling is the lmms-eval model's own setting; the README names it.
+    assert "max_num_frames" in readme and "max_frames_num" in readme
+    assert "no frame cap" in readme
+
+
+def test_the_default_export_is_unchanged_and_older_documents_mean_emosign(folder):
+    for prompt_task in HARNESS_TASKS:
+        path = folder / f"emosign_{prompt_task}.yaml"
+        assert "'emosign' protocol" in path.read_text().splitlines()[0]
+        config = load_task_yaml(path)
+        docs = load_docs(config)
+        assert all(d["protocol"] == "emosign" for d in docs)
+        expected = VIDEO_FILE_PROMPTS[prompt_task].render(fps=0)
+        assert all(config["doc_to_text"](d, {}) == expected for d in docs)
+        older = {k: v for k, v in docs[0].items() if k != "protocol"}  # an export before --protocol
+        assert config["doc_to_text"](older, {}) == expected
+        with pytest.raises(ValueError, match=f"clip '{docs[0]['video_name']}': unknown protocol 'papr'"):
+            config["doc_to_text"]({**docs[0], "protocol": "papr"}, {})
+    readme = (folder / "README.md").read_text()
+    assert "--protocol emosign" in readme and "at most 48 frames" in readme
+
+
+def test_answers_in_the_papers_formats_score_like_emosign_evaluate(paper_folder, labels_file, tmp_path):
+    labels = load_labels(labels_file)
+    prompt_name = {e.name: e.prompt_name for e in vocab.EMOTIONS}
+
+    # Emotion: one label in square brackets; joy and excited both mean happiness.
+    emotion_answers, emotion_rows = {}, []
+    for i, clip in enumerate(labels.subset("single")):
+        label = clip.single_label
+        if i == 2:
+            answer, meant = "I cannot tell.", "?"
+        elif label == "happiness":
+            answer, meant = f"[{vocab.HAPPINESS_SOURCES[i % 2]}]", "happiness"
+        elif label == vocab.NEUTRAL or i % 3 == 0:  # no neutral in the paper's list
+            answer, meant = f"[{prompt_name['surprise_neg']}]", "surprise_neg"
+        else:
+            answer, meant = f"The signer frowns.\n\n[{prompt_name[label]}]", label
+        emotion_answers[clip.video_name] = answer
+        emotion_rows.append({"video_name": clip.video_name, "prediction": meant})
+    assert "[surprise (negative)]" in emotion_answers.values()
+    scores = score_through_lmms(load_task_yaml(paper_folder / "emosign_emotion.yaml"),
+                                emotion_answers.get)
+    expected = evaluate_cli("emotion_single", emotion_rows, tmp_path, labels_file)
+    assert scores["emotion_single_wAcc"] == pytest.approx(100 * expected["balanced_accuracy"])
+    assert scores["emotion_single_wF1"] == pytest.approx(100 * expected["weighted_f1"])
+    assert scores["emotion_single_acc"] == pytest.approx(100 * expected["accuracy"])
+    assert 0 < scores["emotion_single_acc"] < 100
+    assert scores["emotion_single_parse_rate"] == pytest.approx(100 * (1 - 1 / len(emotion_rows)))
+
+    # Sentiment: the seven phrases; a bare "Negative" is -2 on the 7-point scale.
+    phrases = [level.phrase for level in vocab.SENTIMENT_LEVELS]
+    sentiment_answers = {c.video_name: phrases[(c.sentiment + 3 + i % 2) % 7]
+                         for i, c in enumerate(labels)}
+    assert "Negative" in sentiment_answers.values()
+    scores = score_through_lmms(load_task_yaml(paper_folder / "emosign_sentiment_caption.yaml"),
+                                sentiment_answers.get)
+    rows = [{"video_name": c.video_name,
+             "prediction": vocab.sentiment_7(phrases.index(sentiment_answers[c.video_name]) - 3)}
+            for c in labels]
+    for task in SCORED_TASKS["sentiment"]:
+        expected = evaluate_cli(task, rows, tmp_path, labels_file)
+        assert scores[f"{task}_wAcc"] == pytest.approx(100 * expected["balanced_accuracy"])
+        assert scores[f"{task}_acc"] == pytest.approx(100 * expected["accuracy"])
+        assert scores[f"{task}_parse_rate"] == 100
+    assert 0 < scores["sentiment_7_acc"] < 100
+
+    # Joint: the paper's keys, every value a string, in a fenced block.
+    joint_answers, numbers = {}, {}
+    for i, clip in enumerate(labels):
+        intensities = [min(3, v + (i % 2)) for v in clip.intensities]
+        sentiment = clip.sentiment if i % 4 else -clip.sentiment
+        numbers[clip.video_name] = (sentiment, intensities)
+        answer = {"filename": clip.video_name, "Sentiment": str(sentiment),
+                  **{prompt_name[e]: str(v) for e, v in zip(vocab.EMOTION_NAMES, intensities)},
+                  "QA": "The brows go up. The signs are fast."}
+        joint_answers[clip.video_name] = "```json\n" + json.dumps(answer) + "\n```"
+    scores = score_through_lmms(load_task_yaml(paper_folder / "emosign_joint.yaml"),
+                                joint_answers.get)
+    assert set(scores) == {m.name for m in task_metrics("joint")}
+    for task in ("sentiment_7", "sentiment_3"):
+        to_label = vocab.sentiment_7 if task == "sentiment_7" else vocab.sentiment_3
+        expected = evaluate_cli(task, [{"video_name": n, "prediction": to_label(s)}
+                                       for n, (s, _) in numbers.items()], tmp_path, labels_file)
+        assert scores[f"{task}_wAcc"] == pytest.approx(100 * expected["balanced_accuracy"])
+        assert scores[f"{task}_parse_rate"] == 100
+    intensity_rows = [{"video_name": n, **dict(zip(vocab.EMOTION_NAMES, v))}
+                      for n, (_, v) in numbers.items()]
+    intensity = evaluate_cli("emotion_intensity", intensity_rows, tmp_path, labels_file)
+    assert scores["emotion_intensity_MAE"] == pytest.approx(intensity["mae"])
+    presence = evaluate_cli("emotion_presence", [
+        {k: (int(v > 0) if k != "video_name" else v) for k, v in row.items()}
+        for row in intensity_rows], tmp_path, labels_file)
+    assert scores["emotion_presence_microF1"] == pytest.approx(100 * presence["micro_f1"])
+    assert scores["emotion_intensity_parse_rate"] == 100
+
+
+def test_an_unknown_protocol_is_one_clear_error(labels_file, videos, tmp_path, capsys):
+    with pytest.raises(ValueError, match=r"unknown protocol 'papr'; choose one of \['emosign', 'paper'\]"):
+        export_lmms_eval(tmp_path / "a", video_dir=videos, labels_file=labels_file, protocol="papr")
+    with pytest.raises(SystemExit) as exit:
+        main(["export-lmms-eval", str(tmp_path / "a"), "--video-dir", str(videos),
+              "--labels-file", str(labels_file), "--protocol", "papr"])
+    assert exit.value.code == 2
+    err = capsys.readouterr().err
+    assert "error: argument --protocol: invalid choice: 'papr'" in err and "Traceback" not in err
+    assert not (tmp_path / "a").exists()
+    assert main(["export-lmms-eval", str(tmp_path / "a"), "--video-dir", str(videos),
+                 "--labels-file", str(labels_file), "--protocol", "paper"]) == 0
+    assert "protocol paper" in capsys.readouterr().out
+    docs = load_docs(load_task_yaml(tmp_path / "a" / "emosign_joint.yaml"))
+    assert {d["protocol"] for d in docs} == {"paper"}
 
 
 # --- bad input ------------------------------------------------------------------------------

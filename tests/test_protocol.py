@@ -38,11 +38,14 @@ from emosign.harness.prompts import (
     DEFAULT_PROMPTS,
     EMOSIGN_MAX_FRAMES,
     MAX_PROMPT_FILE_BYTES,
+    PAPER_PROMPTS,
     PROTOCOLS,
+    VIDEO_FILE_PROMPTS,
     Prompt,
     PromptError,
     get_protocol,
     read_prompt_file,
+    video_file_prompts,
 )
 from emosign.harness.runner import format_scores, message_prompt, run_mllm, score_run
 from emosign.labels import read_labels
@@ -240,6 +243,31 @@ def test_the_emosign_preset_keeps_its_choices_and_offers_the_papers_phrases():
     assert positions == sorted(positions)
     emotion = emosign.prompts["emotion"].render(fps=10)
     assert "Neutral" in emotion  # its own choice: a neutral option
+
+
+def test_the_video_file_prompts_ask_the_protocols_questions_without_frame_wording():
+    # For lmms-eval, whose model is handed the video file: no rate, no timestamps.
+    assert video_file_prompts("emosign") == VIDEO_FILE_PROMPTS
+    paper = video_file_prompts("paper")
+    assert set(paper) == set(PAPER_PROMPTS)
+    for task, prompt in paper.items():
+        for caption in (None, "I lost my keys."):
+            text = prompt.render(fps=10, caption=caption, video_name="clip_7")
+            framed = PAPER_PROMPTS[task].render(fps=10, caption=caption, video_name="clip_7")
+            assert "{" + "fps}" not in prompt.video + prompt.video_caption
+            assert "frames per second" not in text and "seconds" not in text
+            assert "frames per second" in framed
+            # The same question, label set and answer format after the opening sentence(s).
+            question = framed.split("\n\n", 1)[1]
+            assert text.split("\n\n", 1)[1] == question and text != framed
+            assert "order matters" in text and "American Sign Language" in text
+        assert prompt.render(fps=10, video_name="a") == prompt.render(fps=2.5, video_name="a")
+    assert paper["joint"].video.startswith("You are an expert on human emotions.")
+    emotion = paper["emotion"].render(fps=0)
+    assert "[joy]" in emotion and "neutral" not in emotion.lower()
+    assert all(name in emotion for name in PAPER_EMOTIONS)
+    with pytest.raises(ValueError, match=r"unknown protocol 'papers'; choose one of \['emosign', 'paper'\]"):
+        video_file_prompts("papers")
 
 
 def test_a_template_with_video_name_needs_one():

@@ -15,12 +15,17 @@ lmms-eval (EvolvingLMMs-Lab) finds a benchmark as a folder of task YAML files gi
 =================================  ==========================================================
 
 Every task carries the tag ``emosign``: ``--tasks emosign`` runs them all. The prompts are
-:data:`emosign.harness.prompts.VIDEO_FILE_PROMPTS` (the model is given the video file and
-samples the frames itself), answers are read with :func:`emosign.harness.answers.read_answer`,
-and each metric is computed by :func:`emosign.metrics.evaluate` with ``on_invalid="wrong"``, as
-``emosign mllm score`` does: an unreadable answer counts as wrong. So a score printed by
-lmms-eval equals ``emosign evaluate --on-invalid wrong`` on the same answers. Metrics that are
-fractions are printed in percent, as in the paper.
+a protocol's (``protocol="emosign"``, the default, or ``"paper"``: see
+:mod:`emosign.harness.prompts`) as :func:`emosign.harness.prompts.video_file_prompts` gives
+them: the model is given the video file and samples the frames itself, so the protocol's
+frame sampling is the lmms-eval model's own setting, not the task's. Each document records
+its protocol (``"protocol"``; a document without it, from an older export, is ``emosign``).
+Answers are read with :func:`emosign.harness.answers.read_answer`, which reads both
+protocols' formats (the paper's ``[joy]`` and its joint keys among them), and each metric is
+computed by :func:`emosign.metrics.evaluate` with ``on_invalid="wrong"``, as ``emosign mllm
+score`` does: an unreadable answer counts as wrong. So a score printed by lmms-eval equals
+``emosign evaluate --on-invalid wrong`` on the same answers. Metrics that are fractions are
+printed in percent, as in the paper.
 
 The videos are never copied (the ASLLRP terms forbid redistributing them): each document holds
 the absolute path found at export time, and ``EMOSIGN_VIDEO_DIR`` points lmms-eval at another
@@ -34,16 +39,18 @@ import json
 import os
 import shlex
 import shutil
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from emosign._io import staged_directory, write_atomically
 from emosign.harness.prompts import (
+    DEFAULT_PROTOCOL,
     HARNESS_TASKS,
     INPUTS,
     SCORED_TASKS,
-    VIDEO_FILE_PROMPTS,
+    video_file_prompts,
 )
 from emosign.metrics import (
     LEADERBOARD_METRICS,
@@ -55,7 +62,8 @@ from emosign.metrics import (
 #: Environment variable that relocates the video folder at evaluation time.
 VIDEO_DIR_ENV = "EMOSIGN_VIDEO_DIR"
 TAG = "emosign"
-#: Tokens each prompt may need: the joint prompt asks for JSON and two sentences.
+#: Tokens each prompt may need, in either protocol: the joint prompt asks for JSON and two
+#: sentences (the paper's adds the file name and quotes every value: still far below 512).
 MAX_NEW_TOKENS = {"joint": 512, "sentiment": 32, "emotion": 32}
 # Bootstrap resamples evaluate() draws; lmms-eval shows point estimates only.
 _N_BOOT = 200
@@ -105,6 +113,7 @@ def export_lmms_eval(
     captions_file: str | os.PathLike | None = None,
     labels_file: str | os.PathLike | None = None,
     prompt_tasks: Sequence[str] = HARNESS_TASKS,
+    protocol: str = DEFAULT_PROTOCOL,
     overwrite: bool = False,
 ) -> Path:
     """Write the lmms-eval task folder into ``out_dir`` and return its path.
@@ -123,11 +132,16 @@ def export_lmms_eval(
     labels_file : the label file (default ``$EMOSIGN_LABELS``, else the pinned Hub file); it
         is copied into ``data/labels.csv`` and scored against.
     prompt_tasks : which harness prompts become tasks (default all three).
+    protocol : whose prompts the tasks ask: "emosign" (default) or "paper" (the paper's label
+        sets and answer formats; see :mod:`emosign.harness.prompts`). Recorded in every
+        document; the task names are the same for both. The protocol's frame sampling is not
+        exported: each lmms-eval model samples the video file with its own setting.
     """
     from emosign.captions import read_captions
     from emosign.labels import load_labels
     from emosign.video import resolve_videos
 
+    video_file_prompts(protocol)  # ValueError naming the protocols, before anything is read
     unknown = [t for t in prompt_tasks if t not in HARNESS_TASKS]
     if unknown or not prompt_tasks:
         raise ValueError(f"prompt tasks must be some of {HARNESS_TASKS}, not {list(prompt_tasks)}")
@@ -166,6 +180,7 @@ def export_lmms_eval(
                         "utterance_id": c.utterance_id,
                         "signer": c.signer,
                         "prompt_task": prompt_task,
+                        "protocol": protocol,
                         "input": INPUTS[1] if caption_input else INPUTS[0],
                         "video": Path(videos.paths[c.video_name]).relative_to(video_root).as_posix(),
                         "video_path": videos.paths[c.video_name],
@@ -176,11 +191,11 @@ def export_lmms_eval(
                 write_atomically(data / f"{name}.jsonl", "".join(
                     json.dumps(doc, ensure_ascii=False) + "\n" for doc in docs))
                 write_atomically(staging / f"{name}.yaml",
-                                 _task_yaml(name, prompt_task, Path(out_dir).resolve()))
+                                 _task_yaml(name, prompt_task, protocol, Path(out_dir).resolve()))
         write_atomically(staging / _TEMPLATE_NAME, _TEMPLATE)
         write_atomically(staging / "utils.py", _utils_py(prompt_tasks))
         write_atomically(staging / "README.md",
-                         _readme(Path(out_dir).resolve(), video_root, labels.source.sha256))
+                         _readme(Path(out_dir).resolve(), video_root, labels, protocol))
     return Path(out_dir)
 
 
@@ -204,7 +219,7 @@ metadata:
 """
 
 
-def _task_yaml(name: str, prompt_task: str, folder: Path) -> str:
+def _task_yaml(name: str, prompt_task: str, protocol: str, folder: Path) -> str:
     metrics = "\n".join(
         f"  - metric: {m.name}\n"
         f"    aggregation: !function utils.{m.name}\n"
@@ -214,7 +229,8 @@ def _task_yaml(name: str, prompt_task: str, folder: Path) -> str:
     # Absolute paths: lmms-eval looks for an include in the working directory first, and
     # before 0.7.3 resolves data files against it too. JSON strings are valid YAML scalars.
     return (
-        f"# Written by `emosign export-lmms-eval`: the {prompt_task!r} prompt.\n"
+        f"# Written by `emosign export-lmms-eval`: the {prompt_task!r} prompt of the "
+        f"{protocol!r} protocol.\n"
         f"include: {_yaml_string(folder / _TEMPLATE_NAME)}\n"
         f"task: {name}\n"
         f"tag: {TAG}\n"
@@ -264,20 +280,56 @@ process_results = lmms.process_results
 '''
 
 
-def _readme(folder: Path, video_root: Path, sha256: str) -> str:
+def _readme(folder: Path, video_root: Path, labels, protocol: str) -> str:
+    from emosign import vocab
+    from emosign.harness.prompts import get_protocol
+
+    preset = get_protocol(protocol)
+    cap = ("no frame cap" if preset.max_frames is None
+           else f"at most {preset.max_frames} frames, longer clips thinned")
+    single = labels.subset("single")
+    neutral = sum(c.single_label == vocab.NEUTRAL for c in single)
+    if protocol == "paper":
+        prompts = (
+            "the paper's label sets and answer formats, in this project's words: the emotion "
+            "answer is one of the ten emotions as the paper spells them, in square brackets "
+            f"(`[joy]`), with no neutral option, so {neutral} of the {len(single)} clips of the "
+            "single expression set, labelled neutral, cannot be answered right, as with the "
+            "paper's prompt; the joint answer has the paper's keys (`filename`, `Sentiment`, the ten emotion names, "
+            "`QA`) with every value a string"
+        )
+    else:
+        prompts = (
+            "this project's prompts: the emotion answer is one of the ten emotions or "
+            f"{vocab.EXPRESSION_CLASSES[-1].paper_name}; the joint answer's keys are the label "
+            "file's columns and `explanation`"
+        )
+    about = textwrap.fill(
+        f"Protocol: `{protocol}` (recorded in every document of `data/`): {prompts}. Both "
+        "protocols' answers are read by the same reader as `emosign mllm`.", width=92)
     return f"""# EmoSign for lmms-eval
 
-Written by `emosign export-lmms-eval`. Scores are computed by `emosign.metrics.evaluate`
-against `data/labels.csv` (sha256 {sha256}); an unreadable answer counts as wrong, and
-`<task>_parse_rate` says how many answers could be read. Fractions are in percent.
+Written by `emosign export-lmms-eval --protocol {protocol}`. Scores are computed by
+`emosign.metrics.evaluate` against `data/labels.csv` (sha256 {labels.source.sha256}); an
+unreadable answer counts as wrong, and `<task>_parse_rate` says how many answers could be
+read. Fractions are in percent.
 
     pip install /path/to/emosign   # its source folder, in the environment that runs lmms-eval
     python -m lmms_eval --model qwen2_5_vl --model_args pretrained=Qwen/Qwen2.5-VL-7B-Instruct \\
         --include_path {shlex.quote(str(folder))} --tasks {TAG} --log_samples --output_path results/
 
+{about}
+
+Frames: lmms-eval hands the model the video file and the model picks the frames with its
+own setting in `--model_args`; the task cannot set them. In lmms-eval's own models that
+setting is a number of frames spread evenly over the clip, not a rate: `max_num_frames` for
+`qwen2_5_vl` and `qwen2_vl`, `max_frames_num` for `llava_onevision` (for another model, see
+its arguments in lmms-eval). So the `{protocol}` protocol's sampling ({preset.fps:g} frames
+per second, {cap}) is not reproduced here, and the prompts name no sampling rate;
+`emosign mllm run --protocol {protocol}` sends exactly that sampling.
+
 Videos are read from {video_root} (the path recorded at export). To use another copy of the
-same folder, set `{VIDEO_DIR_ENV}=/path/to/videos`. The model samples the frames itself (for
-example `max_num_frames` in `--model_args`); the paper sampled 10 frames per second.
+same folder, set `{VIDEO_DIR_ENV}=/path/to/videos`.
 
 Tasks: `{TAG}_joint` (one JSON answer: sentiment, ten emotion intensities, an explanation),
 `{TAG}_sentiment` (seven phrases) and `{TAG}_emotion` (one emotion, single expression set);
@@ -308,14 +360,21 @@ def doc_to_visual(doc: Mapping[str, Any]) -> list[str]:
 
 
 def doc_to_text(doc: Mapping[str, Any], lmms_eval_specific_kwargs: Mapping | None = None) -> str:
-    """The EmoSign question for the clip, with its caption in the caption tasks.
+    """The EmoSign question for the clip in the document's protocol (``"protocol"``; absent,
+    as in an older export, it is ``emosign``), with its caption in the caption tasks.
 
     ``pre_prompt`` and ``post_prompt`` from lmms-eval's per-model settings are put around it.
     """
     kwargs = lmms_eval_specific_kwargs or {}
-    prompt = VIDEO_FILE_PROMPTS[doc["prompt_task"]]
+    protocol = doc.get("protocol")
+    try:
+        prompts = video_file_prompts(DEFAULT_PROTOCOL if protocol is None else protocol)
+    except ValueError as err:
+        raise ValueError(f"clip {doc['video_name']!r}: {err}") from None
+    prompt = prompts[doc["prompt_task"]]
     caption = doc["caption"] if doc["input"] == INPUTS[1] else None
-    text = prompt.render(fps=0, caption=caption)
+    # The paper's joint answer echoes the clip's name as "filename".
+    text = prompt.render(fps=0, caption=caption, video_name=doc["video_name"])
     return f"{kwargs.get('pre_prompt', '')}{text}{kwargs.get('post_prompt', '')}"
 
 

@@ -44,6 +44,10 @@ joint answer keys      ``sentiment``, ``joy`` ...          ``filename``, ``Senti
 sentiment prompt       the paper's seven phrases           the paper's seven phrases
 caption                inside the prompt                   inside the prompt
 =====================  ==================================  ==================================
+
+For a harness that hands the model the video file and lets it sample the frames (lmms-eval),
+:func:`video_file_prompts` gives a protocol's prompts with an opening that names neither a
+sampling rate nor timestamps; the protocol's frame sampling is then the model's own setting.
 """
 
 from __future__ import annotations
@@ -246,7 +250,8 @@ DEFAULT_PROMPTS: Mapping[str, Prompt] = {
 }
 
 #: The same questions for harnesses that hand the model the video file and let it sample
-#: the frames (lmms-eval): no sampling rate, no timestamps.
+#: the frames (lmms-eval): no sampling rate, no timestamps. The ``emosign`` protocol's; see
+#: :func:`video_file_prompts` for either protocol's.
 VIDEO_FILE_PROMPTS: Mapping[str, Prompt] = {
     task: _prompt(task, "The video shows one person signing in American Sign Language (ASL).", body)
     for task, body in _BODIES.items()
@@ -263,11 +268,23 @@ _PAPER_FRAMES = (
     "shown in order, and their order matters; the text before each image is its time in "
     "seconds. The video shows a person signing one sentence in American Sign Language (ASL)."
 )
-_PAPER_PERSONA = (
-    "You are an expert on human emotions. " + _PAPER_FRAMES + " Judge the emotion from the "
-    "person's face and body language and from the setting and what happens, and disregard "
-    "who the person is."
+# For a model handed the video file, which samples the frames itself: the same facts
+# without a sampling rate or timestamps.
+_PAPER_VIDEO_FILE = (
+    "The video shows a person signing one sentence in American Sign Language (ASL); watch "
+    "its frames in order, since their order matters."
 )
+
+
+def _paper_persona(opening: str) -> str:
+    return (
+        "You are an expert on human emotions. " + opening + " Judge the emotion from the "
+        "person's face and body language and from the setting and what happens, and "
+        "disregard who the person is."
+    )
+
+
+_PAPER_PERSONA = _paper_persona(_PAPER_FRAMES)
 _PAPER_CAPTION = 'The English translation of the signed sentence is: "{caption}"'
 
 
@@ -325,17 +342,27 @@ _PAPER_BODIES = {
     "emotion": _paper_emotion_body(),
 }
 
+def _paper_prompts(opening: str) -> dict[str, Prompt]:
+    # The joint prompt opens with the persona, the per-task prompts with the opening alone.
+    return {
+        task: Prompt(
+            task=task,
+            video=f"{first}\n\n{body}",
+            video_caption=f"{first}\n\n{_PAPER_CAPTION}\n\n{body}",
+        )
+        for task, body in _PAPER_BODIES.items()
+        for first in [_paper_persona(opening) if task == "joint" else opening]
+    }
+
+
 #: The paper's protocol in this project's words: see the module docstring for what differs
 #: from :data:`DEFAULT_PROMPTS`.
-PAPER_PROMPTS: Mapping[str, Prompt] = {
-    task: Prompt(
-        task=task,
-        video=f"{opening}\n\n{body}",
-        video_caption=f"{opening}\n\n{_PAPER_CAPTION}\n\n{body}",
-    )
-    for task, body in _PAPER_BODIES.items()
-    for opening in [_PAPER_PERSONA if task == "joint" else _PAPER_FRAMES]
-}
+PAPER_PROMPTS: Mapping[str, Prompt] = _paper_prompts(_PAPER_FRAMES)
+
+#: The paper's protocol for harnesses that hand the model the video file (lmms-eval): the
+#: same questions, label sets and answer formats, opened without a sampling rate or
+#: timestamps, since the model samples the frames itself.
+PAPER_VIDEO_FILE_PROMPTS: Mapping[str, Prompt] = _paper_prompts(_PAPER_VIDEO_FILE)
 
 
 # --- protocols: prompts and sampling together ----------------------------------------------
@@ -389,6 +416,23 @@ def get_protocol(name: str) -> Protocol:
         raise ValueError(
             f"unknown protocol {name!r}; choose one of {list(PROTOCOL_NAMES)}"
         ) from None
+
+
+_VIDEO_FILE_PROMPTS: Mapping[str, Mapping[str, Prompt]] = MappingProxyType({
+    "emosign": MappingProxyType(dict(VIDEO_FILE_PROMPTS)),
+    "paper": MappingProxyType(dict(PAPER_VIDEO_FILE_PROMPTS)),
+})
+
+
+def video_file_prompts(protocol: str) -> Mapping[str, Prompt]:
+    """The protocol's prompts for a model handed the video file (harness task -> prompt).
+
+    What lmms-eval sends: the protocol's questions, label sets and answer formats, opened
+    without a sampling rate or frame timestamps (render them with any ``fps``; it is not
+    used). The frame sampling of the protocol is not part of them: the model does its own.
+    ValueError naming the choices for a protocol that is not one of :data:`PROTOCOL_NAMES`.
+    """
+    return _VIDEO_FILE_PROMPTS[get_protocol(protocol).name]
 
 
 # --- prompt files --------------------------------------------------------------------------
