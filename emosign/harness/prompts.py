@@ -342,6 +342,7 @@ _PAPER_BODIES = {
     "emotion": _paper_emotion_body(),
 }
 
+
 def _paper_prompts(opening: str) -> dict[str, Prompt]:
     # The joint prompt opens with the persona, the per-task prompts with the opening alone.
     return {
