@@ -53,6 +53,7 @@ import numpy as np
 
 __all__ = [
     "DEFAULT_FPS",
+    "MAX_SAMPLED_FRAMES",
     "Frames",
     "VideoError",
     "VideoIndex",
@@ -69,6 +70,10 @@ __all__ = [
 
 #: Sampling rate used by the EmoSign paper, in frames per second.
 DEFAULT_FPS = 10.0
+
+#: The most frames one clip may be sampled into: 100 s at 1,000 fps.  An fps or num_frames
+#: beyond it is a mistake (a typo, a unit slip) that would otherwise exhaust memory.
+MAX_SAMPLED_FRAMES = 100_000
 
 # decord reports timestamps as float32, so a frame that starts exactly at
 # 0.1 s can come back as 0.10000000149 s.  Treating frames that start
@@ -420,8 +425,9 @@ def _check_sampling_options(
                 f"pass either fps or num_frames, not both (got fps={fps!r}, "
                 f"num_frames={num_frames!r}); use fps=None with num_frames"
             )
-        if not _is_positive_int(num_frames):
-            raise ValueError(f"num_frames must be an integer >= 1, got {num_frames!r}")
+        if not _is_positive_int(num_frames) or num_frames > MAX_SAMPLED_FRAMES:
+            raise ValueError(f"num_frames must be an integer from 1 to {MAX_SAMPLED_FRAMES:,} "
+                             f"(MAX_SAMPLED_FRAMES), got {num_frames!r}")
     elif fps is None:
         raise ValueError("one of fps or num_frames must be given")
     elif (
@@ -472,7 +478,8 @@ def sample_times(
     ------
     ValueError
         On ``fps <= 0``, ``num_frames < 1``, ``max_frames < 1``, both or
-        neither of ``fps`` / ``num_frames``, or ``duration <= 0``.
+        neither of ``fps`` / ``num_frames``, ``duration <= 0``, or more than
+        :data:`MAX_SAMPLED_FRAMES` times (before ``max_frames`` thins them).
     """
     _check_sampling_options(fps, num_frames, max_frames)
     if not (math.isfinite(duration) and duration > 0):
@@ -484,7 +491,13 @@ def sample_times(
         # before the end.  The tolerance stops a float32 duration such as
         # 4.8000002 s from adding a target at exactly 4.8 s.
         assert fps is not None
-        candidates = np.arange(math.ceil(duration * fps) + 1) / fps
+        count = math.ceil(duration * fps)
+        if count > MAX_SAMPLED_FRAMES:
+            raise ValueError(
+                f"fps={fps:g} on a {duration:g} s clip asks for {count:,} frames, more than "
+                f"{MAX_SAMPLED_FRAMES:,} (MAX_SAMPLED_FRAMES); lower fps, or give num_frames"
+            )
+        candidates = np.arange(count + 1) / fps
         times = candidates[candidates < duration - _TIME_TOLERANCE]
         if len(times) == 0:  # a clip shorter than the tolerance
             times = np.zeros(1)
@@ -618,6 +631,35 @@ _MAX_HELD_BYTES = 256 * 2**20
 
 def _new_array(shape: tuple[int, ...]) -> np.ndarray:
     return np.empty(shape, dtype=np.uint8)
+
+
+def _physical_memory() -> int | None:
+    """This machine's memory in bytes, where the system says (not on Windows)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _within_memory(allocate, clip: str, path: Path):
+    """``allocate``, refusing first an array larger than the machine's memory.
+
+    Such an array would not fail at once: the kernel grants it, and kills the
+    process once the frames fill it.
+    """
+
+    def checked(shape: tuple[int, ...]) -> np.ndarray:
+        needed, memory = math.prod(shape), _physical_memory()
+        if memory is not None and needed > memory:
+            frames, height, width = shape[:3]
+            raise VideoError(
+                clip, str(path),
+                f"{frames:,} frames of {width}x{height} would take {needed / 2**30:,.1f} GiB, "
+                f"more than this machine's {memory / 2**30:,.1f} GiB of memory; sample fewer "
+                "frames (fps, num_frames, max_frames) or smaller ones (max_side, size)")
+        return allocate(shape)
+
+    return checked
 
 
 class _DecordSource:
@@ -878,6 +920,7 @@ def _sample(path, *, fps, num_frames, max_frames, size, max_side, backend, threa
     if path.stat().st_size == 0:
         raise VideoError(clip, str(path), "the file is empty (0 bytes)")
 
+    allocate = _within_memory(allocate, clip, path)
     source_class = _DecordSource if backend == "decord" else _PyAVSource
     source = None
     try:
@@ -893,7 +936,7 @@ def _sample(path, *, fps, num_frames, max_frames, size, max_side, backend, threa
         if len(unique) == len(indices):
             array = source.read(unique, allocate)
         else:
-            once = source.read(unique)
+            once = source.read(unique, _within_memory(_new_array, clip, path))
             array = allocate((len(indices), *once.shape[1:]))
             np.take(once, positions.reshape(-1), axis=0, out=array)
     except _Unreadable as exc:

@@ -1129,3 +1129,32 @@ def test_a_killed_caller_leaves_no_workers_and_no_shared_files(clips, tmp_path):
         time.sleep(0.2)
     assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
     assert not set(Path("/dev/shm").glob("emosign-frames-*")) - before
+
+
+# ---------------------------------------------------------------------------
+# Absurd requests are refused before memory runs out
+# ---------------------------------------------------------------------------
+
+
+def test_a_frame_count_no_clip_needs_is_refused_before_anything_is_allocated():
+    from emosign.video import MAX_SAMPLED_FRAMES
+
+    with pytest.raises(ValueError, match="num_frames must be an integer from 1 to 100,000"):
+        sample_times(4.8, fps=None, num_frames=10**9)
+    with pytest.raises(ValueError, match=r"fps=1e\+12 on a 4.8 s clip asks for 4,800,000,000,000"):
+        sample_times(4.8, fps=1e12)
+    assert len(sample_times(100.0, fps=1000)) == MAX_SAMPLED_FRAMES  # the most allowed
+
+
+def test_frames_larger_than_memory_are_refused_naming_the_clip(clips, monkeypatch):
+    from emosign import video
+
+    needed = sample_frames(clips["24fps"]).array.nbytes
+    monkeypatch.setattr(video, "_physical_memory", lambda: needed - 1)  # just too small
+    with pytest.raises(VideoError, match=r"utt_big.*frames of \d+x\d+ would take .* GiB.*max_side"):
+        sample_frames(clips["24fps"], clip="utt_big")
+    assert sample_frames(clips["24fps"], max_side=8).array.nbytes < needed  # small enough
+    with pytest.raises(VideoError, match="would take"):  # repeated frames are checked too
+        sample_frames(clips["24fps"], fps=48)
+    monkeypatch.setattr(video, "_physical_memory", lambda: None)  # unknown: not checked
+    assert sample_frames(clips["24fps"]).array.size
