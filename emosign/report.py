@@ -38,6 +38,7 @@ from typing import Iterable, Mapping, Sequence, Union
 from emosign import __version__, vocab
 from emosign._io import marker_name, staged_directory, write_atomically
 from emosign.harness.lmms_eval_scores import RESULTS_FILE as LMMS_RESULTS_FILE
+from emosign.harness.prompts import DEFAULT_PROTOCOL
 from emosign.metrics import (
     LEADERBOARD_METRICS,
     LOWER_IS_BETTER,
@@ -315,7 +316,11 @@ def _from_mllm(doc: Mapping, source: str, missing: list[str], not_run: list) -> 
     found = []
     for run in doc["runs"]:
         inputs = _text(str(run["input"]).replace("_", "+"), 40)
-        name = _text(f"{run['model']} ({inputs}, {run['task']} prompt)")
+        # The paper's protocol asks other questions: its runs must not share a name with
+        # the default protocol's runs of the same model.
+        protocol = run.get("protocol")
+        asked = "" if protocol in (None, DEFAULT_PROTOCOL) else f", {_text(protocol, 20)} protocol"
+        name = _text(f"{run['model']} ({inputs}, {run['task']} prompt{asked})")
         for scored, score in run["scores"].items():
             task = _task(scored, source, missing)
             if task is None:

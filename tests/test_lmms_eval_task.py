@@ -581,3 +581,45 @@ def test_bad_samples_are_named(folder, labels_file, tmp_path):
     with pytest.raises(ValueError, match="line 3: clip '../not-a-clip' is not in the label file"):
         score_samples(tmp_path / "out", labels_file=labels_file)
     assert not (tmp_path / "out" / "emosign_results.json").exists()
+
+
+def test_the_protocol_of_logged_samples_reaches_the_scores_and_the_report(
+    folder, paper_folder, labels_file, tmp_path
+):
+    from emosign.harness.lmms_eval_scores import score_samples
+    from emosign.report import collect_results
+
+    runs = {}
+    for name, exported in (("default", folder), ("paper", paper_folder)):
+        out = tmp_path / f"lmms-{name}"
+        write_samples(exported, out, "sentiment", lambda clip: "Somewhat Negative")
+        [run] = score_samples(out, labels_file=labels_file, n_boot=50)["runs"]
+        runs[name] = run
+    assert (runs["default"]["protocol"], runs["paper"]["protocol"]) == ("emosign", "paper")
+    # Two runs of one model in two protocols are two systems in the report.
+    names = {s.system for s in collect_results([tmp_path / "lmms-default", tmp_path / "lmms-paper"])
+             .systems if s.origin == "mllm" and s.task == "sentiment_3"}
+    assert names == {"qwen__qwen2.5-vl-7b (video, sentiment prompt)",
+                     "qwen__qwen2.5-vl-7b (video, sentiment prompt, paper protocol)"}
+
+
+def test_samples_of_two_protocols_in_one_file_are_refused_and_older_ones_have_none(
+    folder, labels_file, tmp_path
+):
+    from emosign.harness.lmms_eval_scores import score_samples
+
+    path = write_samples(folder, tmp_path / "out", "sentiment", lambda clip: "Neutral")
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    for value in lines[1].values():
+        if isinstance(value, dict):
+            value["protocol"] = "paper"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    with pytest.raises(ValueError, match="line 2: .* another protocol"):
+        score_samples(tmp_path / "out", labels_file=labels_file, n_boot=50)
+    for line in lines:  # as logged by a folder exported before protocols were recorded
+        for value in line.values():
+            if isinstance(value, dict):
+                value.pop("protocol", None)
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    [run] = score_samples(tmp_path / "out", labels_file=labels_file, n_boot=50)["runs"]
+    assert run["protocol"] is None

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from emosign._io import parse_json, write_atomically
 from emosign.harness.lmms_eval_task import TAG, task_metrics
-from emosign.harness.prompts import INPUTS, SCORED_TASKS
+from emosign.harness.prompts import INPUTS, PROTOCOL_NAMES, SCORED_TASKS
 
 if TYPE_CHECKING:  # answers reads with pandas: imported when scoring, not by `emosign report`
     from emosign.harness.answers import Reading
@@ -72,10 +72,11 @@ def score_samples(
     runs, rows = [], []
     for path in files:
         prompt, caption = _SAMPLES_FILE.fullmatch(path.name).groups()
-        readings = _read_samples(path, prompt, {c.video_name for c in labels})
+        readings, protocol = _read_samples(path, prompt, {c.video_name for c in labels})
         model = path.parent.name if path.parent != output_dir else "lmms-eval"
         run = {"model": model, "task": prompt, "input": INPUTS[1] if caption else INPUTS[0],
-               "samples_file": str(path.relative_to(output_dir)), "scores": {}}
+               "protocol": protocol, "samples_file": str(path.relative_to(output_dir)),
+               "scores": {}}
         for scored in SCORED_TASKS[prompt]:
             data = get_task(scored).bind(labels)
             ran = [name for name in data.video_names if name in readings[scored]]
@@ -96,12 +97,16 @@ def score_samples(
     return results
 
 
-def _read_samples(path: Path, prompt: str, clip_names: set[str]) -> dict[str, dict[str, Reading]]:
-    """``{scored task: {video_name: Reading}}`` from one samples file."""
+def _read_samples(
+    path: Path, prompt: str, clip_names: set[str]
+) -> tuple[dict[str, dict[str, Reading]], str | None]:
+    """``{scored task: {video_name: Reading}}`` from one samples file, and the protocol its
+    task folder asked in (None for a folder exported before protocols were recorded)."""
     from emosign.harness.answers import Reading
 
     metric_of = {m.name: m.scored_task for m in task_metrics(prompt)}
     readings: dict[str, dict[str, Reading]] = {scored: {} for scored in SCORED_TASKS[prompt]}
+    protocols: set[str | None] = set()
     if not path.is_file():
         raise ValueError(f"{path}: not a regular file, so not a samples file of lmms-eval")
     with path.open("rb") as lines:
@@ -131,5 +136,12 @@ def _read_samples(path: Path, prompt: str, clip_names: set[str]) -> dict[str, di
                     raise ValueError(f"{where}: clip {name!r} appears twice")
                 if not isinstance(value.get("cells"), dict):
                     raise ValueError(f"{where}: clip {name!r} has no prediction cells")
+                protocol = value.get("protocol")
+                if protocol is not None and protocol not in PROTOCOL_NAMES:
+                    raise ValueError(f"{where}: clip {name!r}: unknown protocol {str(protocol)[:40]!r}")
+                protocols.add(protocol)
+                if len(protocols) > 1:
+                    raise ValueError(f"{where}: clip {name!r} was asked in another protocol than "
+                                     "the clips before it; one samples file is one run")
                 readings[scored][name] = Reading(cells=value["cells"], problem=value.get("problem"))
-    return readings
+    return readings, next(iter(protocols), None)

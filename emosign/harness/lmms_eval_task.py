@@ -382,17 +382,19 @@ def process_results(doc: Mapping[str, Any], results: Sequence[str]) -> dict[str,
     """Read the model's answer for every scored task of the prompt.
 
     Returns ``{metric name: value}`` for every metric of the task, where the value is the
-    clip's reading of that scored task: ``{"video_name", "cells", "problem"}``.
+    clip's reading of that scored task: ``{"video_name", "cells", "problem", "protocol"}``
+    (the protocol goes into lmms-eval's logged samples, for ``emosign lmms-eval-score``).
     """
     from emosign.harness.answers import read_answer
 
     answer = results[0] if results else ""
     readings = read_answer(doc["prompt_task"], answer)
+    protocol = doc.get("protocol") or DEFAULT_PROTOCOL
     values = {}
     for m in task_metrics(doc["prompt_task"]):
         reading = readings[m.scored_task]
         values[m.name] = {"video_name": doc["video_name"], "cells": dict(reading.cells),
-                          "problem": reading.problem}
+                          "problem": reading.problem, "protocol": protocol}
     return values
 
 
