@@ -630,6 +630,7 @@ _MAX_HELD_BYTES = 256 * 2**20
 
 
 def _new_array(shape: tuple[int, ...]) -> np.ndarray:
+    _check_memory(shape)
     return np.empty(shape, dtype=np.uint8)
 
 
@@ -641,25 +642,19 @@ def _physical_memory() -> int | None:
         return None
 
 
-def _within_memory(allocate, clip: str, path: Path):
-    """``allocate``, refusing first an array larger than the machine's memory.
+def _check_memory(shape: tuple[int, ...]) -> None:
+    """Refuse frames of ``shape`` (uint8) larger than the machine's memory.
 
     Such an array would not fail at once: the kernel grants it, and kills the
     process once the frames fill it.
     """
-
-    def checked(shape: tuple[int, ...]) -> np.ndarray:
-        needed, memory = math.prod(shape), _physical_memory()
-        if memory is not None and needed > memory:
-            frames, height, width = shape[:3]
-            raise VideoError(
-                clip, str(path),
-                f"{frames:,} frames of {width}x{height} would take {needed / 2**30:,.1f} GiB, "
-                f"more than this machine's {memory / 2**30:,.1f} GiB of memory; sample fewer "
-                "frames (fps, num_frames, max_frames) or smaller ones (max_side, size)")
-        return allocate(shape)
-
-    return checked
+    needed, memory = math.prod(shape), _physical_memory()
+    if memory is not None and needed > memory:
+        frames, height, width = shape[:3]
+        raise _Unreadable(
+            f"{frames:,} frames of {width}x{height} would take {needed / 2**30:,.1f} GiB, more "
+            f"than this machine's {memory / 2**30:,.1f} GiB of memory; sample fewer frames "
+            "(fps, num_frames, max_frames) or smaller ones (max_side, size)")
 
 
 class _DecordSource:
@@ -677,6 +672,7 @@ class _DecordSource:
         # full size in memory; it needs the output size before opening.
         out = _output_size(width, height, size, max_side) if width else size
         out_width, out_height = out if out is not None else (-1, -1)
+        self._frame_size = out or ((width, height) if width else None)
         try:
             self._reader = decord.VideoReader(
                 str(path), width=out_width, height=out_height, num_threads=threads
@@ -696,6 +692,9 @@ class _DecordSource:
         return _make_timeline(bounds[:, 0], self._reader.get_avg_fps())
 
     def read(self, indices: np.ndarray, allocate=_new_array) -> np.ndarray:
+        if self._frame_size is not None:  # decord allocates the batch itself
+            width, height = self._frame_size
+            _check_memory((len(indices), height, width, 3))
         batch = self._reader.get_batch([int(i) for i in indices])
         # decord.bridge.set_bridge("torch") elsewhere in the process makes
         # get_batch return a tensor instead of a decord NDArray.
@@ -920,7 +919,6 @@ def _sample(path, *, fps, num_frames, max_frames, size, max_side, backend, threa
     if path.stat().st_size == 0:
         raise VideoError(clip, str(path), "the file is empty (0 bytes)")
 
-    allocate = _within_memory(allocate, clip, path)
     source_class = _DecordSource if backend == "decord" else _PyAVSource
     source = None
     try:
@@ -936,7 +934,7 @@ def _sample(path, *, fps, num_frames, max_frames, size, max_side, backend, threa
         if len(unique) == len(indices):
             array = source.read(unique, allocate)
         else:
-            once = source.read(unique, _within_memory(_new_array, clip, path))
+            once = source.read(unique)
             array = allocate((len(indices), *once.shape[1:]))
             np.take(once, positions.reshape(-1), axis=0, out=array)
     except _Unreadable as exc:
