@@ -78,6 +78,7 @@ from emosign.harness.runfiles import (
     RunLock,
     RunLockedError,
     cannot_write,
+    cut_off_note,
     describe_holder,
     digest,
     find_runs,
@@ -449,10 +450,8 @@ def _previous_extraction_note(path: Path) -> str | None:
         return f"the previous extraction record could not be read and is replaced ({err})"
     if previous is None or previous.get("status") != "running":
         return None
-    who = f"pid {previous['pid']} on host {previous.get('host')}, " if "pid" in previous else ""
-    return (f"the previous extraction ({who}started {previous.get('started', '?')}) ended "
-            "without recording its end (killed, or the machine went down); its replies are "
-            "kept, and only the answers without one are sent")
+    return (cut_off_note(previous, "extraction") + "; its replies are kept, and only the "
+            "answers without one are sent")
 
 
 def _write_record(path: Path, record: Mapping[str, Any]) -> None:

@@ -482,6 +482,15 @@ def _unlock(fd: int) -> None:
             msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
 
 
+def cut_off_note(record: Mapping[str, Any], what: str) -> str:
+    """"the previous <what> (pid …, started …) ended without recording its end …", for a
+    record still saying "running" read while this process holds the run's lock: its
+    writer was killed (SIGKILL) or the machine went down."""
+    who = f"pid {record['pid']} on host {record.get('host')}, " if "pid" in record else ""
+    return (f"the previous {what} ({who}started {record.get('started', '?')}) ended without "
+            "recording its end (killed, or the machine went down)")
+
+
 def describe_holder(fd: int) -> str:
     """"pid 123 on host h, running since <time>" from a lock file, or what is known."""
     try:

@@ -113,6 +113,7 @@ from emosign.harness.runfiles import (
     RunFiles,
     RunLock,
     cannot_write,
+    cut_off_note,
     digest,
     file_kind,
     find_runs,
@@ -604,10 +605,8 @@ def _previous_run_note(files: RunFiles) -> str | None:
         return f"the record of the previous run could not be read and is replaced ({err})"
     if previous["status"] != "running":
         return None
-    who = f"pid {previous['pid']} on host {previous.get('host')}, " if "pid" in previous else ""
-    return (f"the previous run ({who}started {previous.get('started', '?')}) ended without "
-            "recording its end (killed, or the machine went down); its answers are kept, "
-            "and only the clips without one are asked")
+    return (cut_off_note(previous, "run") + "; its answers are kept, and only the clips "
+            "without one are asked")
 
 
 def format_summary(summary: RunSummary) -> str:
