@@ -196,29 +196,25 @@ def _online(frames_with_starts, convert):
     kept, stamps, starts = [], [], []
     previous = None
     next_target = 0
+
+    def keep_previous_until(stop: float) -> None:
+        # The previous frame fills every target t with t < stop - tol.
+        nonlocal next_target
+        count = 0
+        while next_target / SAMPLE_FPS < stop - TOLERANCE:
+            next_target += 1
+            count += 1
+        if count:
+            kept.extend([convert(previous[0])] * count)
+            stamps.extend([previous[1]] * count)
+
     for frame, start in frames_with_starts:
         if previous is not None:
-            # Targets t with previous_start - tol <= t < start - tol.
-            count = 0
-            while next_target / SAMPLE_FPS < start - TOLERANCE:
-                next_target += 1
-                count += 1
-            if count:
-                image = convert(previous[0])
-                kept += [image] * count
-                stamps += [previous[1]] * count
+            keep_previous_until(start)
         previous = (frame, start)
         starts.append(start)
     gaps = np.diff(starts)
-    end = starts[-1] + (float(np.median(gaps)) if len(gaps) else 1 / SAMPLE_FPS)
-    count = 0
-    while next_target / SAMPLE_FPS < end - TOLERANCE:
-        next_target += 1
-        count += 1
-    if count:
-        image = convert(previous[0])
-        kept += [image] * count
-        stamps += [previous[1]] * count
+    keep_previous_until(starts[-1] + (float(np.median(gaps)) if len(gaps) else 1 / SAMPLE_FPS))
     return np.stack(kept), np.asarray(stamps)
 
 
