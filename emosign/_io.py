@@ -27,6 +27,7 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Iterator
+from emosign.errors import InputError
 
 _UMASK_LOCK = threading.Lock()
 
@@ -176,7 +177,7 @@ def check_output_file(path: str | os.PathLike, *, inputs: Iterable[str | os.Path
     path = Path(path)
     for given in inputs:
         if _same_file(path, Path(given)):
-            raise ValueError(f"{path} is {given}, which this reads: choose another output file")
+            raise InputError(f"{path} is {given}, which this reads: choose another output file")
     try:
         mode = path.lstat().st_mode
     except FileNotFoundError:
@@ -301,15 +302,15 @@ def check_output_folder(
         raise FileExistsError(f"{out} is a symbolic link; give the folder it points to")
     target = out.resolve()
     if Path.cwd().resolve().is_relative_to(target):
-        raise ValueError(f"{out} is or holds the working directory; choose another output folder")
+        raise InputError(f"{out} is or holds the working directory; choose another output folder")
     for given in inputs:
         source = Path(given).resolve()
         if source == target:
-            raise ValueError(f"{out} is {given}, which this reads: choose another output folder")
+            raise InputError(f"{out} is {given}, which this reads: choose another output folder")
         if source.is_relative_to(target):
-            raise ValueError(f"{out} holds {given}, which this reads: choose another output folder")
+            raise InputError(f"{out} holds {given}, which this reads: choose another output folder")
         if target.is_relative_to(source):
-            raise ValueError(
+            raise InputError(
                 f"{out} is inside {given}, which this reads: choose an output folder outside it"
             )
     if out.exists() and not out.is_dir():

@@ -24,12 +24,13 @@ from typing import Sequence
 
 import numpy as np
 
+from emosign.errors import InputError
 from emosign import vocab
 from emosign._csv import read_text_table
 from emosign.labels import Clip
 
 
-class AnnotatorFileError(ValueError):
+class AnnotatorFileError(InputError):
     """A per-annotator ratings file that cannot be used."""
 
 

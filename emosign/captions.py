@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from emosign.errors import InputError
 from emosign._csv import read_text_table
 
 KEY_COLUMNS: tuple[str, ...] = ("utterance_id", "video_name")
 TEXT_COLUMNS: tuple[str, ...] = ("caption", "translation")
 
 
-class CaptionFileError(ValueError):
+class CaptionFileError(InputError):
     """A captions file that cannot be read or matched to the clips."""
 
 

@@ -7,6 +7,7 @@ import json
 import os
 import shlex
 import sys
+import traceback
 from collections import Counter
 from typing import Sequence
 
@@ -18,6 +19,7 @@ from emosign.harness.prompts import (
     HARNESS_TASKS,
     PROTOCOL_NAMES,
 )
+from emosign.errors import EmosignError, InputError
 
 # export-labels leaves out the media (paths on this machine) everywhere, and the ids derived from
 # the video name in the narrow configs (video_name,label); `clips`, every label, keeps them.
@@ -47,48 +49,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             print("emosign: interrupted; no output is left half-written", file=sys.stderr)
         return 130
-    except Exception as err:
-        # Bad input, a refused request or a failing disk is one readable message, not a
-        # traceback; anything else is a bug, and its traceback is wanted.
-        from emosign.hub import HubUnreachableError, LabelFetchError, LabelHashError
-
-        if isinstance(err, (LabelFetchError, LabelHashError, HubUnreachableError)):
-            # No labels or no Hub: say so in this command's terms (--labels-file), at once.
-            print(f"emosign: error: {err.for_command_line()}", file=sys.stderr)
-            return 2
-        if not isinstance(err, _user_errors()):
-            raise
+    except (EmosignError, OSError) as err:
+        # Bad input, a refused request, a missing extra or a failing disk (a missing file, a
+        # full disk, a permission) is one readable message, not a traceback.
         print(f"emosign: error: {_message(err)}", file=sys.stderr)
         return 2
+    except Exception:
+        # Anything else is a bug in emosign: its traceback is what a fix needs.
+        traceback.print_exc()
+        print("emosign: internal error: this is a bug in emosign, not a problem with your "
+              "input; please report it with the command you ran and the traceback above",
+              file=sys.stderr)
+        return 1
 
 
-def _user_errors() -> tuple[type[Exception], ...]:
-    """Errors that describe bad input, a refused request or the file system (a missing file,
-    a full disk, a permission): one message, no traceback."""
-    from emosign.baselines.visual import FeatureExtractionError
-    from emosign.harness.client import MLLMError
-    from emosign.video import VideoError, WorkerError
-
-    # ImportError: an optional extra is not installed; its message names the extra.
-    # OSError: every file-system error (FileNotFoundError, IsADirectoryError, a full disk),
-    # and the Hub's LabelFetchError. The project's own errors are ValueErrors or these.
-    return (ValueError, OSError, KeyError, ImportError, MLLMError, VideoError,
-            FeatureExtractionError, WorkerError)
-
-
-def _message(err: Exception) -> str:
+def _message(err: EmosignError | OSError) -> str:
     """One line (or one block) naming the culprit, in the command line's words."""
     from emosign.predictions import ON_INVALID_HINT
 
-    if isinstance(err, KeyError) and err.args:
-        message = str(err.args[0])
-    elif isinstance(err, OSError) and err.filename is not None and err.strerror:
+    if isinstance(err, EmosignError):
+        message = err.for_command_line()
+    elif err.filename is not None and err.strerror:
         # "[Errno 28] No space left on device: 'out'" -> "out: No space left on device"
         names = " -> ".join(str(n) for n in (err.filename, err.filename2) if n is not None)
         message = f"{names}: {err.strerror}"
     else:
         message = str(err) or type(err).__name__
-    # The library speaks Python; the command line has options.
+    # The library speaks in parameters; the command line has options.
     return message.replace(ON_INVALID_HINT, "pass --on-invalid wrong")
 
 
@@ -753,7 +740,7 @@ def _power(args: argparse.Namespace) -> int:
 
     mae = args.metric.lower() == "mae"
     if args.difference is not None and not (-6 <= args.difference <= 6 if mae else -1 <= args.difference <= 1):
-        raise ValueError(f"--difference must be {'in [-6, 6] scale steps' if mae else 'a fraction in [-1, 1] (0.05 = 5 points)'}, "
+        raise InputError(f"--difference must be {'in [-6, 6] scale steps' if mae else 'a fraction in [-1, 1] (0.05 = 5 points)'}, "
                          f"not {args.difference}")
     result = power_report(
         args.task, metric=args.metric, power=args.power, alpha=args.alpha, level=args.level,
@@ -797,9 +784,9 @@ def _import_baseline_module(name: str) -> None:
     try:
         importlib.import_module(name)
     except ImportError as err:
-        raise ValueError(f"--baseline-module {name}: cannot import it ({err})") from err
+        raise InputError(f"--baseline-module {name}: cannot import it ({err})") from err
     except Exception as err:  # the user's module failed while it ran: say where and why
-        raise ValueError(f"--baseline-module {name}: importing it raised "
+        raise InputError(f"--baseline-module {name}: importing it raised "
                          f"{type(err).__name__}: {err}") from err
     finally:
         if added:
@@ -836,7 +823,7 @@ def _report(args: argparse.Namespace) -> int:
         if len(args.results) == 1 and not Path(args.results[0]).exists():
             raise FileNotFoundError(f"results not found: {args.results[0]}")
         if len(args.results) != 1 or not Path(args.results[0]).is_dir():
-            raise ValueError("give --out when the results are several paths or a file")
+            raise InputError("give --out when the results are several paths or a file")
         out = Path(args.results[0]) / "report"
     collected = write_report(args.results, out, overwrite=args.overwrite,
                              labels_file=args.labels_file, progress=_progress(args))

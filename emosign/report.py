@@ -46,6 +46,7 @@ from emosign.metrics import (
     SHORT_NAMES,
     format_metric,
 )
+from emosign.errors import InputError
 
 REPORT_FILES = ("report.html", "report.md", "figures")
 _RESULTS_FILE = "results.json"
@@ -488,9 +489,9 @@ def _confusion(value, where: str, missing: list[str]) -> dict | None:
         labels = [_text(name, 60) for name in value["labels"]]
         matrix = [[int(c) for c in row] for row in value["matrix"]]
         if not labels or len(matrix) != len(labels) or any(len(r) < len(labels) for r in matrix):
-            raise ValueError(f"{len(matrix)} rows for {len(labels)} classes")
+            raise InputError(f"{len(matrix)} rows for {len(labels)} classes")
         if any(isinstance(c, bool) or int(c) != c or c < 0 for row in value["matrix"] for c in row):
-            raise ValueError("counts must be whole numbers >= 0")
+            raise InputError("counts must be whole numbers >= 0")
     except (KeyError, TypeError, ValueError) as err:
         missing.append(f"{where}: the confusion matrix cannot be read ({_text(err)}); left out")
         return None

@@ -21,6 +21,7 @@ from sklearn.model_selection import LeaveOneGroupOut, StratifiedKFold
 
 from emosign.labels import Clip
 from emosign.tasks import TaskData
+from emosign.errors import InputError, UnknownNameError
 
 
 @dataclass(frozen=True)
@@ -70,10 +71,10 @@ def stratified_k_fold(
         ValueError: ``n_splits`` is not a whole number of at least 2, or exceeds the clips.
     """
     if isinstance(n_splits, bool) or not isinstance(n_splits, (int, np.integer)) or n_splits < 2:
-        raise ValueError(f"n_splits must be a whole number >= 2, not {n_splits!r}")
+        raise InputError(f"n_splits must be a whole number >= 2, not {n_splits!r}")
     names, labels = _columns(clips, "video_name", stratify)
     if n_splits > len(names):
-        raise ValueError(f"n_splits={n_splits} is more than the {len(names)} clips")
+        raise InputError(f"n_splits={n_splits} is more than the {len(names)} clips")
     splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     with warnings.catch_warnings():
         # Rare classes are expected and handled as the docstring says (one clip per fold).
@@ -100,7 +101,7 @@ def _columns(clips: Iterable[Clip] | Any, *columns: str) -> list[list[Any]]:
     if features is not None:
         missing = [c for c in columns if c not in features]
         if missing:
-            raise KeyError(f"the dataset has no column(s) {missing}; it has {list(features)}")
+            raise UnknownNameError(f"the dataset has no column(s) {missing}; it has {list(features)}")
         out = []
         for column in columns:
             values = clips[column]

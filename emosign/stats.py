@@ -55,6 +55,7 @@ from typing import Callable, Iterator
 import krippendorff
 import numpy as np
 from numpy.typing import ArrayLike
+from emosign.errors import InputError
 
 __all__ = [
     "Interval",
@@ -200,7 +201,7 @@ def percentile_interval(
     ci = _check_ci(ci)
     samples = np.asarray(samples, dtype=float)
     if samples.ndim not in (1, 2) or samples.shape[0] == 0:
-        raise ValueError(
+        raise InputError(
             f"samples must have shape (B,) or (B, m) with B >= 1; got shape {samples.shape}"
         )
     tail = (1.0 - ci) / 2.0
@@ -359,7 +360,7 @@ def paired_bootstrap(
     estimate_a = _full_data_value(stat_a, n, "stat_a")
     estimate_b = _full_data_value(stat_b, n, "stat_b")
     if estimate_a.shape != estimate_b.shape:
-        raise ValueError(
+        raise InputError(
             "stat_a and stat_b must return the same shape; on weights of shape "
             f"(1, {n}) they returned {(1, *estimate_a.shape)} and {(1, *estimate_b.shape)}"
         )
@@ -432,20 +433,20 @@ def krippendorff_alpha(ratings: ArrayLike, *, level: str = "nominal") -> float:
         at the ratio level, no unit rated by at least two raters, or an unknown ``level``.
     """
     if level not in LEVELS:
-        raise ValueError(f"level must be one of {LEVELS}; got {level!r}")
+        raise InputError(f"level must be one of {LEVELS}; got {level!r}")
     data = _numeric_array(ratings, "ratings")
     if data.ndim != 2:
-        raise ValueError(f"ratings must have shape (n_raters, n_units); got shape {data.shape}")
+        raise InputError(f"ratings must have shape (n_raters, n_units); got shape {data.shape}")
     if data.shape[0] < 2:
-        raise ValueError(f"alpha needs at least 2 raters (rows); got {data.shape[0]}")
+        raise InputError(f"alpha needs at least 2 raters (rows); got {data.shape[0]}")
     if np.isinf(data).any():
-        raise ValueError("ratings must be finite numbers or NaN for missing; found inf")
+        raise InputError("ratings must be finite numbers or NaN for missing; found inf")
     if level == "ratio" and (data < 0).any():
-        raise ValueError("the ratio level needs non-negative ratings; use 'interval' instead")
+        raise InputError("the ratio level needs non-negative ratings; use 'interval' instead")
 
     pairable = (~np.isnan(data)).sum(axis=0) >= 2
     if not pairable.any():
-        raise ValueError("no unit was rated by at least two raters, so there is nothing to compare")
+        raise InputError("no unit was rated by at least two raters, so there is nothing to compare")
     values = data[:, pairable]
     if np.unique(values[~np.isnan(values)]).size < 2:
         return float("nan")
@@ -497,7 +498,7 @@ def model_reference_alpha(reference: ArrayLike, prediction: ArrayLike, *, level:
     reference = _numeric_array(reference, "reference")
     prediction = _numeric_array(prediction, "prediction")
     if reference.ndim != 1 or prediction.ndim != 1 or reference.shape != prediction.shape:
-        raise ValueError(
+        raise InputError(
             "reference and prediction must both have shape (n_units,); got "
             f"{reference.shape} and {prediction.shape}"
         )
@@ -510,13 +511,13 @@ def model_reference_alpha(reference: ArrayLike, prediction: ArrayLike, *, level:
 
 def _positive_int(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1; got {value!r}")
+        raise InputError(f"{name} must be an integer >= 1; got {value!r}")
     return int(value)
 
 
 def _check_ci(ci: object) -> float:
     if isinstance(ci, bool) or not isinstance(ci, numbers.Real) or not 0.0 < ci < 1.0:
-        raise ValueError(f"ci must be a number strictly between 0 and 1; got {ci!r}")
+        raise InputError(f"ci must be a number strictly between 0 and 1; got {ci!r}")
     return float(ci)
 
 
@@ -534,11 +535,11 @@ def _strata_members(strata: ArrayLike, n: int) -> list[np.ndarray]:
     """Indices of each stratum's items, strata in sorted order of their labels."""
     labels = np.asarray(strata)
     if labels.shape != (n,):
-        raise ValueError(f"strata must have shape (n,) = ({n},); got shape {labels.shape}")
+        raise InputError(f"strata must have shape (n,) = ({n},); got shape {labels.shape}")
     try:
         _, codes = np.unique(labels, return_inverse=True)
     except TypeError as err:
-        raise ValueError(f"strata labels must be mutually comparable: {err}") from None
+        raise InputError(f"strata labels must be mutually comparable: {err}") from None
     return [np.flatnonzero(codes == k) for k in range(codes.max() + 1)]
 
 
@@ -581,7 +582,7 @@ def _call(
         ok = values.shape[1:] == trailing
     if not ok:
         expected = f"({rows},) or ({rows}, m)" if trailing is None else str((rows, *trailing))
-        raise ValueError(
+        raise InputError(
             f"{name} must map weights of shape (B, n) to shape (B,) or (B, m); given weights "
             f"of shape {weights.shape} it returned shape {values.shape}, expected {expected}"
         )
@@ -593,12 +594,12 @@ def _numeric_array(values: ArrayLike, name: str) -> np.ndarray:
     try:
         array = np.asarray(values)
     except ValueError as err:  # ragged nested sequences
-        raise ValueError(f"{name} must be a rectangular numeric array: {err}") from None
+        raise InputError(f"{name} must be a rectangular numeric array: {err}") from None
     if array.dtype.kind == "O":
         if not all(v is None or isinstance(v, numbers.Real) for v in array.flat):
-            raise ValueError(f"{name} must be numeric, with NaN for missing; got {array.dtype}")
+            raise InputError(f"{name} must be numeric, with NaN for missing; got {array.dtype}")
     elif array.dtype.kind not in "biuf":
-        raise ValueError(
+        raise InputError(
             f"{name} must be numeric, with NaN for missing; got dtype {array.dtype} "
             "(map category names to numbers first)"
         )

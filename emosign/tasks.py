@@ -28,6 +28,7 @@ import numpy as np
 from emosign import vocab
 from emosign.hub import LabelSource
 from emosign.labels import Clip, Labels
+from emosign.errors import InputError
 
 Kind = Literal["single_label", "multi_label", "intensity", "explanation"]
 
@@ -107,7 +108,7 @@ class TaskData:
         keep = set(video_names)
         unknown = sorted(keep - set(self.video_names))
         if unknown:
-            raise ValueError(f"{len(unknown)} clip(s) are not clips of {self.task.name}: {unknown}")
+            raise InputError(f"{len(unknown)} clip(s) are not clips of {self.task.name}: {unknown}")
         rows = [i for i, name in enumerate(self.video_names) if name in keep]
         return replace(
             self,
@@ -188,4 +189,4 @@ def get_task(name: str) -> Task:
     try:
         return TASKS[name]
     except KeyError:
-        raise ValueError(f"unknown task {name!r}; choose one of {list(TASKS)}") from None
+        raise InputError(f"unknown task {name!r}; choose one of {list(TASKS)}") from None

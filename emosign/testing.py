@@ -67,6 +67,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from emosign._io import parse_json
+from emosign.errors import InputError, UnknownNameError
 
 if TYPE_CHECKING:  # only for annotations: importing these costs time on every pytest run
     import datasets
@@ -365,7 +366,7 @@ def emosign_video_dir(pytestconfig: pytest.Config) -> Path:
 # --- assertions: metrics ----------------------------------------------------------------------
 
 
-class MetricKeyError(KeyError):
+class MetricKeyError(UnknownNameError):
     """An expected metric that the result does not hold. The message lists the keys it has."""
 
     def __str__(self) -> str:  # KeyError would print the message in quotes
@@ -442,7 +443,7 @@ def _read_result(result: Mapping[str, Any] | str | os.PathLike) -> tuple[Mapping
     path = Path(result)
     data = parse_json(path.read_text(encoding="utf-8"))
     if not isinstance(data, Mapping):
-        raise ValueError(f"{path} holds a JSON {type(data).__name__}, not a result object")
+        raise InputError(f"{path} holds a JSON {type(data).__name__}, not a result object")
     return data, str(path)
 
 
@@ -615,13 +616,13 @@ def _answers(source: Any, task: str) -> tuple[dict[str, _Answer], str]:
     counts = Counter(r[p.VIDEO_NAME] for r in records)
     repeated = sorted(name for name, count in counts.items() if count > 1)
     if repeated:
-        raise ValueError(f"predictions {table.source} give these clips more than once: {repeated}")
+        raise InputError(f"predictions {table.source} give these clips more than once: {repeated}")
     column = p._find_prediction_column(table.table)
     answers = {}
 
     if spec.kind == "single_label":
         if column is None:
-            raise ValueError(f"predictions {table.source} have no 'prediction' column")
+            raise InputError(f"predictions {table.source} have no 'prediction' column")
         classes = _every_combination() if task == "emotion_multi" else None
         for record in records:
             raw = record[column]
@@ -645,7 +646,7 @@ def _answers(source: Any, task: str) -> tuple[dict[str, _Answer], str]:
             reading = None if present is None else tuple(e in present for e in emotions)
             answers[record[p.VIDEO_NAME]] = _Answer(reading, repr(record[column]))
     else:
-        raise ValueError(f"predictions {table.source} need one column per emotion {list(emotions)}")
+        raise InputError(f"predictions {table.source} need one column per emotion {list(emotions)}")
     return answers, table.source
 
 

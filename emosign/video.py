@@ -50,6 +50,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import numpy as np
+from emosign.errors import EmosignError, InputError
 
 __all__ = [
     "DEFAULT_FPS",
@@ -87,7 +88,7 @@ _NAME_PATTERN = re.compile(r"[A-Za-z0-9._-]+")
 _BACKENDS = ("pyav", "decord")
 
 
-class WorkerError(RuntimeError):
+class WorkerError(EmosignError, RuntimeError):
     """A worker process stopped abruptly: killed, out of memory, or never started.
 
     The last happens when a script starts workers without the ``if __name__
@@ -95,7 +96,7 @@ class WorkerError(RuntimeError):
     """
 
 
-class VideoError(RuntimeError):
+class VideoError(EmosignError, RuntimeError):
     """A clip's video file is missing, empty, truncated or not decodable.
 
     Parameters
@@ -130,18 +131,18 @@ class VideoError(RuntimeError):
 def _check_name(value: object, *, field: str) -> str:
     """Reject a name that could steer a path outside the video directory."""
     if not isinstance(value, str):
-        raise ValueError(f"{field} must be a string, got {value!r}")
+        raise InputError(f"{field} must be a string, got {value!r}")
     # The specific checks come before the pattern so the error says *why*.
     if "\x00" in value:
-        raise ValueError(f"{field} {value!r} contains a NUL character")
+        raise InputError(f"{field} {value!r} contains a NUL character")
     if "/" in value or "\\" in value:
-        raise ValueError(f"{field} {value!r} contains a path separator")
+        raise InputError(f"{field} {value!r} contains a path separator")
     if PurePosixPath(value).is_absolute() or PureWindowsPath(value).is_absolute():
-        raise ValueError(f"{field} {value!r} is an absolute path")
+        raise InputError(f"{field} {value!r} is an absolute path")
     if value in (".", ".."):
-        raise ValueError(f"{field} {value!r} is a relative path component")
+        raise InputError(f"{field} {value!r} is a relative path component")
     if not _NAME_PATTERN.fullmatch(value):
-        raise ValueError(
+        raise InputError(
             f"{field} {value!r} must be non-empty and contain only "
             "ASCII letters, digits, '.', '_' and '-'"
         )
@@ -211,7 +212,7 @@ def find_video(
             continue
         resolved = candidate.resolve()
         if not resolved.is_relative_to(root):
-            raise ValueError(
+            raise InputError(
                 f"clip {video_name!r}: {candidate} resolves to {resolved}, which is "
                 f"outside the video directory {root}; refusing to follow the link"
             )
@@ -220,7 +221,7 @@ def find_video(
             if links > 1:
                 # A hard link's other names cannot be found, so nothing
                 # proves they are inside the video directory.
-                raise ValueError(
+                raise InputError(
                     f"clip {video_name!r}: {resolved} is a hard link ({links} names for one "
                     "file), which may be a file outside the video directory; copy it "
                     "instead (cp without -l)"
@@ -260,7 +261,7 @@ def _refuse_other_spellings(directory: Path, utterance_id: str, video_name: str)
         and entry.removesuffix(".mp4") != utterance_id
     )
     if others:
-        raise ValueError(
+        raise InputError(
             f"clip {video_name!r}: utterance id {utterance_id!r} and {others[0]!r} in "
             f"{directory} differ only by leading zeros; rename one so that each clip "
             "has one spelling"
@@ -348,7 +349,7 @@ def resolve_videos(
             continue
         key = _number_key(utterance_id) if isinstance(utterance_id, str) else None
         if key is not None and spellings.setdefault(key, utterance_id) != utterance_id:
-            raise ValueError(
+            raise InputError(
                 f"clip {video_name!r}: utterance ids {spellings[key]!r} and {utterance_id!r} "
                 "differ only by leading zeros (a spreadsheet may have dropped a zero); "
                 "each clip needs an id of its own"
@@ -421,24 +422,24 @@ def _check_sampling_options(
     if num_frames is not None:
         # fps has a default, so only an fps the caller clearly chose conflicts.
         if fps is not None and fps != DEFAULT_FPS:
-            raise ValueError(
+            raise InputError(
                 f"pass either fps or num_frames, not both (got fps={fps!r}, "
                 f"num_frames={num_frames!r}); use fps=None with num_frames"
             )
         if not _is_positive_int(num_frames) or num_frames > MAX_SAMPLED_FRAMES:
-            raise ValueError(f"num_frames must be an integer from 1 to {MAX_SAMPLED_FRAMES:,} "
+            raise InputError(f"num_frames must be an integer from 1 to {MAX_SAMPLED_FRAMES:,} "
                              f"(MAX_SAMPLED_FRAMES), got {num_frames!r}")
     elif fps is None:
-        raise ValueError("one of fps or num_frames must be given")
+        raise InputError("one of fps or num_frames must be given")
     elif (
         isinstance(fps, bool)
         or not isinstance(fps, (int, float, np.number))
         or not math.isfinite(fps)
         or fps <= 0
     ):
-        raise ValueError(f"fps must be a finite number > 0, got {fps!r}")
+        raise InputError(f"fps must be a finite number > 0, got {fps!r}")
     if max_frames is not None and not _is_positive_int(max_frames):
-        raise ValueError(f"max_frames must be an integer >= 1 or None, got {max_frames!r}")
+        raise InputError(f"max_frames must be an integer >= 1 or None, got {max_frames!r}")
 
 
 def sample_times(
@@ -483,7 +484,7 @@ def sample_times(
     """
     _check_sampling_options(fps, num_frames, max_frames)
     if not (math.isfinite(duration) and duration > 0):
-        raise ValueError(f"duration must be a finite number > 0, got {duration!r}")
+        raise InputError(f"duration must be a finite number > 0, got {duration!r}")
     if num_frames is not None:
         times = (np.arange(num_frames) + 0.5) * (duration / num_frames)
     else:
@@ -493,7 +494,7 @@ def sample_times(
         assert fps is not None
         count = math.ceil(duration * fps)
         if count > MAX_SAMPLED_FRAMES:
-            raise ValueError(
+            raise InputError(
                 f"fps={fps:g} on a {duration:g} s clip asks for {count:,} frames, more than "
                 f"{MAX_SAMPLED_FRAMES:,} (MAX_SAMPLED_FRAMES); lower fps, or give num_frames"
             )
@@ -536,14 +537,14 @@ def available_backends() -> tuple[str, ...]:
 
 def _choose_backend(backend: str) -> str:
     if backend not in ("auto", *_BACKENDS):
-        raise ValueError(f"backend must be 'auto', 'pyav' or 'decord', got {backend!r}")
+        raise InputError(f"backend must be 'auto', 'pyav' or 'decord', got {backend!r}")
     available = available_backends()
     if backend == "auto":
         if not available:
-            raise ValueError("no video backend is installed: install 'av' (or 'decord')")
+            raise InputError("no video backend is installed: install 'av' (or 'decord')")
         return available[0]
     if backend not in available:
-        raise ValueError(
+        raise InputError(
             f"backend {backend!r} is not installed here; available: {available or 'none'}"
         )
     return backend
@@ -812,11 +813,11 @@ def _check_size_options(size: object, max_side: object) -> None:
     if size is not None and not (
         isinstance(size, tuple) and len(size) == 2 and all(_is_positive_int(v) for v in size)
     ):
-        raise ValueError(f"size must be a (width, height) tuple of integers >= 1, got {size!r}")
+        raise InputError(f"size must be a (width, height) tuple of integers >= 1, got {size!r}")
     if max_side is not None and not _is_positive_int(max_side):
-        raise ValueError(f"max_side must be an integer >= 1 or None, got {max_side!r}")
+        raise InputError(f"max_side must be an integer >= 1 or None, got {max_side!r}")
     if size is not None and max_side is not None:
-        raise ValueError("pass either size or max_side, not both")
+        raise InputError("pass either size or max_side, not both")
 
 
 def sample_frames(
@@ -905,7 +906,7 @@ def _sample(path, *, fps, num_frames, max_frames, size, max_side, backend, threa
         threads = _default_threads
     elif not (isinstance(threads, (int, np.integer)) and not isinstance(threads, bool)
               and threads >= 0):
-        raise ValueError(f"threads must be an integer >= 0 or None, got {threads!r}")
+        raise InputError(f"threads must be an integer >= 0 or None, got {threads!r}")
     backend = _choose_backend(backend)
     path = Path(path)
     clip = path.name if clip is None else clip
@@ -982,7 +983,7 @@ def check_workers(workers: object) -> int:
         return default_workers()
     most = 4 * default_workers()
     if not _is_positive_int(workers) or workers > most:
-        raise ValueError(
+        raise InputError(
             f"workers must be an integer from 1 to {most} (four per core) or None, "
             f"got {workers!r}"
         )

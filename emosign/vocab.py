@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Iterable, Sequence
+from emosign.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ SENTIMENT_3_NAMES: tuple[str, ...] = ("negative", "neutral", "positive")
 def sentiment_7(value: int) -> str:
     """Class name of a sentiment rating -3 ... 3 on the 7-class task."""
     if not SENTIMENT_MIN <= value <= SENTIMENT_MAX:
-        raise ValueError(f"sentiment {value!r} is outside {SENTIMENT_MIN}...{SENTIMENT_MAX}")
+        raise InputError(f"sentiment {value!r} is outside {SENTIMENT_MIN}...{SENTIMENT_MAX}")
     return SENTIMENT_7_NAMES[value - SENTIMENT_MIN]
 
 
@@ -104,7 +105,7 @@ def sentiment_3(value: int) -> str:
     """Class name of a sentiment rating on the 3-class task: negative < 0, neutral = 0,
     positive > 0."""
     if not SENTIMENT_MIN <= value <= SENTIMENT_MAX:
-        raise ValueError(f"sentiment {value!r} is outside {SENTIMENT_MIN}...{SENTIMENT_MAX}")
+        raise InputError(f"sentiment {value!r} is outside {SENTIMENT_MIN}...{SENTIMENT_MAX}")
     return SENTIMENT_3_NAMES[(value > 0) - (value < 0) + 1]
 
 

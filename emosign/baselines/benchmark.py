@@ -40,6 +40,7 @@ from emosign.labels import Labels, load_labels
 from emosign.splits import Fold, leave_one_signer_out
 from emosign.tasks import TaskData, get_task
 from emosign.video import check_workers, dead_workers_explained
+from emosign.errors import InputError
 
 #: The writer's name: an output folder holds ``.emosign-benchmark``, listing what it wrote.
 WRITER = "benchmark"
@@ -167,7 +168,7 @@ def run_benchmark(
     """
     for task in tasks:
         if get_task(task).kind != "single_label":
-            raise ValueError(f"the benchmark runs single-label tasks; {task} is not one")
+            raise InputError(f"the benchmark runs single-label tasks; {task} is not one")
     workers = check_workers(workers)
     chosen = all_baselines() if baselines is None else tuple(get_baseline(b) for b in baselines)
     labels = load_labels(labels_file)

@@ -25,6 +25,7 @@ import numpy as np
 
 from emosign.baselines.registry import Baseline, Example, register
 from emosign.vocab import NEUTRAL
+from emosign.errors import InputError
 
 
 @dataclass
@@ -50,7 +51,7 @@ class Constant:
 
     def fit(self, examples: Sequence[Example], y: np.ndarray, classes: Sequence[str]) -> "Constant":
         if self.name not in classes:
-            raise ValueError(f"constant class {self.name!r} is not one of {list(classes)}")
+            raise InputError(f"constant class {self.name!r} is not one of {list(classes)}")
         self.label = list(classes).index(self.name)
         return self
 

@@ -67,6 +67,7 @@ import numpy as np
 from emosign._extras import install_hint
 from emosign.baselines.visual import FeatureExtractor
 from emosign.video import DEFAULT_FPS, VideoError, sample_frames
+from emosign.errors import MissingExtraError
 
 __all__ = [
     "LANDMARK_FEATURE_NAMES",
@@ -124,7 +125,7 @@ def _import_mediapipe():
     try:
         import mediapipe
     except ImportError as exc:
-        raise ImportError(
+        raise MissingExtraError(
             "the landmark extractor needs MediaPipe (mediapipe==0.10.14); "
             f"install it with: {INSTALL_HINT}"
         ) from exc

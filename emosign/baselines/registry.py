@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Mapping, Protocol, Sequence
 
 import numpy as np
+from emosign.errors import InputError
 
 #: The inputs a baseline can ask for. "labels" is always there; the others come from the
 #: caller (captions file, video directory).
@@ -120,14 +121,14 @@ REGISTRY: dict[str, Baseline] = {}
 def register(baseline: Baseline, *, replace: bool = False) -> Baseline:
     """Add a baseline to :data:`REGISTRY` (refusing to overwrite one unless ``replace``)."""
     if baseline.kind not in KINDS:
-        raise ValueError(f"baseline {baseline.name!r} has kind {baseline.kind!r}; kinds are "
+        raise InputError(f"baseline {baseline.name!r} has kind {baseline.kind!r}; kinds are "
                          f"{list(KINDS)}")
     unknown = baseline.needs - set(INPUTS)
     if unknown:
-        raise ValueError(f"baseline {baseline.name!r} needs unknown input(s) {sorted(unknown)}; "
+        raise InputError(f"baseline {baseline.name!r} needs unknown input(s) {sorted(unknown)}; "
                          f"inputs are {list(INPUTS)}")
     if baseline.name in REGISTRY and not replace:
-        raise ValueError(f"a baseline named {baseline.name!r} is already registered")
+        raise InputError(f"a baseline named {baseline.name!r} is already registered")
     REGISTRY[baseline.name] = baseline
     return baseline
 
@@ -137,7 +138,7 @@ def get_baseline(name: str) -> Baseline:
     try:
         return REGISTRY[name]
     except KeyError:
-        raise ValueError(f"unknown baseline {name!r}; registered: {sorted(REGISTRY)}") from None
+        raise InputError(f"unknown baseline {name!r}; registered: {sorted(REGISTRY)}") from None
 
 
 def all_baselines() -> tuple[Baseline, ...]:

@@ -15,6 +15,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 
 from emosign.baselines.registry import Baseline, Example, register
 from emosign.vocab import SENTIMENT_3_NAMES, SENTIMENT_7_NAMES, SENTIMENT_MAX
+from emosign.errors import InputError, MissingExtraError
 
 # Every word counts, one-letter ones too ("a", "I" carry no sentiment, but a vocabulary must
 # never end up empty because of them).
@@ -78,7 +79,7 @@ class Vader:
 
     def fit(self, examples: Sequence[Example], y: np.ndarray, classes: Sequence[str]) -> "Vader":
         if tuple(classes) not in (SENTIMENT_3_NAMES, SENTIMENT_7_NAMES):
-            raise ValueError("VADER answers the sentiment tasks only")
+            raise InputError("VADER answers the sentiment tasks only")
         self.classes = tuple(classes)
         return self
 
@@ -86,7 +87,7 @@ class Vader:
         try:
             from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
         except ImportError:
-            raise ImportError("the VADER baseline needs `pip install vaderSentiment`") from None
+            raise MissingExtraError("the VADER baseline needs `pip install vaderSentiment`") from None
         analyzer = SentimentIntensityAnalyzer()
         compound = np.array([analyzer.polarity_scores(e.caption or "")["compound"] for e in examples])
         if self.classes == SENTIMENT_3_NAMES:

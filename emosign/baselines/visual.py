@@ -115,6 +115,7 @@ from emosign.video import (
     ordered_map,
     sample_frames,
 )
+from emosign.errors import EmosignError, InputError, MissingExtraError
 
 if TYPE_CHECKING:
     from emosign.baselines.landmarks import LandmarkSettings
@@ -184,13 +185,13 @@ class FeatureExtractor:
         """
         x = np.asarray(self.function(Path(path)), dtype=np.float64)
         if x.shape != (len(self.feature_names),):
-            raise ValueError(
+            raise InputError(
                 f"extractor {self.name!r} returned shape {x.shape}, "
                 f"expected ({len(self.feature_names)},)"
             )
         if not np.isfinite(x).all():
             bad = [n for n, v in zip(self.feature_names, x) if not math.isfinite(v)]
-            raise ValueError(f"extractor {self.name!r} returned non-finite {bad} for {path}")
+            raise InputError(f"extractor {self.name!r} returned non-finite {bad} for {path}")
         return x
 
     def cache_identity(self) -> dict:
@@ -309,13 +310,13 @@ def _face_cascade():
         path = os.path.join(data.haarcascades, _CASCADE_FILE) if data else _CASCADE_FILE
         if not hasattr(cv2, "CascadeClassifier") or not os.path.isfile(path):
             # OpenCV 5's wheels no longer ship the Haar cascades.
-            raise ImportError(
+            raise MissingExtraError(
                 f"OpenCV {cv2.__version__} has no bundled Haar face detector; "
                 "install 'opencv-python-headless>=4.8,<5'"
             )
         cascade = cv2.CascadeClassifier(path)
         if cascade.empty():
-            raise ImportError(f"OpenCV could not load its face detector from {path}")
+            raise MissingExtraError(f"OpenCV could not load its face detector from {path}")
         _cascade = cascade
     return _cascade
 
@@ -450,7 +451,7 @@ def motion_features(
         Finite; see the module docstring for each feature.
     """
     if frames.ndim != 4 or frames.shape[-1] != 3 or len(frames) < 2:
-        raise ValueError(f"need (T >= 2, H, W, 3) RGB frames, got shape {frames.shape}")
+        raise InputError(f"need (T >= 2, H, W, 3) RGB frames, got shape {frames.shape}")
     cv2 = _cv2()
     step_seconds = 1.0 / settings.fps
     grey = _to_grey(frames, settings.width)  # (T, h, w)
@@ -574,7 +575,7 @@ class FeatureTable:
     def __post_init__(self) -> None:
         expected = (len(self.video_names), len(self.feature_names))
         if self.X.shape != expected:
-            raise ValueError(f"X has shape {self.X.shape}, expected {expected}")
+            raise InputError(f"X has shape {self.X.shape}, expected {expected}")
 
     @property
     def n_requested(self) -> int:
@@ -597,7 +598,7 @@ class FeatureTable:
         return "; ".join(parts)
 
 
-class FeatureExtractionError(RuntimeError):
+class FeatureExtractionError(EmosignError, RuntimeError):
     """Clips without a video, or unreadable, when the caller asked to stop.
 
     Attributes
@@ -711,13 +712,13 @@ def extract_features(
         With ``workers`` > 1 and an extractor that cannot be pickled.
     """
     if on_missing not in ("skip", "error"):
-        raise ValueError(f"on_missing must be 'skip' or 'error', got {on_missing!r}")
+        raise InputError(f"on_missing must be 'skip' or 'error', got {on_missing!r}")
     workers = check_workers(workers)
     clips = list(clips)
     names = [name for name, _ in clips]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
-        raise ValueError(f"repeated video names: {_name_list(repeated, 10)}")
+        raise InputError(f"repeated video names: {_name_list(repeated, 10)}")
     missing = tuple(name for name, path in clips if path is None)
     if missing and on_missing == "error":
         raise FeatureExtractionError(

@@ -53,6 +53,7 @@ from emosign import vocab
 from emosign._io import parse_json
 from emosign.harness.prompts import HARNESS_TASKS, SCORED_TASKS
 from emosign.predictions import parse_label, sentiment_as_given
+from emosign.errors import InputError
 
 #: Written in a predictions cell that could not be read. ``emosign.predictions`` reads it as
 #: unparseable (neither a class name nor a refusal word), so a rescore counts it the same way.
@@ -142,7 +143,7 @@ def read_answer(task: str, text: str | None) -> dict[str, Reading]:
     ``{scored task: Reading}`` for the tasks of ``SCORED_TASKS[task]``, in that order.
     """
     if task not in HARNESS_TASKS:
-        raise ValueError(f"unknown harness task {task!r}; choose one of {HARNESS_TASKS}")
+        raise InputError(f"unknown harness task {task!r}; choose one of {HARNESS_TASKS}")
     text = text or ""
     if task == "joint":
         return _read_joint(text)

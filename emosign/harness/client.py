@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
+from emosign.errors import EmosignError, MissingExtraError
 
 #: One Chat Completions message: ``{"role": "user", "content": [parts...]}``.
 Message = dict[str, Any]
@@ -31,7 +32,7 @@ DEFAULT_TIMEOUT = 120.0  # seconds per request
 # --- errors and retries --------------------------------------------------------------------
 
 
-class MLLMError(RuntimeError):
+class MLLMError(EmosignError, RuntimeError):
     """A problem that stops the whole run: no API key, a rejected key, an unknown model."""
 
 
@@ -185,7 +186,7 @@ class OpenAIChat:
         except ImportError:
             from emosign._extras import install_hint
 
-            raise ImportError(
+            raise MissingExtraError(
                 f"the MLLM harness needs the openai package: {install_hint('mllm')}"
             ) from None
         key = os.environ.get(api_key_env)

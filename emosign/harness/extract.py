@@ -88,6 +88,7 @@ from emosign.harness.runfiles import (
     read_manifest,
     require_regular_file,
 )
+from emosign.errors import InputError
 
 DEFAULT_MAX_TOKENS = 256  # a label, or the joint answer's eleven numbers as JSON
 _CACHE_FORMAT = 1
@@ -311,9 +312,9 @@ def extract_answers(
         main thread).
     """
     if not model.strip():
-        raise ValueError("model must be a non-empty name: it identifies the extracted replies")
+        raise InputError("model must be a non-empty name: it identifies the extracted replies")
     if client is not None and base_url is not None:
-        raise ValueError("pass either client (a local model) or base_url (a server), not both")
+        raise InputError("pass either client (a local model) or base_url (a server), not both")
     check_number("concurrency", concurrency, low=1, whole=True)
     check_number("timeout", timeout, low=0, inclusive=False, below=MAX_TIMEOUT)
     check_number("temperature", temperature, low=0, optional=True)
@@ -431,7 +432,7 @@ def _read_record(path: Path) -> dict[str, Any] | None:
     except (UnicodeDecodeError, ValueError):
         record = None
     if not isinstance(record, dict) or not {"model", "settings", "all_answers"} <= set(record):
-        raise ValueError(
+        raise InputError(
             f"{path} is not an extraction record; extract again (`emosign mllm extract`) to "
             "rewrite it"
         )

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from emosign._io import parse_json, write_atomically
 from emosign.harness.lmms_eval_task import TAG, task_metrics
 from emosign.harness.prompts import INPUTS, PROTOCOL_NAMES, SCORED_TASKS
+from emosign.errors import InputError
 
 if TYPE_CHECKING:  # answers reads with pandas: imported when scoring, not by `emosign report`
     from emosign.harness.answers import Reading
@@ -108,7 +109,7 @@ def _read_samples(
     readings: dict[str, dict[str, Reading]] = {scored: {} for scored in SCORED_TASKS[prompt]}
     protocols: set[str | None] = set()
     if not path.is_file():
-        raise ValueError(f"{path}: not a regular file, so not a samples file of lmms-eval")
+        raise InputError(f"{path}: not a regular file, so not a samples file of lmms-eval")
     with path.open("rb") as lines:
         for number, line in enumerate(lines, start=1):
             if not line.strip():
@@ -117,31 +118,31 @@ def _read_samples(
             try:
                 sample = parse_json(line.decode("utf-8"))
             except UnicodeDecodeError:
-                raise ValueError(f"{where}: not UTF-8 text") from None
+                raise InputError(f"{where}: not UTF-8 text") from None
             except json.JSONDecodeError as err:
-                raise ValueError(f"{where}: not JSON ({err})") from None
+                raise InputError(f"{where}: not JSON ({err})") from None
             if not isinstance(sample, dict):
-                raise ValueError(f"{where}: a JSON {type(sample).__name__}, not a sample "
+                raise InputError(f"{where}: a JSON {type(sample).__name__}, not a sample "
                                  "(lmms-eval writes one JSON object per line)")
             found = {metric_of[key]: value for key, value in sample.items()
                      if key in metric_of and isinstance(value, dict)}
             if set(found) != set(readings):
-                raise ValueError(f"{where}: no EmoSign reading for {sorted(set(readings) - set(found))} "
+                raise InputError(f"{where}: no EmoSign reading for {sorted(set(readings) - set(found))} "
                                  "(a samples file of another task folder?)")
             for scored, value in found.items():
                 name = value.get("video_name")
                 if not isinstance(name, str) or name not in clip_names:
-                    raise ValueError(f"{where}: clip {str(name)[:80]!r} is not in the label file")
+                    raise InputError(f"{where}: clip {str(name)[:80]!r} is not in the label file")
                 if name in readings[scored]:
-                    raise ValueError(f"{where}: clip {name!r} appears twice")
+                    raise InputError(f"{where}: clip {name!r} appears twice")
                 if not isinstance(value.get("cells"), dict):
-                    raise ValueError(f"{where}: clip {name!r} has no prediction cells")
+                    raise InputError(f"{where}: clip {name!r} has no prediction cells")
                 protocol = value.get("protocol")
                 if protocol is not None and protocol not in PROTOCOL_NAMES:
-                    raise ValueError(f"{where}: clip {name!r}: unknown protocol {str(protocol)[:40]!r}")
+                    raise InputError(f"{where}: clip {name!r}: unknown protocol {str(protocol)[:40]!r}")
                 protocols.add(protocol)
                 if len(protocols) > 1:
-                    raise ValueError(f"{where}: clip {name!r} was asked in another protocol than "
+                    raise InputError(f"{where}: clip {name!r} was asked in another protocol than "
                                      "the clips before it; one samples file is one run")
                 readings[scored][name] = Reading(cells=value["cells"], problem=value.get("problem"))
     return readings, next(iter(protocols), None)

@@ -58,6 +58,7 @@ from emosign.metrics import (
     NOT_PERCENT,
     SHORT_NAMES,
 )
+from emosign.errors import InputError
 
 #: Environment variable that relocates the video folder at evaluation time.
 VIDEO_DIR_ENV = "EMOSIGN_VIDEO_DIR"
@@ -144,9 +145,9 @@ def export_lmms_eval(
     video_file_prompts(protocol)  # ValueError naming the protocols, before anything is read
     unknown = [t for t in prompt_tasks if t not in HARNESS_TASKS]
     if unknown or not prompt_tasks:
-        raise ValueError(f"prompt tasks must be some of {HARNESS_TASKS}, not {list(prompt_tasks)}")
+        raise InputError(f"prompt tasks must be some of {HARNESS_TASKS}, not {list(prompt_tasks)}")
     if with_caption and captions_file is None:
-        raise ValueError("the caption tasks need the English translations: give captions_file "
+        raise InputError("the caption tasks need the English translations: give captions_file "
                          "(--captions-file)")
     labels = load_labels(labels_file)
     pairs = [(c.video_name, c.utterance_id) for c in labels]
@@ -160,7 +161,7 @@ def export_lmms_eval(
     if captions_file is not None:
         captions = read_captions(captions_file, pairs)
         if with_caption and captions.missing:
-            raise ValueError(captions.describe_missing())
+            raise InputError(captions.describe_missing())
     video_root = Path(videos.video_dir).resolve()
 
     caption_inputs = [False, True] if with_caption else [False]
@@ -352,7 +353,7 @@ def doc_to_visual(doc: Mapping[str, Any]) -> list[str]:
     root = Path(relocated).resolve()
     path = (root / doc["video"]).resolve()
     if not doc["video"] or not path.is_relative_to(root):
-        raise ValueError(f"clip {doc['video_name']!r}: video path {doc['video']!r} leaves {root}")
+        raise InputError(f"clip {doc['video_name']!r}: video path {doc['video']!r} leaves {root}")
     if not path.is_file():
         raise FileNotFoundError(f"clip {doc['video_name']!r}: no video at {path} "
                                 f"({VIDEO_DIR_ENV}={relocated})")
@@ -370,7 +371,7 @@ def doc_to_text(doc: Mapping[str, Any], lmms_eval_specific_kwargs: Mapping | Non
     try:
         prompts = video_file_prompts(DEFAULT_PROTOCOL if protocol is None else protocol)
     except ValueError as err:
-        raise ValueError(f"clip {doc['video_name']!r}: {err}") from None
+        raise InputError(f"clip {doc['video_name']!r}: {err}") from None
     prompt = prompts[doc["prompt_task"]]
     caption = doc["caption"] if doc["input"] == INPUTS[1] else None
     # The paper's joint answer echoes the clip's name as "filename".

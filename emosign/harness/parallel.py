@@ -30,6 +30,7 @@ from emosign.harness.client import (
     redact,
 )
 from emosign.harness.runfiles import now
+from emosign.errors import InputError
 
 DEFAULT_CONCURRENCY = 4
 #: A run stops when, before any answer, its first this-many attempts all fail to connect,
@@ -269,10 +270,10 @@ def check_number(name: str, value: object, *, low: float, inclusive: bool = True
     bound = f"{'>=' if inclusive else '>'} {low:g}" + (f" and < {below:g}" if below else "")
     valid_type = isinstance(value, (int, np.integer)) if whole else isinstance(value, (int, float, np.number))
     if isinstance(value, bool) or not valid_type:
-        raise ValueError(f"{name} must be {kind} {bound}{' or None' if optional else ''}, "
+        raise InputError(f"{name} must be {kind} {bound}{' or None' if optional else ''}, "
                          f"not {value!r}")
     too_low = value < low or (value == low and not inclusive)
     too_high = below is not None and value >= below
     # math.isfinite: an int too large for a float is still finite, and not an error here.
     if too_low or too_high or (isinstance(value, (float, np.floating)) and not math.isfinite(value)):
-        raise ValueError(f"{name} must be {kind} {bound}, not {value!r}")
+        raise InputError(f"{name} must be {kind} {bound}, not {value!r}")

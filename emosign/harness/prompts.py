@@ -65,6 +65,7 @@ from types import MappingProxyType
 
 from emosign import vocab
 from emosign._io import read_regular_file
+from emosign.errors import InputError
 
 #: The harness tasks, i.e. the kinds of prompt.
 HARNESS_TASKS: tuple[str, ...] = ("joint", "sentiment", "emotion")
@@ -88,7 +89,7 @@ INPUTS: tuple[str, ...] = ("video", "video_caption")
 _FIELDS = {"video": {"fps", "video_name"}, "video_caption": {"fps", "video_name", "caption"}}
 
 
-class PromptError(ValueError):
+class PromptError(InputError):
     """A prompt template that cannot be rendered."""
 
 
@@ -414,7 +415,7 @@ def get_protocol(name: str) -> Protocol:
     try:
         return PROTOCOLS[name]
     except (KeyError, TypeError):
-        raise ValueError(
+        raise InputError(
             f"unknown protocol {name!r}; choose one of {list(PROTOCOL_NAMES)}"
         ) from None
 

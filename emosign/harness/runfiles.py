@@ -29,6 +29,7 @@ from typing import Any
 from emosign._io import parse_json
 from emosign.harness.client import MLLMError
 from emosign.harness.prompts import HARNESS_TASKS, SCORED_TASKS
+from emosign.errors import InputError
 
 _MANIFEST_SUFFIX = ".run.json"
 _LOCK_SUFFIX = ".lock"
@@ -64,14 +65,14 @@ class RunFiles:
     @classmethod
     def of(cls, out: str | os.PathLike, *, model: str, task: str, input: str) -> RunFiles:
         if task not in HARNESS_TASKS:
-            raise ValueError(f"unknown harness task {task!r}; choose one of {list(HARNESS_TASKS)}")
+            raise InputError(f"unknown harness task {task!r}; choose one of {list(HARNESS_TASKS)}")
         if input not in ("video", "video_caption"):
-            raise ValueError(f"input must be 'video' or 'video_caption', not {input!r}")
+            raise InputError(f"input must be 'video' or 'video_caption', not {input!r}")
         root = Path(out)
         directory = root / model_slug(model)
         # model_slug cannot produce a separator or "..", but the check costs nothing.
         if directory.resolve().parent != root.resolve():
-            raise ValueError(f"model name {model!r} gives a folder outside {root}")
+            raise InputError(f"model name {model!r} gives a folder outside {root}")
         return cls(directory=directory, task=task, input=input)
 
     @property
@@ -96,7 +97,7 @@ class RunFiles:
 
     def predictions(self, scored: str) -> Path:
         if scored not in SCORED_TASKS[self.task]:
-            raise ValueError(f"harness task {self.task!r} is not scored on {scored!r}")
+            raise InputError(f"harness task {self.task!r} is not scored on {scored!r}")
         return self.directory / f"{self.stem}.{scored}.csv"
 
     def extracted_predictions(self, scored: str) -> Path:
@@ -135,7 +136,7 @@ def find_runs(run_dir: str | os.PathLike) -> list[RunFiles]:
         if info is not None:
             same = seen.get((info.st_dev, info.st_ino))
             if same is not None:
-                raise ValueError(
+                raise InputError(
                     f"{path} and {same} are the same run: one is a link (symbolic or hard) "
                     "to the other, so the run would be scored twice and its files written "
                     "through both; remove the link, or copy the run (`cp -r`) to keep two"
@@ -148,7 +149,7 @@ def find_runs(run_dir: str | os.PathLike) -> list[RunFiles]:
         for inside in (files.directory, *sorted(files.directory.glob(f"{files.stem}.*"))):
             if (inside.is_symlink() or inside.exists()) and \
                     not inside.resolve().is_relative_to(root):
-                raise ValueError(
+                raise InputError(
                     f"{inside} leads out of {run_dir} (a symbolic link to "
                     f"{inside.resolve()}): mllm score and mllm extract write beside each "
                     f"run, and only inside the run folder; move or copy that run into {run_dir}"
@@ -197,21 +198,21 @@ def read_manifest(path: str | os.PathLike) -> dict:
     try:
         manifest = parse_json(path.read_bytes().decode("utf-8"))
     except json.JSONDecodeError as err:
-        raise ValueError(
+        raise InputError(
             f"{path}, line {err.lineno}: not a run manifest: the JSON is broken ({err.msg}); "
             "was it cut off? Running the same `emosign mllm run` again rewrites it"
         ) from None
     except UnicodeDecodeError:
-        raise ValueError(f"{path}, line 1: not a run manifest: not UTF-8 text") from None
+        raise InputError(f"{path}, line 1: not a run manifest: not UTF-8 text") from None
     if not isinstance(manifest, dict):
-        raise ValueError(
+        raise InputError(
             f"{path}, line 1: not a run manifest: a JSON {type(manifest).__name__}, not an object"
         )
     for field, kind in _MANIFEST_FIELDS.items():
         if not isinstance(manifest.get(field), kind):
-            raise ValueError(f"{path}: not a run manifest: no {field!r} field of type {kind.__name__}")
+            raise InputError(f"{path}: not a run manifest: no {field!r} field of type {kind.__name__}")
     if not isinstance(manifest["prompt"].get("sha256"), str):
-        raise ValueError(f"{path}: not a run manifest: no prompt sha256")
+        raise InputError(f"{path}: not a run manifest: no prompt sha256")
     return manifest
 
 
@@ -250,7 +251,7 @@ def read_cache(path: str | os.PathLike) -> list[dict]:
             continue
         problem = _record_problem(record)
         if problem:
-            raise ValueError(
+            raise InputError(
                 f"{path}, line {number}: not a cache record of a run ({problem}); "
                 "repair or remove the line, then run again"
             )
@@ -280,7 +281,7 @@ def require_regular_file(path: Path, what: str, *, writing: bool = False) -> Non
     if writing and kind is not None and path.is_symlink():
         kind = "symbolic link"
     if kind not in (None, "file"):
-        raise ValueError(f"{path}: the run's {what} is a {kind}, not a regular file")
+        raise InputError(f"{path}: the run's {what} is a {kind}, not a regular file")
 
 
 def file_kind(path: Path) -> str | None:

@@ -71,6 +71,7 @@ import numpy as np
 from emosign import __version__
 from emosign._io import parse_json, write_atomically
 from emosign._progress import progress_bar
+from emosign.errors import InputError
 from emosign.harness.answers import parse_counts, parse_joint, read_answer
 from emosign.harness.client import (
     DEFAULT_TIMEOUT,
@@ -354,22 +355,22 @@ def run_mllm(
     says why and ``n_skipped`` counts the clips not asked.
     """
     if not model.strip():
-        raise ValueError("model must be a non-empty name: it identifies the run's answers")
+        raise InputError("model must be a non-empty name: it identifies the run's answers")
     if client is not None and base_url is not None:
-        raise ValueError("pass either client (a local model) or base_url (a server), not both")
+        raise InputError("pass either client (a local model) or base_url (a server), not both")
     _check_out(Path(out))
     if task not in HARNESS_TASKS:
-        raise ValueError(f"unknown harness task {task!r}; choose one of {list(HARNESS_TASKS)}")
+        raise InputError(f"unknown harness task {task!r}; choose one of {list(HARNESS_TASKS)}")
     preset = get_protocol(protocol)
     if prompt is not None and prompt_file is not None:
-        raise ValueError("pass either prompt or prompt_file, not both")
+        raise InputError("pass either prompt or prompt_file, not both")
     source = None if prompt_file is None else read_prompt_file(prompt_file)
     if source is not None:
         prompt = source.prompt
     prompt = prompt or preset.prompts[task]
     if prompt.task != task:
         where = f"prompt file {source.path}" if source is not None else "the prompt"
-        raise ValueError(f"{where} is for task {prompt.task!r}, not {task!r}")
+        raise InputError(f"{where} is for task {prompt.task!r}, not {task!r}")
     fps = preset.fps if fps is FROM_PROTOCOL else fps
     max_frames = preset.max_frames if max_frames is FROM_PROTOCOL else max_frames
     _check_options(
@@ -563,13 +564,13 @@ def _check_options(*, fps, max_frames, max_side, jpeg_quality, temperature, max_
     check_number("limit", limit, low=1, whole=True, optional=True)
     check_number("jpeg_quality", jpeg_quality, low=1, whole=True)
     if jpeg_quality > 95:
-        raise ValueError(f"jpeg_quality must be at most 95, not {jpeg_quality}")
+        raise InputError(f"jpeg_quality must be at most 95, not {jpeg_quality}")
 
 
 def _check_out(out: Path) -> None:
     kind = file_kind(out)
     if kind not in (None, "folder"):
-        raise ValueError(f"{out} is a {kind}, not a folder: the run folder (out, --out) holds "
+        raise InputError(f"{out} is a {kind}, not a folder: the run folder (out, --out) holds "
                          "one folder per model; give a folder, new or from an earlier run")
 
 
@@ -577,7 +578,7 @@ def _check_run_files(files: RunFiles) -> None:
     """Refuse what no run writes where a run keeps its files, before anything is written."""
     kind = file_kind(files.directory)
     if kind not in (None, "folder"):
-        raise ValueError(f"{files.directory}: the model's folder of the run is a {kind}, "
+        raise InputError(f"{files.directory}: the model's folder of the run is a {kind}, "
                          "not a folder")
     for path, what in ((files.cache, "answer cache"), (files.manifest, "manifest"),
                        (files.lock, "lock file")):
