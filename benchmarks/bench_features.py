@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> None:
                          clips=args.clips, width=width, height=height, fps=args.fps,
                          seconds=args.seconds)
 
-    from emosign.baselines import visual
+    from emosign.baselines import landmarks, visual
 
     rows = []  # (what, workers, clips, wall seconds, CPU seconds)
     print("running decode only ...", flush=True)
@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.landmark_clips:
         try:
-            extractor = visual.landmark_extractor()
+            extractor = landmarks.landmark_extractor()
         except ImportError as exc:
             notes.append(f"landmarks: not run ({exc})")
         else:

@@ -7,6 +7,10 @@ from the folder instead.
 
 from __future__ import annotations
 
+__all__ = [
+    "install_hint",
+]
+
 
 def install_hint(extra: str) -> str:
     """The shell command that adds ``extra`` (e.g. ``"mllm"``) to an emosign install.

@@ -5,6 +5,10 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+__all__ = [
+    "progress_bar",
+]
+
 
 def progress_bar(total: int | None, description: str, *, enabled: bool | None = None,
                  unit: str = "clip") -> Any:

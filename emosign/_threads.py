@@ -12,6 +12,10 @@ from __future__ import annotations
 import sys
 from contextlib import AbstractContextManager
 
+__all__ = [
+    "one_thread",
+]
+
 _controller = None
 _modules_seen = -1
 

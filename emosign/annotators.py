@@ -18,16 +18,26 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
-from emosign.errors import InputError
 from emosign import vocab
 from emosign._csv import read_text_table
+from emosign.errors import InputError
 from emosign.labels import Clip
+
+__all__ = [
+    "AnnotatorFileError",
+    "AnnotatorRatings",
+    "intensity_target",
+    "majority",
+    "rating_distribution",
+    "read_annotator_ratings",
+    "sentiment_target",
+]
 
 
 class AnnotatorFileError(InputError):

@@ -9,12 +9,20 @@ ASLLRP utterances than EmoSign's 200; rows for other utterances are ignored.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping
 
-from emosign.errors import InputError
 from emosign._csv import read_text_table
+from emosign.errors import InputError
+
+__all__ = [
+    "CaptionFileError",
+    "Captions",
+    "KEY_COLUMNS",
+    "TEXT_COLUMNS",
+    "read_captions",
+]
 
 KEY_COLUMNS: tuple[str, ...] = ("utterance_id", "video_name")
 TEXT_COLUMNS: tuple[str, ...] = ("caption", "translation")

@@ -13,13 +13,17 @@ from typing import Sequence
 
 from emosign import vocab
 from emosign._io import write_atomically
+from emosign.errors import EmosignError, InputError
 from emosign.harness.prompts import (
     DEFAULT_PROTOCOL,
     FROM_PROTOCOL,
     HARNESS_TASKS,
     PROTOCOL_NAMES,
 )
-from emosign.errors import EmosignError, InputError
+
+__all__ = [
+    "main",
+]
 
 # export-labels leaves out the media (paths on this machine) everywhere, and the ids derived from
 # the video name in the narrow configs (video_name,label); `clips`, every label, keeps them.

@@ -21,14 +21,17 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import numpy as np
 import pandas as pd
 
 from emosign import vocab
 from emosign.errors import InputError
+from emosign.labels import load_labels
+from emosign.predictions import align
+from emosign.tasks import get_task
 
 __all__ = ["ClipOutcomes", "BREAKDOWNS", "breakdown", "clip_outcomes", "clip_table",
            "separating", "unsolved"]
@@ -80,9 +83,6 @@ def clip_outcomes(
     on_invalid : ``"wrong"`` (default) counts a missing or unreadable prediction as wrong;
         ``"raise"`` refuses it.
     """
-    from emosign.labels import load_labels
-    from emosign.predictions import align
-    from emosign.tasks import get_task
 
     spec = get_task(task)
     if spec.kind != "single_label":
@@ -168,8 +168,8 @@ def breakdown(outcomes: ClipOutcomes, by: str) -> pd.DataFrame:
     """Difficulty by a group of clips: ``by`` one of :data:`BREAKDOWNS`.
 
     Columns: the group, ``clips``, ``mean_share_right`` (the mean over the group's clips of
-    the share of systems right), ``unsolved`` (clips no system gets right), and per system ``acc:<name>``, its accuracy on
-    the group's clips.
+    the share of systems right), ``unsolved`` (clips no system gets right), and per system
+    ``acc:<name>``, its accuracy on the group's clips.
     """
     if by not in BREAKDOWNS:
         raise InputError(f"by must be one of {list(BREAKDOWNS)}; got {by!r}")

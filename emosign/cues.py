@@ -51,9 +51,42 @@ import numpy as np
 import pandas as pd
 
 from emosign._extras import install_hint
+from emosign.errors import InputError, MissingExtraError
 from emosign.labels import Clip
 from emosign.vocab import CUE_COLUMNS, SENTIMENT_3_NAMES, SINGLE_EXPRESSION_NAMES
-from emosign.errors import InputError, MissingExtraError
+
+__all__ = [
+    "CUE_CATEGORIES",
+    "CUE_GROUPS",
+    "CUE_IDS",
+    "CueCategory",
+    "CueMention",
+    "CueReferences",
+    "FILLERS",
+    "MAX_EXPLANATION_CHARS",
+    "MAX_EXPLANATION_TOKENS",
+    "NEGATIONS",
+    "NEGATION_MAX_FILLERS",
+    "Protocol",
+    "SCORE_NAMES",
+    "SEMANTIC_EXTRA_HINT",
+    "aggregate_scores",
+    "bounded_explanation",
+    "chance_scores",
+    "clip_references",
+    "cue_mentions",
+    "cue_report",
+    "cue_scores",
+    "grounding_scores",
+    "human_ceiling",
+    "normalize_text",
+    "pooled_chance_scores",
+    "rouge_l",
+    "rouge_tokens",
+    "score_against",
+    "semantic_similarity",
+    "tag_cues",
+]
 
 # --- the taxonomy --------------------------------------------------------------------------
 
@@ -930,8 +963,9 @@ def _chance_against(
             precision = np.where(explanation_empty, both_empty, hits / np.maximum(n_named, 1))
             recall = (per_size[:, 1:] / sizes[1:]).sum(axis=1) - np.where(
                 n_expected > 0, own_hits / np.maximum(n_expected, 1), 0.0) + both_empty
-            f1 = (2 * per_size / np.maximum(n_named[:, None] + sizes, 1)).sum(axis=1) - np.where(
-                n_named + n_expected > 0, 2 * own_hits / np.maximum(n_named + n_expected, 1), 0.0) + both_empty
+            own_f1 = np.where(n_named + n_expected > 0,
+                              2 * own_hits / np.maximum(n_named + n_expected, 1), 0.0)
+            f1 = (2 * per_size / np.maximum(n_named[:, None] + sizes, 1)).sum(axis=1) - own_f1 + both_empty
         run = {"precision": precision, "recall": recall, "f1": f1, "hits": hits,
                "named": (n - 1) * n_named, "expected": n_expected.sum() - n_expected}
         out |= {f"cue_{k}{suffix}": v / (n - 1) for k, v in run.items() if not (suffix and k == "named")}

@@ -17,6 +17,15 @@ from pathlib import Path
 
 from emosign import vocab
 from emosign._io import marker_name, staged_directory, write_atomically
+from emosign.hub import check_hub_reachable
+from emosign.labels import load_labels
+from emosign.loader import CITATION, MANUAL_DOWNLOAD_INSTRUCTIONS, load_emosign
+
+__all__ = [
+    "WRITER",
+    "export_hub",
+    "push_to_hub",
+]
 
 #: The writer's name; its marker file ``.emosign-export-hub`` is not uploaded.
 WRITER = "export-hub"
@@ -48,8 +57,6 @@ def export_hub(
     ValueError
         If ``out_dir`` is, is inside, or holds the label file, or holds the working directory.
     """
-    from emosign.labels import load_labels
-    from emosign.loader import load_emosign
 
     labels = load_labels(labels_file)  # once: every config then reads this very file
     with staged_directory(out_dir, writer=WRITER, overwrite=overwrite,
@@ -67,13 +74,13 @@ def push_to_hub(folder: str | os.PathLike, repo_id: str, *, token: str | None = 
     """Upload an exported folder, all but its marker file, as a dataset repository
     (``huggingface_hub.upload_folder``).
 
-    Raises:
-        emosign.hub.HubUnreachableError: offline, or the Hub does not answer (checked
-            first, with one short request, so that no upload is retried for minutes).
+    Raises
+    ------
+    emosign.hub.HubUnreachableError
+        offline, or the Hub does not answer (checked
+        first, with one short request, so that no upload is retried for minutes).
     """
     from huggingface_hub import HfApi
-
-    from emosign.hub import check_hub_reachable
 
     check_hub_reachable()
     api = HfApi(token=token)
@@ -92,7 +99,6 @@ def _card(source: str) -> str:
     )
     emotions = ", ".join(f"`{e.name}` ({e.paper_name})" for e in vocab.EMOTIONS)
     classes = ", ".join(f"`{c.name}` ({c.code})" for c in vocab.EXPRESSION_CLASSES)
-    from emosign.loader import CITATION, MANUAL_DOWNLOAD_INSTRUCTIONS
 
     return f"""---
 license: other

@@ -14,16 +14,31 @@ from __future__ import annotations
 import functools
 import os
 from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
 from emosign import vocab
 from emosign._extras import install_hint
+from emosign._io import check_output_file, write_atomically
+from emosign.errors import InputError, MissingExtraError
 from emosign.labels import Labels
 from emosign.metrics import LOWER_IS_BETTER, NOT_PERCENT, SHORT_NAMES
-from emosign.errors import InputError, MissingExtraError
+
+__all__ = [
+    "COLUMN_WIDTH_IN",
+    "OKABE_ITO",
+    "clip_difficulty",
+    "confusion_matrix",
+    "emotion_presence",
+    "expression_sets",
+    "forest_plot",
+    "per_class_recall",
+    "per_signer",
+    "save",
+    "sentiment_distribution",
+]
 
 #: Okabe & Ito (2008), distinguishable with the common colour-vision deficiencies.
 OKABE_ITO: tuple[str, ...] = (
@@ -311,8 +326,6 @@ def save(fig, path: str | os.PathLike, *, formats: Iterable[str] = ("png", "pdf"
     anything is written.
     """
     import io
-
-    from emosign._io import check_output_file, write_atomically
 
     base = Path(path)
     targets = [(fmt, base.with_suffix(f".{fmt}")) for fmt in formats]

@@ -53,6 +53,7 @@ __all__ = [
     "HUB_SHA256",
     "LABELS_ENV_VAR",
     "PINNED",
+    "PinnedHash",
     "PROBE_TIMEOUT",
     "HubUnreachableError",
     "LabelFetchError",
@@ -105,6 +106,9 @@ class _PinnedHash:
 
 
 PINNED: Final = _PinnedHash()
+
+#: The type of :data:`PINNED`, for annotations.
+PinnedHash = _PinnedHash
 """Default ``sha256``: expect :data:`HUB_SHA256` if the revision is
 :data:`HUB_REVISION`, and refuse any other revision until its hash is given.
 
@@ -124,12 +128,18 @@ class LabelHashError(InputError):
     without saying which hash to expect (``expected`` is then ``None``): an
     unverified file is never used silently.
 
-    Attributes:
-        path: The refused file (it stays in the Hub cache).
-        revision: The revision that was asked for.
-        commit: The commit it resolved to (equal to ``revision`` for a commit hash).
-        expected: The sha256 that was expected, or ``None`` if none was given.
-        actual: The sha256 the file has.
+    Attributes
+    ----------
+    path
+        The refused file (it stays in the Hub cache).
+    revision
+        The revision that was asked for.
+    commit
+        The commit it resolved to (equal to ``revision`` for a commit hash).
+    expected
+        The sha256 that was expected, or ``None`` if none was given.
+    actual
+        The sha256 the file has.
     """
 
     def __init__(
@@ -204,9 +214,12 @@ def ways_to_give_labels(style: Literal["python", "cli"] = "python") -> str:
 class LabelFetchError(EmosignError, OSError):
     """The labels could not be fetched from the Hub (offline, unreachable, or refused).
 
-    Attributes:
-        reason: Why, in one clause (e.g. ``"offline and not cached"``).
-        revision: The revision that was asked for.
+    Attributes
+    ----------
+    reason
+        Why, in one clause (e.g. ``"offline and not cached"``).
+    revision
+        The revision that was asked for.
 
     ``str(error)`` says how to give the labels in Python terms; :meth:`for_command_line`
     says the same in the ``emosign`` command's terms. The underlying
@@ -239,15 +252,21 @@ class HubUnreachableError(EmosignError, OSError):
 class LabelSource:
     """A labels file on disk, and where it came from.
 
-    Attributes:
-        path: Absolute path of the CSV file (for the Hub, a path in its cache).
-        sha256: sha256 of the file's bytes, lowercase hex.
-        origin: ``"hub"`` if downloaded (or taken from the Hub cache),
-            ``"local"`` if named by the caller or by ``EMOSIGN_LABELS``.
-        revision: For the Hub, the commit the file was taken from (a branch
-            name like ``"main"`` is recorded as the commit it pointed to);
-            ``None`` for a local file.
-        num_bytes: Size of the file in bytes.
+    Attributes
+    ----------
+    path
+        Absolute path of the CSV file (for the Hub, a path in its cache).
+    sha256
+        sha256 of the file's bytes, lowercase hex.
+    origin
+        ``"hub"`` if downloaded (or taken from the Hub cache),
+        ``"local"`` if named by the caller or by ``EMOSIGN_LABELS``.
+    revision
+        For the Hub, the commit the file was taken from (a branch
+        name like ``"main"`` is recorded as the commit it pointed to);
+        ``None`` for a local file.
+    num_bytes
+        Size of the file in bytes.
     """
 
     path: str
@@ -277,10 +296,14 @@ def local_labels(path: str | os.PathLike[str]) -> LabelSource:
     The hash is recorded in the returned :class:`LabelSource` but not checked:
     a caller who names a file may have edited it on purpose.
 
-    Raises:
-        FileNotFoundError: ``path`` does not exist (the message names it).
-        IsADirectoryError: ``path`` is a directory, not the CSV file.
-        ValueError: the file is empty.
+    Raises
+    ------
+    FileNotFoundError
+        ``path`` does not exist (the message names it).
+    IsADirectoryError
+        ``path`` is a directory, not the CSV file.
+    ValueError
+        the file is empty.
     """
     return _local_source(path, named_by="labels_file")
 
@@ -331,39 +354,49 @@ def _network_errors() -> tuple[type[BaseException], ...]:
 def fetch_labels(
     *,
     revision: str = HUB_REVISION,
-    sha256: str | None | _PinnedHash = PINNED,
+    sha256: str | None | PinnedHash = PINNED,
     cache_dir: str | os.PathLike[str] | None = None,
     local_files_only: bool | None = None,
     endpoint: str | None = None,
 ) -> LabelSource:
     """Download the labels from the Hub (or take them from its cache) and verify them.
 
-    Args:
-        revision: Commit, branch or tag of :data:`HUB_REPO_ID`.
-        sha256: The hash the file must have. The default, :data:`PINNED`,
-            expects :data:`HUB_SHA256` at :data:`HUB_REVISION` and refuses any
-            other revision, so that moving to new labels is always deliberate:
-            give the new revision's hash here, or ``None`` to skip the check.
-        cache_dir: Hub cache directory; ``None`` uses huggingface_hub's default
-            (``HF_HUB_CACHE``, usually ``~/.cache/huggingface/hub``).
-        local_files_only: ``True`` never touches the network; ``False`` asks the
-            Hub unless huggingface_hub is in offline mode; ``None`` means
-            ``True`` if ``HF_HUB_OFFLINE`` is set in the environment now.
-        endpoint: Hub URL, e.g. a mirror; ``None`` uses huggingface_hub's
-            default (``HF_ENDPOINT``, else https://huggingface.co).
+    Parameters
+    ----------
+    revision
+        Commit, branch or tag of :data:`HUB_REPO_ID`.
+    sha256
+        The hash the file must have. The default, :data:`PINNED`,
+        expects :data:`HUB_SHA256` at :data:`HUB_REVISION` and refuses any
+        other revision, so that moving to new labels is always deliberate:
+        give the new revision's hash here, or ``None`` to skip the check.
+    cache_dir
+        Hub cache directory; ``None`` uses huggingface_hub's default
+        (``HF_HUB_CACHE``, usually ``~/.cache/huggingface/hub``).
+    local_files_only
+        ``True`` never touches the network; ``False`` asks the
+        Hub unless huggingface_hub is in offline mode; ``None`` means
+        ``True`` if ``HF_HUB_OFFLINE`` is set in the environment now.
+    endpoint
+        Hub URL, e.g. a mirror; ``None`` uses huggingface_hub's
+        default (``HF_ENDPOINT``, else https://huggingface.co).
 
-    Raises:
-        LabelHashError: the file's sha256 is not the expected one, or a
-            non-pinned revision was asked for with the default ``sha256``.
-        LabelFetchError: the file could not be fetched (e.g. offline and not
-            cached, Hub unreachable, unknown revision).
-        ValueError: ``sha256`` is not 64 hex digits.
+    Raises
+    ------
+    LabelHashError
+        the file's sha256 is not the expected one, or a
+        non-pinned revision was asked for with the default ``sha256``.
+    LabelFetchError
+        the file could not be fetched (e.g. offline and not
+        cached, Hub unreachable, unknown revision).
+    ValueError
+        ``sha256`` is not 64 hex digits.
     """
     from huggingface_hub import constants as hf_constants
     from huggingface_hub import hf_hub_download
 
     skip_check = sha256 is None
-    expected = None if skip_check else _expected_sha256(revision=revision, sha256=sha256)
+    expected = None if sha256 is None else _expected_sha256(revision=revision, sha256=sha256)
     if local_files_only is None:
         # huggingface_hub reads HF_HUB_OFFLINE once, when it is imported; reading it
         # here too means setting it later in the same process still takes effect.
@@ -376,7 +409,7 @@ def fetch_labels(
             filename=HUB_FILENAME,
             repo_type=_HUB_REPO_TYPE,
             revision=revision,
-            cache_dir=cache_dir,
+            cache_dir=None if cache_dir is None else os.fspath(cache_dir),
             local_files_only=local_only,
             endpoint=endpoint,
         )
@@ -474,9 +507,11 @@ def check_hub_reachable(*, endpoint: str | None = None, revision: str = HUB_REVI
     Any answer, even "not found", counts as reachable (the download then says what is
     wrong); a server error (5xx) or rate limit (429) does not.
 
-    Raises:
-        HubUnreachableError: offline mode is on (``HF_HUB_OFFLINE``), or the Hub did not
-            answer; the message names the endpoint and the reason.
+    Raises
+    ------
+    HubUnreachableError
+        offline mode is on (``HF_HUB_OFFLINE``), or the Hub did not
+        answer; the message names the endpoint and the reason.
     """
     from huggingface_hub import constants as hf_constants
 
@@ -517,7 +552,7 @@ def resolve_label_source(
     labels_file: str | os.PathLike[str] | None = None,
     *,
     revision: str = HUB_REVISION,
-    sha256: str | None | _PinnedHash = PINNED,
+    sha256: str | None | PinnedHash = PINNED,
     cache_dir: str | os.PathLike[str] | None = None,
     local_files_only: bool | None = None,
     endpoint: str | None = None,
@@ -533,11 +568,14 @@ def resolve_label_source(
     The Hub options apply only to step 3; a local file's hash is recorded in
     the returned :class:`LabelSource` but not checked.
 
-    Raises:
-        FileNotFoundError, IsADirectoryError, ValueError: from a local file
-            (see :func:`local_labels`); the message says whether the path came
-            from ``labels_file`` or ``EMOSIGN_LABELS``.
-        LabelHashError, LabelFetchError: from the Hub (see :func:`fetch_labels`).
+    Raises
+    ------
+    FileNotFoundError, IsADirectoryError, ValueError
+        from a local file
+        (see :func:`local_labels`); the message says whether the path came
+        from ``labels_file`` or ``EMOSIGN_LABELS``.
+    LabelHashError, LabelFetchError
+        from the Hub (see :func:`fetch_labels`).
     """
     if labels_file is not None:
         return _local_source(labels_file, named_by="labels_file")

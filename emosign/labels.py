@@ -14,16 +14,16 @@ import hashlib
 import os
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pandas as pd
 
-from emosign.errors import InputError
 from emosign import hub
 from emosign._csv import read_csv_text
 from emosign._io import read_regular_file
+from emosign.errors import InputError
 from emosign.vocab import (
     CUE_COLUMNS,
     EMOTION_NAMES,
@@ -42,6 +42,14 @@ from emosign.vocab import (
     sentiment_3,
     sentiment_7,
 )
+
+__all__ = [
+    "Clip",
+    "LabelFileError",
+    "Labels",
+    "load_labels",
+    "read_labels",
+]
 
 # A video name becomes part of a file name when videos are looked up; anything but these
 # characters (path separators, "..", NUL, a leading dot) is refused at the door.
@@ -142,10 +150,10 @@ class Labels:
 
 
 def load_labels(
-    labels_file: "str | os.PathLike | Labels | None" = None,
+    labels_file: str | os.PathLike | Labels | None = None,
     *,
     revision: str = hub.HUB_REVISION,
-    sha256: str | None | object = hub.PINNED,
+    sha256: str | None | hub.PinnedHash = hub.PINNED,
     cache_dir: str | os.PathLike | None = None,
 ) -> Labels:
     """Read the EmoSign labels from ``labels_file``, ``$EMOSIGN_LABELS`` or the pinned Hub file.
@@ -252,7 +260,7 @@ def _derive_clips(table: pd.DataFrame, path: Path) -> tuple[Clip, ...]:
                 f"{SENTIMENT_MIN}...{SENTIMENT_MAX}"
             )
         low, high = INTENSITY_MIN + FILE_INTENSITY_OFFSET, INTENSITY_MAX + FILE_INTENSITY_OFFSET
-        intensities = []
+        intensities: list[int] = []
         for emotion in EMOTION_NAMES:
             value = _integer(record[emotion], low, high)
             if value is None:
@@ -266,6 +274,8 @@ def _derive_clips(table: pd.DataFrame, path: Path) -> tuple[Clip, ...]:
         if row_problems:
             problems.append(f"{where}: " + "; ".join(row_problems))
             continue
+        # A row without problems has all of these (the checks above said so otherwise).
+        assert id_match is not None and signer is not None and sentiment is not None
         cues = tuple(" ".join(record[c].split()) for c in CUE_COLUMNS)
         partial.append((name, id_match.group(1), signer, sentiment, tuple(intensities), cues))
 
@@ -284,14 +294,14 @@ def _derive_clips(table: pd.DataFrame, path: Path) -> tuple[Clip, ...]:
     dominant = [dominant_emotions(p[4]) for p in partial]
     combination_counts = Counter(combination_name(d) for d in dominant if len(d) > 1)
     clips = []
-    for (name, uid, signer, sentiment, intensities, cues), dom in zip(partial, dominant):
+    for (name, uid, signer, sentiment, levels, cues), dom in zip(partial, dominant):
         if len(dom) == 1:
             expression_set = "single"
         elif combination_counts[combination_name(dom)] >= MULTI_EXPRESSION_MIN_SUPPORT:
             expression_set = "multi"
         else:
             expression_set = "excluded"
-        clips.append(Clip(name, uid, signer, sentiment, intensities, dom, expression_set, cues))
+        clips.append(Clip(name, uid, signer, sentiment, levels, dom, expression_set, cues))
     return tuple(clips)
 
 

@@ -18,15 +18,25 @@ import hashlib
 import json
 import os
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 import datasets
 import pandas as pd
 
 from emosign import __version__, captions, hub, labels, video, vocab
-from emosign.labels import Clip, Labels
 from emosign.errors import InputError, UnknownNameError
+from emosign.labels import Clip, Labels
+
+__all__ = [
+    "CITATION",
+    "EmoSign",
+    "MANUAL_DOWNLOAD_INSTRUCTIONS",
+    "OnMissing",
+    "load_emosign",
+    "to_frame",
+]
 
 _DESCRIPTION = """\
 EmoSign: sentiment and emotion in American Sign Language (Chua et al., NeurIPS 2025 Datasets
@@ -108,7 +118,7 @@ class EmoSign(datasets.GeneratorBasedBuilder):
         *,
         labels_file: str | os.PathLike | None = None,
         revision: str = hub.HUB_REVISION,
-        labels_sha256: str | None | object = hub.PINNED,
+        labels_sha256: str | None | hub.PinnedHash = hub.PINNED,
         video_dir: str | os.PathLike | None = None,
         captions_file: str | os.PathLike | None = None,
         on_missing: OnMissing = "none",
@@ -125,6 +135,7 @@ class EmoSign(datasets.GeneratorBasedBuilder):
         # The label file is only located and hashed: its hash is the cache key, and a warm
         # cache is served without reading and validating the rows again (see ``labels``).
         self._labels: Labels | None = None
+        self.source: hub.LabelSource
         self._config_clips_of = config_name  # the videos and captions looked for are its clips'
         if isinstance(labels_file, Labels):
             self._labels, self.source = labels_file, labels_file.source
@@ -251,7 +262,7 @@ class EmoSign(datasets.GeneratorBasedBuilder):
     def _input_hash(self) -> str:
         """A digest of everything the rows depend on: the cache folder's name."""
         code = b"".join(
-            Path(module.__file__).read_bytes() for module in (vocab, labels, captions)
+            Path(str(module.__file__)).read_bytes() for module in (vocab, labels, captions)
         ) + Path(__file__).read_bytes()
         inputs = {
             "emosign": __version__,
@@ -302,7 +313,7 @@ def load_emosign(
     *,
     labels_file: str | os.PathLike | None = None,
     revision: str = hub.HUB_REVISION,
-    labels_sha256: str | None | object = hub.PINNED,
+    labels_sha256: str | None | hub.PinnedHash = hub.PINNED,
     video_dir: str | os.PathLike | None = None,
     captions_file: str | os.PathLike | None = None,
     on_missing: OnMissing = "none",

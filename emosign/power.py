@@ -67,11 +67,6 @@ Speed: the simulated systems of a batch are the columns of one weighted statisti
 bootstrap resamples are shared (as the paired test shares them between a and b) and each
 metric over all simulations is a few matrix products (``benchmarks/bench_power.py``).
 
-``emosign.stats.power`` is this module: :mod:`emosign.stats` imports nothing from the rest of
-the package, and this module needs the metric names and the task's labels, so ``stats`` hands
-out ``power`` lazily (a module ``__getattr__``) and ``from emosign.stats import power`` gives
-``emosign.power`` without an import cycle.
-
 References for the analytic checks: Connor, R. J. (1987). Sample size for testing differences
 in proportions for the paired-sample design. *Biometrics* 43(1), 207-211 (McNemar's test).
 Cherian, K. C. (1941). A bivariate correlated gamma-type distribution function. *Journal of
@@ -82,8 +77,9 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Sequence
+from typing import Any
 
 import numpy as np
 from scipy.stats import nct, norm
@@ -91,9 +87,20 @@ from scipy.stats import t as student_t
 from threadpoolctl import threadpool_limits
 
 from emosign._progress import progress_bar
-from emosign.metrics import NOT_PERCENT, SHORT_NAMES
-from emosign.stats import paired_bootstrap
 from emosign.errors import InputError
+from emosign.labels import load_labels
+from emosign.metrics import (
+    NOT_PERCENT,
+    SHORT_NAMES,
+    classification_metrics,
+    compare,
+    multilabel_metrics,
+    sentiment_metrics,
+)
+from emosign.paper import reported_rows
+from emosign.predictions import align
+from emosign.stats import PairedTest, paired_bootstrap
+from emosign.tasks import get_task
 
 __all__ = [
     "METRICS",
@@ -165,7 +172,7 @@ class Design:
 
     @classmethod
     def from_supports(cls, supports: Sequence[int], *, task: str = "custom",
-                      ordinal: bool = False) -> "Design":
+                      ordinal: bool = False) -> Design:
         """A design with ``supports[k]`` clips of class k (e.g. to ask what 400 clips would
         detect): classes are named ``class_0`` ... ; ``ordinal`` as in the class."""
         counts = [int(c) for c in supports]
@@ -175,7 +182,7 @@ class Design:
         return cls(task, tuple(f"class_{k}" for k in range(len(counts))), y, ordinal)
 
     @classmethod
-    def from_presence(cls, present: np.ndarray, *, task: str = "custom") -> "Design":
+    def from_presence(cls, present: np.ndarray, *, task: str = "custom") -> Design:
         """A multi-label design from an (n, K) presence matrix (n >= 2 clips, K >= 1)."""
         present = np.asarray(present)
         if present.ndim != 2 or present.shape[0] < 2 or present.shape[1] < 1 \
@@ -188,8 +195,6 @@ class Design:
 def design_for_task(task: str, *, labels_file=None) -> Design:
     """The design of an EmoSign single-label task, or of ``emotion_presence``, from the label
     file (default: as :func:`emosign.labels.load_labels` finds it)."""
-    from emosign.labels import load_labels
-    from emosign.tasks import get_task
 
     spec = get_task(task)
     if spec.kind not in ("single_label", "multi_label"):
@@ -505,7 +510,7 @@ def observed_power(
     """
     metric = metric_name(metric)
     family = _family(design, metric)
-    notes = []
+    notes: list[str] = []
     if correct_b is None:
         if against is None:
             raise InputError("give correct_b (a second system) or against (a published number)")
@@ -648,7 +653,6 @@ def power_report(
       its paired interval and p-value as ``emosign compare`` gives them, 10,000 resamples),
       and the power it had at its observed level, agreement and difference.
     """
-    from emosign.labels import load_labels
 
     metric = metric_name(metric)
     labels = load_labels(labels_file)
@@ -663,7 +667,7 @@ def power_report(
     if predictions_b is not None and value is not None:
         raise InputError("give --b or --against, not both: a comparison is between two systems "
                          "or one system and a number")
-    common = dict(metric=metric, alpha=alpha, n_sims=n_sims, n_boot=n_boot, seed=seed)
+    common: dict[str, Any] = dict(metric=metric, alpha=alpha, n_sims=n_sims, n_boot=n_boot, seed=seed)
     result: dict = {"task": design.task, "metric": metric, "short_name": SHORT_NAMES.get(metric, metric)}
     if reported is not None:
         result["against"] = reported
@@ -727,7 +731,6 @@ def _resolve_against(task: str, metric: str, against, top: float = 1.0) -> dict 
             number = None
         if number is not None and math.isfinite(number) and 0 <= number <= top:
             return {"value": number, "system": None}
-        from emosign.baselines.reported import reported_rows
 
         rows = {row["system"]: row for row in reported_rows(task)}
         if against not in rows:
@@ -740,7 +743,7 @@ def _resolve_against(task: str, metric: str, against, top: float = 1.0) -> dict 
         return {"value": float(value), "system": against,
                 "source": rows[against]["description"]}
     if isinstance(against, bool) or not isinstance(against, numbers.Real) \
-            or not math.isfinite(against) or not 0 <= against <= top:
+            or not math.isfinite(against) or not 0 <= float(against) <= top:
         raise InputError(f"against must be {what}; got {against!r}")
     return {"value": float(against), "system": None}
 
@@ -748,14 +751,6 @@ def _resolve_against(task: str, metric: str, against, top: float = 1.0) -> dict 
 def _observed(task, metric, labels, predictions_a, predictions_b, value, seed) -> dict:
     """The real comparison (difference, paired interval, p-value) and per-clip outcomes:
     right or wrong (single-label), absolute errors (MAE) or flags (emotion_presence)."""
-    from emosign.metrics import (
-        classification_metrics,
-        compare,
-        multilabel_metrics,
-        sentiment_metrics,
-    )
-    from emosign.predictions import align
-    from emosign.tasks import get_task
 
     data = get_task(task).bind(labels)
 
@@ -789,6 +784,7 @@ def _observed(task, metric, labels, predictions_a, predictions_b, value, seed) -
 
     test = paired_bootstrap(stat_a, lambda w: np.full(w.shape[0], float(value)), data.n,
                             n_boot=10_000, seed=seed)
+    assert isinstance(test, PairedTest)  # one statistic in, one test out
     return {"a": float(stat_a(np.ones((1, data.n)))[0]), "difference": test.difference,
             "low": test.low, "high": test.high, "p_value": test.p_value, "n_boot": test.n_boot,
             "_correct_a": correct_a, "_correct_b": None}
@@ -820,7 +816,7 @@ class _Draws:
 
     @classmethod
     def new(cls, design: Design, n_sims: int, seed: int, *, metric: str = "accuracy",
-            agreement: float = 0.0, spread: float = 0.8) -> "_Draws":
+            agreement: float = 0.0, spread: float = 0.8) -> _Draws:
         family = _family(design, metric)
         if family == "presence":
             return cls(design.n, n_sims, seed, cells=len(design.classes))
@@ -831,7 +827,8 @@ class _Draws:
 
     def batches(self):
         for b, start in enumerate(range(0, self.n_sims, _SIMS_PER_BATCH)):
-            shape = (min(_SIMS_PER_BATCH, self.n_sims - start), self.n) + ((self.cells,) if self.cells else ())
+            cells = (self.cells,) if self.cells else ()
+            shape = (min(_SIMS_PER_BATCH, self.n_sims - start), self.n, *cells)
             rng = np.random.default_rng([self.seed, 0x706F776572, b])  # "power": apart from bootstrap seeds
             if self.gamma_shapes is None:
                 yield rng.random(shape), rng.random(shape), rng.random(shape)
@@ -881,8 +878,10 @@ def _systems(design: Design, metric: str, batch, level: float, gap: float, agree
     cell, u_a, u_b = batch
     correct_a, correct_b = _pair(level, gap, agreement, cell)
     if family == "presence":
-        return (_presence_statistic(design, metric, _presence_answers(design, correct_a, u_a, level + gap / 2)),
-                _presence_statistic(design, metric, _presence_answers(design, correct_b, u_b, level - gap / 2)))
+        answers_a = _presence_answers(design, correct_a, u_a, level + gap / 2)
+        answers_b = _presence_answers(design, correct_b, u_b, level - gap / 2)
+        return (_presence_statistic(design, metric, answers_a),
+                _presence_statistic(design, metric, answers_b))
     return (_statistic(design, metric, _answers(design, correct_a, u_a)),
             _statistic(design, metric, _answers(design, correct_b, u_b)))
 
@@ -1023,6 +1022,7 @@ def _statistic(design: Design, metric: str, pred: np.ndarray):
             scale = has / np.maximum(support, 1) / has.sum(axis=1, keepdims=True)
             return (weights[:, order] * scale[:, y]) @ correct.astype(float)
         tp = np.stack([w[:, b] @ correct[b] for b in blocks], axis=-1).astype(float)  # (B, S, K)
+        assert predicted_as is not None  # built above for the F1 metrics
         predicted = np.stack([w @ column for column in predicted_as], axis=-1).astype(float)
         # Whole-number counts: a zero denominator has tp = 0 too, so F1 = 0 (zero_division=0).
         f1 = 2 * tp / np.maximum(support[:, None, :] + predicted, 1.0)
@@ -1122,12 +1122,12 @@ def _check_setup(design: Design, metric: str, level, agreement, spread) -> float
     if family == "mae":
         top = _scale_top(design, metric)
         if isinstance(level, bool) or not isinstance(level, numbers.Real) \
-                or not math.isfinite(level) or not 0 < level <= top / 2:
+                or not math.isfinite(level) or not 0 < float(level) <= top / 2:
             raise InputError(f"level (the systems' average MAE) must be a number of scale steps "
                              f"in (0, {top / 2:g}]; got {level!r}")
         _check_fraction(agreement, "agreement (the correlation of the systems' per-clip errors)")
         if isinstance(spread, bool) or not isinstance(spread, numbers.Real) \
-                or not math.isfinite(spread) or not 0.05 <= spread <= 10:
+                or not math.isfinite(spread) or not 0.05 <= float(spread) <= 10:
             raise InputError(f"spread (standard deviation over mean of the per-clip errors) must "
                              f"be in [0.05, 10]; got {spread!r}")
         return float(level)
@@ -1150,21 +1150,21 @@ def _check_mae(design: Design, level: float, agreement: float, gap: float) -> No
 def _check_against(design: Design, metric: str, against) -> float:
     top = _scale_top(design, metric)
     if isinstance(against, bool) or not isinstance(against, numbers.Real) \
-            or not math.isfinite(against) or not 0 <= against <= top:
+            or not math.isfinite(against) or not 0 <= float(against) <= top:
         what = f"an MAE in [0, {top:g}]" if metric == "mae" else "a fraction in [0, 1]"
         raise InputError(f"against must be {what}; got {against!r}")
     return float(against)
 
 
 def _check_fraction(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1 \
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= float(value) <= 1 \
             or math.isnan(value):
         raise InputError(f"{name} must be a fraction in [0, 1]; got {value!r}")
     return float(value)
 
 
 def _check(*, alpha, n_sims, n_boot) -> None:
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 < alpha < 1:
+    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 < float(alpha) < 1:
         raise InputError(f"alpha must be strictly between 0 and 1; got {alpha!r}")
     for name, value in (("n_sims", n_sims), ("n_boot", n_boot)):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:

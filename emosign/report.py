@@ -367,7 +367,7 @@ _READERS = {"benchmark": _from_benchmark, "evaluate": _from_evaluate, "mllm scor
 
 def _paper_rows(systems: Sequence[SystemResult]) -> list[SystemResult]:
     """The paper's rows for every task scored here that the files do not already carry."""
-    from emosign.baselines.reported import reported_rows
+    from emosign.paper import reported_rows
 
     have = {(s.task, s.system) for s in systems if s.reported}
     rows = []
@@ -386,7 +386,8 @@ def _baseline_kind(system: str, kind, reported: bool) -> tuple[str, str]:
     """A benchmark row's kind and inputs: the registry's for a registered baseline (so that
     an older results file cannot rank ``cue_text_tfidf`` as a model), else the row's own kind
     when it is a known one, with its inputs not recorded."""
-    from emosign.baselines.registry import KINDS, all_baselines
+    from emosign.baselines.catalog import all_baselines
+    from emosign.baselines.registry import KINDS
 
     if reported:
         return "reported", _modality(system)

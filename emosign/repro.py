@@ -20,23 +20,33 @@ decide, and says for the rest why they cannot be checked. Each check is one :cla
 Rows marked ``must_reproduce`` are statements the released labels decide; if one of them does
 not hold, :attr:`ReproReport.ok` is False and ``emosign repro`` exits non-zero. The paper's
 numbers come from the package data file ``emosign/data/reported_results.json`` (percent, as
-printed; see :func:`reported_results`).
+printed; see :func:`emosign.paper.reported_results`).
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import textwrap
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from typing import Literal
 
 from emosign import hub, vocab
 from emosign.labels import Labels, load_labels
+from emosign.metrics import evaluate
+from emosign.paper import reported_results
+from emosign.tasks import get_task
+
+__all__ = [
+    "PINNED_RELEASE_SIGNERS",
+    "ReproReport",
+    "ReproRow",
+    "Status",
+    "format_repro",
+    "run_repro",
+]
 
 Status = Literal["yes", "no", "cannot check"]
 
@@ -87,18 +97,6 @@ class ReproReport:
         return not self.failures
 
 
-def reported_results() -> dict:
-    """The paper's printed numbers, from the package data file ``data/reported_results.json``.
-
-    Metric values are in percent with the paper's printed precision; ``rows`` holds one entry
-    per published row (``table``, ``kind``, ``model``, ``modality``, ``task``, ``metrics`` with
-    keys ``balanced_accuracy`` (wAcc), ``weighted_f1`` (wF1) and, for Table 4,
-    ``per_class.<class>.recall``).
-    """
-    text = resources.files("emosign").joinpath("data/reported_results.json").read_text("utf-8")
-    return json.loads(text)
-
-
 def run_repro(
     labels_file: str | os.PathLike | None = None, *, reported: Mapping | None = None
 ) -> ReproReport:
@@ -108,7 +106,7 @@ def run_repro(
     ----------
     labels_file : the label file; default ``$EMOSIGN_LABELS``, else the pinned Hub file
         (see :func:`emosign.labels.load_labels`).
-    reported : the paper's numbers in the form of :func:`reported_results` (the default);
+    reported : the paper's numbers in the form of :func:`emosign.paper.reported_results` (the default);
         tests pass altered copies.
     """
     labels = load_labels(labels_file)
@@ -298,8 +296,6 @@ def _constant_scores(labels: Labels, task: str) -> dict[str, dict[str, float]]:
     Returns {class: {"balanced_accuracy", "weighted_f1" (fractions), "support"}} for the
     classes with clips in ``labels`` (a class nobody has is not a class of balanced accuracy).
     """
-    from emosign.metrics import evaluate
-    from emosign.tasks import get_task
 
     data = get_task(task).bind(labels)
     present = [c for i, c in enumerate(data.classes) if (data.y_true == i).any()]
@@ -336,7 +332,8 @@ def _table4_rows(labels: Labels, paper: Mapping) -> list[ReproRow]:
         # Every count of correct clips that prints as the published whole percent, per class.
         options = [_counts_printing_as(p, s) for p, s in zip(printed, supports)]
         impossible = [
-            f"{c.code} {p}% of {s}" for c, p, s, o in zip(vocab.EXPRESSION_CLASSES, printed, supports, options)
+            f"{c.code} {p}% of {s}"
+            for c, p, s, o in zip(vocab.EXPRESSION_CLASSES, printed, supports, options)
             if not o
         ]
         if impossible:

@@ -13,15 +13,22 @@ Two schemes, both built on scikit-learn's splitters and keyed by ``video_name``:
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 from sklearn.model_selection import LeaveOneGroupOut, StratifiedKFold
 
+from emosign.errors import InputError, UnknownNameError
 from emosign.labels import Clip
 from emosign.tasks import TaskData
-from emosign.errors import InputError, UnknownNameError
+
+__all__ = [
+    "Fold",
+    "leave_one_signer_out",
+    "stratified_k_fold",
+]
 
 
 @dataclass(frozen=True)
@@ -67,8 +74,10 @@ def stratified_k_fold(
     per-fold scores on such a class are therefore undefined in some folds, which is why
     EmoSign's out-of-fold protocol scores all folds' predictions together.
 
-    Raises:
-        ValueError: ``n_splits`` is not a whole number of at least 2, or exceeds the clips.
+    Raises
+    ------
+    ValueError
+        ``n_splits`` is not a whole number of at least 2, or exceeds the clips.
     """
     if isinstance(n_splits, bool) or not isinstance(n_splits, (int, np.integer)) or n_splits < 2:
         raise InputError(f"n_splits must be a whole number >= 2, not {n_splits!r}")
@@ -104,7 +113,7 @@ def _columns(clips: Iterable[Clip] | Any, *columns: str) -> list[list[Any]]:
             raise UnknownNameError(f"the dataset has no column(s) {missing}; it has {list(features)}")
         out = []
         for column in columns:
-            values = clips[column]
+            values = clips[column]  # type: ignore[index]  # a datasets.Dataset (it has features)
             if hasattr(features[column], "int2str"):
                 values = [features[column].int2str(v) for v in values]
             out.append(list(values))

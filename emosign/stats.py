@@ -26,12 +26,11 @@ Public API
 * :func:`paired_bootstrap`: difference of two systems on the same clips, its interval and a
   two-sided p-value.
 * :func:`krippendorff_alpha`, :func:`model_reference_alpha`: inter-rater agreement.
-* ``power``: :mod:`emosign.power` (minimum detectable differences and power, simulated with
-  :func:`paired_bootstrap`), handed out lazily: ``from emosign.stats import power``.
+Power and minimum detectable differences, simulated with :func:`paired_bootstrap`, live in
+:mod:`emosign.power`, which builds on this module.
 
-This module is a leaf: it imports nothing from the rest of ``emosign`` but the private
-thread-budget helper ``emosign._threads``. ``emosign.power`` needs the task labels and metric
-names, which import this module, so it is only imported when ``power`` is first asked for.
+This module is a leaf: it imports nothing from the rest of ``emosign`` but the errors and the
+private thread-budget helper ``emosign._threads``.
 
 References
 ----------
@@ -49,12 +48,14 @@ from __future__ import annotations
 import copy
 import numbers
 import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 import krippendorff
 import numpy as np
 from numpy.typing import ArrayLike
+
+from emosign._threads import one_thread
 from emosign.errors import InputError
 
 __all__ = [
@@ -308,7 +309,8 @@ def bootstrap_interval(
 
     if estimate.ndim == 0:
         return interval(estimate, low, high, n_nan)
-    return [interval(*column) for column in zip(estimate, low, high, n_nan)]
+    return [interval(*column)
+            for column in zip(estimate, np.atleast_1d(low), np.atleast_1d(high), n_nan)]
 
 
 def paired_bootstrap(
@@ -386,17 +388,8 @@ def paired_bootstrap(
 
     if difference.ndim == 0:
         return test(difference, low, high, p_value, n_nan)
-    return [test(*column) for column in zip(difference, low, high, p_value, n_nan)]
-
-
-def __getattr__(name: str):
-    """``emosign.stats.power`` is :mod:`emosign.power`, imported on first use (PEP 562) so that
-    this module stays a leaf and no import cycle forms."""
-    if name == "power":
-        import importlib
-
-        return importlib.import_module("emosign.power")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return [test(*column) for column in zip(difference, np.atleast_1d(low),
+                                            np.atleast_1d(high), p_value, n_nan)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -452,7 +445,9 @@ def krippendorff_alpha(ratings: ArrayLike, *, level: str = "nominal") -> float:
         return float("nan")
     if level == "interval":
         return _interval_alpha(data)
-    return float(krippendorff.alpha(reliability_data=data, level_of_measurement=level))
+    # level is one of krippendorff's names, checked above.
+    return float(krippendorff.alpha(reliability_data=data,
+                                    level_of_measurement=level))  # type: ignore[arg-type]
 
 
 def _interval_alpha(data: np.ndarray) -> float:
@@ -516,7 +511,7 @@ def _positive_int(value: object, name: str) -> int:
 
 
 def _check_ci(ci: object) -> float:
-    if isinstance(ci, bool) or not isinstance(ci, numbers.Real) or not 0.0 < ci < 1.0:
+    if isinstance(ci, bool) or not isinstance(ci, numbers.Real) or not 0.0 < float(ci) < 1.0:
         raise InputError(f"ci must be a number strictly between 0 and 1; got {ci!r}")
     return float(ci)
 
@@ -560,7 +555,6 @@ def _evaluate(
     """Each statistic on every chunk of weight rows; every statistic sees the same rows.
 
     With one BLAS thread: the products of a chunk are small (see emosign._threads)."""
-    from emosign._threads import one_thread
 
     chunks: list[list[np.ndarray]] = [[] for _ in stats]
     with one_thread():

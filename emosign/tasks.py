@@ -1,8 +1,8 @@
 """The EmoSign evaluation tasks, as data.
 
-=====================  ==========================  ==================================  =========================
+=====================  ==========================  ==================================  =======================
 task                   clips                       classes                             reference
-=====================  ==========================  ==================================  =========================
+=====================  ==========================  ==================================  =======================
 ``sentiment_7``        all 200                     the 7 sentiment levels (ordinal)    majority rating -3...3
 ``sentiment_3``        all 200                     negative, neutral, positive         sign of the rating
 ``emotion_single``     single expression set, 140  the 10 classes of Table 4           the single label
@@ -10,7 +10,7 @@ task                   clips                       classes                      
 ``emotion_presence``   all 200                     the 10 emotions (multi-label)       intensity above 0
 ``emotion_intensity``  all 200                     the 10 emotions, 0...3 each         the intensities
 ``cue_grounding``      all 200                     (free text)                         the 3 cue descriptions
-=====================  ==========================  ==================================  =========================
+=====================  ==========================  ==================================  =======================
 
 A :class:`Task` says which clips, which classes and how to read a clip's reference;
 :meth:`Task.bind` applies it to a label file and gives the aligned arrays the metrics take.
@@ -19,16 +19,25 @@ Adding a task is adding one entry to :data:`TASKS`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from operator import attrgetter
-from typing import Callable, Iterable, Literal, Mapping
+from typing import Any, Literal
 
 import numpy as np
 
 from emosign import vocab
+from emosign.errors import InputError
 from emosign.hub import LabelSource
 from emosign.labels import Clip, Labels
-from emosign.errors import InputError
+
+__all__ = [
+    "Kind",
+    "TASKS",
+    "Task",
+    "TaskData",
+    "get_task",
+]
 
 Kind = Literal["single_label", "multi_label", "intensity", "explanation"]
 
@@ -38,9 +47,10 @@ class Task:
     """One scored task.
 
     ``kind`` is ``"single_label"`` (one class per clip), ``"multi_label"`` (a presence flag
-    per emotion), ``"intensity"`` (0...3 per emotion) or ``"explanation"`` (free text). ``classes`` is None when the class
-    set comes from the label file (the multi-expression combinations). ``ordinal`` marks the
-    7-point sentiment scale, whose classes are the values -3...3 in order.
+    per emotion), ``"intensity"`` (0...3 per emotion) or ``"explanation"`` (free text).
+    ``classes`` is None when the class set comes from the label file (the multi-expression
+    combinations). ``ordinal`` marks the 7-point sentiment scale, whose classes are the values
+    -3...3 in order.
     """
 
     name: str
@@ -51,11 +61,11 @@ class Task:
     reference: Callable[[Clip], object]
     ordinal: bool = False
 
-    def bind(self, labels: Labels) -> "TaskData":
+    def bind(self, labels: Labels) -> TaskData:
         """The task's clips and references in ``labels``, as aligned arrays."""
         clips = labels.clips if self.expression_set is None else labels.subset(self.expression_set)
         classes = self.classes if self.classes is not None else labels.multi_expression_classes
-        references = [self.reference(c) for c in clips]
+        references: list[Any] = [self.reference(c) for c in clips]
         if self.kind == "single_label":
             index = {name: i for i, name in enumerate(classes)}
             y_true = np.array([index[r] for r in references], dtype=np.intp)
@@ -100,7 +110,7 @@ class TaskData:
     def n(self) -> int:
         return len(self.video_names)
 
-    def restrict(self, video_names: Iterable[str]) -> "TaskData":
+    def restrict(self, video_names: Iterable[str]) -> TaskData:
         """The same task on a subset of its clips (e.g. those with a video), in task order.
 
         Raises ValueError naming any clip that is not one of this task's clips.

@@ -628,7 +628,8 @@ def _answers(source: Any, task: str) -> tuple[dict[str, _Answer], str]:
             raw = record[column]
             label = None if p._is_blank(raw) else p.parse_label(raw, task=task, classes=classes)
             if label is None:
-                answers[record[p.VIDEO_NAME]] = _Answer(("unreadable", str(raw).strip()), f"{raw!r} (unreadable)")
+                answers[record[p.VIDEO_NAME]] = _Answer(("unreadable", str(raw).strip()),
+                                                        f"{raw!r} (unreadable)")
             else:
                 answers[record[p.VIDEO_NAME]] = _Answer(label, f"{raw!r} = {label}")
         return answers, table.source

@@ -21,9 +21,52 @@ Scales (Chua et al., 2025, arXiv:2505.17090):
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+
 from emosign.errors import InputError
+
+__all__ = [
+    "AMBIGUOUS_SURPRISE",
+    "COMBINATION_SEPARATOR",
+    "CONFIG_NAMES",
+    "CUE_COLUMNS",
+    "DEFAULT_CONFIG",
+    "EMOTIONS",
+    "EMOTION_ALIASES",
+    "EMOTION_NAMES",
+    "EMOTION_SYNONYMS",
+    "EXPRESSION_ALIASES",
+    "EXPRESSION_CLASSES",
+    "EXPRESSION_SETS",
+    "EXPRESSION_SYNONYMS",
+    "Emotion",
+    "ExpressionClass",
+    "FILE_INTENSITY_OFFSET",
+    "HAPPINESS_SOURCES",
+    "LABEL_FILE_COLUMNS",
+    "MERGED_EMOTION_NAMES",
+    "MULTI_EXPRESSION_MIN_SUPPORT",
+    "NEUTRAL",
+    "SENTIMENT_3_ALIASES",
+    "SENTIMENT_3_NAMES",
+    "SENTIMENT_3_SYNONYMS",
+    "SENTIMENT_7_ALIASES",
+    "SENTIMENT_7_NAMES",
+    "SENTIMENT_COLUMN",
+    "SENTIMENT_DEGREE_SYNONYMS",
+    "SENTIMENT_LEVELS",
+    "SIGNERS",
+    "SINGLE_EXPRESSION_NAMES",
+    "SentimentLevel",
+    "TASK_NAMES",
+    "combination_key",
+    "combination_name",
+    "dominant_emotions",
+    "merged_intensities",
+    "sentiment_3",
+    "sentiment_7",
+]
 
 
 @dataclass(frozen=True)

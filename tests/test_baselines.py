@@ -14,13 +14,8 @@ from emosign.baselines.benchmark import (
     repeated_kfold,
     run_benchmark,
 )
-from emosign.baselines.registry import (
-    Baseline,
-    Example,
-    all_baselines,
-    get_baseline,
-    register,
-)
+from emosign.baselines.catalog import all_baselines, get_baseline
+from emosign.baselines.registry import Baseline, Example, register
 from emosign.cli import main
 from emosign.labels import read_labels
 from emosign.metrics import evaluate

@@ -443,22 +443,6 @@ def test_cli_new_metric_errors_are_one_line(labels_file, capsys, argv, message):
     assert err.startswith("emosign: error:") and message in err and "\n" == err[-1] and err.count("\n") == 1
 
 
-def test_emosign_stats_power_is_the_power_module_without_an_import_cycle():
-    import subprocess
-    import sys
-
-    code = ("import sys, emosign.stats as s; assert 'emosign.power' not in sys.modules; "
-            "from emosign.stats import power; import emosign.power; "
-            "assert power is emosign.power and s.power.minimum_detectable_difference; "
-            "print('ok')")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
-    import emosign.stats
-
-    with pytest.raises(AttributeError, match="no attribute 'powr'"):
-        emosign.stats.powr  # noqa: B018
-
-
 def test_cli_real_mae_and_micro_f1_comparisons(real_labels, tmp_path, capsys):
     from emosign.labels import load_labels
     from emosign.metrics import compare

@@ -13,11 +13,11 @@ from conftest import REAL_LABELS
 
 from emosign import vocab
 from emosign.metrics import classification_metrics
+from emosign.paper import reported_results
 from emosign.repro import (
     ReproReport,
     _weighted_f1_range,
     format_repro,
-    reported_results,
     run_repro,
 )
 

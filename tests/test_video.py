@@ -603,12 +603,6 @@ def test_iter_clip_frames_rejects_clip_keyword(clips):
         next(iter_clip_frames([clips["24fps"]], clip="x"))
 
 
-def test_video_module_is_a_leaf():
-    # video.py must not import the rest of the package.
-    source = Path(__import__("emosign.video").video.__file__).read_text()
-    assert "from emosign" not in source and "from ." not in source
-
-
 # ---------------------------------------------------------------------------
 # B-frames and irregular frame times: both backends end the clip the same way
 # ---------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 import pytest
 
-from emosign.baselines import visual
+from emosign.baselines import landmarks, visual
 from emosign.baselines.landmarks import (
     LANDMARK_FEATURE_NAMES,
     Landmarks,
@@ -409,7 +409,7 @@ def test_an_empty_table_keeps_its_width(tmp_path):
 def test_landmark_extractor_without_mediapipe_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "mediapipe", None)  # makes "import mediapipe" fail
     with pytest.raises(ImportError, match=r'pip install "\.\[landmarks\]"'):
-        visual.landmark_extractor()
+        landmarks.landmark_extractor()
 
 
 def synthetic_landmarks(n: int = 20) -> Landmarks:
@@ -487,7 +487,7 @@ def test_landmarks_found_on_a_real_face_in_nearly_every_frame(tmp_path):
         dx, _ = offsets[frames.indices[t]]
         assert abs(found.face[t, 1, 0] - (60 + dx + FACE_CENTRE[0])) < 12
 
-    extractor = visual.landmark_extractor()
+    extractor = landmarks.landmark_extractor()
     table = extract_features(extractor, [("astronaut", str(path))], cache_dir=tmp_path / "c",
                              progress=False)
     f = dict(zip(extractor.feature_names, table.X[0]))

@@ -1,1 +1,3 @@
-"""Baselines for EmoSign and the harness that runs multimodal LLMs the paper's way."""
+"""Baselines for EmoSign: floors, text and visual systems, and the signer-independent benchmark."""
+
+__all__: list[str] = []

@@ -35,12 +35,24 @@ from emosign import __version__
 from emosign._io import check_output_folder, staged_directory, write_atomically
 from emosign._progress import progress_bar
 from emosign._threads import one_thread
-from emosign.baselines.registry import Baseline, Example, all_baselines, get_baseline
+from emosign.baselines.catalog import all_baselines, get_baseline
+from emosign.baselines.registry import Baseline, Example
+from emosign.errors import InputError
 from emosign.labels import Labels, load_labels
 from emosign.splits import Fold, leave_one_signer_out
 from emosign.tasks import TaskData, get_task
 from emosign.video import check_workers, dead_workers_explained
-from emosign.errors import InputError
+
+__all__ = [
+    "DEFAULT_TASKS",
+    "HEADLINE",
+    "Inputs",
+    "WRITER",
+    "format_leaderboard",
+    "out_of_fold_predictions",
+    "repeated_kfold",
+    "run_benchmark",
+]
 
 #: The writer's name: an output folder holds ``.emosign-benchmark``, listing what it wrote.
 WRITER = "benchmark"
@@ -444,7 +456,7 @@ def _landmarks():
 
 
 def _reported_rows(task: str) -> list[dict]:
-    from emosign.baselines.reported import reported_rows
+    from emosign.paper import reported_rows
 
     return [dict(row, reported=True) for row in reported_rows(task)]
 

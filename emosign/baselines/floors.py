@@ -18,14 +18,20 @@ class throughout.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 
 from emosign.baselines.registry import Baseline, Example, register
-from emosign.vocab import NEUTRAL
 from emosign.errors import InputError
+from emosign.vocab import NEUTRAL
+
+__all__ = [
+    "Constant",
+    "Majority",
+    "RandomGuess",
+]
 
 
 @dataclass
@@ -34,7 +40,7 @@ class Majority:
 
     label: int = field(default=0, init=False)
 
-    def fit(self, examples: Sequence[Example], y: np.ndarray, classes: Sequence[str]) -> "Majority":
+    def fit(self, examples: Sequence[Example], y: np.ndarray, classes: Sequence[str]) -> Majority:
         self.label = int(np.argmax(np.bincount(y, minlength=len(classes))))
         return self
 
@@ -49,7 +55,7 @@ class Constant:
     name: str
     label: int = field(default=0, init=False)
 
-    def fit(self, examples: Sequence[Example], y: np.ndarray, classes: Sequence[str]) -> "Constant":
+    def fit(self, examples: Sequence[Example], y: np.ndarray, classes: Sequence[str]) -> Constant:
         if self.name not in classes:
             raise InputError(f"constant class {self.name!r} is not one of {list(classes)}")
         self.label = list(classes).index(self.name)
@@ -67,7 +73,7 @@ class RandomGuess:
     stratified: bool
     probabilities: np.ndarray | None = field(default=None, init=False)
 
-    def fit(self, examples: Sequence[Example], y: np.ndarray, classes: Sequence[str]) -> "RandomGuess":
+    def fit(self, examples: Sequence[Example], y: np.ndarray, classes: Sequence[str]) -> RandomGuess:
         n = len(classes)
         counts = np.bincount(y, minlength=n) if self.stratified else np.ones(n)
         self.probabilities = counts / counts.sum()
@@ -75,6 +81,7 @@ class RandomGuess:
 
     def predict(self, examples: Sequence[Example]) -> np.ndarray:
         # Seeded per clip name, so a clip's guess does not depend on which fold it sits in.
+        assert self.probabilities is not None, "predict before fit"
         out = []
         for example in examples:
             rng = np.random.default_rng([self.seed, _stable_hash(example.video_name)])

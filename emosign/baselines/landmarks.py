@@ -65,9 +65,9 @@ from pathlib import Path
 import numpy as np
 
 from emosign._extras import install_hint
-from emosign.baselines.visual import FeatureExtractor
-from emosign.video import DEFAULT_FPS, VideoError, sample_frames
+from emosign.baselines.extractor import FeatureExtractor
 from emosign.errors import MissingExtraError
+from emosign.video import DEFAULT_FPS, VideoError, sample_frames
 
 __all__ = [
     "LANDMARK_FEATURE_NAMES",

@@ -32,11 +32,24 @@ and run it with ``emosign benchmark --baseline-module mybaseline --baselines my_
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
+
 from emosign.errors import InputError
+
+__all__ = [
+    "Baseline",
+    "Example",
+    "INPUTS",
+    "KINDS",
+    "Model",
+    "REGISTRY",
+    "describe_inputs",
+    "register",
+]
 
 #: The inputs a baseline can ask for. "labels" is always there; the others come from the
 #: caller (captions file, video directory).
@@ -71,7 +84,7 @@ class Example:
 
 
 class Model(Protocol):
-    def fit(self, examples: Sequence[Example], y: np.ndarray, classes: Sequence[str]) -> "Model":
+    def fit(self, examples: Sequence[Example], y: np.ndarray, classes: Sequence[str]) -> Model:
         """y: (n,) class indices into ``classes``."""
         ...
 
@@ -131,21 +144,3 @@ def register(baseline: Baseline, *, replace: bool = False) -> Baseline:
         raise InputError(f"a baseline named {baseline.name!r} is already registered")
     REGISTRY[baseline.name] = baseline
     return baseline
-
-
-def get_baseline(name: str) -> Baseline:
-    _load_builtins()
-    try:
-        return REGISTRY[name]
-    except KeyError:
-        raise InputError(f"unknown baseline {name!r}; registered: {sorted(REGISTRY)}") from None
-
-
-def all_baselines() -> tuple[Baseline, ...]:
-    _load_builtins()
-    return tuple(REGISTRY.values())
-
-
-def _load_builtins() -> None:
-    # The built-in baselines register themselves on import.
-    from emosign.baselines import floors, text, visual_models  # noqa: F401

@@ -5,8 +5,8 @@ point, not a model of the video) or on the English captions, and the VADER lexic
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -14,8 +14,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 
 from emosign.baselines.registry import Baseline, Example, register
-from emosign.vocab import SENTIMENT_3_NAMES, SENTIMENT_7_NAMES, SENTIMENT_MAX
 from emosign.errors import InputError, MissingExtraError
+from emosign.vocab import SENTIMENT_3_NAMES, SENTIMENT_7_NAMES, SENTIMENT_MAX
+
+__all__ = [
+    "TfidfClassifier",
+    "Vader",
+]
 
 # Every word counts, one-letter ones too ("a", "I" carry no sentiment, but a vocabulary must
 # never end up empty because of them).
@@ -38,7 +43,7 @@ class TfidfClassifier:
     pipeline: Pipeline | None = field(default=None, init=False)
     only_class: int | None = field(default=None, init=False)
 
-    def fit(self, examples: Sequence[Example], y: np.ndarray, classes: Sequence[str]) -> "TfidfClassifier":
+    def fit(self, examples: Sequence[Example], y: np.ndarray, classes: Sequence[str]) -> TfidfClassifier:
         texts = [self.text_of(e) for e in examples]
         if len(np.unique(y)) == 1 or not any(t.strip() for t in texts):
             # One class, or no text at all: nothing to learn, answer the training majority.
@@ -56,6 +61,7 @@ class TfidfClassifier:
     def predict(self, examples: Sequence[Example]) -> np.ndarray:
         if self.only_class is not None:
             return np.full(len(examples), self.only_class)
+        assert self.pipeline is not None, "predict before fit"
         return self.pipeline.predict([self.text_of(e) for e in examples]).astype(int)
 
 
@@ -77,7 +83,7 @@ class Vader:
 
     classes: tuple[str, ...] = field(default=(), init=False)
 
-    def fit(self, examples: Sequence[Example], y: np.ndarray, classes: Sequence[str]) -> "Vader":
+    def fit(self, examples: Sequence[Example], y: np.ndarray, classes: Sequence[str]) -> Vader:
         if tuple(classes) not in (SENTIMENT_3_NAMES, SENTIMENT_7_NAMES):
             raise InputError("VADER answers the sentiment tasks only")
         self.classes = tuple(classes)

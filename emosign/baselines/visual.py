@@ -10,9 +10,11 @@ for the visual baselines:
   OpenCV.  It measures how much, how fast, how often and how widely things
   move, separately in the head region (found with OpenCV's bundled face
   detector) and in the rest of the frame (the signing space).
-* :func:`landmark_extractor` (optional, ``pip install ".[landmarks]"``)
-  reads face, hand and body landmarks with MediaPipe Holistic; see
-  :mod:`emosign.baselines.landmarks`.
+* :func:`emosign.baselines.landmarks.landmark_extractor` (optional,
+  ``pip install ".[landmarks]"``) reads face, hand and body landmarks with
+  MediaPipe Holistic.
+
+Both are :class:`~emosign.baselines.extractor.FeatureExtractor` values.
 
 :func:`extract_features` runs an extractor over many clips, caches every
 clip's vector on disk, and returns a :class:`FeatureTable` that lists the clips
@@ -102,12 +104,14 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 
 from emosign._io import parse_json, write_atomically
 from emosign._progress import progress_bar
+from emosign.baselines.extractor import FeatureExtractor
+from emosign.errors import EmosignError, InputError, MissingExtraError
 from emosign.video import (
     DEFAULT_FPS,
     VideoError,
@@ -115,10 +119,6 @@ from emosign.video import (
     ordered_map,
     sample_frames,
 )
-from emosign.errors import EmosignError, InputError, MissingExtraError
-
-if TYPE_CHECKING:
-    from emosign.baselines.landmarks import LandmarkSettings
 
 __all__ = [
     "MOTION",
@@ -130,95 +130,9 @@ __all__ = [
     "detect_faces",
     "extract_features",
     "head_box",
-    "landmark_extractor",
     "motion_extractor",
     "motion_features",
 ]
-
-
-# ---------------------------------------------------------------------------
-# The extractor interface
-# ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FeatureExtractor:
-    """Turns one video file into a fixed-length feature vector.
-
-    Attributes
-    ----------
-    name : str
-        Short name, e.g. ``"motion"``; also the cache sub-directory.
-    version : str
-        Bumped whenever the features change; part of the cache key.
-    feature_names : tuple of str
-        Name of each feature, in vector order.
-    function : callable
-        ``function(path) -> array`` doing the work.  It raises
-        :class:`~emosign.video.VideoError` for a clip it cannot read.  To
-        run in worker processes it must pickle: a module-level function or
-        a :func:`functools.partial` of one.
-    settings : frozen dataclass or None
-        Every option that changes the features besides the code (sampling
-        rate, working size, thresholds).  Its fields are part of the cache
-        key.
-    """
-
-    name: str
-    version: str
-    feature_names: tuple[str, ...]
-    function: Callable[[Path], np.ndarray] = field(repr=False)
-    settings: Any = None
-
-    def extract(self, path: str | os.PathLike[str]) -> np.ndarray:
-        """Features of one clip.
-
-        Returns
-        -------
-        x : ndarray of shape (len(feature_names),), dtype float64
-            All values finite.
-
-        Raises
-        ------
-        VideoError
-            If the clip cannot be read.
-        """
-        x = np.asarray(self.function(Path(path)), dtype=np.float64)
-        if x.shape != (len(self.feature_names),):
-            raise InputError(
-                f"extractor {self.name!r} returned shape {x.shape}, "
-                f"expected ({len(self.feature_names)},)"
-            )
-        if not np.isfinite(x).all():
-            bad = [n for n, v in zip(self.feature_names, x) if not math.isfinite(v)]
-            raise InputError(f"extractor {self.name!r} returned non-finite {bad} for {path}")
-        return x
-
-    def cache_identity(self) -> dict:
-        """Everything about the extractor that goes into the cache key (JSON-able)."""
-        settings = self.settings
-        if dataclasses.is_dataclass(settings):
-            settings = dataclasses.asdict(settings)
-        return {
-            "extractor": self.name,
-            "version": self.version,
-            "settings": settings,
-            "feature_names": list(self.feature_names),
-        }
-
-
-def landmark_extractor(*, settings: LandmarkSettings | None = None) -> FeatureExtractor:
-    """The MediaPipe Holistic extractor; see :mod:`emosign.baselines.landmarks`.
-
-    Raises
-    ------
-    ImportError
-        If mediapipe is not installed; the message gives the pip command.
-    """
-    # Imported here: the landmarks module needs this one, and mediapipe is optional.
-    from emosign.baselines import landmarks
-
-    return landmarks.landmark_extractor(settings=settings or landmarks.LandmarkSettings())
 
 
 # ---------------------------------------------------------------------------

@@ -4,8 +4,8 @@ region and the signing space; MediaPipe landmarks with the ``landmarks`` extra).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -13,6 +13,10 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from emosign.baselines.registry import Baseline, Example, register
+
+__all__ = [
+    "FeatureClassifier",
+]
 
 
 @dataclass
@@ -24,7 +28,7 @@ class FeatureClassifier:
     pipeline: Pipeline | None = field(default=None, init=False)
     only_class: int | None = field(default=None, init=False)
 
-    def fit(self, examples: Sequence[Example], y: np.ndarray, classes: Sequence[str]) -> "FeatureClassifier":
+    def fit(self, examples: Sequence[Example], y: np.ndarray, classes: Sequence[str]) -> FeatureClassifier:
         if len(np.unique(y)) == 1:
             self.only_class = int(y[0])
             return self
@@ -38,6 +42,7 @@ class FeatureClassifier:
     def predict(self, examples: Sequence[Example]) -> np.ndarray:
         if self.only_class is not None:
             return np.full(len(examples), self.only_class)
+        assert self.pipeline is not None, "predict before fit"
         return self.pipeline.predict(self._matrix(examples)).astype(int)
 
     def _matrix(self, examples: Sequence[Example]) -> np.ndarray:
