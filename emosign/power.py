@@ -92,6 +92,7 @@ from threadpoolctl import threadpool_limits
 
 from emosign._progress import progress_bar
 from emosign.metrics import NOT_PERCENT, SHORT_NAMES
+from emosign.records import stamp
 from emosign.stats import paired_bootstrap
 from emosign.errors import InputError
 
@@ -711,7 +712,7 @@ def power_report(
                                   agreement=agreement, spread=spread, against=value, **common)
         result["power_at_difference"] = {"difference": difference, "power": at.power,
                                          "power_se": at.power_se}
-    return result
+    return stamp("power", result)
 
 
 def _resolve_against(task: str, metric: str, against, top: float = 1.0) -> dict | None:

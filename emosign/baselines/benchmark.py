@@ -35,6 +35,7 @@ from emosign import __version__
 from emosign._io import check_output_folder, staged_directory, write_atomically
 from emosign._progress import progress_bar
 from emosign._threads import one_thread
+from emosign.records import stamp
 from emosign.baselines.registry import Baseline, Example, all_baselines, get_baseline
 from emosign.labels import Labels, load_labels
 from emosign.splits import Fold, leave_one_signer_out
@@ -223,7 +224,7 @@ def run_benchmark(
         if unit in plan.kfold:
             row["kfold"] = _kfold_summary(plan.kfold[unit], done, unit)
 
-    results = {
+    results = stamp("benchmark", {
         "emosign_version": __version__,
         "labels": {"path": labels.source.path, "sha256": labels.source.sha256},
         "protocol": __doc__.split("\n\n")[1].replace("\n", " "),
@@ -231,7 +232,7 @@ def run_benchmark(
         "n_boot": n_boot,
         "inputs": sorted(inputs.available),
         "rows": rows,
-    }
+    })
     if out_dir is not None:
         _write_outputs(Path(out_dir), results, predictions_out, overwrite=overwrite, inputs=read_from)
     return results
