@@ -22,6 +22,7 @@ from emosign.baselines.benchmark import run_benchmark
 from emosign.cli import main
 from emosign.labels import load_labels
 from emosign.metrics import compare, evaluate
+from emosign.records import read_record
 from emosign.report import (
     Figure,
     Table,
@@ -30,7 +31,6 @@ from emosign.report import (
     render_markdown,
     write_report,
 )
-from emosign.records import read_record
 from emosign.repro import reported_results
 
 pytest.importorskip("matplotlib")  # the report's figures (emosign[figures])
