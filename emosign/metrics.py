@@ -30,6 +30,7 @@ from typing import Sequence
 
 import numpy as np
 from emosign.errors import InputError
+from emosign.records import stamp
 
 # Each headline metric's definition and its other names, written into evaluate()'s output.
 METRIC_DEFINITIONS: dict[str, dict[str, str]] = {
@@ -705,7 +706,7 @@ def evaluate(
             "labels": list(data.classes),
             "matrix": confusion.astype(int).tolist(),
         }
-    return _json_ready(result)
+    return stamp("evaluate", _json_ready(result))
 
 
 def compare(
@@ -744,7 +745,7 @@ def compare(
         _select(stat_a, names, shared), _select(stat_b, names_b, shared), data.n,
         n_boot=n_boot, ci=ci, seed=seed,
     )
-    return _json_ready({
+    return stamp("compare", _json_ready({
         "task": spec.name,
         "n": data.n,
         "ci": {"level": ci, "n_boot": n_boot, "seed": seed, "method": "paired percentile bootstrap"},
@@ -752,7 +753,7 @@ def compare(
             name: {"difference": t.difference, "low": t.low, "high": t.high, "p_value": t.p_value}
             for name, t in zip(shared, tests)
         },
-    })
+    }))
 
 
 def _select(statistic, names: list[str], keep: list[str]):

@@ -99,6 +99,7 @@ from emosign.metrics import (
 )
 from emosign.paper import reported_rows
 from emosign.predictions import align
+from emosign.records import stamp
 from emosign.stats import PairedTest, paired_bootstrap
 from emosign.tasks import get_task
 
@@ -715,7 +716,7 @@ def power_report(
                                   agreement=agreement, spread=spread, against=value, **common)
         result["power_at_difference"] = {"difference": difference, "power": at.power,
                                          "power_se": at.power_se}
-    return result
+    return stamp("power", result)
 
 
 def _resolve_against(task: str, metric: str, against, top: float = 1.0) -> dict | None:

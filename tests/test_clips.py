@@ -10,6 +10,7 @@ import pytest
 from emosign.clips import breakdown, clip_outcomes, clip_table, separating, unsolved
 from emosign.labels import load_labels
 from emosign.metrics import evaluate
+from emosign.records import stamp
 from emosign.report import (
     Heading,
     Paragraph,
@@ -182,9 +183,9 @@ def test_a_symlink_out_of_the_results_folder_is_not_followed(systems, labels_fil
     bench = tmp_path / "bench"
     (bench / "predictions" / TASK).mkdir(parents=True)
     (bench / "predictions" / TASK / "majority.csv").symlink_to(secret)
-    (bench / "results.json").write_text(json.dumps({"rows": [
+    (bench / "results.json").write_text(json.dumps(stamp("benchmark", {"rows": [
         {"task": TASK, "system": "majority", "kind": "floor", "reported": False, "n": len(names),
-         "metrics": {"balanced_accuracy": 0.5, "accuracy": 0.5}}]}))
+         "metrics": {"balanced_accuracy": 0.5, "accuracy": 0.5}}]})))
     collected = collect_results([tmp_path / "results", bench])
     by_name = {s.system: s for s in collected.systems}
     assert by_name["A"].predictions_file is None and by_name["majority"].predictions_file is None

@@ -523,6 +523,7 @@ def write_samples(folder: Path, out: Path, prompt: str, answer_of, *, limit: int
 
 def test_logged_samples_are_scored_with_intervals_and_reported(folder, labels_file, tmp_path, capsys):
     from emosign.harness.lmms_eval_scores import score_samples
+    from emosign.records import read_record
     from emosign.report import collect_results
 
     labels = load_labels(labels_file)
@@ -536,6 +537,7 @@ def test_logged_samples_are_scored_with_intervals_and_reported(folder, labels_fi
 
     results = score_samples(out, labels_file=labels_file, n_boot=200)
     assert json.loads((out / "emosign_results.json").read_text())["rows"] == results["rows"]
+    assert read_record(out / "emosign_results.json").kind == "lmms-eval-score"
     by_task = {(r["prompt"], r["task"]): r for r in results["rows"]}
     row = by_task[("sentiment", "sentiment_3")]
     assert row["model"] == "qwen__qwen2.5-vl-7b" and (row["answered"], row["parsed"]) == (12, 11)

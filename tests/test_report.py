@@ -21,8 +21,9 @@ from emosign import vocab
 from emosign.baselines.benchmark import run_benchmark
 from emosign.cli import main
 from emosign.labels import load_labels
-from emosign.metrics import evaluate
+from emosign.metrics import compare, evaluate
 from emosign.paper import reported_results
+from emosign.records import read_record
 from emosign.report import (
     Figure,
     Table,
@@ -196,6 +197,7 @@ def test_mllm_runs_bring_their_parse_rates(labels_file, tmp_path):
     run_mllm(model="local/model-1", task="sentiment", video_dir=videos, out=out,
              labels_file=labels_file, client=lambda messages: next(answers), concurrency=1)
     score_run(out, labels_file=labels_file, n_boot=N_BOOT)
+    assert read_record(out / "results.json").kind == "mllm-score"
 
     collected = collect_results([out])
     runs = [s for s in collected.systems if s.origin == "mllm"]
@@ -237,6 +239,34 @@ def test_older_and_broken_files_are_named_and_the_rest_is_rendered(bench_dir, tm
     assert len(leaderboard(page, 2)) == 3
     assert len(leaderboard(page, PAPER_SENTIMENT_3)) == 1 + PAPER_SENTIMENT_3
     assert not any("confusion" in p.name for p in (out / "figures").iterdir())
+
+
+def test_records_are_read_by_kind_and_newer_or_unknown_ones_are_refused(bench_dir, labels_file,
+                                                                        tmp_path):
+    bench = bench_copy(bench_dir, tmp_path)
+    results = json.loads((bench / "results.json").read_text())
+    assert (results["kind"], results["schema_version"]) == ("benchmark", 1)
+    (bench / "newer.json").write_text(json.dumps({**results, "schema_version": 99}))
+    (bench / "future.json").write_text(json.dumps({**results, "kind": "leaderboard-v9"}))
+    (bench / "flat.json").write_text(json.dumps({**results, "rows": {"a": 1}}))
+    old = {k: v for k, v in results.items() if k not in ("kind", "schema_version")}
+    (bench / "unstamped.json").write_text(json.dumps(old))  # as written before records
+    names = [r["video_name"] for r in SYNTHETIC_ROWS]
+    both = compare("sentiment_3", {n: "positive" for n in names}, {n: "negative" for n in names},
+                   labels_file=labels_file, n_boot=N_BOOT)
+    (bench / "ab.json").write_text(json.dumps(both))
+
+    collected = collect_results([bench])
+    missing = {Path(m.split(": ", 1)[0]).name: m for m in collected.missing}
+    assert "schema_version 99, newer than this emosign reads (1): upgrade emosign" in missing["newer.json"]
+    assert "unknown kind 'leaderboard-v9'" in missing["future.json"]
+    assert "'rows' is not a list" in missing["flat.json"]
+    assert 'not a results file of emosign (an object without "kind" and "schema_version")' in \
+        missing["unstamped.json"]
+    assert "results of `emosign compare`, which the report does not show" in missing["ab.json"]
+    assert all(m.endswith("; left out") and "\n" not in m for m in missing.values())
+    assert collected.sources == (str(bench / "results.json"),)
+    assert len([s for s in collected.systems if s.origin == "benchmark"]) == 4
 
 
 def test_a_results_file_with_a_bad_row_is_named_not_a_crash(bench_dir, tmp_path):

@@ -23,9 +23,9 @@ import json
 import os
 import sys
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,7 @@ from emosign.baselines.catalog import all_baselines, get_baseline
 from emosign.baselines.registry import Baseline, Example
 from emosign.errors import InputError
 from emosign.labels import Labels, load_labels
+from emosign.records import stamp
 from emosign.splits import Fold, leave_one_signer_out
 from emosign.tasks import TaskData, get_task
 from emosign.video import check_workers, dead_workers_explained
@@ -235,7 +236,7 @@ def run_benchmark(
         if unit in plan.kfold:
             row["kfold"] = _kfold_summary(plan.kfold[unit], done, unit)
 
-    results = {
+    results = stamp("benchmark", {
         "emosign_version": __version__,
         "labels": {"path": labels.source.path, "sha256": labels.source.sha256},
         "protocol": __doc__.split("\n\n")[1].replace("\n", " "),
@@ -243,7 +244,7 @@ def run_benchmark(
         "n_boot": n_boot,
         "inputs": sorted(inputs.available),
         "rows": rows,
-    }
+    })
     if out_dir is not None:
         _write_outputs(Path(out_dir), results, predictions_out, overwrite=overwrite, inputs=read_from)
     return results

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from emosign._io import parse_json, write_atomically
 from emosign.harness.lmms_eval_task import TAG, task_metrics
 from emosign.harness.prompts import INPUTS, PROTOCOL_NAMES, SCORED_TASKS
+from emosign.records import stamp
 from emosign.errors import InputError
 
 if TYPE_CHECKING:  # answers reads with pandas: imported when scoring, not by `emosign report`
@@ -92,8 +93,9 @@ def score_samples(
                          **{k: parse[k] for k in ("n", "answered", "parsed", "parse_rate")},
                          "metrics": evaluation["metrics"] if evaluation else None})
         runs.append(run)
-    results = {"emosign_version": __version__, "source": "lmms-eval --log_samples",
-               "output_dir": str(output_dir), "n_boot": n_boot, "runs": runs, "rows": rows}
+    results = stamp("lmms-eval-score", {"emosign_version": __version__, "source": "lmms-eval --log_samples",
+                                        "output_dir": str(output_dir), "n_boot": n_boot, "runs": runs,
+                                        "rows": rows})
     write_atomically(output_dir / RESULTS_FILE, json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     return results
 

@@ -126,6 +126,7 @@ from emosign.harness.runfiles import (
 )
 from emosign.harness.runfiles import RunLockedError as RunLockedError  # re-exported
 from emosign.harness.runfiles import model_slug as model_slug  # re-exported
+from emosign.records import stamp
 from emosign.video import Frames, VideoError, resolve_videos, sample_frames
 
 DEFAULT_MAX_FRAMES = EMOSIGN_MAX_FRAMES  # the emosign protocol's: 4.8 s at 10 fps
@@ -818,8 +819,8 @@ def score_run(
 
     from emosign import __version__
 
-    results = {"emosign_version": __version__, "run_dir": str(run_dir), "scored": now(),
-               "n_boot": n_boot, "runs": runs, "rows": rows}
+    results = stamp("mllm-score", {"emosign_version": __version__, "run_dir": str(run_dir),
+                                   "scored": now(), "n_boot": n_boot, "runs": runs, "rows": rows})
     text = json.dumps(results, indent=2, ensure_ascii=False) + "\n"
     write_atomically(run_dir / _RESULTS_FILE, text)
     return results
