@@ -211,7 +211,7 @@ def test_cli_on_two_real_prediction_files(labels_file, tmp_path, capsys):
     compare_code = main(["compare", "--task", "sentiment_3", "--a", str(a), "--b", str(b),
                          "--labels-file", str(labels_file)])
     assert compare_code == 0
-    line = next(l for l in capsys.readouterr().out.splitlines() if l.startswith("accuracy"))
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("accuracy"))
     # compare prints percentage points, as evaluate does; power's JSON keeps fractions.
     assert float(line.split()[1]) == pytest.approx(100 * observed["difference"], abs=0.01)
     assert 0 <= observed["power_at_observed_difference"] <= 1
