@@ -96,6 +96,25 @@ def read_regular_file(
     return data
 
 
+def decode_utf8(
+    data: bytes, *, path: str | os.PathLike, what: str, error: type[Exception] = ValueError
+) -> str:
+    """``data`` decoded as UTF-8 (a leading byte-order mark dropped), or ``error`` naming the
+    file and the offset of the first invalid byte.
+
+    The one decoder of the project's text inputs (label file, predictions, CSV tables), so
+    that each says the same thing about a file saved in another encoding. ``what`` names the
+    file's role in the message ("label file", "predictions file", ...).
+    """
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise error(
+            f"{what} {path} is not UTF-8 text (invalid byte at offset {err.start}); "
+            "save it as UTF-8"
+        ) from None
+
+
 def describe_kind(mode: int) -> str:
     """What a file of this ``st_mode`` is, for messages: "a directory", "a named pipe (FIFO)"."""
     kinds = [

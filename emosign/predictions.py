@@ -67,7 +67,7 @@ import pandas as pd
 
 from emosign import vocab
 from emosign._csv import read_csv_text
-from emosign._io import read_regular_file
+from emosign._io import decode_utf8, read_regular_file
 from emosign.tasks import TaskData, get_task
 from emosign.errors import InputError
 
@@ -221,13 +221,7 @@ def _read_file(path: Path) -> pd.DataFrame:
     data = read_regular_file(path, what="predictions file", error=PredictionsError)
     if not data.strip():
         raise PredictionsError(f"predictions file {path} is empty")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise PredictionsError(
-            f"predictions file {path} is not UTF-8 text (invalid byte at offset {err.start}); "
-            "save it as UTF-8"
-        ) from None
+    text = decode_utf8(data, path=path, what="predictions file", error=PredictionsError)
 
     if suffix in (".csv", ".tsv"):
         # Every cell as text, nothing turned into NaN: the task's parser decides.
