@@ -17,8 +17,9 @@ answer without any JSON is read line by line ("Sentiment: -2", "- **Joy**: 0"), 
 rescues a JSON object cut off by a token limit. Values:
 
 * sentiment: a number in -3...3 (kept as given, e.g. -1.5), or one of the paper's seven
-  phrases ("Negative" is -2) read by :func:`emosign.predictions.parse_label`. A number outside the scale is
-  invalid, never clipped: a model answering on another scale must not be silently rescaled.
+  phrases ("Negative" is -2) read as :func:`emosign.predictions.parse_label` reads them. A
+  number outside the scale is invalid, never clipped: a model answering on another scale
+  must not be silently rescaled.
 * each emotion: a number in 0...3 ("2", "2/3", "2 (moderately present)"), or "none",
   "absent", "not present" for 0. Anything else is invalid.
 * a "happy"/"happiness" key stands for the merged class happiness; it is used for
@@ -29,8 +30,9 @@ excited)), as for the labels: all zero is neutral, and a tie at the top is *ambi
 counts as unparseable, since the model named no single emotion. A key given twice with two
 different values is invalid.
 
-**Per-task answers** (one sentiment phrase, or one emotion) are read with
-:func:`emosign.predictions.parse_label`, first on the whole answer and, if that fails, on the
+**Per-task answers** (one sentiment phrase, or one emotion) are read as
+:func:`emosign.predictions.parse_label` reads them (both use :mod:`emosign._answer_text`,
+the one parser of answers), first on the whole answer and, if that fails, on the
 places an answer usually sits: a JSON value, a line starting "Answer:" (or "Sentiment:",
 "Emotion:"), bold text, a label in square brackets (the paper's emotion format, "[joy]"), the
 first line. "Sadness\\n\\nThe signer is not smiling" is sadness; "sadness and anger",
@@ -42,7 +44,6 @@ Why an answer could not be read is one of ``PROBLEM_KINDS``.
 from __future__ import annotations
 
 import ast
-import math
 import re
 import unicodedata
 from collections import Counter
@@ -50,10 +51,20 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from emosign import vocab
+from emosign._answer_text import finite_number, read_label, sentiment_as_given
 from emosign._io import parse_json
-from emosign.harness.prompts import HARNESS_TASKS, SCORED_TASKS
-from emosign.predictions import parse_label, sentiment_as_given
 from emosign.errors import InputError
+from emosign.harness.prompts import HARNESS_TASKS, SCORED_TASKS
+
+__all__ = [
+    "PROBLEM_KINDS",
+    "UNPARSEABLE",
+    "JointAnswer",
+    "Reading",
+    "parse_counts",
+    "parse_joint",
+    "read_answer",
+]
 
 #: Written in a predictions cell that could not be read. ``emosign.predictions`` reads it as
 #: unparseable (neither a class name nor a refusal word), so a rescore counts it the same way.
@@ -207,7 +218,7 @@ def _read_single_label(text: str, scored: str) -> Reading:
                 # A predictions file's regression output is clipped to -3...3, but a model
                 # that answers "9" used another scale: invalid, as in a joint answer.
                 return _failed(scored, "invalid", f"sentiment {given:g} is outside -3...3")
-        label = parse_label(candidate, task=scored)
+        label, _ = read_label(candidate, task=scored)
         if label is not None:
             return Reading(cells={"prediction": label})
     kind, detail = _nothing_found(text)
@@ -305,7 +316,7 @@ def _read_joint(text: str) -> dict[str, Reading]:
         readings["sentiment_3"] = _failed("sentiment_3", kind, detail)
     else:
         readings["sentiment_7"] = Reading(cells={"prediction": _number(answer.sentiment)})
-        label = parse_label(answer.sentiment, task="sentiment_3")
+        label, _ = read_label(answer.sentiment, task="sentiment_3")
         readings["sentiment_3"] = Reading(cells={"prediction": label})
 
     readings["emotion_single"] = _dominant(answer)
@@ -597,10 +608,8 @@ _PLAIN_NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
 
 
 def _finite(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
+    """A finite number given as a number (not as text); None for anything else."""
+    return None if isinstance(value, str) else finite_number(value)
 
 
 def _read_level(value: object) -> float | None:
@@ -626,7 +635,7 @@ def _read_rating(value: object) -> float | None:
         return number if vocab.SENTIMENT_MIN <= number <= vocab.SENTIMENT_MAX else None
     if not isinstance(value, str):
         return None
-    label = parse_label(value, task="sentiment_7")  # "Negative", "-2 (negative)"
+    label, _ = read_label(value, task="sentiment_7")  # "Negative", "-2 (negative)"
     if label is None:
         return None
     return float(vocab.SENTIMENT_7_NAMES.index(label) + vocab.SENTIMENT_MIN)
