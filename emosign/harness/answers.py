@@ -317,21 +317,25 @@ def _read_joint(text: str) -> dict[str, Reading]:
     else:
         readings["sentiment_7"] = Reading(cells={"prediction": _number(answer.sentiment)})
         label, _ = read_label(answer.sentiment, task="sentiment_3")
-        readings["sentiment_3"] = Reading(cells={"prediction": label})
+        # A rating in -3...3 always has a sign class; the check is for the type checker.
+        readings["sentiment_3"] = (
+            Reading(cells={"prediction": label}) if label is not None
+            else _failed("sentiment_3", "invalid", f"sentiment {answer.sentiment:g} has no class")
+        )
 
     readings["emotion_single"] = _dominant(answer)
 
     # Presence and intensity keep every emotion that was read; only the others are wrong.
     unread = [n for n, v in zip(vocab.EMOTION_NAMES, answer.intensities) if v is None]
-    kind, detail = _field_problem(answer, unread) if unread else (None, "")
+    problem: tuple[str | None, str] = _field_problem(answer, unread) if unread else (None, "")
     intensity_cells, presence_cells = {}, {}
     for name, value in zip(vocab.EMOTION_NAMES, answer.intensities):
         intensity_cells[name] = UNPARSEABLE if value is None else _number(value)
         presence_cells[name] = (
             UNPARSEABLE if value is None else str(int(value > vocab.INTENSITY_MIN))
         )
-    readings["emotion_presence"] = Reading(presence_cells, kind, detail)
-    readings["emotion_intensity"] = Reading(intensity_cells, kind, detail)
+    readings["emotion_presence"] = Reading(presence_cells, *problem)
+    readings["emotion_intensity"] = Reading(intensity_cells, *problem)
     return {scored: readings[scored] for scored in SCORED_TASKS["joint"]}
 
 
@@ -347,9 +351,11 @@ def _dominant(answer: JointAnswer) -> Reading:
     """The single-expression class of a joint answer: its top merged emotion."""
     by_name = dict(zip(vocab.EMOTION_NAMES, answer.intensities))
     sources = [by_name[n] for n in vocab.HAPPINESS_SOURCES]
-    if all(v is not None for v in sources):
-        happiness = max(sources)
-    elif all(v is None for v in sources) and answer.happiness is not None:
+    rated_sources = [v for v in sources if v is not None]
+    happiness: float | None
+    if len(rated_sources) == len(sources):
+        happiness = max(rated_sources)
+    elif not rated_sources and answer.happiness is not None:
         happiness = answer.happiness
     else:
         happiness = None
@@ -361,10 +367,11 @@ def _dominant(answer: JointAnswer) -> Reading:
         fields = [f for n in unread for f in (vocab.HAPPINESS_SOURCES if n == "happiness" else [n])]
         kind, detail = _field_problem(answer, fields)
         return _failed("emotion_single", kind, detail)
-    top = max(merged.values())
+    rated = {n: v for n, v in merged.items() if v is not None}  # all of them, by now
+    top = max(rated.values())
     if top <= vocab.INTENSITY_MIN:
         return Reading(cells={"prediction": vocab.NEUTRAL})
-    winners = [n for n, v in merged.items() if v == top]
+    winners = [n for n, v in rated.items() if v == top]
     if len(winners) > 1:
         return _failed(
             "emotion_single", "ambiguous", f"tied at {_number(top)}: {', '.join(winners)}"
