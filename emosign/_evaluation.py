@@ -371,6 +371,11 @@ def _soft_target(
 def _soft_statistic(
     spec: Task, data: TaskData, aligned: Aligned, target: np.ndarray
 ) -> tuple[Statistic, list[str]]:
+    """Distances from the soft target as one weighted statistic: (B, n) weights -> (B, m).
+
+    The predicted distribution is the clip's scores, else one-hot of its predicted class;
+    uniform where a clip has neither.
+    """
     k = len(data.classes)
     if aligned.scores is not None:
         predicted = np.where(np.isnan(aligned.scores), 1 / k, aligned.scores)
@@ -408,14 +413,18 @@ def _agreement(spec: Task, data: TaskData, aligned: Aligned) -> dict[str, Any]:
 
 
 def _row(values: np.ndarray) -> list[float]:
+    """The first row of a statistic's (B, m) values, as floats."""
     return [float(v) for v in values[0]]
 
 
 def _intervals(statistic: Statistic, n: int, *, ci: float, n_boot: int, seed: int) -> list[Interval]:
+    """One percentile bootstrap interval per column of the statistic, on shared resamples."""
     return _as_list(bootstrap_interval(statistic, n, n_boot=n_boot, ci=ci, seed=seed))
 
 
 def _per_class(spec: Task, data: TaskData, aligned: Aligned) -> dict[str, dict[str, Any]]:
+    """Each class's (or emotion's) own numbers: precision, recall, F1 and support, or MAE
+    and Spearman for intensities."""
     if spec.kind == "single_label":
         confusion = confusion_matrices(data.y_true, aligned.y_pred, n_classes=len(data.classes))
         pc = per_class_metrics(confusion)

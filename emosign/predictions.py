@@ -485,7 +485,7 @@ class _Problems:
 
 
 def align(
-    predictions: Predictions | str | os.PathLike | pd.DataFrame | Mapping | Sequence,
+    predictions: PredictionsLike,
     data: TaskData,
     *,
     on_invalid: str = "raise",
