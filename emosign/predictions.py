@@ -30,7 +30,8 @@ fairly. A row for a real EmoSign clip outside the task's subset (all 200 clips g
 140-clip ``emotion_single`` task) is set aside and counted, never an error.
 
 :func:`parse_label` reads one free-text answer ("Somewhat Positive", "-2", "SP(N)", "I'm
-sad") into a class name. It is conservative: an answer that could mean two classes is
+sad") into a class name, with the one parser of answers, :mod:`emosign._answer_text`, which
+the MLLM harness shares. It is conservative: an answer that could mean two classes is
 unreadable rather than guessed. In particular:
 
 * ``sentiment_7``: the paper's seven phrases read as its prompt lists them, -3...3:

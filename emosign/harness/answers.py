@@ -164,10 +164,17 @@ def read_answer(task: str, text: str | None) -> dict[str, Reading]:
 def parse_counts(video_names: Sequence[str], readings: Mapping[str, Reading]) -> dict:
     """How the answers for one scored task were read.
 
-    ``video_names`` are the task's clips; ``readings`` maps the clips that got an answer to
-    their :class:`Reading`. Returns ``n`` (clips of the task), ``answered``, ``parsed``,
-    ``unparseable``, ``missing``, ``parse_rate`` = parsed / answered (None without an
-    answer) and ``problems``: ``{kind: count}`` in ``PROBLEM_KINDS`` order, zeros left out.
+    Parameters
+    ----------
+    video_names : the task's clips.
+    readings : the clips that got an answer, each mapped to its :class:`Reading`.
+
+    Returns
+    -------
+    dict
+        ``n`` (clips of the task), ``answered``, ``parsed``, ``unparseable``, ``missing``,
+        ``parse_rate`` = parsed / answered (None without an answer) and ``problems``:
+        ``{kind: count}`` in ``PROBLEM_KINDS`` order, zeros left out.
     """
     answered = [name for name in video_names if name in readings]
     problems = Counter(readings[name].problem for name in answered)
@@ -262,7 +269,19 @@ def _answer_candidates(text: str) -> Iterator[str]:
 
 
 def parse_joint(text: str | None) -> JointAnswer:
-    """Read a joint answer's fields; see the module docstring for what is accepted."""
+    """Read a joint answer's fields.
+
+    Parameters
+    ----------
+    text : the model's answer as returned; None counts as empty. See the module docstring
+        for the shapes and spellings accepted.
+
+    Returns
+    -------
+    JointAnswer
+        Each field as read, None where it is missing or invalid (listed in ``missing`` and
+        ``invalid``).
+    """
     text = text or ""
     raw = _joint_fields(text)
 
