@@ -10,7 +10,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from emosign._io import read_regular_file
+from emosign._io import decode_utf8, read_regular_file
+
+__all__ = [
+    "read_csv_text",
+    "read_text_table",
+]
 
 
 def read_text_table(path: Path, *, what: str, error: type[ValueError]) -> pd.DataFrame:
@@ -21,11 +26,7 @@ def read_text_table(path: Path, *, what: str, error: type[ValueError]) -> pd.Dat
     names.
     """
     data = read_regular_file(path, what=what, error=error)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise error(f"{what} {path} is not a readable UTF-8 CSV: invalid byte at offset "
-                    f"{err.start}") from None
+    text = decode_utf8(data, path=path, what=what, error=error)
     return read_csv_text(text, path=path, what=what, error=error)
 
 

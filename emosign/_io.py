@@ -24,10 +24,26 @@ import shutil
 import stat
 import tempfile
 import threading
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
+
 from emosign.errors import InputError
+
+__all__ = [
+    "MARKER_PREFIX",
+    "MAX_INPUT_BYTES",
+    "check_output_file",
+    "check_output_folder",
+    "decode_utf8",
+    "describe_kind",
+    "marker_name",
+    "parse_json",
+    "read_regular_file",
+    "staged_directory",
+    "write_atomically",
+]
 
 _UMASK_LOCK = threading.Lock()
 
@@ -94,6 +110,25 @@ def read_regular_file(
             "one file (the real ones are far smaller): is it the right file?"
         )
     return data
+
+
+def decode_utf8(
+    data: bytes, *, path: str | os.PathLike, what: str, error: type[Exception] = ValueError
+) -> str:
+    """``data`` decoded as UTF-8 (a leading byte-order mark dropped), or ``error`` naming the
+    file and the offset of the first invalid byte.
+
+    The one decoder of the project's text inputs (label file, predictions, CSV tables), so
+    that each says the same thing about a file saved in another encoding. ``what`` names the
+    file's role in the message ("label file", "predictions file", ...).
+    """
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise error(
+            f"{what} {path} is not UTF-8 text (invalid byte at offset {err.start}); "
+            "save it as UTF-8"
+        ) from None
 
 
 def describe_kind(mode: int) -> str:

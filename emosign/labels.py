@@ -22,7 +22,7 @@ import pandas as pd
 
 from emosign import hub
 from emosign._csv import read_csv_text
-from emosign._io import read_regular_file
+from emosign._io import decode_utf8, read_regular_file
 from emosign.errors import InputError
 from emosign.vocab import (
     CUE_COLUMNS,
@@ -201,13 +201,7 @@ def read_labels(source: str | os.PathLike | hub.LabelSource) -> Labels:
 def _parse_csv(data: bytes, path: Path) -> pd.DataFrame:
     if not data.strip():
         raise LabelFileError(f"label file {path} is empty")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise LabelFileError(
-            f"label file {path} is not UTF-8 text (invalid byte at offset {err.start}); "
-            "save it as UTF-8 CSV"
-        ) from None
+    text = decode_utf8(data, path=path, what="label file", error=LabelFileError)
     # Every cell as text, nothing turned into NaN: validation below decides what is valid.
     table = read_csv_text(text, path=path, what="label file", error=LabelFileError)
 

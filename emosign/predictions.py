@@ -30,7 +30,8 @@ fairly. A row for a real EmoSign clip outside the task's subset (all 200 clips g
 140-clip ``emotion_single`` task) is set aside and counted, never an error.
 
 :func:`parse_label` reads one free-text answer ("Somewhat Positive", "-2", "SP(N)", "I'm
-sad") into a class name. It is conservative: an answer that could mean two classes is
+sad") into a class name, with the one parser of answers, :mod:`emosign._answer_text`, which
+the MLLM harness shares. It is conservative: an answer that could mean two classes is
 unreadable rather than guessed. In particular:
 
 * ``sentiment_7``: the paper's seven phrases read as its prompt lists them, -3...3:
@@ -56,20 +57,48 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
-import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence, Union
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
 
 from emosign import vocab
+from emosign._answer_text import (
+    EXPECTED,
+    finite_number,
+    is_blank,
+    read_emotion_list,
+    read_intensity,
+    read_label,
+    read_presence,
+    sentiment_as_given,
+)
 from emosign._csv import read_csv_text
-from emosign._io import read_regular_file
-from emosign.tasks import TaskData, get_task
+from emosign._io import decode_utf8, read_regular_file
 from emosign.errors import InputError
+from emosign.tasks import TaskData, get_task
+
+__all__ = [
+    "FILE_SUFFIXES",
+    "ON_INVALID",
+    "ON_INVALID_HINT",
+    "PREDICTION_COLUMNS",
+    "PROBABILITY_TOLERANCE",
+    "SCORE_PREFIX",
+    "SENTIMENT_VALUE_LIMIT",
+    "VIDEO_NAME",
+    "Aligned",
+    "Predictions",
+    "PredictionsError",
+    "PredictionsLike",
+    "align",
+    "parse_label",
+    "read_predictions",
+    "sentiment_as_given",
+]
 
 #: The column naming each predicted clip; no other spelling is accepted.
 VIDEO_NAME = "video_name"
@@ -152,14 +181,14 @@ class Aligned:
 # --- reading a table -----------------------------------------------------------------------
 
 #: Everything read_predictions reads.
-PredictionsLike = Union[
-    str,
-    os.PathLike,
-    pd.DataFrame,
-    Mapping[str, object],
-    Sequence[Mapping[str, object]],
-    Predictions,
-]
+PredictionsLike: TypeAlias = (
+    str
+    | os.PathLike
+    | pd.DataFrame
+    | Mapping[str, object]
+    | Sequence[Mapping[str, object]]
+    | Predictions
+)
 
 
 def read_predictions(source: PredictionsLike) -> Predictions:
@@ -221,13 +250,7 @@ def _read_file(path: Path) -> pd.DataFrame:
     data = read_regular_file(path, what="predictions file", error=PredictionsError)
     if not data.strip():
         raise PredictionsError(f"predictions file {path} is empty")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise PredictionsError(
-            f"predictions file {path} is not UTF-8 text (invalid byte at offset {err.start}); "
-            "save it as UTF-8"
-        ) from None
+    text = decode_utf8(data, path=path, what="predictions file", error=PredictionsError)
 
     if suffix in (".csv", ".tsv"):
         # Every cell as text, nothing turned into NaN: the task's parser decides.
@@ -363,7 +386,7 @@ def _checked_video_names(table: pd.DataFrame, source: str) -> pd.DataFrame:
             "accepted, so that a column of other ids is never mistaken for clip names."
         )
     names = [
-        "" if _is_blank(v) else (v.strip() if isinstance(v, str) else str(v))
+        "" if is_blank(v) else (v.strip() if isinstance(v, str) else str(v))
         for v in table[VIDEO_NAME]
     ]
     empty = [i for i, name in enumerate(names, start=1) if not name]
@@ -377,226 +400,8 @@ def _checked_video_names(table: pd.DataFrame, source: str) -> pd.DataFrame:
 
 
 # --- reading one answer ----------------------------------------------------------------------
-
-# A marker for words that name a class only up to something the answer leaves open.
-_AMBIGUOUS = "<ambiguous>"
-
-# Words that turn a mention around or refuse to answer: "not sad", "I cannot tell", "unsure".
-_REFUSALS = frozenset(
-    {"not", "no", "cannot", "unable", "unclear", "unknown", "uncertain", "unsure", "neither", "nor"}
-)
-
-# A number standing alone: "-2", "+3", "2.0", "Sentiment: -1.6", but not the 107 of "sc107".
-_NUMBER = re.compile(r"(?<![\w.])[+-]?\d+(?:\.\d+)?(?!\w|\.\d)")
-_WORD = re.compile(r"[a-z0-9]+")
-
-
-def _words(text: str) -> tuple[str, ...]:
-    """Lowercase words, punctuation, "_" and "-" read as spaces; "n't" read as "not"."""
-    text = unicodedata.normalize("NFKC", text).lower().replace("\u2019", "'")
-    text = re.sub(r"n't\b", " not", text)
-    return tuple(_WORD.findall(text))
-
-
-def _numbers_and_words(text: str) -> tuple[set[float], tuple[str, ...]]:
-    """The distinct numbers standing alone in a text, and its other words."""
-    text = unicodedata.normalize("NFKC", text).replace("\u2212", "-")  # the minus sign
-    return {float(m) for m in _NUMBER.findall(text)}, _words(_NUMBER.sub(" ", text))
-
-
-def _phrase_table(aliases: Mapping[str, str | int], ambiguous: Sequence[str] = ()) -> dict:
-    table: dict[tuple[str, ...], object] = {_words(p): label for p, label in aliases.items()}
-    table.update({_words(p): _AMBIGUOUS for p in ambiguous})
-    return table
-
-
-_SENTIMENT_7 = _phrase_table(
-    vocab.SENTIMENT_7_ALIASES,
-    # The 3-class short forms ("neg", "pos") name a polarity: which of its three points? A bare
-    # "negative" is no such word: it is -2 in the paper's list. Compared as words, since
-    # "negative" (a 3-class name) and "Negative" (the paper's phrase) are one word.
-    ambiguous=[
-        p for p in vocab.SENTIMENT_3_ALIASES
-        if _words(p) not in {_words(q) for q in vocab.SENTIMENT_7_ALIASES}
-    ],
-)
-_SENTIMENT_3 = _phrase_table(vocab.SENTIMENT_3_ALIASES)
-_EXPRESSION = _phrase_table(vocab.EXPRESSION_ALIASES, ambiguous=vocab.AMBIGUOUS_SURPRISE)
-_HAPPINESS = vocab.MERGED_EMOTION_NAMES[0]
-_NO_EMOTION = {p: c for p, c in vocab.EXPRESSION_ALIASES.items() if c == vocab.NEUTRAL}
-_EMOTION = _phrase_table(
-    {**vocab.EMOTION_ALIASES, **_NO_EMOTION},
-    # Among the ten separate emotions, a word for happiness may mean joy or excited.
-    ambiguous=[
-        *vocab.AMBIGUOUS_SURPRISE,
-        *(p for p, c in vocab.EXPRESSION_ALIASES.items()
-          if c == _HAPPINESS and p not in vocab.EMOTION_ALIASES),
-    ],
-)
-
-
-def _mentions(words: Sequence[str], table: Mapping[tuple[str, ...], object]) -> list | None:
-    """The labels a text names, longest phrase first ("moderately negative" before
-    "negative"); None if it names something ambiguous or holds a refusal word."""
-    longest = max(len(k) for k in table)
-    found, i = [], 0
-    while i < len(words):
-        for n in range(min(longest, len(words) - i), 0, -1):
-            label = table.get(tuple(words[i : i + n]))
-            if label is not None:
-                found.append(label)
-                i += n
-                break
-        else:
-            if words[i] in _REFUSALS:
-                return None
-            i += 1
-    return None if _AMBIGUOUS in found else found
-
-
-def _is_blank(value: object) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    if isinstance(value, (float, np.floating)):
-        return math.isnan(value)
-    return isinstance(value, str) and not value.strip()
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
-        value, (bool, np.bool_)
-    )
-
-
-def _as_text(value: object) -> str | None:
-    """A raw answer as text: a list of names joined; None for anything else not text."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (list, tuple, np.ndarray)):
-        if all(isinstance(v, str) for v in value):
-            return " , ".join(value)
-    return None
-
-
-def _rating_class(value: float) -> int:
-    """The 7-point class of a rating: clipped to the scale, rounded half to even."""
-    return int(np.round(np.clip(value, vocab.SENTIMENT_MIN, vocab.SENTIMENT_MAX)))
-
-
-def sentiment_as_given(value: object) -> float | None:
-    """The sentiment rating an answer gives, before clipping to -3...3: the number as written
-    ("9" -> 9.0) or a phrase's rating ("Negative" -> -2.0); None if unreadable."""
-    reading = _read_sentiment(value)
-    return None if reading is None else reading[1]
-
-
-def _read_sentiment(value: object) -> tuple[int, float] | None:
-    """A sentiment answer as (class rating -3...3, value as given); None if unreadable."""
-    if _is_number(value):
-        number = float(value)
-        return (_rating_class(number), number) if math.isfinite(number) else None
-    text = _as_text(value)
-    if text is None:
-        return None
-    numbers, words = _numbers_and_words(text)
-    phrases = _mentions(words, _SENTIMENT_7)
-    # Two numbers ("-3 to 3: 2") leave the rating open.
-    if phrases is None or len(numbers) > 1 or not (numbers or phrases):
-        return None
-    ratings = {_rating_class(n) for n in numbers} | set(phrases)
-    if len(ratings) != 1:
-        return None  # "2 (somewhat positive)": the answer disagrees with itself
-    rating = ratings.pop()
-    return rating, (numbers.pop() if numbers else float(rating))
-
-
-def _read_sentiment_3(value: object) -> str | None:
-    if _is_number(value):
-        reading = _read_sentiment(value)
-        return None if reading is None else vocab.sentiment_3(reading[0])
-    text = _as_text(value)
-    if text is None:
-        return None
-    numbers, words = _numbers_and_words(text)
-    names = _mentions(words, _SENTIMENT_3)
-    if names is None or len(numbers) > 1:
-        return None
-    found = set(names) | {vocab.sentiment_3(_rating_class(n)) for n in numbers}
-    return found.pop() if len(found) == 1 else None
-
-
-def _read_expression(value: object) -> str | None:
-    text = _as_text(value)
-    names = None if text is None else _mentions(_words(text), _EXPRESSION)
-    return names[0] if names and len(set(names)) == 1 else None
-
-
-def _read_combination(value: object, classes: Sequence[str]) -> str | None:
-    text = _as_text(value)
-    names = None if text is None else _mentions(_words(text), _EXPRESSION)
-    if not names or not set(names) <= set(vocab.MERGED_EMOTION_NAMES):
-        return None  # nothing named, or neutral among the emotions
-    name = vocab.combination_name(names)
-    return name if name in classes else None
-
-
-def _read_emotion_list(value: object) -> frozenset[str] | None:
-    """The emotions named present in a list answer; empty for "none", "neutral" or []."""
-    if isinstance(value, (list, tuple, np.ndarray)) and len(value) == 0:
-        return frozenset()
-    text = _as_text(value)
-    if text is None:
-        return None
-    if re.fullmatch(r"\s*\[\s*\]\s*", text):
-        return frozenset()
-    names = _mentions(_words(text), _EMOTION)
-    if not names:
-        return None
-    if vocab.NEUTRAL in names:
-        # "none" is an answer only on its own: "none, sadness" contradicts itself.
-        return frozenset() if set(names) == {vocab.NEUTRAL} else None
-    return frozenset(names)
-
-
-_TRUE_WORDS = frozenset({"true", "yes", "y", "present"})
-_FALSE_WORDS = frozenset({"false", "no", "n", "absent"})
-
-
-def _finite_number(value: object) -> float | None:
-    """A finite number, given as one or as text; None for anything else (booleans too)."""
-    if isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError:
-            return None
-    if not _is_number(value):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:  # a Python int beyond any float
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _read_intensity(value: object) -> float | None:
-    """A number in 0...3; None for anything else."""
-    number = _finite_number(value)
-    ok = number is not None and vocab.INTENSITY_MIN <= number <= vocab.INTENSITY_MAX
-    return number if ok else None
-
-
-def _read_presence(value: object) -> bool | None:
-    """0/1, true/false, yes/no, present/absent, or an intensity 0...3 (present above 0)."""
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, str):
-        word = value.strip().lower()
-        if word in _TRUE_WORDS:
-            return True
-        if word in _FALSE_WORDS:
-            return False
-    intensity = _read_intensity(value)
-    return None if intensity is None else intensity > vocab.INTENSITY_MIN
+# The parser is emosign._answer_text, shared with the MLLM harness; parse_label is its public
+# entry point, which checks the task and its classes.
 
 
 def parse_label(value: object, *, task: str, classes: Sequence[str] | None = None) -> str | None:
@@ -630,36 +435,8 @@ def parse_label(value: object, *, task: str, classes: Sequence[str] | None = Non
             raise InputError(f"task {task!r} takes its classes from the label file: pass classes")
     elif classes is not None and tuple(classes) != spec.classes:
         raise InputError(f"task {task!r} has the classes {list(spec.classes)}, not {list(classes)}")
-    label, _ = _read_single(value, task, tuple(classes or spec.classes))
+    label, _ = read_label(value, task=task, classes=tuple(classes or spec.classes or ()))
     return label
-
-
-def _read_single(value: object, task: str, classes: Sequence[str]) -> tuple[str | None, float]:
-    """(class name or None, the rating as given for sentiment_7 else NaN)."""
-    if _is_blank(value):
-        return None, math.nan
-    if task == "sentiment_7":
-        reading = _read_sentiment(value)
-        return (None, math.nan) if reading is None else (vocab.sentiment_7(reading[0]), reading[1])
-    if task == "sentiment_3":
-        return _read_sentiment_3(value), math.nan
-    if task == "emotion_multi":
-        return _read_combination(value, classes), math.nan
-    return _read_expression(value), math.nan
-
-
-_EXPECTED = {
-    "sentiment_7": "a 7-point class name, one of the paper's phrases 'Extremely Negative', "
-    "'Negative', 'Somewhat Negative', 'Neutral', ... 'Extremely Positive', or a rating in "
-    "-3...3 ('-2', '1.6')",
-    "sentiment_3": "negative, neutral or positive (or a 7-point phrase or rating, read by sign)",
-    "emotion_single": "one class of " + ", ".join(vocab.SINGLE_EXPRESSION_NAMES) + " (or a "
-    "Table 4 code such as 'SP(N)')",
-    "emotion_presence": "0/1, true/false, yes/no or an intensity 0...3 per emotion, or a list "
-    "of emotion names",
-    "emotion_intensity": "a number in 0...3 per emotion",
-    "cue_grounding": "a free-text explanation of the cues that carry the emotion",
-}
 
 
 # --- meeting a task ----------------------------------------------------------------------
@@ -709,7 +486,7 @@ class _Problems:
 
 
 def align(
-    predictions: Predictions | str | os.PathLike | pd.DataFrame | Mapping | Sequence,
+    predictions: PredictionsLike,
     data: TaskData,
     *,
     on_invalid: str = "raise",
@@ -757,7 +534,7 @@ def align(
 
     records = table.to_dict("records")
     rows = [(task_rows.get(name), name) for name in data.video_names]
-    expected = _EXPECTED.get(task.name, "one combination of " + ", ".join(data.classes))
+    expected = EXPECTED.get(task.name, "one combination of " + ", ".join(data.classes))
     scores_only = (
         task.kind == "single_label"
         and _find_prediction_column(table) is None
@@ -864,10 +641,7 @@ def _align_single(records, rows, data: TaskData, table, problems):
         return y_pred, values, unreadable, empty
     index = {name: i for i, name in enumerate(data.classes)}
     for i, position, name, raw in _answers(records, rows, column, problems, empty):
-        try:
-            label, value = _read_single(raw, data.task.name, data.classes)
-        except OverflowError:  # a Python int beyond any float: no rating
-            label, value = None, math.nan
+        label, value = read_label(raw, task=data.task.name, classes=data.classes)
         if label is None:
             unreadable.add(name)
             problems.add("unparseable", f"{_where(position, name)}: {column}={_shown(raw)}")
@@ -904,7 +678,7 @@ def _answers(records, rows, column: str, problems, empty: set[str]):
         if position is None:
             continue
         raw = records[position][column]
-        if _is_blank(raw):
+        if is_blank(raw):
             empty.add(name)
             problems.add("empty", f"{_where(position, name)}: {column}={_shown(raw)}")
             continue
@@ -927,7 +701,7 @@ def _align_per_emotion(records, rows, data: TaskData, table, problems):
         else:
             y_pred[i, cells] = np.where(truth[cells] >= 2, vocab.INTENSITY_MIN, vocab.INTENSITY_MAX)
 
-    for i, (position, name) in enumerate(rows):
+    for i, (position, _) in enumerate(rows):
         if position is None:
             worst(i, np.ones(k, dtype=bool))
 
@@ -953,9 +727,9 @@ def _align_per_emotion(records, rows, data: TaskData, table, problems):
         record = records[position]
         if list_column is not None:  # a list of the emotions present, in one column
             raw = record[list_column]
-            present = None if _is_blank(raw) else _read_emotion_list(raw)
+            present = None if is_blank(raw) else read_emotion_list(raw)
             if present is None:
-                bad = empty if _is_blank(raw) else unreadable
+                bad = empty if is_blank(raw) else unreadable
                 bad.add(name)
                 kind = "empty" if bad is empty else "unparseable"
                 problems.add(kind, f"{_where(position, name)}: {list_column}={_shown(raw)}")
@@ -963,14 +737,14 @@ def _align_per_emotion(records, rows, data: TaskData, table, problems):
             else:
                 y_pred[i] = [c in present for c in data.classes]
             continue
-        read = _read_presence if presence else _read_intensity
+        read = read_presence if presence else read_intensity
         failed = np.zeros(k, dtype=bool)
         blank = np.zeros(k, dtype=bool)
         for j, column in enumerate(data.classes):
             raw = record[column]
-            value = None if _is_blank(raw) else read(raw)
+            value = None if is_blank(raw) else read(raw)
             if value is None:
-                failed[j], blank[j] = True, _is_blank(raw)
+                failed[j], blank[j] = True, is_blank(raw)
             else:
                 y_pred[i, j] = value
         if failed.any():
@@ -1006,7 +780,7 @@ def _align_scores(records, rows, data: TaskData, table, problems, must_be_probab
         bad = []
         for j, column in enumerate(wanted):
             raw = record[column]
-            number = _finite_number(raw)
+            number = finite_number(raw)
             if number is None:
                 bad.append(f"{column}={_shown(raw)} is not a finite number")
             elif must_be_probabilities and not 0.0 <= number <= 1.0:

@@ -606,6 +606,7 @@ def _answers(source: Any, task: str) -> tuple[dict[str, _Answer], str]:
     """{video_name: answer} of one predictions table, read with the scorer's own readers."""
     from collections import Counter
 
+    from emosign import _answer_text as answer_text
     from emosign import predictions as p
     from emosign import vocab
     from emosign.tasks import get_task
@@ -626,7 +627,7 @@ def _answers(source: Any, task: str) -> tuple[dict[str, _Answer], str]:
         classes = _every_combination() if task == "emotion_multi" else None
         for record in records:
             raw = record[column]
-            label = None if p._is_blank(raw) else p.parse_label(raw, task=task, classes=classes)
+            label = None if answer_text.is_blank(raw) else p.parse_label(raw, task=task, classes=classes)
             if label is None:
                 answers[record[p.VIDEO_NAME]] = _Answer(("unreadable", str(raw).strip()),
                                                         f"{raw!r} (unreadable)")
@@ -636,14 +637,14 @@ def _answers(source: Any, task: str) -> tuple[dict[str, _Answer], str]:
 
     emotions = vocab.EMOTION_NAMES
     if all(e in table.table.columns for e in emotions):
-        read = p._read_presence if spec.kind == "multi_label" else p._read_intensity
+        read = answer_text.read_presence if spec.kind == "multi_label" else answer_text.read_intensity
         for record in records:
             reading = tuple(read(record[e]) for e in emotions)
             shown = ", ".join(f"{e}={record[e]!r}" for e in emotions)
             answers[record[p.VIDEO_NAME]] = _Answer(reading, shown)
     elif spec.kind == "multi_label" and column is not None:  # a list of the emotions present
         for record in records:
-            present = p._read_emotion_list(record[column])
+            present = answer_text.read_emotion_list(record[column])
             reading = None if present is None else tuple(e in present for e in emotions)
             answers[record[p.VIDEO_NAME]] = _Answer(reading, repr(record[column]))
     else:

@@ -74,3 +74,27 @@ def test_refusals_delete_nothing(tmp_path, monkeypatch):
 def make_output_without_overwrite(folder: Path) -> None:
     with staged_directory(folder, writer="test") as staging:
         (staging / "out.txt").write_text("x")
+
+
+# --- one UTF-8 decoder for every text input ---------------------------------------------------
+
+
+def test_every_text_input_says_the_same_about_another_encoding(tmp_path):
+    from emosign._csv import read_text_table
+    from emosign._io import decode_utf8
+    from emosign.labels import LabelFileError, read_labels
+    from emosign.predictions import PredictionsError, read_predictions
+
+    assert decode_utf8("\ufeffvideo_name".encode(), path="p.csv", what="file") == "video_name"
+    latin1 = "video_name,prediction\nclip,Fr\u00fchling\n".encode("latin-1")
+    expected = r"is not UTF-8 text \(invalid byte at offset 29\); save it as UTF-8"
+    for name, read, error in [
+        ("labels.csv", read_labels, LabelFileError),
+        ("predictions.csv", read_predictions, PredictionsError),
+        ("captions.csv", lambda p: read_text_table(p, what="captions file", error=ValueError),
+         ValueError),
+    ]:
+        path = tmp_path / name
+        path.write_bytes(latin1)
+        with pytest.raises(error, match=f"{path.name} {expected}"):
+            read(path)

@@ -94,14 +94,14 @@ def test_bootstrap_interval_and_paired_test_match_the_unchunked_code(strata):
 
 def _reference_spearman(x, y, w):
     """Before the change: per-clip mid-ranks in every resample, then a weighted Pearson."""
-    from emosign.metrics import _weighted_midranks, _weighted_pearson
+    from emosign._metric_functions import _weighted_midranks, _weighted_pearson
 
     return _weighted_pearson(_weighted_midranks(x, w), _weighted_midranks(y, w), w)
 
 
 @pytest.mark.parametrize("levels", [(4, 4), (7, 3), (2, 2), (7, 1)])
 def test_spearman_from_counts_matches_per_clip_ranks(levels):
-    from emosign.metrics import _weighted_spearman
+    from emosign._metric_functions import _weighted_spearman
 
     rng = np.random.default_rng(sum(levels))
     n = 140
@@ -125,7 +125,7 @@ def test_spearman_from_counts_matches_per_clip_ranks(levels):
 
 
 def test_spearman_of_regression_outputs_takes_the_per_clip_route():
-    from emosign.metrics import _weighted_spearman
+    from emosign._metric_functions import _weighted_spearman
 
     rng = np.random.default_rng(0)
     x = rng.integers(-3, 4, 200).astype(float)

@@ -17,8 +17,9 @@ answer without any JSON is read line by line ("Sentiment: -2", "- **Joy**: 0"), 
 rescues a JSON object cut off by a token limit. Values:
 
 * sentiment: a number in -3...3 (kept as given, e.g. -1.5), or one of the paper's seven
-  phrases ("Negative" is -2) read by :func:`emosign.predictions.parse_label`. A number outside the scale is
-  invalid, never clipped: a model answering on another scale must not be silently rescaled.
+  phrases ("Negative" is -2) read as :func:`emosign.predictions.parse_label` reads them. A
+  number outside the scale is invalid, never clipped: a model answering on another scale
+  must not be silently rescaled.
 * each emotion: a number in 0...3 ("2", "2/3", "2 (moderately present)"), or "none",
   "absent", "not present" for 0. Anything else is invalid.
 * a "happy"/"happiness" key stands for the merged class happiness; it is used for
@@ -29,8 +30,9 @@ excited)), as for the labels: all zero is neutral, and a tie at the top is *ambi
 counts as unparseable, since the model named no single emotion. A key given twice with two
 different values is invalid.
 
-**Per-task answers** (one sentiment phrase, or one emotion) are read with
-:func:`emosign.predictions.parse_label`, first on the whole answer and, if that fails, on the
+**Per-task answers** (one sentiment phrase, or one emotion) are read as
+:func:`emosign.predictions.parse_label` reads them (both use :mod:`emosign._answer_text`,
+the one parser of answers), first on the whole answer and, if that fails, on the
 places an answer usually sits: a JSON value, a line starting "Answer:" (or "Sentiment:",
 "Emotion:"), bold text, a label in square brackets (the paper's emotion format, "[joy]"), the
 first line. "Sadness\\n\\nThe signer is not smiling" is sadness; "sadness and anger",
@@ -42,7 +44,6 @@ Why an answer could not be read is one of ``PROBLEM_KINDS``.
 from __future__ import annotations
 
 import ast
-import math
 import re
 import unicodedata
 from collections import Counter
@@ -50,10 +51,20 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from emosign import vocab
+from emosign._answer_text import finite_number, read_label, sentiment_as_given
 from emosign._io import parse_json
-from emosign.harness.prompts import HARNESS_TASKS, SCORED_TASKS
-from emosign.predictions import parse_label, sentiment_as_given
 from emosign.errors import InputError
+from emosign.harness.prompts import HARNESS_TASKS, SCORED_TASKS
+
+__all__ = [
+    "PROBLEM_KINDS",
+    "UNPARSEABLE",
+    "JointAnswer",
+    "Reading",
+    "parse_counts",
+    "parse_joint",
+    "read_answer",
+]
 
 #: Written in a predictions cell that could not be read. ``emosign.predictions`` reads it as
 #: unparseable (neither a class name nor a refusal word), so a rescore counts it the same way.
@@ -153,10 +164,17 @@ def read_answer(task: str, text: str | None) -> dict[str, Reading]:
 def parse_counts(video_names: Sequence[str], readings: Mapping[str, Reading]) -> dict:
     """How the answers for one scored task were read.
 
-    ``video_names`` are the task's clips; ``readings`` maps the clips that got an answer to
-    their :class:`Reading`. Returns ``n`` (clips of the task), ``answered``, ``parsed``,
-    ``unparseable``, ``missing``, ``parse_rate`` = parsed / answered (None without an
-    answer) and ``problems``: ``{kind: count}`` in ``PROBLEM_KINDS`` order, zeros left out.
+    Parameters
+    ----------
+    video_names : the task's clips.
+    readings : the clips that got an answer, each mapped to its :class:`Reading`.
+
+    Returns
+    -------
+    dict
+        ``n`` (clips of the task), ``answered``, ``parsed``, ``unparseable``, ``missing``,
+        ``parse_rate`` = parsed / answered (None without an answer) and ``problems``:
+        ``{kind: count}`` in ``PROBLEM_KINDS`` order, zeros left out.
     """
     answered = [name for name in video_names if name in readings]
     problems = Counter(readings[name].problem for name in answered)
@@ -207,7 +225,7 @@ def _read_single_label(text: str, scored: str) -> Reading:
                 # A predictions file's regression output is clipped to -3...3, but a model
                 # that answers "9" used another scale: invalid, as in a joint answer.
                 return _failed(scored, "invalid", f"sentiment {given:g} is outside -3...3")
-        label = parse_label(candidate, task=scored)
+        label, _ = read_label(candidate, task=scored)
         if label is not None:
             return Reading(cells={"prediction": label})
     kind, detail = _nothing_found(text)
@@ -251,7 +269,19 @@ def _answer_candidates(text: str) -> Iterator[str]:
 
 
 def parse_joint(text: str | None) -> JointAnswer:
-    """Read a joint answer's fields; see the module docstring for what is accepted."""
+    """Read a joint answer's fields.
+
+    Parameters
+    ----------
+    text : the model's answer as returned; None counts as empty. See the module docstring
+        for the shapes and spellings accepted.
+
+    Returns
+    -------
+    JointAnswer
+        Each field as read, None where it is missing or invalid (listed in ``missing`` and
+        ``invalid``).
+    """
     text = text or ""
     raw = _joint_fields(text)
 
@@ -305,22 +335,26 @@ def _read_joint(text: str) -> dict[str, Reading]:
         readings["sentiment_3"] = _failed("sentiment_3", kind, detail)
     else:
         readings["sentiment_7"] = Reading(cells={"prediction": _number(answer.sentiment)})
-        label = parse_label(answer.sentiment, task="sentiment_3")
-        readings["sentiment_3"] = Reading(cells={"prediction": label})
+        label, _ = read_label(answer.sentiment, task="sentiment_3")
+        # A rating in -3...3 always has a sign class; the check is for the type checker.
+        readings["sentiment_3"] = (
+            Reading(cells={"prediction": label}) if label is not None
+            else _failed("sentiment_3", "invalid", f"sentiment {answer.sentiment:g} has no class")
+        )
 
     readings["emotion_single"] = _dominant(answer)
 
     # Presence and intensity keep every emotion that was read; only the others are wrong.
     unread = [n for n, v in zip(vocab.EMOTION_NAMES, answer.intensities) if v is None]
-    kind, detail = _field_problem(answer, unread) if unread else (None, "")
+    problem: tuple[str | None, str] = _field_problem(answer, unread) if unread else (None, "")
     intensity_cells, presence_cells = {}, {}
     for name, value in zip(vocab.EMOTION_NAMES, answer.intensities):
         intensity_cells[name] = UNPARSEABLE if value is None else _number(value)
         presence_cells[name] = (
             UNPARSEABLE if value is None else str(int(value > vocab.INTENSITY_MIN))
         )
-    readings["emotion_presence"] = Reading(presence_cells, kind, detail)
-    readings["emotion_intensity"] = Reading(intensity_cells, kind, detail)
+    readings["emotion_presence"] = Reading(presence_cells, *problem)
+    readings["emotion_intensity"] = Reading(intensity_cells, *problem)
     return {scored: readings[scored] for scored in SCORED_TASKS["joint"]}
 
 
@@ -336,9 +370,11 @@ def _dominant(answer: JointAnswer) -> Reading:
     """The single-expression class of a joint answer: its top merged emotion."""
     by_name = dict(zip(vocab.EMOTION_NAMES, answer.intensities))
     sources = [by_name[n] for n in vocab.HAPPINESS_SOURCES]
-    if all(v is not None for v in sources):
-        happiness = max(sources)
-    elif all(v is None for v in sources) and answer.happiness is not None:
+    rated_sources = [v for v in sources if v is not None]
+    happiness: float | None
+    if len(rated_sources) == len(sources):
+        happiness = max(rated_sources)
+    elif not rated_sources and answer.happiness is not None:
         happiness = answer.happiness
     else:
         happiness = None
@@ -350,10 +386,11 @@ def _dominant(answer: JointAnswer) -> Reading:
         fields = [f for n in unread for f in (vocab.HAPPINESS_SOURCES if n == "happiness" else [n])]
         kind, detail = _field_problem(answer, fields)
         return _failed("emotion_single", kind, detail)
-    top = max(merged.values())
+    rated = {n: v for n, v in merged.items() if v is not None}  # all of them, by now
+    top = max(rated.values())
     if top <= vocab.INTENSITY_MIN:
         return Reading(cells={"prediction": vocab.NEUTRAL})
-    winners = [n for n, v in merged.items() if v == top]
+    winners = [n for n, v in rated.items() if v == top]
     if len(winners) > 1:
         return _failed(
             "emotion_single", "ambiguous", f"tied at {_number(top)}: {', '.join(winners)}"
@@ -597,10 +634,8 @@ _PLAIN_NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
 
 
 def _finite(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
+    """A finite number given as a number (not as text); None for anything else."""
+    return None if isinstance(value, str) else finite_number(value)
 
 
 def _read_level(value: object) -> float | None:
@@ -626,7 +661,7 @@ def _read_rating(value: object) -> float | None:
         return number if vocab.SENTIMENT_MIN <= number <= vocab.SENTIMENT_MAX else None
     if not isinstance(value, str):
         return None
-    label = parse_label(value, task="sentiment_7")  # "Negative", "-2 (negative)"
+    label, _ = read_label(value, task="sentiment_7")  # "Negative", "-2 (negative)"
     if label is None:
         return None
     return float(vocab.SENTIMENT_7_NAMES.index(label) + vocab.SENTIMENT_MIN)

@@ -1,4 +1,6 @@
-"""The metric functions agree with scikit-learn and scipy, with and without weights."""
+"""The metric functions (emosign._metric_functions, imported as users do, from
+emosign.metrics) agree with scikit-learn and scipy, with and without weights, and refuse
+arrays that do not fit."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from scipy import stats as sps
 from sklearn import metrics as skm
 
 from emosign import metrics
+from emosign.errors import InputError
 
 # scikit-learn warns about the degenerate cases these tests generate on purpose.
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:sklearn")
@@ -33,7 +36,8 @@ def _sklearn_classification(k, y_true, y_pred, weight=None):
     return {
         "accuracy": skm.accuracy_score(y_true, y_pred, sample_weight=weight),
         "balanced_accuracy": np.mean(
-            skm.recall_score(y_true, y_pred, labels=present, average=None, sample_weight=weight, zero_division=0)
+            skm.recall_score(y_true, y_pred, labels=present, average=None, sample_weight=weight,
+                             zero_division=0)
         ),
         "weighted_f1": skm.f1_score(
             y_true, y_pred, labels=labels, average="weighted", sample_weight=weight, zero_division=0
@@ -76,7 +80,8 @@ def test_weights_equal_resampling(case):
 def ratings(draw):
     n = draw(st.integers(3, 50))
     t = np.array(draw(st.lists(st.integers(-3, 3), min_size=n, max_size=n)))
-    v = np.array(draw(st.lists(st.sampled_from([-4.2, -3, -2.5, -2, -1, -0.5, 0, 0.5, 1, 1.5, 2, 3, 3.7]), min_size=n, max_size=n)))
+    values = [-4.2, -3, -2.5, -2, -1, -0.5, 0, 0.5, 1, 1.5, 2, 3, 3.7]
+    v = np.array(draw(st.lists(st.sampled_from(values), min_size=n, max_size=n)))
     counts = np.array(draw(st.lists(st.integers(0, 3), min_size=n, max_size=n)))
     return t, v, counts
 
@@ -93,7 +98,8 @@ def _reference_sentiment(t, v):
     }
     if nz.any():
         out["acc_2_non0"] = skm.accuracy_score(t[nz] > 0, v[nz] > 0)
-        out["f1_2_non0"] = skm.f1_score(t[nz] > 0, v[nz] > 0, average="weighted", labels=[False, True], zero_division=0)
+        out["f1_2_non0"] = skm.f1_score(t[nz] > 0, v[nz] > 0, average="weighted", labels=[False, True],
+                                        zero_division=0)
     if np.ptp(t) > 0 and np.ptp(v) > 0:
         out["pearson"] = sps.pearsonr(t, v)[0]
         out["spearman"] = sps.spearmanr(t, v)[0]
@@ -118,7 +124,8 @@ def test_sentiment_equals_sklearn_and_scipy(case):
 
 
 def test_rounding_is_half_to_even_and_clipped():
-    np.testing.assert_array_equal(metrics.round_sentiment([0.5, 1.5, -0.5, 4.2, -3.6, 2.49]), [0, 2, 0, 3, -3, 2])
+    rounded = metrics.round_sentiment([0.5, 1.5, -0.5, 4.2, -3.6, 2.49])
+    np.testing.assert_array_equal(rounded, [0, 2, 0, 3, -3, 2])
 
 
 @settings(max_examples=100, deadline=None)
@@ -183,3 +190,36 @@ def test_analytic_cases():
     assert constant["balanced_accuracy"] == pytest.approx(1 / 3)  # one class of three fully recalled
     missing = metrics.classification_metrics(y, np.full_like(y, -1), n_classes=3)
     assert missing == {"accuracy": 0, "balanced_accuracy": 0, "weighted_f1": 0, "macro_f1": 0}
+
+
+# --- inputs are checked where they enter ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: metrics.classification_metrics([0, 1], [0], n_classes=2), "same|shape"),
+        (lambda: metrics.classification_metrics([0, 2], [0, 1], n_classes=2), r"y_true .* \[0, 2\)"),
+        (lambda: metrics.classification_metrics([0, 1], [0, 5], n_classes=2), "y_pred .* below 2"),
+        (lambda: metrics.confusion_matrices([[0, 1]], [[0, 1]], n_classes=2), r"shape \(n,\)"),
+        (lambda: metrics.classification_metrics([0, 1], [0, 1], n_classes=2, sample_weight=[1, 1, 1]),
+         "sample_weight"),
+        (lambda: metrics.sentiment_metrics([0, 1, 2], [0.5, 1]), "y_true, y_value"),
+        (lambda: metrics.sentiment_metrics([0, 4], [0.5, 1]), "-3...3"),
+        (lambda: metrics.multilabel_metrics(np.zeros((3, 2)), np.zeros((3, 3))), r"\(n, K\)"),
+        (lambda: metrics.intensity_metrics(np.zeros(3), np.zeros(3)), r"\(n, K\)"),
+        (lambda: metrics.distribution_metrics(np.ones((2, 3)) / 3, np.ones((3, 3)) / 3), "target"),
+        (lambda: metrics.average_precision([True, False], [0.1]), "y_true, scores"),
+        (lambda: metrics.per_class_metrics(np.zeros((3, 3))), r"\(\.\.\., K, K \+ 1\)"),
+    ],
+)
+def test_arrays_that_do_not_fit_are_refused(call, message):
+    with pytest.raises(InputError, match=message):
+        call()
+
+
+def test_a_missing_prediction_may_be_any_negative_index():
+    # -1 is the documented marker; any negative index has always meant "no prediction".
+    y = np.array([0, 1, 1])
+    assert metrics.classification_metrics(y, [-1, 1, -7], n_classes=2) == \
+        metrics.classification_metrics(y, [-1, 1, -1], n_classes=2)

@@ -1,0 +1,515 @@
+"""Scoring a predictions file on an EmoSign task: :func:`evaluate` and :func:`compare`.
+
+One job: join a predictions file to a task's clips (:mod:`emosign.predictions`), call the
+metric functions (:mod:`emosign._metric_functions`) on the aligned arrays, and add what a
+single number lacks: bootstrap intervals (:mod:`emosign.stats`), per-class, per-signer and
+agreement breakdowns, and the cue-grounding chance level and human ceiling. Each function
+builds its result, a JSON-ready dict, in one place.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+import numpy as np
+
+from emosign import cues
+from emosign._metric_functions import (
+    average_precision,
+    classification_metrics,
+    confusion_matrices,
+    distribution_metrics,
+    intensity_metrics,
+    multilabel_metrics,
+    multilabel_per_class,
+    per_class_metrics,
+    sentiment_metrics,
+)
+from emosign._metric_names import HEADLINE, METRIC_DEFINITIONS, NOT_PERCENT, format_value
+from emosign.annotators import intensity_target, read_annotator_ratings, sentiment_target
+from emosign.errors import InputError
+from emosign.labels import Labels, load_labels
+from emosign.predictions import Aligned, PredictionsLike, align, read_predictions
+from emosign.records import stamp
+from emosign.stats import Interval, bootstrap_interval, model_reference_alpha, paired_bootstrap
+from emosign.tasks import Task, TaskData, get_task
+
+__all__ = ["TARGETS", "compare", "evaluate", "format_table"]
+
+#: A weighted statistic: (B, n) weights -> (B, m) values, one column per metric.
+Statistic = Callable[[np.ndarray], np.ndarray]
+T = TypeVar("T")
+
+#: What ``evaluate(target=...)`` scores against: the majority labels, or a distribution per clip.
+TARGETS: tuple[str, ...] = ("majority", "soft")
+
+
+def evaluate(
+    task: str,
+    predictions: PredictionsLike,
+    *,
+    labels_file: str | os.PathLike | Labels | None = None,
+    target: str = "majority",
+    ci: float = 0.95,
+    n_boot: int = 10_000,
+    seed: int = 0,
+    on_invalid: str = "raise",
+    annotator_ratings: str | os.PathLike | None = None,
+    clips: Iterable[str] | None = None,
+    metrics: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """Score predictions on one EmoSign task.
+
+    Parameters
+    ----------
+    task : one of ``vocab.TASK_NAMES``.
+    predictions : a CSV/TSV/JSONL/JSON path, a dict ``{video_name: prediction}``, a pandas
+        DataFrame or a list of records with ``video_name`` and ``prediction`` (or one column
+        per emotion for ``emotion_presence`` / ``emotion_intensity``); see
+        :func:`emosign.predictions.read_predictions`.
+    labels_file : the label file (default ``$EMOSIGN_LABELS``, else the pinned Hub file), or
+        :class:`emosign.labels.Labels` already read.
+    target : ``"majority"``, the released majority labels, or ``"soft"``, a distribution per
+        clip (see :mod:`emosign.annotators`): for ``sentiment_7`` and ``sentiment_3`` the
+        annotators' ratings (``annotator_ratings`` is then required), for ``emotion_single``
+        the released intensities normalised. The predicted distribution is the
+        ``score_<class>`` columns (probabilities), or one-hot of the predicted class without
+        them (uniform for a missing prediction).
+    ci : coverage of the percentile bootstrap intervals, in (0, 1).
+    n_boot : bootstrap resamples (seeded by ``seed``), drawn once and shared by all metrics.
+    on_invalid : ``"raise"`` refuses missing or unreadable predictions, listing every row;
+        ``"wrong"`` scores them as wrong and reports how many.
+    annotator_ratings : a per-annotator ratings CSV, for ``target="soft"`` on sentiment.
+    clips : score only these clips of the task (e.g. those with a video); predictions for
+        the task's other clips are then set aside like those outside the task, and the
+        result's ``restricted_to`` says how many of the task's clips were kept.
+    metrics : compute and report only these of the task's headline metrics (their values,
+        intervals and per-signer values), in the task's order; default all. The numbers are
+        those of the full run: each metric is computed on its own.
+
+    Returns
+    -------
+    dict
+        JSON-ready: ``task``, ``n``, ``target``, ``labels`` (file and sha256),
+        ``predictions`` (counts), ``metrics`` (fractions in 0...1, or the scale's units for
+        MAE), ``ci``, ``per_class``, ``per_signer``, ``definitions`` and, for single-label
+        tasks, ``confusion_matrix`` and ``agreement`` (model-vs-reference Krippendorff's
+        alpha). Undefined values (a correlation of a constant) are None.
+
+    Raises
+    ------
+    InputError
+        For an unknown task, target or metric, a bad option value, or predictions that do
+        not fit the task (:class:`emosign.predictions.PredictionsError`, listing every row).
+    """
+    spec = get_task(task)
+    if target not in TARGETS:
+        raise InputError(f"unknown target {target!r}; choose one of {list(TARGETS)}")
+    if on_invalid not in ("raise", "wrong"):
+        raise InputError(f"on_invalid must be 'raise' or 'wrong', not {on_invalid!r}")
+    labels = load_labels(labels_file)
+    data = spec.bind(labels)
+    task_size = data.n
+    if clips is not None:
+        data = data.restrict(clips)
+    soft = None
+    if target == "soft":
+        soft = _soft_target(spec, data, labels, annotator_ratings)
+    table = read_predictions(predictions)
+    aligned = align(table, data, on_invalid=on_invalid, scores_must_be_probabilities=soft is not None)
+
+    extra: dict[str, Any] = {}
+    if spec.kind == "explanation":
+        statistic, names, extra = _grounding(data, labels, aligned)
+    elif soft is None:
+        statistic, names = _statistic(spec, data, aligned, wanted=metrics)
+    else:
+        statistic, names = _soft_statistic(spec, data, aligned, soft[0])
+    if metrics is not None:
+        if isinstance(metrics, str) or not metrics:
+            raise InputError(f"metrics must be a non-empty list of metric names, not {metrics!r}")
+        unknown = [m for m in metrics if m not in names]
+        if unknown:
+            raise InputError(f"metrics {unknown} are not reported on {spec.name}; choose from {names}")
+        kept = [m for m in names if m in metrics]
+        statistic, names = _select(statistic, names, kept), kept
+    point = dict(zip(names, _row(statistic(np.ones((1, data.n))))))
+    intervals = _intervals(statistic, data.n, ci=ci, n_boot=n_boot, seed=seed)
+    signers = np.array(data.signers)
+    per_signer = {
+        s: {"n": int((signers == s).sum()),
+            **dict(zip(names, _row(statistic((signers == s)[None, :].astype(float)))))}
+        for s in dict.fromkeys(data.signers)
+    }
+    result = {
+        "task": spec.name,
+        "description": spec.description,
+        "n": data.n,
+        **({"restricted_to": f"{data.n} of the task's {task_size} clips"} if clips is not None else {}),
+        "target": target,
+        **({"soft_target": soft[1]} if soft else {}),
+        "labels": {
+            "origin": data.labels_source.origin,
+            "path": data.labels_source.path,
+            "sha256": data.labels_source.sha256,
+        },
+        "predictions": {
+            "source": table.source,
+            "given": aligned.n_given,
+            "scored": data.n,
+            "outside_task": aligned.n_outside_task,
+            "missing": list(aligned.missing),
+            "unparseable": list(aligned.unparseable),
+        },
+        "metrics": point,
+        "ci": {
+            "level": ci,
+            "method": "percentile bootstrap over clips",
+            "n_boot": n_boot,
+            "seed": seed,
+            "intervals": {name: [iv.low, iv.high] for name, iv in zip(names, intervals)},
+        },
+        "per_class": {} if soft or spec.kind == "explanation" else _per_class(spec, data, aligned),
+        **extra,
+        "per_signer": per_signer,
+        "definitions": {name: METRIC_DEFINITIONS[name] for name in names if name in METRIC_DEFINITIONS},
+    }
+    if spec.kind == "single_label" and not soft:
+        result["agreement"] = _agreement(spec, data, aligned)
+        confusion = confusion_matrices(data.y_true, aligned.y_pred, n_classes=len(data.classes))
+        result["confusion_matrix"] = {
+            "rows": "reference",
+            "columns": list(data.classes) + ["(no prediction)"],
+            "labels": list(data.classes),
+            "matrix": confusion.astype(int).tolist(),
+        }
+    return stamp("evaluate", _json_ready(result))
+
+
+def compare(
+    task: str,
+    predictions_a: PredictionsLike,
+    predictions_b: PredictionsLike,
+    *,
+    labels_file: str | os.PathLike | Labels | None = None,
+    ci: float = 0.95,
+    n_boot: int = 10_000,
+    seed: int = 0,
+    on_invalid: str = "raise",
+) -> dict[str, Any]:
+    """Paired bootstrap comparison of two systems on the same clips of one task.
+
+    Both systems are scored on the same resamples, so clip difficulty cancels out of the
+    difference.
+
+    Parameters
+    ----------
+    task : one of ``vocab.TASK_NAMES``.
+    predictions_a, predictions_b : the two systems' predictions, anything
+        :func:`emosign.predictions.read_predictions` reads.
+    labels_file, ci, n_boot, seed, on_invalid : as for :func:`evaluate`.
+
+    Returns
+    -------
+    dict
+        JSON-ready: ``task``, ``n``, ``ci`` (level, resamples, seed, method) and
+        ``comparison``: for each headline metric both systems have, ``difference`` (a - b),
+        its percentile interval ``low``...``high`` and the two-sided ``p_value`` of
+        :func:`emosign.stats.paired_bootstrap`.
+    """
+    spec = get_task(task)
+    labels = load_labels(labels_file)
+    data = spec.bind(labels)
+    aligned_a = align(predictions_a, data, on_invalid=on_invalid)
+    aligned_b = align(predictions_b, data, on_invalid=on_invalid)
+    if spec.kind == "explanation":  # scored by the cue-grounding scores, not a metric table
+        stat_a, names = _grounding_statistic(data, labels, aligned_a)
+        stat_b, names_b = _grounding_statistic(data, labels, aligned_b)
+    else:
+        stat_a, names = _statistic(spec, data, aligned_a)
+        stat_b, names_b = _statistic(spec, data, aligned_b)
+    shared = [n for n in names if n in names_b]  # ordinal metrics need values from both
+    tests = _as_list(paired_bootstrap(
+        _select(stat_a, names, shared), _select(stat_b, names_b, shared), data.n,
+        n_boot=n_boot, ci=ci, seed=seed,
+    ))
+    return stamp("compare", _json_ready({
+        "task": spec.name,
+        "n": data.n,
+        "ci": {"level": ci, "n_boot": n_boot, "seed": seed, "method": "paired percentile bootstrap"},
+        "comparison": {
+            name: {"difference": t.difference, "low": t.low, "high": t.high, "p_value": t.p_value}
+            for name, t in zip(shared, tests)
+        },
+    }))
+
+
+def _as_list(value: T | list[T]) -> list[T]:
+    """The per-metric results of a statistic of one or more columns, as a list."""
+    return value if isinstance(value, list) else [value]
+
+
+def _select(statistic: Statistic, names: list[str], keep: list[str]) -> Statistic:
+    """The columns ``keep`` of a statistic whose columns are ``names``."""
+    columns = [names.index(n) for n in keep]
+    return lambda w: statistic(w)[:, columns]
+
+
+def _statistic(
+    spec: Task, data: TaskData, aligned: Aligned, *, wanted: Sequence[str] | None = None
+) -> tuple[Statistic, list[str]]:
+    """The task's metrics as one weighted statistic: (B, n) weights -> (B, m) values.
+
+    ``wanted``: the caller keeps only these; the ordinal metrics of a single-label task are
+    then computed only if one of them is wanted.
+    """
+    if spec.kind == "single_label":
+        names = list(HEADLINE["single_label"])
+        has_values = spec.ordinal and aligned.values is not None and not np.isnan(aligned.values).any()
+        if wanted is not None and not set(wanted) & set(HEADLINE["ordinal"]):
+            has_values = False
+        if has_values:
+            names += list(HEADLINE["ordinal"])
+        k = len(data.classes)
+
+        def statistic(w):
+            m = classification_metrics(data.y_true, aligned.y_pred, n_classes=k, sample_weight=w)
+            columns = [m[name] for name in HEADLINE["single_label"]]
+            if has_values:
+                s = sentiment_metrics(data.y_true - 3, aligned.values, sample_weight=w)
+                columns += [s[name] for name in HEADLINE["ordinal"]]
+            return np.stack(columns, axis=1)
+
+    elif spec.kind == "multi_label":
+        names = list(HEADLINE["multi_label"])
+
+        def statistic(w):
+            m = multilabel_metrics(data.y_true, aligned.y_pred, sample_weight=w)
+            return np.stack([m[name] for name in names], axis=1)
+
+    else:
+        names = list(HEADLINE["intensity"])
+
+        def statistic(w):
+            m = intensity_metrics(data.y_true, aligned.y_pred, sample_weight=w)
+            return np.stack([m[name] for name in names], axis=1)
+
+    return statistic, names
+
+
+def _grounding(
+    data: TaskData, labels: Labels, aligned: Aligned
+) -> tuple[Statistic, list[str], dict[str, Any]]:
+    """Cue grounding: per-clip scores against each pair of annotators, pooled over clips,
+    with the same explanations' chance level and the annotators' own ceiling beside them."""
+    by_name = {c.video_name: c for c in labels}
+    clips = [by_name[n] for n in data.video_names]
+    explanations = list(aligned.y_pred)
+    statistic, names = _grounding_statistic(data, labels, aligned)
+    # Both are linear in the clips: the ceiling depends on the label file alone and is cached;
+    # the chance level is pooled over all pairs of clips from per-category counts.
+    ceiling = cues.human_ceiling(clips)
+    chance = cues.pooled_chance_scores(explanations, clips)
+    extra = {
+        "chance": {k: chance[k] for k in ("cue_f1", "cue_precision", "cue_recall", "cue_f1_strict")},
+        "human_ceiling": {k: ceiling["mean"][k] for k in names},
+        "grounding_protocol": "each explanation is scored against each pair of annotators "
+        "(one left out in turn) and averaged, as each annotator is in the human ceiling; "
+        "chance = the same explanations against other clips' references",
+        # A runaway explanation is scored on its beginning only: the cap and how many.
+        "explanation_max_tokens": cues.MAX_EXPLANATION_TOKENS,
+        "explanations_truncated": sum(cues.bounded_explanation(e) != e for e in explanations),
+    }
+    return statistic, names, extra
+
+
+def _grounding_statistic(
+    data: TaskData, labels: Labels, aligned: Aligned
+) -> tuple[Statistic, list[str]]:
+    """The cue-grounding scores as one weighted statistic: (B, n) weights -> (B, m)."""
+    by_name = {c.video_name: c for c in labels}
+    per_clip = cues.grounding_scores(list(aligned.y_pred), [by_name[n] for n in data.video_names])
+    names = ["cue_f1", "cue_precision", "cue_recall", "cue_f1_strict", "cues_named", "rouge_l"]
+
+    def statistic(w):
+        m = cues.aggregate_scores(per_clip, sample_weight=w)
+        return np.stack([m[name] for name in names], axis=1)
+
+    return statistic, names
+
+
+def _soft_target(
+    spec: Task, data: TaskData, labels: Labels, annotator_ratings: str | os.PathLike | None
+) -> tuple[np.ndarray, str]:
+    """The task's soft target, (n, K) aligned with data.video_names, and how it was made."""
+    if spec.name in ("sentiment_7", "sentiment_3"):
+        if annotator_ratings is None:
+            raise InputError(
+                f"target='soft' on {spec.name} needs per-annotator ratings "
+                "(annotator_ratings=... / --annotator-ratings): the released file holds "
+                "majority labels only"
+            )
+        clips = {c.video_name: c for c in labels}
+        ratings = read_annotator_ratings(annotator_ratings, clips=[clips[n] for n in data.video_names])
+        return (
+            sentiment_target(ratings, classes=spec.name),
+            f"distribution of {len(ratings.annotators)} annotators' ratings in {ratings.path}",
+        )
+    if spec.name == "emotion_single":
+        clips = {c.video_name: c for c in labels}
+        return (
+            intensity_target([clips[n] for n in data.video_names]),
+            "released majority intensities, normalised over the merged classes "
+            "(happiness = max(joy, excited); neutral when none is present)",
+        )
+    raise InputError(
+        f"target='soft' is defined for sentiment_7, sentiment_3 and emotion_single, not {spec.name}"
+    )
+
+
+def _soft_statistic(
+    spec: Task, data: TaskData, aligned: Aligned, target: np.ndarray
+) -> tuple[Statistic, list[str]]:
+    """Distances from the soft target as one weighted statistic: (B, n) weights -> (B, m).
+
+    The predicted distribution is the clip's scores, else one-hot of its predicted class;
+    uniform where a clip has neither.
+    """
+    k = len(data.classes)
+    if aligned.scores is not None:
+        predicted = np.where(np.isnan(aligned.scores), 1 / k, aligned.scores)
+    else:
+        predicted = np.where(
+            (aligned.y_pred >= 0)[:, None], np.eye(k)[np.maximum(aligned.y_pred, 0)], 1 / k
+        )
+    ordinal = spec.name in ("sentiment_7", "sentiment_3")
+    names = list(HEADLINE["soft"]) + (["wasserstein"] if ordinal else [])
+
+    def statistic(w):
+        m = distribution_metrics(target, predicted, ordinal=ordinal, sample_weight=w)
+        return np.stack([m[name] for name in names], axis=1)
+
+    return statistic, names
+
+
+def _agreement(spec: Task, data: TaskData, aligned: Aligned) -> dict[str, Any]:
+    """Krippendorff's alpha between the predictions and the reference, as two raters."""
+    if spec.ordinal and aligned.values is not None:
+        prediction, level = aligned.values, "interval"
+        reference = data.y_true - 3.0
+    else:
+        prediction = np.where(aligned.y_pred >= 0, aligned.y_pred, np.nan).astype(float)
+        reference, level = data.y_true.astype(float), "ordinal" if spec.ordinal else "nominal"
+    if np.isnan(prediction).all():  # nothing readable: no unit has two ratings
+        alpha = None
+    else:
+        alpha = model_reference_alpha(reference, prediction, level=level)
+    return {
+        "krippendorff_alpha": alpha,
+        "level": level,
+        "note": "the model and the majority label as two raters; missing predictions are missing data",
+    }
+
+
+def _row(values: np.ndarray) -> list[float]:
+    """The first row of a statistic's (B, m) values, as floats."""
+    return [float(v) for v in values[0]]
+
+
+def _intervals(statistic: Statistic, n: int, *, ci: float, n_boot: int, seed: int) -> list[Interval]:
+    """One percentile bootstrap interval per column of the statistic, on shared resamples."""
+    return _as_list(bootstrap_interval(statistic, n, n_boot=n_boot, ci=ci, seed=seed))
+
+
+def _per_class(spec: Task, data: TaskData, aligned: Aligned) -> dict[str, dict[str, Any]]:
+    """Each class's (or emotion's) own numbers: precision, recall, F1 and support, or MAE
+    and Spearman for intensities."""
+    if spec.kind == "single_label":
+        confusion = confusion_matrices(data.y_true, aligned.y_pred, n_classes=len(data.classes))
+        pc = per_class_metrics(confusion)
+        return {
+            name: {key: (int(pc[key][i]) if key == "support" else float(pc[key][i])) for key in pc}
+            for i, name in enumerate(data.classes)
+        }
+    if spec.kind == "multi_label":
+        pc = multilabel_per_class(data.y_true, aligned.y_pred)
+        out = {}
+        for j, name in enumerate(data.classes):
+            row: dict[str, float | int | None] = {
+                key: (int(pc[key][j]) if key == "support" else float(pc[key][j]))
+                for key in ("precision", "recall", "f1", "support")
+            }
+            if aligned.scores is not None:
+                row["average_precision"] = float(average_precision(data.y_true[:, j], aligned.scores[:, j]))
+            out[name] = row
+        return out
+    m = intensity_metrics(data.y_true, aligned.y_pred)
+    mae, rho = np.asarray(m["mae_per_class"]), np.asarray(m["spearman_per_class"])
+    return {
+        name: {"mae": float(mae[j]), "spearman": float(rho[j])} for j, name in enumerate(data.classes)
+    }
+
+
+def _json_ready(value: Any) -> Any:
+    """Floats that are NaN become None (JSON has no NaN); numpy scalars become Python ones."""
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def format_table(result: dict[str, Any]) -> str:
+    """A result of :func:`evaluate` as text, with percentages the way the paper prints them."""
+    level = round(result["ci"]["level"] * 100)
+    lines = [
+        f"EmoSign {result['task']}: {result['n']} clips, target {result['target']}, "
+        f"{level}% CI from {result['ci']['n_boot']:,} bootstrap resamples",
+        f"labels {result['labels']['path']} (sha256 {result['labels']['sha256'][:12]}...)",
+    ]
+    skipped = result["predictions"]
+    if skipped["outside_task"]:
+        lines.append(f"{skipped['outside_task']} prediction(s) for clips outside this task set aside")
+    for kind in ("missing", "unparseable"):
+        if skipped[kind]:
+            lines.append(f"{len(skipped[kind])} {kind} prediction(s) scored as wrong")
+    # Cue grounding is read against its chance level and the human ceiling: shown beside it.
+    beside = [(title, result[key]) for key, title in (("chance", "chance"), ("human_ceiling", "human"))
+              if isinstance(result.get(key), dict)]
+    header = f"{'metric':<26}{'value':>8}   {f'{level}% CI':<18}" + "".join(f"{t:>10}" for t, _ in beside)
+    lines += ["", header.rstrip(), "-" * len(header.rstrip())]
+    for name, value in result["metrics"].items():
+        low, high = result["ci"]["intervals"][name]
+        alias = " (wAcc)" if name == "balanced_accuracy" else " (wF1)" if name == "weighted_f1" else ""
+        interval = f"[{format_value(name, low)}, {format_value(name, high)}]"
+        cells = "".join(f"{format_value(name, values[name]) if name in values else '':>10}"
+                        for _, values in beside)
+        lines.append(f"{name + alias:<26}{format_value(name, value):>8}   {interval:<18}{cells}".rstrip())
+    units = [name for name in result["metrics"] if name in NOT_PERCENT]
+    notes = [] if len(units) == len(result["metrics"]) else ["fractions in percent"]
+    if units:
+        notes.append(f"{', '.join(units)} as they are (not percentages)")
+    note = "; ".join(notes)
+    if beside:
+        note += ("; chance: the same explanations against other clips' references; human: each "
+                 "annotator against the other two")
+    lines.append(note)
+    if result["per_class"]:
+        columns = list(next(iter(result["per_class"].values())))
+        lines += ["", f"{'class':<24}" + "".join(f"{c:>12}" for c in columns)]
+        for name, row in result["per_class"].items():
+            cells = "".join(
+                f"{row[c]:>12}" if c == "support" else f"{format_value(c, row[c]):>12}" for c in columns
+            )
+            lines.append(f"{name:<24}{cells}")
+    names = list(result["metrics"])[:4]
+    lines += ["", f"{'signer':<12}{'n':>5}" + "".join(f"{n:>20}" for n in names)]
+    for signer, row in result["per_signer"].items():
+        lines.append(f"{signer:<12}{row['n']:>5}" + "".join(f"{format_value(n, row[n]):>20}" for n in names))
+    return "\n".join(lines)
