@@ -165,21 +165,25 @@ def _parser() -> argparse.ArgumentParser:
     power = sub.add_parser(
         "power",
         help="which differences EmoSign can detect: minimum detectable difference and power",
-        description="The smallest difference in a metric that the paired bootstrap test "
-        "(emosign compare's) detects with the given power, simulated on the task's real clips; "
-        "with --difference the power to detect it; with --a/--b (or --a/--against) what a real "
-        "comparison found and could have found.",
+        description="The smallest difference in a metric that the paired permutation test "
+        "(emosign compare's default) detects with the given power, simulated on the task's real "
+        "clips, under a flat and a 'misses the rarest class' recall profile; a design analysis "
+        "(Type S and Type M errors) at the given differences or at that MDE; with --a/--b (or "
+        "--a/--against) the real comparison and the same answers at the two systems' level and "
+        "agreement. A difference no test reaches is said to be not reachable, with the best "
+        "power found.",
         epilog="example: emosign power --task sentiment_3 --metric wAcc --format json",
     )
     power.add_argument("--task", required=True, choices=("sentiment_3", "sentiment_7",
                                                           "emotion_single", "emotion_multi",
                                                           "emotion_presence"),
                        help="a single-label task, or emotion_presence (multi-label)")
-    power.add_argument("--metric", default="balanced_accuracy",
+    power.add_argument("--metric", default=None,
                        choices=("balanced_accuracy", "wAcc", "weighted_f1", "wF1", "accuracy",
                                 "macro_f1", "mae", "MAE", "micro_f1", "microF1"),
-                       help="the metric compared (default balanced_accuracy, the paper's wAcc); "
-                            "mae on sentiment_7, micro_f1 and macro_f1 on emotion_presence")
+                       help="the metric compared (default balanced_accuracy, the paper's wAcc; "
+                            "micro_f1 on emotion_presence); mae on sentiment_7, micro_f1 and "
+                            "macro_f1 on emotion_presence")
     power.add_argument("--power", type=_coverage, default=0.8,
                        help="the chance of detecting the difference (default 0.8)")
     power.add_argument("--alpha", type=_coverage, default=0.05,
@@ -197,9 +201,10 @@ def _parser() -> argparse.ArgumentParser:
     power.add_argument("--spread", type=_number(float, 0, inclusive=False, high=1_000), default=0.8,
                        help="mae only: standard deviation over mean of a system's per-clip "
                             "absolute errors (default 0.8)")
-    power.add_argument("--difference", type=float,
-                       help="also the power to detect this difference, a fraction (0.05 = 5 "
-                            "points; default: none)")
+    power.add_argument("--difference", type=float, nargs="+",
+                       help="true differences to analyse: power, Type S and Type M errors at "
+                            "each, a fraction (0.05 = 5 points; MAE in scale steps; default: "
+                            "at the MDE)")
     power.add_argument("--a", help="predictions of a real system A (default: none)")
     power.add_argument("--b", help="predictions of a real system B, compared with A "
                                    "(default: none)")
@@ -212,7 +217,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="simulated system pairs per step of the search, at most 1,000,000 "
                             "(default 2000)")
     power.add_argument("--n-boot", type=_number(int, 1, high=100_001), default=1_000,
-                       help="bootstrap resamples per simulated test, at most 100,000 (default 1000)")
+                       help="swap patterns (permutation test) or resamples (one-sample "
+                            "bootstrap) per simulated test, at most 100,000 (default 1000); "
+                            "--alpha below 1/(1 + N) is refused")
     power.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     power.add_argument("--format", choices=("json", "table"), default="table",
                        help="JSON or readable text (default table)")
@@ -739,19 +746,35 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The library's parameter names in power's messages, as the command's options.
+_POWER_OPTIONS = {"predictions_a": "--a", "predictions_b": "--b", "against": "--against",
+                  "n_boot": "--n-boot", "n_sims": "--sims", "alpha": "--alpha",
+                  "power": "--power", "difference": "--difference", "level": "--level",
+                  "agreement": "--agreement", "spread": "--spread", "metric": "--metric"}
+
+
 def _power(args: argparse.Namespace) -> int:
     from emosign.power import format_power, power_report
 
-    mae = args.metric.lower() == "mae"
-    if args.difference is not None and not (-6 <= args.difference <= 6 if mae else -1 <= args.difference <= 1):
-        raise InputError(f"--difference must be {'in [-6, 6] scale steps' if mae else 'a fraction in [-1, 1] (0.05 = 5 points)'}, "
-                         f"not {args.difference}")
-    result = power_report(
-        args.task, metric=args.metric, power=args.power, alpha=args.alpha, level=args.level,
-        agreement=args.agreement, spread=args.spread, difference=args.difference, predictions_a=args.a,
-        predictions_b=args.b, against=args.against, n_sims=args.sims, n_boot=args.n_boot,
-        seed=args.seed, labels_file=args.labels_file, progress=_progress(args),
-    )
+    metric = args.metric or ("micro_f1" if args.task == "emotion_presence" else "balanced_accuracy")
+    mae = metric.lower() == "mae"
+    for difference in args.difference or ():
+        if not (-6 <= difference <= 6 if mae else -1 <= difference <= 1):
+            allowed = "in [-6, 6] scale steps" if mae else "a fraction in [-1, 1] (0.05 = 5 points)"
+            raise InputError(f"--difference must be {allowed}, not {difference}")
+    try:
+        result = power_report(
+            args.task, metric=metric, power=args.power, alpha=args.alpha, level=args.level,
+            agreement=args.agreement, spread=args.spread, differences=args.difference,
+            predictions_a=args.a, predictions_b=args.b, against=args.against, n_sims=args.sims,
+            n_boot=args.n_boot, seed=args.seed, labels_file=args.labels_file,
+            progress=_progress(args),
+        )
+    except InputError as error:  # the library names its parameters; say the options
+        message = str(error)
+        for name, option in _POWER_OPTIONS.items():
+            message = message.replace(f"`{name}`", option)
+        raise InputError(message) from None
     print(json.dumps(result, indent=2, ensure_ascii=False) if args.format == "json"
           else format_power(result))
     return 0

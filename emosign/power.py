@@ -4,9 +4,27 @@ Before running two systems, a researcher wants to know which differences this be
 detect at all; after running them, what the comparison could have found. This module answers
 both by **simulation on the task's real clips**: system pairs are drawn on the task's actual
 reference labels (its class supports, e.g. 121 / 3 / 76 clips on ``sentiment_3``), each pair is
-tested with the project's paired bootstrap (:func:`emosign.stats.paired_bootstrap`, the test
-``emosign compare`` runs), and the share of pairs in which the test rejects "no difference" is
-the power.
+tested with the paired permutation (swap) test ``emosign compare`` runs by default
+(:func:`emosign.stats.permutation_test`), and the share of pairs in which the test rejects "no
+difference" is the power.
+
+Honest answers
+--------------
+* A minimum detectable difference (MDE) is never a search bound: when even the largest
+  difference the model allows is detected with less than the asked power, the answer is "not
+  reachable", with the best power found (:class:`MinimumDetectable`; McNemar's and the paired
+  t-test's analytic MDEs alike).
+* ``alpha`` below ``1 / (1 + n_boot)``, the smallest p-value a test of ``n_boot`` swap
+  patterns or resamples can give, is refused: no simulated study could reject.
+* No "observed power": given real systems, the answer is a design analysis
+  (:func:`design_analysis`, Gelman & Carlin 2014): at true differences the user finds
+  plausible, or at the MDE, the power, the chance that a significant result has the wrong
+  sign (Type S) and how much it exaggerates (Type M).
+* The MDE of a class-averaged score depends on the per-class recall profile
+  (:data:`PROFILES`): a flat profile, and one that misses the rarest class as most real
+  systems do (sentiment_3's 3 neutral clips), are both simulated.
+* Against a published number, besides the one-sample test that takes it as exact, the
+  conservative answer takes it as what it is, an estimate from the same clips.
 
 The simulated pair (two systems on the same ``n`` clips)
 ---------------------------------------------------------
@@ -63,12 +81,19 @@ Against a published number (a paper's row, which has no per-clip answers) the te
 one-sample: one simulated system against a constant, ``paired_bootstrap(stat, constant)``,
 whose p-value is the shifted bootstrap test of "the system scores the reported number".
 
-Speed: the simulated systems of a batch are the columns of one weighted statistic, so the
-bootstrap resamples are shared (as the paired test shares them between a and b) and each
-metric over all simulations is a few matrix products (``benchmarks/bench_power.py``).
+Speed: the simulated pairs of a batch are tested on the same swap patterns, and each metric's
+swapped difference over all of them is one matrix product per class (accuracy and wAcc: a
+sign flip of per-clip terms, exact in float32 counts; the F1 scores: each class's true
+positives and predictions moved by the swapped clips); the search for the MDE starts at the
+normal approximation and interpolates on the probit scale, so it needs a handful of
+evaluations (``benchmarks/bench_power.py``).
 
-References for the analytic checks: Connor, R. J. (1987). Sample size for testing differences
-in proportions for the paired-sample design. *Biometrics* 43(1), 207-211 (McNemar's test).
+References: Gelman, A. and Carlin, J. (2014). Beyond power calculations: assessing Type S
+(sign) and Type M (magnitude) errors. *Perspectives on Psychological Science* 9(6), 641-651.
+Hoenig, J. M. and Heisey, D. M. (2001). The abuse of power: the pervasive fallacy of power
+calculations for data analysis. *The American Statistician* 55(1), 19-24.
+Connor, R. J. (1987). Sample size for testing differences in proportions for the paired-sample
+design. *Biometrics* 43(1), 207-211 (McNemar's test).
 Cherian, K. C. (1941). A bivariate correlated gamma-type distribution function. *Journal of
 the Indian Mathematical Society* 5, 133-144 (the correlated errors of the MAE model).
 """
@@ -79,11 +104,10 @@ import math
 import numbers
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
-from scipy.stats import nct, norm
-from scipy.stats import t as student_t
 from threadpoolctl import threadpool_limits
 
 from emosign._progress import progress_bar
@@ -100,21 +124,28 @@ from emosign.metrics import (
 from emosign.paper import reported_rows
 from emosign.predictions import align
 from emosign.records import stamp
-from emosign.stats import PairedTest, paired_bootstrap
+from emosign.stats import PairedTest, paired_bootstrap, permutation_test, sign_flip_test
 from emosign.tasks import get_task
 
 __all__ = [
     "METRICS",
+    "PROFILES",
     "Design",
+    "DesignAnalysis",
     "MinimumDetectable",
     "PowerEstimate",
+    "design_analysis",
     "design_for_task",
-    "mcnemar_power",
+    "format_power",
     "mcnemar_mde",
+    "mcnemar_power",
     "minimum_detectable_difference",
-    "observed_power",
+    "observed_model",
     "paired_t_mde",
     "paired_t_power",
+    "power_for_difference",
+    "power_report",
+    "retrodesign",
     "simulate_power",
 ]
 
@@ -126,12 +157,18 @@ _ALIASES = {SHORT_NAMES[m].lower(): m for m in METRICS if m in SHORT_NAMES}
 # MAE's default level: an average error of one scale step (a fraction for every other metric).
 _DEFAULT_LEVEL = {"mae": 1.0}
 
-# Simulated systems scored per call of the paired bootstrap, and bootstrap rows per call of
-# the statistic: a (rows, sims, classes) float array of 400 x 500 x 10 is 16 MB.
-_SIMS_PER_BATCH = 500
-_ROWS_PER_CHUNK = 400
-# Steps of the bisection on the gap: the MDE's resolution is (1 - agreement) / 2**steps.
-_BISECTION_STEPS = 9
+# Simulated pairs tested per call of the test, and swap patterns (resamples) per call of the
+# statistic: the (patterns, sims) arrays of a call are 8 MB each.
+_SIMS_PER_BATCH = 1_000
+_ROWS_PER_CHUNK = 1_000
+# The search for the MDE stops when its bracket is this narrow, as a share of the metric's
+# top (1 for a fraction: 0.1 points; MAE: 0.006 steps of the 7-point scale), or after this
+# many evaluations of the power.
+_SEARCH_TOLERANCE = 0.001
+_SEARCH_STEPS = 14
+# The standard normal distribution (the analytic checks and the search's probit scale), from
+# the standard library: scipy.stats alone costs half a second to import.
+_NORMAL = NormalDist()
 
 
 # --------------------------------------------------------------------------------------------
@@ -247,7 +284,7 @@ def _default_level(metric: str, level: float | None) -> float:
 
 @dataclass(frozen=True)
 class PowerEstimate:
-    """Power of the paired (or one-sample) bootstrap test at one simulated difference.
+    """Power of the paired (or one-sample) test at one simulated difference.
 
     ``difference`` is the mean over simulated pairs of the metric difference on all clips (a
     fraction); ``gap`` the difference in the chance of being right that produced it;
@@ -264,11 +301,16 @@ class PowerEstimate:
 
 @dataclass(frozen=True)
 class MinimumDetectable:
-    """The smallest difference detected with at least the asked power.
+    """The smallest difference detected with at least the asked power, or why there is none.
 
-    ``mde`` is in the metric's units, a fraction (0.05 = 5 points); None when no difference
-    the design allows reaches the power (``note`` says why). ``power`` is the simulated power
-    at ``mde`` (at least the asked one, up to Monte Carlo error).
+    ``mde`` is in the metric's units (a fraction, 0.05 = 5 points; MAE in scale steps), or
+    None when no difference the model allows reaches the power: then ``reachable`` is False,
+    ``power`` is the best power found (at the largest difference the model allows,
+    ``best_difference``) and ``note`` says so. A search bound is never returned as an MDE.
+    ``power`` is otherwise the power at ``mde`` (simulated: at least the asked one, up to
+    Monte Carlo error ``power_se``; analytic: ``power_se`` is 0). ``mde_se`` is the Monte
+    Carlo standard error of the simulated MDE (the power's standard error over the power
+    curve's slope there), None for an analytic one.
     """
 
     mde: float | None
@@ -277,21 +319,71 @@ class MinimumDetectable:
     power_se: float | None
     assumptions: dict
     note: str = ""
+    best_difference: float | None = None
+    mde_se: float | None = None
+
+    @property
+    def reachable(self) -> bool:
+        """Whether some difference the model allows is detected with the asked power."""
+        return self.mde is not None
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "reachable": self.reachable}
+
+
+@dataclass(frozen=True)
+class DesignAnalysis:
+    """What a comparison would report if the true difference were ``difference``: a design
+    analysis (Gelman & Carlin 2014), replacing "observed" (post-hoc) power.
+
+    With ``D`` the true difference and ``d_s`` the estimate in simulated study ``s``,
+    among the studies whose test rejects at ``alpha`` (``n_significant`` of ``n_sims``):
+
+    * ``type_s`` = P(sign(d_s) != sign(D) | significant): the chance that a significant
+      result has the wrong sign;
+    * ``type_m`` = E(|d_s| | significant) / |D|: the exaggeration ratio, how much a
+      significant estimate overstates the true difference on average.
+
+    ``power`` is P(significant). ``type_s`` and ``type_m`` are None when no simulated study
+    was significant; ``*_se`` are their Monte Carlo standard errors.
+
+    References
+    ----------
+    Gelman, A. and Carlin, J. (2014). Beyond power calculations: assessing Type S (sign) and
+    Type M (magnitude) errors. *Perspectives on Psychological Science* 9(6), 641-651.
+    Hoenig, J. M. and Heisey, D. M. (2001). The abuse of power: the pervasive fallacy of power
+    calculations for data analysis. *The American Statistician* 55(1), 19-24.
+    """
+
+    difference: float
+    gap: float
+    power: float
+    power_se: float
+    type_s: float | None
+    type_s_se: float | None
+    type_m: float | None
+    type_m_se: float | None
+    n_significant: int
+    n_sims: int
+    why: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 # --------------------------------------------------------------------------------------------
-# Analytic approximation (accuracy only)
+# Analytic approximations: McNemar's test (accuracy), the paired t-test (MAE), retrodesign
 
 
 def mcnemar_power(n: int, *, discordance: float, difference: float, alpha: float = 0.05) -> float:
     """Power of the two-sided McNemar test of two accuracies on ``n`` paired clips.
 
     Connor (1987)'s normal approximation: with ``d`` the share of discordant clips and
-    ``delta`` the accuracy difference, ``power = Phi((|delta| sqrt(n) - z sqrt(d)) /
-    sqrt(d - delta**2))``, ``z`` the ``1 - alpha / 2`` normal quantile.
+    ``delta`` the accuracy difference,
+
+        power = Phi((|delta| sqrt(n) - z sqrt(d)) / sqrt(d - delta**2)),
+
+    ``z`` the ``1 - alpha / 2`` normal quantile.
     """
     if not 0 < discordance <= 1 or abs(difference) > discordance:
         raise InputError(f"need 0 < discordance <= 1 and |difference| <= discordance; got "
@@ -299,21 +391,29 @@ def mcnemar_power(n: int, *, discordance: float, difference: float, alpha: float
     spread = discordance - difference**2
     if spread <= 0:
         return 1.0
-    z = norm.ppf(1 - alpha / 2)
-    return float(norm.cdf((abs(difference) * math.sqrt(n) - z * math.sqrt(discordance)) / math.sqrt(spread)))
+    z = _NORMAL.inv_cdf(1 - alpha / 2)
+    return float(_NORMAL.cdf((abs(difference) * math.sqrt(n) - z * math.sqrt(discordance))
+                             / math.sqrt(spread)))
 
 
-def mcnemar_mde(n: int, *, discordance: float, power: float = 0.8, alpha: float = 0.05) -> float:
-    """The accuracy difference McNemar's test detects with ``power`` (inverse of
-    :func:`mcnemar_power`, by bisection on ``[0, discordance]``)."""
-    low, high = 0.0, float(discordance)
-    for _ in range(60):
-        mid = (low + high) / 2
-        if mcnemar_power(n, discordance=discordance, difference=mid, alpha=alpha) >= power:
-            high = mid
-        else:
-            low = mid
-    return high
+def mcnemar_mde(n: int, *, discordance: float, power: float = 0.8,
+                alpha: float = 0.05) -> MinimumDetectable:
+    """The accuracy difference McNemar's test detects with ``power``: the inverse of
+    :func:`mcnemar_power`, by bisection on ``[0, discordance]`` (two systems disagreeing on
+    a share ``discordance`` of clips differ by at most that much).
+
+    Returns
+    -------
+    MinimumDetectable
+        ``mde`` None (``reachable`` False) when even ``|delta| = discordance`` is detected
+        with less than ``power``: ``power`` is then the power there, ``best_difference``
+        that bound. The bound is never returned as an MDE.
+    """
+    method = {"method": "McNemar's test, Connor (1987)'s normal approximation", "n_clips": n,
+              "discordance": discordance, "alpha": alpha, "power": power}
+    return _analytic_mde(lambda d: mcnemar_power(n, discordance=discordance, difference=d,
+                                                 alpha=alpha),
+                         float(discordance), power, method)
 
 
 def paired_t_power(n: int, *, difference: float, sd: float, alpha: float = 0.05) -> float:
@@ -326,10 +426,12 @@ def paired_t_power(n: int, *, difference: float, sd: float, alpha: float = 0.05)
     """
     if n < 2 or not sd > 0:
         raise InputError(f"need n >= 2 clips and sd > 0; got {n!r} and {sd!r}")
-    critical = student_t.ppf(1 - alpha / 2, n - 1)
+    from scipy import special  # only here: the noncentral t
+
+    critical = float(special.stdtrit(n - 1, 1 - alpha / 2))
     shift = abs(difference) * math.sqrt(n) / sd
-    found = float(nct.sf(critical, n - 1, shift) + nct.cdf(-critical, n - 1, shift))
-    # scipy's noncentral t returns NaN far in the tail (noncentrality of tens): power is 1.
+    found = float(1 - special.nctdtr(n - 1, shift, critical) + special.nctdtr(n - 1, shift, -critical))
+    # The noncentral t returns NaN far in the tail (noncentrality of tens): power is 1.
     return found if math.isfinite(found) else float(shift > critical)
 
 
@@ -342,22 +444,85 @@ def mae_difference_sd(*, level: float, gap: float, agreement: float, spread: flo
 
 
 def paired_t_mde(n: int, *, level: float, agreement: float, spread: float, power: float = 0.8,
-                 alpha: float = 0.05) -> float:
+                 alpha: float = 0.05) -> MinimumDetectable:
     """The MAE difference the paired t-test detects with ``power`` between two systems of
-    the MAE model (:func:`mae_difference_sd`; by bisection on ``[0, 2 * level]``)."""
-    low, high = 0.0, 2.0 * level
+    the MAE model (:func:`mae_difference_sd`; by bisection on ``[0, 2 * level]``, the largest
+    difference two systems of average MAE ``level`` can have).
+
+    Returns
+    -------
+    MinimumDetectable
+        ``mde`` None (``reachable`` False) with the power at the bound when the bound itself
+        is detected with less than ``power``.
+    """
+
+    def at(gap: float) -> float:
+        sd = mae_difference_sd(level=level, gap=gap, agreement=agreement, spread=spread)
+        return 1.0 if sd == 0 else paired_t_power(n, difference=gap, sd=sd, alpha=alpha)
+
+    method = {"method": "paired t-test of the per-clip absolute errors (noncentral t)",
+              "n_clips": n, "level": level, "agreement": agreement, "spread": spread,
+              "alpha": alpha, "power": power}
+    return _analytic_mde(at, 2.0 * level, power, method)
+
+
+def _analytic_mde(at, largest: float, power: float, assumptions: dict) -> MinimumDetectable:
+    """Bisection of a monotone analytic power curve ``at`` on ``[0, largest]``."""
+    top = at(largest)
+    if top < power:
+        return MinimumDetectable(None, None, top, 0.0, assumptions, note=_unreachable(
+            largest, top, power), best_difference=largest)
+    low, high = 0.0, largest
     for _ in range(60):
         mid = (low + high) / 2
-        sd = mae_difference_sd(level=level, gap=mid, agreement=agreement, spread=spread)
-        if sd == 0 or paired_t_power(n, difference=mid, sd=sd, alpha=alpha) >= power:
+        if at(mid) >= power:
             high = mid
         else:
             low = mid
-    return high
+    return MinimumDetectable(high, high, at(high), 0.0, assumptions)
+
+
+def _unreachable(largest: float, best: float, power: float) -> str:
+    return (f"not reachable: even the largest difference the model allows ({largest:.4g}) is "
+            f"detected with power {best:.3f} only, below the {power:g} asked")
+
+
+def retrodesign(effect: float, se: float, *, alpha: float = 0.05) -> dict:
+    """Gelman & Carlin (2014)'s design analysis under a normal sampling distribution.
+
+    With the estimate ``d ~ N(D, s**2)`` (``D = effect``, ``s = se``), ``z`` the
+    ``1 - alpha / 2`` normal quantile and ``lambda = D / s``:
+
+        power  = (1 - Phi(z - lambda)) + Phi(-z - lambda)
+        type_s = Phi(-z - lambda) / power                     (for D > 0)
+        type_m = E(|d| ; |d| > z s) / (power |D|)
+               = [D (1 - Phi(z - lambda)) + s phi(z - lambda)
+                  - D Phi(-z - lambda) + s phi(-z - lambda)] / (power |D|)
+
+    Returns ``{"power", "type_s", "type_m"}``. It is the analytic check of
+    :func:`design_analysis`, which simulates the test ``compare`` runs instead.
+    """
+    if not se > 0 or not math.isfinite(effect) or effect == 0:
+        raise InputError(f"need se > 0 and a nonzero finite effect; got {se!r} and {effect!r}")
+    z = _NORMAL.inv_cdf(1 - alpha / 2)
+    lam = abs(effect) / se
+    right, wrong = 1 - _NORMAL.cdf(z - lam), _NORMAL.cdf(-z - lam)
+    power = right + wrong
+    d = abs(effect)
+    magnitude = (d * right + se * _NORMAL.pdf(z - lam) - d * wrong + se * _NORMAL.pdf(-z - lam))
+    return {"power": power, "type_s": wrong / power, "type_m": magnitude / (power * d)}
 
 
 # --------------------------------------------------------------------------------------------
 # Simulation
+
+#: The per-class recall profiles the simulation knows (single-label tasks).
+PROFILES: dict[str, str] = {
+    "flat": "both systems' chance of being right is the same in every class",
+    "misses_rarest": "both systems miss every clip of the rarest class (recall 0, as most real "
+                     "systems do on sentiment_3's 3 neutral clips); the other classes are at the "
+                     "level that keeps the mean per-class recall at `level`",
+}
 
 
 def simulate_power(
@@ -369,6 +534,7 @@ def simulate_power(
     agreement: float = 0.7,
     spread: float = 0.8,
     against: float | None = None,
+    profile: str = "flat",
     alpha: float = 0.05,
     n_sims: int = 2_000,
     n_boot: int = 1_000,
@@ -378,26 +544,23 @@ def simulate_power(
 
     Two systems (``against=None``): A right with probability ``level + gap / 2``, B with
     ``level - gap / 2``, agreeing (both right or both wrong) on a share ``agreement`` of
-    clips. One system against a published number (``against`` = that number, a fraction):
-    the system right with probability ``p0 + gap``, where at ``p0`` it scores ``against`` on
-    average (``level`` is then ignored), tested against the constant.
-    ``n_sims`` simulated pairs, each tested with ``n_boot`` paired bootstrap resamples;
-    seeded by ``seed``. ``level`` defaults to 0.5 (MAE: 1.0 scale steps); for MAE and
-    emotion_presence ``level``, ``agreement`` and ``spread`` mean what the module docstring
-    says (``spread`` is used by MAE alone).
+    clips; per class as ``profile`` says (:data:`PROFILES`). One system against a published
+    number (``against`` = that number, a fraction): the system right with probability
+    ``p0 + gap``, where at ``p0`` it scores ``against`` on average (``level`` and
+    ``agreement`` are then not used), tested against the constant.
+    ``n_sims`` simulated pairs, each tested with ``n_boot`` resamples; seeded by ``seed``.
+    ``level`` defaults to 0.5 (MAE: 1.0 scale steps); for MAE and emotion_presence
+    ``level``, ``agreement`` and ``spread`` mean what the module docstring says (``spread``
+    is used by MAE alone).
     """
     metric = metric_name(metric)
     _check(alpha=alpha, n_sims=n_sims, n_boot=n_boot)
-    level = _check_setup(design, metric, level, agreement, spread)
-    if against is not None:
-        level = _level_for(design, metric, _check_against(design, metric, against), seed)
-    draws = _Draws.new(design, n_sims, seed, metric=metric, agreement=agreement, spread=spread)
-    rejected, differences = _run(design, metric, draws, level, gap, agreement, against,
-                                 alpha=alpha, n_boot=n_boot, seed=seed)
-    p = float(rejected.mean())
-    return PowerEstimate(float(differences.mean()), float(gap), p, _se(p, n_sims),
-                         _assumptions(design, metric, level, agreement, against, alpha, None,
-                                      n_sims, n_boot, seed, spread))
+    model = _Model.make(design, metric, level=level, agreement=agreement, spread=spread,
+                        against=against, profile=profile, seed=seed)
+    draws = model.draws(n_sims, seed)
+    run = model.run(draws, gap, alpha=alpha, n_boot=n_boot, seed=seed)
+    return PowerEstimate(run.difference, float(gap), run.power, run.power_se,
+                         model.assumptions(alpha, None, n_sims, n_boot, seed))
 
 
 def minimum_detectable_difference(
@@ -410,158 +573,664 @@ def minimum_detectable_difference(
     spread: float = 0.8,
     against: float | None = None,
     direction: int = 1,
+    profile: str = "flat",
+    conservative: bool = False,
     alpha: float = 0.05,
     n_sims: int = 2_000,
     n_boot: int = 1_000,
     seed: int = 0,
     progress: bool | None = False,
 ) -> MinimumDetectable:
-    """The smallest difference the paired bootstrap test detects with probability ``power``.
+    """The smallest difference the test detects with probability ``power``.
 
-    Two systems as in :func:`simulate_power`; the gap is found by bisection on the same
-    seeded draws at every step (common random numbers, so the power is monotone in the gap
-    and the search is exact up to ``(1 - agreement) / 512``; MAE: ``2 * level / 512``).
-    Against a published number
-    (``against``): a system at ``against + difference`` (``direction=1``, above it) or
-    ``against - difference`` (``direction=-1``); ``level`` is then ignored.
+    Two systems as in :func:`simulate_power`. Against a published number (``against``): a
+    system at ``against + difference`` (``direction=1``, above it) or ``against -
+    difference`` (``direction=-1``). ``conservative=True`` (with ``against``) treats the
+    published number as an estimate from the same clips, not as exact: the published system
+    is simulated as a second system on the same clips at that level, erring independently of
+    yours (its per-clip answers are not published), and the test is the paired one.
+
+    The search (common random numbers: every evaluation sees the same seeded draws and swap
+    patterns, so the simulated power is a step function of the gap) starts at the normal
+    approximation's MDE, ``(z_{1 - alpha / 2} + z_power)`` times the simulated difference's
+    standard deviation, then interpolates on the probit scale, ``Phi^-1(power)`` nearly
+    linear in the gap, inside the bracket of gaps below and above the power asked, until
+    the bracket is narrower than 0.001 of the metric's range (0.1 points; MAE 0.006 steps).
+    The largest gap the model allows is evaluated only when the search reaches it.
 
     Returns
     -------
-    MinimumDetectable with ``mde`` in the metric's units (a fraction; MAE: scale steps, how
-    much lower one system's MAE must be), None when even the
-    largest difference the design allows is detected less often than ``power``.
-    ``progress``: a bar over the search's steps (None: only on a terminal).
+    MinimumDetectable
+        ``mde`` in the metric's units (a fraction; MAE: scale steps, how much lower one
+        system's MAE must be). When even the largest difference the model allows is
+        detected less often than ``power``: ``mde`` None, ``reachable`` False, the best
+        power found and where, and ``note`` "not reachable: ...". A bound is never an MDE.
+    progress : bool or None
+        A bar over the search's evaluations (None: only on a terminal).
     """
     metric = metric_name(metric)
     _check(alpha=alpha, n_sims=n_sims, n_boot=n_boot)
-    if not 0 < power < 1:
-        raise InputError(f"power must be strictly between 0 and 1; got {power!r}")
+    _check_power(power)
     if direction not in (1, -1):
-        raise InputError(f"direction must be 1 or -1; got {direction!r}")
-    level = _check_setup(design, metric, level, agreement, spread)
-    if against is not None:
-        level = _level_for(design, metric, _check_against(design, metric, against), seed)
-    assumptions = _assumptions(design, metric, level, agreement, against, alpha, power,
-                               n_sims, n_boot, seed, spread)
-    largest = _largest_gap(design, metric, level, agreement, against, direction)
-    draws = _Draws.new(design, n_sims, seed, metric=metric, agreement=agreement, spread=spread)
-    bar = progress_bar(_BISECTION_STEPS + 1, f"power: {n_sims:,} simulations a step",
-                       enabled=progress, unit="step")
+        raise InputError(f"`direction` must be 1 or -1; got {direction!r}")
+    if conservative and against is None:
+        raise InputError("`conservative` needs `against` (a published number)")
+    model = _Model.make(design, metric, level=level, agreement=agreement, spread=spread,
+                        against=against, profile=profile, seed=seed, conservative=conservative)
+    return _find_mde(model, power=power, direction=direction, alpha=alpha, n_sims=n_sims,
+                     n_boot=n_boot, seed=seed, progress=progress)[0]
 
-    def at(gap: float) -> tuple[float, float]:
-        signed = gap * direction if against is not None else gap
-        rejected, differences = _run(design, metric, draws, level, signed, agreement, against,
-                                     alpha=alpha, n_boot=n_boot, seed=seed)
+
+def _find_mde(model: _Model, *, power: float, direction: int, alpha: float, n_sims: int,
+              n_boot: int, seed: int, progress: bool | None) -> tuple[MinimumDetectable, _Run]:
+    """:func:`minimum_detectable_difference` on a checked model, and the simulated studies
+    at the MDE, or when it is not reachable at the largest difference the model allows
+    (their design analysis comes free)."""
+    draws = model.draws(n_sims, seed)
+    bar = progress_bar(_SEARCH_STEPS, f"power: {n_sims:,} simulations a step",
+                       enabled=progress, unit="step")
+    runs: dict[float, _Run] = {}
+
+    def at(gap: float) -> _Run:
+        found = runs[gap] = model.run(draws, gap * direction, alpha=alpha, n_boot=n_boot, seed=seed)
         bar.update(1)
-        return float(rejected.mean()), float(np.abs(differences.mean()))
+        return found
 
     with bar:
-        return _bisect(at, largest, power, n_sims, assumptions)
+        found = _search(at, model.largest_gap(direction), power, alpha,
+                        _SEARCH_TOLERANCE * _scale_top(model.design, model.metric),
+                        model.assumptions(alpha, power, n_sims, n_boot, seed),
+                        model.first_guess(draws, alpha, power, direction))
+    # The studies at the MDE, or at the largest gap when not reachable (the best found).
+    return found, runs[found.gap if found.gap is not None else model.largest_gap(direction)]
 
 
-def _bisect(at, largest: float, power: float, n_sims: int, assumptions: dict) -> MinimumDetectable:
-    top_power, top_difference = at(largest)
-    if top_power < power:
-        return MinimumDetectable(None, None, top_power, _se(top_power, n_sims), assumptions,
-                                 note=f"even the largest difference this design allows "
-                                      f"({top_difference:.3f}) is detected in only "
-                                      f"{100 * top_power:.0f}% of simulations")
-    low, high, found = 0.0, largest, (top_power, top_difference)
-    for _ in range(_BISECTION_STEPS):
-        mid = (low + high) / 2
-        p, d = at(mid)
-        if p >= power:
-            high, found = mid, (p, d)
+def _search(at, largest: float, power: float, alpha: float, tolerance: float,
+            assumptions: dict, guess: float) -> MinimumDetectable:
+    """The smallest gap in ``[0, largest]`` whose simulated power is at least ``power``, to
+    within ``tolerance`` (see :func:`minimum_detectable_difference`); ``at(gap)`` runs the
+    simulation there, ``guess`` is where to start. None (not reachable) when even
+    ``largest`` falls short."""
+    floor = 0.25 / 10_000  # keeps the probit of 0 and 1 finite
+
+    def probit(p: float) -> float:
+        return _NORMAL.inv_cdf(min(max(p, floor), 1 - floor))
+
+    target = probit(power)
+    # (gap, probit of its power): no difference is rejected at the test's size.
+    points: list[tuple[float, float]] = [(0.0, probit(alpha))]
+    low, high, found = 0.0, None, None
+    gap = min(max(guess, tolerance), largest)
+    for _ in range(_SEARCH_STEPS):
+        run = at(gap)
+        points.append((gap, probit(run.power)))
+        if run.power >= power:
+            high, found = gap, run
         else:
-            low = mid
-    p, d = found
-    return MinimumDetectable(d, high, p, _se(p, n_sims), assumptions)
+            low = gap
+            if gap >= largest:  # even the largest difference the model allows falls short
+                return MinimumDetectable(None, None, run.power, run.power_se, assumptions,
+                                         note=_unreachable(abs(run.difference), run.power, power),
+                                         best_difference=abs(run.difference))
+        top = largest if high is None else high
+        if high is not None and high - low <= tolerance:
+            break
+        # The next gap: the secant on the probit scale through the two evaluations nearest
+        # the target, kept inside the bracket; one that lands within a tolerance of an end
+        # is moved a half tolerance from it, so that the bracket closes in one more step.
+        (g1, f1), (g2, f2) = sorted(points, key=lambda p: abs(p[1] - target))[:2]
+        step = g1 + (target - f1) * (g2 - g1) / (f2 - f1) if f1 != f2 else (low + top) / 2
+        if not low < step < top:
+            step = (low + top) / 2 if high is not None else min(top, 2 * gap)
+        if high is not None:
+            step = min(max(step, low + tolerance / 2), high - tolerance / 2)
+        gap = min(max(step, low + tolerance / 2), largest)
+    assert found is not None and high is not None
+    # The MDE's Monte Carlo error: the power's standard error over the power curve's slope
+    # there, d power / d difference = phi(Phi^-1(power)) (z_alpha + Phi^-1(power)) / mde
+    # under a normal test statistic (the simulated curve's own slope between the nearest
+    # evaluations is too noisy to divide by).
+    z = probit(found.power)
+    slope = _NORMAL.pdf(z) * (_NORMAL.inv_cdf(1 - alpha / 2) + z) / abs(found.difference)
+    mde_se = found.power_se / slope if slope > 0 else None
+    return MinimumDetectable(abs(found.difference), high, found.power, found.power_se,
+                             assumptions, mde_se=mde_se)
 
 
-def observed_power(
+def design_analysis(
     design: Design,
     *,
-    metric: str,
-    correct_a: np.ndarray,
-    correct_b: np.ndarray | None = None,
+    metric: str = "balanced_accuracy",
+    differences: Sequence[float],
+    level: float | None = None,
+    agreement: float = 0.7,
+    spread: float = 0.8,
     against: float | None = None,
-    power: float = 0.8,
+    profile: str = "flat",
     alpha: float = 0.05,
     n_sims: int = 2_000,
     n_boot: int = 1_000,
     seed: int = 0,
-    observed_difference: float,
+) -> list[DesignAnalysis]:
+    """Type S and Type M errors (Gelman & Carlin 2014) of the test at true differences.
+
+    For each true difference in ``differences`` (the metric's units; negative: below
+    ``against`` in the one-sample case), the systems of :func:`simulate_power` are simulated
+    at the gap that produces it on average, each study tested, and :class:`DesignAnalysis`
+    reads power, the chance that a significant estimate has the wrong sign (``type_s``) and
+    how much it exaggerates (``type_m``) off the significant studies. This replaces
+    "observed power" (the power at the observed difference, a function of the p-value alone:
+    Hoenig & Heisey 2001): give the differences you find plausible from outside the data, or
+    the MDE. Analytic check under a normal estimate: :func:`retrodesign`.
+    """
+    metric = metric_name(metric)
+    _check(alpha=alpha, n_sims=n_sims, n_boot=n_boot)
+    model = _Model.make(design, metric, level=level, agreement=agreement, spread=spread,
+                        against=against, profile=profile, seed=seed)
+    draws = model.draws(n_sims, seed)
+    found = []
+    for difference in differences:
+        value = _check_difference(design, metric, difference)
+        direction = 1 if value >= 0 else -1
+        if value == 0:
+            found.append(DesignAnalysis(0.0, 0.0, math.nan, math.nan, None, None, None, None, 0,
+                                        n_sims, why="no true difference: Type S and M undefined"))
+            continue
+        gap = model.gap_for(abs(value), direction, seed)
+        run = model.run(draws, gap * direction, alpha=alpha, n_boot=n_boot, seed=seed)
+        found.append(run.design_analysis(gap * direction))
+    return found
+
+
+@dataclass(frozen=True)
+class _Run:
+    """The simulated studies at one gap: each one's full-data difference and whether its test
+    rejected."""
+
+    differences: np.ndarray
+    rejected: np.ndarray
+
+    @property
+    def n_sims(self) -> int:
+        return int(self.rejected.size)
+
+    @property
+    def power(self) -> float:
+        return float(self.rejected.mean())
+
+    @property
+    def power_se(self) -> float:
+        return _se(self.power, self.n_sims)
+
+    @property
+    def difference(self) -> float:
+        return float(self.differences.mean())
+
+    def design_analysis(self, gap: float) -> DesignAnalysis:
+        true = self.difference
+        significant = self.differences[self.rejected]
+        k = int(significant.size)
+        if k == 0 or true == 0:
+            return DesignAnalysis(true, gap, self.power, self.power_se, None, None, None, None,
+                                  k, self.n_sims, why="no simulated study was significant" if k == 0
+                                  else "no true difference")
+        wrong = float(np.mean(np.sign(significant) != np.sign(true)))
+        ratio = np.abs(significant) / abs(true)
+        type_m_se = float(ratio.std(ddof=1) / math.sqrt(k)) if k > 1 else None
+        return DesignAnalysis(true, gap, self.power, self.power_se, wrong, _se(wrong, k),
+                              float(ratio.mean()), type_m_se, k, self.n_sims)
+
+
+def power_for_difference(
+    design: Design,
+    *,
+    metric: str = "balanced_accuracy",
+    difference: float,
+    level: float | None = None,
+    agreement: float = 0.7,
     spread: float = 0.8,
+    against: float | None = None,
+    profile: str = "flat",
+    alpha: float = 0.05,
+    n_sims: int = 2_000,
+    n_boot: int = 1_000,
+    seed: int = 0,
+) -> PowerEstimate:
+    """Simulated power to detect ``difference`` in the metric's units (a fraction, MAE in
+    scale steps; negative means below ``against`` in the one-sample case). The gap in the
+    chance of being right that gives this difference on average is found first; then as
+    :func:`simulate_power`."""
+    metric = metric_name(metric)
+    value = _check_difference(design, metric, difference)
+    _check(alpha=alpha, n_sims=n_sims, n_boot=n_boot)
+    model = _Model.make(design, metric, level=level, agreement=agreement, spread=spread,
+                        against=against, profile=profile, seed=seed)
+    direction = 1 if value >= 0 else -1
+    gap = model.gap_for(abs(value), direction, seed) * direction
+    run = model.run(model.draws(n_sims, seed), gap, alpha=alpha, n_boot=n_boot, seed=seed)
+    return PowerEstimate(run.difference, gap, run.power, run.power_se,
+                         model.assumptions(alpha, None, n_sims, n_boot, seed))
+
+
+# --------------------------------------------------------------------------------------------
+# The simulated pair, validated once
+
+
+@dataclass(frozen=True)
+class _Model:
+    """One simulation model, its parameters checked: what :func:`simulate_power`,
+    :func:`minimum_detectable_difference` and :func:`design_analysis` share.
+
+    ``mode`` is "pair" (two systems), "one_sample" (one system against ``against``, taken as
+    exact) or "conservative" (against ``against`` taken as a second system on the same
+    clips, erring independently). ``level`` is the pair's average level, or under the
+    null of the other two modes the level at which a system scores ``against`` on average.
+    For single-label tasks ``class_level``, ``class_agreement`` and ``class_active`` are the
+    per-class recall profile (an inactive class is missed by both systems).
+    """
+
+    design: Design
+    metric: str
+    family: str
+    mode: str
+    level: float
+    agreement: float
+    spread: float
+    against: float | None
+    profile: str
+    class_level: np.ndarray | None = None
+    class_agreement: np.ndarray | None = None
+    class_active: np.ndarray | None = None
+
+    @classmethod
+    def make(cls, design: Design, metric: str, *, level, agreement, spread, against, profile,
+             seed: int, conservative: bool = False) -> _Model:
+        family = _family(design, metric)
+        if profile not in PROFILES:
+            raise InputError(f"`profile` must be one of {list(PROFILES)}; got {profile!r}")
+        if profile != "flat" and family != "class":
+            raise InputError(f"the recall profile {profile!r} is for single-label tasks; "
+                             f"{design.task} with {metric} is simulated flat")
+        if against is None:
+            level = _check_setup(design, metric, level, agreement, spread)
+            mode = "pair"
+        else:
+            if family == "mae":
+                _check_setup(design, metric, None, 0.5, spread)
+            level = _level_for(design, metric, _check_against(design, metric, against), seed)
+            mode = "conservative" if conservative else "one_sample"
+            # Not used by a one-sample test; under "conservative" set by independence.
+            agreement = 0.0 if family == "mae" else 0.5
+            if profile != "flat":
+                raise InputError("against a published number the simulated system is flat: "
+                                 "`profile` must be 'flat' with `against`")
+        model = cls(design, metric, family, mode, float(level), float(agreement), float(spread),
+                    None if against is None else float(against), profile)
+        if family == "class":
+            model = model._with_profile()
+        return model
+
+    def _with_profile(self) -> _Model:
+        k = len(self.design.classes)
+        supports = np.bincount(self.design.y_true, minlength=k)
+        active = np.ones(k, dtype=bool)
+        if self.profile == "misses_rarest":
+            present = supports > 0
+            active = ~(present & (supports == supports[present].min()))
+            if not active[present].any():
+                raise InputError("every class is the rarest: nothing is left for 'misses_rarest'")
+        n_classes = int((supports > 0).sum())
+        n_active = int((active & (supports > 0)).sum())
+        level = self.level * n_classes / n_active
+        if level > 1:
+            raise InputError(
+                f"with the rarest class missed, the other classes need recall {level:.3f} for a "
+                f"mean per-class recall of `level` {self.level:g}: impossible")
+        if self.mode == "pair":
+            try:
+                _check_pair(level, self.agreement, 0.0)
+            except InputError as error:
+                raise InputError(f"{error} (the level of the classes not missed under "
+                                 f"profile {self.profile!r})") from None
+        class_level = np.where(active, level, 0.0)
+        class_agreement = np.where(active, self.agreement, 1.0)
+        return _replace(self, class_level=class_level, class_agreement=class_agreement,
+                        class_active=active)
+
+    # --- what the searches need ---
+
+    def draws(self, n_sims: int, seed: int) -> _Draws:
+        return _Draws.new(self.design, n_sims, seed, metric=self.metric,
+                          agreement=self.agreement, spread=self.spread)
+
+    def largest_gap(self, direction: int = 1) -> float:
+        """The largest gap the model allows: two systems' chances of being right differ by
+        at most the share of clips they disagree on; MAEs are at least 0 and at most the
+        scale; a single system is right with a chance in [0, 1]."""
+        if self.mode == "pair":
+            return 2.0 * self.level if self.family == "mae" else 1.0 - self.agreement
+        top = _scale_top(self.design, self.metric) if self.family == "mae" else 1.0
+        return (top - self.level) if direction == 1 else self.level
+
+    def run(self, draws: _Draws, gap: float, *, alpha: float, n_boot: int, seed: int) -> _Run:
+        """Each simulated study's difference and whether its test rejected, at ``gap``:
+        two systems by the paired permutation test ``emosign compare`` runs by default
+        (:func:`emosign.stats.permutation_test`, ``n_boot`` swap patterns shared by every
+        study of a batch); one system against a number by the one-sample bootstrap test
+        (:func:`emosign.stats.paired_bootstrap` against the constant)."""
+        # The products here are small (hundreds of rows): one BLAS thread does them fastest,
+        # and several threads spinning on a shared machine cost many times the CPU.
+        with threadpool_limits(limits=1, user_api="blas"):
+            rejected, differences = [], []
+            for batch in draws.batches():
+                if self.mode == "one_sample":
+                    stat_a, stat_b = self.statistics(batch, gap)
+                    tests = paired_bootstrap(stat_a, stat_b, self.design.n, n_boot=n_boot,
+                                             seed=seed, chunk_size=_ROWS_PER_CHUNK)
+                else:
+                    tests = self.swap_test(batch, gap, n_perm=n_boot, seed=seed)
+                assert isinstance(tests, list)  # (B, sims) statistics: one test per study
+                rejected.append([t.p_value <= alpha for t in tests])
+                differences.append([t.difference for t in tests])
+        return _Run(np.concatenate(differences), np.concatenate(rejected))
+
+    def pair_parameters(self, gap: float) -> tuple:
+        """(level, gap, agreement) of the two simulated systems, per clip for a recall
+        profile; the published system and yours under "conservative"."""
+        if self.mode == "conservative":
+            a, b = self.level + gap, self.level  # yours at level + gap, the published at level
+            independent = 0.0 if self.family == "mae" else a * b + (1 - a) * (1 - b)
+            return (a + b) / 2, gap, independent
+        if self.family == "class":
+            assert self.class_level is not None and self.class_agreement is not None
+            assert self.class_active is not None
+            y = self.design.y_true
+            return self.class_level[y], gap * self.class_active[y], self.class_agreement[y]
+        return self.level, gap, self.agreement
+
+    def swap_test(self, batch, gap: float, *, n_perm: int, seed: int) -> list:
+        """The paired permutation test of every simulated pair of a batch, on the same swap
+        patterns: a sign-flip test where the difference is a sum over clips (accuracy, wAcc
+        with the classes fixed, MAE), else the swap statistic of the F1 scores."""
+        level, gap, agreement = self.pair_parameters(gap)
+        terms, stat = _swap_inputs(self.design, self.metric, batch, level, gap, agreement)
+        if terms is not None:
+            tests = sign_flip_test(terms, n_perm=n_perm, seed=seed)
+        else:
+            tests = permutation_test(stat, self.design.n, n_perm=n_perm, seed=seed,
+                                     chunk_size=_ROWS_PER_CHUNK)
+        assert isinstance(tests, list)  # (sims, n) terms or (P, sims) statistics
+        return tests
+
+    def statistics(self, batch, gap: float):
+        """The weighted statistics (B, n) -> (B, sims) of the two sides: the simulated
+        system(s) as :func:`emosign.metrics` scores them (the bootstrap's and the full data's
+        view; the permutation test uses :meth:`swap_test`)."""
+        design, metric = self.design, self.metric
+        if self.mode == "one_sample":
+            stat_a = _one_system(design, metric, batch, self.level + gap)
+            assert self.against is not None
+            constant = np.full(batch[0].shape[0], self.against)
+            return stat_a, (lambda w, c=constant: np.broadcast_to(c, (w.shape[0], c.size)))
+        return _systems(design, metric, batch, *self.pair_parameters(gap))
+
+    def first_guess(self, draws: _Draws, alpha: float, power: float, direction: int) -> float:
+        """Where the search starts: the gap of the normal approximation's MDE,
+        ``(z_{1 - alpha / 2} + z_power) sd``, with ``sd`` the standard deviation over the
+        first batch of simulated studies of their difference at no gap (no test run)."""
+        batch = draws.first()
+        ones = np.ones((1, self.design.n))
+
+        def differences(gap: float) -> np.ndarray:
+            a, b = self.statistics(batch, direction * gap)
+            return (a(ones) - b(ones))[0]
+
+        largest = self.largest_gap(direction)
+        per_gap = abs(float(differences(largest).mean())) / largest if largest > 0 else 0.0
+        if per_gap <= 0:
+            return largest
+        z = _NORMAL.inv_cdf(1 - alpha / 2) + _NORMAL.inv_cdf(power)
+        return float(z * differences(0.0).std() / per_gap)
+
+    def gap_for(self, difference: float, direction: int, seed: int) -> float:
+        """The gap whose simulated studies differ by ``difference`` in the metric, on
+        average (``direction`` -1: below ``against``)."""
+        largest = self.largest_gap(direction)
+        if self.family == "mae":
+            return min(float(difference), largest)  # the expected MAE moves with the gap exactly
+        batch = _Draws.new(self.design, 200, seed, metric=self.metric).first()
+        ones = np.ones((1, self.design.n))
+
+        def mean_difference(gap: float) -> float:
+            a, b = self.statistics(batch, direction * gap)
+            return float(abs((a(ones) - b(ones)).mean()))
+
+        low, high = 0.0, largest
+        for _ in range(30):
+            mid = (low + high) / 2
+            if mean_difference(mid) >= difference:
+                high = mid
+            else:
+                low = mid
+        return high
+
+    def assumptions(self, alpha, power, n_sims, n_boot, seed) -> dict:
+        found = _assumptions(self.design, self.metric, self.level, self.agreement,
+                             self.against, alpha, power, n_sims, n_boot, seed, self.spread,
+                             conservative=self.mode == "conservative")
+        if self.family == "class" and self.mode == "pair":
+            assert self.class_level is not None and self.class_active is not None
+            found["profile"] = self.profile
+            found["profile_means"] = PROFILES[self.profile]
+            found["class_levels"] = dict(zip(self.design.classes, map(float, self.class_level)))
+        return found
+
+
+def _replace(model: _Model, **changes) -> _Model:
+    from dataclasses import replace
+
+    return replace(model, **changes)
+
+
+# --------------------------------------------------------------------------------------------
+# What `emosign power` prints
+
+
+def power_report(
+    task: str,
+    *,
+    metric: str = "balanced_accuracy",
+    power: float = 0.8,
+    alpha: float = 0.05,
+    level: float | None = None,
+    agreement: float = 0.7,
+    spread: float = 0.8,
+    differences: Sequence[float] | None = None,
+    predictions_a=None,
+    predictions_b=None,
+    against: float | str | None = None,
+    n_sims: int = 2_000,
+    n_boot: int = 1_000,
+    seed: int = 0,
+    labels_file=None,
     progress: bool | None = False,
 ) -> dict:
-    """What a comparison already run could detect: the power it had at its observed
-    difference and its MDE, simulated at the systems' observed level and agreement.
+    """Everything ``emosign power`` prints, as a JSON-ready dict (a ``power`` record,
+    schema version 2).
+
+    * Always: ``mde``, the smallest difference in ``metric`` (a fraction; MAE in scale steps)
+      detected with ``power`` at ``alpha``, or None with ``reachable`` False, the best power
+      found (``power``, at ``best_difference``) and ``note``; ``assumptions`` beside it.
+    * Two systems: ``analytic``, for accuracy McNemar's approximation (Connor 1987) of the
+      same MDE, for MAE the paired t-test's (:func:`paired_t_mde`), also None with the power
+      at the bound when not reachable; on a single-label task ``recall_profiles``, the MDE
+      under each per-class recall profile of :data:`PROFILES` at the same level and
+      agreement.
+    * ``design_analysis``: :class:`DesignAnalysis` (power, Type S, Type M) at each of
+      ``differences`` (the metric's units), or when none are given at the MDE and half of it.
+    * ``against``: a number (fraction) or the name of one of the paper's rows for the task
+      (e.g. ``"GPT-4o (video)"``): the test is one-sample against the number taken as exact;
+      ``mde`` is how far above it a system must score, ``mde_below`` below it; and
+      ``conservative``, the same two answers when the number is taken as what it is, an
+      estimate from the same clips (:func:`minimum_detectable_difference` with
+      ``conservative=True``).
+    * ``predictions_a`` (and ``predictions_b``, or ``against``): ``observed``, the real
+      comparison (difference, its interval and p-value as ``emosign compare`` gives them,
+      10,000 resamples) and the model's parameters read off the systems; the MDE and the
+      design analysis are then at those parameters. No power "at the observed difference"
+      is given: it is a function of the p-value and says nothing more (Hoenig & Heisey 2001).
+    """
+
+    metric = metric_name(metric)
+    _check(alpha=alpha, n_sims=n_sims, n_boot=n_boot)
+    _check_power(power)
+    labels = load_labels(labels_file)
+    design = design_for_task(task, labels_file=labels)
+    reported = _resolve_against(task, metric, against, _scale_top(design, metric))
+    value = None if reported is None else reported["value"]
+    if predictions_b is not None and predictions_a is None:
+        raise InputError("`predictions_b` needs `predictions_a`: give both systems' predictions")
+    if predictions_a is not None and predictions_b is None and value is None:
+        raise InputError("give `predictions_b` (a second system) or `against` (a published "
+                         "number) with `predictions_a`")
+    if predictions_b is not None and value is not None:
+        raise InputError("give `predictions_b` or `against`, not both: a comparison is between "
+                         "two systems or one system and a number")
+    wanted = [_check_difference(design, metric, d) for d in (differences or ())]
+    if value is None:
+        level = _check_setup(design, metric, level, agreement, spread)
+    common: dict[str, Any] = dict(metric=metric, alpha=alpha, n_sims=n_sims, n_boot=n_boot, seed=seed)
+    result: dict = {"task": design.task, "metric": metric,
+                    "short_name": SHORT_NAMES.get(metric, metric)}
+    if reported is not None:
+        result["against"] = reported
+
+    if predictions_a is not None:
+        observed = _observed(task, metric, labels, predictions_a, predictions_b, value, seed)
+        correct_a, correct_b = observed.pop("_correct_a"), observed.pop("_correct_b")
+        if correct_b is not None:
+            level, agreement, spread, notes = observed_model(design, metric, correct_a, correct_b)
+            observed.update(level=level, agreement=agreement, notes=notes)
+            if _family(design, metric) == "mae":
+                observed["spread"] = spread
+        result["observed"] = observed
+
+    model = dict(level=level, agreement=agreement, spread=spread, against=value, **common)
+    checked = _Model.make(design, metric, level=level, agreement=agreement, spread=spread,
+                          against=value, profile="flat", seed=seed)
+    mde, at_mde = _find_mde(checked, power=power, direction=1, alpha=alpha, n_sims=n_sims,
+                            n_boot=n_boot, seed=seed, progress=progress)
+    result.update(_mde_fields(mde))
+    result["assumptions"] = mde.assumptions
+    result["test"] = mde.assumptions["test"]
+    family = _family(design, metric)
+    if value is not None:
+        below = minimum_detectable_difference(design, power=power, direction=-1, **model)
+        result["mde_below"] = below.mde
+        result["mde_below_detail"] = _mde_fields(below)
+        result["conservative"] = {
+            "means": "the published number taken as an estimate from the same clips: its system "
+                     "simulated on them at that level, erring independently of yours, and the "
+                     "paired test; the one-sample answers above take the number as exact",
+            "above": _mde_fields(minimum_detectable_difference(
+                design, power=power, conservative=True, **model)),
+            "below": _mde_fields(minimum_detectable_difference(
+                design, power=power, conservative=True, direction=-1, **model)),
+        }
+    elif metric == "accuracy":
+        result["analytic"] = _mde_fields(mcnemar_mde(design.n, discordance=1 - agreement,
+                                                     power=power, alpha=alpha))
+        result["analytic"]["method"] = "McNemar's test, Connor (1987)'s normal approximation"
+    elif family == "mae":
+        assert level is not None  # checked above
+        result["analytic"] = _mde_fields(paired_t_mde(design.n, level=level, agreement=agreement,
+                                                      spread=spread, power=power, alpha=alpha))
+        result["analytic"]["method"] = "paired t-test of the per-clip absolute errors (noncentral t)"
+    if value is None and family == "class":
+        result["recall_profiles"] = _profiles(design, mde, power, model)
+
+    if wanted:
+        analyses = design_analysis(design, differences=wanted, **model)
+        result["design_analysis_at"] = "the differences given"
+    else:  # the search's own studies
+        gap = mde.gap if mde.gap is not None else checked.largest_gap(1)
+        analyses = [at_mde.design_analysis(gap)]
+        result["design_analysis_at"] = ("the MDE" if mde.reachable else
+                                        "the largest difference the model allows (no MDE)")
+    result["design_analysis"] = [a.to_dict() for a in analyses]
+    return stamp("power", result)
+
+
+def observed_model(design: Design, metric: str, correct_a,
+                   correct_b) -> tuple[float, float, float, list[str]]:
+    """The simulation model's parameters read off two real systems.
 
     ``correct_a`` / ``correct_b``, aligned with ``design.y_true``: for the single-label
     metrics (n,) booleans, whether each system got each clip right; for MAE (n,) absolute
     errors in scale steps; on emotion_presence (n, K) booleans, the emotions each system
-    flagged. Without ``correct_b``, a one-sample comparison against ``against``. The observed
-    level is the systems' mean accuracy for accuracy, else their mean per-class recall (the
-    simulation's ``level``); for MAE their mean MAE, with agreement the correlation of their
-    errors and spread their errors' sd over mean; on emotion_presence their recall and
-    agreement on present cells. An observed agreement outside what the model allows is moved
-    to the bound (said in ``notes``). Returns ``level``, ``agreement`` (MAE: ``spread`` too),
-    ``power_at_observed_difference`` (and its ``power_se``), ``minimum_detectable`` (a
-    :class:`MinimumDetectable` at that level and agreement) and ``notes``.
+    flagged. The level is the systems' mean accuracy for accuracy, else their mean per-class
+    recall; agreement the share of clips both get right or both wrong (on emotion_presence:
+    of present cells); for MAE the mean error, the correlation of the errors and their
+    spread. A value outside what the model takes is moved to the bound (said in the notes).
+
+    Returns
+    -------
+    (level, agreement, spread, notes)
     """
     metric = metric_name(metric)
     family = _family(design, metric)
     notes: list[str] = []
-    if correct_b is None:
-        if against is None:
-            raise InputError("give correct_b (a second system) or against (a published number)")
-        level = _level_for(design, metric, _check_against(design, metric, against), seed)
-        agreement = 0.7  # unused by a one-sample test
-    elif family == "mae":
+    if family == "mae":
         level, agreement, spread = _observed_mae_model(design, correct_a, correct_b, notes)
+        return level, agreement, spread, notes
+    if family == "presence":
+        present = design.y_true
+        right_a = np.asarray(correct_a, dtype=bool)[present]
+        right_b = np.asarray(correct_b, dtype=bool)[present]
+        level = float(np.mean([right_a.mean(), right_b.mean()]))
     else:
-        if family == "presence":
-            present = design.y_true
-            right_a = np.asarray(correct_a, dtype=bool)[present]
-            right_b = np.asarray(correct_b, dtype=bool)[present]
+        right_a, right_b = np.asarray(correct_a, dtype=bool), np.asarray(correct_b, dtype=bool)
+        # The model's level is both the expected accuracy and the expected wAcc: take the one
+        # the comparison is about (per-class recall for the F1 scores, which weigh classes).
+        if metric == "accuracy":
             level = float(np.mean([right_a.mean(), right_b.mean()]))
         else:
-            right_a, right_b = np.asarray(correct_a, dtype=bool), np.asarray(correct_b, dtype=bool)
-            # The model's level is both the expected accuracy and the expected wAcc: take the
-            # one the comparison is about (per-class recall for the F1 scores, which weigh
-            # classes).
-            if metric == "accuracy":
-                level = float(np.mean([right_a.mean(), right_b.mean()]))
-            else:
-                level = float(np.mean([_mean_recall(design, right_a), _mean_recall(design, right_b)]))
-        level = min(max(level, 0.01), 0.99)
-        agreement = float(np.mean(right_a == right_b))
-        bound = 1 - 2 * min(level, 1 - level)
-        if agreement < bound:
-            notes.append(f"observed agreement {agreement:.3f} is below what two systems at level "
-                         f"{level:.3f} can have under the model; {bound:.3f} used")
-            agreement = bound
-        agreement = min(agreement, 0.995)
-    direction = 1 if observed_difference >= 0 else -1
-    mde = minimum_detectable_difference(
-        design, metric=metric, power=power, level=level, agreement=agreement, spread=spread,
-        against=against, direction=direction, alpha=alpha, n_sims=n_sims, n_boot=n_boot,
-        seed=seed, progress=progress)
-    gap = _gap_for_difference(design, metric, abs(observed_difference), level, agreement, against,
-                              direction, seed, spread)
-    signed = gap * direction if against is not None else gap
-    at_observed = simulate_power(design, metric=metric, gap=signed, level=level,
-                                 agreement=agreement, spread=spread, against=against,
-                                 alpha=alpha, n_sims=n_sims, n_boot=n_boot, seed=seed)
-    return {
-        "level": level,
-        "agreement": agreement,
-        **({"spread": spread} if family == "mae" else {}),
-        "power_at_observed_difference": at_observed.power,
-        "power_se": at_observed.power_se,
-        "minimum_detectable": mde,
-        "notes": notes,
-    }
+            level = float(np.mean([_mean_recall(design, right_a), _mean_recall(design, right_b)]))
+    level = min(max(level, 0.01), 0.99)
+    agreement = float(np.mean(right_a == right_b))
+    bound = 1 - 2 * min(level, 1 - level)
+    if agreement < bound:
+        notes.append(f"observed agreement {agreement:.3f} is below what two systems at level "
+                     f"{level:.3f} can have under the model; {bound:.3f} used")
+        agreement = bound
+    return level, min(agreement, 0.995), 0.8, notes
+
+
+def _mde_fields(found: MinimumDetectable) -> dict:
+    """A MinimumDetectable as the report's JSON fields (the assumptions apart)."""
+    fields: dict[str, Any] = {"mde": found.mde, "reachable": found.reachable,
+                              "power": found.power, "power_se": found.power_se}
+    if found.reachable:
+        fields.update(gap=found.gap, mde_se=found.mde_se)
+    else:
+        fields.update(best_difference=found.best_difference, note=found.note)
+    return fields
+
+
+def _profiles(design: Design, flat: MinimumDetectable, power: float, model: dict) -> list[dict]:
+    """The MDE under each recall profile (the flat one is ``flat``, already found)."""
+    found = []
+    for name, means in PROFILES.items():
+        entry: dict[str, Any] = {"profile": name, "means": means}
+        try:
+            result = flat if name == "flat" else minimum_detectable_difference(
+                design, power=power, profile=name, **model)
+        except InputError as error:
+            entry.update(mde=None, reachable=False, note=f"not simulated: {error}")
+        else:
+            entry.update(_mde_fields(result), class_levels=result.assumptions["class_levels"])
+        found.append(entry)
+    return found
 
 
 def _observed_mae_model(design: Design, errors_a, errors_b, notes: list) -> tuple[float, float, float]:
@@ -585,140 +1254,6 @@ def _observed_mae_model(design: Design, errors_a, errors_b, notes: list) -> tupl
     return level, agreement, spread
 
 
-def power_for_difference(
-    design: Design,
-    *,
-    metric: str = "balanced_accuracy",
-    difference: float,
-    level: float | None = None,
-    agreement: float = 0.7,
-    spread: float = 0.8,
-    against: float | None = None,
-    alpha: float = 0.05,
-    n_sims: int = 2_000,
-    n_boot: int = 1_000,
-    seed: int = 0,
-) -> PowerEstimate:
-    """Simulated power to detect ``difference`` in the metric's units (a fraction, MAE in
-    scale steps; negative means below ``against`` in the one-sample case). The gap in the
-    chance of being right that gives this difference on average is found first; then as
-    :func:`simulate_power`."""
-    metric = metric_name(metric)
-    bound = _scale_top(design, metric)
-    if isinstance(difference, bool) or not isinstance(difference, numbers.Real) \
-            or not math.isfinite(difference) or not -bound <= difference <= bound:
-        raise InputError(f"difference must be a number in [-{bound:g}, {bound:g}] "
-                         f"({'scale steps' if metric == 'mae' else 'a fraction'}); got {difference!r}")
-    level = _check_setup(design, metric, level, agreement, spread)
-    if against is not None:
-        level = _level_for(design, metric, _check_against(design, metric, against), seed)
-    direction = 1 if difference >= 0 else -1
-    gap = _gap_for_difference(design, metric, abs(difference), level, agreement, against,
-                              direction, seed, spread)
-    signed = gap * direction if against is not None else gap
-    return simulate_power(design, metric=metric, gap=signed, level=level, agreement=agreement,
-                          spread=spread, against=against, alpha=alpha, n_sims=n_sims,
-                          n_boot=n_boot, seed=seed)
-
-
-def power_report(
-    task: str,
-    *,
-    metric: str = "balanced_accuracy",
-    power: float = 0.8,
-    alpha: float = 0.05,
-    level: float | None = None,
-    agreement: float = 0.7,
-    spread: float = 0.8,
-    difference: float | None = None,
-    predictions_a=None,
-    predictions_b=None,
-    against: float | str | None = None,
-    n_sims: int = 2_000,
-    n_boot: int = 1_000,
-    seed: int = 0,
-    labels_file=None,
-    progress: bool | None = False,
-) -> dict:
-    """Everything ``emosign power`` prints, as a JSON-ready dict.
-
-    * Always: ``mde``, the smallest difference in ``metric`` (a fraction; MAE in scale steps)
-      detected with ``power`` at ``alpha``, with ``assumptions`` beside it; between two
-      systems also ``analytic``, for accuracy McNemar's approximation (Connor 1987) of the
-      same MDE, for MAE the paired t-test's (:func:`paired_t_mde`).
-    * ``difference``: also ``power_at_difference``, the power to detect it.
-    * ``against``: a number (fraction) or the name of one of the paper's rows for the task
-      (e.g. ``"GPT-4o (video)"``): the test is one-sample, and ``mde`` is how far above the
-      number a system must score (``mde_below``: below it).
-    * ``predictions_a`` (and ``predictions_b``): ``observed``, the real comparison (difference,
-      its paired interval and p-value as ``emosign compare`` gives them, 10,000 resamples),
-      and the power it had at its observed level, agreement and difference.
-    """
-
-    metric = metric_name(metric)
-    labels = load_labels(labels_file)
-    design = design_for_task(task, labels_file=labels)
-    level = _check_setup(design, metric, level, agreement, spread)
-    reported = _resolve_against(task, metric, against, _scale_top(design, metric))
-    value = None if reported is None else reported["value"]
-    if predictions_b is not None and predictions_a is None:
-        raise InputError("--b needs --a: give both systems' predictions")
-    if predictions_a is not None and predictions_b is None and value is None:
-        raise InputError("give --b (a second system) or --against (a published number) with --a")
-    if predictions_b is not None and value is not None:
-        raise InputError("give --b or --against, not both: a comparison is between two systems "
-                         "or one system and a number")
-    common: dict[str, Any] = dict(metric=metric, alpha=alpha, n_sims=n_sims, n_boot=n_boot, seed=seed)
-    result: dict = {"task": design.task, "metric": metric, "short_name": SHORT_NAMES.get(metric, metric)}
-    if reported is not None:
-        result["against"] = reported
-
-    if predictions_a is not None:
-        observed = _observed(task, metric, labels, predictions_a, predictions_b, value, seed)
-        result["observed"] = observed
-        result["observed"].update(observed_power(
-            design, correct_a=observed.pop("_correct_a"), correct_b=observed.pop("_correct_b"),
-            against=value, power=power, observed_difference=observed["difference"],
-            spread=spread, progress=progress, **common))
-        level = result["observed"]["level"] if value is None else value
-        agreement = result["observed"]["agreement"] if value is None else agreement
-        spread = result["observed"].get("spread", spread)
-        mde = result["observed"].pop("minimum_detectable")
-        if value is not None and observed["difference"] < 0:
-            # That search looked below the number; `mde` is the one above it, `mde_below` below.
-            mde = minimum_detectable_difference(design, power=power, against=value,
-                                                spread=spread, progress=progress, **common)
-    else:
-        mde = minimum_detectable_difference(design, power=power, level=level, agreement=agreement,
-                                            spread=spread, against=value, progress=progress,
-                                            **common)
-    result.update(mde=mde.mde, power=mde.power, power_se=mde.power_se, gap=mde.gap,
-                  assumptions=mde.assumptions)
-    if mde.note:
-        result["note"] = mde.note
-    if value is not None:
-        below = minimum_detectable_difference(design, power=power, against=value, direction=-1,
-                                              spread=spread, progress=progress, **common)
-        result["mde_below"] = below.mde
-    elif metric == "accuracy":
-        result["analytic"] = {
-            "method": "McNemar's test, Connor (1987)'s normal approximation",
-            "mde": mcnemar_mde(design.n, discordance=1 - agreement, power=power, alpha=alpha),
-        }
-    elif metric == "mae":
-        result["analytic"] = {
-            "method": "paired t-test of the per-clip absolute errors (noncentral t)",
-            "mde": paired_t_mde(design.n, level=level, agreement=agreement, spread=spread,
-                                power=power, alpha=alpha),
-        }
-    if difference is not None:
-        at = power_for_difference(design, difference=difference, level=level,
-                                  agreement=agreement, spread=spread, against=value, **common)
-        result["power_at_difference"] = {"difference": difference, "power": at.power,
-                                         "power_se": at.power_se}
-    return stamp("power", result)
-
-
 def _resolve_against(task: str, metric: str, against, top: float = 1.0) -> dict | None:
     """``against`` as ``{"value": number, "system": name or None}``: a fraction in
     [0, ``top``] (MAE: scale steps in [0, ``top``]) or the name of one of the paper's rows."""
@@ -735,7 +1270,7 @@ def _resolve_against(task: str, metric: str, against, top: float = 1.0) -> dict 
 
         rows = {row["system"]: row for row in reported_rows(task)}
         if against not in rows:
-            raise InputError(f"--against {against!r} is neither {what} nor one of "
+            raise InputError(f"`against` {against!r} is neither {what} nor one of "
                              f"the paper's rows for {task}: {sorted(rows)}")
         value = rows[against]["metrics"].get(metric)
         if value is None:
@@ -843,31 +1378,6 @@ class _Draws:
         return next(self.batches())
 
 
-def _run(design, metric, draws, level, gap, agreement, against, *, alpha, n_boot, seed):
-    """Reject flags (n_sims,) and full-data metric differences (n_sims,) at one gap."""
-    # The products here are small (hundreds of rows): one BLAS thread does them fastest, and
-    # several threads spinning on a shared machine cost many times the CPU.
-    with threadpool_limits(limits=1, user_api="blas"):
-        return _run_batches(design, metric, draws, level, gap, agreement, against,
-                            alpha=alpha, n_boot=n_boot, seed=seed)
-
-
-def _run_batches(design, metric, draws, level, gap, agreement, against, *, alpha, n_boot, seed):
-    rejected, differences = [], []
-    for batch in draws.batches():
-        if against is None:
-            stat_a, stat_b = _systems(design, metric, batch, level, gap, agreement)
-        else:
-            stat_a = _one_system(design, metric, batch, level + gap)
-            constant = np.full(batch[0].shape[0], float(against))
-            stat_b = lambda w, c=constant: np.broadcast_to(c, (w.shape[0], c.size))  # noqa: E731
-        tests = paired_bootstrap(stat_a, stat_b, design.n, n_boot=n_boot, seed=seed,
-                                 chunk_size=_ROWS_PER_CHUNK)
-        rejected.append([t.p_value <= alpha for t in tests])
-        differences.append([t.difference for t in tests])
-    return np.concatenate(rejected), np.concatenate(differences)
-
-
 def _systems(design: Design, metric: str, batch, level: float, gap: float, agreement: float):
     """The weighted statistics (B, n) -> (B, sims) of the simulated systems A and B."""
     family = _family(design, metric)
@@ -900,6 +1410,137 @@ def _one_system(design: Design, metric: str, batch, p: float):
     if family == "presence":
         return _presence_statistic(design, metric, _presence_answers(design, batch[0] < p, batch[1], p))
     return _statistic(design, metric, _answers(design, batch[0] < p, batch[1]))
+
+
+def _swap_inputs(design: Design, metric: str, batch, level, gap, agreement):
+    """What the paired permutation test of a batch of simulated pairs needs: ``(terms,
+    None)``, the (sims, n) per-clip terms whose sum is each pair's difference, when swapping
+    a clip flips its term's sign (accuracy, wAcc, MAE); else ``(None, stat)``, a swap
+    statistic (P, n) bool -> (P, sims) of the F1 scores."""
+    family = _family(design, metric)
+    n = design.n
+    if family == "mae":
+        _check_mae(design, float(np.max(level)), 0.0, float(np.max(np.abs(gap))))
+        shared, own_a, own_b = batch
+        errors_a = (level + gap / 2) * (shared + own_a)
+        errors_b = (level - gap / 2) * (shared + own_b)
+        return (errors_a - errors_b) / n, None
+    cell, u_a, u_b = batch
+    correct_a, correct_b = _pair(level, gap, agreement, cell)
+    if family == "presence":
+        flags_a = _presence_answers(design, correct_a, u_a, level + gap / 2)
+        flags_b = _presence_answers(design, correct_b, u_b, level - gap / 2)
+        return None, _presence_swap_statistic(design, metric, flags_a, flags_b)
+    y = design.y_true
+    supports = np.bincount(y, minlength=len(design.classes))
+    if metric in ("accuracy", "balanced_accuracy"):
+        # Class k's clips each weigh 1 / n (accuracy) or 1 / (K n_k) (wAcc, the K classes
+        # present fixed, as they are under swaps).
+        weights = (np.full(len(supports), 1.0 / n) if metric == "accuracy" else
+                   np.where(supports > 0, 1.0 / (np.count_nonzero(supports) * np.maximum(supports, 1)), 0.0))
+        return None, _linear_swap_statistic(y, weights, correct_a, correct_b)
+    pred_a, pred_b = _answers(design, correct_a, u_a), _answers(design, correct_b, u_b)
+    return None, _f1_swap_statistic(supports, metric, y, pred_a, pred_b)
+
+
+def _linear_swap_statistic(y: np.ndarray, weights: np.ndarray, correct_a: np.ndarray,
+                           correct_b: np.ndarray):
+    """Swap statistic (P, n) bool -> (P, sims) of a difference that is a weighted sum of the
+    correct indicators, ``sum_k weights_k sum_{i in k} (c_a,i - c_b,i)``: swapping clip i
+    flips its term's sign (Fisher's sign flip, as :func:`emosign.stats.sign_flip_test`).
+    Per class the swapped counts are whole numbers, exact in float32, one product over the
+    class's own clips; they are weighted in float64, so the swapped and the observed
+    differences are computed alike and ties stay ties."""
+    members = [np.flatnonzero(y == c) for c in range(len(weights))]
+    change = (correct_a.astype(np.int8) - correct_b.astype(np.int8)).T  # (n, sims)
+    parts = [(rows, weights[c], change[rows].sum(0).astype(float),
+              np.ascontiguousarray(change[rows], dtype=np.float32))
+             for c, rows in enumerate(members) if rows.size]
+
+    def statistic(swaps: np.ndarray) -> np.ndarray:
+        s = swaps.astype(np.float32)
+        total = np.zeros((swaps.shape[0], change.shape[1]))
+        for rows, weight, observed, terms in parts:
+            flipped = (s[:, rows] @ terms).astype(float)
+            total += weight * (observed - 2.0 * flipped)
+        return total
+
+    return statistic
+
+
+def _f1_swap_statistic(supports: np.ndarray, metric: str, y: np.ndarray, pred_a: np.ndarray,
+                       pred_b: np.ndarray):
+    """Swap statistic of wF1 or macro-F1 for simulated pairs (sims, n): after swapping,
+    system A holds B's answer on the swapped clips and B holds A's, so each class's true
+    positives and predicted counts move by the swapped clips' differences, one product
+    each (true positives only on the class's own clips). F1 as
+    :func:`emosign.metrics.classification_metrics` computes it (zero_division=0)."""
+    k = len(supports)
+    n = y.size
+    support = supports.astype(float)
+    members = [np.flatnonzero(y == c) for c in range(k)]
+    hit_a, hit_b = (pred_a == y).T, (pred_b == y).T  # (n, sims)
+    parts = []
+    for c in range(k):
+        as_a, as_b = (pred_a == c).T, (pred_b == c).T
+        rows = members[c]
+        parts.append((
+            rows,
+            hit_a[rows].sum(0).astype(float), hit_b[rows].sum(0).astype(float),
+            np.ascontiguousarray(hit_b[rows].astype(np.float32) - hit_a[rows]),
+            as_a.sum(0).astype(float), as_b.sum(0).astype(float),
+            np.ascontiguousarray(as_b.astype(np.float32) - as_a),
+        ))
+
+    def f1(tp, predicted, c):
+        return 2 * tp / np.maximum(support[c] + predicted, 1.0)
+
+    def statistic(swaps: np.ndarray) -> np.ndarray:
+        s = swaps.astype(np.float32)
+        total = np.zeros((swaps.shape[0], pred_a.shape[0]))
+        for c, (rows, tp_a, tp_b, tp_change, p_a, p_b, p_change) in enumerate(parts):
+            tp_swapped = tp_a + (s[:, rows] @ tp_change).astype(float)
+            p_swapped = p_a + (s @ p_change).astype(float)
+            a = f1(tp_swapped, p_swapped, c)
+            b = f1(tp_a + tp_b - tp_swapped, p_a + p_b - p_swapped, c)
+            total = total + ((a - b) * support[c] / n if metric == "weighted_f1" else (a - b) / k)
+        return total
+
+    return statistic
+
+
+def _presence_swap_statistic(design: Design, metric: str, flags_a: np.ndarray,
+                             flags_b: np.ndarray):
+    """Swap statistic of micro- or macro-F1 on presence flags (sims, n, K): as
+    :func:`_f1_swap_statistic`, per emotion (macro) or pooled over emotions (micro).
+    F1 = 2 TP / (present + flagged), 0 where nothing is present or flagged."""
+    y = design.y_true
+    hits_a, hits_b = flags_a & y[None], flags_b & y[None]
+    if metric == "micro_f1":
+        groups = [(hits_a.sum(-1), hits_b.sum(-1), flags_a.sum(-1), flags_b.sum(-1),
+                   float(y.sum()))]
+    else:
+        groups = [(hits_a[..., k], hits_b[..., k], flags_a[..., k], flags_b[..., k],
+                   float(y[:, k].sum())) for k in range(y.shape[1])]
+    parts = []
+    for tp_a, tp_b, f_a, f_b, present in groups:
+        parts.append((tp_a.sum(1).astype(float), tp_b.sum(1).astype(float),
+                      np.ascontiguousarray((tp_b.astype(np.float32) - tp_a).T),
+                      f_a.sum(1).astype(float), f_b.sum(1).astype(float),
+                      np.ascontiguousarray((f_b.astype(np.float32) - f_a).T), present))
+
+    def statistic(swaps: np.ndarray) -> np.ndarray:
+        s = swaps.astype(np.float32)
+        total = np.zeros((swaps.shape[0], flags_a.shape[0]))
+        for tp_a, tp_b, tp_change, f_a, f_b, f_change, present in parts:
+            tp_swapped = tp_a + (s @ tp_change).astype(float)
+            f_swapped = f_a + (s @ f_change).astype(float)
+            a = 2 * tp_swapped / np.maximum(present + f_swapped, 1.0)
+            b = 2 * (tp_a + tp_b - tp_swapped) / np.maximum(present + f_a + f_b - f_swapped, 1.0)
+            total = total + (a - b) / len(parts)
+        return total
+
+    return statistic
 
 
 def _mae_statistic(errors: np.ndarray):
@@ -952,14 +1593,19 @@ def _presence_statistic(design: Design, metric: str, flags: np.ndarray):
     return statistic
 
 
-def _pair(level: float, gap: float, agreement: float, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _pair(level, gap, agreement, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Correctness of A and B from uniforms ``u``: the cells (both right, A only, B only,
-    both wrong) in that order along [0, 1)."""
-    _check_pair(level, agreement, gap)
-    d = 1.0 - agreement
+    both wrong) in that order along [0, 1). ``level``, ``gap`` and ``agreement`` are numbers
+    or per-clip arrays (a recall profile), broadcast against ``u``'s last axis."""
+    if np.ndim(level) == 0 and np.ndim(gap) == 0 and np.ndim(agreement) == 0:
+        _check_pair(level, agreement, gap)
+    d = 1.0 - np.asarray(agreement, dtype=float)
     both = level - d / 2
     a_only = (d + gap) / 2
     b_only = (d - gap) / 2
+    if np.ndim(d) and (np.min(both) < -1e-12 or np.min(a_only) < -1e-12 or np.min(b_only) < -1e-12):
+        raise InputError("the recall profile leaves a class with a negative share of clips: "
+                         "its level, agreement and gap do not fit")
     correct_a = u < both + a_only
     correct_b = (u < both) | ((u >= both + a_only) & (u < both + a_only + b_only))
     return correct_a, correct_b
@@ -1034,31 +1680,6 @@ def _statistic(design: Design, metric: str, pred: np.ndarray):
     return statistic
 
 
-def _gap_for_difference(design, metric, difference, level, agreement, against, direction, seed,
-                        spread=0.8) -> float:
-    """The gap whose simulated systems differ by ``difference`` in the metric, on average."""
-    largest = _largest_gap(design, metric, level, agreement, against, direction)
-    if _family(design, metric) == "mae":
-        return min(float(difference), largest)  # the expected MAE moves with the gap exactly
-    batch = _Draws.new(design, 200, seed, metric=metric, agreement=agreement, spread=spread).first()
-    ones = np.ones((1, design.n))
-
-    def mean_difference(gap):
-        if against is None:
-            a, b = _systems(design, metric, batch, level, gap, agreement)
-            return float((a(ones) - b(ones)).mean())
-        return float(abs(_one_system(design, metric, batch, level + direction * gap)(ones).mean() - against))
-
-    low, high = 0.0, largest
-    for _ in range(30):
-        mid = (low + high) / 2
-        if mean_difference(mid) >= difference:
-            high = mid
-        else:
-            low = mid
-    return high
-
-
 def _level_for(design: Design, metric: str, value: float, seed: int) -> float:
     """The chance of being right (for MAE: the mean error) whose simulated systems score
     ``value`` in ``metric`` on average: the null hypothesis of a one-sample test against a
@@ -1080,16 +1701,6 @@ def _level_for(design: Design, metric: str, value: float, seed: int) -> float:
         else:
             low = mid
     return high
-
-
-def _largest_gap(design, metric, level, agreement, against, direction) -> float:
-    """The largest gap the model allows: two systems' chances of being right differ by at
-    most the share of clips they disagree on; MAEs are at least 0 and at most the scale."""
-    mae = _family(design, metric) == "mae"
-    if against is None:
-        return 2.0 * level if mae else 1.0 - agreement
-    top = float(len(design.classes) - 1) if mae else 1.0
-    return (top - level) if direction == 1 else level
 
 
 def _mean_recall(design: Design, correct: np.ndarray) -> float:
@@ -1165,11 +1776,43 @@ def _check_fraction(value, name: str) -> float:
 
 
 def _check(*, alpha, n_sims, n_boot) -> None:
+    """The simulation's own options; ``alpha`` refused below the smallest p-value a test of
+    ``n_boot`` resamples can give, ``1 / (1 + n_boot)``: no simulated study could reject."""
     if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 < float(alpha) < 1:
-        raise InputError(f"alpha must be strictly between 0 and 1; got {alpha!r}")
+        raise InputError(f"`alpha` must be strictly between 0 and 1; got {alpha!r}")
     for name, value in (("n_sims", n_sims), ("n_boot", n_boot)):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise InputError(f"{name} must be a whole number >= 1; got {value!r}")
+            raise InputError(f"`{name}` must be a whole number >= 1; got {value!r}")
+    smallest = 1.0 / (1 + int(n_boot))
+    if float(alpha) < smallest:
+        raise InputError(
+            f"`alpha` {alpha:g} is below the smallest p-value a test with {n_boot:,} resamples "
+            f"can give, 1/(1 + {n_boot:,}) = {smallest:.6f}: no simulated study could ever "
+            f"reject, whatever the difference; raise `n_boot` to at least "
+            f"{math.ceil(1 / float(alpha)) - 1:,} or `alpha`")
+
+
+def _check_power(power) -> float:
+    if isinstance(power, bool) or not isinstance(power, numbers.Real) or not 0 < float(power) < 1:
+        raise InputError(f"`power` must be strictly between 0 and 1; got {power!r}")
+    return float(power)
+
+
+def _check_difference(design: Design, metric: str, difference) -> float:
+    bound = _scale_top(design, metric)
+    if isinstance(difference, bool) or not isinstance(difference, numbers.Real) \
+            or not math.isfinite(difference) or not -bound <= float(difference) <= bound:
+        raise InputError(f"`difference` must be a number in [-{bound:g}, {bound:g}] "
+                         f"({'scale steps' if metric == 'mae' else 'a fraction'}); got {difference!r}")
+    return float(difference)
+
+
+def _test_name(one_sample: bool) -> str:
+    """What the simulated studies are tested with."""
+    if one_sample:
+        return "two-sided one-sample bootstrap test against a published number taken as exact"
+    return ("two-sided paired permutation (swap) test over clips, emosign compare's default "
+            "(emosign.stats.permutation_test)")
 
 
 def _se(p: float, n: int) -> float:
@@ -1177,16 +1820,14 @@ def _se(p: float, n: int) -> float:
 
 
 def _assumptions(design, metric, level, agreement, against, alpha, power, n_sims, n_boot, seed,
-                 spread=0.8) -> dict:
+                 spread=0.8, *, conservative: bool = False) -> dict:
     family = _family(design, metric)
     found = {
         "task": design.task,
         "metric": metric,
         "n_clips": design.n,
         ("emotion_supports" if family == "presence" else "class_supports"): design.supports,
-        "test": ("two-sided one-sample bootstrap test against a published number"
-                 if against is not None else
-                 "two-sided paired bootstrap test over clips (emosign compare's)"),
+        "test": _test_name(against is not None and not conservative),
         "alpha": alpha,
         **({"power": power} if power is not None else {}),
         "n_simulations": n_sims,
@@ -1222,6 +1863,11 @@ def _assumptions(design, metric, level, agreement, against, alpha, power, n_sims
         }[family]
     else:
         found["against"] = against
+        if conservative:
+            found["published_system"] = (
+                "simulated on the same clips at the published number, erring independently of "
+                "the system tested (its per-clip answers are not published): the number is "
+                "taken as an estimate, not as exact")
         found["null_level"] = level
         found["null_level_means"] = ("the MAE of the simulated system under the null hypothesis"
                                      if family == "mae" else
@@ -1230,15 +1876,32 @@ def _assumptions(design, metric, level, agreement, against, alpha, power, n_sims
     return found
 
 
+
+
 def format_power(result: dict) -> str:
     """A :func:`power_report` result as text, differences in points (percent of the metric;
-    MAE in scale steps)."""
+    MAE in scale steps). A difference no simulated or analytic test reaches is printed as
+    "not reachable", with the best power found, never as a number."""
     name = result["short_name"]
     a = result["assumptions"]
     mae = result["metric"] in NOT_PERCENT
 
     def amount(x: float) -> str:
         return f"{x:.3f} scale steps" if mae else f"{100 * x:.1f} points"
+
+    def mde_text(fields: dict, where: str = "") -> str:
+        if not fields.get("reachable", fields.get("mde") is not None):
+            if fields.get("power") is None:
+                return f"not simulated ({fields.get('note', '')})"
+            best = fields.get("best_difference")
+            at = f" (at {amount(best)}, the largest difference the model allows)" if best else ""
+            return f"not reachable: best power {100 * fields['power']:.1f}%{at}"
+        text = f"{amount(fields['mde'])}{where}"
+        if fields.get("power_se"):
+            se = f", MDE +/- {amount(fields['mde_se'])}" if fields.get("mde_se") else ""
+            text += (f" (simulated power there {100 * fields['power']:.1f}% "
+                     f"+/- {100 * fields['power_se']:.1f}{se})")
+        return text
 
     supports = a.get("class_supports") or a.get("emotion_supports")
     lines = [f"EmoSign {result['task']}, {name}: {a['n_clips']} clips "
@@ -1257,36 +1920,37 @@ def format_power(result: dict) -> str:
                      f"flagging each emotion as often as it is present")
     else:
         lines.append(f"two systems at level {100 * a['level']:.1f}% right, agreeing (both right "
-                     f"or both wrong) on {100 * a['agreement']:.1f}% of clips")
+                     f"or both wrong) on {100 * a['agreement']:.1f}% of clips, "
+                     f"recall profile {a.get('profile', 'flat')}")
     lines.append(f"{a['test']}, alpha {a['alpha']}, power {a['power']}, "
                  f"{a['n_simulations']:,} simulations x {a['n_boot_per_test']:,} resamples, seed {a['seed']}")
     lines.append("")
-    if result["mde"] is None:
-        lines.append(f"minimum detectable difference: none ({result.get('note', '')})")
-    else:
-        where = " above it" if against else ""
-        lines.append(f"minimum detectable difference: {amount(result['mde'])} of {name}"
-                     f"{where} (simulated power there {100 * result['power']:.1f}% "
-                     f"+/- {100 * result['power_se']:.1f})")
-    if result.get("mde_below") is not None:
-        lines.append(f"  below it: {amount(result['mde_below'])}")
+    where = f" of {name}" + (" above it" if against else "")
+    lines.append(f"minimum detectable difference: {mde_text(result, where)}")
+    if "mde_below_detail" in result:
+        lines.append(f"  below it: {mde_text(result['mde_below_detail'])}")
+    conservative = result.get("conservative")
+    if conservative:
+        lines.append("  taking the number as an estimate from the same clips (conservative): "
+                     f"above {mde_text(conservative['above'])}; below {mde_text(conservative['below'])}")
     if "analytic" in result:
-        lines.append(f"  {result['analytic']['method']}: {amount(result['analytic']['mde'])}")
-    if "power_at_difference" in result:
-        p = result["power_at_difference"]
-        lines.append(f"power to detect {amount(p['difference'])}: {100 * p['power']:.1f}% "
-                     f"+/- {100 * p['power_se']:.1f}")
+        lines.append(f"  {result['analytic']['method']}: {mde_text(result['analytic'])}")
+    for profile in result.get("recall_profiles") or ():
+        if profile["profile"] != "flat":
+            lines.append(f"  recall profile {profile['profile']}: {mde_text(profile)}")
+    analyses = result.get("design_analysis") or ()
+    if analyses:
+        lines += ["", "design analysis (Gelman & Carlin 2014): if the true difference were ..."]
+        for d in analyses:
+            if d["type_s"] is None:
+                lines.append(f"  {amount(d['difference'])}: power {100 * d['power']:.1f}%; "
+                             f"Type S and M undefined ({d['why']})")
+                continue
+            lines.append(f"  {amount(d['difference'])}: power {100 * d['power']:.1f}%, a significant "
+                         f"result has the wrong sign {100 * d['type_s']:.1f}% of the time (Type S) "
+                         f"and overstates the difference {d['type_m']:.2f}x on average (Type M)")
     observed = result.get("observed")
     if observed:
-        if against:
-            model = (f"(simulated from {observed['level']:.3f} MAE, the published number)" if mae else
-                     f"(simulated from {100 * observed['level']:.1f}% right, the published number)")
-        elif mae:
-            model = (f"(at MAE {observed['level']:.3f}, error correlation {observed['agreement']:.2f}, "
-                     f"spread {observed['spread']:.2f})")
-        else:
-            model = (f"(at level {100 * observed['level']:.1f}%, agreement "
-                     f"{100 * observed['agreement']:.1f}%)")
         difference = (f"{observed['difference']:+.3f} scale steps [{observed['low']:.3f}, "
                       f"{observed['high']:.3f}]" if mae else
                       f"{100 * observed['difference']:+.2f} points [{100 * observed['low']:.1f}, "
@@ -1294,8 +1958,9 @@ def format_power(result: dict) -> str:
         lines += ["", f"observed difference: {difference}, "
                       f"p = {observed['p_value']:.4f} (two-sided, "
                       f"{'one-sample' if against else 'paired'} bootstrap, "
-                      f"{observed['n_boot']:,} resamples)",
-                  f"power the comparison had at that difference: "
-                  f"{100 * observed['power_at_observed_difference']:.1f}% {model}"]
+                      f"{observed['n_boot']:,} resamples)"]
+        if "level" in observed:
+            lines.append("the MDE and the design analysis above are at the level and agreement "
+                         "read off the two systems")
         lines += [f"note: {n}" for n in observed.get("notes", [])]
     return "\n".join(lines)

@@ -93,8 +93,11 @@ KINDS: Mapping[str, RecordKind] = MappingProxyType({
         RecordKind("lmms-eval-score", 1, "emosign lmms-eval-score",
                    "emosign.harness.lmms_eval_scores.score_samples",
                    (("runs", list), ("rows", list))),
-        RecordKind("power", 1, "emosign power", "emosign.power.power_report",
-                   (("task", str), ("metric", str))),
+        # power 2: "reachable" and a "note" instead of a bound as "mde"; "design_analysis"
+        # (Type S and M) instead of observed power; "recall_profiles"; "conservative"
+        # against a published number; the permutation test simulated.
+        RecordKind("power", 2, "emosign power", "emosign.power.power_report",
+                   (("task", str), ("metric", str), ("design_analysis", list))),
     )
 })
 

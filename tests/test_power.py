@@ -1,6 +1,8 @@
 """Tests for ``emosign.power`` and ``emosign power``: the simulation against McNemar's analytic
-power, an independent seeded study at the MDE, monotonicity, the batched metrics against
-emosign.metrics, and the command."""
+power, an independent seeded study at the MDE (tested with emosign.stats' permutation test, as
+compare is), monotonicity, the batched and swapped metrics against emosign.metrics, honest
+answers (no bound as an MDE, alpha below the smallest p refused, a design analysis instead of
+observed power, recall profiles, the conservative answer against a number), and the command."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import pytest
 from conftest import SYNTHETIC_ROWS
 
 from emosign.cli import main
+from emosign.errors import InputError
 from emosign.metrics import (
     classification_metrics,
     multilabel_metrics,
@@ -22,7 +25,9 @@ from emosign.power import (
     _Draws,
     _pair,
     _statistic,
+    _swap_inputs,
     _systems,
+    design_analysis,
     mae_difference_sd,
     mcnemar_mde,
     mcnemar_power,
@@ -30,9 +35,10 @@ from emosign.power import (
     paired_t_mde,
     paired_t_power,
     power_for_difference,
+    retrodesign,
     simulate_power,
 )
-from emosign.stats import paired_bootstrap
+from emosign.stats import sign_flip_test
 
 BALANCED = Design.from_supports([100, 100])  # 200 clips, two classes
 SKEWED = Design.from_supports([60, 6, 40, 14])  # a rare class, as EmoSign has
@@ -60,7 +66,7 @@ def test_simulated_power_of_accuracy_matches_mcnemar(gap, agreement):
 def test_simulated_mde_of_accuracy_matches_mcnemar():
     found = minimum_detectable_difference(BALANCED, metric="accuracy", level=0.6, agreement=0.75,
                                           n_sims=2_000, n_boot=500, seed=2)
-    analytic = mcnemar_mde(200, discordance=0.25)
+    analytic = mcnemar_mde(200, discordance=0.25).mde
     assert found.mde == pytest.approx(analytic, abs=0.012)
     assert found.power >= 0.8 - 3 * found.power_se
     assert mcnemar_power(200, discordance=0.25, difference=analytic) == pytest.approx(0.8, abs=1e-6)
@@ -104,11 +110,14 @@ def test_a_difference_of_exactly_the_mde_is_detected_at_the_stated_rate():
         pred_a = np.where(right_a, y, wrong[0])
         pred_b = np.where(right_b, y, wrong[1])
 
-        def stat(pred):
-            return lambda w: classification_metrics(y, pred, n_classes=k, sample_weight=w)["balanced_accuracy"]
-
-        test = paired_bootstrap(stat(pred_a), stat(pred_b), y.size, n_boot=400,
-                                seed=int(rng.integers(1 << 30)))
+        # wAcc's difference is a sum of per-clip terms (c_a - c_b) / (K n_class), each
+        # flipping its sign when the clip's answers are swapped: compare's permutation test.
+        supports = np.bincount(y, minlength=k)
+        terms = (right_a.astype(float) - right_b) / (k * supports[y])
+        assert terms.sum() == pytest.approx(
+            classification_metrics(y, pred_a, n_classes=k)["balanced_accuracy"]
+            - classification_metrics(y, pred_b, n_classes=k)["balanced_accuracy"])
+        test = sign_flip_test(terms, n_perm=400, seed=int(rng.integers(1 << 30)))
         detected.append(test.p_value <= 0.05)
     rate = np.mean(detected)
     se = np.sqrt(0.8 * 0.2 / len(detected))
@@ -214,7 +223,7 @@ def test_cli_on_two_real_prediction_files(labels_file, tmp_path, capsys):
     line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("accuracy"))
     # compare prints percentage points, as evaluate does; power's JSON keeps fractions.
     assert float(line.split()[1]) == pytest.approx(100 * observed["difference"], abs=0.01)
-    assert 0 <= observed["power_at_observed_difference"] <= 1
+    assert "power_at_observed_difference" not in observed  # post-hoc power is gone
     assert 0 < observed["agreement"] <= 1
 
 
@@ -275,7 +284,7 @@ def test_simulated_power_of_mae_matches_the_paired_t_test(gap, agreement, spread
 def test_simulated_mde_of_mae_matches_the_paired_t_test():
     found = minimum_detectable_difference(SCALE, metric="mae", level=1.2, agreement=0.6,
                                           spread=0.9, n_sims=2_000, n_boot=500, seed=13)
-    analytic = paired_t_mde(200, level=1.2, agreement=0.6, spread=0.9)
+    analytic = paired_t_mde(200, level=1.2, agreement=0.6, spread=0.9).mde
     assert found.mde == pytest.approx(analytic, rel=0.08)
     assert found.power >= 0.8 - 3 * found.power_se
     assert found.assumptions["agreement_means"].startswith("correlation")
@@ -322,11 +331,8 @@ def test_a_difference_of_exactly_the_mae_mde_is_detected_at_the_stated_rate():
         pred_a = truth + (1 + found.gap / 2) * (shared + rng.gamma(0.5 * k, 1 / k, SCALE.n))
         pred_b = truth - (1 - found.gap / 2) * (shared + rng.gamma(0.5 * k, 1 / k, SCALE.n))
 
-        def stat(pred):
-            return lambda w: sentiment_metrics(truth, pred, sample_weight=w)["mae"]
-
-        test = paired_bootstrap(stat(pred_a), stat(pred_b), SCALE.n, n_boot=400,
-                                seed=int(rng.integers(1 << 30)))
+        terms = (np.abs(pred_a - truth) - np.abs(pred_b - truth)) / SCALE.n  # sums to the MAE gap
+        test = sign_flip_test(terms, n_perm=400, seed=int(rng.integers(1 << 30)))
         detected.append(test.p_value <= 0.05)
     rate = np.mean(detected)
     se = np.sqrt(0.8 * 0.2 / len(detected))
@@ -417,6 +423,7 @@ def test_cli_mae_and_micro_f1(real_labels, capsys):
     result = json.loads(capsys.readouterr().out)
     assert result["metric"] == "mae" and result["assumptions"]["level"] == 1.2
     assert result["mde"] == pytest.approx(result["analytic"]["mde"], rel=0.2)
+    assert result["analytic"]["reachable"] and "recall_profiles" not in result
     code = main(["power", "--task", "emotion_presence", "--metric", "microF1", "--sims", "300",
                  "--n-boot", "300", "--format", "json", "--labels-file", str(real_labels), "--quiet"])
     assert code == 0
@@ -472,7 +479,6 @@ def test_cli_real_mae_and_micro_f1_comparisons(real_labels, tmp_path, capsys):
     assert observed["level"] == pytest.approx(np.mean(errors))
     assert observed["agreement"] == pytest.approx(np.corrcoef(errors)[0, 1])
     assert observed["spread"] == pytest.approx(np.mean([e.std() / e.mean() for e in errors]))
-    assert 0 <= observed["power_at_observed_difference"] <= 1
 
     presence = get_task("emotion_presence").bind(labels)
     for name, miss in (("a", 0.2), ("b", 0.5)):
@@ -490,7 +496,7 @@ def test_cli_real_mae_and_micro_f1_comparisons(real_labels, tmp_path, capsys):
     difference = compare("emotion_presence", str(files["a"]), str(files["b"]),
                          labels_file=labels)["comparison"]["micro_f1"]["difference"]
     assert f"observed difference: {100 * difference:+.2f} points" in text
-    assert "power the comparison had at that difference" in text
+    assert "design analysis" in text and "power the comparison had" not in text
 
 
 def test_against_a_number_mde_is_above_it_whatever_side_the_system_is_on(real_labels, tmp_path):
@@ -508,3 +514,180 @@ def test_against_a_number_mde_is_above_it_whatever_side_the_system_is_on(real_la
     assert with_system["observed"]["difference"] < 0
     assert with_system["mde"] == alone["mde"] and with_system["mde_below"] == alone["mde_below"]
     assert alone["mde"] > alone["mde_below"]  # errors spread more around a larger MAE
+
+
+# --- honest answers (issue 21, item 3) ---------------------------------------------------------
+
+
+def test_the_swapped_statistics_are_the_metrics_of_the_swapped_answers():
+    # The permutation test's view: after a swap, A holds B's answers on the swapped clips.
+    batch = _Draws.new(SKEWED, 5, seed=31).first()
+    correct_a, correct_b = _pair(0.5, 0.1, 0.7, batch[0])
+    pred_a, pred_b = _answers(SKEWED, correct_a, batch[1]), _answers(SKEWED, correct_b, batch[2])
+    swaps = np.random.default_rng(32).random((4, SKEWED.n)) < 0.5
+    for metric in ("accuracy", "balanced_accuracy", "weighted_f1", "macro_f1"):
+        _, stat = _swap_inputs(SKEWED, metric, batch, 0.5, 0.1, 0.7)
+        got = stat(swaps)
+        for j in range(4):
+            for s in range(5):
+                a = np.where(swaps[j], pred_b[s], pred_a[s])
+                b = np.where(swaps[j], pred_a[s], pred_b[s])
+                expected = (classification_metrics(SKEWED.y_true, a, n_classes=4)[metric]
+                            - classification_metrics(SKEWED.y_true, b, n_classes=4)[metric])
+                assert got[j, s] == pytest.approx(expected, abs=1e-12)
+
+
+def test_a_search_bound_is_never_an_mde():
+    # Two systems right on 99% of clips agree on at least 98% of them, so they differ by at
+    # most 2 points: McNemar's power there is .52, not .8. No number is an MDE.
+    analytic = mcnemar_mde(200, discordance=0.02)
+    assert analytic.mde is None and not analytic.reachable
+    assert analytic.power == pytest.approx(0.516, abs=0.005) and analytic.best_difference == 0.02
+    assert "not reachable" in analytic.note
+    t = paired_t_mde(10, level=0.05, agreement=0.0, spread=2.0)  # 10 clips, tiny MAEs
+    assert t.mde is None and t.power < 0.8 and "not reachable" in t.note
+    simulated = minimum_detectable_difference(BALANCED, metric="accuracy", level=0.99,
+                                              agreement=0.98, n_sims=400, n_boot=200)
+    assert simulated.mde is None and not simulated.reachable and simulated.power < 0.8
+    assert simulated.best_difference == pytest.approx(0.02, abs=0.005)
+
+
+def test_cli_prints_not_reachable_never_the_bound(labels_file, capsys):
+    argv = ["power", "--task", "sentiment_3", "--metric", "accuracy", "--level", "0.99",
+            "--agreement", "0.98", "--sims", "200", "--n-boot", "200", "--quiet",
+            "--labels-file", str(labels_file)]
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    assert "not reachable: best power" in text and "2.0 points of" not in text
+    assert main([*argv, "--format", "json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["mde"] is None and result["reachable"] is False
+    assert result["analytic"]["mde"] is None and result["analytic"]["reachable"] is False
+
+
+def test_alpha_below_the_smallest_attainable_p_is_refused(labels_file, capsys):
+    with pytest.raises(InputError, match=r"smallest p-value .* 1/\(1 \+ 1,000\)"):
+        minimum_detectable_difference(SKEWED, alpha=0.0005, n_boot=1_000)
+    with pytest.raises(InputError, match="`n_boot` to at least 1,999"):
+        simulate_power(SKEWED, gap=0.1, alpha=0.0005, n_boot=1_000)
+    assert simulate_power(SKEWED, gap=0.1, alpha=0.0005, n_boot=2_000, n_sims=20).power >= 0
+    code = main(["power", "--task", "sentiment_3", "--alpha", "0.0005", "--sims", "50",
+                 "--quiet", "--labels-file", str(labels_file)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "--alpha 0.0005 is below the smallest p-value" in err and "--n-boot" in err
+    assert "`" not in err  # the library's parameter names became the command's options
+
+
+def test_retrodesign_reproduces_gelman_and_carlin():
+    # Gelman & Carlin (2014), the beauty-and-sex-ratio example: true effect 0.1 points,
+    # standard error 3.3: power 0.05, Type S 0.46, exaggeration ratio about 77.
+    found = retrodesign(0.1, 3.28)
+    assert found["power"] == pytest.approx(0.05, abs=0.001)
+    assert found["type_s"] == pytest.approx(0.46, abs=0.01)
+    assert 70 < found["type_m"] < 85
+    strong = retrodesign(2.8, 1.0)  # 80% power: no sign errors, little exaggeration
+    assert strong["power"] == pytest.approx(0.80, abs=0.01) and strong["type_s"] < 1e-5
+    assert 1.0 < strong["type_m"] < 1.15
+
+
+def test_design_analysis_type_s_and_m_on_a_known_case():
+    # Accuracy on 200 balanced clips, agreement 0.7: the difference's standard error is
+    # sqrt(0.3 / 200) = 0.039. At a true difference of 2 points the test is badly
+    # underpowered: significant results exaggerate about 2.6 times and a few have the wrong
+    # sign; at 11 points (80% power) neither happens. The simulation agrees with
+    # Gelman & Carlin's normal retrodesign.
+    se = np.sqrt(0.3 / 200)
+    small, large = design_analysis(BALANCED, metric="accuracy", differences=[0.02, 0.11],
+                                   level=0.5, agreement=0.7, n_sims=4_000, n_boot=500, seed=33)
+    for found, true in ((small, 0.02), (large, 0.11)):
+        expected = retrodesign(true, se)
+        assert found.difference == pytest.approx(true, abs=0.003)
+        assert found.power == pytest.approx(expected["power"], abs=3 * found.power_se + 0.03)
+        # (the permutation test is conditional on the discordant clips, a discrete
+        # distribution: within 15% of the normal theory's exaggeration ratio)
+        assert found.type_m == pytest.approx(expected["type_m"], abs=3 * found.type_m_se,
+                                             rel=0.15)
+    assert small.type_m > 2 and small.type_s > 0.005
+    assert large.type_s == 0 and large.type_m < 1.2
+    zero = design_analysis(BALANCED, metric="accuracy", differences=[0.0], n_sims=50, n_boot=50)[0]
+    assert zero.type_s is None and "no true difference" in zero.why
+
+
+def test_recall_profiles_change_the_mde(real_labels):
+    # sentiment_3 with 3 neutral clips: systems that both miss them (as most do) are told
+    # apart at about 8 points of wAcc, where the flat profile needs about 16.
+    from emosign.power import design_for_task
+
+    design = design_for_task("sentiment_3", labels_file=real_labels)
+    flat = minimum_detectable_difference(design, n_sims=1_000, n_boot=500, seed=34)
+    missing = minimum_detectable_difference(design, profile="misses_rarest", n_sims=1_000,
+                                            n_boot=500, seed=34)
+    assert 0.13 < flat.mde < 0.19 and 0.06 < missing.mde < 0.095
+    assert missing.assumptions["class_levels"]["neutral"] == 0.0
+    assert missing.assumptions["class_levels"]["negative"] == pytest.approx(0.75)
+    with pytest.raises(InputError, match="profile"):
+        minimum_detectable_difference(design, profile="lumpy")
+
+
+def test_cli_json_has_profiles_and_design_analysis(labels_file, capsys):
+    code = main(["power", "--task", "sentiment_3", "--format", "json", "--sims", "300",
+                 "--n-boot", "300", "--labels-file", str(labels_file), "--quiet"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["schema_version"] == 2 and "permutation" in result["test"]
+    assert [p["profile"] for p in result["recall_profiles"]] == ["flat", "misses_rarest"]
+    assert result["recall_profiles"][0]["mde"] == result["mde"]
+    (at_mde,) = result["design_analysis"]
+    if result["reachable"]:  # at the MDE; on the few synthetic clips at the best one found
+        assert result["design_analysis_at"] == "the MDE"
+        assert at_mde["difference"] == pytest.approx(result["mde"]) and at_mde["type_m"] >= 1
+    else:
+        assert result["design_analysis_at"].startswith("the largest difference")
+        assert at_mde["difference"] == pytest.approx(result["best_difference"])
+        assert at_mde["power"] == result["power"]
+    code = main(["power", "--task", "sentiment_3", "--format", "json", "--sims", "300",
+                 "--n-boot", "300", "--difference", "0.05", "0.2",
+                 "--labels-file", str(labels_file), "--quiet"])
+    assert code == 0
+    analyses = json.loads(capsys.readouterr().out)["design_analysis"]
+    # (on a few synthetic clips the simulated difference moves in coarse steps)
+    assert [a["difference"] for a in analyses] == pytest.approx([0.05, 0.2], abs=0.015)
+    assert analyses[0]["power"] < analyses[1]["power"] and analyses[0]["type_m"] > analyses[1]["type_m"]
+
+
+def test_one_system_against_a_high_number_and_the_conservative_answer(labels_file, tmp_path, capsys):
+    # A system scoring 0.9 against a number: no hard-coded agreement gets in the way.
+    names = [r["video_name"] for r in SYNTHETIC_ROWS]
+    a = tmp_path / "a.csv"
+    a.write_text("video_name,prediction\n" + "".join(f"{n},positive\n" for n in names))
+    code = main(["power", "--task", "sentiment_3", "--metric", "accuracy", "--a", str(a),
+                 "--against", "0.9", "--sims", "200", "--n-boot", "200", "--format", "json",
+                 "--labels-file", str(labels_file), "--quiet"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["against"]["value"] == 0.9
+    conservative = result["conservative"]
+    # Taking the number as an estimate from the same clips can only make it harder.
+    assert conservative["below"]["mde"] is None or conservative["below"]["mde"] >= result["mde_below"]
+
+
+def test_the_conservative_answer_is_larger(real_labels):
+    from emosign.power import design_for_task
+
+    design = design_for_task("sentiment_3", labels_file=real_labels)
+    options = dict(metric="accuracy", against=0.5, n_sims=600, n_boot=300, seed=35)
+    exact = minimum_detectable_difference(design, **options)
+    estimate = minimum_detectable_difference(design, conservative=True, **options)
+    assert estimate.mde > 1.2 * exact.mde
+    assert "estimate" in estimate.assumptions["published_system"]
+    with pytest.raises(InputError, match="`conservative` needs `against`"):
+        minimum_detectable_difference(design, conservative=True)
+
+
+def test_library_messages_name_parameters_not_options(labels_file):
+    from emosign.power import power_report
+
+    with pytest.raises(InputError, match="`predictions_b` needs `predictions_a`") as caught:
+        power_report("sentiment_3", predictions_b="x.csv", labels_file=labels_file)
+    assert "--" not in str(caught.value)
