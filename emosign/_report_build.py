@@ -16,6 +16,8 @@ import io
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from emosign import __version__, vocab
 from emosign._report_collect import (
     RANKED_KINDS,
@@ -41,7 +43,8 @@ if TYPE_CHECKING:  # pandas and matplotlib are imported when a section needs the
 
     from emosign.labels import Labels
 
-__all__ = ["build_report"]
+__all__ = ["RANK_BOOTSTRAP", "SAME_SCORE", "bootstrap_rank_intervals", "build_report",
+           "rank_bounds"]
 
 _FIGURE_DPI = 150
 
@@ -85,8 +88,10 @@ def build_report(
         f"{len(collected.sources)} results file(s). Intervals are 95% percentile bootstrap "
         "intervals over clips. wAcc is balanced accuracy (mean per-class recall), wF1 is "
         "support-weighted F1. Every row says what kind of system it is; a rank is given only "
-        "among systems that see the same inputs, and references (which do not model the clip) "
-        "and the paper's reported numbers (not rerun, no interval) are shown apart, unranked."
+        "among systems that see the same inputs, with its 95% interval (systems whose intervals "
+        "overlap share a rank range), and floors (which never see the clip), references (which "
+        "do not model the clip) and the paper's reported numbers (not rerun, no interval) are "
+        "shown apart, unranked. A row identical to a floor on every score is flagged so."
     ))
     blocks.append(Items(tuple(f"{kind}: {meaning}" for kind, meaning in ROW_KINDS.items())))
     blocks.append(Contents(tuple((b.level, b.text) for b in body
@@ -103,7 +108,7 @@ def _body(collected: Collected, tasks: Sequence[str], figures: bool, labels: Lab
 
     blocks.append(Heading(2, "Leaderboard"))
     for task in tasks:
-        blocks += _leaderboard(task, [s for s in systems if s.task == task], figures, bar)
+        blocks += _leaderboard(task, [s for s in systems if s.task == task], figures, bar, labels)
         skipped = [f"{system} ({reason})" for t, system, reason in collected.not_run if t == task]
         if skipped:
             blocks.append(Paragraph("Not run on this task: " + "; ".join(skipped) + "."))
@@ -144,36 +149,187 @@ def _ordered(systems: Sequence[SystemResult], metric: str) -> list[SystemResult]
                                           sign * (s.metrics.get(metric) or 0.0)))
 
 
-def _ranks(ordered: Sequence[SystemResult], metric: str) -> dict[int, str]:
-    """"k of m (inputs)" for each ranked system, by position in ``ordered``: systems are
-    ranked only against systems that see the same inputs; ties share a rank."""
-    ranks = {}
-    groups: dict[str, list[tuple[int, float]]] = {}
+#: Resamples of the joint bootstrap of ranks, and its seed.
+RANK_BOOTSTRAP = 2_000
+_RANK_SEED = 0
+#: Two scores within this much are the same score (half a unit of the paper's last printed
+#: digit, 0.01 points): a row identical to a floor on every score is flagged so.
+SAME_SCORE = 5.1e-5
+
+
+def rank_bounds(low: Sequence[float], high: Sequence[float], *,
+                lower_is_better: bool = False) -> list[tuple[int, int]]:
+    """Rank ranges from intervals, as Chatbot Arena's rank bounds.
+
+    A system is ranked below another only when their intervals do not overlap: with
+    ``[low_i, high_i]`` system i's 95% interval (higher is better),
+
+        best_i  = 1 + #{j : low_j > high_i}       (systems surely better)
+        worst_i = m - #{j : high_j < low_i}       (m systems, less those surely worse)
+
+    so systems whose intervals overlap share a rank range.
+
+    Parameters
+    ----------
+    low, high : sequences of float
+        Each system's interval.
+    lower_is_better : bool
+        For a metric where lower is better (MAE): the order is reversed.
+
+    Returns
+    -------
+    list of (best, worst)
+        1 is the best rank.
+
+    References
+    ----------
+    Chiang, W.-L. et al. (2024). Chatbot Arena: an open platform for evaluating LLMs by human
+    preference. ICML (rank = 1 + the number of models statistically better).
+    """
+    lo, hi = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+    if lower_is_better:
+        lo, hi = -hi, -lo
+    m = lo.size
+    return [(1 + int((lo > hi[i]).sum()), m - int((hi < lo[i]).sum())) for i in range(m)]
+
+
+def bootstrap_rank_intervals(samples: np.ndarray, *, lower_is_better: bool = False,
+                             ci: float = 0.95) -> list[tuple[int, int]]:
+    """Rank ranges from a joint bootstrap: each system's rank in every resample (the same
+    resampled clips for all), and the ``ci`` percentile interval of those ranks.
+
+    ``samples`` has shape (B, m): the metric of m systems on B resamples of the clips.
+    In a resample, system i's rank is ``1 + #{j : score_j > score_i}`` (ties share the
+    better rank). Returns ``(best, worst)`` per system: the ``(1 - ci) / 2`` quantile of its
+    ranks rounded down and the ``(1 + ci) / 2`` one rounded up.
+    """
+    scores = -samples if lower_is_better else samples
+    ranks = 1 + (scores[:, None, :] > scores[:, :, None]).sum(axis=2)  # (B, m)
+    tail = (1 - ci) / 2
+    best = np.quantile(ranks, tail, axis=0, method="lower")
+    worst = np.quantile(ranks, 1 - tail, axis=0, method="higher")
+    return [(int(b), int(w)) for b, w in zip(best, worst)]
+
+
+def _ranks(task: str, ordered: Sequence[SystemResult], metric: str,
+           labels: Labels | None) -> tuple[dict[int, str], list[str]]:
+    """Each ranked system's rank range among the systems of the same inputs, "k-l of m", by
+    position in ``ordered``, and what each group's ranges were computed from: a joint
+    bootstrap of the per-clip predictions when every system of the group has them (and the
+    label file is given), else the recorded 95% intervals (:func:`rank_bounds`)."""
+    ranks: dict[int, str] = {}
+    said: list[str] = []
+    groups: dict[str, list[int]] = {}
     for i, s in enumerate(ordered):
-        value = s.metrics.get(metric)
-        if s.ranked and value is not None:
-            groups.setdefault(s.inputs, []).append((i, value))
-    for members in groups.values():
-        values = [value for _, value in members]
-        for i, value in members:
-            better = sum(v < value for v in values) if metric in LOWER_IS_BETTER else \
-                sum(v > value for v in values)
-            ranks[i] = f"{better + 1} of {len(members)}"
-    return ranks
+        if s.ranked and s.metrics.get(metric) is not None:
+            groups.setdefault(s.inputs, []).append(i)
+    lower = metric in LOWER_IS_BETTER
+    for inputs, members in groups.items():
+        systems = [ordered[i] for i in members]
+        samples = _bootstrap_scores(task, systems, metric, labels)
+        if samples is not None:
+            bounds = bootstrap_rank_intervals(samples, lower_is_better=lower)
+            how = (f"{inputs}: 95% intervals of the ranks from a joint bootstrap of the "
+                   f"{len(systems)} systems' per-clip predictions ({RANK_BOOTSTRAP:,} resamples "
+                   "of the clips, stratified by reference class, the same for every system)")
+        else:
+            values = [float(s.metrics[metric] or 0.0) for s in systems]
+            lows = [s.intervals.get(metric, (v, v))[0] for s, v in zip(systems, values)]
+            highs = [s.intervals.get(metric, (v, v))[1] for s, v in zip(systems, values)]
+            bounds = rank_bounds(lows, highs, lower_is_better=lower)
+            how = (f"{inputs}: rank ranges from the recorded 95% intervals (ranked below "
+                   "another only when the two intervals do not overlap, as Chatbot Arena's "
+                   "rank bounds)")
+        if len(systems) > 1:
+            said.append(how)
+        for i, (best, worst) in zip(members, bounds):
+            span = str(best) if best == worst else f"{best}-{worst}"
+            ranks[i] = f"{span} of {len(members)}"
+    return ranks, said
 
 
-def _leaderboard(task: str, systems: Sequence[SystemResult], figures: bool, bar: Any) -> list[Block]:
-    """A task's leaderboard (ranked systems), its points of comparison and its forest plot."""
+def _bootstrap_scores(task: str, systems: Sequence[SystemResult], metric: str,
+                      labels: Labels | None) -> np.ndarray | None:
+    """(B, m) ``metric`` of the systems on the same class-stratified resamples of the clips,
+    from their per-clip predictions; None unless the label file is given, the task is
+    single-label, and every system's predictions are readable, scored against this label
+    file and give the score its record holds."""
+    if labels is None or task_kind(task) != "single_label" or len(systems) < 2:
+        return None
+    from emosign.metrics import classification_metrics
+    from emosign.predictions import align, read_predictions
+    from emosign.stats import bootstrap_weights
+    from emosign.tasks import get_task
+
+    data = get_task(task).bind(labels)
+    predicted = []
+    for s in systems:
+        if not s.predictions_file or (s.labels_sha256 and s.labels_sha256 != labels.source.sha256):
+            return None
+        try:
+            aligned = align(read_predictions(s.predictions_file), data)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        full = classification_metrics(data.y_true, aligned.y_pred, n_classes=len(data.classes))
+        if metric not in full or abs(float(full[metric]) - float(s.metrics[metric] or 0.0)) > 1e-9:
+            return None
+        predicted.append(aligned.y_pred)
+    weights = bootstrap_weights(data.n, n_boot=RANK_BOOTSTRAP, seed=_RANK_SEED, strata=data.y_true)
+    return np.stack([classification_metrics(data.y_true, p, n_classes=len(data.classes),
+                                            sample_weight=weights)[metric] for p in predicted],
+                    axis=1)
+
+
+def _same_as_a_floor(task: str, s: SystemResult,
+                     floors: Mapping[str, Mapping[str, float | None]]) -> str | None:
+    """The floor whose every score ``s`` shares (within :data:`SAME_SCORE`), on at least two
+    scores, or None."""
+    mine = {k: v for k, v in s.metrics.items() if v is not None}
+    for name, theirs in floors.items():
+        if name == s.system:
+            continue
+        shared = [k for k in mine if theirs.get(k) is not None]
+        if len(shared) >= 2 and all(abs(mine[k] - float(theirs[k] or 0.0)) <= SAME_SCORE for k in shared):
+            return name
+    return None
+
+
+def _floor_scores(task: str, systems: Sequence[SystemResult], labels: Labels | None) -> dict[str, dict]:
+    """The floors' scores on ``task``: the floor rows read, and with the label file the
+    constant answers (every clip one class; ``constant_neutral`` is one of them)."""
+    floors = {s.system: dict(s.metrics) for s in systems if s.kind == "floor"}
+    if labels is not None and task_kind(task) == "single_label":
+        from emosign.metrics import classification_metrics
+        from emosign.tasks import get_task
+
+        data = get_task(task).bind(labels)
+        for k, name in enumerate(data.classes):
+            answers = np.full(data.n, k)
+            scores = classification_metrics(data.y_true, answers, n_classes=len(data.classes))
+            floors.setdefault(f"constant_{name}", {m: float(v) for m, v in scores.items()
+                                                   if np.ndim(v) == 0})
+    return floors
+
+
+def _leaderboard(task: str, systems: Sequence[SystemResult], figures: bool, bar: Any,
+                 labels: Labels | None = None) -> list[Block]:
+    """A task's leaderboard (ranked systems, each rank with its 95% interval), its points of
+    comparison (floors, references, the paper's rows) and its forest plot."""
     columns = LEADERBOARD_METRICS[task_kind(task)]
     first = columns[0]
     ranked = _ordered([s for s in systems if s.kind in RANKED_KINDS], first)
     apart = _ordered([s for s in systems if s.kind not in RANKED_KINDS], first)
-    ranks = _ranks(ranked, first)
+    ranks, how = _ranks(task, ranked, first, labels)
     metrics = tuple(_column_name(c) for c in columns)
+    floors = _floor_scores(task, systems, labels)
 
     def row(s: SystemResult, *rank: str) -> tuple[str, ...]:
+        note = s.note
+        same = _same_as_a_floor(task, s, floors)
+        if same is not None:
+            note = "; ".join(filter(None, [f"identical to the floor {same} on every score", note]))
         return (s.system, s.kind, s.inputs, *rank, "" if s.n is None else str(s.n),
-                *(format_metric(s.metrics.get(c), c, s.intervals.get(c)) for c in columns), s.note)
+                *(format_metric(s.metrics.get(c), c, s.intervals.get(c)) for c in columns), note)
 
     better = "lower" if first in LOWER_IS_BETTER else "higher"
     blocks: list[Block] = [Heading(3, task)]
@@ -181,13 +337,19 @@ def _leaderboard(task: str, systems: Sequence[SystemResult], figures: bool, bar:
         rows = tuple(row(s, ranks.get(i, "not ranked: inputs not recorded"))
                      for i, s in enumerate(ranked))
         blocks.append(Table(f"{task}: {_description(task)}. Systems, best {SHORT_NAMES.get(first, first)} "
-                            f"first ({better} is better); a rank is among the systems of the same inputs",
-                            ("system", "kind", "inputs", "rank (same inputs)", "n", *metrics, "note"),
+                            f"first ({better} is better); a rank is among the systems of the same "
+                            "inputs, with its 95% interval: systems whose intervals overlap share "
+                            "a rank range",
+                            ("system", "kind", "inputs", "rank [95% interval] (same inputs)", "n",
+                             *metrics, "note"),
                             rows, "leaderboard"))
+        if how:
+            blocks.append(Items(tuple(how)))
     if apart:
         rows = tuple(row(s) for s in apart)
-        blocks.append(Table(f"{task}: points of comparison, never ranked: references (not models "
-                            "of the clip) and the paper's reported numbers (not rerun, no interval)",
+        blocks.append(Table(f"{task}: points of comparison, never ranked: floors (which never see "
+                            "the clip), references (not models of the clip) and the paper's "
+                            "reported numbers (not rerun, no interval)",
                             ("system", "kind", "inputs", "n", *metrics, "note"),
                             rows, "comparison", frozenset(range(len(rows)))))
     plotted = [s for s in [*ranked, *apart] if s.metrics.get(first) is not None]
@@ -312,6 +474,8 @@ def _clip_section(collected: Collected, tasks: Sequence[str], figures: bool,
                   labels: Labels | None) -> list[Block]:
     """Which clips carry the results: per task, across the systems whose per-clip
     predictions are beside their results (references and reported rows left out)."""
+    from emosign import clips
+
     candidates = [s for s in collected.systems
                   if s.predictions_file and s.kind in RANKED_KINDS and task_kind(s.task) == "single_label"]
     if not candidates:
@@ -322,11 +486,18 @@ def _clip_section(collected: Collected, tasks: Sequence[str], figures: bool,
             "The clip-level analysis needs the label file: give --labels-file (or set "
             "EMOSIGN_LABELS) to see which clips no system gets right and why.")]
     blocks.append(Paragraph(
-        "Which clips carry the results. A clip's difficulty is how many of the systems below got "
-        "it right (references, which do not model the clip, and the paper's rows, which have no "
-        "per-clip answers, are left out). The annotators' three descriptions of the cues they "
-        "saw are beside each clip, so a reader sees why a clip is hard. Intensity is the "
-        "annotators' highest emotion intensity on the clip (0-3)."))
+        "Which clips carry the results, across the systems below; floors (which never see the "
+        "clip), references (which read the annotators' own descriptions) and the paper's rows "
+        "(no per-clip answers) are left out. A clip's difficulty is adjusted for chance and for "
+        "the systems' ability: a penalised Rasch (1PL) fit of who got which clip right, "
+        "logit P(right) = logit(chance) + ability - difficulty, where chance is the clip's hit "
+        "rate by a system guessing from the label prior; 0 is as hard as chance makes it for a "
+        "system of average ability, higher is harder, and its 95% interval (+/- 1.96 posterior "
+        "sd) is wide when few systems were run. The raw count of systems right is beside it. "
+        "The annotators' three descriptions of the cues they saw are shown beside each clip: "
+        "what they saw, not an explanation of why systems fail on it. Intensity is the "
+        f"annotators' highest emotion intensity on the clip (0-3). Groups of fewer than "
+        f"{clips.MIN_GROUP} clips are not broken down."))
     for task in tasks:
         systems = [s for s in candidates if s.task == task]
         if len(systems) < 2:
@@ -338,13 +509,14 @@ def _clip_section(collected: Collected, tasks: Sequence[str], figures: bool,
 def _clips_of_task(task: str, systems: Sequence[SystemResult], figures: bool,
                    labels: Labels) -> list[Block]:
     """One task's clip-level analysis: its hardest clips, difficulty by group, the clips
-    separating its two best systems, and the difficulty figure."""
+    separating its two best ranked systems, and the difficulty figure."""
     from emosign import clips
     from emosign.predictions import read_predictions
 
     blocks: list[Block] = [Heading(3, f"{task} clips")]
     kept: dict[str, pd.DataFrame] = {}
     kinds: dict[str, str] = {}
+    ranked: dict[str, bool] = {}
     scores: dict[str, float | None] = {}
     notes: list[str] = []
     first = LEADERBOARD_METRICS[task_kind(task)][0]
@@ -366,6 +538,7 @@ def _clips_of_task(task: str, systems: Sequence[SystemResult], figures: bool,
         # Two files may name two systems alike (two folders' mine.json): number the second.
         name = s.system if s.system not in kept else f"{s.system} ({len(kept) + 1})"
         kept[name], kinds[name], scores[name] = table, s.kind, s.metrics.get(first)
+        ranked[name] = s.ranked
     if notes:
         blocks.append(Items(tuple(notes)))
     if len(kept) < 2:
@@ -380,35 +553,55 @@ def _clips_of_task(task: str, systems: Sequence[SystemResult], figures: bool,
         + f". {unsolved} of {n} clips no system gets right; {solved} every system gets right."))
     hardest = table.head(_HARDEST_SHOWN)
     blocks.append(Table(
-        f"{task}: the {len(hardest)} hardest clips (fewest systems right), with the annotators' cues",
-        ("clip", "signer", "reference", "systems right", "sentiment", "intensity", "cue descriptions"),
-        tuple((r.video_name, r.signer, r.reference, f"{r.n_right} of {k}", f"{r.sentiment:+d}",
-               str(r.intensity), " / ".join(c for c in (r.cue_1, r.cue_2, r.cue_3) if c))
+        f"{task}: the {len(hardest)} hardest clips (highest chance- and ability-adjusted "
+        "difficulty), with the annotators' cue descriptions beside them",
+        ("clip", "signer", "reference", "systems right", "chance hit rate",
+         "difficulty [95% interval]", "sentiment", "intensity", "cue descriptions"),
+        tuple((r.video_name, r.signer, r.reference, f"{r.n_right} of {k}", f"{100 * r.chance:.0f}%",
+               f"{r.difficulty:+.2f} [{r.difficulty_low:+.2f}, {r.difficulty_high:+.2f}]",
+               f"{r.sentiment:+d}", str(r.intensity),
+               " / ".join(c for c in (r.cue_1, r.cue_2, r.cue_3) if c))
               for r in hardest.itertuples()),
         "clip-hardest"))
     rows = []
+    small = []
     for by, title in (("signer", "signer"), ("sentiment_magnitude", "sentiment magnitude"),
                       ("expression_set", "expression set")):
         for r in clips.breakdown(outcomes, by).itertuples(index=False):
+            if not r.broken_down:
+                small.append(f"{title} {r[0]} ({r.clips} clip{'s' if r.clips != 1 else ''})")
+                rows.append((title, str(r[0]), str(r.clips),
+                             f"not broken down: fewer than {clips.MIN_GROUP} clips", "", ""))
+                continue
             rows.append((title, str(r[0]), str(r.clips), f"{100 * r.mean_share_right:.1f}",
-                         str(r.unsolved)))
-    blocks.append(Table(f"{task}: difficulty by signer, sentiment magnitude (|sentiment|, 0-3) "
-                        "and expression set",
-                        ("by", "group", "clips", "systems right, mean %", "clips no system gets right"),
+                         f"{r.mean_difficulty:+.2f}", str(int(r.unsolved))))
+    caption = (f"{task}: difficulty by signer, sentiment magnitude (|sentiment|, 0-3) and "
+               f"expression set; a group of fewer than {clips.MIN_GROUP} clips is not broken down")
+    if small:
+        caption += " (here: " + ", ".join(small) + ")"
+    blocks.append(Table(caption,
+                        ("by", "group", "clips", "systems right, mean %", "mean difficulty",
+                         "clips no system gets right"),
                         tuple(rows), "clip-breakdown"))
     sign = 1 if first in LOWER_IS_BETTER else -1
-    best = sorted(kept, key=lambda name: (scores[name] is None, sign * (scores[name] or 0.0)))[:2]
-    apart = clips.separating(outcomes, best[0], best[1])
-    counts = apart["right_only"].value_counts()
-    blocks.append(Table(
-        f"{task}: clips separating the two best systems here, {best[0]} (right only on "
-        f"{int(counts.get(best[0], 0))}) and {best[1]} (right only on {int(counts.get(best[1], 0))}); "
-        f"the first {min(len(apart), _SEPARATING_SHOWN)} shown",
-        ("clip", "reference", "right only", "signer", "cue descriptions"),
-        tuple((r.video_name, r.reference, r.right_only, r.signer,
-               " / ".join(c for c in (r.cue_1, r.cue_2, r.cue_3) if c))
-              for r in apart.head(_SEPARATING_SHOWN).itertuples()),
-        "clip-separating"))
+    among = [name for name in kept if ranked[name]]
+    if len(among) < 2:
+        blocks.append(Paragraph(
+            "No separating clips shown: they are shown only between ranked systems (systems "
+            "whose inputs are recorded), and fewer than two are here."))
+    else:
+        best = sorted(among, key=lambda name: (scores[name] is None, sign * (scores[name] or 0.0)))[:2]
+        apart = clips.separating(outcomes, best[0], best[1])
+        counts = apart["right_only"].value_counts()
+        blocks.append(Table(
+            f"{task}: clips separating the two best ranked systems here, {best[0]} (right only "
+            f"on {int(counts.get(best[0], 0))}) and {best[1]} (right only on "
+            f"{int(counts.get(best[1], 0))}); the first {min(len(apart), _SEPARATING_SHOWN)} shown",
+            ("clip", "reference", "right only", "signer", "cue descriptions"),
+            tuple((r.video_name, r.reference, r.right_only, r.signer,
+                   " / ".join(c for c in (r.cue_1, r.cue_2, r.cue_3) if c))
+                  for r in apart.head(_SEPARATING_SHOWN).itertuples()),
+            "clip-separating"))
     if figures:
         from emosign import figures as drawing
 

@@ -111,15 +111,16 @@ class SystemResult:
 
     @property
     def ranked(self) -> bool:
-        """Whether the system is ranked: real systems whose inputs are known; never a
-        reference or a reported row."""
+        """Whether the system is ranked: real systems whose inputs are known; never a floor,
+        a reference or a reported row."""
         return self.kind in RANKED_KINDS and self.inputs != "not recorded"
 
 
 #: What each kind of row is, as the report's tables say it. Baselines declare theirs in
 #: ``emosign.baselines.registry.KINDS``; the others are set by what wrote the row.
 ROW_KINDS: dict[str, str] = {
-    "floor": "sees only the training labels (chance, label prior)",
+    "floor": "sees only the training labels (chance, label prior): a point of comparison, "
+             "never ranked",
     "text": "a model of the English caption",
     "visual": "a model of the video",
     "MLLM run": "a multimodal LLM asked about each clip (emosign mllm)",
@@ -128,7 +129,9 @@ ROW_KINDS: dict[str, str] = {
                  "descriptions of the cues; never ranked",
     "reported": "the EmoSign paper's published number, not rerun (no interval); never ranked",
 }
-RANKED_KINDS = frozenset({"floor", "text", "visual", "MLLM run", "evaluated"})
+#: The kinds of row that are systems, ranked among those of the same inputs. Floors, references
+#: and reported rows are points of comparison: shown apart, never ranked.
+RANKED_KINDS = frozenset({"text", "visual", "MLLM run", "evaluated"})
 
 
 @dataclass(frozen=True)

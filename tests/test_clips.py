@@ -5,14 +5,25 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
-from emosign.clips import breakdown, clip_outcomes, clip_table, separating, unsolved
+from emosign.clips import (
+    MIN_GROUP,
+    breakdown,
+    chance_hit_rate,
+    clip_outcomes,
+    clip_table,
+    rasch_fit,
+    separating,
+    unsolved,
+)
 from emosign.labels import load_labels
 from emosign.metrics import evaluate
 from emosign.records import stamp
 from emosign.report import (
     Heading,
+    Items,
     Paragraph,
     Table,
     build_report,
@@ -53,8 +64,14 @@ def test_difficulty_unsolved_and_separating_clips_are_the_constructed_ones(syste
     assert right[names[0]] == 0 and right[names[1]] == 1
     assert right[names[2]] == 2 and right[names[3]] == 2
     assert all(right[n] == 3 for n in names[4:])
-    # Hardest first, then file order.
-    assert list(table["video_name"][:4]) == [names[0], names[1], names[2], names[3]]
+    # Hardest first by the chance- and ability-adjusted difficulty. Clip 3 is neutral, the
+    # rare class (chance hit rate 1/12): two systems of three right there is better than
+    # chance makes likely, so it comes last, not fourth as the raw count would put it.
+    assert list(table["video_name"][:3]) == [names[0], names[1], names[2]]
+    assert table["difficulty"].is_monotonic_decreasing
+    assert table.iloc[-1]["video_name"] == names[3] and table.iloc[-1]["reference"] == "neutral"
+    assert table.iloc[-1]["chance"] == pytest.approx(1 / 12)
+    assert (table["difficulty_low"] < table["difficulty"]).all()
     assert table.loc[1, "right"] == "B"
     assert list(unsolved(outcomes)["video_name"]) == [names[0]]
 
@@ -79,7 +96,7 @@ def test_each_clip_carries_its_labels_and_cue_descriptions(systems):
 def test_breakdowns_count_clips_and_unsolved_per_group(systems):
     labels, names, predictions = systems
     outcomes = clip_outcomes(TASK, predictions, labels_file=labels)
-    by_signer = breakdown(outcomes, "signer").set_index("signer")
+    by_signer = breakdown(outcomes, "signer", min_clips=1).set_index("signer")
     signers = [c.signer for c in labels]
     assert by_signer["clips"].to_dict() == {s: signers.count(s) for s in set(signers)}
     hard_signer = next(c.signer for c in labels if c.video_name == names[0])
@@ -89,10 +106,17 @@ def test_breakdowns_count_clips_and_unsolved_per_group(systems):
     for signer, row in by_signer.iterrows():
         clips = [c.video_name for c in labels if c.signer == signer]
         assert row["acc:A"] == pytest.approx(sum(n not in a_misses for n in clips) / len(clips))
-    magnitude = breakdown(outcomes, "sentiment_magnitude")
+    magnitude = breakdown(outcomes, "sentiment_magnitude", min_clips=1)
     assert magnitude["clips"].sum() == len(names)
     assert set(magnitude["sentiment_magnitude"]) <= {0, 1, 2, 3}
     assert breakdown(outcomes, "expression_set")["clips"].sum() == len(names)
+    # By default a group of fewer than MIN_GROUP clips is counted but not broken down.
+    default = breakdown(outcomes, "signer").set_index("signer")
+    assert default["clips"].to_dict() == by_signer["clips"].to_dict()
+    for _, row in default.iterrows():
+        small = row["clips"] < MIN_GROUP
+        assert row["broken_down"] == (not small)
+        assert np.isnan(row["mean_share_right"]) == small and np.isnan(row["acc:A"]) == small
 
 
 def test_bad_requests_are_named(systems, labels_file):
@@ -131,12 +155,20 @@ def test_the_report_shows_the_clips_and_their_cues(systems, labels_file, tmp_pat
     first = hardest.rows[0]
     clip = next(c for c in labels if c.video_name == names[0])
     assert first[0] == names[0] and first[3] == "0 of 3"
-    assert all(cue in first[6] for cue in clip.cues)
+    assert hardest.header[4:6] == ("chance hit rate", "difficulty [95% interval]")
+    assert all(cue in first[8] for cue in clip.cues)
     summary = next(b for b in blocks if isinstance(b, Paragraph) and b.text.startswith("3 systems"))
     assert f"1 of {len(names)} clips no system gets right" in summary.text
-    assert next(b for b in blocks if isinstance(b, Table) and b.kind == "clip-separating")
+    # Evaluated files do not record their inputs: not ranked, so no separating clips, said so.
+    assert not any(isinstance(b, Table) and b.kind == "clip-separating" for b in blocks)
+    assert any(isinstance(b, Paragraph) and "only between ranked systems" in b.text for b in blocks)
     breakdowns = next(b for b in blocks if isinstance(b, Table) and b.kind == "clip-breakdown")
     assert {row[0] for row in breakdowns.rows} == {"signer", "sentiment magnitude", "expression set"}
+    # Small groups are named, not broken down; the text claims no "why".
+    assert f"fewer than {MIN_GROUP} clips" in breakdowns.caption
+    assert any(row[3].startswith("not broken down") for row in breakdowns.rows)
+    intro = next(b for b in blocks if isinstance(b, Paragraph) and b.text.startswith("Which clips"))
+    assert "not an explanation of why" in intro.text and "floors" in intro.text
 
     # Without the label file the section says how to get it.
     blocks = build_report(collected, labels=None, figures=False)
@@ -206,3 +238,71 @@ def test_cli_report_with_labels_and_quiet_has_the_clips_and_no_bar(systems, labe
     assert capsys.readouterr().err == ""
     text = (tmp_path / "report" / "report.md").read_text()
     assert "## Clips" in text and "4 systems: " in text and "A (4) \\[evaluated\\]" in text
+
+
+# --- chance, ability and ranked systems ---------------------------------------------------------
+
+
+def test_a_rasch_fit_recovers_known_difficulties_on_simulated_data():
+    # 60 systems of known ability on 200 clips of known difficulty, with a chance offset.
+    rng = np.random.default_rng(7)
+    n, m = 200, 60
+    difficulty = rng.normal(0, 1, n)
+    ability = rng.normal(0, 1, m)
+    chance = rng.choice([0.6, 0.3, 0.1], size=n)
+    logit = np.log(chance / (1 - chance))[:, None] + ability[None, :] - difficulty[:, None]
+    correct = rng.random((n, m)) < 1 / (1 + np.exp(-logit))
+    fit = rasch_fit(correct, chance=chance)
+    assert fit.converged
+    assert np.corrcoef(fit.difficulty, difficulty)[0, 1] > 0.9
+    assert np.corrcoef(fit.ability, ability)[0, 1] > 0.97
+    # The 95% intervals cover the true difficulties about 95% of the time.
+    covered = np.abs(fit.difficulty - difficulty) <= 1.96 * fit.difficulty_se
+    assert 0.9 <= covered.mean() <= 0.99
+    # Without the chance offset, rare-class clips look harder than they are.
+    plain = rasch_fit(correct)
+    rare = chance == 0.1
+    assert (plain.difficulty - difficulty)[rare].mean() > 1 + (fit.difficulty - difficulty)[rare].mean()
+    with pytest.raises(ValueError, match="0/1"):
+        rasch_fit(np.full((3, 2), 0.5))
+
+
+def test_chance_hit_rate_is_the_label_prior_share(systems):
+    labels, names, predictions = systems
+    outcomes = clip_outcomes(TASK, predictions, labels_file=labels)
+    rates = chance_hit_rate(outcomes)
+    for reference, rate in zip(outcomes.reference, rates):
+        assert rate == pytest.approx(outcomes.reference.count(reference) / len(names))
+
+
+def write_mllm_record(folder, labels_file, predictions):
+    """Each system as an MLLM run (inputs recorded: ranked), its predictions beside it."""
+    folder.mkdir()
+    runs = []
+    for name, mapping in predictions.items():
+        csv = folder / f"{name}.csv"
+        csv.write_text("video_name,prediction\n" + "".join(f"{k},{v}\n" for k, v in mapping.items()))
+        evaluation = evaluate(TASK, str(csv), labels_file=labels_file, n_boot=100)
+        n = len(mapping)
+        runs.append({"model": name, "input": "video", "task": "sentiment", "scores": {TASK: {
+            "evaluation": evaluation, "predictions_file": csv.name,
+            "parse": {"n": n, "answered": n, "parsed": n, "parse_rate": 1.0, "problems": {}}}}})
+    (folder / "results.json").write_text(json.dumps(stamp("mllm-score", {"runs": runs, "rows": []})))
+
+
+def test_separating_clips_only_between_ranked_systems_and_ranks_have_intervals(systems, labels_file,
+                                                                              tmp_path):
+    labels, names, predictions = systems
+    write_mllm_record(tmp_path / "runs", labels_file, predictions)
+    collected = collect_results([tmp_path / "runs"])
+    assert all(s.ranked for s in collected.systems if not s.reported)
+    blocks = build_report(collected, labels=labels, figures=False)
+    apart = next(b for b in blocks if isinstance(b, Table) and b.kind == "clip-separating")
+    assert "two best ranked systems" in apart.caption
+    board = next(b for b in blocks if isinstance(b, Table) and b.kind == "leaderboard")
+    assert board.header[3] == "rank [95% interval] (same inputs)"
+    # Three systems that differ on one or two of 12 clips: their ranks overlap.
+    ranks = [row[3] for row in board.rows]
+    assert all(r.endswith("of 3") for r in ranks) and any("-" in r for r in ranks)
+    how = next(b for b in blocks if isinstance(b, Items) and any("joint bootstrap" in i for i in b.items))
+    assert "per-clip predictions" in how.items[0]

@@ -115,24 +115,21 @@ def test_benchmark_results_become_leaderboard_rows_with_intervals(bench_dir):
 
     blocks = build_report(collected)
     tables = [b for b in blocks if isinstance(b, Table)]
-    board = next(t for t in tables if t.kind == "leaderboard" and t.caption.startswith("sentiment_3"))
     apart = next(t for t in tables if t.kind == "comparison" and t.caption.startswith("sentiment_3"))
-    # The systems in one table, the paper's rows apart in another, never ranked.
-    assert len(board.rows) == 2 and len(apart.rows) == PAPER_SENTIMENT_3
-    assert board.header[:4] == ("system", "kind", "inputs", "rank (same inputs)")
+    # Floors are points of comparison, as the paper's rows: never ranked, so no leaderboard.
+    assert not any(t.kind == "leaderboard" for t in tables)
+    assert len(apart.rows) == 2 + PAPER_SENTIMENT_3
     assert apart.header[:4] == ("system", "kind", "inputs", "n")
-    majority = next(r for r in board.rows if r[0] == "majority")
+    majority = next(r for r in apart.rows if r[0] == "majority")
     m, ci = ran[0]["metrics"], ran[0]["ci"]
     assert ran[0]["system"] == "majority" and ran[0]["task"] == "sentiment_3"
     assert majority[1:3] == ("floor", "labels only")
-    assert majority[5] == (f"{100 * m['balanced_accuracy']:.2f} "
+    assert majority[4] == (f"{100 * m['balanced_accuracy']:.2f} "
                            f"[{100 * ci['balanced_accuracy'][0]:.1f}, {100 * ci['balanced_accuracy'][1]:.1f}]")
-    assert all(r[1] == "reported" and r[2] in ("video", "video+caption") for r in apart.rows)
-    assert apart.muted == frozenset(range(len(apart.rows))) and not board.muted
-    # Ordered by wAcc, best first; ranked among the two floors, which see the same inputs.
-    shown = [float(r[5].split()[0]) for r in board.rows]
-    assert shown == sorted(shown, reverse=True)
-    assert [r[3] for r in board.rows] == (["1 of 2", "2 of 2"] if shown[0] > shown[1] else ["1 of 2"] * 2)
+    assert all(r[1] in ("floor", "reported") for r in apart.rows)
+    assert all(r[2] in ("video", "video+caption") for r in apart.rows if r[1] == "reported")
+    assert apart.muted == frozenset(range(len(apart.rows)))
+    assert "floors" in apart.caption and "never ranked" in apart.caption
     figures = {b.name for b in blocks if isinstance(b, Figure)}
     assert {"forest-sentiment_3", "forest-emotion_single"} <= figures
     assert sum(name.startswith("confusion-") for name in figures) == 4
@@ -236,8 +233,8 @@ def test_older_and_broken_files_are_named_and_the_rest_is_rendered(bench_dir, tm
     page = Page((out / "report.html").read_text())
     text = (out / "report.html").read_text()
     assert "What is missing" in text and html.escape("broken.json") in text
-    assert len(leaderboard(page, 2)) == 3
-    assert len(leaderboard(page, PAPER_SENTIMENT_3)) == 1 + PAPER_SENTIMENT_3
+    # The two floors beside the paper's rows, unranked.
+    assert len(leaderboard(page, 2 + PAPER_SENTIMENT_3)) == 3 + PAPER_SENTIMENT_3
     assert not any("confusion" in p.name for p in (out / "figures").iterdir())
 
 
@@ -554,9 +551,9 @@ def test_the_page_renders_in_headless_chromium(bench_dir, tmp_path):
     assert len(probe["images"]) == len(expected.images) > 0
     assert all(complete and width > 0 and height > 0 for complete, width, height in probe["images"])
     assert 0 < probe["widest"] <= 1200  # figures fit the window
-    # The clip-level section is there, every leaderboard-like table says each row's kind,
+    # The leaderboard section is there, every leaderboard-like table says each row's kind,
     # and every entry of the contents leads to its heading.
-    assert "Clips" in probe["headings"] and "sentiment_3 clips" in probe["headings"]
+    assert "Leaderboard" in probe["headings"] and "sentiment_3" in probe["headings"]
     table_kinds = re.findall(r'<table class="([^"]+)"', source)
     with_systems = [k in ("leaderboard", "comparison", "per-signer") for k in table_kinds]
     assert any(with_systems) and all(kind for kind, needs in zip(probe["kinds"], with_systems) if needs)
@@ -570,3 +567,44 @@ def test_the_page_renders_in_headless_chromium(bench_dir, tmp_path):
 
     pixels = Image.open(shot).convert("L").getextrema()
     assert pixels[0] < 100 < pixels[1]  # dark text on a light page, not a blank screen
+
+
+# --- ranks with their uncertainty (issue 21, item 4) -------------------------------------------
+
+
+def test_rank_bounds_share_a_range_when_intervals_overlap():
+    from emosign._report_build import rank_bounds
+
+    # A and B overlap: they share 1-2; C is below both: 3. D overlaps B only.
+    assert rank_bounds([0.50, 0.45, 0.20], [0.60, 0.55, 0.30]) == [(1, 2), (1, 2), (3, 3)]
+    assert rank_bounds([0.5, 0.4, 0.1, 0.3], [0.6, 0.48, 0.2, 0.42]) == [(1, 1), (2, 3), (4, 4), (2, 3)]
+    # Lower is better (MAE): the order turns around.
+    assert rank_bounds([0.2, 0.8], [0.3, 0.9], lower_is_better=True) == [(1, 1), (2, 2)]
+
+
+def test_bootstrap_rank_intervals_from_joint_resamples():
+    import numpy as np
+
+    from emosign._report_build import bootstrap_rank_intervals
+
+    rng = np.random.default_rng(3)
+    base = rng.normal(0.5, 0.03, size=1_000)
+    samples = np.stack([base + 0.001, base + rng.normal(0, 0.01, 1_000), base - 0.2], axis=1)
+    assert bootstrap_rank_intervals(samples) == [(1, 2), (1, 2), (3, 3)]
+
+
+def test_a_floor_is_never_ranked_and_a_copy_of_a_floor_is_flagged(real_labels, tmp_path):
+    run_benchmark(tasks=["sentiment_3"], baselines=["majority", "constant_neutral"],
+                  labels_file=real_labels, out_dir=tmp_path / "bench", n_boot=N_BOOT,
+                  kfold_repeats=0, progress=False)
+    collected = collect_results([tmp_path / "bench"])
+    assert not any(s.ranked for s in collected.systems if s.kind == "floor")
+    blocks = build_report(collected, labels=load_labels(real_labels), figures=False)
+    tables = [b for b in blocks if isinstance(b, Table)]
+    assert not any(t.kind == "leaderboard" for t in tables)  # only floors and the paper's rows
+    apart = next(t for t in tables if t.kind == "comparison")
+    rows = {r[0]: r for r in apart.rows}
+    assert rows["majority"][1] == "floor" and rows["constant_neutral"][1] == "floor"
+    # The paper's AffectGPT (video) row equals constant_neutral on every score it reports.
+    assert "identical to the floor constant_neutral on every score" in rows["AffectGPT (video)"][-1]
+    assert "identical to the floor" not in rows["GPT-4o (video)"][-1]
