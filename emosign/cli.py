@@ -148,17 +148,39 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(run=_evaluate)
 
     compare = sub.add_parser(
-        "compare", help="paired bootstrap test between two systems",
+        "compare", help="paired test between two systems (permutation by default)",
         description="Compare two systems' predictions on the same clips: for each headline "
-        "metric, the difference A - B, its paired bootstrap interval and the two-sided p-value "
-        "for 'A and B score the same'.",
-        **_examples("emosign compare --task sentiment_3 --a model_a.csv --b model_b.csv"),
+        "metric, the difference A - B, the two-sided p-value for 'A and B score the same', "
+        "the interval that inverts the same test (so the two agree), and Holm's adjusted p "
+        "over the metrics compared.",
+        **_examples(
+            "emosign compare --task sentiment_3 --a model_a.csv --b model_b.csv",
+            "emosign compare --task sentiment_3 --a model_a.csv --b model_b.csv --cluster source",
+            "emosign compare --task emotion_single --a a.csv --b b.csv --test mcnemar",
+        ),
     )
     compare.add_argument("--task", required=True, choices=vocab.TASK_NAMES,
                          help="the task both files answer (required)")
     compare.add_argument("--a", required=True, help="predictions of system A (required)")
     compare.add_argument("--b", required=True, help="predictions of system B (required)")
-    _add_scoring_options(compare, interval="the paired interval of A - B")
+    compare.add_argument("--test", choices=("permutation", "bootstrap", "mcnemar"),
+                         default="permutation",
+                         help="permutation: swap A's and B's answers on random sets of clips "
+                         "(exact under H0 for every metric); bootstrap: the paired bootstrap, "
+                         "within reference classes; mcnemar: McNemar's exact test, accuracy only "
+                         "(default: permutation)")
+    compare.add_argument("--cluster", choices=("clip", "source", "signer"), default="clip",
+                         help="the unit swapped or resampled whole: clip, source video (22) or "
+                         "signer (4) (default: clip)")
+    compare.add_argument("--n-perm", type=_positive_int, default=9_999,
+                         help="random swap patterns of the permutation test (default: 9999)")
+    compare.add_argument("--metrics", nargs="+", metavar="METRIC",
+                         help="compare only these headline metrics (default: all; accuracy "
+                         "for --test mcnemar)")
+    compare.add_argument("--format", choices=("json", "table"), default="table",
+                         help="a table in percentage points, or the whole result as JSON "
+                         "(default: table)")
+    _add_scoring_options(compare, interval="the interval of A - B")
     _add_labels_option(compare)
     compare.set_defaults(run=_compare)
 
@@ -717,32 +739,59 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from emosign.metrics import NOT_PERCENT, compare
+    from emosign.metrics import NOT_PERCENT, UNSTABLE_MARK, UNSTABLE_REASON, compare
 
     result = compare(
         args.task, args.a, args.b, labels_file=args.labels_file,
         ci=args.ci, n_boot=args.n_boot, seed=args.seed, on_invalid=args.on_invalid,
+        test=args.test, cluster=args.cluster, n_perm=args.n_perm, metrics=args.metrics,
     )
+    if args.format == "json":
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+        return 0
+    test = result["test"]
     level = round(args.ci * 100)
-    print(f"{args.task}: A = {args.a}, B = {args.b}, {result['n']} clips, "
-          f"{level}% paired bootstrap interval of A - B ({args.n_boot:,} resamples)")
-    print(f"{'metric':<20}{'A - B':>10}{'low':>10}{'high':>10}{'p':>10}")
-    units = []
+    units = {"clip": "clips", "source": "source videos", "signer": "signers"}[test["cluster"]]
+    if test["exact"]:
+        draws = "exact"
+    elif "n_perm" in test:
+        draws = f"{test['n_perm']:,} swap patterns"
+    else:
+        draws = f"{test['n_boot']:,} resamples"
+    print(f"{args.task}: A = {args.a}, B = {args.b}, {result['n']} clips in {test['clusters']} {units}")
+    print(f"test: {test['method']} ({draws}, seed {test['seed']}); {level}% interval of A - B "
+          "from the same test")
+    flagged = set((result.get("unstable") or {}).get("metrics", ()))
+    print(f"{'metric':<22}{'A - B':>9}   {f'{level}% interval':<20}{'p':>9}{'p_holm':>9}")
+    own_units = []
     for name, row in result["comparison"].items():
         # As `evaluate` prints them: fractions in percentage points, the rest as they are.
         scale, digits = (1, 3) if name in NOT_PERCENT else (100, 2)
         if name in NOT_PERCENT:
-            units.append(name)
-        cells = "".join("       n/a" if row[k] is None else f"{scale * row[k]:>10.{digits}f}"
-                        for k in ("difference", "low", "high"))
-        p = row["p_value"]
-        cells += "       n/a" if p is None else f"{p:>10.4f}"
-        print(f"{name:<20}{cells}")
+            own_units.append(name)
+
+        def shown(value, scale=scale, digits=digits, unbounded="inf"):
+            return unbounded if value is None else f"{scale * value:.{digits}f}"
+
+        interval = f"[{shown(row['low'], unbounded='-inf')}, {shown(row['high'])}]"
+        p, p_holm = row["p_value"], row["p_holm"]
+        label = name + (f" {UNSTABLE_MARK}" if name in flagged else "")
+        print(f"{label:<22}{shown(row['difference'], unbounded='n/a'):>9}   {interval:<20}"
+              + ("      n/a" if p is None else f"{p:>9.4f}")
+              + ("      n/a" if p_holm is None else f"{p_holm:>9.4f}"))
     note = "differences of fractions in percentage points"
-    if units:
-        note += f"; {', '.join(units)} in their own units"
-    print(f"{note}.\np: two-sided paired bootstrap p-value for \"A and B score the same\" "
-          f"(smallest possible: 1/(1 + {args.n_boot:,}) = {1 / (1 + args.n_boot):.4f})")
+    if own_units:
+        note += f"; {', '.join(own_units)} in their own units"
+    print(f"{note}.")
+    print(f"p: {test['p_value_method']}.")
+    print(f"interval: {test['interval_method']}.")
+    print(f"p_holm: {test['p_holm_method']}.")
+    if any(row["low"] is None for row in result["comparison"].values()):
+        print(f"[-inf, inf]: no difference can be rejected at {1 - args.ci:.2g} with this many "
+              f"{units} (the smallest attainable p is above it).")
+    if flagged:
+        small = ", ".join(f"{c} {n}" for c, n in result["unstable"]["classes"].items())
+        print(f"{UNSTABLE_REASON} (here: {small}).")
     return 0
 
 

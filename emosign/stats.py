@@ -31,6 +31,9 @@ Public API
 * :func:`mcnemar_test`: McNemar's exact test of two accuracies, with the interval that
   inverts it; vectorised over rows of correct-indicator matrices.
 * :func:`clopper_pearson`: the exact interval of a binomial proportion (a class's recall).
+* :func:`posterior_confusions`: draws of the expected confusion matrix, each reference
+  class's answers from a Dirichlet posterior with a Jeffreys prior on right/wrong: the
+  intervals of class-averaged scores that stay honest at 3 clips a class.
 * :func:`holm`: Holm's step-down adjustment of several p-values.
 * :func:`krippendorff_alpha`, :func:`model_reference_alpha`: inter-rater agreement.
 Power and minimum detectable differences, simulated with :func:`paired_bootstrap`, live in
@@ -46,6 +49,9 @@ ch. 13 (percentile intervals) and ch. 16 (hypothesis testing with the bootstrap)
 
 Clopper, C. J. and Pearson, E. S. (1934). The use of confidence or fiducial limits illustrated
 in the case of the binomial. *Biometrika* 26(4), 404-413.
+
+Brown, L. D., Cai, T. T. and DasGupta, A. (2001). Interval estimation for a binomial
+proportion. *Statistical Science* 16(2), 101-133 (the Jeffreys interval).
 
 Good, P. I. (2005). *Permutation, Parametric and Bootstrap Tests of Hypotheses*, 3rd ed.
 Springer; ch. 3 (paired permutation tests, Monte Carlo p-values) and ch. 6 (intervals by
@@ -98,6 +104,7 @@ __all__ = [
     "paired_bootstrap",
     "percentile_interval",
     "permutation_test",
+    "posterior_confusions",
     "sign_flip_test",
     "swap_patterns",
 ]
@@ -775,6 +782,65 @@ def mcnemar_test(
                         interval="inverted", exact=True)
              for d, lo, hi, p in zip(difference, low, high, p_value)]
     return tests[0] if a.ndim == 1 else tests
+
+
+def posterior_confusions(
+    confusion: ArrayLike,
+    *,
+    n_draws: int = 10_000,
+    seed: int | np.random.Generator = 0,
+) -> np.ndarray:
+    """Draws of the expected confusion matrix given the observed one, class by class.
+
+    The clips of reference class ``k`` (``n_k`` of them, fixed by the labels) are answered
+    independently, each as column ``j`` with chance ``pi_kj``; the quantity a score should
+    estimate is the score of the expected confusion matrix ``n_k pi_kj``, what the system
+    would score on unlimited clips in the benchmark's class proportions. Each row ``pi_k``
+    gets a Dirichlet posterior::
+
+        pi_k ~ Dirichlet(c_k + a),   a_kk = 1/2,   a_kj = 1/(2 (K - 1)) for the other classes
+
+    (``a`` is 0 in a last "no prediction" column). Its recall ``pi_kk`` is then exactly
+    ``Beta(TP_k + 1/2, n_k - TP_k + 1/2)``, the Jeffreys posterior whose equal-tailed
+    interval keeps close to nominal coverage at small ``n`` (Brown, Cai & DasGupta 2001),
+    where a bootstrap of 3 clips cannot: when all 3 are right or all wrong, every resample
+    repeats them and the percentile interval of that class collapses to a point. Rows are
+    independent, and the class supports never change, so a class-averaged score is always
+    averaged over the data's classes. The percentile interval of a score over the draws is
+    the interval ``evaluate`` reports for accuracy, wAcc, wF1 and macro-F1 (chosen by the
+    coverage study in ``benchmarks/sim_intervals_tests.py``, ``docs/statistics.md``).
+
+    Parameters
+    ----------
+    confusion : array-like of shape (..., K, K) or (..., K, K + 1)
+        Observed counts, rows the reference classes, columns the answers (a last column for
+        clips without a readable answer); leading axes are separate systems.
+    n_draws : int, default=10_000
+        Number of draws, at least 1.
+    seed : int or numpy.random.Generator, default=0
+        As in :func:`bootstrap_weights`.
+
+    Returns
+    -------
+    ndarray of shape (n_draws, ..., K, K or K + 1)
+        Expected counts ``n_k pi_kj``: each row sums to the class's support.
+    """
+    counts = _numeric_array(confusion, "confusion")
+    if counts.ndim < 2 or counts.shape[-1] not in (counts.shape[-2], counts.shape[-2] + 1):
+        raise InputError(f"confusion must have shape (..., K, K) or (..., K, K + 1); got {counts.shape}")
+    if np.isnan(counts).any() or (counts < 0).any():
+        raise InputError("confusion must hold non-negative counts")
+    n_draws = _positive_int(n_draws, "n_draws")
+    k = counts.shape[-2]
+    prior = np.zeros(counts.shape[-2:])
+    prior[:, :k] = 0.5 / (k - 1) if k > 1 else 0.0
+    prior[np.arange(k), np.arange(k)] = 0.5
+    rng = np.random.default_rng(seed)
+    shape = (n_draws, *counts.shape)
+    gammas = rng.standard_gamma(np.broadcast_to(counts + prior, shape))
+    totals = gammas.sum(axis=-1, keepdims=True)
+    support = counts.sum(axis=-1, keepdims=True)
+    return support * gammas / np.where(totals > 0, totals, 1.0)
 
 
 def clopper_pearson(

@@ -151,7 +151,20 @@ def test_compare_prints_percentage_points_and_says_what_p_is(labels_file, tmp_pa
     difference = 100 * (1 - right_b / len(SYNTHETIC_SINGLE))
     assert _metric_row(out, "accuracy")[1] == f"{difference:.2f}"
     assert "percentage points" in out
-    assert 'p: two-sided paired bootstrap p-value for "A and B score the same"' in out
+    assert "p: paired permutation test" in out and "interval: inversion of the same" in out
+    assert "p_holm: Holm's step-down adjustment" in out
+    # McNemar for accuracy; refused, naming the option, for another metric or with clusters.
+    common = ["compare", "--task", "emotion_single", "--a", str(a), "--b", str(b),
+              "--labels-file", str(labels_file)]
+    assert main([*common, "--test", "mcnemar"]) == 0
+    out = capsys.readouterr().out
+    assert "McNemar's exact test" in out and _metric_row(out, "accuracy")[1] == f"{difference:.2f}"
+    assert main([*common, "--test", "mcnemar", "--metrics", "macro_f1"]) == 2
+    assert "accuracy only" in capsys.readouterr().err
+    assert main([*common, "--test", "bootstrap", "--cluster", "signer", "--format", "json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["test"]["method"] == "bootstrap" and record["test"]["cluster"] == "signer"
+    assert all(row["agrees"] for row in record["comparison"].values())
 
 
 def test_cues_by_emotion_counts_the_descriptions_of_its_clips(labels_file, capsys):
