@@ -1308,6 +1308,7 @@ def _observed(task, metric, labels, predictions_a, predictions_b, value, seed) -
         row = compared["comparison"][metric]
         return {"difference": row["difference"], "low": row["low"], "high": row["high"],
                 "p_value": row["p_value"], "n_boot": compared["ci"]["n_boot"],
+                "test": f"paired {compared['test']['method']} test (emosign compare's default)",
                 "_correct_a": correct_a, "_correct_b": correct_b}
 
     def stat_a(w):
@@ -1323,6 +1324,7 @@ def _observed(task, metric, labels, predictions_a, predictions_b, value, seed) -
     assert isinstance(test, PairedTest)  # one statistic in, one test out
     return {"a": float(stat_a(np.ones((1, data.n)))[0]), "difference": test.difference,
             "low": test.low, "high": test.high, "p_value": test.p_value, "n_boot": test.n_boot,
+            "test": "one-sample bootstrap test against the number taken as exact",
             "_correct_a": correct_a, "_correct_b": None}
 
 
@@ -1956,9 +1958,8 @@ def format_power(result: dict) -> str:
                       f"{100 * observed['difference']:+.2f} points [{100 * observed['low']:.1f}, "
                       f"{100 * observed['high']:.1f}]")
         lines += ["", f"observed difference: {difference}, "
-                      f"p = {observed['p_value']:.4f} (two-sided, "
-                      f"{'one-sample' if against else 'paired'} bootstrap, "
-                      f"{observed['n_boot']:,} resamples)"]
+                      f"p = {observed['p_value']:.4f} (two-sided {observed['test']}, "
+                      f"{observed['n_boot']:,} {'resamples' if against else 'swap patterns'})"]
         if "level" in observed:
             lines.append("the MDE and the design analysis above are at the level and agreement "
                          "read off the two systems")
