@@ -80,8 +80,6 @@ from dataclasses import dataclass
 import krippendorff
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.stats import beta as beta_distribution
-from scipy.stats import binom
 
 from emosign._threads import one_thread
 from emosign.errors import InputError
@@ -771,6 +769,8 @@ def mcnemar_test(
     only_a = (rows_a & ~rows_b).sum(axis=1)
     only_b = (~rows_a & rows_b).sum(axis=1)
     m = only_a + only_b
+    from scipy.stats import binom  # here, not at import: scipy.stats takes 0.5 s to import
+
     tail = binom.cdf(np.minimum(only_a, only_b), m, 0.5)
     p_value = np.where(m > 0, np.minimum(1.0, 2.0 * tail), 1.0)
     pi_low, pi_high = clopper_pearson(only_a, m, ci=ci)
@@ -876,6 +876,8 @@ def clopper_pearson(
             or (k != np.round(k)).any() or (t != np.round(t)).any():
         raise InputError("successes and trials must be integers with 0 <= successes <= trials")
     tail = (1.0 - ci) / 2.0
+    from scipy.stats import beta as beta_distribution  # here: scipy.stats is slow to import
+
     with np.errstate(invalid="ignore", divide="ignore"):
         low = np.where(k > 0, beta_distribution.ppf(tail, np.maximum(k, 1), t - k + 1), 0.0)
         high = np.where(k < t, beta_distribution.ppf(1.0 - tail, k + 1, np.maximum(t - k, 1)), 1.0)
