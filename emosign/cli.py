@@ -802,8 +802,30 @@ _POWER_OPTIONS = {"predictions_a": "--a", "predictions_b": "--b", "against": "--
                   "agreement": "--agreement", "spread": "--spread", "metric": "--metric"}
 
 
+def _keep_freed_memory() -> None:
+    """Let glibc's malloc keep freed blocks of up to 64 MB for reuse instead of returning
+    each to the kernel: the power simulation allocates and frees arrays of a few MB at every
+    step, and mapping them afresh each time cost it more system CPU than the computing
+    (0.5-1.8 of its seconds, ``benchmarks/bench_power.py``). Nothing elsewhere than glibc."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if not name or "libc.so" not in name:
+        return
+    try:
+        mallopt = ctypes.CDLL(name).mallopt
+    except (OSError, AttributeError):
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's malloc.h
+    mallopt(m_mmap_threshold, 64 * 2**20)
+    mallopt(m_trim_threshold, 128 * 2**20)
+
+
 def _power(args: argparse.Namespace) -> int:
     from emosign.power import format_power, power_report
+
+    _keep_freed_memory()
 
     metric = args.metric or ("micro_f1" if args.task == "emotion_presence" else "balanced_accuracy")
     mae = metric.lower() == "mae"

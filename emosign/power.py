@@ -595,7 +595,8 @@ def minimum_detectable_difference(
     approximation's MDE, ``(z_{1 - alpha / 2} + z_power)`` times the simulated difference's
     standard deviation, then interpolates on the probit scale, ``Phi^-1(power)`` nearly
     linear in the gap, inside the bracket of gaps below and above the power asked, until
-    the bracket is narrower than 0.001 of the metric's range (0.1 points; MAE 0.006 steps).
+    the bracket is narrower than 0.001 of the metric's range (0.1 points; MAE 0.006 steps)
+    or than half the MDE's own Monte Carlo error, whichever is wider.
     The largest gap the model allows is evaluated only when the search reaches it.
 
     Returns
@@ -673,6 +674,9 @@ def _search(at, largest: float, power: float, alpha: float, tolerance: float,
                                          note=_unreachable(abs(run.difference), run.power, power),
                                          best_difference=abs(run.difference))
         top = largest if high is None else high
+        # Resolving the MDE finer than half its own Monte Carlo error is resolving noise.
+        if found is not None:
+            tolerance = max(tolerance, _mde_se(found, alpha, probit) / 2)
         if high is not None and high - low <= tolerance:
             break
         # The next gap: the secant on the probit scale through the two evaluations nearest
@@ -686,15 +690,19 @@ def _search(at, largest: float, power: float, alpha: float, tolerance: float,
             step = min(max(step, low + tolerance / 2), high - tolerance / 2)
         gap = min(max(step, low + tolerance / 2), largest)
     assert found is not None and high is not None
-    # The MDE's Monte Carlo error: the power's standard error over the power curve's slope
-    # there, d power / d difference = phi(Phi^-1(power)) (z_alpha + Phi^-1(power)) / mde
-    # under a normal test statistic (the simulated curve's own slope between the nearest
-    # evaluations is too noisy to divide by).
-    z = probit(found.power)
-    slope = _NORMAL.pdf(z) * (_NORMAL.inv_cdf(1 - alpha / 2) + z) / abs(found.difference)
-    mde_se = found.power_se / slope if slope > 0 else None
     return MinimumDetectable(abs(found.difference), high, found.power, found.power_se,
-                             assumptions, mde_se=mde_se)
+                             assumptions, mde_se=_mde_se(found, alpha, probit) or None)
+
+
+def _mde_se(found: _Run, alpha: float, probit) -> float:
+    """The Monte Carlo error of an MDE found at ``found``: the power's standard error over
+    the power curve's slope there, d power / d difference = phi(Phi^-1(power))
+    (z_alpha + Phi^-1(power)) / mde under a normal test statistic (the simulated curve's own
+    slope between two nearby evaluations is too noisy to divide by); 0 when undefined."""
+    z = probit(found.power)
+    difference = abs(found.difference)
+    slope = _NORMAL.pdf(z) * (_NORMAL.inv_cdf(1 - alpha / 2) + z) / difference if difference else 0.0
+    return found.power_se / slope if slope > 0 else 0.0
 
 
 def design_analysis(
@@ -1226,7 +1234,7 @@ def _profiles(design: Design, flat: MinimumDetectable, power: float, model: dict
             result = flat if name == "flat" else minimum_detectable_difference(
                 design, power=power, profile=name, **model)
         except InputError as error:
-            entry.update(mde=None, reachable=False, note=f"not simulated: {error}")
+            entry.update(mde=None, reachable=False, power=None, note=str(error))
         else:
             entry.update(_mde_fields(result), class_levels=result.assumptions["class_levels"])
         found.append(entry)
@@ -1894,7 +1902,7 @@ def format_power(result: dict) -> str:
     def mde_text(fields: dict, where: str = "") -> str:
         if not fields.get("reachable", fields.get("mde") is not None):
             if fields.get("power") is None:
-                return f"not simulated ({fields.get('note', '')})"
+                return f"not simulated ({fields.get('note', '').replace('`', '')})"
             best = fields.get("best_difference")
             at = f" (at {amount(best)}, the largest difference the model allows)" if best else ""
             return f"not reachable: best power {100 * fields['power']:.1f}%{at}"
@@ -1924,8 +1932,9 @@ def format_power(result: dict) -> str:
         lines.append(f"two systems at level {100 * a['level']:.1f}% right, agreeing (both right "
                      f"or both wrong) on {100 * a['agreement']:.1f}% of clips, "
                      f"recall profile {a.get('profile', 'flat')}")
+    draws = "swap patterns" if "permutation" in a["test"] else "resamples"
     lines.append(f"{a['test']}, alpha {a['alpha']}, power {a['power']}, "
-                 f"{a['n_simulations']:,} simulations x {a['n_boot_per_test']:,} resamples, seed {a['seed']}")
+                 f"{a['n_simulations']:,} simulations x {a['n_boot_per_test']:,} {draws}, seed {a['seed']}")
     lines.append("")
     where = f" of {name}" + (" above it" if against else "")
     lines.append(f"minimum detectable difference: {mde_text(result, where)}")
