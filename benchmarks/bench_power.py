@@ -1,23 +1,68 @@
-"""How long `emosign power` takes: 10,000 simulated system pairs, each tested with the paired
-bootstrap, in CPU and wall seconds.
+"""How long `emosign power` takes, in CPU and wall seconds, and against hand-written numpy.
 
     python benchmarks/bench_power.py --labels-file path/to/emosign_dataset.csv
 
-For each task and metric: one power estimate from ``--sims`` simulated pairs (default 10,000),
-each pair tested with ``--n-boot`` paired bootstrap resamples (default 1,000), as
-``emosign.power.simulate_power`` does it; then one full minimum-detectable-difference search
-(10 steps of ``emosign power``'s default 2,000 simulations). Then the same for MAE on
-sentiment_7 (errors correlated 0.5 around an MAE of 1.0) and micro- and macro-F1 on
-emotion_presence (systems catching half the present emotions, agreement 0.7); ``--extra``
-chooses which of these run. CPU seconds are the process's
-(time.process_time), so they do not grow when other work shares the machine; wall seconds do.
+1. ``emosign power --task T`` with its defaults (wAcc; micro-F1 on emotion_presence: an MDE
+   under two recall profiles, its design analysis; 2,000 simulated pairs a step, each tested
+   with 1,000 swap patterns) on every task, and a few other metrics, each as a fresh process
+   as a user runs it: CPU seconds (the child's user + system time, which do not grow when
+   other work shares the machine) and wall seconds. The target is under 2 CPU seconds.
+2. One evaluation of the power (``--sims`` pairs, default 10,000, each tested by the paired
+   permutation test), as ``emosign.power.simulate_power`` does it, against the best
+   hand-written numpy alternative where one applies (accuracy and wAcc, whose difference is a
+   sum of per-clip terms: draw the pairs, flip the signs of the terms with one
+   (patterns x clips) @ (clips x pairs) product in float64, count the patterns at least as
+   extreme), in CPU seconds and their ratio.
+3. One MDE search (``minimum_detectable_difference``, 2,000 pairs a step) per metric, and how
+   many evaluations of the power it took.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
+import subprocess
+import sys
 import time
+
+import numpy as np
+
+
+def child_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def numpy_power(design, metric: str, gap: float, *, level: float, agreement: float,
+                n_sims: int, n_perm: int, seed: int) -> float:
+    """The hand-written alternative: pairs drawn as emosign.power's model draws them (flat
+    profile), tested by a plain numpy sign-flip permutation test."""
+    rng = np.random.default_rng(seed)
+    y = design.y_true
+    n = y.size
+    supports = np.bincount(y)
+    weight = (np.full(n, 1.0 / n) if metric == "accuracy"
+              else 1.0 / (np.count_nonzero(supports) * supports[y]))
+    d = 1 - agreement
+    both, a_only, b_only = level - d / 2, (d + gap) / 2, (d - gap) / 2
+    swaps = (rng.random((n_perm, n)) < 0.5).astype(float)
+    rejected = 0
+    for start in range(0, n_sims, 1_000):
+        u = rng.random((min(1_000, n_sims - start), n))
+        right_a = u < both + a_only
+        right_b = (u < both) | ((u >= both + a_only) & (u < both + a_only + b_only))
+        terms = (right_a.astype(float) - right_b) * weight  # (sims, n)
+        observed = terms.sum(axis=1)
+        flipped = observed - 2.0 * (swaps @ terms.T)  # (patterns, sims)
+        extreme = (np.abs(flipped) >= np.abs(observed) * (1 - 1e-9)).sum(axis=0)
+        rejected += int(((1 + extreme) / (1 + n_perm) <= 0.05).sum())
+    return rejected / n_sims
 
 
 def main() -> None:
@@ -25,44 +70,77 @@ def main() -> None:
     parser.add_argument("--labels-file", default=os.environ.get("EMOSIGN_LABELS"))
     parser.add_argument("--sims", type=int, default=10_000)
     parser.add_argument("--n-boot", type=int, default=1_000)
-    parser.add_argument("--tasks", nargs="*", default=["sentiment_3", "sentiment_7", "emotion_single"])
-    parser.add_argument("--metrics", nargs="+", default=["accuracy", "balanced_accuracy", "weighted_f1"])
-    parser.add_argument("--extra", nargs="*", default=["sentiment_7:mae", "emotion_presence:micro_f1",
-                                                       "emotion_presence:macro_f1"],
-                        help="task:metric pairs of the MAE and multi-label models")
+    parser.add_argument("--skip-commands", action="store_true")
     args = parser.parse_args()
     if not args.labels_file:
         parser.error("give --labels-file or set EMOSIGN_LABELS")
 
+    print("1. emosign power, a fresh process each (target: under 2 CPU seconds by default)")
+    print(f"{'command':<72}{'CPU s':>8}{'wall s':>8}")
+    commands = [[f"--task={t}"] for t in ("sentiment_3", "sentiment_7", "emotion_single",
+                                           "emotion_multi", "emotion_presence")]
+    commands += [["--task=sentiment_3", "--metric=accuracy"], ["--task=sentiment_7", "--metric=MAE"],
+                 ["--task=emotion_single", "--metric=wF1"],
+                 ["--task=emotion_presence", "--metric=macro_f1"],
+                 ["--task=sentiment_3", "--against=GPT-4o (video)"]]
+    env = {**os.environ, "EMOSIGN_LABELS": args.labels_file}
+    for extra in [] if args.skip_commands else commands:
+        argv = [sys.executable, "-m", "emosign.cli", "power", *extra, "--quiet", "--format=json"]
+        cpu, wall = child_cpu(), time.perf_counter()
+        subprocess.run(argv, check=True, env=env, stdout=subprocess.DEVNULL)
+        shown = "emosign power " + " ".join(extra) + ("  (default)" if len(extra) == 1 else "")
+        print(f"{shown:<72}{child_cpu() - cpu:>8.2f}{time.perf_counter() - wall:>8.2f}")
+
     from emosign.labels import load_labels
-    from emosign.power import (
-        design_for_task,
-        minimum_detectable_difference,
-        simulate_power,
-    )
+    from emosign.power import _Model, design_for_task, minimum_detectable_difference, simulate_power
 
     labels = load_labels(args.labels_file)
-    runs = [(task, metric, dict(level=0.5, agreement=0.7)) for task in args.tasks
-            for metric in args.metrics]
-    for pair in args.extra:
-        task, _, metric = pair.partition(":")
-        runs.append((task, metric, dict(level=1.0, agreement=0.5) if metric == "mae"
-                     else dict(level=0.5, agreement=0.7)))
-    print(f"{'task':<18}{'metric':<19}{'what':<34}{'CPU s':>8}{'wall s':>8}")
-    designs = {}
-    for task, metric, model in runs:
-        design = designs.setdefault(task, design_for_task(task, labels_file=labels))
-        cpu, wall = time.process_time(), time.perf_counter()
-        simulate_power(design, metric=metric, gap=0.1, n_sims=args.sims, n_boot=args.n_boot,
-                       seed=0, **model)
-        what = f"{args.sims:,} simulations x {args.n_boot:,}"
-        print(f"{task:<18}{metric:<19}{what:<34}"
-              f"{time.process_time() - cpu:>8.2f}{time.perf_counter() - wall:>8.2f}")
-        cpu, wall = time.process_time(), time.perf_counter()
-        minimum_detectable_difference(design, metric=metric, n_sims=2_000, n_boot=args.n_boot,
-                                      seed=0, **model)
-        print(f"{task:<18}{metric:<19}{'MDE search (10 x 2,000 sims)':<34}"
-              f"{time.process_time() - cpu:>8.2f}{time.perf_counter() - wall:>8.2f}")
+    designs = {t: design_for_task(t, labels_file=labels)
+               for t in ("sentiment_3", "sentiment_7", "emotion_single", "emotion_presence")}
+    print(f"\n2. one evaluation of the power: {args.sims:,} pairs x {args.n_boot:,} swap patterns, "
+          "level 0.5, agreement 0.7, gap 0.1")
+    print(f"{'task':<18}{'metric':<19}{'emosign CPU s':>14}{'wall s':>8}{'numpy CPU s':>13}"
+          f"{'ratio':>7}{'power':>8}{'numpy':>8}")
+    for task in ("sentiment_3", "sentiment_7", "emotion_single"):
+        for metric in ("balanced_accuracy", "accuracy", "weighted_f1"):
+            design = designs[task]
+            cpu, wall = own_cpu(), time.perf_counter()
+            found = simulate_power(design, metric=metric, gap=0.1, level=0.5, agreement=0.7,
+                                   n_sims=args.sims, n_boot=args.n_boot, seed=0)
+            ours, ours_wall = own_cpu() - cpu, time.perf_counter() - wall
+            if metric == "weighted_f1":
+                print(f"{task:<18}{metric:<19}{ours:>14.2f}{ours_wall:>8.2f}{'n/a':>13}{'':>7}"
+                      f"{found.power:>8.3f}")
+                continue
+            cpu = own_cpu()
+            theirs_power = numpy_power(design, metric, 0.1, level=0.5, agreement=0.7,
+                                       n_sims=args.sims, n_perm=args.n_boot, seed=0)
+            theirs = own_cpu() - cpu
+            print(f"{task:<18}{metric:<19}{ours:>14.2f}{ours_wall:>8.2f}{theirs:>13.2f}"
+                  f"{ours / theirs:>7.2f}{found.power:>8.3f}{theirs_power:>8.3f}")
+
+    print("\n3. one MDE search (2,000 pairs a step, level 0.5, agreement 0.7; MAE: 1.0, 0.7)")
+    print(f"{'task':<18}{'metric':<19}{'CPU s':>8}{'wall s':>8}{'evaluations':>13}{'MDE':>8}")
+    runs = [(t, m) for t in ("sentiment_3", "sentiment_7", "emotion_single")
+            for m in ("balanced_accuracy", "accuracy", "weighted_f1")]
+    runs += [("sentiment_7", "mae"), ("emotion_presence", "micro_f1"), ("emotion_presence", "macro_f1")]
+    original = _Model.run
+    for task, metric in runs:
+        count = [0]
+
+        def counted(self, *a, count=count, **k):
+            count[0] += 1
+            return original(self, *a, **k)
+
+        _Model.run = counted  # type: ignore[method-assign]
+        model = dict(level=1.0, agreement=0.7) if metric == "mae" else dict(level=0.5, agreement=0.7)
+        cpu, wall = own_cpu(), time.perf_counter()
+        found = minimum_detectable_difference(designs[task], metric=metric, n_sims=2_000,
+                                              n_boot=args.n_boot, seed=0, **model)
+        _Model.run = original  # type: ignore[method-assign]
+        shown = "n/r" if found.mde is None else f"{found.mde:.4f}"
+        print(f"{task:<18}{metric:<19}{own_cpu() - cpu:>8.2f}{time.perf_counter() - wall:>8.2f}"
+              f"{count[0]:>13}{shown:>8}")
 
 
 if __name__ == "__main__":
