@@ -1006,6 +1006,16 @@ class _Model:
         largest = self.largest_gap(direction)
         if self.family == "mae":
             return min(float(difference), largest)  # the expected MAE moves with the gap exactly
+        if self.family == "class" and self.metric in ("accuracy", "balanced_accuracy"):
+            # Linear in the indicators: the expected difference is the gap times the weight of
+            # the clips it applies to (all of them, but those of a missed class).
+            y = self.design.y_true
+            supports = np.bincount(y, minlength=len(self.design.classes))
+            weight = (np.full(y.size, 1.0 / y.size) if self.metric == "accuracy" else
+                      1.0 / (np.count_nonzero(supports) * supports[y]))
+            active = np.ones(y.size, dtype=bool) if self.class_active is None or self.mode != "pair" \
+                else self.class_active[y]
+            return min(float(difference) / float(weight[active].sum()), largest)
         batch = _Draws.new(self.design, 200, seed, metric=self.metric).first()
         ones = np.ones((1, self.design.n))
 
