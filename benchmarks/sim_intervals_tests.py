@@ -50,13 +50,13 @@ import numpy as np
 
 from emosign._metric_functions import classification_from_counts
 from emosign.labels import load_labels
-from emosign.stats import bootstrap_weights, posterior_confusions, swap_patterns
+from emosign.stats import bootstrap_weights, mcnemar_test, permutation_test, posterior_confusions
 from emosign.tasks import get_task
 
 TASKS = ("sentiment_3", "sentiment_7", "emotion_single")
 METRICS = ("accuracy", "balanced_accuracy", "weighted_f1", "macro_f1")
 SHORT = {"accuracy": "acc", "balanced_accuracy": "wAcc", "weighted_f1": "wF1", "macro_f1": "mF1"}
-DESIGNS = ("iid", "iid|all", "stratified", "dirichlet")
+DESIGNS = ("iid", "iid|all", "stratified", "posterior", "evaluate")
 PROFILES = ("flat", "rare-missed", "rare-coin")
 #: Classes under this many clips count as rare in the profiles (emosign's MIN_CLASS_CLIPS).
 RARE = 10
@@ -122,7 +122,7 @@ def metrics_of_counts(counts: np.ndarray, k: int) -> dict[str, np.ndarray]:
 
 
 def coverage_study(y_true, k, *, sims, n_boot, seed):
-    """Coverage of each design's percentile interval, per profile and metric."""
+    """Coverage of each design's interval, per profile and metric."""
     support = np.bincount(y_true, minlength=k)
     present = support > 0
     out = {}
@@ -132,21 +132,16 @@ def coverage_study(y_true, k, *, sims, n_boot, seed):
         target = truth(support, recall)
         rows = error_matrix(support, recall)
         hits = {d: {m: 0 for m in METRICS} for d in DESIGNS}
-        undefined = {m: 0 for m in METRICS}
         for b, start in enumerate(range(0, sims, batch)):
             size = min(batch, sims - start)
             rng = np.random.default_rng([seed, p_index, b])
             y_pred = simulate(rng, y_true, rows, size)
             features = indicator_features(y_true, y_pred, k).reshape(y_true.size, -1)
-            post = dirichlet_draws(y_true, y_pred, k, n_boot, [seed, p_index, b, 9])
-            pv = metrics_of_counts(post, k)
-            observed = metrics_of_counts(indicator_features(y_true, y_pred, k).sum(0), k)
+            observed = metrics_of_counts(features.reshape(y_true.size, size, 3 * k).sum(0), k)
+            intervals = {}
+            post = metrics_of_counts(dirichlet_draws(y_true, y_pred, k, n_boot, [seed, p_index, b, 9]), k)
             for metric in METRICS:
-                low, high = np.nanquantile(pv[metric], [ALPHA / 2, 1 - ALPHA / 2], axis=0)
-                # as evaluate does: widened to hold the observed score
-                low, high = np.minimum(low, observed[metric]), np.maximum(high, observed[metric])
-                covered = (low <= target[metric] + 1e-12) & (target[metric] - 1e-12 <= high)
-                hits["dirichlet"][metric] += int(covered.sum())
+                intervals["posterior", metric] = np.nanquantile(post[metric], [ALPHA / 2, 1 - ALPHA / 2], axis=0)
             for design in ("iid", "stratified"):
                 w = bootstrap_weights(y_true.size, n_boot=n_boot, seed=[seed, p_index, b, len(design)],
                                       strata=y_true if design == "stratified" else None)
@@ -155,16 +150,22 @@ def coverage_study(y_true, k, *, sims, n_boot, seed):
                 lacks = (counts[..., k:2 * k][..., present] == 0).any(axis=-1)  # (B, S)
                 for metric in METRICS:
                     v = values[metric]
-                    variants = [(design, v)]
+                    intervals[design, metric] = np.nanquantile(v, [ALPHA / 2, 1 - ALPHA / 2], axis=0)
                     if design == "iid":
-                        variants.append(("iid|all", np.where(lacks, np.nan, v)))
-                    for name, samples in variants:
-                        low, high = np.nanquantile(samples, [ALPHA / 2, 1 - ALPHA / 2], axis=0)
-                        covered = (low <= target[metric] + 1e-12) & (target[metric] - 1e-12 <= high)
-                        hits[name][metric] += int(covered.sum())
+                        intervals["iid|all", metric] = np.nanquantile(
+                            np.where(lacks, np.nan, v), [ALPHA / 2, 1 - ALPHA / 2], axis=0)
+            for metric in METRICS:
+                # evaluate's interval: the posterior's and the class-stratified bootstrap's
+                # together, widened to hold the observed score.
+                (pl, ph), (sl, sh) = intervals["posterior", metric], intervals["stratified", metric]
+                intervals["evaluate", metric] = (np.minimum.reduce([pl, sl, observed[metric]]),
+                                                 np.maximum.reduce([ph, sh, observed[metric]]))
+                for design in DESIGNS:
+                    low, high = intervals[design, metric]
+                    covered = (low <= target[metric] + 1e-12) & (target[metric] - 1e-12 <= high)
+                    hits[design][metric] += int(covered.sum())
         out[profile] = {"target": target, "coverage": {d: {m: hits[d][m] / sims for m in METRICS}
                                                        for d in DESIGNS}}
-        del undefined
     return out
 
 
@@ -179,39 +180,46 @@ def swapped_counts(y_true, pred_a, pred_b, swaps, k):
 
 
 def test_study(y_true, k, *, sims, n_perm, n_boot, seed, gap: float):
-    """Rejection rates of the permutation test and the shipped bootstrap, and agreement."""
+    """Rejection rates at ALPHA and interval/p agreement of emosign's permutation test
+    (emosign.stats.permutation_test, the default of compare), of McNemar's exact test
+    (accuracy) and of the shipped paired bootstrap (iid resamples, shifted p, percentile
+    interval)."""
     support = np.bincount(y_true, minlength=k)
     recall_b = recalls("flat", support)
     recall_a = np.clip(recall_b + gap, 0, 1)
     rows_a, rows_b = error_matrix(support, recall_a), error_matrix(support, recall_b)
     batch = 100
-    rejected = {t: {m: 0 for m in METRICS} for t in ("permutation", "bootstrap")}
-    agree = {t: {m: 0 for m in METRICS} for t in ("permutation", "bootstrap")}
+    tests = ("permutation", "mcnemar", "bootstrap")
+    rejected = {t: {m: 0 for m in METRICS} for t in tests}
+    agree = {t: {m: 0 for m in METRICS} for t in tests}
     for b, start in enumerate(range(0, sims, batch)):
         size = min(batch, sims - start)
         rng = np.random.default_rng([seed, 99, b, int(gap * 1000)])
         pred_a, pred_b = simulate(rng, y_true, rows_a, size), simulate(rng, y_true, rows_b, size)
         fa = indicator_features(y_true, pred_a, k)
         fb = indicator_features(y_true, pred_b, k)
-        observed_a = metrics_of_counts(fa.sum(0), k)
-        observed_b = metrics_of_counts(fb.sum(0), k)
-        # the permutation test, its inverted interval: d +/- c
-        swaps = swap_patterns(y_true.size, n_perm=n_perm, seed=[seed, 7, b])
-        ca, cb = swapped_counts(y_true, pred_a, pred_b, swaps, k)
-        ma, mb = metrics_of_counts(ca, k), metrics_of_counts(cb, k)
+
+        def swapped(swaps, pred_a=pred_a, pred_b=pred_b):
+            ca, cb = swapped_counts(y_true, pred_a, pred_b, swaps, k)
+            ma, mb = metrics_of_counts(ca, k), metrics_of_counts(cb, k)
+            return np.concatenate([ma[m] - mb[m] for m in METRICS], axis=1)  # (P, 4 S)
+
+        results = permutation_test(swapped, y_true.size, n_perm=n_perm, ci=1 - ALPHA,
+                                   seed=[seed, 7, b])
+        for j, metric in enumerate(METRICS):
+            chunk = results[j * size:(j + 1) * size]
+            rejected["permutation"][metric] += sum(t.p_value <= ALPHA for t in chunk)
+            agree["permutation"][metric] += sum(t.agrees for t in chunk)
+        exact = mcnemar_test(pred_a == y_true, pred_b == y_true, ci=1 - ALPHA)
+        rejected["mcnemar"]["accuracy"] += sum(t.p_value <= ALPHA for t in exact)
+        agree["mcnemar"]["accuracy"] += sum(t.agrees for t in exact)
         # the shipped paired bootstrap: iid resamples, shifted p, percentile interval
         w = bootstrap_weights(y_true.size, n_boot=n_boot, seed=[seed, 8, b])
         ba = metrics_of_counts((w @ fa.reshape(y_true.size, -1)).reshape(n_boot, size, 3 * k), k)
         bb = metrics_of_counts((w @ fb.reshape(y_true.size, -1)).reshape(n_boot, size, 3 * k), k)
+        observed_a, observed_b = metrics_of_counts(fa.sum(0), k), metrics_of_counts(fb.sum(0), k)
         for metric in METRICS:
             d = observed_a[metric] - observed_b[metric]
-            null = np.abs(ma[metric] - mb[metric])
-            p = (1 + (null >= np.abs(d) * (1 - 1e-9)).sum(0)) / (1 + n_perm)
-            c_index = int(np.floor(ALPHA * (1 + n_perm) - 1)) + 1
-            c = -np.sort(-null, axis=0)[c_index - 1] / (1 - 1e-9)
-            excludes = np.abs(d) > c
-            rejected["permutation"][metric] += int((p <= ALPHA).sum())
-            agree["permutation"][metric] += int((excludes == (p <= ALPHA)).sum())
             rep = ba[metric] - bb[metric]
             p_b = (1 + (np.abs(rep - d) >= np.abs(d) * (1 - 1e-9)).sum(0)) / (1 + n_boot)
             low, high = np.quantile(rep, [ALPHA / 2, 1 - ALPHA / 2], axis=0)
@@ -238,6 +246,7 @@ def main(argv=None) -> int:
         parser.error("give --labels-file or set EMOSIGN_LABELS")
     started = time.process_time()
     labels = load_labels(args.labels_file)
+    print("command: python benchmarks/sim_intervals_tests.py " + " ".join(argv or sys.argv[1:]))
     print(f"emosign simulation study: {args.sims} simulations per cell, {args.boot} bootstrap "
           f"resamples, {args.perm} swap patterns, seed {args.seed}")
     print(f"python {platform.python_version()}, numpy {np.__version__}, {platform.machine()}, "
@@ -261,19 +270,24 @@ def main(argv=None) -> int:
                 for m in METRICS:
                     c = r["coverage"][design][m]
                     flag = "!" if not 0.93 <= c <= 0.97 else " "
-                    if design == "stratified" and flag == "!":
+                    if design == "evaluate" and flag == "!":
                         coverage_ok = False
                     cells.append(f"{c:>8.3f}{flag}")
                 print(f"{'':<12}{design:<12}" + "".join(cells))
-        rates, _ = test_study(y_true, k, sims=args.sims, n_perm=args.perm, n_boot=args.boot,
-                              seed=args.seed, gap=0.0)
+        rates, null_agreement = test_study(y_true, k, sims=args.sims, n_perm=args.perm,
+                                           n_boot=args.boot, seed=args.seed, gap=0.0)
         se = mcse(ALPHA, args.sims)
         print(f"\n2. size at alpha = .05 under H0 (a, b exchangeable; MCSE {se:.3f}; "
               "! = more than 2 MCSE from .05)")
         print(f"{'test':<26}" + "".join(f"{SHORT[m]:>9}" for m in METRICS))
-        for test, label in (("permutation", "permutation (default)"), ("bootstrap", "bootstrap (shipped)")):
+        labels_ = (("permutation", "permutation (default)"), ("mcnemar", "McNemar exact"),
+                   ("bootstrap", "bootstrap (shipped)"))
+        for test, label in labels_:
             cells = []
             for m in METRICS:
+                if test == "mcnemar" and m != "accuracy":
+                    cells.append(f"{'-':>9}")
+                    continue
                 flag = "!" if abs(rates[test][m] - ALPHA) > 2 * se else " "
                 if test == "permutation" and flag == "!":
                     size_ok = False
@@ -281,13 +295,17 @@ def main(argv=None) -> int:
             print(f"{label:<26}" + "".join(cells))
         power, agreement = test_study(y_true, k, sims=args.sims, n_perm=args.perm, n_boot=args.boot,
                                       seed=args.seed, gap=0.1)
-        print("\n3. a's recalls .1 above b's: rejection rate (power) and interval/p agreement")
+        print("\n3. interval/p agreement (the interval excludes 0 exactly when p <= .05), under H0 "
+              "and with a's recalls .1 above b's; and the power there")
         print(f"{'test':<26}" + "".join(f"{SHORT[m]:>9}" for m in METRICS))
-        for test in ("permutation", "bootstrap"):
-            print(f"{test + ' power':<26}" + "".join(f"{power[test][m]:>9.3f}" for m in METRICS))
-            print(f"{test + ' agreement':<26}" + "".join(f"{agreement[test][m]:>9.3f}" for m in METRICS))
+        for test, label in labels_:
+            for what, table in (("agreement H0", null_agreement), ("agreement +.1", agreement),
+                                ("power +.1", power)):
+                cells = "".join(f"{table[test][m]:>9.3f}" if test != "mcnemar" or m == "accuracy"
+                                else f"{'-':>9}" for m in METRICS)
+                print(f"{label.split(' (')[0] + ' ' + what:<26}" + cells)
     cpu = time.process_time() - started
-    print(f"\nstratified coverage within 93-97% everywhere: {coverage_ok}; "
+    print(f"\nevaluate's coverage within 93-97% everywhere: {coverage_ok}; "
           f"permutation size within 2 MCSE of .05 everywhere: {size_ok}")
     print(f"CPU seconds: {cpu:.1f}")
     return 0
