@@ -243,7 +243,7 @@ def mcse(p: float, sims: int) -> float:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--labels-file", default=os.environ.get("EMOSIGN_LABELS"))
-    parser.add_argument("--sims", type=int, default=1000, help="simulated systems (pairs) per cell")
+    parser.add_argument("--sims", type=int, default=2000, help="simulated systems (pairs) per cell")
     parser.add_argument("--boot", type=int, default=1000, help="bootstrap resamples per interval")
     parser.add_argument("--perm", type=int, default=999, help="swap patterns per permutation test")
     parser.add_argument("--size-sims", type=int, default=5000,
