@@ -60,7 +60,7 @@ from emosign.stats import (
 )
 from emosign.tasks import Task, TaskData, get_task
 
-__all__ = ["CLUSTERS", "TARGETS", "TESTS", "compare", "evaluate", "format_table"]
+__all__ = ["CLUSTERS", "TARGETS", "TESTS", "compare", "evaluate", "format_table", "holm_across"]
 
 #: A weighted statistic: (B, n) weights -> (B, m) values, one column per metric.
 Statistic = Callable[[np.ndarray], np.ndarray]
@@ -360,7 +360,8 @@ def compare(
         draws = n_boot
     adjusted = holm([t.p_value for t in tests])
     tests = [replace(t, p_holm=float(p)) for t, p in zip(tests, adjusted)]
-    description = _test_description(test, cluster, single, tests[0], n_metrics=len(tests))
+    description = _test_description(test, cluster, single, tests[0], n_metrics=len(tests),
+                                     n_clusters=None if groups is None else len(set(groups)))
     return stamp("compare", _json_ready({
         "task": spec.name,
         "n": data.n,
@@ -383,6 +384,36 @@ def compare(
         },
         "unstable": _unstable(spec, data, shared) if single else {},
     }))
+
+
+def holm_across(results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Several :func:`compare` results as one family: ``p_holm`` over every (task, metric).
+
+    When two systems are compared on several tasks at once, each task's ``p_holm`` only
+    covers its own metrics; a claim about "some task" needs Holm's adjustment over all of
+    them (Holm 1979). Returns new records, each row's ``p_holm`` replaced and the test's
+    ``p_holm_method`` saying over what.
+
+    Parameters
+    ----------
+    results : sequence of dict
+        Records of :func:`compare`.
+
+    Returns
+    -------
+    list of dict, in the same order.
+    """
+    rows = [(i, name) for i, r in enumerate(results) for name in r["comparison"]]
+    p = np.array([results[i]["comparison"][name]["p_value"] for i, name in rows], dtype=float)
+    adjusted = holm(np.where([v is None for v in p], np.nan, p).astype(float))
+    tasks = ", ".join(r["task"] for r in results)
+    out = [{**r, "test": {**r["test"], "p_holm_method":
+                          f"Holm's step-down adjustment over the {len(rows)} (task, metric) pairs "
+                          f"compared here ({tasks})"},
+            "comparison": {k: dict(v) for k, v in r["comparison"].items()}} for r in results]
+    for (i, name), value in zip(rows, adjusted):
+        out[i]["comparison"][name]["p_holm"] = None if np.isnan(value) else float(value)
+    return out
 
 
 def _finite(value: float) -> float | None:
@@ -451,8 +482,13 @@ def _swap_statistic(
     return swapped
 
 
+#: Below this many clusters the cluster bootstrap is known to understate the spread
+#: (Cameron, Gelbach & Miller 2008), and compare says so.
+_FEW_CLUSTERS = 30
+
+
 def _test_description(test: str, cluster: str, single: bool, first: PairedTest,
-                      *, n_metrics: int) -> dict[str, str]:
+                      *, n_metrics: int, n_clusters: int | None) -> dict[str, str]:
     """How the p-value, the interval and p_holm were made, in words for the record."""
     units = {"clip": "clips", "source": "source videos", "signer": "signers"}[cluster]
     level = 1.0 - first.ci
@@ -472,6 +508,9 @@ def _test_description(test: str, cluster: str, single: bool, first: PairedTest,
                     "(symmetric bootstrap interval); " + agree)
         if single and cluster != "clip":
             interval += "; resamples lacking a class of the data are left out of class-averaged scores"
+        if n_clusters is not None and n_clusters < _FEW_CLUSTERS:
+            p_value += (f"; with {n_clusters} clusters the cluster bootstrap understates the spread "
+                        "(prefer the permutation test)")
     else:
         p_value = ("McNemar's exact test: of the clips exactly one system gets right, A's share "
                    "against 1/2 (binomial)")
