@@ -112,8 +112,9 @@ def evaluate(
         the released intensities normalised. The predicted distribution is the
         ``score_<class>`` columns (probabilities), or one-hot of the predicted class without
         them (uniform for a missing prediction).
-    ci : coverage of the percentile bootstrap intervals, in (0, 1).
-    n_boot : bootstrap resamples (seeded by ``seed``), drawn once and shared by all metrics.
+    ci : coverage of the intervals, in (0, 1).
+    n_boot : bootstrap resamples and posterior draws (seeded by ``seed``), drawn once and
+        shared by all metrics.
     on_invalid : ``"raise"`` refuses missing or unreadable predictions, listing every row;
         ``"wrong"`` scores them as wrong and reports how many.
     annotator_ratings : a per-annotator ratings CSV, for ``target="soft"`` on sentiment.
@@ -129,9 +130,25 @@ def evaluate(
     dict
         JSON-ready: ``task``, ``n``, ``target``, ``labels`` (file and sha256),
         ``predictions`` (counts), ``metrics`` (fractions in 0...1, or the scale's units for
-        MAE), ``ci``, ``per_class``, ``per_signer``, ``definitions`` and, for single-label
-        tasks, ``confusion_matrix`` and ``agreement`` (model-vs-reference Krippendorff's
-        alpha). Undefined values (a correlation of a constant) are None.
+        MAE), ``ci`` (level, draws, seed, ``intervals`` per metric, ``methods`` naming each
+        metric's method and ``method`` saying it in one line), ``per_class`` (for a
+        single-label task with each class's ``recall_ci``, its exact Clopper-Pearson
+        interval, and ``unstable``, fewer than ``MIN_CLASS_CLIPS`` clips), ``unstable`` (the
+        small classes and the class-averaged scores they make unstable; empty when none),
+        ``per_signer``, ``definitions`` and, for single-label tasks, ``confusion_matrix`` and
+        ``agreement`` (model-vs-reference Krippendorff's alpha). Undefined values (a
+        correlation of a constant) are None.
+
+    Notes
+    -----
+    Intervals of a single-label task hold the class supports fixed, so a class-averaged
+    score is always averaged over the data's classes. Accuracy, wAcc, wF1 and macro-F1 get
+    the smallest interval holding the class-stratified percentile bootstrap's, the
+    percentile interval of the Jeffreys-Dirichlet posterior of each class's answers
+    (:func:`emosign.stats.posterior_confusions`) and the estimate; the other metrics, the
+    class-stratified bootstrap's; the other tasks, the percentile bootstrap over clips
+    (Efron & Tibshirani 1993). Why, and their coverage on EmoSign's class sizes:
+    ``docs/statistics.md``.
 
     Raises
     ------
