@@ -36,8 +36,9 @@ Public API
   intervals of class-averaged scores that stay honest at 3 clips a class.
 * :func:`holm`: Holm's step-down adjustment of several p-values.
 * :func:`krippendorff_alpha`, :func:`model_reference_alpha`: inter-rater agreement.
-Power and minimum detectable differences, simulated with :func:`paired_bootstrap`, live in
-:mod:`emosign.power`, which builds on this module.
+Power and minimum detectable differences live in :mod:`emosign.power`, which builds on this
+module: the tests take many simulated pairs at once (the columns of a statistic, or the rows
+of (n_sims, n) arrays), all tested on the same resamples or swap patterns.
 
 This module is a leaf: it imports nothing from the rest of ``emosign`` but the errors and the
 private thread-budget helper ``emosign._threads``.
@@ -46,6 +47,12 @@ References
 ----------
 Efron, B. and Tibshirani, R. J. (1993). *An Introduction to the Bootstrap*. Chapman & Hall;
 ch. 13 (percentile intervals) and ch. 16 (hypothesis testing with the bootstrap).
+
+Davison, A. C. and Hinkley, D. V. (1997). *Bootstrap Methods and their Application*.
+Cambridge University Press; section 3.8 (the cluster bootstrap), ch. 4 (tests).
+
+Hall, P. (1988). On symmetric bootstrap confidence intervals. *Journal of the Royal
+Statistical Society B* 50(1), 35-45.
 
 Clopper, C. J. and Pearson, E. S. (1934). The use of confidence or fiducial limits illustrated
 in the case of the binomial. *Biometrika* 26(4), 404-413.
