@@ -766,7 +766,8 @@ def _print_comparison(args: argparse.Namespace, result: dict) -> None:
         draws = f"{test['n_perm']:,} swap patterns"
     else:
         draws = f"{test['n_boot']:,} resamples"
-    print(f"{result['task']}: A = {args.a}, B = {args.b}, {result['n']} clips in {test['clusters']} {units}")
+    grouped = "" if test["cluster"] == "clip" else f" in {test['clusters']} {units}"
+    print(f"{result['task']}: A = {args.a}, B = {args.b}, {result['n']} clips{grouped}")
     print(f"test: {test['method']} ({draws}, seed {test['seed']}); {level}% interval of A - B "
           "from the same test")
     flagged = set((result.get("unstable") or {}).get("metrics", ()))
