@@ -5,16 +5,20 @@
 One seeded run prints, with Monte Carlo standard errors (MCSE):
 
 1. **Coverage** of the 95% interval of every headline metric (accuracy, wAcc, wF1, macro-F1)
-   on sentiment_3, sentiment_7 and emotion_single, for three bootstrap designs: resampling
-   clips (``iid``, what emosign shipped), the same keeping only resamples where every class
-   of the data is present (``iid|all``), and resampling within each reference class
-   (``stratified``, what ``evaluate`` now does). A coverage outside 93-97% is flagged ``!``.
-2. **Size** of the default paired test (the permutation swap test) at alpha = .05, for the
-   same metrics and tasks, with the shipped paired bootstrap beside it; flagged ``!`` when
-   more than two MCSE from .05.
+   on sentiment_3, sentiment_7 and emotion_single, for five designs: the percentile bootstrap
+   resampling clips (``iid``, what emosign shipped), the same keeping only resamples where
+   every class of the data is present (``iid|all``), resampling within each reference class
+   (``stratified``), the percentile interval of the Dirichlet-Jeffreys posterior of each
+   class's answers (``posterior``, :func:`emosign.stats.posterior_confusions`), and what
+   ``evaluate`` now reports (``evaluate``: the smallest interval holding the stratified and
+   the posterior intervals and the estimate). Below 93% is flagged ``!``, above 97% ``+``.
+2. **Size** of the default paired test (the permutation swap test,
+   :func:`emosign.stats.permutation_test`) at alpha = .05, for the same metrics and tasks,
+   with McNemar's exact test (accuracy) and the shipped paired bootstrap beside it; ``!``
+   when more than two MCSE above .05, ``c`` when more than two below (conservative).
 3. **Agreement** of the printed interval with the p-value (the interval excludes 0 exactly
-   when p <= .05), for the permutation test and for the shipped bootstrap (percentile
-   interval, shifted-bootstrap p), under a true gap.
+   when p <= .05), under H0 and under a true gap, for the permutation test, McNemar's and the
+   shipped bootstrap (percentile interval, shifted-bootstrap p), with the power at the gap.
 
 The model: the clips and their reference classes are the label file's (the real class
 supports, e.g. 121 / 3 / 76 on sentiment_3); a system is right on a clip of class k with
@@ -33,8 +37,10 @@ For the tests, systems a and b follow the same profile independently (H0 holds: 
 exchangeable on every clip); for agreement, a has every recall .1 higher than b.
 
 The whole run takes a few minutes of CPU at the defaults (printed at the end); use
-``--sims`` to trade time for Monte Carlo error (MCSE of a 95% coverage is
-sqrt(.95 * .05 / sims), .007 at 1,000).
+``--sims`` and ``--size-sims`` to trade time for Monte Carlo error (MCSE of a 95% coverage
+is sqrt(.95 * .05 / sims), .005 at 2,000; of a .05 size, .003 at 5,000). Within a batch of
+100 simulated systems the bootstrap resamples, posterior draws and swap patterns are shared
+(as ``emosign.power`` shares them), fresh for every batch.
 """
 
 from __future__ import annotations
@@ -50,13 +56,13 @@ import numpy as np
 
 from emosign._metric_functions import classification_from_counts
 from emosign.labels import load_labels
-from emosign.stats import bootstrap_weights, posterior_confusions, swap_patterns
+from emosign.stats import bootstrap_weights, mcnemar_test, permutation_test, posterior_confusions
 from emosign.tasks import get_task
 
 TASKS = ("sentiment_3", "sentiment_7", "emotion_single")
 METRICS = ("accuracy", "balanced_accuracy", "weighted_f1", "macro_f1")
 SHORT = {"accuracy": "acc", "balanced_accuracy": "wAcc", "weighted_f1": "wF1", "macro_f1": "mF1"}
-DESIGNS = ("iid", "iid|all", "stratified", "dirichlet")
+DESIGNS = ("iid", "iid|all", "stratified", "posterior", "evaluate")
 PROFILES = ("flat", "rare-missed", "rare-coin")
 #: Classes under this many clips count as rare in the profiles (emosign's MIN_CLASS_CLIPS).
 RARE = 10
@@ -122,7 +128,7 @@ def metrics_of_counts(counts: np.ndarray, k: int) -> dict[str, np.ndarray]:
 
 
 def coverage_study(y_true, k, *, sims, n_boot, seed):
-    """Coverage of each design's percentile interval, per profile and metric."""
+    """Coverage of each design's interval, per profile and metric."""
     support = np.bincount(y_true, minlength=k)
     present = support > 0
     out = {}
@@ -132,21 +138,16 @@ def coverage_study(y_true, k, *, sims, n_boot, seed):
         target = truth(support, recall)
         rows = error_matrix(support, recall)
         hits = {d: {m: 0 for m in METRICS} for d in DESIGNS}
-        undefined = {m: 0 for m in METRICS}
         for b, start in enumerate(range(0, sims, batch)):
             size = min(batch, sims - start)
             rng = np.random.default_rng([seed, p_index, b])
             y_pred = simulate(rng, y_true, rows, size)
             features = indicator_features(y_true, y_pred, k).reshape(y_true.size, -1)
-            post = dirichlet_draws(y_true, y_pred, k, n_boot, [seed, p_index, b, 9])
-            pv = metrics_of_counts(post, k)
-            observed = metrics_of_counts(indicator_features(y_true, y_pred, k).sum(0), k)
+            observed = metrics_of_counts(features.reshape(y_true.size, size, 3 * k).sum(0), k)
+            intervals = {}
+            post = metrics_of_counts(dirichlet_draws(y_true, y_pred, k, n_boot, [seed, p_index, b, 9]), k)
             for metric in METRICS:
-                low, high = np.nanquantile(pv[metric], [ALPHA / 2, 1 - ALPHA / 2], axis=0)
-                # as evaluate does: widened to hold the observed score
-                low, high = np.minimum(low, observed[metric]), np.maximum(high, observed[metric])
-                covered = (low <= target[metric] + 1e-12) & (target[metric] - 1e-12 <= high)
-                hits["dirichlet"][metric] += int(covered.sum())
+                intervals["posterior", metric] = np.nanquantile(post[metric], [ALPHA / 2, 1 - ALPHA / 2], axis=0)
             for design in ("iid", "stratified"):
                 w = bootstrap_weights(y_true.size, n_boot=n_boot, seed=[seed, p_index, b, len(design)],
                                       strata=y_true if design == "stratified" else None)
@@ -155,16 +156,22 @@ def coverage_study(y_true, k, *, sims, n_boot, seed):
                 lacks = (counts[..., k:2 * k][..., present] == 0).any(axis=-1)  # (B, S)
                 for metric in METRICS:
                     v = values[metric]
-                    variants = [(design, v)]
+                    intervals[design, metric] = np.nanquantile(v, [ALPHA / 2, 1 - ALPHA / 2], axis=0)
                     if design == "iid":
-                        variants.append(("iid|all", np.where(lacks, np.nan, v)))
-                    for name, samples in variants:
-                        low, high = np.nanquantile(samples, [ALPHA / 2, 1 - ALPHA / 2], axis=0)
-                        covered = (low <= target[metric] + 1e-12) & (target[metric] - 1e-12 <= high)
-                        hits[name][metric] += int(covered.sum())
+                        intervals["iid|all", metric] = np.nanquantile(
+                            np.where(lacks, np.nan, v), [ALPHA / 2, 1 - ALPHA / 2], axis=0)
+            for metric in METRICS:
+                # evaluate's interval: the posterior's and the class-stratified bootstrap's
+                # together, widened to hold the observed score.
+                (pl, ph), (sl, sh) = intervals["posterior", metric], intervals["stratified", metric]
+                intervals["evaluate", metric] = (np.minimum.reduce([pl, sl, observed[metric]]),
+                                                 np.maximum.reduce([ph, sh, observed[metric]]))
+                for design in DESIGNS:
+                    low, high = intervals[design, metric]
+                    covered = (low <= target[metric] + 1e-12) & (target[metric] - 1e-12 <= high)
+                    hits[design][metric] += int(covered.sum())
         out[profile] = {"target": target, "coverage": {d: {m: hits[d][m] / sims for m in METRICS}
                                                        for d in DESIGNS}}
-        del undefined
     return out
 
 
@@ -179,39 +186,46 @@ def swapped_counts(y_true, pred_a, pred_b, swaps, k):
 
 
 def test_study(y_true, k, *, sims, n_perm, n_boot, seed, gap: float):
-    """Rejection rates of the permutation test and the shipped bootstrap, and agreement."""
+    """Rejection rates at ALPHA and interval/p agreement of emosign's permutation test
+    (emosign.stats.permutation_test, the default of compare), of McNemar's exact test
+    (accuracy) and of the shipped paired bootstrap (iid resamples, shifted p, percentile
+    interval)."""
     support = np.bincount(y_true, minlength=k)
     recall_b = recalls("flat", support)
     recall_a = np.clip(recall_b + gap, 0, 1)
     rows_a, rows_b = error_matrix(support, recall_a), error_matrix(support, recall_b)
     batch = 100
-    rejected = {t: {m: 0 for m in METRICS} for t in ("permutation", "bootstrap")}
-    agree = {t: {m: 0 for m in METRICS} for t in ("permutation", "bootstrap")}
+    tests = ("permutation", "mcnemar", "bootstrap")
+    rejected = {t: {m: 0 for m in METRICS} for t in tests}
+    agree = {t: {m: 0 for m in METRICS} for t in tests}
     for b, start in enumerate(range(0, sims, batch)):
         size = min(batch, sims - start)
         rng = np.random.default_rng([seed, 99, b, int(gap * 1000)])
         pred_a, pred_b = simulate(rng, y_true, rows_a, size), simulate(rng, y_true, rows_b, size)
         fa = indicator_features(y_true, pred_a, k)
         fb = indicator_features(y_true, pred_b, k)
-        observed_a = metrics_of_counts(fa.sum(0), k)
-        observed_b = metrics_of_counts(fb.sum(0), k)
-        # the permutation test, its inverted interval: d +/- c
-        swaps = swap_patterns(y_true.size, n_perm=n_perm, seed=[seed, 7, b])
-        ca, cb = swapped_counts(y_true, pred_a, pred_b, swaps, k)
-        ma, mb = metrics_of_counts(ca, k), metrics_of_counts(cb, k)
+
+        def swapped(swaps, pred_a=pred_a, pred_b=pred_b):
+            ca, cb = swapped_counts(y_true, pred_a, pred_b, swaps, k)
+            ma, mb = metrics_of_counts(ca, k), metrics_of_counts(cb, k)
+            return np.concatenate([ma[m] - mb[m] for m in METRICS], axis=1)  # (P, 4 S)
+
+        results = permutation_test(swapped, y_true.size, n_perm=n_perm, ci=1 - ALPHA,
+                                   seed=[seed, 7, b])
+        for j, metric in enumerate(METRICS):
+            chunk = results[j * size:(j + 1) * size]
+            rejected["permutation"][metric] += sum(t.p_value <= ALPHA for t in chunk)
+            agree["permutation"][metric] += sum(t.agrees for t in chunk)
+        exact = mcnemar_test(pred_a == y_true, pred_b == y_true, ci=1 - ALPHA)
+        rejected["mcnemar"]["accuracy"] += sum(t.p_value <= ALPHA for t in exact)
+        agree["mcnemar"]["accuracy"] += sum(t.agrees for t in exact)
         # the shipped paired bootstrap: iid resamples, shifted p, percentile interval
         w = bootstrap_weights(y_true.size, n_boot=n_boot, seed=[seed, 8, b])
         ba = metrics_of_counts((w @ fa.reshape(y_true.size, -1)).reshape(n_boot, size, 3 * k), k)
         bb = metrics_of_counts((w @ fb.reshape(y_true.size, -1)).reshape(n_boot, size, 3 * k), k)
+        observed_a, observed_b = metrics_of_counts(fa.sum(0), k), metrics_of_counts(fb.sum(0), k)
         for metric in METRICS:
             d = observed_a[metric] - observed_b[metric]
-            null = np.abs(ma[metric] - mb[metric])
-            p = (1 + (null >= np.abs(d) * (1 - 1e-9)).sum(0)) / (1 + n_perm)
-            c_index = int(np.floor(ALPHA * (1 + n_perm) - 1)) + 1
-            c = -np.sort(-null, axis=0)[c_index - 1] / (1 - 1e-9)
-            excludes = np.abs(d) > c
-            rejected["permutation"][metric] += int((p <= ALPHA).sum())
-            agree["permutation"][metric] += int((excludes == (p <= ALPHA)).sum())
             rep = ba[metric] - bb[metric]
             p_b = (1 + (np.abs(rep - d) >= np.abs(d) * (1 - 1e-9)).sum(0)) / (1 + n_boot)
             low, high = np.quantile(rep, [ALPHA / 2, 1 - ALPHA / 2], axis=0)
@@ -229,20 +243,24 @@ def mcse(p: float, sims: int) -> float:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--labels-file", default=os.environ.get("EMOSIGN_LABELS"))
-    parser.add_argument("--sims", type=int, default=1000, help="simulated systems (pairs) per cell")
+    parser.add_argument("--sims", type=int, default=2000, help="simulated systems (pairs) per cell")
     parser.add_argument("--boot", type=int, default=1000, help="bootstrap resamples per interval")
     parser.add_argument("--perm", type=int, default=999, help="swap patterns per permutation test")
+    parser.add_argument("--size-sims", type=int, default=5000,
+                        help="simulated pairs per cell of the size study (MCSE .003 at 5,000)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     if not args.labels_file:
         parser.error("give --labels-file or set EMOSIGN_LABELS")
     started = time.process_time()
     labels = load_labels(args.labels_file)
+    print("command: python benchmarks/sim_intervals_tests.py " + " ".join(argv or sys.argv[1:]))
     print(f"emosign simulation study: {args.sims} simulations per cell, {args.boot} bootstrap "
           f"resamples, {args.perm} swap patterns, seed {args.seed}")
     print(f"python {platform.python_version()}, numpy {np.__version__}, {platform.machine()}, "
           f"{os.cpu_count()} cores; labels {args.labels_file}")
     coverage_ok = size_ok = True
+    conservative = 0
     for task in TASKS:
         data = get_task(task).bind(labels)
         y_true = np.asarray(data.y_true)
@@ -251,7 +269,7 @@ def main(argv=None) -> int:
         print(f"\n== {task}: {y_true.size} clips, supports "
               + ", ".join(f"{c} {s}" for c, s in zip(data.classes, support)))
         print("\n1. coverage of the 95% interval (MCSE "
-              f"{mcse(0.95, args.sims):.3f}; ! = outside 93-97%)")
+              f"{mcse(0.95, args.sims):.3f}; ! = below 93%, + = above 97%)")
         print(f"{'profile':<12}{'design':<12}" + "".join(f"{SHORT[m]:>9}" for m in METRICS))
         results = coverage_study(y_true, k, sims=args.sims, n_boot=args.boot, seed=args.seed)
         for profile, r in results.items():
@@ -260,35 +278,48 @@ def main(argv=None) -> int:
                 cells = []
                 for m in METRICS:
                     c = r["coverage"][design][m]
-                    flag = "!" if not 0.93 <= c <= 0.97 else " "
-                    if design == "stratified" and flag == "!":
+                    flag = "!" if c < 0.93 else "+" if c > 0.97 else " "
+                    if design == "evaluate" and flag == "!":
                         coverage_ok = False
                     cells.append(f"{c:>8.3f}{flag}")
                 print(f"{'':<12}{design:<12}" + "".join(cells))
-        rates, _ = test_study(y_true, k, sims=args.sims, n_perm=args.perm, n_boot=args.boot,
-                              seed=args.seed, gap=0.0)
-        se = mcse(ALPHA, args.sims)
-        print(f"\n2. size at alpha = .05 under H0 (a, b exchangeable; MCSE {se:.3f}; "
-              "! = more than 2 MCSE from .05)")
+        rates, null_agreement = test_study(y_true, k, sims=args.size_sims, n_perm=args.perm,
+                                           n_boot=args.boot, seed=args.seed, gap=0.0)
+        se = mcse(ALPHA, args.size_sims)
+        print(f"\n2. size at alpha = .05 under H0 (a, b exchangeable; {args.size_sims} pairs, MCSE "
+              f"{se:.3f}; ! = more than 2 MCSE above .05, c = more than 2 MCSE below)")
         print(f"{'test':<26}" + "".join(f"{SHORT[m]:>9}" for m in METRICS))
-        for test, label in (("permutation", "permutation (default)"), ("bootstrap", "bootstrap (shipped)")):
+        labels_ = (("permutation", "permutation (default)"), ("mcnemar", "McNemar exact"),
+                   ("bootstrap", "bootstrap (shipped)"))
+        for test, label in labels_:
             cells = []
             for m in METRICS:
-                flag = "!" if abs(rates[test][m] - ALPHA) > 2 * se else " "
+                if test == "mcnemar" and m != "accuracy":
+                    cells.append(f"{'-':>9}")
+                    continue
+                rate = rates[test][m]
+                flag = "!" if rate > ALPHA + 2 * se else "c" if rate < ALPHA - 2 * se else " "
                 if test == "permutation" and flag == "!":
                     size_ok = False
+                if test == "permutation" and flag == "c":
+                    conservative += 1
                 cells.append(f"{rates[test][m]:>8.3f}{flag}")
             print(f"{label:<26}" + "".join(cells))
         power, agreement = test_study(y_true, k, sims=args.sims, n_perm=args.perm, n_boot=args.boot,
                                       seed=args.seed, gap=0.1)
-        print("\n3. a's recalls .1 above b's: rejection rate (power) and interval/p agreement")
+        print("\n3. interval/p agreement (the interval excludes 0 exactly when p <= .05), under H0 "
+              "and with a's recalls .1 above b's; and the power there")
         print(f"{'test':<26}" + "".join(f"{SHORT[m]:>9}" for m in METRICS))
-        for test in ("permutation", "bootstrap"):
-            print(f"{test + ' power':<26}" + "".join(f"{power[test][m]:>9.3f}" for m in METRICS))
-            print(f"{test + ' agreement':<26}" + "".join(f"{agreement[test][m]:>9.3f}" for m in METRICS))
+        for test, label in labels_:
+            for what, table in (("agreement H0", null_agreement), ("agreement +.1", agreement),
+                                ("power +.1", power)):
+                cells = "".join(f"{table[test][m]:>9.3f}" if test != "mcnemar" or m == "accuracy"
+                                else f"{'-':>9}" for m in METRICS)
+                print(f"{label.split(' (')[0] + ' ' + what:<26}" + cells)
     cpu = time.process_time() - started
-    print(f"\nstratified coverage within 93-97% everywhere: {coverage_ok}; "
-          f"permutation size within 2 MCSE of .05 everywhere: {size_ok}")
+    print(f"\nevaluate's coverage at least 93% everywhere: {coverage_ok}; permutation test's "
+          f"size never more than 2 MCSE above .05: {size_ok} ({conservative} of 12 cells more "
+          "than 2 MCSE below: an exact test of a discrete statistic)")
     print(f"CPU seconds: {cpu:.1f}")
     return 0
 

@@ -60,7 +60,7 @@ from emosign.stats import (
 )
 from emosign.tasks import Task, TaskData, get_task
 
-__all__ = ["CLUSTERS", "TARGETS", "TESTS", "compare", "evaluate", "format_table"]
+__all__ = ["CLUSTERS", "TARGETS", "TESTS", "compare", "evaluate", "format_table", "holm_across"]
 
 #: A weighted statistic: (B, n) weights -> (B, m) values, one column per metric.
 Statistic = Callable[[np.ndarray], np.ndarray]
@@ -74,8 +74,9 @@ TARGETS: tuple[str, ...] = ("majority", "soft")
 CLUSTERS: tuple[str, ...] = ("clip", "source", "signer")
 
 #: How evaluate's intervals are made, as its ``ci.methods`` says per metric.
-POSTERIOR_METHOD = ("Dirichlet posterior of each reference class's answers (Jeffreys prior on "
-                    "right/wrong), class supports fixed, widened to hold the estimate")
+POSTERIOR_METHOD = ("class-stratified percentile bootstrap joined with the Dirichlet posterior of "
+                    "each reference class's answers (Jeffreys prior on right/wrong), class "
+                    "supports fixed: the interval holds both, and the estimate")
 STRATIFIED_METHOD = "percentile bootstrap, stratified by reference class"
 IID_METHOD = "percentile bootstrap over clips"
 
@@ -111,8 +112,9 @@ def evaluate(
         the released intensities normalised. The predicted distribution is the
         ``score_<class>`` columns (probabilities), or one-hot of the predicted class without
         them (uniform for a missing prediction).
-    ci : coverage of the percentile bootstrap intervals, in (0, 1).
-    n_boot : bootstrap resamples (seeded by ``seed``), drawn once and shared by all metrics.
+    ci : coverage of the intervals, in (0, 1).
+    n_boot : bootstrap resamples and posterior draws (seeded by ``seed``), drawn once and
+        shared by all metrics.
     on_invalid : ``"raise"`` refuses missing or unreadable predictions, listing every row;
         ``"wrong"`` scores them as wrong and reports how many.
     annotator_ratings : a per-annotator ratings CSV, for ``target="soft"`` on sentiment.
@@ -128,9 +130,25 @@ def evaluate(
     dict
         JSON-ready: ``task``, ``n``, ``target``, ``labels`` (file and sha256),
         ``predictions`` (counts), ``metrics`` (fractions in 0...1, or the scale's units for
-        MAE), ``ci``, ``per_class``, ``per_signer``, ``definitions`` and, for single-label
-        tasks, ``confusion_matrix`` and ``agreement`` (model-vs-reference Krippendorff's
-        alpha). Undefined values (a correlation of a constant) are None.
+        MAE), ``ci`` (level, draws, seed, ``intervals`` per metric, ``methods`` naming each
+        metric's method and ``method`` saying it in one line), ``per_class`` (for a
+        single-label task with each class's ``recall_ci``, its exact Clopper-Pearson
+        interval, and ``unstable``, fewer than ``MIN_CLASS_CLIPS`` clips), ``unstable`` (the
+        small classes and the class-averaged scores they make unstable; empty when none),
+        ``per_signer``, ``definitions`` and, for single-label tasks, ``confusion_matrix`` and
+        ``agreement`` (model-vs-reference Krippendorff's alpha). Undefined values (a
+        correlation of a constant) are None.
+
+    Notes
+    -----
+    Intervals of a single-label task hold the class supports fixed, so a class-averaged
+    score is always averaged over the data's classes. Accuracy, wAcc, wF1 and macro-F1 get
+    the smallest interval holding the class-stratified percentile bootstrap's, the
+    percentile interval of the Jeffreys-Dirichlet posterior of each class's answers
+    (:func:`emosign.stats.posterior_confusions`) and the estimate; the other metrics, the
+    class-stratified bootstrap's; the other tasks, the percentile bootstrap over clips
+    (Efron & Tibshirani 1993). Why, and their coverage on EmoSign's class sizes:
+    ``docs/statistics.md``.
 
     Raises
     ------
@@ -176,7 +194,8 @@ def evaluate(
     methods = dict.fromkeys(names, STRATIFIED_METHOD if single else IID_METHOD)
     if single:
         posterior = _posterior_intervals(data, aligned, names, ci=ci, n_draws=n_boot, seed=seed)
-        intervals = [posterior.get(name, iv) for name, iv in zip(names, intervals)]
+        intervals = [_union(posterior[name], iv) if name in posterior else iv
+                     for name, iv in zip(names, intervals)]
         methods.update(dict.fromkeys(posterior, POSTERIOR_METHOD))
     signers = np.array(data.signers)
     per_signer = {
@@ -358,7 +377,8 @@ def compare(
         draws = n_boot
     adjusted = holm([t.p_value for t in tests])
     tests = [replace(t, p_holm=float(p)) for t, p in zip(tests, adjusted)]
-    description = _test_description(test, cluster, single, tests[0], n_metrics=len(tests))
+    description = _test_description(test, cluster, single, tests[0], n_metrics=len(tests),
+                                     n_clusters=None if groups is None else len(set(groups)))
     return stamp("compare", _json_ready({
         "task": spec.name,
         "n": data.n,
@@ -381,6 +401,36 @@ def compare(
         },
         "unstable": _unstable(spec, data, shared) if single else {},
     }))
+
+
+def holm_across(results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Several :func:`compare` results as one family: ``p_holm`` over every (task, metric).
+
+    When two systems are compared on several tasks at once, each task's ``p_holm`` only
+    covers its own metrics; a claim about "some task" needs Holm's adjustment over all of
+    them (Holm 1979). Returns new records, each row's ``p_holm`` replaced and the test's
+    ``p_holm_method`` saying over what.
+
+    Parameters
+    ----------
+    results : sequence of dict
+        Records of :func:`compare`.
+
+    Returns
+    -------
+    list of dict, in the same order.
+    """
+    rows = [(i, name) for i, r in enumerate(results) for name in r["comparison"]]
+    p = np.array([results[i]["comparison"][name]["p_value"] for i, name in rows], dtype=float)
+    adjusted = holm(np.where([v is None for v in p], np.nan, p).astype(float))
+    tasks = ", ".join(r["task"] for r in results)
+    out = [{**r, "test": {**r["test"], "p_holm_method":
+                          f"Holm's step-down adjustment over the {len(rows)} (task, metric) pairs "
+                          f"compared here ({tasks})"},
+            "comparison": {k: dict(v) for k, v in r["comparison"].items()}} for r in results]
+    for (i, name), value in zip(rows, adjusted):
+        out[i]["comparison"][name]["p_holm"] = None if np.isnan(value) else float(value)
+    return out
 
 
 def _finite(value: float) -> float | None:
@@ -449,8 +499,13 @@ def _swap_statistic(
     return swapped
 
 
+#: Below this many clusters the cluster bootstrap is known to understate the spread
+#: (Cameron, Gelbach & Miller 2008), and compare says so.
+_FEW_CLUSTERS = 30
+
+
 def _test_description(test: str, cluster: str, single: bool, first: PairedTest,
-                      *, n_metrics: int) -> dict[str, str]:
+                      *, n_metrics: int, n_clusters: int | None) -> dict[str, str]:
     """How the p-value, the interval and p_holm were made, in words for the record."""
     units = {"clip": "clips", "source": "source videos", "signer": "signers"}[cluster]
     level = 1.0 - first.ci
@@ -470,6 +525,9 @@ def _test_description(test: str, cluster: str, single: bool, first: PairedTest,
                     "(symmetric bootstrap interval); " + agree)
         if single and cluster != "clip":
             interval += "; resamples lacking a class of the data are left out of class-averaged scores"
+        if n_clusters is not None and n_clusters < _FEW_CLUSTERS:
+            p_value += (f"; with {n_clusters} clusters the cluster bootstrap understates the spread "
+                        "(prefer the permutation test)")
     else:
         p_value = ("McNemar's exact test: of the clips exactly one system gets right, A's share "
                    "against 1/2 (binomial)")
@@ -679,13 +737,24 @@ def _posterior_intervals(
     out = {}
     for name in wanted:
         low, high = np.quantile(values[name], [tail, 1.0 - tail])
-        # The prior pulls a class's recall away from 0 and 1, so for a system that is always
-        # wrong (or right) on a small class the posterior can leave out the observed score;
-        # the interval is widened to hold it (the coverage study measures it so).
-        estimate = float(point[name])
-        out[name] = Interval(estimate, min(float(low), estimate), max(float(high), estimate), ci,
-                             n_draws, method="posterior")
+        out[name] = Interval(float(point[name]), float(low), float(high), ci, n_draws,
+                             method="posterior")
     return out
+
+
+def _union(posterior: Interval, bootstrap: Interval) -> Interval:
+    """The smallest interval holding both intervals and the estimate.
+
+    Each alone misses on EmoSign's 3-clip classes: the bootstrap of a class whose clips are
+    all right or all wrong has no spread (coverage of wAcc down to 73% in the simulation
+    study), the Jeffreys posterior pulls a recall that is truly 0 up (down to 87% for
+    macro-F1 on emotion_single); together they keep 93% or more in every case studied
+    (``benchmarks/sim_intervals_tests.py``, ``docs/statistics.md``), at the price of being
+    conservative (up to 98%) when a small class is always missed.
+    """
+    return replace(posterior, low=min(posterior.low, bootstrap.low, posterior.estimate),
+                   high=max(posterior.high, bootstrap.high, posterior.estimate),
+                   n_nan=bootstrap.n_nan, method="posterior+stratified bootstrap")
 
 
 def _unstable(spec: Task, data: TaskData, names: Sequence[str]) -> dict[str, Any]:

@@ -29,8 +29,8 @@ __all__ = [
 #: Why 10: below it one clip moves the class's recall by more than 10 points (and a
 #: class-averaged score by more than 10/K), the class's exact 95% interval is wider than
 #: 0.6 at a recall of one half (10 clips: Clopper-Pearson [0.19, 0.81]), and in the coverage
-#: study (``benchmarks/sim_intervals_tests.py``, ``docs/statistics.md``) the only intervals
-#: off their 95% are those of class-averaged scores on tasks with a class under 10 clips.
+#: study (``benchmarks/sim_intervals_tests.py``, ``docs/statistics.md``) the intervals that
+#: miss their 95% by most are those of class-averaged scores, on tasks with a class under 10.
 #: EmoSign has three: sentiment_3's and sentiment_7's 3 neutral clips, and in emotion_single
 #: anger (3), surprise_pos (5), surprise_neg (7) and fear (7).
 MIN_CLASS_CLIPS = 10

@@ -90,8 +90,11 @@ def build_report(
     blocks: list[Block] = [Heading(1, "EmoSign report")]
     blocks.append(Paragraph(
         f"Written by emosign {__version__} on {datetime.date.today().isoformat()} from "
-        f"{len(collected.sources)} results file(s). Intervals are 95% percentile bootstrap "
-        "intervals over clips. wAcc is balanced accuracy (mean per-class recall), wF1 is "
+        f"{len(collected.sources)} results file(s). Intervals are 95% intervals as each "
+        "results file records them (emosign evaluate: with the class supports fixed, so wAcc is "
+        "always averaged over the data's classes; see docs/statistics.md). "
+        f"A {UNSTABLE_MARK} marks a score that averages over a class of fewer than "
+        f"{MIN_CLASS_CLIPS} clips. wAcc is balanced accuracy (mean per-class recall), wF1 is "
         "support-weighted F1. Every row says what kind of system it is; a rank is given only "
         "among systems that see the same inputs, with its 95% interval (systems whose intervals "
         "overlap share a rank range), and floors (which never see the clip), references (which "

@@ -159,8 +159,9 @@ def _parser() -> argparse.ArgumentParser:
             "emosign compare --task emotion_single --a a.csv --b b.csv --test mcnemar",
         ),
     )
-    compare.add_argument("--task", required=True, choices=vocab.TASK_NAMES,
-                         help="the task both files answer (required)")
+    compare.add_argument("--task", required=True, nargs="+", choices=vocab.TASK_NAMES,
+                         help="the task both files answer (required); several tasks are one "
+                         "family for Holm's adjustment")
     compare.add_argument("--a", required=True, help="predictions of system A (required)")
     compare.add_argument("--b", required=True, help="predictions of system B (required)")
     compare.add_argument("--test", choices=("permutation", "bootstrap", "mcnemar"),
@@ -739,16 +740,30 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from emosign.metrics import NOT_PERCENT, UNSTABLE_MARK, UNSTABLE_REASON, compare
+    from emosign.metrics import compare, holm_across
 
-    result = compare(
-        args.task, args.a, args.b, labels_file=args.labels_file,
+    tasks = list(dict.fromkeys(args.task))
+    results = [compare(
+        task, args.a, args.b, labels_file=args.labels_file,
         ci=args.ci, n_boot=args.n_boot, seed=args.seed, on_invalid=args.on_invalid,
         test=args.test, cluster=args.cluster, n_perm=args.n_perm, metrics=args.metrics,
-    )
+    ) for task in tasks]
+    if len(results) > 1:
+        results = holm_across(results)
     if args.format == "json":
-        print(json.dumps(result, indent=2, ensure_ascii=False))
+        shown = results[0] if len(results) == 1 else results
+        print(json.dumps(shown, indent=2, ensure_ascii=False))
         return 0
+    for i, result in enumerate(results):
+        if i:
+            print()
+        _print_comparison(args, result)
+    return 0
+
+
+def _print_comparison(args: argparse.Namespace, result: dict) -> None:
+    from emosign.metrics import NOT_PERCENT, UNSTABLE_MARK, UNSTABLE_REASON
+
     test = result["test"]
     level = round(args.ci * 100)
     units = {"clip": "clips", "source": "source videos", "signer": "signers"}[test["cluster"]]
@@ -758,7 +773,8 @@ def _compare(args: argparse.Namespace) -> int:
         draws = f"{test['n_perm']:,} swap patterns"
     else:
         draws = f"{test['n_boot']:,} resamples"
-    print(f"{args.task}: A = {args.a}, B = {args.b}, {result['n']} clips in {test['clusters']} {units}")
+    grouped = "" if test["cluster"] == "clip" else f" in {test['clusters']} {units}"
+    print(f"{result['task']}: A = {args.a}, B = {args.b}, {result['n']} clips{grouped}")
     print(f"test: {test['method']} ({draws}, seed {test['seed']}); {level}% interval of A - B "
           "from the same test")
     flagged = set((result.get("unstable") or {}).get("metrics", ()))
@@ -792,7 +808,6 @@ def _compare(args: argparse.Namespace) -> int:
     if flagged:
         small = ", ".join(f"{c} {n}" for c, n in result["unstable"]["classes"].items())
         print(f"{UNSTABLE_REASON} (here: {small}).")
-    return 0
 
 
 #: The library's parameter names in power's messages, as the command's options.

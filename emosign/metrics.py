@@ -63,7 +63,15 @@ from emosign._metric_names import (
 )
 
 if TYPE_CHECKING:
-    from emosign._evaluation import CLUSTERS, TARGETS, TESTS, compare, evaluate, format_table
+    from emosign._evaluation import (
+        CLUSTERS,
+        TARGETS,
+        TESTS,
+        compare,
+        evaluate,
+        format_table,
+        holm_across,
+    )
 
 __all__ = [
     # names and formatting
@@ -97,6 +105,7 @@ __all__ = [
     "compare",
     "evaluate",
     "format_table",
+    "holm_across",
 ]
 
 # evaluate() and its kin load when first used. Figures, reports, the power analysis and the
@@ -104,7 +113,8 @@ __all__ = [
 # scipy and the label, task and predictions modules with it: `python -X importtime -c
 # "import emosign.metrics"` measures about 0.05 s (numpy) this way; importing
 # emosign._evaluation adds about 0.3 s more.
-_EVALUATION = frozenset({"CLUSTERS", "TARGETS", "TESTS", "compare", "evaluate", "format_table"})
+_EVALUATION = frozenset({"CLUSTERS", "TARGETS", "TESTS", "compare", "evaluate", "format_table",
+                         "holm_across"})
 
 
 def __getattr__(name: str) -> Any:

@@ -36,37 +36,44 @@ Public API
   intervals of class-averaged scores that stay honest at 3 clips a class.
 * :func:`holm`: Holm's step-down adjustment of several p-values.
 * :func:`krippendorff_alpha`, :func:`model_reference_alpha`: inter-rater agreement.
-Power and minimum detectable differences, simulated with :func:`paired_bootstrap`, live in
-:mod:`emosign.power`, which builds on this module.
+Power and minimum detectable differences live in :mod:`emosign.power`, which builds on this
+module: the tests take many simulated pairs at once (the columns of a statistic, or the rows
+of (n_sims, n) arrays), all tested on the same resamples or swap patterns.
 
 This module is a leaf: it imports nothing from the rest of ``emosign`` but the errors and the
 private thread-budget helper ``emosign._threads``.
 
 References
 ----------
-Efron, B. and Tibshirani, R. J. (1993). *An Introduction to the Bootstrap*. Chapman & Hall;
-ch. 13 (percentile intervals) and ch. 16 (hypothesis testing with the bootstrap).
+Brown, L. D., Cai, T. T. and DasGupta, A. (2001). Interval estimation for a binomial
+proportion. *Statistical Science* 16(2), 101-133 (the Jeffreys interval).
 
 Clopper, C. J. and Pearson, E. S. (1934). The use of confidence or fiducial limits illustrated
 in the case of the binomial. *Biometrika* 26(4), 404-413.
 
-Brown, L. D., Cai, T. T. and DasGupta, A. (2001). Interval estimation for a binomial
-proportion. *Statistical Science* 16(2), 101-133 (the Jeffreys interval).
+Davison, A. C. and Hinkley, D. V. (1997). *Bootstrap Methods and their Application*.
+Cambridge University Press; section 3.8 (the cluster bootstrap), ch. 4 (tests).
+
+Efron, B. and Tibshirani, R. J. (1993). *An Introduction to the Bootstrap*. Chapman & Hall;
+ch. 13 (percentile intervals) and ch. 16 (hypothesis testing with the bootstrap).
 
 Good, P. I. (2005). *Permutation, Parametric and Bootstrap Tests of Hypotheses*, 3rd ed.
 Springer; ch. 3 (paired permutation tests, Monte Carlo p-values) and ch. 6 (intervals by
 inverting a test).
+
+Hall, P. (1988). On symmetric bootstrap confidence intervals. *Journal of the Royal
+Statistical Society B* 50(1), 35-45.
 
 Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scandinavian
 Journal of Statistics* 6(2), 65-70.
 
 Koehn, P. (2004). Statistical significance tests for machine translation evaluation. EMNLP.
 
-McNemar, Q. (1947). Note on the sampling error of the difference between correlated
-proportions or percentages. *Psychometrika* 12(2), 153-157.
-
 Krippendorff, K. (2011). Computing Krippendorff's alpha-reliability. Annenberg School for
 Communication Departmental Papers 43.
+
+McNemar, Q. (1947). Note on the sampling error of the difference between correlated
+proportions or percentages. *Psychometrika* 12(2), 153-157.
 """
 
 from __future__ import annotations

@@ -165,6 +165,16 @@ def test_compare_prints_percentage_points_and_says_what_p_is(labels_file, tmp_pa
     record = json.loads(capsys.readouterr().out)
     assert record["test"]["method"] == "bootstrap" and record["test"]["cluster"] == "signer"
     assert all(row["agrees"] for row in record["comparison"].values())
+    assert "understates the spread" in record["test"]["p_value_method"]
+    # Several tasks are one family: p_holm over every (task, metric).
+    assert main(["compare", "--task", "emotion_single", "sentiment_3", "--a", str(a), "--b", str(b),
+                 "--labels-file", str(labels_file), "--format", "json", "--on-invalid", "wrong"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert [r["task"] for r in records] == ["emotion_single", "sentiment_3"]
+    assert "8 (task, metric) pairs" in records[0]["test"]["p_holm_method"]
+    from emosign.stats import holm
+    p = [row["p_value"] for r in records for row in r["comparison"].values()]
+    assert [row["p_holm"] for r in records for row in r["comparison"].values()] == pytest.approx(list(holm(p)))
 
 
 def test_cues_by_emotion_counts_the_descriptions_of_its_clips(labels_file, capsys):

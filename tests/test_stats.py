@@ -718,3 +718,21 @@ def test_paired_bootstrap_inverted_interval_agrees_with_its_p_value():
         assert t.interval == "inverted" and t.agrees
     with pytest.raises(InputError, match="interval"):
         paired_bootstrap(weighted_mean(ca), weighted_mean(cb), 40, interval="basic")
+
+
+def test_posterior_confusions_keep_supports_and_give_jeffreys_recalls():
+    from emosign.stats import posterior_confusions
+
+    confusion = np.array([[5, 3, 2, 0], [0, 0, 3, 0], [1, 1, 8, 1]], dtype=float)
+    draws = posterior_confusions(confusion, n_draws=20_000, seed=1)
+    assert draws.shape == (20_000, 3, 4)
+    assert np.allclose(draws.sum(axis=-1), confusion.sum(axis=-1))  # supports never change
+    assert (draws[..., 3][:, :2] == 0).all()  # no prior mass on "no prediction"
+    # The recall of a class is Beta(TP + 1/2, n - TP + 1/2): the 3-clip class, all wrong.
+    recall = draws[:, 1, 1] / 3
+    assert recall.mean() == pytest.approx(0.5 / 4, abs=0.005)
+    assert (draws[:, 0, 0] / 10).mean() == pytest.approx(5.5 / 11, abs=0.005)
+    batched = posterior_confusions(np.stack([confusion, confusion]), n_draws=5)
+    assert batched.shape == (5, 2, 3, 4)
+    with pytest.raises(InputError, match="confusion"):
+        posterior_confusions(np.ones((3, 5)))
