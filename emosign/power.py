@@ -740,11 +740,7 @@ def design_analysis(
     for difference in differences:
         value = _check_difference(design, metric, difference)
         direction = 1 if value >= 0 else -1
-        if value == 0:
-            found.append(DesignAnalysis(0.0, 0.0, math.nan, math.nan, None, None, None, None, 0,
-                                        n_sims, why="no true difference: Type S and M undefined"))
-            continue
-        gap = model.gap_for(abs(value), direction, seed)
+        gap = model.gap_for(abs(value), direction, seed) if value else 0.0
         run = model.run(draws, gap * direction, alpha=alpha, n_boot=n_boot, seed=seed)
         found.append(run.design_analysis(gap * direction))
     return found
@@ -778,10 +774,11 @@ class _Run:
         true = self.difference
         significant = self.differences[self.rejected]
         k = int(significant.size)
-        if k == 0 or true == 0:
+        if k == 0 or gap == 0:
+            why = ("no true difference: the rejection rate is the test's size; Type S and M "
+                   "are undefined" if gap == 0 else "no simulated study was significant")
             return DesignAnalysis(true, gap, self.power, self.power_se, None, None, None, None,
-                                  k, self.n_sims, why="no simulated study was significant" if k == 0
-                                  else "no true difference")
+                                  k, self.n_sims, why=why)
         wrong = float(np.mean(np.sign(significant) != np.sign(true)))
         ratio = np.abs(significant) / abs(true)
         type_m_se = float(ratio.std(ddof=1) / math.sqrt(k)) if k > 1 else None
