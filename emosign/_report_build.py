@@ -506,7 +506,8 @@ def _forest_figure(task: str, metric: str, systems: Sequence[SystemResult]) -> B
                + (" (lower is better)" if metric in LOWER_IS_BETTER else "")
                + "; each row's kind in brackets")
     if any(s.kind not in RANKED_KINDS for s in systems):
-        caption += "; references and reported numbers below the line, in grey, unranked"
+        caption += ("; floors, references and reported numbers below the line (the latter two "
+                    "in grey), unranked")
     if any(s.reported for s in systems):
         caption += "; hollow squares are the paper's reported numbers (no interval)"
     return _drawn(f"forest-{task}", caption, lambda: figures.forest_plot(rows, metric=metric, task=task))

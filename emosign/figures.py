@@ -226,7 +226,8 @@ _KIND_STYLE = {
     "reference": ("#888888", "^", True),
     "reported": ("#888888", "s", False),
 }
-_APART = ("reference", "reported")
+# Points of comparison, never ranked: below the line (floors keep their colour).
+_APART = ("floor", "reference", "reported")
 
 
 @_styled
@@ -235,8 +236,9 @@ def forest_plot(rows: Sequence[Mapping], *, metric: str = "balanced_accuracy", t
 
     Each row's ``kind`` (floor, text, visual, MLLM run, evaluated, reference, reported; a
     row with ``reported`` true is "reported") sets its colour and marker and is printed after
-    its name. References and reported rows go below a line, in grey, apart from the systems;
-    reported rows (no interval) are hollow squares. Rows without the metric are left out.
+    its name. Floors, references and reported rows, points of comparison that are never
+    ranked, go below a line (the latter two in grey), apart from the systems; reported rows
+    (no interval) are hollow squares. Rows without the metric are left out.
     """
     chosen = [r for r in rows if (task is None or r.get("task") == task)
               and r.get("metrics", {}).get(metric) is not None]
@@ -266,7 +268,7 @@ def forest_plot(rows: Sequence[Mapping], *, metric: str = "balanced_accuracy", t
         else:
             ax.plot(value, y, marker, markerfacecolor=face, color=colour, markersize=3.5)
     first_apart = next((y for y, row in enumerate(chosen) if kind(row) in _APART), None)
-    if first_apart:
+    if first_apart:  # not when every row is a point of comparison
         ax.axhline(first_apart - 0.5, color="#888888", linewidth=0.6, linestyle="--")
     ax.set_yticks(range(len(chosen)), names)
     for label, row in zip(ax.get_yticklabels(), chosen):

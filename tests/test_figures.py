@@ -67,11 +67,16 @@ def test_forest_plot_of_benchmark_rows():
          "reported": True},
         {"task": "sentiment_3", "system": "caption_tfidf", "skipped": "needs captions", "reported": False},
     ]
-    fig = figures.forest_plot(rows, task="sentiment_3")
+    system = {"task": "sentiment_3", "system": "mine", "kind": "visual",
+              "metrics": {"balanced_accuracy": 0.38}, "ci": {"balanced_accuracy": [0.33, 0.44]},
+              "reported": False}
+    fig = figures.forest_plot([*rows, system], task="sentiment_3")
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    # Systems first; the reference and the reported row below a line, each kind named.
-    assert labels == ["majority [floor]", "cue_text_tfidf [reference]", "GPT-4o (video) [reported]"]
+    # Systems first; the floor, the reference and the reported row, never ranked, below a
+    # line, each kind named.
+    assert labels == ["mine [visual]", "cue_text_tfidf [reference]", "majority [floor]",
+                      "GPT-4o (video) [reported]"]
     assert [line.get_ydata()[0] for line in ax.lines if line.get_linestyle() == "--"] == [0.5]
     assert "unranked" in ax.get_title()
     with pytest.raises(ValueError, match="no row has"):
