@@ -13,8 +13,11 @@
 
 and renders one self-contained HTML page (figures embedded as PNG data, no script, no link
 outside the page) and a markdown twin (figures as PNG files beside it). Both show, per task:
-the leaderboard with 95% intervals, the paper's published rows marked as reported, a forest
-plot, the parse rates of MLLM runs, a per-signer table and each system's confusion matrix.
+the leaderboard with 95% intervals, where only systems are ranked, each rank a 95% range
+(systems whose intervals overlap share it); floors, references and the paper's published rows
+apart as points of comparison, a row identical to a floor flagged; a forest plot, the parse
+rates of MLLM runs, a per-signer table, the clip-level analysis (chance- and ability-adjusted
+difficulty, with the label file) and each system's confusion matrix.
 
 A missing file, an unreadable one, a file that is not a record the report shows (not
 emosign's, or of a schema version newer than this emosign reads), or a record that lacks a
