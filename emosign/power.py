@@ -1506,18 +1506,29 @@ def _f1_swap_statistic(supports: np.ndarray, metric: str, y: np.ndarray, pred_a:
             np.ascontiguousarray(as_b.astype(np.float32) - as_a),
         ))
 
-    def f1(tp, predicted, c):
-        return 2 * tp / np.maximum(support[c] + predicted, 1.0)
-
     def statistic(swaps: np.ndarray) -> np.ndarray:
         s = swaps.astype(np.float32)
-        total = np.zeros((swaps.shape[0], pred_a.shape[0]))
+        shape = (swaps.shape[0], pred_a.shape[0])
+        total = np.zeros(shape)
+        a, b, tp, predicted = (np.empty(shape) for _ in range(4))
         for c, (rows, tp_a, tp_b, tp_change, p_a, p_b, p_change) in enumerate(parts):
-            tp_swapped = tp_a + (s[:, rows] @ tp_change).astype(float)
-            p_swapped = p_a + (s @ p_change).astype(float)
-            a = f1(tp_swapped, p_swapped, c)
-            b = f1(tp_a + tp_b - tp_swapped, p_a + p_b - p_swapped, c)
-            total = total + ((a - b) * support[c] / n if metric == "weighted_f1" else (a - b) / k)
+            if not rows.size:
+                continue  # an absent class: F1 = 0 for both systems, whatever the swaps
+            # In place, in float64 (the counts are whole numbers; the ratios are not):
+            # A's F1 = 2 tp / max(support + predicted, 1), B's from the counts left over.
+            tp[...] = s[:, rows] @ tp_change
+            tp += tp_a
+            predicted[...] = s @ p_change
+            predicted += p_a + support[c]
+            np.maximum(predicted, 1.0, out=a)
+            np.divide(tp, a, out=a)
+            np.subtract(tp_a + tp_b, tp, out=tp)
+            np.subtract(p_a + p_b + 2 * support[c], predicted, out=predicted)
+            np.maximum(predicted, 1.0, out=b)
+            np.divide(tp, b, out=b)
+            a -= b
+            a *= 2 * (support[c] / n if metric == "weighted_f1" else 1.0 / k)
+            total += a
         return total
 
     return statistic
@@ -1530,28 +1541,41 @@ def _presence_swap_statistic(design: Design, metric: str, flags_a: np.ndarray,
     F1 = 2 TP / (present + flagged), 0 where nothing is present or flagged."""
     y = design.y_true
     hits_a, hits_b = flags_a & y[None], flags_b & y[None]
+    # True positives move only on the clips where the emotion (any emotion, pooled) is
+    # present: their product is over those rows alone.
     if metric == "micro_f1":
-        groups = [(hits_a.sum(-1), hits_b.sum(-1), flags_a.sum(-1), flags_b.sum(-1),
-                   float(y.sum()))]
+        groups = [(np.flatnonzero(y.any(axis=1)), hits_a.sum(-1), hits_b.sum(-1),
+                   flags_a.sum(-1), flags_b.sum(-1), float(y.sum()))]
     else:
-        groups = [(hits_a[..., k], hits_b[..., k], flags_a[..., k], flags_b[..., k],
-                   float(y[:, k].sum())) for k in range(y.shape[1])]
+        groups = [(np.flatnonzero(y[:, k]), hits_a[..., k], hits_b[..., k], flags_a[..., k],
+                   flags_b[..., k], float(y[:, k].sum())) for k in range(y.shape[1])]
     parts = []
-    for tp_a, tp_b, f_a, f_b, present in groups:
-        parts.append((tp_a.sum(1).astype(float), tp_b.sum(1).astype(float),
-                      np.ascontiguousarray((tp_b.astype(np.float32) - tp_a).T),
+    for rows, tp_a, tp_b, f_a, f_b, present in groups:
+        parts.append((rows, tp_a.sum(1).astype(float), tp_b.sum(1).astype(float),
+                      np.ascontiguousarray((tp_b[:, rows].astype(np.float32) - tp_a[:, rows]).T),
                       f_a.sum(1).astype(float), f_b.sum(1).astype(float),
                       np.ascontiguousarray((f_b.astype(np.float32) - f_a).T), present))
 
     def statistic(swaps: np.ndarray) -> np.ndarray:
         s = swaps.astype(np.float32)
-        total = np.zeros((swaps.shape[0], flags_a.shape[0]))
-        for tp_a, tp_b, tp_change, f_a, f_b, f_change, present in parts:
-            tp_swapped = tp_a + (s @ tp_change).astype(float)
-            f_swapped = f_a + (s @ f_change).astype(float)
-            a = 2 * tp_swapped / np.maximum(present + f_swapped, 1.0)
-            b = 2 * (tp_a + tp_b - tp_swapped) / np.maximum(present + f_a + f_b - f_swapped, 1.0)
-            total = total + (a - b) / len(parts)
+        shape = (swaps.shape[0], flags_a.shape[0])
+        total = np.zeros(shape)
+        a, b, tp, flagged = (np.empty(shape) for _ in range(4))
+        for rows, tp_a, tp_b, tp_change, f_a, f_b, f_change, present in parts:
+            # In place, in float64, as in _f1_swap_statistic.
+            tp[...] = s[:, rows] @ tp_change
+            tp += tp_a
+            flagged[...] = s @ f_change
+            flagged += f_a + present
+            np.maximum(flagged, 1.0, out=a)
+            np.divide(tp, a, out=a)
+            np.subtract(tp_a + tp_b, tp, out=tp)
+            np.subtract(f_a + f_b + 2 * present, flagged, out=flagged)
+            np.maximum(flagged, 1.0, out=b)
+            np.divide(tp, b, out=b)
+            a -= b
+            a *= 2.0 / len(parts)
+            total += a
         return total
 
     return statistic

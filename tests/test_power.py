@@ -693,3 +693,23 @@ def test_library_messages_name_parameters_not_options(labels_file):
     with pytest.raises(InputError, match="`predictions_b` needs `predictions_a`") as caught:
         power_report("sentiment_3", predictions_b="x.csv", labels_file=labels_file)
     assert "--" not in str(caught.value)
+
+
+def test_the_swapped_presence_statistics_are_multilabel_metrics_of_the_swapped_flags():
+    from emosign.power import _presence_answers
+
+    batch = _Draws.new(PRESENCE, 4, 37, metric="micro_f1").first()
+    correct_a, correct_b = _pair(0.5, 0.1, 0.7, batch[0])
+    flags_a = _presence_answers(PRESENCE, correct_a, batch[1], 0.55)
+    flags_b = _presence_answers(PRESENCE, correct_b, batch[2], 0.45)
+    swaps = np.random.default_rng(38).random((5, PRESENCE.n)) < 0.5
+    for metric in ("micro_f1", "macro_f1"):
+        _, stat = _swap_inputs(PRESENCE, metric, batch, 0.5, 0.1, 0.7)
+        got = stat(swaps)
+        for j in range(5):
+            for s in range(4):
+                a = np.where(swaps[j][:, None], flags_b[s], flags_a[s])
+                b = np.where(swaps[j][:, None], flags_a[s], flags_b[s])
+                expected = (multilabel_metrics(PRESENCE.y_true, a)[metric]
+                            - multilabel_metrics(PRESENCE.y_true, b)[metric])
+                assert got[j, s] == pytest.approx(expected, abs=1e-12)
