@@ -35,11 +35,11 @@ from emosign import __version__
 from emosign._io import check_output_folder, staged_directory, write_atomically
 from emosign._progress import progress_bar
 from emosign._threads import one_thread
+from emosign._workers import check_workers, dead_workers_explained
 from emosign.baselines.registry import Baseline, Example, all_baselines, get_baseline
 from emosign.labels import Labels, load_labels
 from emosign.splits import Fold, leave_one_signer_out
 from emosign.tasks import TaskData, get_task
-from emosign.video import check_workers, dead_workers_explained
 from emosign.errors import InputError
 
 #: The writer's name: an output folder holds ``.emosign-benchmark``, listing what it wrote.

@@ -108,14 +108,9 @@ import numpy as np
 
 from emosign._io import parse_json, write_atomically
 from emosign._progress import progress_bar
-from emosign.video import (
-    DEFAULT_FPS,
-    VideoError,
-    check_workers,
-    ordered_map,
-    sample_frames,
-)
+from emosign._workers import check_workers, ordered_map
 from emosign.errors import EmosignError, InputError, MissingExtraError
+from emosign.video import DEFAULT_FPS, VideoError, sample_frames
 
 if TYPE_CHECKING:
     from emosign.baselines.landmarks import LandmarkSettings
