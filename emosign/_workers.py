@@ -78,12 +78,17 @@ class WorkerError(EmosignError, RuntimeError):
 
 
 def default_workers() -> int:
-    """The cores this process may use (at least 1): the default ``workers``.
+    """The cores this process may use: the default number of worker processes.
 
     As :func:`joblib.cpu_count` counts them (joblib comes with scikit-learn):
     the CPU affinity, a container's CPU quota (cgroups), and at most
     ``LOKY_MAX_CPU_COUNT`` when that is set.  ``os.cpu_count()`` would give a
     container limited to 2 CPUs on a 64-core host 64 workers.
+
+    Returns
+    -------
+    workers : int
+        At least 1.
     """
     # Imported here: joblib takes 40 ms to import (measured), which only callers that
     # start workers should pay.
@@ -93,10 +98,24 @@ def default_workers() -> int:
 
 
 def check_workers(workers: object) -> int:
-    """``workers`` as given, or :func:`default_workers` for None.
+    """A number of worker processes, checked.
 
-    Raises ValueError unless it is an integer from 1 to four per core: more
-    processes than that only multiply the memory (a clip's frames each).
+    Parameters
+    ----------
+    workers : int or None
+        An integer from 1 to four per core (more processes than that only
+        multiply the memory: a clip's frames each), or None for
+        :func:`default_workers`.
+
+    Returns
+    -------
+    workers : int
+        ``workers`` as given, or :func:`default_workers` for None.
+
+    Raises
+    ------
+    ValueError
+        (:class:`~emosign.errors.InputError`) for anything else.
     """
     if workers is None:
         return default_workers()
@@ -207,12 +226,33 @@ def ordered_map(
 ) -> Generator[_Result, None, None]:
     """``map(function, items)`` over a process pool, results in input order.
 
-    At most ``window`` (default ``2 * workers``) items are in flight at a
-    time, so memory holds a bounded number of results however slowly the
-    caller consumes them.  An exception from ``function`` is raised when its
-    item's turn comes; the pool is then shut down and pending items cancelled.
-    ``discard(result)`` is called on results computed but never handed out
-    (when the caller stops early), to free what they hold.
+    Parameters
+    ----------
+    function : callable
+        Run in the workers, so it must pickle (a module-level function).
+    items : iterable
+        Its arguments, one per call; read as the window moves.
+    workers : int
+        Processes (see :func:`process_pool`).
+    window : int or None, default=None
+        At most this many items (default ``2 * workers``) are in flight at a
+        time, so memory holds a bounded number of results however slowly the
+        caller consumes them.
+    discard : callable or None, default=None
+        Called on each result computed but never handed out (when the caller
+        stops early), to free what it holds.
+
+    Yields
+    ------
+    result
+        ``function(item)``, in input order.  An exception from ``function``
+        is raised when its item's turn comes; the pool is then shut down and
+        pending items cancelled.
+
+    Raises
+    ------
+    WorkerError
+        When a worker stops abruptly (see :func:`dead_workers_explained`).
     """
     remaining = iter(items)
     window = window or 2 * workers

@@ -1,5 +1,9 @@
 """Tests for emosign.video: locating clip files and sampling frames by time.
 
+Through the public face, emosign.video, for its three modules (_video_files, _decode and
+_workers); the worker pool's machinery (slots in /dev/shm, dead workers) is tested in
+test_workers.py.
+
 The synthetic clips encode each frame's index as 8 black/white vertical
 stripes (one bit per stripe), which survives lossy compression and
 resizing, so a test can tell exactly which source frame it got back.
