@@ -91,6 +91,9 @@ class VideoError(EmosignError, RuntimeError):
     exception, if any, is chained as ``__cause__``.
     """
 
+    # Named where users import it from, in tracebacks and pickles.
+    __module__ = "emosign.video"
+
     def __init__(self, clip: str, path: str, reason: str) -> None:
         super().__init__(f"cannot read clip {clip!r} from {path}: {reason}")
         self.clip = clip

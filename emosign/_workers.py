@@ -76,6 +76,9 @@ class WorkerError(EmosignError, RuntimeError):
     == "__main__":`` guard that processes started with ``spawn`` need.
     """
 
+    # Named where users import it from, in tracebacks and pickles.
+    __module__ = "emosign.video"
+
 
 def default_workers() -> int:
     """The cores this process may use: the default number of worker processes.
