@@ -207,7 +207,7 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
 def dead_workers_explained() -> Iterator[None]:
     """A process pool's ``BrokenProcessPool`` raised inside, as a :class:`WorkerError`
     that names what usually causes it and the way around it."""
-    from concurrent.futures.process import BrokenProcessPool
+    from concurrent.futures.process import BrokenProcessPool  # 15 ms: see process_pool
 
     try:
         yield
