@@ -641,5 +641,6 @@ def main(argv: list[str] | None = None) -> None:
                       f"the fastest single-process sampler ({fastest}, "
                       f"{singles[fastest]['wall']:.2f} s), every frame handed to the caller")
 
+
 if __name__ == "__main__":
     main()

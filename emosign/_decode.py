@@ -100,9 +100,10 @@ class VideoError(EmosignError, RuntimeError):
         self.path = path
         self.reason = reason
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[VideoError], tuple[str, str, str]]:
         # Rebuilt from its three fields when it crosses a process boundary.
         return type(self), (self.clip, self.path, self.reason)
+
 
 @dataclass(frozen=True, eq=False, repr=False)
 class Frames:
@@ -350,7 +351,6 @@ def _probe(path: Path) -> tuple[int | None, int, int]:
     Reading the header takes about 2 ms, against tens of ms for decoding.
     """
     import av  # when a clip is decoded only: see _PyAVSource
-
 
     try:
         with av.open(str(path)) as container:

@@ -915,7 +915,6 @@ def test_numeric_ids_with_one_spelling_each_are_found(video_dir):
     assert index.paths == {"a": str(zero.resolve()), "b": str(other.resolve()), "c": None}
 
 
-
 def test_pyav_demuxes_again_when_the_stream_is_too_large_to_hold(irregular, monkeypatch):
     from emosign import _decode
 

@@ -265,6 +265,7 @@ def test_a_script_without_the_main_guard_is_told_why_its_workers_died(tmp_path, 
     assert done.returncode == 1
     assert 'WorkerError' in done.stderr and '`if __name__ == "__main__":` guard' in done.stderr
 
+
 def _children_of(pid: int) -> set[int]:
     children = set()
     for stat in Path("/proc").glob("[0-9]*/stat"):
