@@ -35,6 +35,7 @@ from emosign import __version__
 from emosign._io import check_output_folder, staged_directory, write_atomically
 from emosign._progress import progress_bar
 from emosign._threads import one_thread
+from emosign._workers import check_workers, dead_workers_explained
 from emosign.baselines.catalog import all_baselines, get_baseline
 from emosign.baselines.registry import Baseline, Example
 from emosign.errors import InputError
@@ -42,7 +43,6 @@ from emosign.labels import Labels, load_labels
 from emosign.records import stamp
 from emosign.splits import Fold, leave_one_signer_out
 from emosign.tasks import TaskData, get_task
-from emosign.video import check_workers, dead_workers_explained
 
 __all__ = [
     "DEFAULT_TASKS",

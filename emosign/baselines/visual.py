@@ -94,31 +94,25 @@ half-written entry.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import hashlib
 import json
 import math
 import os
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
 from emosign._io import parse_json, write_atomically
 from emosign._progress import progress_bar
+from emosign._workers import check_workers, ordered_map
 from emosign.baselines.extractor import FeatureExtractor
 from emosign.errors import EmosignError, InputError, MissingExtraError
-from emosign.video import (
-    DEFAULT_FPS,
-    VideoError,
-    check_workers,
-    ordered_map,
-    sample_frames,
-)
+from emosign.video import DEFAULT_FPS, VideoError, sample_frames
 
 __all__ = [
     "MOTION",
