@@ -100,7 +100,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -666,6 +666,7 @@ def extract_features(
 
         jobs = [(extractor, path) for _, path, _, _ in to_compute]
         workers = min(workers, len(jobs))
+        results: Iterator[tuple[np.ndarray | None, str]]
         if workers > 1:
             _check_picklable(extractor)
             results = ordered_map(_extract_one, jobs, workers=workers)
