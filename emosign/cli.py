@@ -604,7 +604,7 @@ def _frame_rate(text: str) -> float:
 
 def _request_timeout(text: str) -> float:
     """``--timeout`` of mllm run: > 0 and below the harness's bound."""
-    from emosign.harness.runner import MAX_TIMEOUT
+    from emosign.harness.parallel import MAX_TIMEOUT
 
     return _number(float, 0, inclusive=False, high=MAX_TIMEOUT)(text)
 
@@ -926,7 +926,7 @@ def _mllm_run_then_extract(args: argparse.Namespace) -> int:
     if code != 0 or not args.extract_with:
         return code
     from emosign.harness.extract import extract_answers
-    from emosign.harness.runner import RunFiles
+    from emosign.harness.runfiles import RunFiles
 
     files = RunFiles.of(args.out, model=args.model, task=args.task,
                         input="video" if args.captions_file is None else "video_caption")

@@ -29,12 +29,9 @@ from test_harness_reliability import (
 from emosign.cli import main
 from emosign.harness.client import OpenAIChat, RetryPolicy
 from emosign.harness.extract import extract_answers, format_extraction
-from emosign.harness.runner import (
-    STOP_AFTER_FAILED_REQUESTS,
-    RunLockedError,
-    read_cache,
-    run_mllm,
-)
+from emosign.harness.parallel import STOP_AFTER_FAILED_REQUESTS
+from emosign.harness.runfiles import RunLockedError, read_cache
+from emosign.harness.runner import run_mllm
 
 UNREADABLE = "The signer frowns hard"  # no label the rule reader can find
 

@@ -32,13 +32,9 @@ pytest.importorskip("openai")
 pytest.importorskip("PIL.Image")
 
 from emosign.harness.client import MLLMError, OpenAIChat, RetryPolicy, redact  # noqa: E402
-from emosign.harness.runner import (  # noqa: E402
-    STOP_AFTER_FAILED_REQUESTS,
-    RunLockedError,
-    read_cache,
-    run_mllm,
-    score_run,
-)
+from emosign.harness.parallel import STOP_AFTER_FAILED_REQUESTS  # noqa: E402
+from emosign.harness.runfiles import RunLockedError, read_cache  # noqa: E402
+from emosign.harness.runner import run_mllm, score_run  # noqa: E402
 
 NO_WAIT = RetryPolicy(max_retries=2, base_delay=0.0, jitter=0.0)
 CLIPS = [row["video_name"] for row in SYNTHETIC_ROWS]

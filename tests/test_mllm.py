@@ -36,15 +36,13 @@ from emosign.harness.client import (
     retry_after_seconds,
 )
 from emosign.harness.prompts import DEFAULT_PROMPTS, Prompt, PromptError
+from emosign.harness.runfiles import RunFiles, model_slug, read_cache
 from emosign.harness.runner import (
-    RunFiles,
     build_messages,
     encode_jpeg,
     format_scores,
     message_frames,
     message_prompt,
-    model_slug,
-    read_cache,
     run_mllm,
     score_run,
 )
@@ -945,16 +943,3 @@ def test_bad_options_are_refused(videos, labels_file, tmp_path):
             prompt=DEFAULT_PROMPTS["emotion"])
     with pytest.raises(ValueError, match="non-empty"):
         run(None, videos, labels_file, tmp_path, model=" ", client=lambda m: "")
-
-
-def test_the_harness_old_module_names_still_import_with_a_deprecation_warning():
-    import emosign.harness.runner as runner
-
-    with pytest.warns(DeprecationWarning, match="moved to emosign.harness.runner"):
-        from emosign.baselines.mllm import run_mllm as old_run_mllm
-    assert old_run_mllm is runner.run_mllm
-    with pytest.warns(DeprecationWarning, match="emosign.harness.client"):
-        from emosign.baselines.mllm import TransientError as old_error
-    assert old_error is TransientError
-    with pytest.raises(ImportError):
-        from emosign.baselines.mllm import no_such_name  # noqa: F401

@@ -1,1 +1,4 @@
-"""Baselines for EmoSign and the harness that runs multimodal LLMs the paper's way."""
+"""Baselines for EmoSign: models this project trains and rules it applies.
+
+The harness that runs someone else's multimodal model is :mod:`emosign.harness`.
+"""

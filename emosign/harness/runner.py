@@ -82,10 +82,6 @@ from emosign.harness.client import (
     RetryPolicy,
     public_url,
 )
-from emosign.harness.client import ConnectionFailed as ConnectionFailed  # re-exported
-from emosign.harness.client import RequestError as RequestError  # re-exported
-from emosign.harness.client import call_with_retries as call_with_retries  # re-exported
-from emosign.harness.client import redact as redact  # re-exported
 from emosign.harness.parallel import (
     DEFAULT_CONCURRENCY,
     MAX_TIMEOUT,
@@ -100,7 +96,6 @@ from emosign.harness.parallel import (
 )
 from emosign.harness.prompts import (
     DEFAULT_PROTOCOL,
-    EMOSIGN_MAX_FRAMES,
     FROM_PROTOCOL,
     HARNESS_TASKS,
     SCORED_TASKS,
@@ -124,11 +119,8 @@ from emosign.harness.runfiles import (
     read_manifest,
     require_regular_file,
 )
-from emosign.harness.runfiles import RunLockedError as RunLockedError  # re-exported
-from emosign.harness.runfiles import model_slug as model_slug  # re-exported
 from emosign.video import Frames, VideoError, resolve_videos, sample_frames
 
-DEFAULT_MAX_FRAMES = EMOSIGN_MAX_FRAMES  # the emosign protocol's: 4.8 s at 10 fps
 DEFAULT_MAX_SIDE = 512  # pixels; the longer side of each frame is shrunk to this
 DEFAULT_JPEG_QUALITY = 85
 DEFAULT_OUT = "emosign-mllm-runs"
