@@ -27,7 +27,8 @@ from test_harness_reliability import (
 )
 
 from emosign.cli import main
-from emosign.harness.client import OpenAIChat, RetryPolicy
+from emosign.harness.client import OpenAIChat
+from emosign.harness.config import RetryPolicy
 from emosign.harness.extract import extract_answers, format_extraction
 from emosign.harness.parallel import STOP_AFTER_FAILED_REQUESTS
 from emosign.harness.runfiles import RunLockedError, read_cache

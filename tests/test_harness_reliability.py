@@ -31,7 +31,8 @@ from emosign.cli import _parser, main
 pytest.importorskip("openai")
 pytest.importorskip("PIL.Image")
 
-from emosign.harness.client import MLLMError, OpenAIChat, RetryPolicy, redact  # noqa: E402
+from emosign.harness.client import MLLMError, OpenAIChat, redact  # noqa: E402
+from emosign.harness.config import RetryPolicy  # noqa: E402
 from emosign.harness.parallel import STOP_AFTER_FAILED_REQUESTS  # noqa: E402
 from emosign.harness.runfiles import RunLockedError, read_cache  # noqa: E402
 from emosign.harness.runner import run_mllm, score_run  # noqa: E402

@@ -30,11 +30,11 @@ from emosign.harness.client import (
     MLLMError,
     OpenAIChat,
     RequestError,
-    RetryPolicy,
     TransientError,
     call_with_retries,
     retry_after_seconds,
 )
+from emosign.harness.config import RetryPolicy
 from emosign.harness.prompts import DEFAULT_PROMPTS, Prompt, PromptError
 from emosign.harness.runfiles import RunFiles, model_slug, read_cache
 from emosign.harness.runner import (

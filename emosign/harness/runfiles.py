@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from emosign._io import parse_json
+from emosign._io import parse_json, write_atomically
 from emosign.harness.client import MLLMError
 from emosign.harness.prompts import HARNESS_TASKS, SCORED_TASKS
 from emosign.errors import InputError
@@ -351,6 +351,20 @@ class CacheWriter:
 
     def close(self) -> None:
         self._file.close()
+
+
+def write_record(path: Path, record: Mapping[str, Any]) -> None:
+    """Write a stage's record (a run's manifest, an extraction's record) as JSON, atomically.
+
+    Raises
+    ------
+    MLLMError
+        If it cannot be written (a full disk, say): see :func:`cannot_write`.
+    """
+    try:
+        write_atomically(path, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+    except OSError as err:
+        raise cannot_write(path, err) from None
 
 
 def cannot_write(path: Path, err: OSError) -> MLLMError:

@@ -58,57 +58,40 @@ import json
 import os
 import re
 import socket
-import sys
-import threading
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from emosign import __version__
 from emosign._io import parse_json, write_atomically
-from emosign._progress import progress_bar
 from emosign.errors import InputError
 from emosign.harness.answers import parse_counts, parse_joint, read_answer
-from emosign.harness.client import (
-    DEFAULT_TIMEOUT,
-    ChatFn,
-    Message,
-    MLLMError,
-    OpenAIChat,
-    RetryPolicy,
-    public_url,
-)
-from emosign.harness.parallel import (
-    DEFAULT_CONCURRENCY,
-    MAX_TIMEOUT,
-    STOP_AFTER_FAILED_REQUESTS,
-    Breaker,
-    JobFailed,
-    Terminated,
-    Worker,
-    ask_in_parallel,
+from emosign.harness.client import ChatFn, Message, chat_for, public_url
+from emosign.harness.config import (
+    ClientConfig,
+    FrameConfig,
     check_number,
-    sigterm_as_interrupt,
+    configure,
+    refuse_unknown,
 )
+from emosign.harness.parallel import JobFailed, Worker, run_jobs
 from emosign.harness.prompts import (
     DEFAULT_PROTOCOL,
-    FROM_PROTOCOL,
     HARNESS_TASKS,
     SCORED_TASKS,
-    FromProtocol,
     Prompt,
+    PromptFile,
+    Protocol,
     get_protocol,
     read_prompt_file,
 )
 from emosign.harness.runfiles import (
-    CacheWriter,
     RunFiles,
     RunLock,
-    cannot_write,
     cut_off_note,
     digest,
     file_kind,
@@ -121,11 +104,27 @@ from emosign.harness.runfiles import (
 )
 from emosign.video import Frames, VideoError, resolve_videos, sample_frames
 
-DEFAULT_MAX_SIDE = 512  # pixels; the longer side of each frame is shrunk to this
-DEFAULT_JPEG_QUALITY = 85
-DEFAULT_OUT = "emosign-mllm-runs"
-MAX_FPS = 1000.0  # frames per second sampled: above any camera's rate
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
+    from emosign.harness.config import RunOptions
+    from emosign.hub import LabelSource
+
+__all__ = [
+    "DEFAULT_OUT",
+    "ClipError",
+    "RunSummary",
+    "build_messages",
+    "encode_jpeg",
+    "format_scores",
+    "format_summary",
+    "message_frames",
+    "message_prompt",
+    "run_mllm",
+    "score_run",
+]
+
+DEFAULT_OUT = "emosign-mllm-runs"
 
 _CACHE_FORMAT = 1
 _RESULTS_FILE = "results.json"
@@ -137,8 +136,8 @@ _RESULTS_FILE = "results.json"
 def encode_jpeg(
     image: np.ndarray,
     *,
-    max_side: int | None = DEFAULT_MAX_SIDE,
-    quality: int = DEFAULT_JPEG_QUALITY,
+    max_side: int | None = FrameConfig.max_side,
+    quality: int = FrameConfig.jpeg_quality,
 ) -> bytes:
     """One RGB frame as JPEG bytes.
 
@@ -163,8 +162,8 @@ def build_messages(
     frames: Frames,
     prompt_text: str,
     *,
-    max_side: int | None = DEFAULT_MAX_SIDE,
-    jpeg_quality: int = DEFAULT_JPEG_QUALITY,
+    max_side: int | None = FrameConfig.max_side,
+    jpeg_quality: int = FrameConfig.jpeg_quality,
 ) -> list[Message]:
     """The request for one clip: one user message, frames in time order, then the prompt.
 
@@ -269,57 +268,64 @@ def run_mllm(
     video_dir: str | os.PathLike,
     out: str | os.PathLike = DEFAULT_OUT,
     client: ChatFn | None = None,
-    base_url: str | None = None,
-    api_key_env: str = "OPENAI_API_KEY",
+    client_config: ClientConfig | None = None,
+    frame_config: FrameConfig | None = None,
     captions_file: str | os.PathLike | None = None,
     labels_file: str | os.PathLike | None = None,
     protocol: str = DEFAULT_PROTOCOL,
     prompt_file: str | os.PathLike | None = None,
-    fps: float | FromProtocol = FROM_PROTOCOL,
-    max_frames: int | None | FromProtocol = FROM_PROTOCOL,
-    max_side: int | None = DEFAULT_MAX_SIDE,
-    jpeg_quality: int = DEFAULT_JPEG_QUALITY,
-    temperature: float | None = 0.0,
-    max_tokens: int | None = 1024,
-    timeout: float = DEFAULT_TIMEOUT,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    retry: RetryPolicy = RetryPolicy(),
     prompt: Prompt | None = None,
     limit: int | None = None,
-    progress: bool = True,
+    progress: bool | None = True,
+    **options: Unpack[RunOptions],
 ) -> RunSummary:
     """Ask a model about every clip of a harness task, keeping every answer in ``out``.
 
     Parameters
     ----------
-    model : the model's name: sent to the server, and part of every cache key.
-    task : "joint" (200 clips), "sentiment" (200) or "emotion" (the 140 clips of the
-        single expression set, the only ones it is scored on).
-    video_dir : the clip videos, in any layout :func:`emosign.video.find_video` knows.
-    out : the run directory; see the module docstring for its layout.
-    client : a :data:`ChatFn` for a local model. None: an :class:`OpenAIChat` built from
-        ``base_url``, ``api_key_env``, ``timeout``, ``temperature`` and ``max_tokens``
-        (a client you pass is told none of these, and they are recorded as None).
-    captions_file : English translations (a CSV, see :mod:`emosign.captions`); given, the
-        run is the "video_caption" input, else "video".
-    labels_file : the label file that lists the clips (default ``$EMOSIGN_LABELS``, else
-        the pinned Hub file).
-    protocol : "emosign" (default) or "paper": the preset of prompts and sampling
+    model : str
+        The model's name: sent to the server, and part of every cache key.
+    task : str
+        "joint" (200 clips), "sentiment" (200) or "emotion" (the 140 clips of the single
+        expression set, the only ones it is scored on).
+    video_dir : path
+        The clip videos, in any layout :func:`emosign.video.find_video` knows.
+    out : path
+        The run directory; see the module docstring for its layout.
+    client : ChatFn, optional
+        A :data:`~emosign.harness.client.ChatFn` for a local model. None: an
+        :class:`~emosign.harness.client.OpenAIChat` built from ``client_config`` (a client
+        you pass is told none of its settings; ``temperature`` and ``max_tokens`` are then
+        recorded as None).
+    client_config : ClientConfig, optional
+        How the model is asked: server, key variable, timeout, retries, concurrency,
+        temperature, max tokens (:class:`~emosign.harness.config.ClientConfig`).
+    frame_config : FrameConfig, optional
+        How each clip becomes frames: fps, frame cap, size, JPEG quality
+        (:class:`~emosign.harness.config.FrameConfig`); fps and the cap default to the
+        protocol's (10 fps; a cap of 48 for "emosign", none for "paper").
+    captions_file : path, optional
+        English translations (a CSV, see :mod:`emosign.captions`); given, the run is the
+        "video_caption" input, else "video".
+    labels_file : path, optional
+        The label file that lists the clips (default ``$EMOSIGN_LABELS``, else the pinned
+        Hub file).
+    protocol : str
+        "emosign" (default) or "paper": the preset of prompts and sampling
         (:data:`emosign.harness.prompts.PROTOCOLS`); recorded in the run's manifest.
-    prompt_file : a TOML or YAML prompt file (:func:`emosign.harness.prompts.read_prompt_file`)
-        whose wording replaces the protocol's; its task must be ``task``. Its path and the
-        file's sha256 are recorded in the manifest. Not together with ``prompt``.
-    fps, max_frames : frames per second, and the cap beyond which they are thinned evenly
-        (None: no cap). Default: the protocol's (10 fps; a cap of 48 for "emosign", none
-        for "paper").
-    max_side, jpeg_quality : each frame's longest side in pixels (None: as decoded) and its
-        JPEG quality.
-    concurrency : requests in flight at once.
-    retry : when to retry; see :class:`RetryPolicy`.
-    prompt : the wording (default: the protocol's prompt for ``task``); its task must be
-        ``task``.
-    limit : ask about the first ``limit`` clips only (to try a model out).
-    progress : show a progress bar with ETA on stderr.
+    prompt_file : path, optional
+        A TOML or YAML prompt file (:func:`emosign.harness.prompts.read_prompt_file`) whose
+        wording replaces the protocol's; its task must be ``task``. Its path and the file's
+        sha256 are recorded in the manifest. Not together with ``prompt``.
+    prompt : Prompt, optional
+        The wording (default: the protocol's prompt for ``task``); its task must be ``task``.
+    limit : int, optional
+        Ask about the first ``limit`` clips only (to try a model out).
+    progress : bool or None
+        A progress bar with ETA on stderr: True, False, or None for "when it is a terminal".
+    **options
+        Fields of either config (``base_url=``, ``concurrency=``, ``max_frames=``, ...),
+        overriding ``client_config``'s and ``frame_config``'s.
 
     Returns
     -------
@@ -333,7 +339,7 @@ def run_mllm(
     RunLockedError
         If another process is writing the same run (model, task, input) in ``out``; the
         message names it (pid, host, start time).
-    ValueError
+    InputError
         If an option is out of range (the message names it), or ``out`` or one of the
         run's files is not what a run writes there (a file where a folder belongs, a FIFO,
         a cache line that is not a run's).
@@ -341,63 +347,44 @@ def run_mllm(
         Passed on after the requests in flight are answered and saved; the run is recorded
         as ``interrupted``. SIGTERM does the same when ``run_mllm`` runs in the main thread.
 
-    When, before any answer, the first :data:`STOP_AFTER_FAILED_REQUESTS` attempts all fail
-    to connect, or the first that many clips' requests all fail (a dead or wrong server),
-    the run stops early rather than failing every clip in turn; the summary's ``stopped``
-    says why and ``n_skipped`` counts the clips not asked.
+    Notes
+    -----
+    When, before any answer, the first
+    :data:`~emosign.harness.parallel.STOP_AFTER_FAILED_REQUESTS` attempts all fail to
+    connect, or the first that many clips' requests all fail (a dead or wrong server), the
+    run stops early rather than failing every clip in turn; the summary's ``stopped`` says
+    why and ``n_skipped`` counts the clips not asked.
     """
+    settings_given = dict(options)
+    config = configure(client_config or ClientConfig(), settings_given)
+    frames = configure(frame_config or FrameConfig(), settings_given)
+    refuse_unknown("run_mllm", settings_given)
     if not model.strip():
         raise InputError("model must be a non-empty name: it identifies the run's answers")
-    if client is not None and base_url is not None:
+    if client is not None and config.base_url is not None:
         raise InputError("pass either client (a local model) or base_url (a server), not both")
     _check_out(Path(out))
     if task not in HARNESS_TASKS:
         raise InputError(f"unknown harness task {task!r}; choose one of {list(HARNESS_TASKS)}")
     preset = get_protocol(protocol)
-    if prompt is not None and prompt_file is not None:
-        raise InputError("pass either prompt or prompt_file, not both")
-    source = None if prompt_file is None else read_prompt_file(prompt_file)
-    if source is not None:
-        prompt = source.prompt
-    prompt = prompt or preset.prompts[task]
-    if prompt.task != task:
-        where = f"prompt file {source.path}" if source is not None else "the prompt"
-        raise InputError(f"{where} is for task {prompt.task!r}, not {task!r}")
-    fps = preset.fps if fps is FROM_PROTOCOL else fps
-    max_frames = preset.max_frames if max_frames is FROM_PROTOCOL else max_frames
-    _check_options(
-        fps=fps, max_frames=max_frames, max_side=max_side, jpeg_quality=jpeg_quality,
-        temperature=temperature, max_tokens=max_tokens, timeout=timeout,
-        concurrency=concurrency, limit=limit,
-    )
+    prompt, source = _choose_prompt(task, preset, prompt, prompt_file)
+    frames = frames.for_protocol(preset)
+    check_number("limit", limit, low=1, whole=True, optional=True)
     input_name = "video" if captions_file is None else "video_caption"
     files = RunFiles.of(out, model=model, task=task, input=input_name)
     _check_run_files(files)
 
-    if client is None:
-        chat: ChatFn = OpenAIChat(
-            model=model, base_url=base_url, api_key_env=api_key_env, timeout=timeout,
-            temperature=temperature, max_tokens=max_tokens,
-        )
-        client_name = "openai-compatible chat completions"
-    else:
-        chat = client
-        temperature = max_tokens = None
-        client_name = f"callable {getattr(client, '__qualname__', type(client).__name__)}"
-    # Whatever is written is scrubbed of the key, even if a server echoes it back.
-    secrets = [os.environ.get(api_key_env, "")]
-    if isinstance(chat, OpenAIChat):
-        secrets.extend(chat.secrets)
-
+    chat = chat_for(model, client, config)
+    generated = client is None  # a client you pass is told none of the settings
     settings = {
-        "fps": float(fps),
-        "max_frames": max_frames,
-        "max_side": max_side,
-        "jpeg_quality": jpeg_quality,
-        "temperature": temperature,
-        "max_tokens": max_tokens,
+        "fps": float(frames.fps),  # type: ignore[arg-type]  # set by for_protocol
+        "max_frames": frames.max_frames,
+        "max_side": frames.max_side,
+        "jpeg_quality": frames.jpeg_quality,
+        "temperature": config.temperature if generated else None,
+        "max_tokens": config.max_tokens if generated else None,
     }
-    config = digest({
+    run_config = digest({
         "model": model, "task": task, "input": input_name,
         "prompt_sha256": prompt.sha256, "settings": settings,
     })
@@ -405,14 +392,13 @@ def run_mllm(
         task=task, model=model, prompt=prompt, settings=settings, video_dir=video_dir,
         captions_file=captions_file, labels_file=labels_file, limit=limit,
     )
-
     manifest = {
         "model": model,
         "task": task,
         "input": input_name,
-        "config": config,
-        "client": client_name,
-        "base_url": public_url(base_url) if client is None else None,
+        "config": run_config,
+        "client": chat.name,
+        "base_url": public_url(config.base_url) if generated else None,
         "settings": settings,
         "protocol": preset.name,
         "prompt": {"sha256": prompt.sha256, "video": prompt.video,
@@ -429,39 +415,12 @@ def run_mllm(
         "pid": os.getpid(),
         "host": socket.gethostname(),
     }
-
-    base_record = {
-        "format": _CACHE_FORMAT, "config": config, "model": model, "task": task,
-        "input": input_name, "settings": settings,
-    }
-    errors: list[ClipError] = []
-    notes: list[str] = []
-    n_answered = 0
-    stopped: str | None = None
-    futures: list = []
-    counted: set = set()
-
-    def tally(future) -> dict | None:
-        """Count a finished request once; its record, or None if it was never asked."""
-        nonlocal n_answered
-        counted.add(future)
-        if future.cancelled() or future.exception() is not None or future.result() is None:
-            return None
-        record = future.result()
-        if record["status"] == "ok":
-            n_answered += 1
-        else:
-            errors.append(ClipError(record["video_name"], **record["error"]))
-        return record
-
-    status = "interrupted"
-    stop = threading.Event()
-    breaker = Breaker(
-        STOP_AFTER_FAILED_REQUESTS, stop,
-        where=(f"the server at {public_url(base_url) or 'api.openai.com'}"
-               if isinstance(chat, OpenAIChat) else "the model"),
+    worker = _ClipWorker(
+        chat=chat.chat, secrets=chat.secrets, frames=frames, video_dir=str(video_dir),
+        base_record={"format": _CACHE_FORMAT, "config": run_config, "model": model,
+                     "task": task, "input": input_name, "settings": settings},
     )
-    writer = None
+    notes: list[str] = []
     lock = RunLock(files.lock)
     files.directory.mkdir(parents=True, exist_ok=True)
     lock.acquire()  # from here on this process alone writes the run's files
@@ -470,55 +429,13 @@ def run_mllm(
         if note:
             notes.append(note)
             manifest["notes"] = notes
-        done = {r["key"] for r in read_cache(files.cache) if r["status"] == "ok"}
-        todo = [job for job in jobs if job.key not in done]
-        _write_manifest(files, manifest)
-        writer = CacheWriter(files.cache)
-        work = _ClipWorker(
-            chat=chat, writer=writer, base_record=base_record, settings=settings,
-            retry=retry, secrets=secrets, video_dir=str(video_dir), stop=stop,
-            breaker=breaker,
-        )
-        with sigterm_as_interrupt(), \
-                progress_bar(len(todo), f"{model} {task}", enabled=progress) as bar:
-
-            def done(future) -> None:
-                if tally(future) is None:
-                    return  # the run stopped before this clip was asked
-                if errors:
-                    bar.set_postfix(errors=len(errors), refresh=False)
-                bar.update()
-
-            stopped = ask_in_parallel(work, todo, futures, concurrency=concurrency, stop=stop,
-                                      breaker=breaker, on_done=done)
-        status = "stopped" if stopped else "finished"
-    except MLLMError:
-        status = "failed"
-        raise
-    except Terminated:
-        manifest["interrupted_by"] = "SIGTERM"
-        raise
+        outcome = run_jobs(worker, jobs, cache=files.cache, record=manifest,
+                           record_path=files.manifest, config=config, where=chat.where,
+                           progress=progress, description=f"{model} {task}")
     finally:
-        stopping_on = sys.exc_info()[1]  # what ended the run, if anything did
-        try:
-            for future in futures:
-                if future not in counted and future.done():
-                    tally(future)  # answered while the run was stopping: saved, so counted
-            if writer is not None:
-                writer.close()
-                manifest.update(status=status, finished=now(), answered_now=n_answered,
-                                errors_now=len(errors))
-                if stopped:
-                    manifest["stopped"] = stopped
-                try:
-                    _write_manifest(files, manifest)
-                except MLLMError:
-                    if stopping_on is None:
-                        raise
-                    # (a full disk, say) the error that ended the run is the one to report
-        finally:
-            lock.release()
+        lock.release()
 
+    errors = [ClipError(r["video_name"], **r["error"]) for r in outcome.failures]
     return RunSummary(
         model=model,
         task=task,
@@ -526,37 +443,34 @@ def run_mllm(
         cache_file=str(files.cache),
         manifest_file=str(files.manifest),
         prompt_sha256=prompt.sha256,
-        config_sha256=config,
+        config_sha256=run_config,
         n_clips=len(jobs),
-        n_cached=len(jobs) - len(todo),
-        n_answered=n_answered,
+        n_cached=outcome.n_cached,
+        n_answered=outcome.n_answered,
         n_errors=len(errors),
         errors=tuple(sorted(errors, key=lambda e: e.video_name)),
-        n_skipped=len(todo) - n_answered - len(errors),
-        stopped=stopped,
+        n_skipped=outcome.n_skipped,
+        stopped=outcome.stopped,
         notes=tuple(notes),
     )
 
 
+def _choose_prompt(task: str, preset: Protocol, prompt: Prompt | None,
+                   prompt_file: str | os.PathLike | None) -> tuple[Prompt, PromptFile | None]:
+    """The run's prompt (given, from a file, or the protocol's) and the file it came from."""
+    if prompt is not None and prompt_file is not None:
+        raise InputError("pass either prompt or prompt_file, not both")
+    source = None if prompt_file is None else read_prompt_file(prompt_file)
+    if source is not None:
+        prompt = source.prompt
+    prompt = prompt or preset.prompts[task]
+    if prompt.task != task:
+        where = f"prompt file {source.path}" if source is not None else "the prompt"
+        raise InputError(f"{where} is for task {prompt.task!r}, not {task!r}")
+    return prompt, source
+
+
 # --- the run's guards ---------------------------------------------------------------------
-
-
-def _check_options(*, fps, max_frames, max_side, jpeg_quality, temperature, max_tokens,
-                   timeout, concurrency, limit) -> None:
-    """Refuse a nonsensical number before anything is asked, naming the parameter."""
-    # Past the bounds lie no real use and real harm: a timeout the socket layer cannot
-    # represent, and (uncapped) more frames per second than any camera, each one decoded.
-    check_number("fps", fps, low=0, inclusive=False, below=MAX_FPS)
-    check_number("timeout", timeout, low=0, inclusive=False, below=MAX_TIMEOUT)
-    check_number("temperature", temperature, low=0, optional=True)
-    check_number("concurrency", concurrency, low=1, whole=True)
-    check_number("max_frames", max_frames, low=1, whole=True, optional=True)
-    check_number("max_side", max_side, low=1, whole=True, optional=True)
-    check_number("max_tokens", max_tokens, low=1, whole=True, optional=True)
-    check_number("limit", limit, low=1, whole=True, optional=True)
-    check_number("jpeg_quality", jpeg_quality, low=1, whole=True)
-    if jpeg_quality > 95:
-        raise InputError(f"jpeg_quality must be at most 95, not {jpeg_quality}")
 
 
 def _check_out(out: Path) -> None:
@@ -575,13 +489,6 @@ def _check_run_files(files: RunFiles) -> None:
     for path, what in ((files.cache, "answer cache"), (files.manifest, "manifest"),
                        (files.lock, "lock file")):
         require_regular_file(path, what, writing=True)
-
-
-def _write_manifest(files: RunFiles, manifest: Mapping[str, Any]) -> None:
-    try:
-        write_atomically(files.manifest, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-    except OSError as err:
-        raise cannot_write(files.manifest, err) from None
 
 
 def _previous_run_note(files: RunFiles) -> str | None:
@@ -627,7 +534,10 @@ def format_summary(summary: RunSummary) -> str:
     return "\n".join(lines)
 
 
-def _plan(*, task, model, prompt, settings, video_dir, captions_file, labels_file, limit):
+def _plan(*, task: str, model: str, prompt: Prompt, settings: Mapping[str, Any],
+          video_dir: str | os.PathLike, captions_file: str | os.PathLike | None,
+          labels_file: str | os.PathLike | None, limit: int | None,
+          ) -> tuple[list[_Job], LabelSource]:
     """One job per clip of the task, with its video, caption, exact prompt and cache key."""
     from emosign.captions import read_captions
     from emosign.labels import load_labels
@@ -664,12 +574,13 @@ def _plan(*, task, model, prompt, settings, video_dir, captions_file, labels_fil
 class _ClipWorker(Worker):
     """Does one clip: frames, request, one cache line. Runs in the pool's threads."""
 
-    def __init__(self, *, settings, video_dir, **common) -> None:
-        super().__init__(**common)
+    def __init__(self, *, frames: FrameConfig, video_dir: str, chat: ChatFn,
+                 base_record: Mapping[str, Any], secrets: Sequence[str]) -> None:
+        super().__init__(chat=chat, base_record=base_record, secrets=secrets)
         self.video_dir = video_dir
-        self.settings = settings
+        self.frames = frames
 
-    def ask(self, job: _Job, record: dict) -> str:
+    def ask(self, job: _Job, record: dict[str, Any]) -> str:
         if job.video_path is None:
             raise JobFailed(
                 "video",
@@ -684,13 +595,13 @@ class _ClipWorker(Worker):
         try:
             # Decoded at the output size: a 4K clip's frames never exist at full size.
             frames = sample_frames(
-                job.video_path, fps=self.settings["fps"], max_frames=self.settings["max_frames"],
-                max_side=self.settings["max_side"], clip=job.video_name,
+                job.video_path, fps=self.frames.fps, max_frames=self.frames.max_frames,  # type: ignore[arg-type]
+                max_side=self.frames.max_side, clip=job.video_name,
             )
         except VideoError as err:
             raise JobFailed("video", str(err)) from None
         messages = build_messages(
-            frames, job.prompt_text, max_side=None, jpeg_quality=self.settings["jpeg_quality"],
+            frames, job.prompt_text, max_side=None, jpeg_quality=self.frames.jpeg_quality,
         )
         record["frames"] = len(frames)
         record["timestamps"] = [round(float(t), 3) for t in frames.timestamps]
