@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -32,3 +33,91 @@ def test_the_building_blocks_import_neither_stage(building_block):
     # runner and extract import them; the other way round would be a cycle.
     modules = {module for module, _ in _emosign_imports(HARNESS / building_block)}
     assert not modules & {"emosign.harness.runner", "emosign.harness.extract"}
+
+
+# --- the settings: every default defined once, in emosign.harness.config --------------------
+
+
+def test_the_keyword_forms_of_the_configs_name_exactly_their_fields():
+    import dataclasses
+    import typing
+
+    from emosign.harness.config import (
+        ClientConfig,
+        ClientOptions,
+        FrameConfig,
+        FrameOptions,
+        RunOptions,
+    )
+
+    for config, options in ((ClientConfig, ClientOptions), (FrameConfig, FrameOptions)):
+        assert set(typing.get_type_hints(options)) == {f.name for f in dataclasses.fields(config)}
+    assert set(typing.get_type_hints(RunOptions)) == (
+        set(typing.get_type_hints(ClientOptions)) | set(typing.get_type_hints(FrameOptions)))
+
+
+@pytest.mark.parametrize(("make", "fragment"), [
+    (lambda c, f: c(timeout=0), "timeout must be a finite number > 0 and < 86400, not 0"),
+    (lambda c, f: c(timeout=float("inf")), "timeout must be"),
+    (lambda c, f: c(concurrency=0), "concurrency must be a whole number >= 1, not 0"),
+    (lambda c, f: c(concurrency=2.0), "concurrency must be a whole number"),
+    (lambda c, f: c(temperature=-0.1), "temperature must be"),
+    (lambda c, f: c(max_tokens=True), "max_tokens must be a whole number"),
+    (lambda c, f: c(api_key_env=""), "api_key_env must name an environment variable"),
+    (lambda c, f: c(base_url=""), "base_url must be a URL or None"),
+    (lambda c, f: c(retry=3), "retry must be a RetryPolicy"),
+    (lambda c, f: f(fps=0), "fps must be a finite number > 0 and < 1000, not 0"),
+    (lambda c, f: f(max_frames=0), "max_frames must be a whole number >= 1, not 0"),
+    (lambda c, f: f(max_side=-5), "max_side must be"),
+    (lambda c, f: f(jpeg_quality=96), "jpeg_quality must be at most 95, not 96"),
+    (lambda c, f: f(jpeg_quality=0), "jpeg_quality must be a whole number >= 1, not 0"),
+])
+def test_a_config_out_of_range_is_refused_naming_the_parameter(make, fragment):
+    from emosign.errors import InputError
+    from emosign.harness.config import ClientConfig, FrameConfig
+
+    with pytest.raises(InputError, match=re.escape(fragment)):
+        make(ClientConfig, FrameConfig)
+
+
+def test_keyword_settings_override_a_config_and_an_unknown_one_is_a_type_error(tmp_path):
+    from emosign.harness.config import ClientConfig, FrameConfig, RetryPolicy
+    from emosign.harness.runner import run_mllm
+
+    with pytest.raises(TypeError, match="unexpected keyword argument 'fsp'"):
+        run_mllm(model="m", task="sentiment", video_dir=tmp_path, client=lambda m: "",
+                 fsp=2.0)  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="concurrency must be"):
+        run_mllm(model="m", task="sentiment", video_dir=tmp_path, client=lambda m: "",
+                 client_config=ClientConfig(concurrency=2), concurrency=0)
+    with pytest.raises(ValueError, match="max_side must be"):
+        run_mllm(model="m", task="sentiment", video_dir=tmp_path, client=lambda m: "",
+                 frame_config=FrameConfig(), max_side=0)
+    with pytest.raises(ValueError, match="max_retries must be"):
+        RetryPolicy(max_retries=-1)
+
+
+def test_the_command_line_takes_its_defaults_from_the_configs():
+    from emosign.cli import _parser
+    from emosign.harness.config import EXTRACTION_CLIENT, ClientConfig, FrameConfig
+
+    parser = _parser()
+    run = parser.parse_args(["mllm", "run", "--model", "m", "--task", "joint", "--video-dir", "v"])
+    assert (run.api_key_env, run.timeout, run.concurrency) == (
+        ClientConfig.api_key_env, ClientConfig.timeout, ClientConfig.concurrency)
+    assert (run.fps, run.max_frames, run.max_side) == (
+        FrameConfig.fps, FrameConfig.max_frames, FrameConfig.max_side)
+    extract = parser.parse_args(["mllm", "extract", "runs", "--model", "m"])
+    assert (extract.api_key_env, extract.timeout, extract.concurrency, extract.max_tokens) == (
+        EXTRACTION_CLIENT.api_key_env, EXTRACTION_CLIENT.timeout, EXTRACTION_CLIENT.concurrency,
+        EXTRACTION_CLIENT.max_tokens)
+    assert EXTRACTION_CLIENT.max_tokens == 256 and ClientConfig.max_tokens == 1024
+
+
+def test_no_harness_module_restates_a_default_of_the_configs():
+    # The literals of the defaults appear in config.py alone (and in the docs).
+    pattern = re.compile(r"\b(?:timeout|concurrency|max_side|jpeg_quality|max_tokens)\s*"
+                         r"(?::[^=,)]*)?=\s*(?:120|4|512|85|1024|256)\b")
+    for path in sorted(HARNESS.glob("*.py")) + [HARNESS.parent / "cli.py"]:
+        if path.name != "config.py":
+            assert not pattern.search(path.read_text(encoding="utf-8")), path.name
