@@ -121,3 +121,16 @@ def test_no_harness_module_restates_a_default_of_the_configs():
     for path in sorted(HARNESS.glob("*.py")) + [HARNESS.parent / "cli.py"]:
         if path.name != "config.py":
             assert not pattern.search(path.read_text(encoding="utf-8")), path.name
+
+
+def test_no_test_file_imports_another_and_one_fake_server_serves_them_all():
+    tests = Path(__file__).resolve().parent
+    for path in sorted(tests.glob("test_*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+        imported += [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                     for alias in node.names]
+        assert not [m for m in imported if m.startswith("test_")], path.name
+        # A chat server is made in tests/fakes.py alone (test_hub's server is the Hub's).
+        if path.name not in ("test_hub.py", Path(__file__).name):
+            assert "HTTPServer" not in path.read_text(encoding="utf-8"), path.name
