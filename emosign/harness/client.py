@@ -17,7 +17,7 @@ import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from emosign.errors import EmosignError, InputError, MissingExtraError
 from emosign.harness.config import ClientConfig, RetryPolicy, configure, refuse_unknown
@@ -215,8 +215,9 @@ class OpenAIChat:
         if self.max_tokens is not None:
             options["max_tokens"] = self.max_tokens
         try:
+            # Message is the wire format's plain dicts; openai's TypedDicts describe the same.
             response = self._client.chat.completions.create(
-                model=self.model, messages=messages, **options
+                model=self.model, messages=cast(Any, messages), **options
             )
         except openai.APITimeoutError:
             raise TransientError(f"no answer within the timeout of {self.timeout:g} s") from None
@@ -237,9 +238,9 @@ class OpenAIChat:
             raise RequestError(message) from None
         if not response.choices:
             raise RequestError("the response holds no choices")
-        message = response.choices[0].message
+        reply = response.choices[0].message
         # A model that refuses may leave content empty and explain in "refusal".
-        return message.content or getattr(message, "refusal", None) or ""
+        return reply.content or getattr(reply, "refusal", None) or ""
 
     def redact(self, text: str) -> str:
         """``text`` without the key or the header values that carried it."""

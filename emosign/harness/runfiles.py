@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib
 import json
 import os
 import re
@@ -27,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from emosign._io import parse_json, write_atomically
+from emosign.errors import InputError
 from emosign.harness.client import MLLMError
 from emosign.harness.prompts import HARNESS_TASKS, SCORED_TASKS
-from emosign.errors import InputError
 
 _MANIFEST_SUFFIX = ".run.json"
 _LOCK_SUFFIX = ".lock"
@@ -394,7 +395,33 @@ class RunLock:
     ``flock`` on ``<task>.<input>.lock`` beside the cache: the kernel drops it when the
     holder exits, however it exits (a SIGKILL included), so a lock is never left stale. The
     file says who holds it (pid, host, start time) for the message a second writer gets; it
-    is left in place, since deleting a lock file races with the next taker.
+    is left in place, since deleting a lock file races with the next taker. On Windows the
+    lock is an ``msvcrt`` byte lock far past that note, dropped at release.
+
+    Parameters
+    ----------
+    path : Path
+        The lock file (:attr:`RunFiles.lock`).
+
+    Notes
+    -----
+    Why not the ``filelock`` package (installed with ``datasets``)? It would not keep what
+    tests/test_run_lock.py and the harness tests hold this lock to:
+
+    - on Windows it locks byte 0 with ``LockFileEx``, a mandatory lock over the holder's
+      note, so a second writer could no longer read who holds the run (the pid, host and
+      start time its RunLockedError names), and by default it deletes the lock file at
+      release, which races with the next taker;
+    - it picks its Windows or POSIX lock when imported, calling kernel32 through ctypes,
+      so the Windows path could no longer be tested on another system with a stand-in
+      ``msvcrt``, as it is;
+    - it has no shared probe for :meth:`is_free` (``mllm score`` asking whether a run is
+      still written without ever refusing that run its lock).
+
+    Stale locks (a SIGKILLed holder) are handled by both, and a FIFO, device, folder or
+    link where the lock file belongs is refused by :func:`require_regular_file` before
+    either would open it. The three points above are why this stays (about 100 lines, no
+    dependency): filelock could replace it only by dropping tested guarantees.
     """
 
     def __init__(self, path: Path) -> None:
@@ -427,11 +454,11 @@ class RunLock:
         except BaseException:
             os.close(fd)
             raise
-        holder = {"pid": os.getpid(), "host": socket.gethostname(), "started": now()}
+        note = {"pid": os.getpid(), "host": socket.gethostname(), "started": now()}
         try:
             os.ftruncate(fd, 0)
             os.lseek(fd, 0, os.SEEK_SET)
-            os.write(fd, (json.dumps(holder) + "\n").encode())
+            os.write(fd, (json.dumps(note) + "\n").encode())
         except OSError as err:
             os.close(fd)
             raise cannot_write(self.path, err) from None
@@ -465,13 +492,22 @@ class RunLock:
 _WINDOWS_LOCK_OFFSET = 1 << 30
 
 
+def _locking() -> tuple[Any, Any]:
+    """``(fcntl, None)`` on POSIX, ``(None, msvcrt)`` on Windows.
+
+    Looked up at each call, not at import: the tests stand in for Windows by replacing
+    these modules in ``sys.modules`` (tests/test_run_lock.py).
+    """
+    try:
+        return importlib.import_module("fcntl"), None
+    except ImportError:  # Windows
+        return None, importlib.import_module("msvcrt")
+
+
 def _lock_exclusively(fd: int, *, shared: bool = False) -> None:
     """Take a lock on ``fd`` without waiting; BlockingIOError if another process has it."""
-    try:
-        import fcntl
-    except ImportError:  # Windows
-        import msvcrt
-
+    fcntl, msvcrt = _locking()
+    if fcntl is None:
         os.lseek(fd, _WINDOWS_LOCK_OFFSET, os.SEEK_SET)
         try:
             msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
@@ -487,11 +523,8 @@ def _unlock(fd: int) -> None:
     ``flock`` goes with the close; a Windows byte lock is dropped when Windows
     gets to it after the close, so the next taker could find it still held.
     """
-    try:
-        import fcntl  # noqa: F401
-    except ImportError:  # Windows
-        import msvcrt
-
+    fcntl, msvcrt = _locking()
+    if fcntl is None:
         os.lseek(fd, _WINDOWS_LOCK_OFFSET, os.SEEK_SET)
         with contextlib.suppress(OSError):
             msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
