@@ -15,12 +15,12 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from emosign._io import parse_json, write_atomically
+from emosign.errors import InputError
 from emosign.harness.lmms_eval_task import TAG, task_metrics
 from emosign.harness.prompts import INPUTS, PROTOCOL_NAMES, SCORED_TASKS
-from emosign.errors import InputError
 
 if TYPE_CHECKING:  # answers reads with pandas: imported when scoring, not by `emosign report`
     from emosign.harness.answers import Reading
@@ -72,12 +72,15 @@ def score_samples(
     labels = load_labels(labels_file)
     runs, rows = [], []
     for path in files:
-        prompt, caption = _SAMPLES_FILE.fullmatch(path.name).groups()
+        match = _SAMPLES_FILE.fullmatch(path.name)
+        assert match is not None  # the files were chosen by this pattern
+        prompt, caption = match.groups()
         readings, protocol = _read_samples(path, prompt, {c.video_name for c in labels})
         model = path.parent.name if path.parent != output_dir else "lmms-eval"
-        run = {"model": model, "task": prompt, "input": INPUTS[1] if caption else INPUTS[0],
+        scores: dict[str, Any] = {}
+        run: dict[str, Any] = {"model": model, "task": prompt, "input": INPUTS[1] if caption else INPUTS[0],
                "protocol": protocol, "samples_file": str(path.relative_to(output_dir)),
-               "scores": {}}
+               "scores": scores}
         for scored in SCORED_TASKS[prompt]:
             data = get_task(scored).bind(labels)
             ran = [name for name in data.video_names if name in readings[scored]]
@@ -87,7 +90,7 @@ def score_samples(
                 predictions = [{"video_name": name, **readings[scored][name].cells} for name in ran]
                 evaluation = evaluate(scored, predictions, labels_file=labels, on_invalid="wrong",
                                       n_boot=n_boot, clips=ran)
-            run["scores"][scored] = {"parse": parse, "evaluation": evaluation}
+            scores[scored] = {"parse": parse, "evaluation": evaluation}
             rows.append({"model": model, "input": run["input"], "prompt": prompt, "task": scored,
                          **{k: parse[k] for k in ("n", "answered", "parsed", "parse_rate")},
                          "metrics": evaluation["metrics"] if evaluation else None})

@@ -40,11 +40,13 @@ import os
 import shlex
 import shutil
 import textwrap
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from emosign._io import staged_directory, write_atomically
+from emosign.errors import InputError
 from emosign.harness.prompts import (
     DEFAULT_PROTOCOL,
     HARNESS_TASKS,
@@ -58,7 +60,6 @@ from emosign.metrics import (
     NOT_PERCENT,
     SHORT_NAMES,
 )
-from emosign.errors import InputError
 
 #: Environment variable that relocates the video folder at evaluation time.
 VIDEO_DIR_ENV = "EMOSIGN_VIDEO_DIR"
@@ -163,6 +164,8 @@ def export_lmms_eval(
         if with_caption and captions.missing:
             raise InputError(captions.describe_missing())
     video_root = Path(videos.video_dir).resolve()
+    paths = {name: path for name, path in videos.paths.items() if path is not None}  # all
+    caption_texts = captions.texts if captions is not None else {}
 
     caption_inputs = [False, True] if with_caption else [False]
     read_from = [video_root, labels.source.path, *([captions_file] if captions_file else [])]
@@ -183,9 +186,9 @@ def export_lmms_eval(
                         "prompt_task": prompt_task,
                         "protocol": protocol,
                         "input": INPUTS[1] if caption_input else INPUTS[0],
-                        "video": Path(videos.paths[c.video_name]).relative_to(video_root).as_posix(),
-                        "video_path": videos.paths[c.video_name],
-                        "caption": (captions.texts[c.video_name] or "") if caption_input else "",
+                        "video": Path(paths[c.video_name]).relative_to(video_root).as_posix(),
+                        "video_path": paths[c.video_name],
+                        "caption": (caption_texts[c.video_name] or "") if caption_input else "",
                     }
                     for c in clips
                 ]
@@ -262,8 +265,8 @@ def _utils_py(prompt_tasks: Sequence[str]) -> str:
     )
     return f'''"""EmoSign for lmms-eval, written by `emosign export-lmms-eval`.
 
-The logic lives in emosign.harness.lmms_eval_task (install it in lmms-eval's environment: pip install /path/to/emosign);
-this file only binds it to this folder's label file.
+The logic lives in emosign.harness.lmms_eval_task (install it in lmms-eval's environment:
+pip install /path/to/emosign); this file only binds it to this folder's label file.
 """
 
 from pathlib import Path
@@ -296,8 +299,8 @@ def _readme(folder: Path, video_root: Path, labels, protocol: str) -> str:
             "answer is one of the ten emotions as the paper spells them, in square brackets "
             f"(`[joy]`), with no neutral option, so {neutral} of the {len(single)} clips of the "
             "single expression set, labelled neutral, cannot be answered right, as with the "
-            "paper's prompt; the joint answer has the paper's keys (`filename`, `Sentiment`, the ten emotion names, "
-            "`QA`) with every value a string"
+            "paper's prompt; the joint answer has the paper's keys (`filename`, `Sentiment`, "
+            "the ten emotion names, `QA`) with every value a string"
         )
     else:
         prompts = (
@@ -451,14 +454,14 @@ def _evaluate(scored_task: str, labels_file: str, records: tuple) -> dict:
     return _CACHE[key]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _task_clips(scored_task: str, labels_file: str) -> tuple[str, ...]:
     from emosign.tasks import get_task
 
     return get_task(scored_task).bind(_labels(labels_file)).video_names
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _labels(labels_file: str):
     # Read and checked once per evaluation run, not once per metric of every task.
     from emosign.labels import load_labels

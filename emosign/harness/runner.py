@@ -62,14 +62,14 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from emosign import __version__
 from emosign._io import parse_json, write_atomically
 from emosign.errors import InputError
-from emosign.harness.answers import parse_counts, parse_joint, read_answer
+from emosign.harness.answers import Reading, parse_counts, parse_joint, read_answer
 from emosign.harness.client import ChatFn, Message, chat_for, public_url
 from emosign.harness.config import (
     ClientConfig,
@@ -187,7 +187,7 @@ def build_messages(
 _TIME_PART = re.compile(r"t=(\d+(?:\.\d+)?)s")
 
 
-def message_frames(messages: Sequence[Message]) -> list[tuple[float, Any]]:
+def message_frames(messages: Sequence[Message]) -> list[tuple[float | None, Any]]:
     """The frames of a request as ``(time in seconds, PIL.Image)`` pairs, in order.
 
     For a :data:`ChatFn` around a local model that takes images rather than data URLs.
@@ -377,7 +377,7 @@ def run_mllm(
     chat = chat_for(model, client, config)
     generated = client is None  # a client you pass is told none of the settings
     settings = {
-        "fps": float(frames.fps),  # type: ignore[arg-type]  # set by for_protocol
+        "fps": float(cast(float, frames.fps)),  # the protocol's, if not given
         "max_frames": frames.max_frames,
         "max_side": frames.max_side,
         "jpeg_quality": frames.jpeg_quality,
@@ -595,7 +595,9 @@ class _ClipWorker(Worker):
         try:
             # Decoded at the output size: a 4K clip's frames never exist at full size.
             frames = sample_frames(
-                job.video_path, fps=self.frames.fps, max_frames=self.frames.max_frames,  # type: ignore[arg-type]
+                # fps and max_frames are numbers here: FrameConfig.for_protocol set them.
+                job.video_path, fps=cast(float, self.frames.fps),
+                max_frames=cast("int | None", self.frames.max_frames),
                 max_side=self.frames.max_side, clip=job.video_name,
             )
         except VideoError as err:
@@ -687,7 +689,8 @@ def score_run(
         run["protocol"] = manifest.get("protocol")
         for scored in SCORED_TASKS[files.task]:
             data = get_task(scored).bind(labels)
-            options = {"run_dir": run_dir, "labels_file": labels_file, "n_boot": n_boot}
+            options: dict[str, Any] = {"run_dir": run_dir, "labels_file": labels_file,
+                                       "n_boot": n_boot}
             entry = _score_readings(files.predictions(scored), data, readings, **options)
             row_extraction = None
             if extracted is not None:
@@ -743,7 +746,7 @@ def _warn_if_unfinished(files: RunFiles) -> None:
     warnings.warn(f"{files.directory / files.stem}: the run {state}", stacklevel=3)
 
 
-def _write_predictions(path: Path, scored: str, readings: Mapping[str, dict]) -> None:
+def _write_predictions(path: Path, scored: str, readings: Mapping[str, Mapping[str, Reading]]) -> None:
     columns = ["video_name", *next(iter(readings.values()))[scored].cells, "parse_problem"]
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
@@ -754,8 +757,9 @@ def _write_predictions(path: Path, scored: str, readings: Mapping[str, dict]) ->
     write_atomically(path, buffer.getvalue())
 
 
-def _score_readings(path: Path, data, readings: Mapping[str, dict], *, run_dir: Path,
-                    labels_file, n_boot: int) -> dict:
+def _score_readings(path: Path, data: Any, readings: Mapping[str, Mapping[str, Reading]], *,
+                    run_dir: Path, labels_file: str | os.PathLike | None,
+                    n_boot: int) -> dict[str, Any]:
     """Write one scored task's predictions file from the readings and evaluate it."""
     from emosign.metrics import evaluate
 
@@ -828,8 +832,9 @@ def _shown_metrics(task: str, metrics: Mapping[str, Any] | None) -> list[str]:
 
     shown = []
     for name in LEADERBOARD_METRICS[get_task(task).kind]:
-        if name in (metrics or {}):
-            value = metrics[name]
+        values = metrics or {}
+        if name in values:
+            value = values[name]
             text = "n/a" if value is None else format_metric(value, name)
             shown.append(f"{SHORT_NAMES[name]} {text}")
     return shown
