@@ -21,6 +21,7 @@ from emosign._io import parse_json, write_atomically
 from emosign.errors import InputError
 from emosign.harness.lmms_eval_task import TAG, task_metrics
 from emosign.harness.prompts import INPUTS, PROTOCOL_NAMES, SCORED_TASKS
+from emosign.metrics import evaluate
 
 if TYPE_CHECKING:  # answers reads with pandas: imported when scoring, not by `emosign report`
     from emosign.harness.answers import Reading
@@ -55,10 +56,11 @@ def score_samples(
         If a samples line holds no EmoSign reading, names a clip that is not in the label
         file, or repeats a clip; the message gives the file and line.
     """
+    # pandas (~200 ms, measured), and the version from the package's metadata: not when
+    # `emosign report` imports this module for RESULTS_FILE
     from emosign import __version__
     from emosign.harness.answers import parse_counts
     from emosign.labels import load_labels
-    from emosign.metrics import evaluate
     from emosign.tasks import get_task
 
     output_dir = Path(output_dir)
@@ -106,7 +108,9 @@ def _read_samples(
 ) -> tuple[dict[str, dict[str, Reading]], str | None]:
     """``{scored task: {video_name: Reading}}`` from one samples file, and the protocol its
     task folder asked in (None for a folder exported before protocols were recorded)."""
-    from emosign.harness.answers import Reading
+    from emosign.harness.answers import (
+        Reading,  # pandas (~200 ms, measured): not when this module is imported
+    )
 
     metric_of = {m.name: m.scored_task for m in task_metrics(prompt)}
     readings: dict[str, dict[str, Reading]] = {scored: {} for scored in SCORED_TASKS[prompt]}

@@ -43,8 +43,9 @@ import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from emosign import vocab
 from emosign._io import staged_directory, write_atomically
 from emosign.errors import InputError
 from emosign.harness.prompts import (
@@ -52,6 +53,7 @@ from emosign.harness.prompts import (
     HARNESS_TASKS,
     INPUTS,
     SCORED_TASKS,
+    get_protocol,
     video_file_prompts,
 )
 from emosign.metrics import (
@@ -59,7 +61,12 @@ from emosign.metrics import (
     LOWER_IS_BETTER,
     NOT_PERCENT,
     SHORT_NAMES,
+    evaluate,
 )
+from emosign.video import resolve_videos
+
+if TYPE_CHECKING:
+    from emosign.labels import Labels
 
 #: Environment variable that relocates the video folder at evaluation time.
 VIDEO_DIR_ENV = "EMOSIGN_VIDEO_DIR"
@@ -91,7 +98,7 @@ class Metric:
 def task_metrics(prompt_task: str) -> list[Metric]:
     """The metrics of a harness prompt's task: each scored task's leaderboard metrics and
     its parse rate (parsed / answered, in percent)."""
-    from emosign.tasks import get_task
+    from emosign.tasks import get_task  # pandas (~200 ms, measured): not when this module is imported
 
     metrics = []
     for scored in SCORED_TASKS[prompt_task]:
@@ -139,9 +146,10 @@ def export_lmms_eval(
         document; the task names are the same for both. The protocol's frame sampling is not
         exported: each lmms-eval model samples the video file with its own setting.
     """
+    # pandas (~200 ms, measured): not when this module is imported (by `emosign report`,
+    # or by lmms-eval, through the exported utils.py)
     from emosign.captions import read_captions
     from emosign.labels import load_labels
-    from emosign.video import resolve_videos
 
     video_file_prompts(protocol)  # ValueError naming the protocols, before anything is read
     unknown = [t for t in prompt_tasks if t not in HARNESS_TASKS]
@@ -284,10 +292,7 @@ process_results = lmms.process_results
 '''
 
 
-def _readme(folder: Path, video_root: Path, labels, protocol: str) -> str:
-    from emosign import vocab
-    from emosign.harness.prompts import get_protocol
-
+def _readme(folder: Path, video_root: Path, labels: Labels, protocol: str) -> str:
     preset = get_protocol(protocol)
     cap = ("no frame cap" if preset.max_frames is None
            else f"at most {preset.max_frames} frames, longer clips thinned")
@@ -389,7 +394,9 @@ def process_results(doc: Mapping[str, Any], results: Sequence[str]) -> dict[str,
     clip's reading of that scored task: ``{"video_name", "cells", "problem", "protocol"}``
     (the protocol goes into lmms-eval's logged samples, for ``emosign lmms-eval-score``).
     """
-    from emosign.harness.answers import read_answer
+    from emosign.harness.answers import (
+        read_answer,  # pandas (~200 ms, measured): not when this module is imported
+    )
 
     answer = results[0] if results else ""
     readings = read_answer(doc["prompt_task"], answer)
@@ -442,8 +449,6 @@ _CACHE: dict[tuple, dict] = {}
 
 
 def _evaluate(scored_task: str, labels_file: str, records: tuple) -> dict:
-    from emosign.metrics import evaluate
-
     key = (scored_task, labels_file, records)
     if key not in _CACHE:
         predictions = [{"video_name": name, **dict(cells)} for name, cells in records]
@@ -456,14 +461,14 @@ def _evaluate(scored_task: str, labels_file: str, records: tuple) -> dict:
 
 @functools.cache
 def _task_clips(scored_task: str, labels_file: str) -> tuple[str, ...]:
-    from emosign.tasks import get_task
+    from emosign.tasks import get_task  # pandas (~200 ms, measured): not when this module is imported
 
     return get_task(scored_task).bind(_labels(labels_file)).video_names
 
 
 @functools.cache
-def _labels(labels_file: str):
+def _labels(labels_file: str) -> Labels:
     # Read and checked once per evaluation run, not once per metric of every task.
-    from emosign.labels import load_labels
+    from emosign.labels import load_labels  # pandas (~200 ms, measured): not when this module is imported
 
     return load_labels(labels_file)

@@ -68,6 +68,7 @@ import numpy as np
 
 from emosign import __version__
 from emosign._io import parse_json, write_atomically
+from emosign.captions import read_captions
 from emosign.errors import InputError
 from emosign.harness.answers import Reading, parse_counts, parse_joint, read_answer
 from emosign.harness.client import ChatFn, Message, chat_for, public_url
@@ -78,6 +79,7 @@ from emosign.harness.config import (
     configure,
     refuse_unknown,
 )
+from emosign.harness.extract import read_extraction
 from emosign.harness.parallel import JobFailed, Worker, run_jobs
 from emosign.harness.prompts import (
     DEFAULT_PROTOCOL,
@@ -102,6 +104,9 @@ from emosign.harness.runfiles import (
     read_manifest,
     require_regular_file,
 )
+from emosign.labels import load_labels
+from emosign.metrics import LEADERBOARD_METRICS, SHORT_NAMES, evaluate, format_metric
+from emosign.tasks import get_task
 from emosign.video import Frames, VideoError, resolve_videos, sample_frames
 
 if TYPE_CHECKING:
@@ -148,7 +153,7 @@ def encode_jpeg(
         pixels; a smaller frame is never enlarged. None keeps the size.
     quality : JPEG quality, 1...95.
     """
-    from PIL import Image
+    from PIL import Image  # the mllm extra: imported when a frame is encoded
 
     picture = Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8))
     if max_side is not None:
@@ -192,7 +197,7 @@ def message_frames(messages: Sequence[Message]) -> list[tuple[float | None, Any]
 
     For a :data:`ChatFn` around a local model that takes images rather than data URLs.
     """
-    from PIL import Image
+    from PIL import Image  # the mllm extra: imported when a request is unpacked
 
     frames, time_s = [], None
     for part in messages[-1]["content"]:
@@ -539,9 +544,6 @@ def _plan(*, task: str, model: str, prompt: Prompt, settings: Mapping[str, Any],
           labels_file: str | os.PathLike | None, limit: int | None,
           ) -> tuple[list[_Job], LabelSource]:
     """One job per clip of the task, with its video, caption, exact prompt and cache key."""
-    from emosign.captions import read_captions
-    from emosign.labels import load_labels
-
     labels = load_labels(labels_file)
     # emotion_single is scored on the single expression set only: ask about nothing else.
     clips = labels.subset("single") if task == "emotion" else labels.clips
@@ -649,10 +651,6 @@ def score_run(
     (the harness task), task, n, answered, parsed, parse_rate, the headline metrics, and
     ``extraction`` (None, or the extraction model, parsed, parse_rate and metrics after it).
     """
-    from emosign.harness.extract import read_extraction
-    from emosign.labels import load_labels
-    from emosign.tasks import get_task
-
     run_dir = Path(run_dir)
     found = find_runs(run_dir)
     for files in found:
@@ -722,8 +720,6 @@ def score_run(
             })
         runs.append(run)
 
-    from emosign import __version__
-
     results = {"emosign_version": __version__, "run_dir": str(run_dir), "scored": now(),
                "n_boot": n_boot, "runs": runs, "rows": rows}
     text = json.dumps(results, indent=2, ensure_ascii=False) + "\n"
@@ -761,8 +757,6 @@ def _score_readings(path: Path, data: Any, readings: Mapping[str, Mapping[str, R
                     run_dir: Path, labels_file: str | os.PathLike | None,
                     n_boot: int) -> dict[str, Any]:
     """Write one scored task's predictions file from the readings and evaluate it."""
-    from emosign.metrics import evaluate
-
     scored = data.task.name
     parse = parse_counts(data.video_names, {n: r[scored] for n, r in readings.items()})
     evaluation, note = None, None
@@ -827,9 +821,6 @@ def _rate(rate: float | None) -> str:
 
 
 def _shown_metrics(task: str, metrics: Mapping[str, Any] | None) -> list[str]:
-    from emosign.metrics import LEADERBOARD_METRICS, SHORT_NAMES, format_metric
-    from emosign.tasks import get_task
-
     shown = []
     for name in LEADERBOARD_METRICS[get_task(task).kind]:
         values = metrics or {}
