@@ -27,6 +27,23 @@ if TYPE_CHECKING:
 
     from emosign.harness.config import ClientOptions
 
+__all__ = [
+    "REDACTED",
+    "ChatFn",
+    "ChatSetup",
+    "ConnectionFailed",
+    "MLLMError",
+    "Message",
+    "OpenAIChat",
+    "RequestError",
+    "TransientError",
+    "call_with_retries",
+    "chat_for",
+    "public_url",
+    "redact",
+    "retry_after_seconds",
+]
+
 #: One Chat Completions message: ``{"role": "user", "content": [parts...]}``.
 Message = dict[str, Any]
 #: A model: takes the messages of one request, returns the answer text.
@@ -59,7 +76,15 @@ class ConnectionFailed(TransientError):
 
 
 class RequestError(Exception):
-    """A request for one clip that failed for good; the clip gets an error line."""
+    """A request for one clip that failed for good; the clip gets an error line.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong (never the key).
+    attempts : int
+        The attempts made.
+    """
 
     def __init__(self, message: str, *, attempts: int = 1) -> None:
         super().__init__(message)
@@ -75,9 +100,21 @@ def call_with_retries(
 ) -> tuple[str, int]:
     """Ask ``chat``, retrying on :class:`TransientError`.
 
+    Parameters
+    ----------
+    chat : ChatFn
+        The model.
+    messages : list of Message
+        The request.
+    retry : RetryPolicy, optional
+        When to retry (default ``RetryPolicy()``).
+    sleep : callable
+        Waits the given seconds between attempts (a test passes one that does not).
+
     Returns
     -------
-    (answer text, number of attempts made).
+    tuple of (str, int)
+        The answer text, and the number of attempts made.
 
     Raises
     ------
@@ -98,8 +135,19 @@ def call_with_retries(
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    """The wait a server asks for: ``Retry-After`` in seconds or as an HTTP date, or the
-    ``retry-after-ms`` header some servers send; None if absent or unreadable."""
+    """The wait a server asks for, in seconds.
+
+    Parameters
+    ----------
+    headers : Mapping of str to str
+        The response's headers (any case).
+
+    Returns
+    -------
+    float or None
+        ``Retry-After`` in seconds or as an HTTP date, or the ``retry-after-ms`` header some
+        servers send; None if absent or unreadable.
+    """
     lowered = {k.lower(): v for k, v in headers.items()}
     if "retry-after-ms" in lowered:
         try:
@@ -243,7 +291,17 @@ class OpenAIChat:
         return reply.content or getattr(reply, "refusal", None) or ""
 
     def redact(self, text: str) -> str:
-        """``text`` without the key or the header values that carried it."""
+        """``text`` without the key or the header values that carried it.
+
+        Parameters
+        ----------
+        text : str
+            Anything that may hold them.
+
+        Returns
+        -------
+        str
+        """
         return redact(text, self.secrets)
 
 
@@ -330,6 +388,17 @@ def redact(text: str, secrets: Sequence[str]) -> str:
     secret of at least 8 characters is replaced wherever it occurs; a shorter one wherever
     it is not part of a longer run of letters and digits (``"sk-1234"`` goes from ``"you sent
     sk-1234."``; a key ``"x"`` leaves ``"explanation"`` alone). Empty secrets are ignored.
+
+    Parameters
+    ----------
+    text : str
+        Anything that may hold a secret.
+    secrets : sequence of str
+        The key, and the header values that carry it.
+
+    Returns
+    -------
+    str
     """
     for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
         if len(secret) >= _MIN_SECRET_LENGTH:
@@ -341,7 +410,18 @@ def redact(text: str, secrets: Sequence[str]) -> str:
 
 
 def public_url(url: str | None) -> str | None:
-    """A URL without user, password, query or fragment, which may hold credentials."""
+    """A URL without user, password, query or fragment, which may hold credentials.
+
+    Parameters
+    ----------
+    url : str or None
+        The URL.
+
+    Returns
+    -------
+    str or None
+        None if ``url`` is None.
+    """
     if url is None:
         return None
     parts = urllib.parse.urlsplit(url)
