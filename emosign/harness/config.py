@@ -320,11 +320,25 @@ def configure(config: Config, options: dict[str, Any]) -> Config:
 
 
 def refuse_unknown(function: str, options: Mapping[str, Any]) -> None:
-    """Raise the TypeError Python raises for an unknown keyword argument of ``function``."""
+    """Raise the TypeError Python raises for an unknown keyword argument of ``function``.
+
+    Parameters
+    ----------
+    function : str
+        The function's name, for the message.
+    options : Mapping
+        The keyword arguments left once every config took its own.
+
+    Raises
+    ------
+    TypeError
+        If any is left.
+    """
     if options:
         name = next(iter(options))
         raise TypeError(f"{function}() got an unexpected keyword argument {name!r}")
 
 
 class RunOptions(ClientOptions, FrameOptions, total=False):
-    """The fields of both configs as keyword arguments, as :func:`run_mllm` takes them."""
+    """The fields of both configs as keyword arguments, as
+    :func:`~emosign.harness.runner.run_mllm` takes them."""

@@ -26,7 +26,12 @@ never mixed up with an old one's reply. ``<model>/<task>.<input>.extract.json`` 
 latest extraction of a run: the model, whether all answers were sent, the instruction's
 sha256, and counts.
 
-**As guarded as the first stage**, with its own mechanisms: runs are found by
+**The same loop as the first stage.** The asking is
+:func:`emosign.harness.parallel.run_jobs`, as in ``mllm run``, with the same settings
+(:class:`~emosign.harness.config.ClientConfig`; by default
+:data:`~emosign.harness.config.EXTRACTION_CLIENT`, at most 256 tokens per reply).
+
+**As guarded as the first stage**: runs are found by
 :func:`~emosign.harness.runfiles.find_runs` (a run folder or file that leads out of the run
 directory through a symbolic link is refused), manifests and caches are read by
 :func:`~emosign.harness.runfiles.read_manifest` and :func:`~emosign.harness.runfiles.read_cache`
@@ -136,7 +141,20 @@ EXTRACTION_PROMPTS: Mapping[str, str] = {
 
 
 def extraction_request(task: str, answer: str) -> str:
-    """The exact text sent to the text model for one answer of harness task ``task``."""
+    """The exact text sent to the text model for one answer of harness task ``task``.
+
+    Parameters
+    ----------
+    task : str
+        The harness task the answer was to (joint, sentiment, emotion).
+    answer : str
+        The first model's answer.
+
+    Returns
+    -------
+    str
+        The task's instruction (:data:`EXTRACTION_PROMPTS`), then the answer, fenced.
+    """
     return f'{EXTRACTION_PROMPTS[task]}\n\nThe answer:\n"""\n{answer}\n"""'
 
 
@@ -146,7 +164,26 @@ def _settings(temperature: float | None, max_tokens: int | None) -> dict[str, An
 
 def extraction_key(*, model: str, task: str, video_name: str, request: str,
                    settings: Mapping[str, Any]) -> str:
-    """The cache key of one extraction request (see the module docstring)."""
+    """The cache key of one extraction request (see the module docstring).
+
+    Parameters
+    ----------
+    model : str
+        The text model.
+    task : str
+        The harness task.
+    video_name : str
+        The clip.
+    request : str
+        The exact request (:func:`extraction_request`).
+    settings : Mapping
+        The generation settings (``temperature``, ``max_tokens``).
+
+    Returns
+    -------
+    str
+        A sha256, in hex.
+    """
     return digest({
         "model": model, "task": task, "video_name": video_name,
         "prompt_sha256": _sha256(request), "settings": dict(settings),
@@ -158,17 +195,49 @@ def _sha256(text: str) -> str:
 
 
 def cache_path(files: RunFiles) -> Path:
-    """Where the extraction replies of a run are kept."""
+    """Where the extraction replies of a run are kept.
+
+    Parameters
+    ----------
+    files : RunFiles
+        The run.
+
+    Returns
+    -------
+    Path
+        ``<model>/<task>.<input>.extract.jsonl``.
+    """
     return files.directory / f"{files.stem}.extract.jsonl"
 
 
 def manifest_path(files: RunFiles) -> Path:
-    """Where the latest extraction of a run is recorded."""
+    """Where the latest extraction of a run is recorded.
+
+    Parameters
+    ----------
+    files : RunFiles
+        The run.
+
+    Returns
+    -------
+    Path
+        ``<model>/<task>.<input>.extract.json``.
+    """
     return files.directory / f"{files.stem}.extract.json"
 
 
 def needs_extraction(readings: Mapping[str, Reading]) -> bool:
-    """Whether the rule reader failed on any scored task of an answer."""
+    """Whether the rule reader failed on any scored task of an answer.
+
+    Parameters
+    ----------
+    readings : Mapping of str to Reading
+        The answer's reading per scored task (:func:`emosign.harness.answers.read_answer`).
+
+    Returns
+    -------
+    bool
+    """
     return not all(reading.ok for reading in readings.values())
 
 
@@ -216,7 +285,17 @@ class ExtractionSummary:
 
 
 def format_extraction(summary: ExtractionSummary) -> str:
-    """One line per run for people (and a line per note): counts, and where they are kept."""
+    """One line per run for people (and a line per note): counts, and where they are kept.
+
+    Parameters
+    ----------
+    summary : ExtractionSummary
+        What :func:`extract_answers` did for one run.
+
+    Returns
+    -------
+    str
+    """
     which = "all" if summary.all_answers else "unreadable"
     line = (f"{summary.run_manifest}: {summary.n_to_extract} of {summary.n_answers} answers to "
             f"extract ({which}) with {summary.extraction_model}: {summary.n_cached} cached, "
@@ -240,7 +319,7 @@ class _Extractor(Worker):
     """The worker of both stages (scrubbing, cache lines, retries, the early stop on a dead
     server), asking a text model about one answer instead of a model about one clip."""
 
-    def ask(self, job: _Job, record: dict) -> str:
+    def ask(self, job: _Job, record: dict[str, Any]) -> str:
         # The request is the instruction with the run's answer in it, both kept elsewhere;
         # its sha256 names it.
         del record["prompt"]
@@ -513,9 +592,26 @@ def read_extraction(files: RunFiles, answers: Mapping[str, str],
                     readings: Mapping[str, Mapping[str, Reading]]) -> Extracted | None:
     """The run's latest extraction applied to its answers; None if it has none.
 
-    ``answers`` are the run's latest answers (clip -> text) and ``readings`` the rule
-    reader's readings of them. Replies are looked up by key, so a reply to an older answer,
-    instruction or extraction model is never used.
+    Replies are looked up by key, so a reply to an older answer, instruction or extraction
+    model is never used.
+
+    Parameters
+    ----------
+    files : RunFiles
+        The run.
+    answers : Mapping of str to str
+        The run's latest answers (clip -> text).
+    readings : Mapping
+        The rule reader's readings of them (clip -> scored task -> Reading).
+
+    Returns
+    -------
+    Extracted or None
+
+    Raises
+    ------
+    InputError
+        If the extraction record or cache is not what an extraction writes.
     """
     path = manifest_path(files)
     record = _read_record(path)

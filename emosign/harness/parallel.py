@@ -2,10 +2,11 @@
 
 :func:`run_jobs` is the loop of the run (:mod:`emosign.harness.runner`) and of the
 extraction (:mod:`emosign.harness.extract`): it skips every job whose answer is cached
-already, sends the others through a :class:`Worker` on a thread pool
-(:func:`ask_in_parallel`), counts what comes back, stops early when the :class:`Breaker`
-finds the server dead or the wrong one, takes SIGTERM as Ctrl-C, and records how the work
-ended in the stage's record. The worker asks (retrying as the
+already, sends the others through a :class:`Worker` on a thread pool, counts what comes
+back, stops early when the server is dead or the wrong one (the first
+:data:`STOP_AFTER_FAILED_REQUESTS` attempts all fail to connect, or the first that many
+jobs all fail), takes SIGTERM as Ctrl-C, and records how the work ended in the stage's
+record. The worker asks (retrying as the
 :class:`~emosign.harness.config.RetryPolicy` says), scrubs the key from what it keeps and
 appends one cache line per job.
 """
@@ -38,15 +39,12 @@ from emosign.harness.runfiles import CacheWriter, now, read_cache, write_record
 
 __all__ = [
     "STOP_AFTER_FAILED_REQUESTS",
-    "Breaker",
     "Job",
     "JobFailed",
     "JobsDone",
     "Terminated",
     "Worker",
-    "ask_in_parallel",
     "run_jobs",
-    "sigterm_as_interrupt",
 ]
 
 #: A run stops when, before any answer, its first this-many attempts all fail to connect,
@@ -59,16 +57,20 @@ class Job(Protocol):
     """What a worker reads of a job: the clip, the cache key, and the exact prompt."""
 
     @property
-    def video_name(self) -> str: ...
+    def video_name(self) -> str:
+        """The clip the job is about."""
 
     @property
-    def key(self) -> str: ...
+    def key(self) -> str:
+        """The cache key: a job whose key has an answer in the cache is not asked again."""
 
     @property
-    def prompt_sha256(self) -> str: ...
+    def prompt_sha256(self) -> str:
+        """The sha256 of :attr:`prompt_text`."""
 
     @property
-    def prompt_text(self) -> str: ...
+    def prompt_text(self) -> str:
+        """The exact text sent."""
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,7 @@ def run_jobs(
     todo = [job for job in jobs if job.key not in done]
     write_record(record_path, record)
     stop = threading.Event()
-    breaker = Breaker(STOP_AFTER_FAILED_REQUESTS, stop, where=where)
+    breaker = _Breaker(STOP_AFTER_FAILED_REQUESTS, stop, where=where)
     writer = CacheWriter(cache)
     worker._session = _Session(writer=writer, stop=stop, breaker=breaker, retry=config.retry)
     answered = 0
@@ -172,7 +174,7 @@ def run_jobs(
 
     status = "interrupted"
     try:
-        with sigterm_as_interrupt(), \
+        with _sigterm_as_interrupt(), \
                 progress_bar(len(todo), description, enabled=progress, unit=unit) as bar:
 
             def on_done(future: Future) -> None:
@@ -182,7 +184,7 @@ def run_jobs(
                     bar.set_postfix(errors=len(failures), refresh=False)
                 bar.update()
 
-            stopped = ask_in_parallel(worker, todo, futures, concurrency=config.concurrency,
+            stopped = _ask_in_parallel(worker, todo, futures, concurrency=config.concurrency,
                                       stop=stop, breaker=breaker, on_done=on_done)
         status = "stopped" if stopped else "finished"
     except MLLMError:
@@ -211,14 +213,14 @@ def run_jobs(
                     failures=tuple(failures), stopped=stopped)
 
 
-def ask_in_parallel(
+def _ask_in_parallel(
     work: Callable[[Any], Any],
     jobs: Sequence[Any],
     futures: list[Future],
     *,
     concurrency: int,
     stop: threading.Event,
-    breaker: Breaker,
+    breaker: _Breaker,
     on_done: Callable[[Future], None],
 ) -> str | None:
     """Send every job through ``work`` on ``concurrency`` threads; ``on_done(future)`` is
@@ -257,7 +259,7 @@ class _Session:
 
     writer: CacheWriter
     stop: threading.Event  # set: ask nothing more, retry nothing more
-    breaker: Breaker
+    breaker: _Breaker
     retry: RetryPolicy
 
 
@@ -288,6 +290,7 @@ class Worker:
 
     @property
     def session(self) -> _Session:
+        """The work this worker is part of (given by :func:`run_jobs`)."""
         if self._session is None:
             raise RuntimeError("a Worker asks only inside run_jobs")
         return self._session
@@ -323,12 +326,49 @@ class Worker:
         return record
 
     def ask(self, job: Any, record: dict[str, Any]) -> str:
-        """The answer to ``job`` (by :meth:`request`); JobFailed if there is none."""
+        """The answer to ``job``, asked by :meth:`request` (a subclass says what is sent).
+
+        Parameters
+        ----------
+        job : Job
+            The job.
+        record : dict
+            Its cache record so far, to which the subclass may add (frames, attempts).
+
+        Returns
+        -------
+        str
+
+        Raises
+        ------
+        JobFailed
+            If there is no answer (the job gets an error line).
+        """
         raise NotImplementedError
 
     def request(self, job: Job, messages: list[Message], record: dict[str, Any]) -> str:
-        """The answer to ``messages``, retried as the work's retry policy says; ``JobFailed``
-        if the request failed for good (MLLMError passes: the whole work stops)."""
+        """The answer to ``messages``, retried as the work's retry policy says.
+
+        Parameters
+        ----------
+        job : Job
+            The job asked about.
+        messages : list of Message
+            The request.
+        record : dict
+            The job's cache record; ``attempts`` is set.
+
+        Returns
+        -------
+        str
+
+        Raises
+        ------
+        JobFailed
+            If the request failed for good, or a local model raised.
+        MLLMError
+            Passed on: the whole work stops.
+        """
         try:
             answer, record["attempts"] = call_with_retries(
                 self._attempt, messages, retry=self.session.retry, sleep=self._wait_to_retry
@@ -368,7 +408,7 @@ class Worker:
             raise _Stopped
 
 
-class Breaker:
+class _Breaker:
     """Stops a run that cannot work: a dead server or the wrong one.
 
     Two signs, both only before anything was answered: the first ``limit`` attempts all
@@ -386,6 +426,7 @@ class Breaker:
         self._lock = threading.Lock()
 
     def connection_failed(self, message: str) -> None:
+        """An attempt never reached the server (``message`` says why)."""
         with self._lock:
             if self._reached:
                 return
@@ -396,10 +437,12 @@ class Breaker:
                            "and is the base URL right?")
 
     def reached(self) -> None:
+        """An attempt reached the server (answered, or refused with a status)."""
         with self._lock:
             self._reached = True
 
     def count(self, record: Mapping[str, Any]) -> None:
+        """A job ended with this cache record."""
         with self._lock:
             if record["status"] == "ok":
                 self._answered = True
@@ -437,7 +480,7 @@ class Terminated(KeyboardInterrupt):
 
 
 @contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
+def _sigterm_as_interrupt() -> Iterator[None]:
     """While a run is going, SIGTERM stops it as Ctrl-C does (answers in flight saved, the
     manifest says "interrupted"). Only in the main thread, where Python runs signal
     handlers, and only if no one else has set a handler for SIGTERM."""

@@ -15,13 +15,29 @@ asking, :func:`score_run` the reading and scoring::
 ("t=0.40s") and the frame as a JPEG ``image_url`` part (a base64 data URL), in temporal
 order; then the prompt of :mod:`emosign.harness.prompts`. Frames come from
 :func:`emosign.video.sample_frames` (10 fps, at most ``max_frames``, thinned evenly beyond
-that), decoded at a size whose longer side is at most ``max_side`` pixels.
+that), decoded at a size whose longer side is at most ``max_side`` pixels: the settings of
+a :class:`~emosign.harness.config.FrameConfig`.
+
+**Settings.** How the model is asked (server, key variable, timeout, retries, concurrency,
+temperature, max tokens) is a :class:`~emosign.harness.config.ClientConfig`; both configs
+hold their defaults and are checked when made. :func:`run_mllm` takes them, or their fields
+as keyword arguments::
+
+    from emosign.harness.config import ClientConfig, FrameConfig
+
+    run_mllm(model="qwen2.5vl:7b", task="joint", video_dir="videos/", out="runs/",
+             client_config=ClientConfig(base_url="http://localhost:11434/v1", concurrency=8),
+             frame_config=FrameConfig(max_side=384))
 
 **Clients.** Anything that maps the messages to the answer text, ``ChatFn =
 Callable[[list[Message]], str]``: :class:`OpenAIChat` for an OpenAI-compatible server
 (OpenAI, vLLM, Ollama, LM Studio, ...), or your own function around a local model
 (:func:`message_frames` and :func:`message_prompt` unpack the messages). The API key is read
 from the environment only and is never written anywhere.
+
+**One loop.** The asking itself (skipping what is cached, threads, retries, the early stop
+on a dead server, SIGTERM as Ctrl-C) is :func:`emosign.harness.parallel.run_jobs`, which
+the extraction stage (:mod:`emosign.harness.extract`) runs too.
 
 **Nothing is lost.** Every response is appended to a JSON Lines cache as soon as it arrives
 (one line per request, flushed and fsynced). A line's ``key`` is the sha256 of the model, the
@@ -148,10 +164,17 @@ def encode_jpeg(
 
     Parameters
     ----------
-    image : (H, W, 3) uint8 RGB.
-    max_side : shrink (keeping the aspect ratio) so that neither side exceeds this many
-        pixels; a smaller frame is never enlarged. None keeps the size.
-    quality : JPEG quality, 1...95.
+    image : numpy.ndarray
+        (H, W, 3) uint8 RGB.
+    max_side : int or None
+        Shrink (keeping the aspect ratio) so that neither side exceeds this many pixels; a
+        smaller frame is never enlarged. None keeps the size.
+    quality : int
+        JPEG quality, 1...95.
+
+    Returns
+    -------
+    bytes
     """
     from PIL import Image  # the mllm extra: imported when a frame is encoded
 
@@ -172,11 +195,24 @@ def build_messages(
 ) -> list[Message]:
     """The request for one clip: one user message, frames in time order, then the prompt.
 
+    Parameters
+    ----------
+    frames : Frames
+        The clip's frames and their times (:func:`emosign.video.sample_frames`).
+    prompt_text : str
+        The exact prompt.
+    max_side : int or None
+        Each frame's longer side in pixels (None: as given).
+    jpeg_quality : int
+        The JPEG quality of each frame, 1...95.
+
     Returns
     -------
-    ``[{"role": "user", "content": parts}]`` where ``parts`` alternates a text part
-    ``"t=0.40s"`` (the frame's presentation time, 2 decimals) and an ``image_url`` part
-    holding the frame as a ``data:image/jpeg;base64,...`` URL, and ends with the prompt text.
+    list of Message
+        ``[{"role": "user", "content": parts}]`` where ``parts`` alternates a text part
+        ``"t=0.40s"`` (the frame's presentation time, 2 decimals) and an ``image_url`` part
+        holding the frame as a ``data:image/jpeg;base64,...`` URL, and ends with the prompt
+        text.
     """
     parts: list[dict[str, Any]] = []
     for time_s, image in zip(frames.timestamps, frames.array):
@@ -193,9 +229,18 @@ _TIME_PART = re.compile(r"t=(\d+(?:\.\d+)?)s")
 
 
 def message_frames(messages: Sequence[Message]) -> list[tuple[float | None, Any]]:
-    """The frames of a request as ``(time in seconds, PIL.Image)`` pairs, in order.
+    """The frames of a request, in order: for a :data:`ChatFn` around a local model that takes
+    images rather than data URLs.
 
-    For a :data:`ChatFn` around a local model that takes images rather than data URLs.
+    Parameters
+    ----------
+    messages : sequence of Message
+        A request of :func:`build_messages`.
+
+    Returns
+    -------
+    list of (float or None, PIL.Image.Image)
+        Each frame's time in seconds (None before any time part) and its picture.
     """
     from PIL import Image  # the mllm extra: imported when a request is unpacked
 
@@ -212,7 +257,17 @@ def message_frames(messages: Sequence[Message]) -> list[tuple[float | None, Any]
 
 
 def message_prompt(messages: Sequence[Message]) -> str:
-    """The instruction text of a request (its last text part)."""
+    """The instruction text of a request (its last text part).
+
+    Parameters
+    ----------
+    messages : sequence of Message
+        A request of :func:`build_messages`.
+
+    Returns
+    -------
+    str
+    """
     return messages[-1]["content"][-1]["text"]
 
 
@@ -517,8 +572,18 @@ def _previous_run_note(files: RunFiles) -> str | None:
 def format_summary(summary: RunSummary) -> str:
     """:func:`run_mllm`'s summary for people: counts, failures, where the answers are.
 
-    Why a run stopped early (``summary.stopped``) is left to the caller, which reports it
-    as its error (the command line does, on stderr)."""
+    Why a run stopped early (``summary.stopped``) is left to the caller, which reports it as
+    its error (the command line does, on stderr).
+
+    Parameters
+    ----------
+    summary : RunSummary
+        What the run did.
+
+    Returns
+    -------
+    str
+    """
     lines = [
         f"{summary.model}: {summary.task} prompt, {summary.input.replace('_', '+')} input, "
         f"{summary.n_clips} clips",
@@ -630,26 +695,45 @@ def score_run(
     scored with :func:`emosign.metrics.evaluate` with ``on_invalid="wrong"``: an
     unparseable answer and a clip without an answer both count as wrong.
 
+    Parameters
+    ----------
+    run_dir : path
+        The ``out`` folder of :func:`run_mllm`.
+    labels_file : path, optional
+        The label file (default ``$EMOSIGN_LABELS``, else the pinned Hub file).
+    n_boot : int
+        Bootstrap resamples for the intervals.
+
     Returns
     -------
-    A JSON-ready dict, also written atomically to ``<run_dir>/results.json``:
+    dict
+        JSON-ready, also written atomically to ``<run_dir>/results.json``.
 
-    ``runs``: one entry per run: ``model``, ``task``, ``input``, ``prompt_sha256``,
-    ``settings``, counts (``clips``, ``answers``, ``errors``, ``superseded`` answers from
-    older settings), and per scored task ``parse`` (``n`` clips of the task, ``answered``,
-    ``parsed``, ``unparseable``, ``missing``, ``parse_rate`` = parsed / answered, and
-    ``problems`` by kind), ``predictions_file`` and ``evaluation`` (evaluate's result, or
-    None when the run has no answers yet).
+        ``runs``: one entry per run: ``model``, ``task``, ``input``, ``prompt_sha256``,
+        ``settings``, counts (``clips``, ``answers``, ``errors``, ``superseded`` answers from
+        older settings), and per scored task ``parse`` (``n`` clips of the task, ``answered``,
+        ``parsed``, ``unparseable``, ``missing``, ``parse_rate`` = parsed / answered, and
+        ``problems`` by kind), ``predictions_file`` and ``evaluation`` (evaluate's result, or
+        None when the run has no answers yet).
 
-    When a run has an LLM extraction (:func:`emosign.harness.extract.extract_answers`),
-    each scored task also has ``extraction``: the extraction ``model``, ``all_answers``,
-    ``sent`` and ``replied`` answers, and ``parse``, ``predictions_file`` (``<task>.<input>.
-    <scored>.extracted.csv``), ``evaluation`` and ``note`` as above, after extraction. The
-    entries above stay the rule reader's alone, so both ways are there to compare.
+        When a run has an LLM extraction (:func:`emosign.harness.extract.extract_answers`),
+        each scored task also has ``extraction``: the extraction ``model``, ``all_answers``,
+        ``sent`` and ``replied`` answers, and ``parse``, ``predictions_file``
+        (``<task>.<input>.<scored>.extracted.csv``), ``evaluation`` and ``note`` as above,
+        after extraction. The entries above stay the rule reader's alone, so both ways are
+        there to compare.
 
-    ``rows``: one flat row per run and scored task for a leaderboard: model, input, prompt
-    (the harness task), task, n, answered, parsed, parse_rate, the headline metrics, and
-    ``extraction`` (None, or the extraction model, parsed, parse_rate and metrics after it).
+        ``rows``: one flat row per run and scored task for a leaderboard: model, input,
+        prompt (the harness task), task, n, answered, parsed, parse_rate, the headline
+        metrics, and ``extraction`` (None, or the extraction model, parsed, parse_rate and
+        metrics after it).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``run_dir`` is no folder or holds no run.
+    InputError
+        If a run's files are not what a run writes (the message names the file).
     """
     run_dir = Path(run_dir)
     found = find_runs(run_dir)
@@ -792,8 +876,18 @@ def _write_explanations(files: RunFiles, answers: Mapping[str, str]) -> None:
 
 
 def format_scores(results: Mapping[str, Any]) -> str:
-    """:func:`score_run`'s results as a text table: one line per run and scored task, and
-    under it a "+ extracted by <model>" line when the run has an LLM extraction."""
+    """:func:`score_run`'s results as a text table: one line per run and scored task, and under
+    it a "+ extracted by <model>" line when the run has an LLM extraction.
+
+    Parameters
+    ----------
+    results : Mapping
+        What :func:`score_run` returned (or its ``results.json``).
+
+    Returns
+    -------
+    str
+    """
     header = (
         f"{'model':<28} {'input':<13} {'prompt':<9} {'task':<17} {'answered':>9} {'parsed':>7}"
         "  metrics"
