@@ -23,9 +23,12 @@ from emosign.harness.lmms_eval_task import TAG, task_metrics
 from emosign.harness.prompts import INPUTS, PROTOCOL_NAMES, SCORED_TASKS
 from emosign.metrics import evaluate
 
-if TYPE_CHECKING:  # answers reads with pandas: imported when scoring, not by `emosign report`
+if TYPE_CHECKING:  # answers imports pandas (~200 ms, measured): not by `emosign report`
     from emosign.harness.answers import Reading
 
+__all__ = ["RESULTS_FILE", "score_samples"]
+
+#: The results file :func:`score_samples` writes into lmms-eval's output folder.
 RESULTS_FILE = "emosign_results.json"
 # lmms-eval names a samples file "<date>_samples_<task>.jsonl"; the task names are ours.
 _SAMPLES_FILE = re.compile(rf"(?:.*_)?samples_{TAG}_(joint|sentiment|emotion)(_caption)?\.jsonl")
@@ -39,20 +42,30 @@ def score_samples(
 ) -> dict:
     """Score every EmoSign samples file under ``output_dir`` (lmms-eval's ``--output_path``).
 
+    Parameters
+    ----------
+    output_dir : path
+        lmms-eval's ``--output_path``, run with ``--log_samples``.
+    labels_file : path, optional
+        The label file (default ``$EMOSIGN_LABELS``, else the pinned Hub file).
+    n_boot : int
+        Bootstrap resamples for the intervals.
+
     Returns
     -------
-    A JSON-ready dict, also written atomically to ``<output_dir>/emosign_results.json``:
-    ``runs`` (one per samples file: ``model`` = the folder lmms-eval named after the model,
-    ``task`` = the harness prompt, ``input``, ``samples_file``, and per scored task ``parse``
-    counts and ``evaluation``) and ``rows`` (one flat row per run and scored task), as
-    ``emosign mllm score`` returns them. A clip lmms-eval did not run (``--limit``) is left
-    out of the scoring and counted as ``missing``.
+    dict
+        JSON-ready, also written atomically to ``<output_dir>/emosign_results.json``:
+        ``runs`` (one per samples file: ``model`` = the folder lmms-eval named after the
+        model, ``task`` = the harness prompt, ``input``, ``samples_file``, and per scored
+        task ``parse`` counts and ``evaluation``) and ``rows`` (one flat row per run and
+        scored task), as ``emosign mllm score`` returns them. A clip lmms-eval did not run
+        (``--limit``) is left out of the scoring and counted as ``missing``.
 
     Raises
     ------
     FileNotFoundError
         If ``output_dir`` holds no EmoSign samples file.
-    ValueError
+    InputError
         If a samples line holds no EmoSign reading, names a clip that is not in the label
         file, or repeats a clip; the message gives the file and line.
     """
@@ -108,9 +121,8 @@ def _read_samples(
 ) -> tuple[dict[str, dict[str, Reading]], str | None]:
     """``{scored task: {video_name: Reading}}`` from one samples file, and the protocol its
     task folder asked in (None for a folder exported before protocols were recorded)."""
-    from emosign.harness.answers import (
-        Reading,  # pandas (~200 ms, measured): not when this module is imported
-    )
+    # pandas (~200 ms, measured): not when this module is imported
+    from emosign.harness.answers import Reading
 
     metric_of = {m.name: m.scored_task for m in task_metrics(prompt)}
     readings: dict[str, dict[str, Reading]] = {scored: {} for scored in SCORED_TASKS[prompt]}
