@@ -24,8 +24,10 @@ from emosign.harness.config import (
 )
 from emosign.harness.prompts import (
     DEFAULT_PROTOCOL,
+    EMOSIGN_MAX_FRAMES,
     HARNESS_TASKS,
     PROTOCOL_NAMES,
+    get_protocol,
 )
 
 # export-labels leaves out the media (paths on this machine) everywhere, and the ids derived from
@@ -422,8 +424,9 @@ def _parser() -> argparse.ArgumentParser:
                           "video only)")
     run.add_argument("--protocol", choices=PROTOCOL_NAMES, default=DEFAULT_PROTOCOL,
                      help="the preset of prompts and sampling: 'emosign' (this project's "
-                          "prompts, at most 48 frames) or 'paper' (the paper's label sets and "
-                          "answer formats, no frame cap); default %(default)s")
+                          f"prompts, at most {EMOSIGN_MAX_FRAMES} frames) or 'paper' (the "
+                          "paper's label sets and answer formats, no frame cap); default "
+                          "%(default)s")
     run.add_argument("--prompt-file", metavar="FILE",
                      help="a TOML or YAML file (keys task, video, video_caption) whose wording "
                           "replaces the protocol's prompt; its sha256 is recorded in the run "
@@ -435,11 +438,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--extract-base-url",
                      help="the OpenAI-compatible endpoint of --extract-with (default: --base-url)")
     run.add_argument("--fps", type=_frame_rate, default=FrameConfig.fps,
-                     help="frames per second sampled from each clip, below 1000 (default: the "
-                          "protocol's, 10)")
+                     help=f"frames per second sampled from each clip, below {MAX_FPS:g} "
+                          f"(default: the protocol's, {get_protocol(DEFAULT_PROTOCOL).fps:g})")
     run.add_argument("--max-frames", type=_frame_cap, default=FrameConfig.max_frames,
                      help="frame cap per clip, longer clips thinned evenly, or 'none' "
-                          "(default: the protocol's: 48 for emosign, none for paper)")
+                          f"(default: the protocol's: {EMOSIGN_MAX_FRAMES} for emosign, none for "
+                          "paper)")
     run.add_argument("--max-side", type=_positive_int, default=FrameConfig.max_side,
                      help="longest frame side in pixels, larger frames shrunk "
                           "(default %(default)s)")
@@ -983,7 +987,10 @@ def _mllm_score(args: argparse.Namespace) -> int:
     from emosign.harness.runner import format_scores, score_run
 
     results = score_run(args.run_dir, labels_file=args.labels_file, n_boot=args.n_boot)
-    print(json.dumps(results, indent=2, ensure_ascii=False) if args.format == "json" else format_scores(results))
+    if args.format == "json":
+        print(json.dumps(results, indent=2, ensure_ascii=False))
+    else:
+        print(format_scores(results))
     return 0
 
 
