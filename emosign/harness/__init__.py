@@ -21,3 +21,5 @@ It is not a baseline: it runs someone else's model. One module per job:
 
 Import each name from the module that defines it; this package exports nothing itself.
 """
+
+__all__: list[str] = []

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, cast
 
+from emosign._extras import install_hint
 from emosign.errors import EmosignError, InputError, MissingExtraError
 from emosign.harness.config import ClientConfig, RetryPolicy, configure, refuse_unknown
 
@@ -218,10 +219,8 @@ class OpenAIChat:
         refuse_unknown("OpenAIChat", settings)
         base_url, api_key_env = config.base_url, config.api_key_env
         try:
-            import openai
+            import openai  # the mllm extra: imported when a client is made
         except ImportError:
-            from emosign._extras import install_hint
-
             raise MissingExtraError(
                 f"the MLLM harness needs the openai package: {install_hint('mllm')}"
             ) from None

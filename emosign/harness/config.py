@@ -51,9 +51,12 @@ __all__ = [
     "refuse_unknown",
 ]
 
-MAX_TIMEOUT = 86_400.0  # seconds per request: a day; beyond it the socket layer gives up
-MAX_FPS = 1000.0  # frames per second sampled: above any camera's rate, each one decoded
-MAX_JPEG_QUALITY = 95  # Pillow's advice: above 95 the file grows and the picture does not
+# Past these bounds lie no real use and real harm: a timeout the socket layer cannot
+# represent, more frames per second than any camera (each one decoded), a JPEG quality
+# Pillow advises against (the file grows, the picture hardly improves).
+MAX_TIMEOUT = 86_400.0  # seconds per request: a day
+MAX_FPS = 1000.0  # frames per second sampled
+MAX_JPEG_QUALITY = 95
 
 
 def check_number(name: str, value: object, *, low: float, inclusive: bool = True,
