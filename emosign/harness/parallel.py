@@ -153,35 +153,19 @@ def run_jobs(
     breaker = _Breaker(STOP_AFTER_FAILED_REQUESTS, stop, where=where)
     writer = CacheWriter(cache)
     worker._session = _Session(writer=writer, stop=stop, breaker=breaker, retry=config.retry)
-    answered = 0
-    failures: list[Mapping[str, Any]] = []
+    tally = _Tally()
     futures: list[Future] = []
-    counted: set[Future] = set()
     stopped: str | None = None
-
-    def tally(future: Future) -> bool:
-        """Count a finished request once; False if it was never asked."""
-        nonlocal answered
-        counted.add(future)
-        if future.cancelled() or future.exception() is not None or future.result() is None:
-            return False
-        result = future.result()
-        if result["status"] == "ok":
-            answered += 1
-        else:
-            failures.append(result)
-        return True
-
     status = "interrupted"
     try:
         with _sigterm_as_interrupt(), \
                 progress_bar(len(todo), description, enabled=progress, unit=unit) as bar:
 
             def on_done(future: Future) -> None:
-                if not tally(future):
+                if not tally.count(future):
                     return  # the work stopped before this job was asked
-                if failures:
-                    bar.set_postfix(errors=len(failures), refresh=False)
+                if tally.failures:
+                    bar.set_postfix(errors=len(tally.failures), refresh=False)
                 bar.update()
 
             stopped = _ask_in_parallel(worker, todo, futures, concurrency=config.concurrency,
@@ -195,12 +179,10 @@ def run_jobs(
         raise
     finally:
         stopping_on = sys.exc_info()[1]  # what ended the work, if anything did
-        for future in futures:
-            if future not in counted and future.done():
-                tally(future)  # answered while the work was stopping: saved, so counted
+        tally.count_rest(futures)
         writer.close()
-        record.update(status=status, finished=now(), answered_now=answered,
-                      errors_now=len(failures))
+        record.update(status=status, finished=now(), answered_now=tally.answered,
+                      errors_now=len(tally.failures))
         if stopped:
             record["stopped"] = stopped
         try:
@@ -209,8 +191,35 @@ def run_jobs(
             if stopping_on is None:
                 raise
             # (a full disk, say) the error that ended the work is the one to report
-    return JobsDone(n_jobs=len(jobs), n_cached=len(jobs) - len(todo), n_answered=answered,
-                    failures=tuple(failures), stopped=stopped)
+    return JobsDone(n_jobs=len(jobs), n_cached=len(jobs) - len(todo),
+                    n_answered=tally.answered, failures=tuple(tally.failures), stopped=stopped)
+
+
+class _Tally:
+    """What the finished requests of a work brought: answers, and failures' error records."""
+
+    def __init__(self) -> None:
+        self.answered = 0
+        self.failures: list[Mapping[str, Any]] = []
+        self._counted: set[Future] = set()
+
+    def count(self, future: Future) -> bool:
+        """Count a finished request once; False if it was never asked."""
+        self._counted.add(future)
+        if future.cancelled() or future.exception() is not None or future.result() is None:
+            return False
+        result = future.result()
+        if result["status"] == "ok":
+            self.answered += 1
+        else:
+            self.failures.append(result)
+        return True
+
+    def count_rest(self, futures: Sequence[Future]) -> None:
+        """Count those answered while the work was stopping: saved, so counted."""
+        for future in futures:
+            if future not in self._counted and future.done():
+                self.count(future)
 
 
 def _ask_in_parallel(
