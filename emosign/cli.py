@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shlex
 import sys
 import traceback
 from collections import Counter
-from typing import Sequence
+from collections.abc import Sequence
 
 from emosign import vocab
 from emosign._io import write_atomically
 from emosign.errors import EmosignError, InputError
+from emosign.harness.config import (
+    EXTRACTION_CLIENT,
+    MAX_FPS,
+    MAX_TIMEOUT,
+    ClientConfig,
+    FrameConfig,
+)
 from emosign.harness.prompts import (
     DEFAULT_PROTOCOL,
-    FROM_PROTOCOL,
+    EMOSIGN_MAX_FRAMES,
     HARNESS_TASKS,
     PROTOCOL_NAMES,
+    get_protocol,
 )
 
 __all__ = [
@@ -404,9 +413,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--base-url",
                      help="an OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 "
                           "(default: api.openai.com)")
-    run.add_argument("--api-key-env", default="OPENAI_API_KEY",
+    run.add_argument("--api-key-env", default=ClientConfig.api_key_env,
                      help="the environment variable holding the API key, never written "
-                          "anywhere (default OPENAI_API_KEY; unset: a local server is sent "
+                          "anywhere (default %(default)s; unset: a local server is sent "
                           "a placeholder)")
     run.add_argument("--task", required=True, choices=HARNESS_TASKS,
                      help="the prompt: joint (JSON of sentiment, emotions and cues), "
@@ -419,8 +428,9 @@ def _parser() -> argparse.ArgumentParser:
                           "video only)")
     run.add_argument("--protocol", choices=PROTOCOL_NAMES, default=DEFAULT_PROTOCOL,
                      help="the preset of prompts and sampling: 'emosign' (this project's "
-                          "prompts, at most 48 frames) or 'paper' (the paper's label sets and "
-                          "answer formats, no frame cap); default %(default)s")
+                          f"prompts, at most {EMOSIGN_MAX_FRAMES} frames) or 'paper' (the "
+                          "paper's label sets and answer formats, no frame cap); default "
+                          "%(default)s")
     run.add_argument("--prompt-file", metavar="FILE",
                      help="a TOML or YAML file (keys task, video, video_caption) whose wording "
                           "replaces the protocol's prompt; its sha256 is recorded in the run "
@@ -431,19 +441,21 @@ def _parser() -> argparse.ArgumentParser:
                           "extraction)")
     run.add_argument("--extract-base-url",
                      help="the OpenAI-compatible endpoint of --extract-with (default: --base-url)")
-    run.add_argument("--fps", type=_frame_rate, default=FROM_PROTOCOL,
-                     help="frames per second sampled from each clip, below 1000 (default: the "
-                          "protocol's, 10)")
-    run.add_argument("--max-frames", type=_frame_cap, default=FROM_PROTOCOL,
+    run.add_argument("--fps", type=_frame_rate, default=FrameConfig.fps,
+                     help=f"frames per second sampled from each clip, below {MAX_FPS:g} "
+                          f"(default: the protocol's, {get_protocol(DEFAULT_PROTOCOL).fps:g})")
+    run.add_argument("--max-frames", type=_frame_cap, default=FrameConfig.max_frames,
                      help="frame cap per clip, longer clips thinned evenly, or 'none' "
-                          "(default: the protocol's: 48 for emosign, none for paper)")
-    run.add_argument("--max-side", type=_positive_int, default=512,
-                     help="longest frame side in pixels, larger frames shrunk (default 512)")
-    run.add_argument("--concurrency", type=_positive_int, default=4,
-                     help="requests in flight at once (default 4)")
-    run.add_argument("--timeout", type=_request_timeout, default=120.0,
-                     help="seconds to wait for one answer before retrying, below 86400 "
-                          "(default 120)")
+                          f"(default: the protocol's: {EMOSIGN_MAX_FRAMES} for emosign, none for "
+                          "paper)")
+    run.add_argument("--max-side", type=_positive_int, default=FrameConfig.max_side,
+                     help="longest frame side in pixels, larger frames shrunk "
+                          "(default %(default)s)")
+    run.add_argument("--concurrency", type=_positive_int, default=ClientConfig.concurrency,
+                     help="requests in flight at once (default %(default)s)")
+    run.add_argument("--timeout", type=_request_timeout, default=ClientConfig.timeout,
+                     help=f"seconds to wait for one answer before retrying, below {MAX_TIMEOUT:g} "
+                          "(default %(default)g)")
     run.add_argument("--limit", type=_positive_int,
                      help="only the first N clips, for a trial run (default: all)")
     run.add_argument("--out", type=_run_folder, default="emosign-mllm-runs",
@@ -493,19 +505,19 @@ def _parser() -> argparse.ArgumentParser:
     extract.add_argument("--base-url",
                          help="its OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 "
                               "(default: api.openai.com)")
-    extract.add_argument("--api-key-env", default="OPENAI_API_KEY",
+    extract.add_argument("--api-key-env", default=EXTRACTION_CLIENT.api_key_env,
                          help="the environment variable holding the API key, never written "
                               "anywhere (default %(default)s; unset: a local server is sent a "
                               "placeholder)")
     extract.add_argument("--all", action="store_true", dest="all_answers",
                          help="send every answer, not only those the rule reader cannot read "
                               "(default: only those)")
-    extract.add_argument("--concurrency", type=_positive_int, default=4,
+    extract.add_argument("--concurrency", type=_positive_int, default=EXTRACTION_CLIENT.concurrency,
                          help="requests in flight at once (default %(default)s)")
-    extract.add_argument("--timeout", type=_request_timeout, default=120.0,
-                         help="seconds to wait for one reply before retrying, below 86400 "
+    extract.add_argument("--timeout", type=_request_timeout, default=EXTRACTION_CLIENT.timeout,
+                         help=f"seconds to wait for one reply before retrying, below {MAX_TIMEOUT:g} "
                               "(default %(default)g)")
-    extract.add_argument("--max-tokens", type=_positive_int, default=256,
+    extract.add_argument("--max-tokens", type=_positive_int, default=EXTRACTION_CLIENT.max_tokens,
                          help="the longest reply, in tokens: a label, or the joint answer's "
                               "eleven ratings as JSON (default %(default)s)")
     _add_quiet_option(extract)
@@ -601,15 +613,11 @@ def _wrapped(text: str) -> str:
 
 def _frame_rate(text: str) -> float:
     """``--fps`` of mllm run: > 0 and below the harness's bound."""
-    from emosign.harness.runner import MAX_FPS
-
     return _number(float, 0, inclusive=False, high=MAX_FPS)(text)
 
 
 def _request_timeout(text: str) -> float:
     """``--timeout`` of mllm run: > 0 and below the harness's bound."""
-    from emosign.harness.runner import MAX_TIMEOUT
-
     return _number(float, 0, inclusive=False, high=MAX_TIMEOUT)(text)
 
 
@@ -902,11 +910,13 @@ def _mllm_run(args: argparse.Namespace) -> int:
 
     summary = run_mllm(
         model=args.model, task=args.task, video_dir=args.video_dir, out=args.out,
-        base_url=args.base_url, api_key_env=args.api_key_env, captions_file=args.captions_file,
-        labels_file=args.labels_file, protocol=args.protocol, prompt_file=args.prompt_file,
-        fps=args.fps, max_frames=args.max_frames,
-        max_side=args.max_side, timeout=args.timeout, concurrency=args.concurrency,
-        limit=args.limit, progress=_progress(args),
+        client_config=ClientConfig(base_url=args.base_url, api_key_env=args.api_key_env,
+                                   timeout=args.timeout, concurrency=args.concurrency),
+        frame_config=FrameConfig(fps=args.fps, max_frames=args.max_frames,
+                                 max_side=args.max_side),
+        captions_file=args.captions_file, labels_file=args.labels_file,
+        protocol=args.protocol, prompt_file=args.prompt_file, limit=args.limit,
+        progress=_progress(args),
     )
     print(format_summary(summary))
     unanswered = summary.n_errors + summary.n_skipped
@@ -930,26 +940,28 @@ def _mllm_run_then_extract(args: argparse.Namespace) -> int:
     if code != 0 or not args.extract_with:
         return code
     from emosign.harness.extract import extract_answers
-    from emosign.harness.runner import RunFiles
+    from emosign.harness.runfiles import RunFiles
 
     files = RunFiles.of(args.out, model=args.model, task=args.task,
                         input="video" if args.captions_file is None else "video_caption")
-    extracted = extract_answers(
-        args.out, model=args.extract_with, base_url=args.extract_base_url or args.base_url,
-        api_key_env=args.api_key_env, runs=[files.manifest], timeout=args.timeout,
-        concurrency=args.concurrency, progress=_progress(args),
+    config = dataclasses.replace(
+        EXTRACTION_CLIENT, base_url=args.extract_base_url or args.base_url,
+        api_key_env=args.api_key_env, timeout=args.timeout, concurrency=args.concurrency,
     )
+    extracted = extract_answers(args.out, model=args.extract_with, client_config=config,
+                                runs=[files.manifest], progress=_progress(args))
     return _report_extractions(extracted, args.out)
 
 
 def _mllm_extract(args: argparse.Namespace) -> int:
     from emosign.harness.extract import extract_answers
 
-    extracted = extract_answers(
-        args.run_dir, model=args.model, base_url=args.base_url, api_key_env=args.api_key_env,
-        all_answers=args.all_answers, timeout=args.timeout, concurrency=args.concurrency,
-        max_tokens=args.max_tokens, progress=_progress(args),
+    config = dataclasses.replace(
+        EXTRACTION_CLIENT, base_url=args.base_url, api_key_env=args.api_key_env,
+        timeout=args.timeout, concurrency=args.concurrency, max_tokens=args.max_tokens,
     )
+    extracted = extract_answers(args.run_dir, model=args.model, client_config=config,
+                                all_answers=args.all_answers, progress=_progress(args))
     return _report_extractions(extracted, args.run_dir)
 
 
@@ -979,7 +991,10 @@ def _mllm_score(args: argparse.Namespace) -> int:
     from emosign.harness.runner import format_scores, score_run
 
     results = score_run(args.run_dir, labels_file=args.labels_file, n_boot=args.n_boot)
-    print(json.dumps(results, indent=2, ensure_ascii=False) if args.format == "json" else format_scores(results))
+    if args.format == "json":
+        print(json.dumps(results, indent=2, ensure_ascii=False))
+    else:
+        print(format_scores(results))
     return 0
 
 

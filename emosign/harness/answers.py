@@ -109,6 +109,7 @@ class Reading:
 
     @property
     def ok(self) -> bool:
+        """True when the answer was read: no ``problem``."""
         return self.problem is None
 
 
