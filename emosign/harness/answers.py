@@ -136,6 +136,7 @@ class JointAnswer:
 
     @property
     def found_anything(self) -> bool:
+        """True when at least one of the answer's fields was found."""
         return len(self.missing) < 2 + len(vocab.EMOTION_NAMES)
 
 
