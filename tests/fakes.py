@@ -286,9 +286,9 @@ def subparser(*names: str):
     """The argparse parser of an `emosign` subcommand, e.g. ``subparser("mllm", "run")``."""
     import argparse
 
-    from emosign.cli import _parser
+    from emosign.cli import build_parser
 
-    parser = _parser()
+    parser = build_parser()
     for name in names:
         action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
         parser = action.choices[name]

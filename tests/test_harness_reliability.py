@@ -33,7 +33,7 @@ from fakes import (
     subparser,
 )
 
-from emosign.cli import _parser, main
+from emosign.cli import build_parser, main
 
 pytest.importorskip("openai")
 pytest.importorskip("PIL.Image")
@@ -115,8 +115,8 @@ def test_nonsensical_numbers_are_refused_at_the_command_line_naming_the_option(
 
 def test_max_frames_none_means_no_cap():
     args = cli_run("v", "l", "o")
-    assert _parser().parse_args([*args, "--max-frames", "None"]).max_frames is None
-    assert _parser().parse_args([*args, "--max-frames", "7"]).max_frames == 7
+    assert build_parser().parse_args([*args, "--max-frames", "None"]).max_frames is None
+    assert build_parser().parse_args([*args, "--max-frames", "7"]).max_frames == 7
 
 
 @pytest.mark.parametrize(

@@ -33,6 +33,7 @@ import pandas as pd
 from sklearn.model_selection import RepeatedStratifiedKFold
 
 from emosign import __version__
+from emosign._defaults import BENCHMARK_TASKS, KFOLD_REPEATS, N_BOOT, SEED
 from emosign._io import check_output_folder, staged_directory, write_atomically
 from emosign._progress import progress_bar
 from emosign._threads import one_thread
@@ -64,7 +65,7 @@ __all__ = [
 
 #: The writer's name: an output folder holds ``.emosign-benchmark``, listing what it wrote.
 WRITER = "benchmark"
-DEFAULT_TASKS: tuple[str, ...] = ("sentiment_3", "sentiment_7", "emotion_single")
+DEFAULT_TASKS: tuple[str, ...] = BENCHMARK_TASKS
 HEADLINE: tuple[str, ...] = ("balanced_accuracy", "weighted_f1", "accuracy", "macro_f1")
 
 
@@ -163,9 +164,9 @@ def run_benchmark(
     overwrite: bool = False,
     feature_cache_dir: str | os.PathLike | None = None,
     on_missing_video: str = "skip",
-    n_boot: int = 10_000,
-    kfold_repeats: int = 3,
-    seed: int = 0,
+    n_boot: int = N_BOOT,
+    kfold_repeats: int = KFOLD_REPEATS,
+    seed: int = SEED,
     progress: bool | None = None,
     workers: int | None = None,
 ) -> dict:

@@ -36,6 +36,7 @@ from emosign.errors import InputError
 from emosign.harness.prompts import FROM_PROTOCOL, FromProtocol, Protocol
 
 __all__ = [
+    "DEFAULT_OUT",
     "EXTRACTION_CLIENT",
     "MAX_FPS",
     "MAX_JPEG_QUALITY",
@@ -55,6 +56,8 @@ __all__ = [
 # represent, more frames per second than any camera (each one decoded), a JPEG quality
 # Pillow advises against (the file grows, the picture hardly improves).
 MAX_TIMEOUT = 86_400.0  # seconds per request: a day
+#: The run folder of ``run_mllm`` (``--out``) when none is given.
+DEFAULT_OUT = "emosign-mllm-runs"
 MAX_FPS = 1000.0  # frames per second sampled
 MAX_JPEG_QUALITY = 95
 

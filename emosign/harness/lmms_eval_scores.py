@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from emosign._defaults import N_BOOT
 from emosign._io import parse_json, write_atomically
 from emosign.errors import InputError
 from emosign.harness.lmms_eval_task import TAG, task_metrics
@@ -39,7 +40,7 @@ def score_samples(
     output_dir: str | os.PathLike,
     *,
     labels_file: str | os.PathLike | None = None,
-    n_boot: int = 10_000,
+    n_boot: int = N_BOOT,
 ) -> dict:
     """Score every EmoSign samples file under ``output_dir`` (lmms-eval's ``--output_path``).
 

@@ -83,12 +83,14 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 
 from emosign import __version__
+from emosign._defaults import N_BOOT
 from emosign._io import parse_json, write_atomically
 from emosign.captions import read_captions
 from emosign.errors import InputError
 from emosign.harness.answers import Reading, parse_counts, parse_joint, read_answer
 from emosign.harness.client import ChatFn, Message, chat_for, public_url
 from emosign.harness.config import (
+    DEFAULT_OUT,
     ClientConfig,
     FrameConfig,
     check_number,
@@ -133,7 +135,6 @@ if TYPE_CHECKING:
     from emosign.hub import LabelSource
 
 __all__ = [
-    "DEFAULT_OUT",
     "ClipError",
     "RunSummary",
     "build_messages",
@@ -146,7 +147,6 @@ __all__ = [
     "score_run",
 ]
 
-DEFAULT_OUT = "emosign-mllm-runs"
 
 _CACHE_FORMAT = 1
 _RESULTS_FILE = "results.json"
@@ -685,7 +685,7 @@ def score_run(
     run_dir: str | os.PathLike,
     *,
     labels_file: str | os.PathLike | None = None,
-    n_boot: int = 10_000,
+    n_boot: int = N_BOOT,
 ) -> dict:
     """Read every run in ``run_dir`` and score its answers on each task they feed.
 

@@ -1,0 +1,248 @@
+"""The scoring commands: ``evaluate``, ``compare``, ``power`` and ``report``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from emosign import _defaults, vocab
+from emosign._io import write_atomically
+from emosign.cli._options import (
+    add_labels_option,
+    add_quiet_option,
+    add_scoring_options,
+    coverage,
+    examples,
+    number,
+    progress,
+)
+from emosign.errors import InputError
+
+__all__ = ["add_commands"]
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    """Add this group's commands to the ``emosign`` parser's subcommands."""
+    evaluate = sub.add_parser(
+        "evaluate", help="score a predictions file on one task",
+        description="Score one predictions file (video_name and prediction columns, or "
+        "score_<class> columns) on one task, with bootstrap intervals, per-class and "
+        "per-signer results. Strict: unknown, duplicate, missing or unreadable predictions "
+        "stop the run with every offending row listed.",
+        **examples(
+            "emosign evaluate --task sentiment_3 --predictions my_model.csv",
+            "emosign evaluate --task emotion_single --predictions my_model.jsonl "
+            "--format json --output results/emotion_single.json",
+            "emosign evaluate --task cue_grounding --predictions explanations.csv",
+        ),
+    )
+    evaluate.add_argument("--task", required=True, choices=vocab.TASK_NAMES,
+                          help="the task to score (required): " + ", ".join(vocab.TASK_NAMES))
+    evaluate.add_argument("--predictions", required=True,
+                          help="the predictions: a CSV, TSV, JSONL or JSON file (required)")
+    evaluate.add_argument("--target", choices=("majority", "soft"), default=_defaults.TARGET,
+                          help="majority: the released majority labels; soft: score_<class> "
+                          "probabilities against a distribution per clip (default: %(default)s)")
+    evaluate.add_argument("--format", choices=("json", "table"), default="table",
+                          help="a table in percent, or the whole result as JSON (default: table)")
+    add_scoring_options(evaluate, interval="the bootstrap intervals")
+    evaluate.add_argument("--output", help="also write the JSON result to this file (never one "
+                          "it reads, nor a folder; default: print only)")
+    evaluate.add_argument(
+        "--annotator-ratings", help="per-annotator ratings CSV, video_name,annotator,sentiment "
+        "(needed for --target soft on sentiment; default: none)"
+    )
+    add_labels_option(evaluate)
+    evaluate.set_defaults(run=_evaluate)
+
+    compare = sub.add_parser(
+        "compare", help="paired bootstrap test between two systems",
+        description="Compare two systems' predictions on the same clips: for each headline "
+        "metric, the difference A - B, its paired bootstrap interval and the two-sided p-value "
+        "for 'A and B score the same'.",
+        **examples("emosign compare --task sentiment_3 --a model_a.csv --b model_b.csv"),
+    )
+    compare.add_argument("--task", required=True, choices=vocab.TASK_NAMES,
+                         help="the task both files answer (required)")
+    compare.add_argument("--a", required=True, help="predictions of system A (required)")
+    compare.add_argument("--b", required=True, help="predictions of system B (required)")
+    add_scoring_options(compare, interval="the paired interval of A - B")
+    add_labels_option(compare)
+    compare.set_defaults(run=_compare)
+
+    power = sub.add_parser(
+        "power",
+        help="which differences EmoSign can detect: minimum detectable difference and power",
+        description="The smallest difference in a metric that the paired bootstrap test "
+        "(emosign compare's) detects with the given power, simulated on the task's real clips; "
+        "with --difference the power to detect it; with --a/--b (or --a/--against) what a real "
+        "comparison found and could have found.",
+        epilog="example: emosign power --task sentiment_3 --metric wAcc --format json",
+    )
+    power.add_argument("--task", required=True, choices=("sentiment_3", "sentiment_7",
+                                                          "emotion_single", "emotion_multi",
+                                                          "emotion_presence"),
+                       help="a single-label task, or emotion_presence (multi-label)")
+    power.add_argument("--metric", default=_defaults.POWER_METRIC,
+                       choices=("balanced_accuracy", "wAcc", "weighted_f1", "wF1", "accuracy",
+                                "macro_f1", "mae", "MAE", "micro_f1", "microF1"),
+                       help="the metric compared (default balanced_accuracy, the paper's wAcc); "
+                            "mae on sentiment_7, micro_f1 and macro_f1 on emotion_presence")
+    power.add_argument("--power", type=coverage, default=_defaults.POWER,
+                       help="the chance of detecting the difference (default %(default)s)")
+    power.add_argument("--alpha", type=coverage, default=_defaults.ALPHA,
+                       help="two-sided significance level (default %(default)s)")
+    power.add_argument("--level", type=number(float, 0, inclusive=False, high=1_000),
+                       help="the two systems' average chance of getting a clip right, the same "
+                            "in every class (default 0.5); for emotion_presence their chance of "
+                            "flagging a present emotion (default 0.5); for mae their average "
+                            "MAE in scale steps (default 1.0)")
+    power.add_argument("--agreement", type=coverage, default=_defaults.AGREEMENT,
+                       help="share of clips both systems get right or both get wrong (default "
+                            "%(default)s); for emotion_presence, of (clip, emotion) cells with the "
+                            "emotion present; for mae the correlation of the two systems' "
+                            "per-clip absolute errors")
+    power.add_argument("--spread", type=number(float, 0, inclusive=False, high=1_000),
+                       default=_defaults.SPREAD,
+                       help="mae only: standard deviation over mean of a system's per-clip "
+                            "absolute errors (default %(default)s)")
+    power.add_argument("--difference", type=float,
+                       help="also the power to detect this difference, a fraction (0.05 = 5 "
+                            "points; default: none)")
+    power.add_argument("--a", help="predictions of a real system A (default: none)")
+    power.add_argument("--b", help="predictions of a real system B, compared with A "
+                                   "(default: none)")
+    power.add_argument("--against", metavar="NUMBER_OR_ROW",
+                       help="a published number (a fraction) or one of the paper's rows for "
+                            "the task, e.g. 'GPT-4o (video)': a one-sample test (default: none)")
+    # Bounded so that a typo cannot ask for hours or gigabytes: 100,000 resamples of 200
+    # clips are 160 MB of weights.
+    power.add_argument("--sims", type=number(int, 1, high=1_000_001), default=_defaults.POWER_N_SIMS,
+                       help="simulated system pairs per step of the search, at most 1,000,000 "
+                            "(default %(default)s)")
+    power.add_argument("--n-boot", type=number(int, 1, high=100_001), default=_defaults.POWER_N_BOOT,
+                       help="bootstrap resamples per simulated test, at most 100,000 "
+                            "(default %(default)s)")
+    power.add_argument("--seed", type=int, default=_defaults.SEED,
+                       help="random seed (default %(default)s)")
+    power.add_argument("--format", choices=("json", "table"), default="table",
+                       help="JSON or readable text (default table)")
+    add_labels_option(power)
+    add_quiet_option(power)
+    power.set_defaults(run=_power)
+
+    report = sub.add_parser(
+        "report", help="one HTML page and a markdown twin from benchmark, evaluate or mllm results"
+    )
+    report.add_argument("results", nargs="+", metavar="RESULTS",
+                        help="folders (or JSON files) written by emosign benchmark, evaluate, mllm score")
+    report.add_argument("--out", help="where report.html, report.md and figures/ go "
+                                      "(default: <RESULTS>/report for one folder)")
+    report.add_argument("--overwrite", action="store_true",
+                        help="accepted for compatibility: an earlier report in --out is always "
+                             "replaced, and nothing else ever is")
+    report.add_argument("--labels-file",
+                        help="the label file for the clip-level analysis (default: "
+                             "$EMOSIGN_LABELS; without either, that section says how to add it)")
+    add_quiet_option(report)
+    report.set_defaults(run=_report)
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from emosign._io import check_output_file
+    from emosign.hub import LABELS_ENV_VAR
+    from emosign.metrics import evaluate, format_table
+
+    labels_file = args.labels_file or os.environ.get(LABELS_ENV_VAR, "").strip()
+    read = [p for p in (args.predictions, args.annotator_ratings, labels_file) if p]
+    if args.output:  # refused before the bootstrap, not after
+        check_output_file(args.output, inputs=read)
+    result = evaluate(
+        args.task,
+        args.predictions,
+        labels_file=args.labels_file,
+        target=args.target,
+        ci=args.ci,
+        n_boot=args.n_boot,
+        seed=args.seed,
+        on_invalid=args.on_invalid,
+        annotator_ratings=args.annotator_ratings,
+    )
+    text = json.dumps(result, indent=2, ensure_ascii=False)
+    if args.output:
+        write_atomically(args.output, text + "\n", inputs=[*read, result["labels"]["path"]])
+    print(text if args.format == "json" else format_table(result))
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from emosign.metrics import NOT_PERCENT, compare
+
+    result = compare(
+        args.task, args.a, args.b, labels_file=args.labels_file,
+        ci=args.ci, n_boot=args.n_boot, seed=args.seed, on_invalid=args.on_invalid,
+    )
+    level = round(args.ci * 100)
+    print(f"{args.task}: A = {args.a}, B = {args.b}, {result['n']} clips, "
+          f"{level}% paired bootstrap interval of A - B ({args.n_boot:,} resamples)")
+    print(f"{'metric':<20}{'A - B':>10}{'low':>10}{'high':>10}{'p':>10}")
+    units = []
+    for name, row in result["comparison"].items():
+        # As `evaluate` prints them: fractions in percentage points, the rest as they are.
+        scale, digits = (1, 3) if name in NOT_PERCENT else (100, 2)
+        if name in NOT_PERCENT:
+            units.append(name)
+        cells = "".join("       n/a" if row[k] is None else f"{scale * row[k]:>10.{digits}f}"
+                        for k in ("difference", "low", "high"))
+        p = row["p_value"]
+        cells += "       n/a" if p is None else f"{p:>10.4f}"
+        print(f"{name:<20}{cells}")
+    note = "differences of fractions in percentage points"
+    if units:
+        note += f"; {', '.join(units)} in their own units"
+    print(f"{note}.\np: two-sided paired bootstrap p-value for \"A and B score the same\" "
+          f"(smallest possible: 1/(1 + {args.n_boot:,}) = {1 / (1 + args.n_boot):.4f})")
+    return 0
+
+
+def _power(args: argparse.Namespace) -> int:
+    from emosign.power import format_power, power_report
+
+    mae = args.metric.lower() == "mae"
+    bound = 6 if mae else 1
+    if args.difference is not None and not -bound <= args.difference <= bound:
+        what = "in [-6, 6] scale steps" if mae else "a fraction in [-1, 1] (0.05 = 5 points)"
+        raise InputError(f"--difference must be {what}, not {args.difference}")
+    result = power_report(
+        args.task, metric=args.metric, power=args.power, alpha=args.alpha, level=args.level,
+        agreement=args.agreement, spread=args.spread, difference=args.difference, predictions_a=args.a,
+        predictions_b=args.b, against=args.against, n_sims=args.sims, n_boot=args.n_boot,
+        seed=args.seed, labels_file=args.labels_file, progress=progress(args),
+    )
+    print(json.dumps(result, indent=2, ensure_ascii=False) if args.format == "json"
+          else format_power(result))
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from emosign.report import write_report
+
+    out = args.out
+    if out is None:
+        if len(args.results) == 1 and not Path(args.results[0]).exists():
+            raise FileNotFoundError(f"results not found: {args.results[0]}")
+        if len(args.results) != 1 or not Path(args.results[0]).is_dir():
+            raise InputError("give --out when the results are several paths or a file")
+        out = Path(args.results[0]) / "report"
+    collected = write_report(args.results, out, overwrite=args.overwrite,
+                             labels_file=args.labels_file, progress=progress(args))
+    print(f"wrote {Path(out) / 'report.html'} and {Path(out) / 'report.md'}: "
+          f"{sum(not s.reported for s in collected.systems)} result(s) from "
+          f"{len(collected.sources)} file(s)")
+    for note in collected.missing:
+        print(f"missing: {note}", file=sys.stderr)
+    return 0
