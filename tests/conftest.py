@@ -119,3 +119,14 @@ def write_mp4(path: Path, *, seconds: float = 1.0, fps: int = 30, size=(64, 48))
         for packet in stream.encode():
             container.mux(packet)
     return path
+
+
+@pytest.fixture
+def chat_server():
+    """A stand-in OpenAI-compatible server on 127.0.0.1 (``tests/fakes.py``), started and
+    stopped around the test; it answers every request with a 500 until the test sets its
+    ``answer`` function."""
+    from fakes import ChatServer, Reply
+
+    with ChatServer(lambda body: Reply(status=500)) as server:
+        yield server
