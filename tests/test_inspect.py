@@ -192,7 +192,7 @@ def test_sentiment_run_reads_each_answer_and_scores_as_evaluate_does(
     shown = metrics_of(log)
     for scored in SCORED_TASKS["sentiment"]:
         result = evaluate(scored, run_.predictions(scored), labels_file=labels_file,
-                          on_invalid="wrong", clips=list(CLIPS), n_boot=N_BOOT)
+                          on_invalid="wrong", n_boot=N_BOOT)
         assert result == evaluate_log(run_, scored, labels_file=labels_file, n_boot=N_BOOT)
         assert shown[scored]["wAcc"] == pytest.approx(result["metrics"]["balanced_accuracy"])
         assert shown[scored]["wF1"] == pytest.approx(result["metrics"]["weighted_f1"])
@@ -439,3 +439,49 @@ def test_real_labels_build_every_task(real_labels, tmp_path):
              for name in ("sentiment", "emotion", "joint")}
     assert sizes == {"sentiment": 200, "emotion": 140, "joint": 200}
 
+
+
+# --- docs/inspect.md, walked through --------------------------------------------------------
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "inspect.md"
+_BLOCK = re.compile(
+    r"(?:<!--\s*readme-test:\s*skip\s*\((?P<reason>[^)]+)\)\s*-->\s*\n)?"
+    r"```(?P<language>\w*)\n(?P<code>.*?)```", re.DOTALL)
+#: The page's local server; the walk sends its requests to the stand-in instead.
+DOC_SERVER = "http://localhost:8000/v1"
+
+
+def test_the_how_to_page_runs_as_written(server, video_dir, labels_file, tmp_path):
+    """Every bash and python block of docs/inspect.md runs, in order, in one folder holding
+    ``videos/``, against the stand-in (for the page's local server) and the synthetic labels
+    (``EMOSIGN_LABELS``); blocks marked ``readme-test: skip`` are what this machine cannot do
+    (install, a GPU, the network, a web server)."""
+    folder = tmp_path / "walk"
+    folder.mkdir()
+    (folder / "videos").symlink_to(video_dir, target_is_directory=True)
+    bin_dir = str(Path(sys.executable).parent)
+    env = {**os.environ, "PYTHONPATH": _pythonpath(*_entry_point_folder(tmp_path)),
+           "EMOSIGN_LABELS": str(labels_file), "PATH": bin_dir + os.pathsep + os.environ["PATH"]}
+    ran, skipped = 0, []
+    for block in _BLOCK.finditer(DOC.read_text(encoding="utf-8")):
+        language, code = block["language"], block["code"]
+        if language not in ("bash", "python"):
+            continue
+        if block["reason"]:
+            skipped.append(block["reason"])
+            continue
+        if language == "bash":
+            command = ["bash", "-e", "-o", "pipefail", "-c", code.replace(DOC_SERVER, server.url)]
+        else:
+            command = [sys.executable, "-c", code]
+        done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True,
+                              timeout=600)
+        assert done.returncode == 0, f"{code}\n{done.stdout}\n{done.stderr}"
+        ran += 1
+    assert ran == 5 and len(skipped) == 4, (ran, skipped)
+    logs = find_inspect_logs([folder / "logs"])
+    assert sorted(read_inspect_log(p).task for p in logs) == ["joint", "sentiment"]
+    scored = json.loads((folder / "scored" / "results.json").read_text(encoding="utf-8"))
+    assert {row["prompt"] for row in scored["rows"]} == {"joint", "sentiment"}
+    report = (folder / "report" / "report.md").read_text(encoding="utf-8")
+    assert "openai-api/local/Qwen/Qwen2.5-VL-7B-Instruct (video, sentiment prompt)" in report

@@ -22,14 +22,18 @@ logs); nothing in a log names a file that is then opened.
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from emosign._extras import install_hint
-from emosign.errors import InputError, MissingExtraError
+from emosign._io import check_output_file, write_atomically
+from emosign.errors import EmosignError, InputError, MissingExtraError
 from emosign.harness.answers import Reading, parse_counts, read_answer
 from emosign.harness.prompts import HARNESS_TASKS, INPUTS, PROTOCOL_NAMES, SCORED_TASKS
 
@@ -43,6 +47,7 @@ __all__ = [
     "evaluate_log",
     "find_inspect_logs",
     "is_inspect_log",
+    "main",
     "read_inspect_log",
     "score_inspect_logs",
 ]
@@ -268,12 +273,16 @@ def evaluate_log(
 
     if not isinstance(run, InspectRun):
         run = read_inspect_log(run)
+    from emosign.tasks import get_task
+
     labels = load_labels(labels_file)
     clips = _run_clips(run, scored, labels)
     if not clips:
         return None
+    # A run of every clip of the task is scored as a whole; a --limit run on its clips.
+    every = len(clips) == get_task(scored).bind(labels).n
     return evaluate(scored, run.predictions(scored), labels_file=labels, on_invalid="wrong",
-                    clips=clips, **options)
+                    clips=None if every else clips, **options)
 
 
 def find_inspect_logs(paths: Iterable[str | os.PathLike]) -> list[Path]:
@@ -300,6 +309,7 @@ def score_inspect_logs(
     *,
     labels_file: Any = None,
     n_boot: int | None = None,
+    out: str | os.PathLike | None = None,
 ) -> dict:
     """Score every EmoSign Inspect log in ``paths``, in the layout of ``emosign mllm score``.
 
@@ -308,6 +318,8 @@ def score_inspect_logs(
     paths : log files, or folders holding them (Inspect's ``--log-dir``).
     labels_file : the label file (default ``$EMOSIGN_LABELS``, then the pinned Hub file).
     n_boot : bootstrap resamples; default: what each run's task used.
+    out : also write the result there as JSON (atomically), a file ``emosign report`` reads
+        as it reads ``emosign mllm score``'s ``results.json``.
 
     Returns
     -------
@@ -315,7 +327,7 @@ def score_inspect_logs(
     ``log_file``, ``status``, ``clips``, ``samples``, ``answers``, ``skipped``, ``errors``
     and per scored task ``parse`` counts over the task's clips and ``evaluation``, as
     :func:`evaluate_log`) and ``rows`` (one flat row per run and scored task), as
-    ``emosign mllm score`` returns them. Nothing is written.
+    ``emosign mllm score`` returns them.
 
     Raises
     ------
@@ -326,6 +338,8 @@ def score_inspect_logs(
     from emosign.labels import load_labels
     from emosign.tasks import get_task
 
+    if out is not None:
+        check_output_file(out)
     logs = find_inspect_logs(paths)
     if not logs:
         raise FileNotFoundError("no Inspect log of an EmoSign task in " + ", ".join(map(str, paths))
@@ -355,11 +369,52 @@ def score_inspect_logs(
                          "metrics": evaluation["metrics"] if evaluation else None,
                          "extraction": None})
         runs.append(entry)
-    return {"emosign_version": __version__, "source": "inspect logs",
-            "paths": [str(p) for p in paths], "runs": runs, "rows": rows}
+    results = {"emosign_version": __version__, "source": "inspect logs",
+               "paths": [str(p) for p in paths], "runs": runs, "rows": rows}
+    if out is not None:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(out, json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    return results
 
 
 def _recorded_n_boot(path: Path) -> int | None:
     header = _inspect_log_api().read_eval_log(str(path.resolve()), header_only=True)
     value = ((header.eval.metadata or {}).get(METADATA_KEY) or {}).get("n_boot")
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m emosign.harness.inspect_logs LOG_OR_DIR... --out FILE``: score Inspect logs.
+
+    Writes :func:`score_inspect_logs`'s result to ``--out`` (a file ``emosign report`` reads)
+    and prints one line per run and scored task. Returns the exit status; an error on bad
+    input is printed as one line (status 1).
+    """
+    parser = argparse.ArgumentParser(
+        prog="python -m emosign.harness.inspect_logs",
+        description="Score the Inspect logs of EmoSign tasks (inspect eval emosign/...) as "
+                    "`emosign mllm score` scores its runs.")
+    parser.add_argument("paths", nargs="+", help="log files, or folders holding them (--log-dir)")
+    parser.add_argument("--out", required=True, help="the results JSON to write")
+    parser.add_argument("--labels-file", default=None,
+                        help="the label file (default $EMOSIGN_LABELS, then the pinned Hub file)")
+    parser.add_argument("--n-boot", type=int, default=None,
+                        help="bootstrap resamples (default: what each run's task used)")
+    args = parser.parse_args(argv)
+    try:
+        results = score_inspect_logs(args.paths, labels_file=args.labels_file,
+                                     n_boot=args.n_boot, out=args.out)
+    except (EmosignError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    for row in results["rows"]:
+        metrics = row["metrics"] or {}
+        shown = "  ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float))
+        print(f"{row['model']}  {row['prompt']}/{row['protocol']}/{row['input']}  {row['task']}  "
+              f"answered {row['answered']}/{row['n']}  {shown or 'no answers'}")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover - run as a command
+    sys.exit(main())
