@@ -297,6 +297,28 @@ def test_a_failed_run_resumes_with_inspects_retry(server, video_dir, labels_file
         evaluate_log(run_, "sentiment_7", labels_file=labels_file, n_boot=N_BOOT)["metrics"]["accuracy"])
 
 
+def test_with_epochs_each_clip_is_scored_on_its_first_answer(server, video_dir, labels_file,
+                                                             tmp_path):
+    asked: dict[str, int] = {}
+
+    def right_then_wrong(body):
+        name = CLIP_OF_FRAMES[image_count(body)]
+        asked[name] = asked.get(name, 0) + 1
+        return Reply(table_answer("sentiment", name) if asked[name] == 1 else "Extremely Positive")
+
+    server.answer = right_then_wrong
+    log = run(sentiment(video_dir=str(video_dir), labels_file=str(labels_file), n_boot=N_BOOT),
+              tmp_path, epochs=2, limit=6, max_connections=1)
+    assert log.status == "success" and {s.epoch for s in log.samples} == {1, 2}
+    run_ = read_inspect_log(log_file(log))
+    first = {s.id: s.output.completion for s in log.samples if s.epoch == 1 and s.id in run_.answers}
+    assert run_.answers == first
+    for scored in SCORED_TASKS["sentiment"]:
+        result = evaluate_log(run_, scored, labels_file=labels_file, n_boot=N_BOOT)
+        assert metrics_of(log)[scored]["wAcc"] == pytest.approx(result["metrics"]["balanced_accuracy"])
+        assert metrics_of(log)[scored]["acc"] == pytest.approx(result["metrics"]["accuracy"])
+
+
 # --- refusing ------------------------------------------------------------------------------
 
 

@@ -59,7 +59,7 @@ from emosign.errors import InputError, MissingExtraError
 
 try:
     import anyio
-    from inspect_ai import Task, task
+    from inspect_ai import Epochs, Task, task
     from inspect_ai.dataset import MemoryDataset, Sample
     from inspect_ai.model import ChatMessageUser, Content, ContentImage, ContentText, GenerateConfig
     from inspect_ai.scorer import (
@@ -67,9 +67,11 @@ try:
         SampleScore,
         Score,
         Scorer,
+        ScoreReducer,
         Target,
         Value,
         metric,
+        score_reducer,
         scorer,
     )
     from inspect_ai.solver import Generate, Solver, TaskState, generate, solver
@@ -108,6 +110,7 @@ __all__ = [
     "build_dataset",
     "emosign_frames",
     "emotion",
+    "first_epoch",
     "headline",
     "joint",
     "make_task",
@@ -404,7 +407,7 @@ def answer(task: str) -> Scorer:
                 value={s: MISSING for s in scored_tasks},
                 answer=None,
                 explanation=f"not asked: {skipped}",
-                metadata={"video_name": name, "skipped": skipped,
+                metadata={"video_name": name, "epoch": state.epoch, "skipped": skipped,
                           "verdicts": dict.fromkeys(scored_tasks, "missing"),
                           "problems": dict.fromkeys(scored_tasks), "cells": dict.fromkeys(scored_tasks)},
             )
@@ -424,6 +427,7 @@ def answer(task: str) -> Scorer:
             ),
             metadata={
                 "video_name": name,
+                "epoch": state.epoch,
                 "verdicts": {s: "parsed" if r.ok else "unreadable" for s, r in readings.items()},
                 "problems": {s: r.problem for s, r in readings.items()},
                 "cells": {s: dict(r.cells) for s, r in readings.items()},
@@ -440,6 +444,23 @@ def _shown(reading: Reading) -> str:
     if all(v == UNPARSEABLE for v in reading.cells.values()):
         return UNPARSEABLE
     return json.dumps(dict(reading.cells), separators=(",", ":"))
+
+
+# --- epochs: one answer per clip ----------------------------------------------------------
+
+
+@score_reducer(name="first_epoch")
+def first_epoch() -> ScoreReducer:
+    """Each clip's score from its first epoch, as :mod:`emosign.harness.inspect_logs` reads it.
+
+    With ``--epochs N`` each clip is asked N times; EmoSign scores one answer per clip, and
+    Inspect's usual reducers (a mean) do not apply to the classes read from an answer.
+    """
+
+    def reduce(scores: list[Score]) -> Score:
+        return min(scores, key=lambda s: (s.metadata or {}).get("epoch", 1))
+
+    return reduce
 
 
 # --- the metrics: emosign's, over the clips of the run --------------------------------------
@@ -575,6 +596,8 @@ def make_task(
         config=GenerateConfig(temperature=_harness_default("temperature"),
                               max_tokens=_harness_default("max_tokens")),
         metadata={METADATA_KEY: metadata},
+        # --epochs N keeps this reducer: the metrics score each clip's first answer.
+        epochs=Epochs(1, first_epoch()),
         name=f"emosign-{harness_task}",
     )
 
