@@ -32,6 +32,7 @@ from inspect_ai import eval_retry  # noqa: E402
 
 from emosign.harness.inspect_logs import (  # noqa: E402
     evaluate_log,
+    evaluate_readings,
     find_inspect_logs,
     is_inspect_log,
     read_inspect_log,
@@ -193,7 +194,10 @@ def test_sentiment_run_reads_each_answer_and_scores_as_evaluate_does(
     for scored in SCORED_TASKS["sentiment"]:
         result = evaluate(scored, run_.predictions(scored), labels_file=labels_file,
                           on_invalid="wrong", n_boot=N_BOOT)
-        assert result == evaluate_log(run_, scored, labels_file=labels_file, n_boot=N_BOOT)
+        from_log = evaluate_log(run_, scored, labels_file=labels_file, n_boot=N_BOOT)
+        for scores in (result, from_log):
+            scores["predictions"].pop("source")  # a DataFrame here, records there
+        assert result == from_log
         assert shown[scored]["wAcc"] == pytest.approx(result["metrics"]["balanced_accuracy"])
         assert shown[scored]["wF1"] == pytest.approx(result["metrics"]["weighted_f1"])
         assert shown[scored]["acc"] == pytest.approx(result["metrics"]["accuracy"])
@@ -255,6 +259,41 @@ def test_emotion_run_with_captions_skips_a_clip_without_one(server, video_dir, l
     assert metrics_of(log)["emotion_single"]["wAcc"] == pytest.approx(
         result["metrics"]["balanced_accuracy"])
     assert without in result["predictions"]["missing"]
+
+
+def test_an_unreadable_video_is_skipped_with_its_reason(server, video_dir, labels_file, tmp_path):
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    for path in video_dir.iterdir():
+        (videos / path.name).write_bytes(path.read_bytes())
+    broken = next(n for n in CLIPS if utterance(n) == 1005)
+    (videos / "1005.mp4").write_bytes(b"not a video")
+    log = run(sentiment(video_dir=str(videos), labels_file=str(labels_file), n_boot=N_BOOT),
+              tmp_path, limit=6)
+    assert log.status == "success" and len(server.bodies) == 4  # 1003: no file; 1005: unreadable
+    sample = next(s for s in log.samples if s.id == broken)
+    assert sample.scores["answer"].metadata["verdicts"]["sentiment_7"] == "missing"
+    run_ = read_inspect_log(log_file(log))
+    assert broken in run_.skipped and broken not in run_.answers
+    assert "1005.mp4" in run_.skipped[broken]
+
+
+def test_a_run_without_a_single_answer_scores_every_clip_wrong(server, video_dir, labels_file,
+                                                                tmp_path):
+    absent = next(n for n in CLIPS if utterance(n) == NO_VIDEO)
+    log = run(joint(video_dir=str(video_dir), labels_file=str(labels_file), n_boot=N_BOOT),
+              tmp_path, sample_id=[absent])
+    assert log.status == "success" and server.bodies == []
+    run_ = read_inspect_log(log_file(log))
+    assert run_.answered == 0 and list(run_.skipped) == [absent]
+    result = evaluate_log(run_, "sentiment_7", labels_file=labels_file, n_boot=N_BOOT)
+    assert result["n"] == 1 and result["metrics"]["accuracy"] == 0
+    assert metrics_of(log)["sentiment_7"]["acc"] == 0
+    single = evaluate_log(run_, "emotion_single", labels_file=labels_file, n_boot=N_BOOT)
+    assert single["n"] == 1 and single["metrics"]["balanced_accuracy"] == 0
+    # a run without a clip of the scored task has no score for it
+    multi = next(n for n in CLIPS if n not in SYNTHETIC_SINGLE)
+    assert evaluate_readings("emotion_single", [multi], {}, labels_file=labels_file) is None
 
 
 def test_a_limit_scores_the_clips_asked(server, video_dir, labels_file, tmp_path):

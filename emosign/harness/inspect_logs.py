@@ -45,6 +45,7 @@ __all__ = [
     "METADATA_KEY",
     "InspectRun",
     "evaluate_log",
+    "evaluate_readings",
     "find_inspect_logs",
     "is_inspect_log",
     "main",
@@ -241,19 +242,6 @@ def read_inspect_log(path: str | os.PathLike) -> InspectRun:
     )
 
 
-def _run_clips(run: InspectRun, scored: str, labels: Any) -> list[str]:
-    """The run's clips of a scored task, in the task's order; refuses clips not in ``labels``."""
-    from emosign.tasks import get_task
-
-    known = {c.video_name for c in labels}
-    unknown = [name for name in run.samples if name not in known]
-    if unknown:
-        raise InputError(f"{run.path}: {len(unknown)} clip(s) are not in the label file "
-                         f"{labels.source.path}: {[n[:80] for n in unknown[:5]]}")
-    ran = set(run.samples)
-    return [name for name in get_task(scored).bind(labels).video_names if name in ran]
-
-
 def evaluate_log(
     run: InspectRun | str | os.PathLike,
     scored: str,
@@ -263,26 +251,73 @@ def evaluate_log(
 ) -> dict | None:
     """:func:`emosign.metrics.evaluate` of one scored task of an Inspect run.
 
-    Scored as the task's Inspect metrics are: on the run's clips of the task (a ``--limit``
-    run on its clips; ``restricted_to`` says how many), unreadable answers and clips without
-    an answer counted as wrong. ``options`` go to evaluate (``n_boot``, ``ci``, ``seed``,
-    ...). None when no clip of the run belongs to the scored task.
+    Scored as the task's Inspect metrics are (:func:`evaluate_readings`): on the run's clips
+    of the task (a ``--limit`` run on its clips; ``restricted_to`` says how many),
+    unreadable answers and clips without an answer counted as wrong. ``options`` go to
+    evaluate (``n_boot``, ``ci``, ``seed``, ...). None when no clip of the run belongs to
+    the scored task.
     """
     from emosign.labels import load_labels
-    from emosign.metrics import evaluate
 
     if not isinstance(run, InspectRun):
         run = read_inspect_log(run)
+    labels = load_labels(labels_file)
+    known = {c.video_name for c in labels}
+    unknown = [name for name in run.samples if name not in known]
+    if unknown:
+        raise InputError(f"{run.path}: {len(unknown)} clip(s) are not in the label file "
+                         f"{labels.source.path}: {[n[:80] for n in unknown[:5]]}")
+    cells = {name: reading.cells for name, reading in run._scored(scored).items()}
+    return evaluate_readings(scored, run.samples, cells, labels_file=labels, **options)
+
+
+def evaluate_readings(
+    scored: str,
+    clips: Iterable[str],
+    cells: Mapping[str, Mapping[str, str]],
+    *,
+    labels_file: Any = None,
+    **options: Any,
+) -> dict | None:
+    """:func:`emosign.metrics.evaluate` of the answers of one run, as an Inspect run is scored.
+
+    Parameters
+    ----------
+    scored : the scored task.
+    clips : the clips the run holds (its samples); those outside the scored task are left out.
+    cells : ``{video_name: predictions cells}`` of the clips answered
+        (:attr:`emosign.harness.answers.Reading.cells`); a clip of ``clips`` without cells
+        is missing.
+    labels_file : a path, :class:`emosign.labels.Labels`, or None for the default.
+    options : for evaluate (``n_boot``, ``ci``, ``seed``, ...).
+
+    Returns
+    -------
+    evaluate's result with ``on_invalid="wrong"`` (unreadable and missing answers are
+    wrong), on the run's clips of the task (``clips=`` only when they are not all of the
+    task's), or None when no clip of the run belongs to the scored task.
+    """
+    from emosign import vocab
+    from emosign.harness.answers import UNPARSEABLE
+    from emosign.labels import load_labels
+    from emosign.metrics import evaluate
     from emosign.tasks import get_task
 
     labels = load_labels(labels_file)
-    clips = _run_clips(run, scored, labels)
-    if not clips:
+    data = get_task(scored).bind(labels)
+    ran = set(clips)
+    kept = [name for name in data.video_names if name in ran]
+    if not kept:
         return None
-    # A run of every clip of the task is scored as a whole; a --limit run on its clips.
-    every = len(clips) == get_task(scored).bind(labels).n
-    return evaluate(scored, run.predictions(scored), labels_file=labels, on_invalid="wrong",
-                    clips=None if every else clips, **options)
+    rows = [{"video_name": name, **cells[name]} for name in kept if name in cells]
+    if not rows:
+        # evaluate() refuses an empty table; without a single answer every clip is wrong,
+        # which unreadable cells say as well (on_invalid="wrong" scores both alike).
+        columns = ["prediction"] if data.task.kind == "single_label" else vocab.EMOTION_NAMES
+        rows = [{"video_name": name, **dict.fromkeys(columns, UNPARSEABLE)} for name in kept]
+    every = len(kept) == data.n
+    return evaluate(scored, rows, labels_file=labels, on_invalid="wrong",
+                    clips=None if every else kept, **options)
 
 
 def find_inspect_logs(paths: Iterable[str | os.PathLike]) -> list[Path]:

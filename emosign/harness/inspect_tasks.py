@@ -75,14 +75,14 @@ try:
         scorer,
     )
     from inspect_ai.solver import Generate, Solver, TaskState, generate, solver
-except ImportError as err:  # pragma: no cover - exercised by a test without the extra
+except ImportError as err:  # pragma: no cover - tested in a subprocess without inspect_ai
     raise MissingExtraError(
         f"the Inspect tasks need the inspect-ai package ({err.name or err}): "
         f"{install_hint('inspect')}"
     ) from None
 
 from emosign.harness.answers import UNPARSEABLE, Reading, read_answer
-from emosign.harness.inspect_logs import METADATA_KEY
+from emosign.harness.inspect_logs import METADATA_KEY, evaluate_readings
 from emosign.harness.parallel import check_number
 from emosign.harness.prompts import (
     DEFAULT_PROTOCOL,
@@ -351,18 +351,24 @@ def emosign_frames(
             state.completed = True
             return state
         prompt_text = state.input_text
+
+        def request() -> tuple[int, list[Content]]:
+            # Decoding and JPEG encoding are CPU work: done off the event loop. Decoded at
+            # the output size, as mllm run does: a 4K clip's frames never exist at full size.
+            frames = sample_frames(meta["video_path"], fps=fps, max_frames=max_frames,
+                                   max_side=max_side, clip=meta["video_name"])
+            messages = build_messages(frames, prompt_text, max_side=None,
+                                      jpeg_quality=jpeg_quality)
+            return len(frames), _inspect_content(messages[0]["content"])
+
         try:
-            frames = await anyio.to_thread.run_sync(
-                lambda: sample_frames(meta["video_path"], fps=fps, max_frames=max_frames,
-                                      max_side=max_side, clip=meta["video_name"])
-            )
+            n_frames, content = await anyio.to_thread.run_sync(request)
         except VideoError as err:
             meta["skipped"] = str(err)
             state.completed = True
             return state
-        messages = build_messages(frames, prompt_text, max_side=None, jpeg_quality=jpeg_quality)
-        state.messages = [ChatMessageUser(content=_inspect_content(messages[0]["content"]))]
-        meta["frames"] = len(frames)
+        state.messages = [ChatMessageUser(content=content)]
+        meta["frames"] = n_frames
         return state
 
     return solve
@@ -531,26 +537,20 @@ def score_samples(
 
     Returns
     -------
-    evaluate's result on the run's clips of the task, or None when there are none.
+    :func:`emosign.harness.inspect_logs.evaluate_readings`'s result: evaluate on the run's
+    clips of the task, unreadable and missing answers wrong; None when there are none.
     """
-    from emosign.labels import load_labels
-    from emosign.tasks import get_task
-
-    labels = load_labels(labels_file)
-    task_clips = set(get_task(scored).bind(labels).video_names)
-    clips, predictions = [], []
+    clips, cells = [], {}
     for meta in metadata:
         name = meta.get("video_name")
-        if name not in task_clips:
+        if not isinstance(name, str):
             continue
         clips.append(name)
-        cells = (meta.get("cells") or {}).get(scored)
-        if (meta.get("verdicts") or {}).get(scored) != "missing" and cells:
-            predictions.append({"video_name": name, **cells})
-    if not clips:
-        return None
-    return _evaluate(scored, predictions, labels_file=labels, on_invalid="wrong",
-                     n_boot=n_boot, ci=ci, seed=seed, clips=clips)
+        read = (meta.get("cells") or {}).get(scored)
+        if (meta.get("verdicts") or {}).get(scored) != "missing" and read:
+            cells[name] = read
+    return evaluate_readings(scored, clips, cells, labels_file=labels_file, n_boot=n_boot,
+                             ci=ci, seed=seed)
 
 
 # --- the tasks -----------------------------------------------------------------------------
