@@ -358,6 +358,25 @@ def test_with_epochs_each_clip_is_scored_on_its_first_answer(server, video_dir, 
         assert metrics_of(log)[scored]["acc"] == pytest.approx(result["metrics"]["accuracy"])
 
 
+def test_a_sample_that_failed_counts_as_missing_for_emosign(server, video_dir, labels_file,
+                                                            tmp_path):
+    """As docs/inspect.md says: Inspect's metrics leave a failed sample out, emosign counts
+    its clip as missing (wrong)."""
+    broken = next(n for n in CLIPS if utterance(n) == 1008)
+    server.answer = lambda body: (Reply("refused", status=400)
+                                  if CLIP_OF_FRAMES[image_count(body)] == broken
+                                  else answer_from_table(body))
+    log = run(sentiment(video_dir=str(video_dir), labels_file=str(labels_file), n_boot=N_BOOT),
+              tmp_path, fail_on_error=False)
+    assert log.status == "success"
+    run_ = read_inspect_log(log_file(log))
+    assert list(run_.errors) == [broken] and broken not in run_.answers
+    result = evaluate_log(run_, "sentiment_7", labels_file=labels_file, n_boot=N_BOOT)
+    assert broken in result["predictions"]["missing"]
+    right = result["metrics"]["accuracy"] * len(CLIPS)
+    assert metrics_of(log)["sentiment_7"]["acc"] == pytest.approx(right / (len(CLIPS) - 1))
+
+
 # --- refusing ------------------------------------------------------------------------------
 
 

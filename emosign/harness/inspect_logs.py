@@ -16,8 +16,8 @@ asked, or the error Inspect recorded. Its answers are read again by
 
 :func:`score_inspect_logs` returns ``runs`` and ``rows`` as ``emosign mllm score`` writes
 them, so the report reads an Inspect run as it reads an ``mllm run``. A log is read only
-from the path given (a folder is searched one level deep for ``*.eval`` and ``*.json``
-logs); nothing in a log names a file that is then opened.
+from the path given (a folder: its own ``*.eval`` and ``*.json`` files); nothing in a log
+names a file that is then opened.
 """
 
 from __future__ import annotations
@@ -79,6 +79,7 @@ class InspectRun:
     errors : ``{video_name: message}`` of the clips whose sample failed in Inspect.
     settings : the sampling settings recorded by the task (fps, max_frames, max_side).
     labels_sha256 : the sha256 of the label file the run was made with.
+    n_boot : the bootstrap resamples of the run's metrics.
     """
 
     path: str
@@ -94,6 +95,7 @@ class InspectRun:
     errors: Mapping[str, str] = field(default_factory=dict)
     settings: Mapping[str, Any] = field(default_factory=dict)
     labels_sha256: str | None = None
+    n_boot: int | None = None
 
     @property
     def answered(self) -> int:
@@ -121,14 +123,14 @@ class InspectRun:
         """
         import pandas as pd
 
+        from emosign import vocab
+        from emosign.tasks import get_task
+
         readings = self._scored(scored)
         rows = [{"video_name": name, **reading.cells} for name, reading in readings.items()]
-        columns = ["video_name", *(next(iter(readings.values())).cells if readings else ["prediction"])]
+        single = get_task(scored).kind == "single_label"
+        columns = ["video_name", *(["prediction"] if single else vocab.EMOTION_NAMES)]
         return pd.DataFrame(rows, columns=columns)
-
-    def answer_texts(self) -> dict[str, str]:
-        """``{video_name: answer text}``: the raw answers, for a reader of one's own."""
-        return dict(self.answers)
 
     def _scored(self, scored: str) -> dict[str, Reading]:
         if scored not in SCORED_TASKS[self.task]:
@@ -148,18 +150,26 @@ def _inspect_log_api() -> Any:
     return log
 
 
+def _header(path: Path) -> Any:
+    """The log's header (no samples), or None when ``path`` is not a log Inspect can read."""
+    if path.suffix not in LOG_SUFFIXES or not path.is_file():
+        return None
+    api = _inspect_log_api()
+    try:
+        header = api.read_eval_log(str(path.resolve()), header_only=True)
+    except Exception:  # noqa: BLE001 - any file Inspect cannot read is not a log
+        return None
+    return header if getattr(getattr(header, "eval", None), "task", None) is not None else None
+
+
 def is_inspect_log(path: str | os.PathLike) -> bool:
     """Whether ``path`` is a regular file holding an Inspect log (of any task)."""
-    path = Path(path)
-    if path.suffix not in LOG_SUFFIXES or not path.is_file():
-        return False
-    try:
-        header = _inspect_log_api().read_eval_log(str(path.resolve()), header_only=True)
-    except MissingExtraError:
-        raise
-    except Exception:  # noqa: BLE001 - any file Inspect cannot read is not a log
-        return False
-    return getattr(getattr(header, "eval", None), "task", None) is not None
+    return _header(Path(path)) is not None
+
+
+def _is_emosign_log(path: Path) -> bool:
+    header = _header(path)
+    return header is not None and isinstance((header.eval.metadata or {}).get(METADATA_KEY), Mapping)
 
 
 def read_inspect_log(path: str | os.PathLike) -> InspectRun:
@@ -224,7 +234,7 @@ def read_inspect_log(path: str | os.PathLike) -> InspectRun:
             skipped[name] = str(reason)
         elif sample.output is not None:
             answers[name] = sample.output.completion
-    clips = meta.get("clips")
+    clips, n_boot = meta.get("clips"), meta.get("n_boot")
     return InspectRun(
         path=str(path),
         model=str(log.eval.model),
@@ -239,6 +249,8 @@ def read_inspect_log(path: str | os.PathLike) -> InspectRun:
         errors=errors,
         settings=dict(meta.get("settings") or {}),
         labels_sha256=(meta.get("labels") or {}).get("sha256"),
+        n_boot=n_boot if isinstance(n_boot, int) and not isinstance(n_boot, bool) and n_boot > 0
+        else None,
     )
 
 
@@ -321,7 +333,8 @@ def evaluate_readings(
 
 
 def find_inspect_logs(paths: Iterable[str | os.PathLike]) -> list[Path]:
-    """The EmoSign Inspect logs among ``paths`` (files, or folders searched one level deep)."""
+    """The EmoSign Inspect logs among ``paths``: files, or folders (their own ``*.eval`` and
+    ``*.json`` files, as Inspect's ``--log-dir`` holds them); other files are passed over."""
     found: list[Path] = []
     for path in map(Path, paths):
         if not path.exists():
@@ -330,13 +343,8 @@ def find_inspect_logs(paths: Iterable[str | os.PathLike]) -> list[Path]:
             candidates = sorted(p for suffix in LOG_SUFFIXES for p in path.glob(f"*{suffix}"))
         else:
             candidates = [path]
-        found += [p for p in candidates if is_inspect_log(p) and _is_emosign_log(p)]
+        found += [p for p in candidates if _is_emosign_log(p)]
     return found
-
-
-def _is_emosign_log(path: Path) -> bool:
-    header = _inspect_log_api().read_eval_log(str(path.resolve()), header_only=True)
-    return isinstance((header.eval.metadata or {}).get(METADATA_KEY), Mapping)
 
 
 def score_inspect_logs(
@@ -383,7 +391,7 @@ def score_inspect_logs(
     runs, rows = [], []
     for path in logs:
         run = read_inspect_log(path)
-        boot = n_boot if n_boot is not None else _recorded_n_boot(path)
+        boot = n_boot if n_boot is not None else run.n_boot
         readings = run.readings()
         entry: dict[str, Any] = {
             "model": run.model, "task": run.task, "input": run.input, "protocol": run.protocol,
@@ -410,12 +418,6 @@ def score_inspect_logs(
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         write_atomically(out, json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     return results
-
-
-def _recorded_n_boot(path: Path) -> int | None:
-    header = _inspect_log_api().read_eval_log(str(path.resolve()), header_only=True)
-    value = ((header.eval.metadata or {}).get(METADATA_KEY) or {}).get("n_boot")
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
