@@ -191,6 +191,8 @@ def test_sentiment_run_reads_each_answer_and_scores_as_evaluate_does(
     assert set(run_.skipped) == {n for n in CLIPS if utterance(n) == NO_VIDEO}
     assert run_.answers[next(n for n in CLIPS if utterance(n) == EMPTY)] == ""
     shown = metrics_of(log)
+    first = log.results.scores[0]
+    assert first.name == "sentiment_7" and first.metrics["emosign/headline_wAcc"].name == "wAcc"
     for scored in SCORED_TASKS["sentiment"]:
         result = evaluate(scored, run_.predictions(scored), labels_file=labels_file,
                           on_invalid="wrong", n_boot=N_BOOT)
