@@ -15,6 +15,7 @@ import os
 import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -208,8 +209,10 @@ def test_sentiment_run_reads_each_answer_and_scores_as_evaluate_does(
     # sentiment_7 is right on all clips but the wrong, unreadable, empty and missing ones
     assert shown["sentiment_7"]["acc"] == pytest.approx((len(CLIPS) - 4) / len(CLIPS))
 
-    # The key is read from the environment and written nowhere.
-    assert KEY.encode() not in log_file(log).read_bytes()
+    # The key is read from the environment and written nowhere (an .eval log is a zip).
+    with zipfile.ZipFile(log_file(log)) as archive:
+        assert not [m for m in archive.namelist() if KEY.encode() in archive.read(m)]
+        assert any(b"stand-in" in archive.read(m) for m in archive.namelist())
 
 
 def test_joint_run_in_the_paper_protocol_scores_every_task_of_its_answers(
@@ -227,6 +230,7 @@ def test_joint_run_in_the_paper_protocol_scores_every_task_of_its_answers(
     assert {"MAE", "rho"} <= set(shown["emotion_intensity"])
     run_ = read_inspect_log(log_file(log))
     assert log_file(log).suffix == ".json" and run_.protocol == "paper"
+    assert KEY.encode() not in log_file(log).read_bytes()
     for scored in SCORED_TASKS["joint"]:
         result = evaluate_log(run_, scored, labels_file=labels_file, n_boot=N_BOOT)
         for name, value in result["metrics"].items():
