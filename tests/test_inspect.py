@@ -306,7 +306,9 @@ def test_a_limit_scores_the_clips_asked(server, video_dir, labels_file, tmp_path
     log = run(sentiment(video_dir=str(video_dir), labels_file=str(labels_file), n_boot=N_BOOT),
               tmp_path, limit=5)
     assert len(log.samples) == 5 and len(server.bodies) == 4  # the 3rd clip has no video
-    results = score_inspect_logs([tmp_path / "logs"], labels_file=labels_file)
+    (path,) = find_inspect_logs([tmp_path / "logs"])
+    results = score_inspect_logs([tmp_path / "logs", path], labels_file=labels_file)
+    assert len(results["runs"]) == 1  # named twice, scored once
     (row, _) = results["rows"]
     assert row["model"] == MODEL and row["n"] == len(CLIPS) and row["answered"] == 4
     evaluation = results["runs"][0]["scores"]["sentiment_7"]["evaluation"]

@@ -336,6 +336,7 @@ def find_inspect_logs(paths: Iterable[str | os.PathLike]) -> list[Path]:
     """The EmoSign Inspect logs among ``paths``: files, or folders (their own ``*.eval`` and
     ``*.json`` files, as Inspect's ``--log-dir`` holds them); other files are passed over."""
     found: list[Path] = []
+    seen: set[Path] = set()
     for path in map(Path, paths):
         if not path.exists():
             raise FileNotFoundError(f"no such file or folder: {path}")
@@ -343,7 +344,11 @@ def find_inspect_logs(paths: Iterable[str | os.PathLike]) -> list[Path]:
             candidates = sorted(p for suffix in LOG_SUFFIXES for p in path.glob(f"*{suffix}"))
         else:
             candidates = [path]
-        found += [p for p in candidates if _is_emosign_log(p)]
+        for candidate in candidates:
+            # a log named twice (a folder and a file in it, a symlink) is one run
+            if candidate.resolve() not in seen and _is_emosign_log(candidate):
+                seen.add(candidate.resolve())
+                found.append(candidate)
     return found
 
 
@@ -398,7 +403,8 @@ def score_inspect_logs(
             "source": "inspect", "log_file": run.path, "status": run.status,
             "clips": run.clips, "samples": len(run.samples), "answers": run.answered,
             "skipped": dict(run.skipped), "errors": dict(run.errors),
-            "settings": dict(run.settings), "scores": {},
+            "settings": dict(run.settings), "labels_sha256_of_run": run.labels_sha256,
+            "scores": {},
         }
         for scored in SCORED_TASKS[run.task]:
             data = get_task(scored).bind(labels)
