@@ -466,8 +466,13 @@ def test_without_inspect_the_message_says_how_to_install_it():
 
 
 def _pythonpath(*extra: Path) -> str:
-    root = Path(__file__).resolve().parents[1]
-    return os.pathsep.join([str(root), *map(str, extra), os.environ.get("PYTHONPATH", "")])
+    """A subprocess's PYTHONPATH: emosign from where this process imports it (the installed
+    package in CI; a source folder given on PYTHONPATH here), so that Inspect names the tasks
+    as it does for an installed package (``emosign/...``)."""
+    import emosign
+
+    home = Path(emosign.__file__).resolve().parents[1]
+    return os.pathsep.join([str(home), *map(str, extra), os.environ.get("PYTHONPATH", "")])
 
 
 def _entry_point_folder(tmp_path: Path) -> list[Path]:
