@@ -462,6 +462,26 @@ def test_without_inspect_the_message_says_how_to_install_it():
     assert done.stdout.startswith("MissingExtraError") and 'pip install ".[inspect]"' in done.stdout
 
 
+def test_without_inspect_the_log_reader_still_tells_predictions_from_logs(tmp_path):
+    """emosign evaluate may ask is_inspect_log() of any .json: without inspect-ai a
+    predictions file is simply not a log, and a log says how to install the extra."""
+    predictions = tmp_path / "predictions.json"
+    predictions.write_text('[{"video_name": "a", "prediction": "neutral"}]', encoding="utf-8")
+    log = tmp_path / "run.json"
+    log.write_text('{\n  "version": 2,\n  "status": "success",\n  "eval": {}}', encoding="utf-8")
+    (tmp_path / "run.eval").write_bytes(b"PK")
+    code = ("import sys; sys.modules['inspect_ai'] = None\n"
+            "from emosign.harness.inspect_logs import is_inspect_log\n"
+            f"print(is_inspect_log({str(predictions)!r}))\n"
+            f"for name in ({str(log)!r}, {str(tmp_path / 'run.eval')!r}):\n"
+            "    try:\n        is_inspect_log(name)\n"
+            "    except Exception as err:\n        print(type(err).__name__)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": _pythonpath()})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "MissingExtraError", "MissingExtraError"]
+
+
 # --- the command line -----------------------------------------------------------------------
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -150,11 +151,27 @@ def _inspect_log_api() -> Any:
     return log
 
 
+# How an Inspect JSON log begins; read without Inspect, to tell one from a predictions file.
+_JSON_LOG_START = re.compile(rb'\A\s*\{\s*"version"\s*:\s*\d+\s*,\s*"status"\s*:')
+
+
 def _header(path: Path) -> Any:
-    """The log's header (no samples), or None when ``path`` is not a log Inspect can read."""
+    """The log's header (no samples), or None when ``path`` is not a log Inspect can read.
+
+    Without inspect-ai, an ``.eval`` file, or a ``.json`` file that begins as Inspect's JSON
+    logs do, raises MissingExtraError; any other ``.json`` file (a predictions file) is not a
+    log.
+    """
     if path.suffix not in LOG_SUFFIXES or not path.is_file():
         return None
-    api = _inspect_log_api()
+    try:
+        api = _inspect_log_api()
+    except MissingExtraError:
+        if path.suffix == ".json":
+            with path.open("rb") as file:
+                if not _JSON_LOG_START.match(file.read(256)):
+                    return None
+        raise
     try:
         header = api.read_eval_log(str(path.resolve()), header_only=True)
     except Exception:  # noqa: BLE001 - any file Inspect cannot read is not a log
@@ -163,7 +180,11 @@ def _header(path: Path) -> Any:
 
 
 def is_inspect_log(path: str | os.PathLike) -> bool:
-    """Whether ``path`` is a regular file holding an Inspect log (of any task)."""
+    """Whether ``path`` is a regular file holding an Inspect log (of any task).
+
+    Raises MissingExtraError, saying how to install inspect-ai, for what looks like a log when
+    inspect-ai is not installed; a JSON file that does not is not a log either way.
+    """
     return _header(Path(path)) is not None
 
 
