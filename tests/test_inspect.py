@@ -433,6 +433,9 @@ def test_the_log_reader_refuses_what_is_not_an_emosign_log(server, tmp_path):
     with pytest.raises(InputError, match="cannot read it as a log"):
         read_inspect_log(text)
     assert not is_inspect_log(text)
+    predictions = tmp_path / "predictions.json"
+    predictions.write_text('[{"video_name": "a", "prediction": "neutral"}]', encoding="utf-8")
+    assert not is_inspect_log(predictions)
     (tmp_path / "notes.txt").write_text("x", encoding="utf-8")
     with pytest.raises(InputError, match="not an Inspect log"):
         read_inspect_log(tmp_path / "notes.txt")
