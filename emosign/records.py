@@ -93,6 +93,9 @@ KINDS: Mapping[str, RecordKind] = MappingProxyType({
         RecordKind("lmms-eval-score", 1, "emosign lmms-eval-score",
                    "emosign.harness.lmms_eval_scores.score_samples",
                    (("runs", list), ("rows", list))),
+        RecordKind("inspect-score", 1, "emosign report LOG_DIR (or python -m emosign.harness.inspect_logs)",
+                   "emosign.harness.inspect_logs.score_inspect_logs",
+                   (("runs", list), ("rows", list))),
         RecordKind("power", 1, "emosign power", "emosign.power.power_report",
                    (("task", str), ("metric", str))),
     )

@@ -158,3 +158,21 @@ def video_dir(tmp_path_factory) -> Path:
     from fakes import write_clips
 
     return write_clips(tmp_path_factory.mktemp("videos"), seconds=0.3, fps=10, size=(32, 24))
+
+
+@pytest.fixture
+def chat_server():
+    """The fake server answering by a function of the request body alone: the test sets
+    ``chat_server.answer(body) -> Reply | str`` (a str is a 200 answer); until then every
+    request gets a 500."""
+    from fakes import FakeOpenAI, Reply
+
+    def reply(body, headers):
+        answer = fake.answer(body)
+        return Reply(text=answer) if isinstance(answer, str) else answer
+
+    fake = FakeOpenAI(reply)
+    fake.answer = lambda body: Reply(status=500)
+    fake.start()
+    yield fake
+    fake.stop()

@@ -293,3 +293,22 @@ def subparser(*names: str):
         action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
         parser = action.choices[name]
     return parser
+
+
+# --- reading a request ---------------------------------------------------------------------
+
+
+def image_count(body: dict) -> int:
+    """How many images the last message of a request holds."""
+    content = body["messages"][-1]["content"]
+    if isinstance(content, str):
+        return 0
+    return sum(part.get("type") == "image_url" for part in content)
+
+
+def last_text(body: dict) -> str:
+    """The last text part of a request's last message (the prompt)."""
+    content = body["messages"][-1]["content"]
+    if isinstance(content, str):
+        return content
+    return [part["text"] for part in content if part.get("type") == "text"][-1]

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 
 from emosign import _defaults, vocab
 from emosign._io import write_atomically
@@ -152,6 +153,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from emosign._io import check_output_file
+    from emosign.harness.inspect_logs import LOG_SUFFIXES, is_inspect_log, read_inspect_log
     from emosign.hub import LABELS_ENV_VAR
     from emosign.metrics import evaluate, format_table
 
@@ -159,9 +161,13 @@ def _evaluate(args: argparse.Namespace) -> int:
     read = [p for p in (args.predictions, args.annotator_ratings, labels_file) if p]
     if args.output:  # refused before the bootstrap, not after
         check_output_file(args.output, inputs=read)
+    predictions = args.predictions
+    if Path(predictions).suffix in LOG_SUFFIXES and is_inspect_log(predictions):
+        # An Inspect log of an EmoSign task: its answers, read as `mllm score` reads a run's.
+        predictions = read_inspect_log(predictions).predictions(args.task)
     result = evaluate(
         args.task,
-        args.predictions,
+        predictions,
         labels_file=args.labels_file,
         target=args.target,
         ci=args.ci,
@@ -227,8 +233,6 @@ def _power(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from emosign.report import write_report
 
     out = args.out

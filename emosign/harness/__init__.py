@@ -17,7 +17,10 @@ It is not a baseline: it runs someone else's model. One module per job:
 - :mod:`emosign.harness.extract`: the paper's second stage, a text model naming the label of
   each answer the rules cannot read (cached and resumable like the first);
 - :mod:`emosign.harness.lmms_eval_task` and :mod:`emosign.harness.lmms_eval_scores`: the same
-  prompts as an lmms-eval task, and the scoring of lmms-eval's logged samples.
+  prompts as an lmms-eval task, and the scoring of lmms-eval's logged samples;
+- :mod:`emosign.harness.inspect_tasks` and :mod:`emosign.harness.inspect_logs`: the same
+  frames, prompts, reader and metrics as Inspect tasks (the ``inspect`` extra), and Inspect's
+  logs read back into emosign.
 
 Import each name from the module that defines it; this package exports nothing itself.
 """
