@@ -15,8 +15,10 @@ __all__ = [
     "ALPHA",
     "BENCHMARK_TASKS",
     "CI",
+    "CLUSTER",
     "KFOLD_REPEATS",
     "N_BOOT",
+    "N_PERM",
     "ON_INVALID",
     "POWER",
     "POWER_METRIC",
@@ -25,6 +27,7 @@ __all__ = [
     "SEED",
     "SPREAD",
     "TARGET",
+    "TEST",
 ]
 
 # --- scoring: evaluate, compare, benchmark, mllm score, lmms-eval-score -----------------------
@@ -40,6 +43,12 @@ SEED: Final = 0
 ON_INVALID: Final = "raise"
 #: The reference scored against: the released majority labels.
 TARGET: Final = "majority"
+#: compare's test: the paired permutation (swap) test, of the right size for every metric.
+TEST: Final = "permutation"
+#: The unit compare swaps or resamples whole.
+CLUSTER: Final = "clip"
+#: Random swap patterns of the permutation test.
+N_PERM: Final = 9_999
 
 # --- power ------------------------------------------------------------------------------------
 

@@ -10,14 +10,17 @@ builds its result, a JSON-ready dict, in one place.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import numpy as np
 
-from emosign import cues
+from emosign import _defaults, cues
 from emosign._metric_functions import (
     average_precision,
+    classification_from_counts,
     classification_metrics,
     confusion_matrices,
     distribution_metrics,
@@ -27,16 +30,37 @@ from emosign._metric_functions import (
     per_class_metrics,
     sentiment_metrics,
 )
-from emosign._metric_names import HEADLINE, METRIC_DEFINITIONS, NOT_PERCENT, format_value
+from emosign._metric_names import (
+    CLASS_AVERAGED,
+    HEADLINE,
+    METRIC_DEFINITIONS,
+    MIN_CLASS_CLIPS,
+    NOT_PERCENT,
+    UNSTABLE_MARK,
+    UNSTABLE_REASON,
+    format_value,
+)
 from emosign.annotators import intensity_target, read_annotator_ratings, sentiment_target
 from emosign.errors import InputError
 from emosign.labels import Labels, load_labels
 from emosign.predictions import Aligned, PredictionsLike, align, read_predictions
 from emosign.records import stamp
-from emosign.stats import Interval, bootstrap_interval, model_reference_alpha, paired_bootstrap
+from emosign.stats import (
+    TESTS,
+    Interval,
+    PairedTest,
+    bootstrap_interval,
+    clopper_pearson,
+    holm,
+    mcnemar_test,
+    model_reference_alpha,
+    paired_bootstrap,
+    permutation_test,
+    posterior_confusions,
+)
 from emosign.tasks import Task, TaskData, get_task
 
-__all__ = ["TARGETS", "compare", "evaluate", "format_table"]
+__all__ = ["CLUSTERS", "TARGETS", "TESTS", "compare", "evaluate", "format_table", "holm_across"]
 
 #: A weighted statistic: (B, n) weights -> (B, m) values, one column per metric.
 Statistic = Callable[[np.ndarray], np.ndarray]
@@ -45,17 +69,28 @@ T = TypeVar("T")
 #: What ``evaluate(target=...)`` scores against: the majority labels, or a distribution per clip.
 TARGETS: tuple[str, ...] = ("majority", "soft")
 
+#: The units ``compare(cluster=...)`` resamples or permutes whole: single clips, the source
+#: videos the clips were cut from (the video name without its utterance id), or signers.
+CLUSTERS: tuple[str, ...] = ("clip", "source", "signer")
+
+#: How evaluate's intervals are made, as its ``ci.methods`` says per metric.
+POSTERIOR_METHOD = ("class-stratified percentile bootstrap joined with the Dirichlet posterior of "
+                    "each reference class's answers (Jeffreys prior on right/wrong), class "
+                    "supports fixed: the interval holds both, and the estimate")
+STRATIFIED_METHOD = "percentile bootstrap, stratified by reference class"
+IID_METHOD = "percentile bootstrap over clips"
+
 
 def evaluate(
     task: str,
     predictions: PredictionsLike,
     *,
     labels_file: str | os.PathLike | Labels | None = None,
-    target: str = "majority",
-    ci: float = 0.95,
-    n_boot: int = 10_000,
-    seed: int = 0,
-    on_invalid: str = "raise",
+    target: str = _defaults.TARGET,
+    ci: float = _defaults.CI,
+    n_boot: int = _defaults.N_BOOT,
+    seed: int = _defaults.SEED,
+    on_invalid: str = _defaults.ON_INVALID,
     annotator_ratings: str | os.PathLike | None = None,
     clips: Iterable[str] | None = None,
     metrics: Sequence[str] | None = None,
@@ -77,8 +112,9 @@ def evaluate(
         the released intensities normalised. The predicted distribution is the
         ``score_<class>`` columns (probabilities), or one-hot of the predicted class without
         them (uniform for a missing prediction).
-    ci : coverage of the percentile bootstrap intervals, in (0, 1).
-    n_boot : bootstrap resamples (seeded by ``seed``), drawn once and shared by all metrics.
+    ci : coverage of the intervals, in (0, 1).
+    n_boot : bootstrap resamples and posterior draws (seeded by ``seed``), drawn once and
+        shared by all metrics.
     on_invalid : ``"raise"`` refuses missing or unreadable predictions, listing every row;
         ``"wrong"`` scores them as wrong and reports how many.
     annotator_ratings : a per-annotator ratings CSV, for ``target="soft"`` on sentiment.
@@ -94,9 +130,25 @@ def evaluate(
     dict
         JSON-ready: ``task``, ``n``, ``target``, ``labels`` (file and sha256),
         ``predictions`` (counts), ``metrics`` (fractions in 0...1, or the scale's units for
-        MAE), ``ci``, ``per_class``, ``per_signer``, ``definitions`` and, for single-label
-        tasks, ``confusion_matrix`` and ``agreement`` (model-vs-reference Krippendorff's
-        alpha). Undefined values (a correlation of a constant) are None.
+        MAE), ``ci`` (level, draws, seed, ``intervals`` per metric, ``methods`` naming each
+        metric's method and ``method`` saying it in one line), ``per_class`` (for a
+        single-label task with each class's ``recall_ci``, its exact Clopper-Pearson
+        interval, and ``unstable``, fewer than ``MIN_CLASS_CLIPS`` clips), ``unstable`` (the
+        small classes and the class-averaged scores they make unstable; empty when none),
+        ``per_signer``, ``definitions`` and, for single-label tasks, ``confusion_matrix`` and
+        ``agreement`` (model-vs-reference Krippendorff's alpha). Undefined values (a
+        correlation of a constant) are None.
+
+    Notes
+    -----
+    Intervals of a single-label task hold the class supports fixed, so a class-averaged
+    score is always averaged over the data's classes. Accuracy, wAcc, wF1 and macro-F1 get
+    the smallest interval holding the class-stratified percentile bootstrap's, the
+    percentile interval of the Jeffreys-Dirichlet posterior of each class's answers
+    (:func:`emosign.stats.posterior_confusions`) and the estimate; the other metrics, the
+    class-stratified bootstrap's; the other tasks, the percentile bootstrap over clips
+    (Efron & Tibshirani 1993). Why, and their coverage on EmoSign's class sizes:
+    ``docs/statistics.md``.
 
     Raises
     ------
@@ -136,7 +188,15 @@ def evaluate(
         kept = [m for m in names if m in metrics]
         statistic, names = _select(statistic, names, kept), kept
     point = dict(zip(names, _row(statistic(np.ones((1, data.n))))))
-    intervals = _intervals(statistic, data.n, ci=ci, n_boot=n_boot, seed=seed)
+    single = spec.kind == "single_label" and soft is None
+    intervals = _intervals(statistic, data.n, ci=ci, n_boot=n_boot, seed=seed,
+                           strata=data.y_true if single else None)
+    methods = dict.fromkeys(names, STRATIFIED_METHOD if single else IID_METHOD)
+    if single:
+        posterior = _posterior_intervals(data, aligned, names, ci=ci, n_draws=n_boot, seed=seed)
+        intervals = [_union(posterior[name], iv) if name in posterior else iv
+                     for name, iv in zip(names, intervals)]
+        methods.update(dict.fromkeys(posterior, POSTERIOR_METHOD))
     signers = np.array(data.signers)
     per_signer = {
         s: {"n": int((signers == s).sum()),
@@ -166,12 +226,15 @@ def evaluate(
         "metrics": point,
         "ci": {
             "level": ci,
-            "method": "percentile bootstrap over clips",
+            "method": "; ".join(f"{m} ({', '.join(n for n in names if methods[n] == m)})"
+                                for m in dict.fromkeys(methods.values())),
+            "methods": methods,
             "n_boot": n_boot,
             "seed": seed,
             "intervals": {name: [iv.low, iv.high] for name, iv in zip(names, intervals)},
         },
-        "per_class": {} if soft or spec.kind == "explanation" else _per_class(spec, data, aligned),
+        "per_class": {} if soft or spec.kind == "explanation" else _per_class(spec, data, aligned, ci=ci),
+        "unstable": _unstable(spec, data, names) if single else {},
         **extra,
         "per_signer": per_signer,
         "definitions": {name: METRIC_DEFINITIONS[name] for name in names if name in METRIC_DEFINITIONS},
@@ -194,31 +257,73 @@ def compare(
     predictions_b: PredictionsLike,
     *,
     labels_file: str | os.PathLike | Labels | None = None,
-    ci: float = 0.95,
-    n_boot: int = 10_000,
-    seed: int = 0,
-    on_invalid: str = "raise",
+    ci: float = _defaults.CI,
+    n_boot: int = _defaults.N_BOOT,
+    seed: int = _defaults.SEED,
+    on_invalid: str = _defaults.ON_INVALID,
+    test: str = _defaults.TEST,
+    cluster: str = _defaults.CLUSTER,
+    n_perm: int = _defaults.N_PERM,
+    metrics: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """Paired bootstrap comparison of two systems on the same clips of one task.
-
-    Both systems are scored on the same resamples, so clip difficulty cancels out of the
-    difference.
+    """Paired comparison of two systems on the same clips of one task: a test per metric,
+    the interval that inverts it, and Holm's adjustment over the metrics.
 
     Parameters
     ----------
     task : one of ``vocab.TASK_NAMES``.
     predictions_a, predictions_b : the two systems' predictions, anything
         :func:`emosign.predictions.read_predictions` reads.
-    labels_file, ci, n_boot, seed, on_invalid : as for :func:`evaluate`.
+    labels_file, ci, seed, on_invalid : as for :func:`evaluate`; ``1 - ci`` is the level
+        at which the interval and the p-value agree.
+    test : {"permutation", "bootstrap", "mcnemar"}, default "permutation"
+        ``"permutation"``: the paired swap test (:func:`emosign.stats.permutation_test`):
+        under H0 the two answers on a clip are exchangeable, so A's and B's answers are
+        swapped on random sets of clips (``n_perm`` patterns, Monte Carlo, seeded; every
+        pattern when there are few clusters). Exact under H0 for every metric.
+        ``"bootstrap"``: the paired bootstrap (:func:`emosign.stats.paired_bootstrap`,
+        ``n_boot`` resamples, within each reference class on a single-label task).
+        ``"mcnemar"``: McNemar's exact test (:func:`emosign.stats.mcnemar_test`), for
+        accuracy only. Each reports the interval that inverts its own test.
+    cluster : {"clip", "source", "signer"}, default "clip"
+        The unit swapped or resampled whole: a clip, the source video a clip was cut from
+        (its video name without the utterance id: 22 on EmoSign), or the signer (4). Clips
+        of one source video or signer are not independent; clustering keeps the test valid
+        then, at the price of power (with 4 signers the smallest permutation p is 1/8).
+    n_perm : int, default 9,999
+        Swap patterns of the permutation test.
+    n_boot : int, default 10,000
+        Resamples of the bootstrap test.
+    metrics : list of str, optional
+        Compare only these headline metrics (default: every one both systems have;
+        ``["accuracy"]`` for McNemar, which refuses any other).
 
     Returns
     -------
     dict
-        JSON-ready: ``task``, ``n``, ``ci`` (level, resamples, seed, method) and
-        ``comparison``: for each headline metric both systems have, ``difference`` (a - b),
-        its percentile interval ``low``...``high`` and the two-sided ``p_value`` of
-        :func:`emosign.stats.paired_bootstrap`.
+        JSON-ready: ``task``, ``n``, ``test`` (method, cluster and the number of clusters,
+        permutations or resamples, seed, whether the p-values are exact, and how the p-value
+        and the interval are made), ``ci`` (level, ``n_boot`` = permutations or resamples,
+        seed, method), ``comparison``: per metric ``difference`` (a - b), ``low`` and
+        ``high`` (the interval), the two-sided ``p_value``, ``p_holm`` (Holm's adjustment
+        over the metrics compared) and ``agrees`` (whether the interval excludes 0 exactly
+        when ``p_value <= 1 - ci``); and ``unstable`` (classes under
+        ``MIN_CLASS_CLIPS`` clips and the scores they make unstable, as in evaluate).
+
+    Raises
+    ------
+    InputError
+        For an unknown test, cluster or metric, McNemar with a metric other than accuracy
+        or with clusters, or a bad option value.
     """
+    if test not in TESTS:
+        raise InputError(f"test must be one of {list(TESTS)}, not {test!r}")
+    if cluster not in CLUSTERS:
+        raise InputError(f"cluster must be one of {list(CLUSTERS)}, not {cluster!r}")
+    if isinstance(n_perm, bool) or not isinstance(n_perm, int) or n_perm < 1:
+        raise InputError(f"n_perm must be an integer >= 1, not {n_perm!r}")
+    if metrics is not None and (isinstance(metrics, str) or not metrics):
+        raise InputError(f"metrics must be a non-empty list of metric names, not {metrics!r}")
     spec = get_task(task)
     labels = load_labels(labels_file)
     data = spec.bind(labels)
@@ -231,19 +336,206 @@ def compare(
         stat_a, names = _statistic(spec, data, aligned_a)
         stat_b, names_b = _statistic(spec, data, aligned_b)
     shared = [n for n in names if n in names_b]  # ordinal metrics need values from both
-    tests = _as_list(paired_bootstrap(
-        _select(stat_a, names, shared), _select(stat_b, names_b, shared), data.n,
-        n_boot=n_boot, ci=ci, seed=seed,
-    ))
+    if test == "mcnemar":
+        if spec.kind != "single_label":
+            raise InputError(f"test='mcnemar' compares accuracies of single-label tasks; "
+                             f"{spec.name} has none: use test='permutation'")
+        wanted = list(metrics) if metrics is not None else ["accuracy"]
+        if wanted != ["accuracy"]:
+            raise InputError(f"test='mcnemar' is exact for accuracy only, not for {wanted} "
+                             "(metrics=...): use test='permutation' for the other metrics")
+        if cluster != "clip":
+            raise InputError(f"cluster={cluster!r}: McNemar's test assumes independent clips; "
+                             "use test='permutation' to permute whole clusters")
+    if metrics is not None:
+        unknown = [m for m in metrics if m not in shared]
+        if unknown:
+            raise InputError(f"metrics {unknown} are not compared on {spec.name}; choose from {shared}")
+        shared = [m for m in shared if m in metrics]
+    elif test == "mcnemar":
+        shared = ["accuracy"]
+    groups = _cluster_labels(data, cluster)
+    single = spec.kind == "single_label"
+
+    if test == "mcnemar":
+        tests: list[PairedTest] = _as_list(mcnemar_test(
+            aligned_a.y_pred == data.y_true, aligned_b.y_pred == data.y_true, ci=ci))
+        draws = 0
+    elif test == "permutation":
+        swap = _swap_statistic(spec, data, labels, aligned_a, aligned_b, shared)
+        tests = _as_list(permutation_test(swap, data.n, n_perm=n_perm, ci=ci, seed=seed,
+                                          clusters=groups))
+        draws = tests[0].n_boot
+    else:
+        sa, sb = _select(stat_a, names, shared), _select(stat_b, names_b, shared)
+        if single and groups is not None:  # a resample may lose a class: leave it out
+            sa, sb = (_all_classes_present(st, data, shared) for st in (sa, sb))
+        tests = _as_list(paired_bootstrap(
+            sa, sb, data.n, n_boot=n_boot, ci=ci, seed=seed, interval="inverted",
+            strata=data.y_true if single and groups is None else None, clusters=groups,
+        ))
+        draws = n_boot
+    adjusted = holm([t.p_value for t in tests])
+    tests = [replace(t, p_holm=float(p)) for t, p in zip(tests, adjusted)]
+    description = _test_description(test, cluster, single, tests[0], n_metrics=len(tests),
+                                     n_clusters=None if groups is None else len(set(groups)))
     return stamp("compare", _json_ready({
         "task": spec.name,
         "n": data.n,
-        "ci": {"level": ci, "n_boot": n_boot, "seed": seed, "method": "paired percentile bootstrap"},
+        "test": {
+            "method": test,
+            "cluster": cluster,
+            "clusters": data.n if groups is None else len(set(groups)),
+            **({"n_perm": draws} if test == "permutation" else {}),
+            **({"n_boot": n_boot} if test == "bootstrap" else {}),
+            "seed": seed,
+            "exact": tests[0].exact,
+            "interval": tests[0].interval,
+            **description,
+        },
+        "ci": {"level": ci, "n_boot": draws, "seed": seed, "method": description["interval_method"]},
         "comparison": {
-            name: {"difference": t.difference, "low": t.low, "high": t.high, "p_value": t.p_value}
+            name: {"difference": t.difference, "low": _finite(t.low), "high": _finite(t.high),
+                   "p_value": t.p_value, "p_holm": t.p_holm, "agrees": t.agrees}
             for name, t in zip(shared, tests)
         },
+        "unstable": _unstable(spec, data, shared) if single else {},
     }))
+
+
+def holm_across(results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Several :func:`compare` results as one family: ``p_holm`` over every (task, metric).
+
+    When two systems are compared on several tasks at once, each task's ``p_holm`` only
+    covers its own metrics; a claim about "some task" needs Holm's adjustment over all of
+    them (Holm 1979). Returns new records, each row's ``p_holm`` replaced and the test's
+    ``p_holm_method`` saying over what.
+
+    Parameters
+    ----------
+    results : sequence of dict
+        Records of :func:`compare`.
+
+    Returns
+    -------
+    list of dict, in the same order.
+    """
+    rows = [(i, name) for i, r in enumerate(results) for name in r["comparison"]]
+    p = np.array([results[i]["comparison"][name]["p_value"] for i, name in rows], dtype=float)
+    adjusted = holm(np.where([v is None for v in p], np.nan, p).astype(float))
+    tasks = ", ".join(r["task"] for r in results)
+    out = [{**r, "test": {**r["test"], "p_holm_method":
+                          f"Holm's step-down adjustment over the {len(rows)} (task, metric) pairs "
+                          f"compared here ({tasks})"},
+            "comparison": {k: dict(v) for k, v in r["comparison"].items()}} for r in results]
+    for (i, name), value in zip(rows, adjusted):
+        out[i]["comparison"][name]["p_holm"] = None if np.isnan(value) else float(value)
+    return out
+
+
+def _finite(value: float) -> float | None:
+    """An interval end for JSON: None where it is unbounded (or undefined)."""
+    return value if np.isfinite(value) else None
+
+
+def _cluster_labels(data: TaskData, cluster: str) -> np.ndarray | None:
+    """Each clip's cluster: None for clips, the source video (the video name without its
+    trailing utterance id), or the signer."""
+    if cluster == "clip":
+        return None
+    if cluster == "signer":
+        return np.array(data.signers)
+    return np.array([re.sub(r"_\d+$", "", name) for name in data.video_names])
+
+
+def _all_classes_present(statistic: Statistic, data: TaskData, names: list[str]) -> Statistic:
+    """The statistic with its class-averaged columns NaN on resamples that lack a class of
+    the data (a cluster bootstrap may draw no clip of a 3-clip class): those resamples are
+    left out, so the score is always averaged over the data's classes."""
+    present = np.unique(data.y_true)
+    members = (data.y_true[:, None] == present[None, :]).astype(float)
+    columns = [i for i, n in enumerate(names) if n in CLASS_AVERAGED]
+
+    def conditioned(w):
+        values = np.array(statistic(w), dtype=float)
+        lacking = ((w @ members) == 0).any(axis=1)
+        if columns:
+            values[np.ix_(lacking, columns)] = np.nan
+        return values
+
+    return conditioned
+
+
+def _swap_statistic(
+    spec: Task, data: TaskData, labels: Labels, aligned_a: Aligned, aligned_b: Aligned,
+    names: list[str],
+) -> Callable[[np.ndarray], np.ndarray]:
+    """The differences a' - b' of ``names`` after swapping the systems' answers on clips.
+
+    Both systems' answers are stacked as 2n pseudo-clips (a's, then b's); system a' after a
+    swap pattern ``s`` is the weighting ``[1 - s, s]`` of them and b' is ``[s, 1 - s]``, so
+    every metric with per-clip weights scores all swap patterns at once.
+    """
+    doubled = replace(data, video_names=data.video_names * 2, signers=data.signers * 2,
+                      y_true=np.concatenate([data.y_true, data.y_true]))
+
+    def stacked(x, y):
+        return None if x is None or y is None else np.concatenate([x, y])
+
+    both = replace(aligned_a, y_pred=np.concatenate([aligned_a.y_pred, aligned_b.y_pred]),
+                   values=stacked(aligned_a.values, aligned_b.values),
+                   scores=stacked(aligned_a.scores, aligned_b.scores))
+    if spec.kind == "explanation":
+        statistic, all_names = _grounding_statistic(doubled, labels, both)
+    else:
+        statistic, all_names = _statistic(spec, doubled, both)
+    pair = _select(statistic, all_names, names)
+
+    def swapped(s: np.ndarray) -> np.ndarray:
+        kept = (~s).astype(float)
+        moved = s.astype(float)
+        return pair(np.concatenate([kept, moved], axis=1)) - pair(np.concatenate([moved, kept], axis=1))
+
+    return swapped
+
+
+#: Below this many clusters the cluster bootstrap is known to understate the spread
+#: (Cameron, Gelbach & Miller 2008), and compare says so.
+_FEW_CLUSTERS = 30
+
+
+def _test_description(test: str, cluster: str, single: bool, first: PairedTest,
+                      *, n_metrics: int, n_clusters: int | None) -> dict[str, str]:
+    """How the p-value, the interval and p_holm were made, in words for the record."""
+    units = {"clip": "clips", "source": "source videos", "signer": "signers"}[cluster]
+    level = 1.0 - first.ci
+    agree = (f"so it excludes 0 exactly when p <= {level:.2g}: the interval and the p-value "
+             "agree by construction")
+    if test == "permutation":
+        how = ("every swap pattern" if first.exact else f"{first.n_boot:,} random swap patterns")
+        p_value = (f"paired permutation test: A's and B's answers swapped on random sets of {units} "
+                   f"({how}); p = (1 + #{{|d*| >= |d|}}) / (1 + patterns)")
+        interval = ("inversion of the same permutation test under a location shift: d +/- c, "
+                    f"c the swap distribution's critical |d*| at {level:.2g}; " + agree)
+    elif test == "bootstrap":
+        design = "clips within each reference class" if single and cluster == "clip" else units
+        p_value = (f"paired bootstrap resampling {design}; p = (1 + #{{|d* - d| >= |d|}}) / "
+                   "(1 + resamples)")
+        interval = ("inversion of the same bootstrap test: d +/- c, c the critical |d* - d| "
+                    "(symmetric bootstrap interval); " + agree)
+        if single and cluster != "clip":
+            interval += "; resamples lacking a class of the data are left out of class-averaged scores"
+        if n_clusters is not None and n_clusters < _FEW_CLUSTERS:
+            p_value += (f"; with {n_clusters} clusters the cluster bootstrap understates the spread "
+                        "(prefer the permutation test)")
+    else:
+        p_value = ("McNemar's exact test: of the clips exactly one system gets right, A's share "
+                   "against 1/2 (binomial)")
+        interval = ("Clopper-Pearson interval of that share, mapped to the accuracy difference, "
+                    "conditional on the number of such clips; " + agree)
+    holm_text = (f"Holm's step-down adjustment over the {n_metrics} metrics compared here"
+                 if n_metrics > 1 else "one metric: p_holm = p_value")
+    return {"p_value_method": p_value, "interval_method": interval, "p_holm_method": holm_text}
 
 
 def _as_list(value: T | list[T]) -> list[T]:
@@ -418,19 +710,83 @@ def _row(values: np.ndarray) -> list[float]:
     return [float(v) for v in values[0]]
 
 
-def _intervals(statistic: Statistic, n: int, *, ci: float, n_boot: int, seed: int) -> list[Interval]:
-    """One percentile bootstrap interval per column of the statistic, on shared resamples."""
-    return _as_list(bootstrap_interval(statistic, n, n_boot=n_boot, ci=ci, seed=seed))
+def _intervals(statistic: Statistic, n: int, *, ci: float, n_boot: int, seed: int,
+               strata: np.ndarray | None = None) -> list[Interval]:
+    """One percentile bootstrap interval per column of the statistic, on shared resamples
+    (within each stratum, when given)."""
+    return _as_list(bootstrap_interval(statistic, n, n_boot=n_boot, ci=ci, seed=seed, strata=strata))
 
 
-def _per_class(spec: Task, data: TaskData, aligned: Aligned) -> dict[str, dict[str, Any]]:
-    """Each class's (or emotion's) own numbers: precision, recall, F1 and support, or MAE
-    and Spearman for intensities."""
+def _posterior_intervals(
+    data: TaskData, aligned: Aligned, names: Sequence[str], *, ci: float, n_draws: int, seed: int
+) -> dict[str, Interval]:
+    """Intervals of the classification metrics among ``names`` from the Dirichlet posterior
+    of the expected confusion matrix (:func:`emosign.stats.posterior_confusions`)."""
+    wanted = [n for n in names if n in HEADLINE["single_label"]]
+    if not wanted:
+        return {}
+    k = len(data.classes)
+    confusion = confusion_matrices(data.y_true, aligned.y_pred, n_classes=k)
+    draws = posterior_confusions(confusion, n_draws=n_draws, seed=seed)
+    expected = draws[..., :k]
+    values = classification_from_counts(
+        np.diagonal(expected, axis1=-2, axis2=-1), draws.sum(axis=-1), expected.sum(axis=-2)
+    )
+    point = classification_metrics(data.y_true, aligned.y_pred, n_classes=k)
+    tail = (1.0 - ci) / 2.0
+    out = {}
+    for name in wanted:
+        low, high = np.quantile(values[name], [tail, 1.0 - tail])
+        out[name] = Interval(float(point[name]), float(low), float(high), ci, n_draws,
+                             method="posterior")
+    return out
+
+
+def _union(posterior: Interval, bootstrap: Interval) -> Interval:
+    """The smallest interval holding both intervals and the estimate.
+
+    Each alone misses on EmoSign's 3-clip classes: the bootstrap of a class whose clips are
+    all right or all wrong has no spread (coverage of wAcc down to 73% in the simulation
+    study), the Jeffreys posterior pulls a recall that is truly 0 up (down to 87% for
+    macro-F1 on emotion_single); together they keep 93% or more in every case studied
+    (``benchmarks/sim_intervals_tests.py``, ``docs/statistics.md``), at the price of being
+    conservative (up to 98%) when a small class is always missed.
+    """
+    return replace(posterior, low=min(posterior.low, bootstrap.low, posterior.estimate),
+                   high=max(posterior.high, bootstrap.high, posterior.estimate),
+                   n_nan=bootstrap.n_nan, method="posterior+stratified bootstrap")
+
+
+def _unstable(spec: Task, data: TaskData, names: Sequence[str]) -> dict[str, Any]:
+    """Which classes have fewer than MIN_CLASS_CLIPS clips, and the scores they make unstable."""
+    support = np.bincount(data.y_true, minlength=len(data.classes))
+    small = {c: int(n) for c, n in zip(data.classes, support) if 0 < n < MIN_CLASS_CLIPS}
+    if not small:
+        return {}
+    return {
+        "min_class_clips": MIN_CLASS_CLIPS,
+        "classes": small,
+        "metrics": [n for n in names if n in CLASS_AVERAGED],
+        "reason": UNSTABLE_REASON.removeprefix(UNSTABLE_MARK + " "),
+    }
+
+
+def _per_class(spec: Task, data: TaskData, aligned: Aligned, *, ci: float) -> dict[str, dict[str, Any]]:
+    """Each class's (or emotion's) own numbers: precision, recall, F1 and support (and, for
+    a single-label task, the recall's exact interval and whether the class is too small to
+    trust), or MAE and Spearman for intensities."""
     if spec.kind == "single_label":
         confusion = confusion_matrices(data.y_true, aligned.y_pred, n_classes=len(data.classes))
         pc = per_class_metrics(confusion)
+        hits = np.diagonal(confusion[:, :-1]).round().astype(int)
+        support = pc["support"].round().astype(int)
+        low, high = (np.asarray(end) for end in clopper_pearson(hits, support, ci=ci))
         return {
-            name: {key: (int(pc[key][i]) if key == "support" else float(pc[key][i])) for key in pc}
+            name: {
+                **{key: (int(pc[key][i]) if key == "support" else float(pc[key][i])) for key in pc},
+                "recall_ci": [float(low[i]), float(high[i])],
+                "unstable": bool(0 < support[i] < MIN_CLASS_CLIPS),
+            }
             for i, name in enumerate(data.classes)
         }
     if spec.kind == "multi_label":
@@ -468,9 +824,12 @@ def _json_ready(value: Any) -> Any:
 def format_table(result: dict[str, Any]) -> str:
     """A result of :func:`evaluate` as text, with percentages the way the paper prints them."""
     level = round(result["ci"]["level"] * 100)
+    unstable = result.get("unstable") or {}
+    flagged = set(unstable.get("metrics", ()))
     lines = [
         f"EmoSign {result['task']}: {result['n']} clips, target {result['target']}, "
-        f"{level}% CI from {result['ci']['n_boot']:,} bootstrap resamples",
+        f"{level}% intervals from {result['ci']['n_boot']:,} draws",
+        f"intervals: {result['ci']['method']}",
         f"labels {result['labels']['path']} (sha256 {result['labels']['sha256'][:12]}...)",
     ]
     skipped = result["predictions"]
@@ -487,6 +846,7 @@ def format_table(result: dict[str, Any]) -> str:
     for name, value in result["metrics"].items():
         low, high = result["ci"]["intervals"][name]
         alias = " (wAcc)" if name == "balanced_accuracy" else " (wF1)" if name == "weighted_f1" else ""
+        alias += f" {UNSTABLE_MARK}" if name in flagged else ""
         interval = f"[{format_value(name, low)}, {format_value(name, high)}]"
         cells = "".join(f"{format_value(name, values[name]) if name in values else '':>10}"
                         for _, values in beside)
@@ -500,14 +860,28 @@ def format_table(result: dict[str, Any]) -> str:
         note += ("; chance: the same explanations against other clips' references; human: each "
                  "annotator against the other two")
     lines.append(note)
+    if flagged:
+        small = ", ".join(f"{c} {n}" for c, n in unstable["classes"].items())
+        lines.append(f"{UNSTABLE_REASON} (here: {small})")
     if result["per_class"]:
-        columns = list(next(iter(result["per_class"].values())))
-        lines += ["", f"{'class':<24}" + "".join(f"{c:>12}" for c in columns)]
+        columns = [c for c in next(iter(result["per_class"].values())) if c != "unstable"]
+        header = "".join(f"{f'recall {level}% CI':>18}" if c == "recall_ci" else f"{c:>12}" for c in columns)
+        lines += ["", f"{'class':<24}" + header]
+
+        def cell(column: str, value: Any) -> str:
+            if column == "support":
+                return f"{value:>12}"
+            if column == "recall_ci":
+                shown = f"[{format_value('recall', value[0])}, {format_value('recall', value[1])}]"
+                return f"{shown:>18}"
+            return f"{format_value(column, value):>12}"
+
         for name, row in result["per_class"].items():
-            cells = "".join(
-                f"{row[c]:>12}" if c == "support" else f"{format_value(c, row[c]):>12}" for c in columns
-            )
-            lines.append(f"{name:<24}{cells}")
+            mark = f" {UNSTABLE_MARK}" if row.get("unstable") else ""
+            lines.append(f"{name + mark:<24}" + "".join(cell(c, row[c]) for c in columns))
+        if any(row.get("unstable") for row in result["per_class"].values()):
+            lines.append(f"{UNSTABLE_MARK} fewer than {unstable.get('min_class_clips', MIN_CLASS_CLIPS)} "
+                         "clips: the recall's exact (Clopper-Pearson) interval shows how little it says")
     names = list(result["metrics"])[:4]
     lines += ["", f"{'signer':<12}{'n':>5}" + "".join(f"{n:>20}" for n in names)]
     for signer, row in result["per_signer"].items():

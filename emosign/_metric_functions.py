@@ -29,6 +29,7 @@ from emosign.errors import InputError
 __all__ = [
     "SOFT_EPSILON",
     "average_precision",
+    "classification_from_counts",
     "classification_metrics",
     "confusion_matrices",
     "distribution_metrics",
@@ -215,11 +216,40 @@ def _classification(y_true: np.ndarray, y_pred: np.ndarray, k: int, w: np.ndarra
     truth, guess = y_true[:, None] == classes, y_pred[:, None] == classes
     counts = w @ np.concatenate([truth & guess, truth, guess], axis=1).astype(float)
     tp, support, predicted = counts[:, :k], counts[:, k:2 * k], counts[:, 2 * k:]
+    return classification_from_counts(tp, support, predicted)
+
+
+def classification_from_counts(
+    tp: ArrayLike, support: ArrayLike, predicted: ArrayLike
+) -> dict[str, np.ndarray]:
+    """:func:`classification_metrics` from each class's (weighted) counts.
+
+    For callers that hold the counts of many resamples, swap patterns or simulated systems at
+    once (the simulation study, :mod:`emosign.power`): the metrics are functions of three
+    numbers per class, so they come out of one matrix product whatever the batch.
+
+    Parameters
+    ----------
+    tp, support, predicted : arrays of shape (..., K)
+        Per class k: the weight of clips of class k predicted as k (TP_k), of clips of class
+        k (support_k), and of clips predicted as k (predicted_k).
+
+    Returns
+    -------
+    dict of ndarray of shape (...)
+        ``accuracy``, ``balanced_accuracy``, ``weighted_f1``, ``macro_f1`` as defined in
+        :func:`classification_metrics` (balanced accuracy over the classes with support in
+        each row; a caller that must keep the data's classes checks the support itself).
+    """
+    tp, support, predicted = (np.asarray(x, dtype=float) for x in (tp, support, predicted))
+    if not tp.shape == support.shape == predicted.shape or tp.ndim < 1:
+        raise InputError("tp, support and predicted must have the same shape (..., K); got "
+                         f"{tp.shape}, {support.shape} and {predicted.shape}")
     recall = _divide(tp, support)
     f1 = _divide(2 * tp, support + predicted)
     has_support = support > 0
     return {
-        "accuracy": _divide(tp.sum(-1), w.sum(axis=1)),
+        "accuracy": _divide(tp.sum(-1), support.sum(-1)),
         "balanced_accuracy": _divide((recall * has_support).sum(-1), has_support.sum(-1).astype(float)),
         "weighted_f1": _divide((f1 * support).sum(-1), support.sum(-1)),
         "macro_f1": f1.mean(-1),

@@ -10,15 +10,40 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 __all__ = [
+    "CLASS_AVERAGED",
     "HEADLINE",
     "LEADERBOARD_METRICS",
     "LOWER_IS_BETTER",
     "METRIC_DEFINITIONS",
+    "MIN_CLASS_CLIPS",
+    "UNSTABLE_MARK",
+    "UNSTABLE_REASON",
     "NOT_PERCENT",
     "SHORT_NAMES",
     "format_metric",
     "format_value",
 ]
+
+#: A class with fewer reference clips than this makes the scores that average over classes
+#: (:data:`CLASS_AVERAGED`) and its own per-class scores unstable, and they are flagged so.
+#: Why 10: below it one clip moves the class's recall by more than 10 points (and a
+#: class-averaged score by more than 10/K), the class's exact 95% interval is wider than
+#: 0.6 at a recall of one half (10 clips: Clopper-Pearson [0.19, 0.81]), and in the coverage
+#: study (``benchmarks/sim_intervals_tests.py``, ``docs/statistics.md``) the intervals that
+#: miss their 95% by most are those of class-averaged scores, on tasks with a class under 10.
+#: EmoSign has three: sentiment_3's and sentiment_7's 3 neutral clips, and in emotion_single
+#: anger (3), surprise_pos (5), surprise_neg (7) and fear (7).
+MIN_CLASS_CLIPS = 10
+
+#: The scores that average over the classes with equal weight, so that a class of 3 clips
+#: counts as much as one of 121: flagged when a class has fewer than MIN_CLASS_CLIPS clips.
+CLASS_AVERAGED: frozenset[str] = frozenset({"balanced_accuracy", "macro_f1"})
+
+#: The marker of an unstable score in tables, with its footnote.
+UNSTABLE_MARK = "†"
+UNSTABLE_REASON = (f"{UNSTABLE_MARK} unstable: averages over a class with fewer than "
+                   f"{MIN_CLASS_CLIPS} clips, whose recall alone moves it; read the per-class "
+                   "recall and its exact interval beside it")
 
 #: Each headline metric's definition and its other names, written into evaluate()'s output.
 METRIC_DEFINITIONS: dict[str, dict[str, str]] = {

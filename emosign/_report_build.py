@@ -28,12 +28,17 @@ from emosign._report_collect import (
 )
 from emosign._report_render import Block, Contents, Figure, Heading, Items, Paragraph, Table
 from emosign.metrics import (
+    CLASS_AVERAGED,
     LEADERBOARD_METRICS,
     LOWER_IS_BETTER,
+    MIN_CLASS_CLIPS,
     NOT_PERCENT,
     SHORT_NAMES,
+    UNSTABLE_MARK,
+    UNSTABLE_REASON,
     format_metric,
 )
+from emosign.stats import clopper_pearson
 
 if TYPE_CHECKING:  # pandas and matplotlib are imported when a section needs them
     import pandas as pd
@@ -82,8 +87,11 @@ def build_report(
     blocks: list[Block] = [Heading(1, "EmoSign report")]
     blocks.append(Paragraph(
         f"Written by emosign {__version__} on {datetime.date.today().isoformat()} from "
-        f"{len(collected.sources)} results file(s). Intervals are 95% percentile bootstrap "
-        "intervals over clips. wAcc is balanced accuracy (mean per-class recall), wF1 is "
+        f"{len(collected.sources)} results file(s). Intervals are 95% intervals as each "
+        "results file records them (emosign evaluate: with the class supports fixed, so wAcc is "
+        "always averaged over the data's classes; see docs/statistics.md). "
+        f"A {UNSTABLE_MARK} marks a score that averages over a class of fewer than "
+        f"{MIN_CLASS_CLIPS} clips. wAcc is balanced accuracy (mean per-class recall), wF1 is "
         "support-weighted F1. Every row says what kind of system it is; a rank is given only "
         "among systems that see the same inputs, and references (which do not model the clip) "
         "and the paper's reported numbers (not rerun, no interval) are shown apart, unranked."
@@ -170,10 +178,15 @@ def _leaderboard(task: str, systems: Sequence[SystemResult], figures: bool, bar:
     apart = _ordered([s for s in systems if s.kind not in RANKED_KINDS], first)
     ranks = _ranks(ranked, first)
     metrics = tuple(_column_name(c) for c in columns)
+    small = _small_classes(systems)
+
+    def cell(s: SystemResult, metric: str) -> str:
+        text = format_metric(s.metrics.get(metric), metric, s.intervals.get(metric))
+        return f"{text} {UNSTABLE_MARK}" if small and metric in CLASS_AVERAGED else text
 
     def row(s: SystemResult, *rank: str) -> tuple[str, ...]:
         return (s.system, s.kind, s.inputs, *rank, "" if s.n is None else str(s.n),
-                *(format_metric(s.metrics.get(c), c, s.intervals.get(c)) for c in columns), s.note)
+                *(cell(s, c) for c in columns), s.note)
 
     better = "lower" if first in LOWER_IS_BETTER else "higher"
     blocks: list[Block] = [Heading(3, task)]
@@ -190,11 +203,55 @@ def _leaderboard(task: str, systems: Sequence[SystemResult], figures: bool, bar:
                             "of the clip) and the paper's reported numbers (not rerun, no interval)",
                             ("system", "kind", "inputs", "n", *metrics, "note"),
                             rows, "comparison", frozenset(range(len(rows)))))
+    if small and any(c in CLASS_AVERAGED for c in columns):
+        shown = ", ".join(f"{c} {n}" for c, n in small.items())
+        blocks.append(Paragraph(f"{UNSTABLE_REASON} (here: {shown} clips)."))
+        recall = _small_class_recall(task, [*ranked, *apart], small)
+        if recall is not None:
+            blocks.append(recall)
     plotted = [s for s in [*ranked, *apart] if s.metrics.get(first) is not None]
     if figures and plotted:
         blocks.append(_forest_figure(task, first, plotted))
         bar.update(1)
     return blocks
+
+
+def _small_classes(systems: Sequence[SystemResult]) -> dict[str, int]:
+    """The task's classes with fewer than MIN_CLASS_CLIPS reference clips, and their clips,
+    read from a recorded confusion matrix (rows are the reference classes)."""
+    for s in systems:
+        matrix = s.confusion_matrix or {}
+        labels, rows = matrix.get("labels"), matrix.get("matrix")
+        if labels and rows and len(labels) == len(rows):
+            support = {str(c): int(sum(row)) for c, row in zip(labels, rows)}
+            return {c: n for c, n in support.items() if 0 < n < MIN_CLASS_CLIPS}
+    return {}
+
+
+def _small_class_recall(task: str, systems: Sequence[SystemResult], small: Mapping[str, int]) -> Table | None:
+    """Each system's recall on the small classes, with its exact (Clopper-Pearson) 95%
+    interval: what the flagged class-averaged scores rest on."""
+    rows = []
+    for s in systems:
+        matrix = s.confusion_matrix or {}
+        labels, counts = list(matrix.get("labels") or ()), matrix.get("matrix") or ()
+        if not labels or len(labels) != len(counts):
+            continue
+        cells = []
+        for name in small:
+            i = labels.index(name) if name in labels else None
+            if i is None:
+                cells.append("n/a")
+                continue
+            hits, support = int(counts[i][i]), int(sum(counts[i]))
+            low, high = clopper_pearson(hits, support)
+            cells.append(f"{hits}/{support} [{100 * low:.0f}, {100 * high:.0f}]")
+        rows.append((s.system, s.kind, *cells))
+    if not rows:
+        return None
+    return Table(f"{task}: recall on the classes under {MIN_CLASS_CLIPS} clips, right/clips with "
+                 "the exact (Clopper-Pearson) 95% interval in percent",
+                 ("system", "kind", *(f"{c} recall" for c in small)), tuple(rows), "small-classes")
 
 
 def _description(task: str) -> str:

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from emosign._metric_functions import (
     SOFT_EPSILON,
     average_precision,
+    classification_from_counts,
     classification_metrics,
     confusion_matrices,
     distribution_metrics,
@@ -48,30 +49,47 @@ from emosign._metric_functions import (
     sentiment_metrics,
 )
 from emosign._metric_names import (
+    CLASS_AVERAGED,
     HEADLINE,
     LEADERBOARD_METRICS,
     LOWER_IS_BETTER,
     METRIC_DEFINITIONS,
+    MIN_CLASS_CLIPS,
     NOT_PERCENT,
     SHORT_NAMES,
+    UNSTABLE_MARK,
+    UNSTABLE_REASON,
     format_metric,
 )
 
 if TYPE_CHECKING:
-    from emosign._evaluation import TARGETS, compare, evaluate, format_table
+    from emosign._evaluation import (
+        CLUSTERS,
+        TARGETS,
+        TESTS,
+        compare,
+        evaluate,
+        format_table,
+        holm_across,
+    )
 
 __all__ = [
     # names and formatting
+    "CLASS_AVERAGED",
     "HEADLINE",
     "LEADERBOARD_METRICS",
     "LOWER_IS_BETTER",
     "METRIC_DEFINITIONS",
+    "MIN_CLASS_CLIPS",
     "NOT_PERCENT",
     "SHORT_NAMES",
+    "UNSTABLE_MARK",
+    "UNSTABLE_REASON",
     "format_metric",
     # metric functions of aligned arrays
     "SOFT_EPSILON",
     "average_precision",
+    "classification_from_counts",
     "classification_metrics",
     "confusion_matrices",
     "distribution_metrics",
@@ -81,10 +99,13 @@ __all__ = [
     "round_sentiment",
     "sentiment_metrics",
     # scoring a predictions file
+    "CLUSTERS",
     "TARGETS",
+    "TESTS",
     "compare",
     "evaluate",
     "format_table",
+    "holm_across",
 ]
 
 # evaluate() and its kin load when first used. Figures, reports, the power analysis and the
@@ -92,7 +113,8 @@ __all__ = [
 # scipy and the label, task and predictions modules with it: `python -X importtime -c
 # "import emosign.metrics"` measures about 0.05 s (numpy) this way; importing
 # emosign._evaluation adds about 0.3 s more.
-_EVALUATION = frozenset({"TARGETS", "compare", "evaluate", "format_table"})
+_EVALUATION = frozenset({"CLUSTERS", "TARGETS", "TESTS", "compare", "evaluate", "format_table",
+                         "holm_across"})
 
 
 def __getattr__(name: str) -> Any:

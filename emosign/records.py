@@ -82,9 +82,9 @@ class RecordKind:
 KINDS: Mapping[str, RecordKind] = MappingProxyType({
     kind.name: kind
     for kind in (
-        RecordKind("evaluate", 1, "emosign evaluate", "emosign.evaluate",
+        RecordKind("evaluate", 2, "emosign evaluate", "emosign.evaluate",
                    (("task", str), ("metrics", dict))),
-        RecordKind("compare", 1, "emosign compare", "emosign.metrics.compare",
+        RecordKind("compare", 2, "emosign compare", "emosign.metrics.compare",
                    (("task", str), ("comparison", dict))),
         RecordKind("benchmark", 1, "emosign benchmark", "emosign.baselines.benchmark.run_benchmark",
                    (("rows", list),)),

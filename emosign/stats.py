@@ -24,23 +24,56 @@ Public API
 * :func:`percentile_interval`: NaN-aware percentile interval of bootstrap samples.
 * :func:`bootstrap_interval`: estimate plus percentile interval of a weighted statistic.
 * :func:`paired_bootstrap`: difference of two systems on the same clips, its interval and a
-  two-sided p-value.
+  two-sided p-value (clips or whole clusters resampled).
+* :func:`swap_patterns`, :func:`permutation_test`, :func:`sign_flip_test`: the paired
+  permutation (swap) test, clip by clip or cluster by cluster, with the interval that inverts
+  it; vectorised over many statistics (simulated system pairs) at once.
+* :func:`mcnemar_test`: McNemar's exact test of two accuracies, with the interval that
+  inverts it; vectorised over rows of correct-indicator matrices.
+* :func:`clopper_pearson`: the exact interval of a binomial proportion (a class's recall).
+* :func:`posterior_confusions`: draws of the expected confusion matrix, each reference
+  class's answers from a Dirichlet posterior with a Jeffreys prior on right/wrong: the
+  intervals of class-averaged scores that stay honest at 3 clips a class.
+* :func:`holm`: Holm's step-down adjustment of several p-values.
 * :func:`krippendorff_alpha`, :func:`model_reference_alpha`: inter-rater agreement.
-Power and minimum detectable differences, simulated with :func:`paired_bootstrap`, live in
-:mod:`emosign.power`, which builds on this module.
+Power and minimum detectable differences live in :mod:`emosign.power`, which builds on this
+module: the tests take many simulated pairs at once (the columns of a statistic, or the rows
+of (n_sims, n) arrays), all tested on the same resamples or swap patterns.
 
 This module is a leaf: it imports nothing from the rest of ``emosign`` but the errors and the
 private thread-budget helper ``emosign._threads``.
 
 References
 ----------
+Brown, L. D., Cai, T. T. and DasGupta, A. (2001). Interval estimation for a binomial
+proportion. *Statistical Science* 16(2), 101-133 (the Jeffreys interval).
+
+Clopper, C. J. and Pearson, E. S. (1934). The use of confidence or fiducial limits illustrated
+in the case of the binomial. *Biometrika* 26(4), 404-413.
+
+Davison, A. C. and Hinkley, D. V. (1997). *Bootstrap Methods and their Application*.
+Cambridge University Press; section 3.8 (the cluster bootstrap), ch. 4 (tests).
+
 Efron, B. and Tibshirani, R. J. (1993). *An Introduction to the Bootstrap*. Chapman & Hall;
 ch. 13 (percentile intervals) and ch. 16 (hypothesis testing with the bootstrap).
+
+Good, P. I. (2005). *Permutation, Parametric and Bootstrap Tests of Hypotheses*, 3rd ed.
+Springer; ch. 3 (paired permutation tests, Monte Carlo p-values) and ch. 6 (intervals by
+inverting a test).
+
+Hall, P. (1988). On symmetric bootstrap confidence intervals. *Journal of the Royal
+Statistical Society B* 50(1), 35-45.
+
+Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scandinavian
+Journal of Statistics* 6(2), 65-70.
 
 Koehn, P. (2004). Statistical significance tests for machine translation evaluation. EMNLP.
 
 Krippendorff, K. (2011). Computing Krippendorff's alpha-reliability. Annenberg School for
 Communication Departmental Papers 43.
+
+McNemar, Q. (1947). Note on the sampling error of the difference between correlated
+proportions or percentages. *Psychometrika* 12(2), 153-157.
 """
 
 from __future__ import annotations
@@ -54,25 +87,51 @@ from dataclasses import dataclass
 import krippendorff
 import numpy as np
 from numpy.typing import ArrayLike
+from scipy.stats import beta as beta_distribution
+from scipy.stats import binom
 
 from emosign._threads import one_thread
 from emosign.errors import InputError
 
 __all__ = [
+    "INTERVALS",
     "Interval",
     "LEVELS",
     "PairedTest",
+    "SwapStatistic",
+    "TESTS",
     "WeightedStatistic",
     "bootstrap_interval",
     "bootstrap_weights",
+    "clopper_pearson",
+    "holm",
     "krippendorff_alpha",
+    "mcnemar_test",
     "model_reference_alpha",
     "paired_bootstrap",
     "percentile_interval",
+    "permutation_test",
+    "posterior_confusions",
+    "sign_flip_test",
+    "swap_patterns",
 ]
 
 WeightedStatistic = Callable[[np.ndarray], np.ndarray]
 """``stat(weights)``: integer weights of shape (B, n) -> values of shape (B,) or (B, m)."""
+
+SwapStatistic = Callable[[np.ndarray], np.ndarray]
+"""``stat(swaps)``: bool swaps of shape (P, n) -> differences a - b of shape (P,) or (P, m).
+
+Row ``p`` says, for each clip, whether systems a and b trade their answers on it; the value
+is ``metric(a') - metric(b')`` of the systems after the trade. A row of False gives the
+observed difference."""
+
+TESTS = ("permutation", "bootstrap", "mcnemar")
+"""The paired tests, as ``PairedTest.method`` names them."""
+
+INTERVALS = ("inverted", "percentile")
+"""How ``PairedTest.low`` and ``high`` were made: by inverting the test that gave the p-value
+(they agree by construction), or as the bootstrap percentile interval (a different procedure)."""
 
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
 """Levels of measurement accepted by :func:`krippendorff_alpha`."""
@@ -102,6 +161,7 @@ def bootstrap_weights(
     n_boot: int = 10_000,
     seed: int | np.random.Generator = 0,
     strata: ArrayLike | None = None,
+    clusters: ArrayLike | None = None,
 ) -> np.ndarray:
     """Multinomial counts of ``n_boot`` bootstrap resamples of ``n`` items.
 
@@ -124,6 +184,12 @@ def bootstrap_weights(
         on its own: within every row, the counts of a stratum's items sum to the stratum's
         size, so each resample keeps the design's stratum sizes. Strata are drawn in sorted
         order of their labels, which keeps the draw reproducible.
+    clusters : array-like of shape (n,), optional
+        A label per item naming its cluster, e.g. the source video of each clip. When given,
+        whole clusters are resampled (the cluster bootstrap, Davison & Hinkley 1997,
+        section 3.8): a row draws as many clusters as there are, with replacement, and every
+        item of a cluster drawn ``k`` times gets weight ``k``. Rows then sum to different
+        totals. Not together with ``strata``.
 
     Returns
     -------
@@ -134,7 +200,8 @@ def bootstrap_weights(
     """
     n = _positive_int(n, "n")
     n_boot = _positive_int(n_boot, "n_boot")
-    return np.concatenate(list(_weight_chunks(n, n_boot=n_boot, seed=seed, strata=strata)))
+    return np.concatenate(list(_weight_chunks(n, n_boot=n_boot, seed=seed, strata=strata,
+                                              clusters=clusters)))
 
 
 def _weight_chunks(
@@ -144,6 +211,7 @@ def _weight_chunks(
     seed: int | np.random.Generator,
     strata: ArrayLike | None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    clusters: ArrayLike | None = None,
 ) -> Iterator[np.ndarray]:
     """The rows of :func:`bootstrap_weights`, drawn and yielded a chunk at a time.
 
@@ -152,6 +220,15 @@ def _weight_chunks(
     time. Memory is one chunk, at most ``chunk_size`` rows and ``_CHUNK_CELLS`` counts.
     """
     rows = max(1, min(chunk_size, _CHUNK_CELLS // n))
+    if clusters is not None:
+        if strata is not None:
+            raise InputError("strata and clusters cannot be combined: a cluster holds items of "
+                             "several strata; give one of them")
+        codes, n_clusters = _cluster_codes(clusters, n)
+        rng = np.random.default_rng(seed)
+        for start in range(0, n_boot, rows):
+            yield _resample_counts(rng, n_clusters, min(rows, n_boot - start))[:, codes]
+        return
     rng = np.random.default_rng(seed)
     if strata is None:
         for start in range(0, n_boot, rows):
@@ -242,11 +319,41 @@ class Interval:
 
 @dataclass(frozen=True)
 class PairedTest:
-    """Paired bootstrap comparison of systems a and b scored on the same clips.
+    """A paired comparison of systems a and b scored on the same clips.
 
-    ``difference`` is ``stat_a - stat_b`` on the full data; ``low`` and ``high`` bound its
-    ``ci`` percentile interval; ``p_value`` is the two-sided shifted-bootstrap p-value of
-    :func:`paired_bootstrap`; ``n_nan`` counts resamples where the difference was undefined.
+    Attributes
+    ----------
+    difference : float
+        ``stat_a - stat_b`` on the full data.
+    low, high : float
+        The ``ci`` interval of the difference, made as ``interval`` says; ``-inf`` and
+        ``inf`` when the test cannot reject any difference at ``1 - ci`` (too few
+        resamples, permutations or discordant clips).
+    p_value : float
+        Two-sided p-value of H0 "the systems score the same", by the test ``method``.
+    n_boot : int
+        Resamples (bootstrap) or swap patterns (permutation; ``2**G - 1`` when enumerated
+        exactly) behind the p-value; 0 for McNemar's exact test.
+    ci : float
+        Coverage of the interval.
+    n_nan : int
+        Resamples where the difference was undefined, left out.
+    method : str
+        One of :data:`TESTS`: ``"permutation"`` (:func:`permutation_test`), ``"bootstrap"``
+        (:func:`paired_bootstrap`) or ``"mcnemar"`` (:func:`mcnemar_test`).
+    interval : str
+        One of :data:`INTERVALS`. ``"inverted"``: the differences the same test does not
+        reject at level ``1 - ci``, so that ``p_value <= 1 - ci`` exactly when the interval
+        excludes 0. ``"percentile"``: the bootstrap percentile interval, a different
+        procedure from the p-value, which may disagree with it near the boundary.
+    p_holm : float or None
+        Holm's adjusted p-value (:func:`holm`) when this test is one of several reported
+        together; None when it stands alone.
+    clusters : int or None
+        The number of clusters resampled or permuted whole; None when the units are clips.
+    exact : bool
+        Whether the p-value is exact (every swap pattern enumerated, or McNemar's binomial)
+        rather than a Monte Carlo estimate.
     """
 
     difference: float
@@ -256,6 +363,21 @@ class PairedTest:
     n_boot: int
     ci: float
     n_nan: int = 0
+    method: str = "bootstrap"
+    interval: str = "percentile"
+    p_holm: float | None = None
+    clusters: int | None = None
+    exact: bool = False
+
+    @property
+    def agrees(self) -> bool:
+        """Whether the interval and the p-value tell the same story at level ``1 - ci``: the
+        interval excludes 0 exactly when ``p_value <= 1 - ci``. Always True for an
+        ``"inverted"`` interval (up to rounding); NaN results agree vacuously."""
+        if any(np.isnan(v) for v in (self.low, self.high, self.p_value)):
+            return True
+        excludes = not (self.low <= 0.0 <= self.high)
+        return excludes == (self.p_value <= 1.0 - self.ci + 1e-12)
 
 
 def bootstrap_interval(
@@ -267,6 +389,7 @@ def bootstrap_interval(
     seed: int | np.random.Generator = 0,
     strata: ArrayLike | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    clusters: ArrayLike | None = None,
 ) -> Interval | list[Interval]:
     """Estimate and percentile bootstrap interval of a weighted statistic.
 
@@ -280,7 +403,7 @@ def bootstrap_interval(
         Weighted statistic: int weights of shape (B, n) -> shape (B,) or (B, m).
     n : int
         Number of clips the statistic is defined over.
-    n_boot, seed, strata
+    n_boot, seed, strata, clusters
         As in :func:`bootstrap_weights`.
     ci : float, default=0.95
         Coverage of the interval, strictly between 0 and 1.
@@ -299,7 +422,8 @@ def bootstrap_interval(
     # The full-data call comes first: it checks the statistic's shape before any resampling.
     estimate = _full_data_value(stat, n, "stat")
     n_boot = _positive_int(n_boot, "n_boot")
-    chunks = _weight_chunks(n, n_boot=n_boot, seed=seed, strata=strata, chunk_size=chunk_size)
+    chunks = _weight_chunks(n, n_boot=n_boot, seed=seed, strata=strata, chunk_size=chunk_size,
+                            clusters=clusters)
     (samples,) = _evaluate((stat,), chunks, estimate.shape, ("stat",))
     low, high = percentile_interval(samples, ci=ci)
     n_nan = np.isnan(samples).sum(axis=0)
@@ -323,6 +447,8 @@ def paired_bootstrap(
     seed: int | np.random.Generator = 0,
     strata: ArrayLike | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    clusters: ArrayLike | None = None,
+    interval: str = "percentile",
 ) -> PairedTest | list[PairedTest]:
     """Paired bootstrap comparison of two systems scored on the same ``n`` clips.
 
@@ -331,8 +457,7 @@ def paired_bootstrap(
     makes the test paired and much sharper than comparing two separate intervals.
 
     With ``d = stat_a - stat_b`` on the full data and ``d*_1 ... d*_B`` its bootstrap
-    replicates, the interval is the ``ci`` percentile interval of ``d*`` and the two-sided
-    p-value for H0: "the systems score the same" is::
+    replicates, the two-sided p-value for H0: "the systems score the same" is::
 
         p = (1 + #{b : |d*_b - d| >= |d|}) / (1 + B)
 
@@ -344,20 +469,34 @@ def paired_bootstrap(
     counts and reported as ``n_nan``. Swapping a and b flips the sign of ``difference``,
     ``low`` and ``high`` and leaves ``p_value`` unchanged.
 
+    The interval is, by ``interval``:
+
+    * ``"percentile"``: the ``ci`` percentile interval of ``d*`` (Efron & Tibshirani 1993,
+      ch. 13). It is not the inversion of the p-value above, so near the boundary the two
+      can disagree (an interval excluding 0 with ``p > 1 - ci``, or the reverse).
+    * ``"inverted"``: the differences ``delta`` that the same shifted test does not reject,
+      ``{delta : (1 + #{b : |d*_b - d| >= |d - delta|}) / (1 + B) > 1 - ci}``, which is
+      ``d +/- c`` with ``c`` an order statistic of ``|d*_b - d|`` (the symmetric bootstrap
+      interval, Hall 1988). It excludes 0 exactly when ``p <= 1 - ci``.
+
     Parameters
     ----------
     stat_a, stat_b : callable
         Weighted statistics of the two systems, returning the same shape, (B,) or (B, m).
     n : int
         Number of clips.
-    n_boot, ci, seed, strata, chunk_size
+    n_boot, ci, seed, strata, chunk_size, clusters
         As in :func:`bootstrap_interval`.
+    interval : {"percentile", "inverted"}, default="percentile"
+        Which interval to report, as above.
 
     Returns
     -------
     PairedTest, or a list of ``m`` PairedTests if the statistics return shape (B, m).
     """
     ci = _check_ci(ci)
+    if interval not in INTERVALS:
+        raise InputError(f"interval must be one of {INTERVALS}; got {interval!r}")
     chunk_size = _positive_int(chunk_size, "chunk_size")
     estimate_a = _full_data_value(stat_a, n, "stat_a")
     estimate_b = _full_data_value(stat_b, n, "stat_b")
@@ -367,29 +506,465 @@ def paired_bootstrap(
             f"(1, {n}) they returned {(1, *estimate_a.shape)} and {(1, *estimate_b.shape)}"
         )
     n_boot = _positive_int(n_boot, "n_boot")
-    chunks = _weight_chunks(n, n_boot=n_boot, seed=seed, strata=strata, chunk_size=chunk_size)
+    chunks = _weight_chunks(n, n_boot=n_boot, seed=seed, strata=strata, chunk_size=chunk_size,
+                            clusters=clusters)
     samples_a, samples_b = _evaluate(
         (stat_a, stat_b), chunks, estimate_a.shape, ("stat_a", "stat_b")
     )
 
     difference = estimate_a - estimate_b
     replicates = samples_a - samples_b
-    low, high = percentile_interval(replicates, ci=ci)
-    defined = ~np.isnan(replicates)
-    with np.errstate(invalid="ignore"):  # NaN replicates compare False and are masked anyway
-        extreme = np.abs(replicates - difference) >= np.abs(difference) * (1.0 - _TIE_RTOL)
-    n_extreme = (extreme & defined).sum(axis=0)
-    n_defined = defined.sum(axis=0)
-    p_value = np.where(np.isnan(difference), np.nan, (1.0 + n_extreme) / (1.0 + n_defined))
+    p_value, inv_low, inv_high, n_defined = _invert(difference, replicates - difference, 1.0 - ci)
+    if interval == "percentile":
+        low, high = percentile_interval(replicates, ci=ci)
+    else:
+        low, high = inv_low, inv_high
     n_nan = n_boot - n_defined
+    n_clusters = None if clusters is None else _cluster_codes(clusters, n)[1]
 
     def test(d, lo, hi, p, k) -> PairedTest:
-        return PairedTest(float(d), float(lo), float(hi), float(p), n_boot, ci, n_nan=int(k))
+        return PairedTest(float(d), float(lo), float(hi), float(p), n_boot, ci, n_nan=int(k),
+                          method="bootstrap", interval=interval, clusters=n_clusters)
 
     if difference.ndim == 0:
         return test(difference, low, high, p_value, n_nan)
     return [test(*column) for column in zip(difference, np.atleast_1d(low),
                                             np.atleast_1d(high), p_value, n_nan)]
+
+
+# --------------------------------------------------------------------------------------------
+# Paired permutation (swap) test, McNemar's exact test, Clopper-Pearson, Holm
+
+#: Exact enumeration of swap patterns is allowed up to this many clusters (2**20 patterns).
+_MAX_EXACT_CLUSTERS = 20
+
+
+def swap_patterns(
+    n: int,
+    *,
+    n_perm: int = 9_999,
+    seed: int | np.random.Generator = 0,
+    clusters: ArrayLike | None = None,
+) -> np.ndarray:
+    """Random swap patterns of the paired permutation test: which clips trade answers.
+
+    Each row swaps every cluster (every clip, without ``clusters``) independently with
+    probability 1/2, and all clips of a cluster together.
+
+    Parameters
+    ----------
+    n : int
+        Number of clips, at least 1.
+    n_perm : int, default=9_999
+        Number of patterns (rows), at least 1.
+    seed : int or numpy.random.Generator, default=0
+        As in :func:`bootstrap_weights`.
+    clusters : array-like of shape (n,), optional
+        A label per clip naming its cluster (source video, signer): clips of a cluster swap
+        together.
+
+    Returns
+    -------
+    swaps : ndarray of shape (n_perm, n), dtype bool
+        The same rows :func:`permutation_test` draws with the same arguments (unless it
+        enumerates every pattern exactly).
+    """
+    n = _positive_int(n, "n")
+    n_perm = _positive_int(n_perm, "n_perm")
+    codes, n_clusters = _cluster_codes(clusters, n)
+    return np.concatenate(list(_swap_chunks(codes, n_clusters, n_perm=n_perm, seed=seed,
+                                            exact=False, chunk_size=DEFAULT_CHUNK_SIZE)))
+
+
+def permutation_test(
+    stat: SwapStatistic,
+    n: int,
+    *,
+    n_perm: int = 9_999,
+    ci: float = 0.95,
+    seed: int | np.random.Generator = 0,
+    clusters: ArrayLike | None = None,
+    exact: bool | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> PairedTest | list[PairedTest]:
+    """Paired permutation (swap) test of two systems scored on the same ``n`` clips.
+
+    Under H0 "the two systems are exchangeable on every clip" (which of the two answers on a
+    clip came from a and which from b is arbitrary), trading their answers on any set of
+    clips leaves the distribution of the data unchanged (Good 2005, ch. 3). With ``d`` the
+    observed difference ``stat(no swap)`` and ``d*_1 ... d*_P`` the differences after ``P``
+    random swap patterns (each clip, or each cluster with all its clips, swapped with
+    probability 1/2), the two-sided p-value is::
+
+        p = (1 + #{j : |d*_j| >= |d|}) / (1 + P)
+
+    the Monte Carlo p-value, which counts the observed data as one of the patterns and so is
+    a valid test for any ``P`` (its smallest value is ``1 / (1 + P)``). When every pattern
+    is enumerated (``exact``) the ``2**G - 1`` patterns other than the identity are the
+    ``d*_j``, and the same formula is the exact permutation p-value, the share of all
+    ``2**G`` patterns at least as extreme as the data. The test is exact under H0 for any
+    metric, class-averaged ones included, since the classes of the clips never change.
+
+    The interval inverts the same test under a location-shift model (Good 2005, ch. 6): the
+    hypothesis "the difference is ``delta``" is tested by comparing ``|d - delta|`` with the
+    same ``|d*_j|``, and the interval is every ``delta`` not rejected at ``1 - ci``::
+
+        {delta : (1 + #{j : |d*_j| >= |d - delta|}) / (1 + P) > 1 - ci}  =  [d - c, d + c]
+
+    with ``c`` the ``k``-th largest ``|d*_j|`` for the smallest ``k`` with
+    ``(1 + k) / (1 + P) > 1 - ci``. So the interval excludes 0 exactly when
+    ``p <= 1 - ci``, by construction. It assumes the spread of the difference around its
+    mean is the spread of the swap distribution (which it is under H0, and close to it when
+    the systems disagree on many clips); when ``1 / (1 + P) > 1 - ci`` nothing can be
+    rejected and the interval is ``(-inf, inf)``.
+
+    Parameters
+    ----------
+    stat : callable
+        Swap statistic (:data:`SwapStatistic`): bool swaps of shape (P, n) -> differences
+        a - b of shape (P,) or (P, m), ``m`` statistics (metrics, or simulated system pairs)
+        tested at once on the same patterns. It must not modify the swaps.
+    n : int
+        Number of clips.
+    n_perm : int, default=9_999
+        Random swap patterns for the Monte Carlo p-value.
+    ci : float, default=0.95
+        Coverage of the interval; the test's level is ``1 - ci``.
+    seed : int or numpy.random.Generator, default=0
+        As in :func:`swap_patterns`.
+    clusters : array-like of shape (n,), optional
+        A cluster label per clip (source video, signer): whole clusters swap together, which
+        keeps the test valid when clips of a cluster are dependent.
+    exact : bool, optional
+        Enumerate every one of the ``2**G`` patterns of the ``G`` clusters (or clips). By
+        default exact when ``2**G - 1 <= n_perm``; True with ``G`` above 20 is refused.
+    chunk_size : int, default=2_000
+        Patterns passed to ``stat`` at a time; does not change the result.
+
+    Returns
+    -------
+    PairedTest, or a list of ``m`` PairedTests if ``stat`` returns shape (P, m), with
+    ``method="permutation"`` and ``interval="inverted"``.
+
+    Raises
+    ------
+    InputError
+        For a bad option, a statistic of the wrong shape, or ``exact=True`` with more than
+        20 clusters.
+    """
+    ci = _check_ci(ci)
+    n = _positive_int(n, "n")
+    n_perm = _positive_int(n_perm, "n_perm")
+    chunk_size = _positive_int(chunk_size, "chunk_size")
+    if exact is not None and not isinstance(exact, bool):
+        raise InputError(f"exact must be True, False or None; got {exact!r}")
+    codes, n_clusters = _cluster_codes(clusters, n)
+    if exact is None:
+        exact = n_clusters <= _MAX_EXACT_CLUSTERS and 2**n_clusters - 1 <= n_perm
+    elif exact and n_clusters > _MAX_EXACT_CLUSTERS:
+        raise InputError(f"exact=True enumerates 2**{n_clusters} swap patterns, too many; "
+                         f"it is allowed up to {_MAX_EXACT_CLUSTERS} clusters")
+    none = np.zeros((1, n), dtype=bool)
+    none.flags.writeable = False
+    observed = _call(stat, none, "stat", trailing=None)[0]
+    chunks = _swap_chunks(codes, n_clusters, n_perm=n_perm, seed=seed, exact=exact,
+                          chunk_size=chunk_size)
+    (samples,) = _evaluate((stat,), chunks, observed.shape, ("stat",))
+    p_value, low, high, n_defined = _invert(observed, samples, 1.0 - ci)
+    n_patterns = samples.shape[0]
+    n_nan = n_patterns - n_defined
+    n_units = None if clusters is None else n_clusters
+
+    def test(d, lo, hi, p, k) -> PairedTest:
+        return PairedTest(float(d), float(lo), float(hi), float(p), n_patterns, ci, n_nan=int(k),
+                          method="permutation", interval="inverted", clusters=n_units,
+                          exact=exact)
+
+    if observed.ndim == 0:
+        return test(observed, low, high, p_value, n_nan)
+    return [test(*column) for column in zip(observed, low, high, p_value, n_nan)]
+
+
+def sign_flip_test(
+    differences: ArrayLike,
+    *,
+    n_perm: int = 9_999,
+    ci: float = 0.95,
+    seed: int | np.random.Generator = 0,
+    clusters: ArrayLike | None = None,
+    exact: bool | None = None,
+) -> PairedTest | list[PairedTest]:
+    """:func:`permutation_test` of a difference that is a sum of per-clip terms.
+
+    When the metric difference is ``d = sum_i u_i`` with ``u_i`` depending only on clip
+    ``i``'s two answers and antisymmetric in them, swapping a and b on clip ``i`` flips the
+    sign of ``u_i``, and the swap statistic is ``sum_i (1 - 2 s_i) u_i`` (Fisher's sign-flip
+    test). Accuracy and balanced accuracy (wAcc) are such metrics, with ``c_a``, ``c_b`` the
+    systems' correct indicators and the reference classes fixed::
+
+        accuracy:           u_i = (c_a,i - c_b,i) / n
+        balanced accuracy:  u_i = (c_a,i - c_b,i) / (K n_{y_i})
+
+    (``K`` the classes present, ``n_{y_i}`` the clips of clip ``i``'s class). All rows of a
+    (S, n) array, e.g. ``S`` simulated system pairs, are tested on the same patterns with
+    one (P, n) @ (n, S) product per chunk.
+
+    Parameters
+    ----------
+    differences : array-like of shape (n,) or (S, n)
+        The per-clip terms ``u_i`` of one difference, or of ``S`` differences (rows).
+    n_perm, ci, seed, clusters, exact
+        As in :func:`permutation_test`.
+
+    Returns
+    -------
+    PairedTest for shape (n,); a list of ``S`` PairedTests for shape (S, n).
+    """
+    u = _numeric_array(differences, "differences")
+    if u.ndim not in (1, 2) or u.shape[-1] == 0 or not np.isfinite(u).all():
+        raise InputError(f"differences must be finite, of shape (n,) or (S, n); got shape {u.shape}")
+    terms = u if u.ndim == 2 else u[None, :]
+    total = terms.sum(axis=1)
+
+    def stat(swaps: np.ndarray) -> np.ndarray:
+        return total - 2.0 * (swaps @ terms.T)
+
+    tests = permutation_test(stat, terms.shape[1], n_perm=n_perm, ci=ci, seed=seed,
+                             clusters=clusters, exact=exact)
+    assert isinstance(tests, list)  # stat returns (P, S)
+    return tests[0] if u.ndim == 1 else tests
+
+
+def mcnemar_test(
+    correct_a: ArrayLike, correct_b: ArrayLike, *, ci: float = 0.95
+) -> PairedTest | list[PairedTest]:
+    """McNemar's exact test of two accuracies on the same clips, and the interval inverting it.
+
+    Of the ``n`` clips, ``b`` are right for a only and ``c`` for b only; the accuracy
+    difference is ``(b - c) / n``. Given the ``m = b + c`` discordant clips, ``b`` is
+    ``Binomial(m, pi)`` and H0 "equal accuracy" is ``pi = 1/2`` (McNemar 1947; the exact
+    conditional form). The two-sided p-value is::
+
+        p = min(1, 2 min(P(X <= b), P(X >= b))),   X ~ Binomial(m, 1/2)
+
+    (1 when ``m = 0``). The interval inverts the same test: the Clopper-Pearson interval
+    ``[pi_lo, pi_hi]`` of ``pi`` at ``ci`` (Clopper & Pearson 1934; the equal-tailed exact
+    interval, whose tails are the p-value's) mapped to the difference,
+    ``(2 pi - 1) m / n``, conditional on the ``m`` discordant clips. It excludes 0 exactly
+    when ``p <= 1 - ci``. The test assumes independent clips; it says nothing about
+    metrics other than accuracy.
+
+    Parameters
+    ----------
+    correct_a, correct_b : array-like of bool, shape (n,) or (S, n)
+        Whether each system is right on each clip; rows of (S, n) arrays are ``S`` pairs
+        (simulated, say), tested at once.
+    ci : float, default=0.95
+        Coverage of the interval.
+
+    Returns
+    -------
+    PairedTest (``method="mcnemar"``, ``interval="inverted"``, ``exact=True``,
+    ``n_boot=0``), or a list of ``S`` for (S, n) inputs.
+    """
+    ci = _check_ci(ci)
+    a = _indicator_array(correct_a, "correct_a")
+    b_ = _indicator_array(correct_b, "correct_b")
+    if a.shape != b_.shape or a.ndim not in (1, 2) or a.shape[-1] == 0:
+        raise InputError("correct_a and correct_b must both have shape (n,) or (S, n), n >= 1; "
+                         f"got {a.shape} and {b_.shape}")
+    rows_a, rows_b = np.atleast_2d(a), np.atleast_2d(b_)
+    n = rows_a.shape[1]
+    only_a = (rows_a & ~rows_b).sum(axis=1)
+    only_b = (~rows_a & rows_b).sum(axis=1)
+    m = only_a + only_b
+    tail = binom.cdf(np.minimum(only_a, only_b), m, 0.5)
+    p_value = np.where(m > 0, np.minimum(1.0, 2.0 * tail), 1.0)
+    pi_low, pi_high = clopper_pearson(only_a, m, ci=ci)
+    with np.errstate(invalid="ignore"):
+        low = np.where(m > 0, (2.0 * np.nan_to_num(pi_low) - 1.0) * m / n, 0.0)
+        high = np.where(m > 0, (2.0 * np.nan_to_num(pi_high) - 1.0) * m / n, 0.0)
+    difference = (only_a - only_b) / n
+    tests = [PairedTest(float(d), float(lo), float(hi), float(p), 0, ci, method="mcnemar",
+                        interval="inverted", exact=True)
+             for d, lo, hi, p in zip(difference, low, high, p_value)]
+    return tests[0] if a.ndim == 1 else tests
+
+
+def posterior_confusions(
+    confusion: ArrayLike,
+    *,
+    n_draws: int = 10_000,
+    seed: int | np.random.Generator = 0,
+) -> np.ndarray:
+    """Draws of the expected confusion matrix given the observed one, class by class.
+
+    The clips of reference class ``k`` (``n_k`` of them, fixed by the labels) are answered
+    independently, each as column ``j`` with chance ``pi_kj``; the quantity a score should
+    estimate is the score of the expected confusion matrix ``n_k pi_kj``, what the system
+    would score on unlimited clips in the benchmark's class proportions. Each row ``pi_k``
+    gets a Dirichlet posterior::
+
+        pi_k ~ Dirichlet(c_k + a),   a_kk = 1/2,   a_kj = 1/(2 (K - 1)) for the other classes
+
+    (``a`` is 0 in a last "no prediction" column). Its recall ``pi_kk`` is then exactly
+    ``Beta(TP_k + 1/2, n_k - TP_k + 1/2)``, the Jeffreys posterior whose equal-tailed
+    interval keeps close to nominal coverage at small ``n`` (Brown, Cai & DasGupta 2001),
+    where a bootstrap of 3 clips cannot: when all 3 are right or all wrong, every resample
+    repeats them and the percentile interval of that class collapses to a point. Rows are
+    independent, and the class supports never change, so a class-averaged score is always
+    averaged over the data's classes. The percentile interval of a score over the draws is
+    the interval ``evaluate`` reports for accuracy, wAcc, wF1 and macro-F1 (chosen by the
+    coverage study in ``benchmarks/sim_intervals_tests.py``, ``docs/statistics.md``).
+
+    Parameters
+    ----------
+    confusion : array-like of shape (..., K, K) or (..., K, K + 1)
+        Observed counts, rows the reference classes, columns the answers (a last column for
+        clips without a readable answer); leading axes are separate systems.
+    n_draws : int, default=10_000
+        Number of draws, at least 1.
+    seed : int or numpy.random.Generator, default=0
+        As in :func:`bootstrap_weights`.
+
+    Returns
+    -------
+    ndarray of shape (n_draws, ..., K, K or K + 1)
+        Expected counts ``n_k pi_kj``: each row sums to the class's support.
+    """
+    counts = _numeric_array(confusion, "confusion")
+    if counts.ndim < 2 or counts.shape[-1] not in (counts.shape[-2], counts.shape[-2] + 1):
+        raise InputError(f"confusion must have shape (..., K, K) or (..., K, K + 1); got {counts.shape}")
+    if np.isnan(counts).any() or (counts < 0).any():
+        raise InputError("confusion must hold non-negative counts")
+    n_draws = _positive_int(n_draws, "n_draws")
+    k = counts.shape[-2]
+    prior = np.zeros(counts.shape[-2:])
+    prior[:, :k] = 0.5 / (k - 1) if k > 1 else 0.0
+    prior[np.arange(k), np.arange(k)] = 0.5
+    rng = np.random.default_rng(seed)
+    shape = (n_draws, *counts.shape)
+    gammas = rng.standard_gamma(np.broadcast_to(counts + prior, shape))
+    totals = gammas.sum(axis=-1, keepdims=True)
+    support = counts.sum(axis=-1, keepdims=True)
+    return support * gammas / np.where(totals > 0, totals, 1.0)
+
+
+def clopper_pearson(
+    successes: ArrayLike, trials: ArrayLike, *, ci: float = 0.95
+) -> tuple[float, float] | tuple[np.ndarray, np.ndarray]:
+    """The exact (Clopper-Pearson) interval of a binomial proportion, e.g. a class's recall.
+
+    For ``k`` successes in ``t`` trials (Clopper & Pearson 1934)::
+
+        low  = Beta.ppf((1 - ci) / 2, k, t - k + 1)      (0 when k = 0)
+        high = Beta.ppf((1 + ci) / 2, k + 1, t - k)      (1 when k = t)
+
+    Each tail holds at most ``(1 - ci) / 2``, so the coverage is at least ``ci`` for every
+    true proportion (conservative, never below). With 3 trials and 1 success the 95%
+    interval is [0.008, 0.906]: three clips say almost nothing about a recall.
+
+    Parameters
+    ----------
+    successes, trials : array-like of int, the same shape
+        ``0 <= successes <= trials``; NaN ends where ``trials`` is 0.
+    ci : float, default=0.95
+
+    Returns
+    -------
+    (low, high) : floats for scalar inputs, arrays otherwise.
+    """
+    ci = _check_ci(ci)
+    k = _numeric_array(successes, "successes")
+    t = _numeric_array(trials, "trials")
+    if k.shape != t.shape:
+        raise InputError(f"successes and trials must have the same shape; got {k.shape} and {t.shape}")
+    if np.isnan(k).any() or np.isnan(t).any() or (k < 0).any() or (k > t).any() \
+            or (k != np.round(k)).any() or (t != np.round(t)).any():
+        raise InputError("successes and trials must be integers with 0 <= successes <= trials")
+    tail = (1.0 - ci) / 2.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        low = np.where(k > 0, beta_distribution.ppf(tail, np.maximum(k, 1), t - k + 1), 0.0)
+        high = np.where(k < t, beta_distribution.ppf(1.0 - tail, k + 1, np.maximum(t - k, 1)), 1.0)
+    low = np.where(t > 0, low, np.nan)
+    high = np.where(t > 0, high, np.nan)
+    if k.ndim == 0:
+        return float(low), float(high)
+    return low, high
+
+
+def holm(p_values: ArrayLike) -> np.ndarray:
+    """Holm's step-down adjusted p-values of several tests reported together.
+
+    With the ``m`` p-values sorted, ``p_(1) <= ... <= p_(m)``, the adjusted values are
+    (Holm 1979)::
+
+        p_holm_(i) = max_{j <= i} min(1, (m - j + 1) p_(j))
+
+    Rejecting where ``p_holm <= alpha`` keeps the chance of any false rejection among the
+    ``m`` at most ``alpha`` whatever their dependence (the family-wise error rate). NaN
+    p-values (undefined tests) stay NaN and do not count in ``m``.
+
+    Parameters
+    ----------
+    p_values : array-like of shape (m,)
+        Raw p-values in [0, 1] (NaN allowed).
+
+    Returns
+    -------
+    ndarray of shape (m,): the adjusted p-values, in the input order.
+    """
+    p = _numeric_array(p_values, "p_values")
+    if p.ndim != 1:
+        raise InputError(f"p_values must have shape (m,); got shape {p.shape}")
+    if ((p < 0) | (p > 1)).any():
+        raise InputError("p_values must lie in [0, 1] (or be NaN)")
+    out = np.full(p.shape, np.nan)
+    defined = np.flatnonzero(~np.isnan(p))
+    if defined.size == 0:
+        return out
+    order = defined[np.argsort(p[defined], kind="stable")]
+    m = order.size
+    scaled = np.minimum(1.0, (m - np.arange(m)) * p[order])
+    out[order] = np.maximum.accumulate(scaled)
+    return out
+
+
+def _invert(
+    observed: np.ndarray, null: np.ndarray, alpha: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Two-sided Monte Carlo p-value of ``observed`` against null replicates, and the interval
+    of shifts ``delta`` it does not reject at ``alpha``.
+
+    ``observed``: shape () or (m,); ``null``: (R, ...) replicates of the statistic under H0,
+    NaN where undefined. ``p = (1 + #{|null| >= |observed|}) / (1 + R_defined)``, the
+    comparison with a relative tolerance so that ties in exact arithmetic are not lost to
+    rounding. The interval is ``observed +/- c``, ``c`` the ``k``-th largest ``|null|``
+    (widened by the same tolerance), ``k`` the smallest count with ``(1 + k) / (1 + R) >
+    alpha``: the ``delta`` with ``p(delta) > alpha``. Returns p, low, high, R_defined.
+    """
+    size = np.abs(null)
+    defined = ~np.isnan(size)
+    n_defined = defined.sum(axis=0)
+    with np.errstate(invalid="ignore"):
+        extreme = size >= np.abs(observed) * (1.0 - _TIE_RTOL)
+    p_value = (1.0 + (extreme & defined).sum(axis=0)) / (1.0 + n_defined)
+    p_value = np.where(np.isnan(observed), np.nan, p_value)
+    # k: the fewest replicates as extreme as a shift that keeps it unrejected.
+    total = 1.0 + n_defined
+    k = np.floor(alpha * total - 1.0).astype(np.int64) + 1
+    k = np.where((1.0 + k - 1) / total > alpha, k - 1, k)  # the same float test as p > alpha
+    k = np.where((1.0 + k) / total <= alpha, k + 1, k)
+    k = np.maximum(k, 0)
+    ordered = -np.sort(-np.where(defined, size, -np.inf), axis=0)  # descending, undefined last
+    index = np.clip(k - 1, 0, max(size.shape[0] - 1, 0))
+    c = np.take_along_axis(ordered.reshape(size.shape[0], -1),
+                           np.atleast_1d(index)[None, :], axis=0)[0].reshape(np.shape(observed))
+    c = np.where(k >= 1, c / (1.0 - _TIE_RTOL), np.inf)
+    c = np.where(k > n_defined, np.nan, c)  # cannot happen for alpha < 1; kept honest
+    low = np.where(np.isnan(observed), np.nan, observed - c)
+    high = np.where(np.isnan(observed), np.nan, observed + c)
+    return p_value, low, high, n_defined
 
 
 # --------------------------------------------------------------------------------------------
@@ -524,6 +1099,57 @@ def _resample_counts(rng: np.random.Generator, size: int, n_boot: int) -> np.nda
     draws += size * np.arange(n_boot)[:, None]
     counts = np.bincount(draws.ravel(), minlength=n_boot * size)
     return counts.reshape(n_boot, size).astype(np.int64, copy=False)
+
+
+def _cluster_codes(clusters: ArrayLike | None, n: int) -> tuple[np.ndarray, int]:
+    """Each item's cluster as a code 0...G-1 (sorted order of the labels), and G; without
+    clusters, every item its own."""
+    if clusters is None:
+        return np.arange(n), n
+    labels = np.asarray(clusters)
+    if labels.shape != (n,):
+        raise InputError(f"clusters must have shape (n,) = ({n},); got shape {labels.shape}")
+    try:
+        _, codes = np.unique(labels, return_inverse=True)
+    except TypeError as err:
+        raise InputError(f"cluster labels must be mutually comparable: {err}") from None
+    codes = codes.reshape(n)
+    return codes, int(codes.max()) + 1
+
+
+def _swap_chunks(
+    codes: np.ndarray,
+    n_clusters: int,
+    *,
+    n_perm: int,
+    seed: int | np.random.Generator,
+    exact: bool,
+    chunk_size: int,
+) -> Iterator[np.ndarray]:
+    """Swap patterns (rows, n) a chunk at a time: random, or every non-identity pattern of
+    the clusters (pattern j swaps the clusters whose bit is set in j, j = 1 ... 2**G - 1)."""
+    n = codes.size
+    rows = max(1, min(chunk_size, _CHUNK_CELLS // n))
+    if exact:
+        bits = np.arange(n_clusters, dtype=np.int64)
+        total = 2**n_clusters - 1
+        for start in range(1, total + 1, rows):
+            j = np.arange(start, min(start + rows, total + 1), dtype=np.int64)
+            yield ((j[:, None] >> bits) & 1).astype(bool)[:, codes]
+        return
+    rng = np.random.default_rng(seed)
+    for start in range(0, n_perm, rows):
+        yield (rng.random((min(rows, n_perm - start), n_clusters)) < 0.5)[:, codes]
+
+
+def _indicator_array(values: ArrayLike, name: str) -> np.ndarray:
+    """0/1 or bool values as a bool array; anything else refused, naming the parameter."""
+    array = np.asarray(values)
+    if array.dtype == bool:
+        return array
+    if array.dtype.kind not in "biuf" or not np.isin(array, (0, 1)).all():
+        raise InputError(f"{name} must hold booleans (or 0/1): whether each clip is right")
+    return array.astype(bool)
 
 
 def _strata_members(strata: ArrayLike, n: int) -> list[np.ndarray]:

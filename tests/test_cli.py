@@ -151,7 +151,30 @@ def test_compare_prints_percentage_points_and_says_what_p_is(labels_file, tmp_pa
     difference = 100 * (1 - right_b / len(SYNTHETIC_SINGLE))
     assert _metric_row(out, "accuracy")[1] == f"{difference:.2f}"
     assert "percentage points" in out
-    assert 'p: two-sided paired bootstrap p-value for "A and B score the same"' in out
+    assert "p: paired permutation test" in out and "interval: inversion of the same" in out
+    assert "p_holm: Holm's step-down adjustment" in out
+    # McNemar for accuracy; refused, naming the option, for another metric or with clusters.
+    common = ["compare", "--task", "emotion_single", "--a", str(a), "--b", str(b),
+              "--labels-file", str(labels_file)]
+    assert main([*common, "--test", "mcnemar"]) == 0
+    out = capsys.readouterr().out
+    assert "McNemar's exact test" in out and _metric_row(out, "accuracy")[1] == f"{difference:.2f}"
+    assert main([*common, "--test", "mcnemar", "--metrics", "macro_f1"]) == 2
+    assert "accuracy only" in capsys.readouterr().err
+    assert main([*common, "--test", "bootstrap", "--cluster", "signer", "--format", "json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["test"]["method"] == "bootstrap" and record["test"]["cluster"] == "signer"
+    assert all(row["agrees"] for row in record["comparison"].values())
+    assert "understates the spread" in record["test"]["p_value_method"]
+    # Several tasks are one family: p_holm over every (task, metric).
+    assert main(["compare", "--task", "emotion_single", "sentiment_3", "--a", str(a), "--b", str(b),
+                 "--labels-file", str(labels_file), "--format", "json", "--on-invalid", "wrong"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert [r["task"] for r in records] == ["emotion_single", "sentiment_3"]
+    assert "8 (task, metric) pairs" in records[0]["test"]["p_holm_method"]
+    from emosign.stats import holm
+    p = [row["p_value"] for r in records for row in r["comparison"].values()]
+    assert [row["p_holm"] for r in records for row in r["comparison"].values()] == pytest.approx(list(holm(p)))
 
 
 def test_cues_by_emotion_counts_the_descriptions_of_its_clips(labels_file, capsys):
@@ -288,7 +311,8 @@ _OPTIONS_OF = [
     (["evaluate", "--task", "sentiment_3", "--predictions", "p.csv"], "emosign.metrics", "evaluate",
      {"target": "target", "ci": "ci", "n_boot": "n_boot", "seed": "seed", "on_invalid": "on_invalid"}),
     (["compare", "--task", "sentiment_3", "--a", "a.csv", "--b", "b.csv"], "emosign.metrics", "compare",
-     {"ci": "ci", "n_boot": "n_boot", "seed": "seed", "on_invalid": "on_invalid"}),
+     {"ci": "ci", "n_boot": "n_boot", "seed": "seed", "on_invalid": "on_invalid", "test": "test",
+      "cluster": "cluster", "n_perm": "n_perm"}),
     (["power", "--task", "sentiment_3"], "emosign.power", "power_report",
      {"metric": "metric", "power": "power", "alpha": "alpha", "agreement": "agreement",
       "spread": "spread", "sims": "n_sims", "n_boot": "n_boot", "seed": "seed"}),

@@ -196,7 +196,13 @@ def test_compare_two_systems(labels_file, tmp_path, capsys):
     gap = better["comparison"]["accuracy"]
     assert gap["difference"] == pytest.approx(1 - sum(c.sentiment < 0 for c in labels) / len(labels))
     assert worse["comparison"]["accuracy"]["difference"] == pytest.approx(-gap["difference"])
-    assert gap["low"] > 0
+    # 12 clips: every swap pattern is enumerated; A is right on the 5 discordant clips, so the
+    # exact two-sided p is 2 * 2**-5 = 0.0625 and the inverted interval reaches 0 (it agrees).
+    assert better["test"]["method"] == "permutation" and better["test"]["exact"]
+    assert gap["p_value"] == pytest.approx(2 / 2**5)
+    assert gap["agrees"] and gap["low"] <= 0 < gap["high"]
+    assert all(row["agrees"] for row in better["comparison"].values())
+    assert gap["p_holm"] >= gap["p_value"]
 
     a = _write_predictions(tmp_path / "a.csv", truth)
     b = _write_predictions(tmp_path / "b.csv", constant)
@@ -246,3 +252,130 @@ def test_cue_grounding_on_real_labels_matches_the_ceiling(real_labels):
     assert result["metrics"]["cue_f1"] >= result["human_ceiling"]["cue_f1"]
     low, high = result["ci"]["intervals"]["cue_f1"]
     assert low <= result["metrics"]["cue_f1"] <= high
+
+
+# --- issue 21: class-averaged scores at tiny class sizes, tests of the right size ------------
+
+
+def test_per_class_recall_has_its_exact_interval_and_small_classes_are_flagged(labels_file):
+    from emosign.metrics import MIN_CLASS_CLIPS
+    from emosign.stats import clopper_pearson
+
+    labels = read_labels(labels_file)
+    negative = {c.video_name: "negative" for c in labels}
+    result = evaluate("sentiment_3", negative, labels_file=labels_file, **FAST)
+    support = Counter(c.sentiment_3 for c in labels)
+    for name, row in result["per_class"].items():
+        hits = support[name] if name == "negative" else 0
+        assert row["recall_ci"] == pytest.approx(list(clopper_pearson(hits, support[name])))
+        assert row["unstable"] == (support[name] < MIN_CLASS_CLIPS)
+    unstable = result["unstable"]
+    assert unstable["min_class_clips"] == MIN_CLASS_CLIPS
+    assert unstable["classes"] == {c: n for c, n in support.items() if n < MIN_CLASS_CLIPS}
+    assert unstable["metrics"] == ["balanced_accuracy", "macro_f1"]
+    table = format_table(result)
+    assert "balanced_accuracy (wAcc) †" in table and "† unstable" in table
+    assert "recall 95% CI" in table
+
+
+def test_interval_methods_are_recorded_per_metric(labels_file):
+    labels = read_labels(labels_file)
+    ratings = {c.video_name: c.sentiment for c in labels}
+    result = evaluate("sentiment_7", ratings, labels_file=labels_file, **FAST)
+    methods = result["ci"]["methods"]
+    assert "Dirichlet posterior" in methods["balanced_accuracy"]
+    assert methods["balanced_accuracy"].startswith("class-stratified percentile bootstrap joined")
+    assert methods["mae"] == "percentile bootstrap, stratified by reference class"
+    assert "Dirichlet posterior" in result["ci"]["method"] and "stratified" in result["ci"]["method"]
+    presence = evaluate("emotion_presence",
+                        {c.video_name: ";".join(e for e, v in zip(vocab.EMOTION_NAMES, c.intensities) if v)
+                         or "none" for c in labels}, labels_file=labels_file, **FAST)
+    assert set(presence["ci"]["methods"].values()) == {"percentile bootstrap over clips"}
+    assert presence["unstable"] == {}
+
+
+def test_wacc_interval_never_averages_over_fewer_classes_on_real_labels(real_labels):
+    """constant_neutral on sentiment_3 scores wAcc 1/3 whenever every class is present; the
+    shipped iid bootstrap showed [0.0, 33.3] because 4.9% of resamples held no neutral clip
+    (wAcc then averages the two recalls of 0). Every draw now keeps all three classes."""
+    # (a wAcc of 0 needs a resample without a neutral clip)
+    labels = read_labels(real_labels)
+    neutral = {c.video_name: "neutral" for c in labels}
+    result = evaluate("sentiment_3", neutral, labels_file=real_labels, n_boot=2000)
+    low, high = result["ci"]["intervals"]["balanced_accuracy"]
+    assert result["metrics"]["balanced_accuracy"] == pytest.approx(1 / 3)
+    # The lower end is the 3 neutral clips' own uncertainty (Jeffreys: recall above ~.47),
+    # never a resample averaging over two classes.
+    assert 0.1 < low <= 1 / 3 <= high < 0.36
+    assert result["unstable"]["classes"] == {"neutral": 3}
+    assert result["per_class"]["neutral"]["recall_ci"][0] == pytest.approx(0.025 ** (1 / 3))
+
+
+def test_class_stratified_resamples_keep_every_class_support(real_labels):
+    from emosign.stats import bootstrap_weights
+    from emosign.tasks import get_task
+
+    data = get_task("sentiment_3").bind(read_labels(real_labels))
+    w = bootstrap_weights(data.n, n_boot=2000, seed=0, strata=data.y_true)
+    one_hot = data.y_true[:, None] == np.arange(3)
+    assert ((w @ one_hot) == one_hot.sum(axis=0)).all()
+
+
+def test_compare_tests_and_their_records(labels_file):
+    from emosign.metrics import compare
+
+    labels = read_labels(labels_file)
+    truth = {c.video_name: c.sentiment_3 for c in labels}
+    constant = {c.video_name: "negative" for c in labels}
+    for test in ("permutation", "bootstrap"):
+        for cluster in ("clip", "source", "signer"):
+            result = compare("sentiment_3", truth, constant, labels_file=labels_file, test=test,
+                             cluster=cluster, n_boot=300, n_perm=300)
+            assert result["test"]["method"] == test and result["test"]["cluster"] == cluster
+            rows = result["comparison"].values()
+            assert all(row["agrees"] for row in rows)
+            p = np.array([row["p_value"] for row in rows])
+            from emosign.stats import holm
+            assert [row["p_holm"] for row in rows] == pytest.approx(list(holm(p)))
+    signer = compare("sentiment_3", truth, constant, labels_file=labels_file, cluster="signer")
+    assert signer["test"]["clusters"] == 4 and signer["test"]["exact"]
+    # 4 signers: 16 patterns, the smallest p is 2/16 > .05, so no difference is excluded.
+    assert signer["comparison"]["accuracy"]["low"] is None
+    mcnemar = compare("sentiment_3", truth, constant, labels_file=labels_file, test="mcnemar")
+    assert list(mcnemar["comparison"]) == ["accuracy"]
+    with pytest.raises(ValueError, match="accuracy only"):
+        compare("sentiment_3", truth, constant, labels_file=labels_file, test="mcnemar",
+                metrics=["balanced_accuracy"])
+    with pytest.raises(ValueError, match="cluster='source'"):
+        compare("sentiment_3", truth, constant, labels_file=labels_file, test="mcnemar", cluster="source")
+    with pytest.raises(ValueError, match="test must be one of"):
+        compare("sentiment_3", truth, constant, labels_file=labels_file, test="t")
+    with pytest.raises(ValueError, match="n_perm"):
+        compare("sentiment_3", truth, constant, labels_file=labels_file, n_perm=0)
+
+
+def test_compare_permutation_matches_a_direct_swap(labels_file):
+    """The stacked-weights swap statistic equals scoring the swapped predictions directly."""
+    from emosign._evaluation import _swap_statistic
+    from emosign.metrics import classification_metrics
+    from emosign.predictions import align
+    from emosign.tasks import get_task
+
+    labels = read_labels(labels_file)
+    spec = get_task("emotion_single")
+    data = spec.bind(labels)
+    classes = list(data.classes)
+    rng = np.random.default_rng(0)
+    a = {n: classes[rng.integers(len(classes))] for n in data.video_names}
+    b = {n: classes[rng.integers(len(classes))] for n in data.video_names}
+    aligned_a, aligned_b = align(a, data), align(b, data)
+    names = ["accuracy", "balanced_accuracy", "weighted_f1", "macro_f1"]
+    swap = _swap_statistic(spec, data, labels, aligned_a, aligned_b, names)
+    s = rng.random((5, data.n)) < 0.5
+    got = swap(s)
+    for row, pattern in zip(got, s):
+        pa = np.where(pattern, aligned_b.y_pred, aligned_a.y_pred)
+        pb = np.where(pattern, aligned_a.y_pred, aligned_b.y_pred)
+        ma = classification_metrics(data.y_true, pa, n_classes=len(classes))
+        mb = classification_metrics(data.y_true, pb, n_classes=len(classes))
+        assert row == pytest.approx([ma[n] - mb[n] for n in names])

@@ -223,3 +223,21 @@ def test_a_missing_prediction_may_be_any_negative_index():
     y = np.array([0, 1, 1])
     assert metrics.classification_metrics(y, [-1, 1, -7], n_classes=2) == \
         metrics.classification_metrics(y, [-1, 1, -1], n_classes=2)
+
+
+def test_classification_from_counts_equals_classification_metrics_for_any_batch():
+    rng = np.random.default_rng(4)
+    y_true, y_pred = rng.integers(0, 4, 60), rng.integers(-1, 4, 60)
+    w = rng.integers(0, 3, (7, 60)).astype(float)
+    expected = metrics.classification_metrics(y_true, y_pred, n_classes=4, sample_weight=w)
+    classes = np.arange(4)
+    truth, guess = y_true[:, None] == classes, y_pred[:, None] == classes
+    counts = [w @ (truth & guess), w @ truth, w @ guess]
+    got = metrics.classification_from_counts(*counts)
+    for name, value in expected.items():
+        assert got[name] == pytest.approx(value)
+    # a (2, 7, K) batch of the same counts gives a (2, 7) batch
+    stacked = metrics.classification_from_counts(*(np.stack([c, c]) for c in counts))
+    assert stacked["macro_f1"].shape == (2, 7)
+    with pytest.raises(InputError, match="same shape"):
+        metrics.classification_from_counts(np.ones(3), np.ones(4), np.ones(3))

@@ -54,7 +54,8 @@ def test_a_record_reads_back_as_its_kind_and_payload(tmp_path):
     document = stamp("evaluate", {"task": "sentiment_3", "metrics": {"accuracy": 0.5}})
     path = write(tmp_path / "mine.json", document)
     record = read_record(path)
-    assert record == Record(kind="evaluate", schema_version=1, payload=document, source=str(path))
+    assert record == Record(kind="evaluate", schema_version=KINDS["evaluate"].schema_version,
+                            payload=document, source=str(path))
     assert record.writer == "`emosign evaluate` (emosign.evaluate)"
 
 
@@ -115,10 +116,13 @@ def test_evaluate_and_compare_stamp_their_results(labels_file, tmp_path):
     from emosign.metrics import compare, evaluate
 
     result = evaluate("sentiment_3", {n: "positive" for n in NAMES}, labels_file=labels_file, n_boot=50)
-    assert (result["kind"], result["schema_version"]) == ("evaluate", 1)
+    # version 2: per-metric interval methods, per-class recall intervals, unstable scores
+    assert (result["kind"], result["schema_version"]) == ("evaluate", 2)
     assert read_record(write(tmp_path / "a.json", result)).kind == "evaluate"
     both = compare("sentiment_3", {n: "positive" for n in NAMES}, {n: "negative" for n in NAMES},
                    labels_file=labels_file, n_boot=50)
+    # version 2: the test block, p_holm and agrees per metric
+    assert (both["kind"], both["schema_version"]) == ("compare", 2)
     assert read_record(write(tmp_path / "ab.json", both)).kind == "compare"
 
 

@@ -125,8 +125,15 @@ def test_benchmark_results_become_leaderboard_rows_with_intervals(bench_dir):
     m, ci = ran[0]["metrics"], ran[0]["ci"]
     assert ran[0]["system"] == "majority" and ran[0]["task"] == "sentiment_3"
     assert majority[1:3] == ("floor", "labels only")
+    # wAcc averages over classes of fewer than MIN_CLASS_CLIPS clips here: marked, with a
+    # footnote and the small classes' recall with exact intervals after the tables.
     assert majority[5] == (f"{100 * m['balanced_accuracy']:.2f} "
-                           f"[{100 * ci['balanced_accuracy'][0]:.1f}, {100 * ci['balanced_accuracy'][1]:.1f}]")
+                           f"[{100 * ci['balanced_accuracy'][0]:.1f}, {100 * ci['balanced_accuracy'][1]:.1f}]"
+                           " †")
+    footnote = blocks[blocks.index(apart) + 1]
+    assert type(footnote).__name__ == "Paragraph" and footnote.text.startswith("† unstable")
+    small = next(t for t in tables if t.kind == "small-classes" and t.caption.startswith("sentiment_3"))
+    assert small.header[2].endswith("recall") and "/" in small.rows[0][2]
     assert all(r[1] == "reported" and r[2] in ("video", "video+caption") for r in apart.rows)
     assert apart.muted == frozenset(range(len(apart.rows))) and not board.muted
     # Ordered by wAcc, best first; ranked among the two floors, which see the same inputs.

@@ -8,22 +8,31 @@ from __future__ import annotations
 
 import math
 import warnings
+from itertools import product
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.stats import binomtest
 from sklearn.metrics import balanced_accuracy_score, f1_score
 
+from emosign.errors import InputError
 from emosign.stats import (
     Interval,
     PairedTest,
     bootstrap_interval,
     bootstrap_weights,
+    clopper_pearson,
+    holm,
     krippendorff_alpha,
+    mcnemar_test,
     model_reference_alpha,
     paired_bootstrap,
     percentile_interval,
+    permutation_test,
+    sign_flip_test,
+    swap_patterns,
 )
 
 
@@ -38,7 +47,8 @@ def assert_same(a, b):
     column and of a whole table may round differently)."""
     assert type(a) is type(b)
     for field, value in vars(a).items():
-        expected = value if isinstance(value, str) else pytest.approx(value, rel=1e-12, abs=1e-15)
+        exact = value is None or isinstance(value, (str, bool))
+        expected = value if exact else pytest.approx(value, rel=1e-12, abs=1e-15)
         assert getattr(b, field) == expected, field
 
 
@@ -511,3 +521,218 @@ def test_model_reference_alpha_validation():
         model_reference_alpha([1, 2, 3], [1, 2, 3], level="cardinal")
     with pytest.raises(ValueError, match="reference must be numeric"):
         model_reference_alpha(["pos", "neg"], [1, 0], level="nominal")
+
+
+# --------------------------------------------------------------------------------------------
+# Cluster bootstrap, the paired permutation test, McNemar, Clopper-Pearson, Holm
+
+def test_cluster_bootstrap_weights_are_constant_within_a_cluster():
+    clusters = np.repeat(["v1", "v2", "v3", "v4"], [1, 2, 3, 4])
+    w = bootstrap_weights(10, n_boot=300, seed=0, clusters=clusters)
+    for label in np.unique(clusters):
+        block = w[:, clusters == label]
+        assert (block == block[:, :1]).all()
+    # Four clusters drawn per row: the cluster counts sum to 4.
+    firsts = w[:, [0, 1, 3, 6]]
+    assert (firsts.sum(axis=1) == 4).all()
+
+
+def test_cluster_bootstrap_refuses_strata_as_well():
+    with pytest.raises(InputError, match="strata and clusters"):
+        bootstrap_weights(4, n_boot=2, strata=[0, 0, 1, 1], clusters=[0, 1, 0, 1])
+
+
+def test_swap_patterns_swap_whole_clusters_with_probability_one_half():
+    clusters = np.repeat([3, 1, 2], [2, 3, 5])
+    s = swap_patterns(10, n_perm=4000, seed=1, clusters=clusters)
+    assert s.shape == (4000, 10) and s.dtype == bool
+    for label in (1, 2, 3):
+        block = s[:, clusters == label]
+        assert (block == block[:, :1]).all()
+    assert s[:, 0].mean() == pytest.approx(0.5, abs=4 * math.sqrt(0.25 / 4000))
+
+
+def brute_force_p(u):
+    """The exact two-sided sign-flip p-value, by enumerating all 2**n swaps."""
+    d = u.sum()
+    hits = [abs(((1 - 2 * np.array(s)) * u).sum()) >= abs(d) - 1e-12
+            for s in product([0, 1], repeat=len(u))]
+    return float(np.mean(hits))
+
+
+def test_permutation_p_value_equals_the_exact_enumeration_on_a_tiny_case():
+    rng = np.random.default_rng(3)
+    ca, cb = rng.random(12) < 0.85, rng.random(12) < 0.4
+    u = (ca.astype(float) - cb) / 12
+    exact = sign_flip_test(u, exact=True)
+    assert exact.exact and exact.n_boot == 2**12 - 1
+    assert exact.p_value == pytest.approx(brute_force_p(u), rel=1e-12)
+    # The Monte Carlo p-value converges to it: (1 + #extreme) / (1 + n_perm).
+    mc = sign_flip_test(u, exact=False, n_perm=100_000, seed=0)
+    assert not mc.exact
+    assert mc.p_value == pytest.approx(exact.p_value, abs=4 * math.sqrt(exact.p_value / 100_000))
+
+
+def test_permutation_monte_carlo_p_value_formula():
+    u = np.array([0.3, -0.1, 0.2, 0.25, 0.05, 0.1, -0.05, 0.15])
+    swaps = swap_patterns(8, n_perm=500, seed=4)
+    null = ((1 - 2 * swaps) * u).sum(axis=1)
+    expected = (1 + (np.abs(null) >= abs(u.sum()) * (1 - 1e-9)).sum()) / 501
+    t = sign_flip_test(u, n_perm=500, seed=4, exact=False)
+    assert t.p_value == pytest.approx(expected, rel=1e-12)
+    # the generic test on the same swap statistic gives the same result
+    g = permutation_test(lambda s: ((1 - 2 * s) * u).sum(axis=1), 8, n_perm=500, seed=4,
+                         exact=False)
+    assert_same(g, t)
+
+
+def test_permutation_interval_inverts_the_test():
+    rng = np.random.default_rng(0)
+    for seed in range(30):
+        ca, cb = rng.random(40) < 0.7, rng.random(40) < 0.55
+        t = sign_flip_test((ca.astype(float) - cb) / 40, n_perm=999, seed=seed)
+        assert t.interval == "inverted" and t.method == "permutation"
+        assert t.agrees
+        assert t.low <= t.difference <= t.high
+
+
+def test_clustered_permutation_permutes_whole_clusters():
+    # Two clusters of 5 clips: only 4 patterns exist, so p is 2/4 or 4/4 and the test
+    # sees the clusters' sums, not the clips.
+    u = np.array([0.1] * 5 + [0.02] * 5)
+    t = sign_flip_test(u, clusters=[0] * 5 + [1] * 5)
+    assert t.exact and t.n_boot == 3 and t.clusters == 2
+    assert t.p_value == pytest.approx(0.5)  # the identity and the all-swap are as extreme
+    assert (t.low, t.high) == (-np.inf, np.inf)  # 1/4 > 0.05: nothing can be rejected
+    seen = []
+    permutation_test(lambda s: seen.append(s.copy()) or s.sum(axis=1).astype(float), 10,
+                     clusters=[0] * 5 + [1] * 5)
+    patterns = np.concatenate(seen[1:])
+    assert {tuple(row) for row in patterns} == {
+        (True,) * 5 + (False,) * 5, (False,) * 5 + (True,) * 5, (True,) * 10}
+
+
+def test_permutation_test_of_several_statistics_matches_one_at_a_time():
+    rng = np.random.default_rng(5)
+    u = rng.normal(size=(3, 30)) * 0.01 + 0.004
+    together = sign_flip_test(u, n_perm=999, seed=2)
+    assert len(together) == 3
+    for row, test in zip(u, together):
+        assert_same(test, sign_flip_test(row, n_perm=999, seed=2))
+
+
+def test_permutation_test_has_size_alpha_under_exchangeability():
+    # Two exchangeable systems: rejections at .05 within 3 binomial SDs of .05.
+    rng = np.random.default_rng(11)
+    sims, n = 400, 60
+    ca, cb = rng.random((sims, n)) < 0.6, rng.random((sims, n)) < 0.6
+    tests = sign_flip_test((ca.astype(float) - cb) / n, n_perm=199, seed=1)
+    rate = np.mean([t.p_value <= 0.05 for t in tests])
+    assert abs(rate - 0.05) < 3 * math.sqrt(0.05 * 0.95 / sims)
+
+
+def test_permutation_validation():
+    with pytest.raises(InputError, match="n_perm"):
+        sign_flip_test([0.1, 0.2], n_perm=0)
+    with pytest.raises(InputError, match="exact"):
+        sign_flip_test(np.ones(25), exact=True)
+    with pytest.raises(InputError, match="clusters"):
+        sign_flip_test([0.1, 0.2], clusters=[0, 1, 2])
+    with pytest.raises(InputError, match="differences"):
+        sign_flip_test([[[0.1]]])
+    with pytest.raises(InputError, match="stat must map"):
+        permutation_test(lambda s: np.ones(3), 4)
+
+
+def test_mcnemar_exact_p_on_a_hand_computed_table():
+    # b = 6 clips right for a only, c = 1 for b only, 13 concordant: m = 7.
+    # P(X <= 1 | 7, 1/2) = (1 + 7) / 128, so p = 16 / 128 = 0.125.
+    a = np.array([1] * 6 + [0] + [1] * 10 + [0] * 3, dtype=bool)
+    b = np.array([0] * 6 + [1] + [1] * 10 + [0] * 3, dtype=bool)
+    t = mcnemar_test(a, b)
+    assert t.p_value == pytest.approx(16 / 128)
+    assert t.p_value == pytest.approx(binomtest(6, 7, 0.5).pvalue)
+    assert t.difference == pytest.approx(5 / 20)
+    assert t.method == "mcnemar" and t.exact and t.agrees
+    # The interval is Clopper-Pearson's for pi = 6/7, mapped to (2 pi - 1) * 7 / 20.
+    lo, hi = clopper_pearson(6, 7)
+    assert (t.low, t.high) == pytest.approx(((2 * lo - 1) * 7 / 20, (2 * hi - 1) * 7 / 20))
+    assert t.low < 0 < t.high  # p = .125 > .05
+
+
+def test_mcnemar_interval_and_p_agree_on_many_tables():
+    rng = np.random.default_rng(2)
+    a, b = rng.random((500, 50)) < 0.7, rng.random((500, 50)) < 0.6
+    tests = mcnemar_test(a, b)
+    assert len(tests) == 500 and all(t.agrees for t in tests)
+    assert any(t.p_value <= 0.05 for t in tests) and any(t.p_value > 0.05 for t in tests)
+
+
+def test_mcnemar_without_discordant_clips():
+    t = mcnemar_test([True, False, True], [True, False, True])
+    assert (t.difference, t.low, t.high, t.p_value) == (0.0, 0.0, 0.0, 1.0)
+
+
+def test_mcnemar_validation():
+    with pytest.raises(InputError, match="correct_a"):
+        mcnemar_test([0, 2], [0, 1])
+    with pytest.raises(InputError, match="shape"):
+        mcnemar_test([True, False], [True])
+
+
+def test_clopper_pearson_known_values_and_edges():
+    assert clopper_pearson(1, 3) == pytest.approx((0.0084038, 0.9057007), abs=1e-6)
+    assert clopper_pearson(0, 3) == pytest.approx((0.0, 1 - 0.025 ** (1 / 3)))
+    assert clopper_pearson(3, 3) == pytest.approx((0.025 ** (1 / 3), 1.0))
+    low, high = clopper_pearson([0, 5], [0, 10])
+    assert np.isnan(low[0]) and np.isnan(high[0])
+    with pytest.raises(InputError, match="successes"):
+        clopper_pearson(4, 3)
+
+
+def test_clopper_pearson_coverage_is_at_least_nominal():
+    from scipy.stats import binom as binomial
+    k = np.arange(11)
+    low, high = clopper_pearson(k, np.full(11, 10))
+    for p in np.linspace(0.01, 0.99, 50):
+        covered = (low <= p) & (p <= high)
+        assert binomial.pmf(k, 10, p)[covered].sum() >= 0.95 - 1e-9
+
+
+def test_holm_on_a_known_vector():
+    # Sorted .005, .01, .03, .04 times 4, 3, 2, 1 -> .02, .03, .06, .04 -> running max.
+    assert holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert holm([0.5]) == pytest.approx([0.5])
+    out = holm([0.02, np.nan, 0.9])
+    assert np.isnan(out[1]) and out[[0, 2]] == pytest.approx([0.04, 0.9])
+    with pytest.raises(InputError, match="p_values"):
+        holm([1.2])
+
+
+def test_paired_bootstrap_inverted_interval_agrees_with_its_p_value():
+    rng = np.random.default_rng(8)
+    for seed in range(20):
+        ca, cb = rng.random(40) < 0.7, rng.random(40) < 0.55
+        t = paired_bootstrap(weighted_mean(ca), weighted_mean(cb), 40, n_boot=499, seed=seed,
+                             interval="inverted")
+        assert t.interval == "inverted" and t.agrees
+    with pytest.raises(InputError, match="interval"):
+        paired_bootstrap(weighted_mean(ca), weighted_mean(cb), 40, interval="basic")
+
+
+def test_posterior_confusions_keep_supports_and_give_jeffreys_recalls():
+    from emosign.stats import posterior_confusions
+
+    confusion = np.array([[5, 3, 2, 0], [0, 0, 3, 0], [1, 1, 8, 1]], dtype=float)
+    draws = posterior_confusions(confusion, n_draws=20_000, seed=1)
+    assert draws.shape == (20_000, 3, 4)
+    assert np.allclose(draws.sum(axis=-1), confusion.sum(axis=-1))  # supports never change
+    assert (draws[..., 3][:, :2] == 0).all()  # no prior mass on "no prediction"
+    # The recall of a class is Beta(TP + 1/2, n - TP + 1/2): the 3-clip class, all wrong.
+    recall = draws[:, 1, 1] / 3
+    assert recall.mean() == pytest.approx(0.5 / 4, abs=0.005)
+    assert (draws[:, 0, 0] / 10).mean() == pytest.approx(5.5 / 11, abs=0.005)
+    batched = posterior_confusions(np.stack([confusion, confusion]), n_draws=5)
+    assert batched.shape == (5, 2, 3, 4)
+    with pytest.raises(InputError, match="confusion"):
+        posterior_confusions(np.ones((3, 5)))

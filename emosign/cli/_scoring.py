@@ -17,6 +17,7 @@ from emosign.cli._options import (
     coverage,
     examples,
     number,
+    positive_int,
     progress,
 )
 from emosign.errors import InputError
@@ -59,17 +60,40 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     evaluate.set_defaults(run=_evaluate)
 
     compare = sub.add_parser(
-        "compare", help="paired bootstrap test between two systems",
+        "compare", help="paired test between two systems (permutation by default)",
         description="Compare two systems' predictions on the same clips: for each headline "
-        "metric, the difference A - B, its paired bootstrap interval and the two-sided p-value "
-        "for 'A and B score the same'.",
-        **examples("emosign compare --task sentiment_3 --a model_a.csv --b model_b.csv"),
+        "metric, the difference A - B, the two-sided p-value for 'A and B score the same', "
+        "the interval that inverts the same test (so the two agree), and Holm's adjusted p "
+        "over the metrics compared.",
+        **examples(
+            "emosign compare --task sentiment_3 --a model_a.csv --b model_b.csv",
+            "emosign compare --task sentiment_3 --a model_a.csv --b model_b.csv --cluster source",
+            "emosign compare --task emotion_single --a a.csv --b b.csv --test mcnemar",
+        ),
     )
-    compare.add_argument("--task", required=True, choices=vocab.TASK_NAMES,
-                         help="the task both files answer (required)")
+    compare.add_argument("--task", required=True, nargs="+", choices=vocab.TASK_NAMES,
+                         help="the task both files answer (required); several tasks are one "
+                         "family for Holm's adjustment")
     compare.add_argument("--a", required=True, help="predictions of system A (required)")
     compare.add_argument("--b", required=True, help="predictions of system B (required)")
-    add_scoring_options(compare, interval="the paired interval of A - B")
+    compare.add_argument("--test", choices=("permutation", "bootstrap", "mcnemar"),
+                         default=_defaults.TEST,
+                         help="permutation: swap A's and B's answers on random sets of clips "
+                         "(exact under H0 for every metric); bootstrap: the paired bootstrap, "
+                         "within reference classes; mcnemar: McNemar's exact test, accuracy only "
+                         "(default: %(default)s)")
+    compare.add_argument("--cluster", choices=("clip", "source", "signer"), default=_defaults.CLUSTER,
+                         help="the unit swapped or resampled whole: clip, source video (22) or "
+                         "signer (4) (default: %(default)s)")
+    compare.add_argument("--n-perm", type=positive_int, default=_defaults.N_PERM,
+                         help="random swap patterns of the permutation test (default: %(default)s)")
+    compare.add_argument("--metrics", nargs="+", metavar="METRIC",
+                         help="compare only these headline metrics (default: all; accuracy "
+                         "for --test mcnemar)")
+    compare.add_argument("--format", choices=("json", "table"), default="table",
+                         help="a table in percentage points, or the whole result as JSON "
+                         "(default: table)")
+    add_scoring_options(compare, interval="the interval of A - B")
     add_labels_option(compare)
     compare.set_defaults(run=_compare)
 
@@ -184,33 +208,74 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from emosign.metrics import NOT_PERCENT, compare
+    from emosign.metrics import compare, holm_across
 
-    result = compare(
-        args.task, args.a, args.b, labels_file=args.labels_file,
+    tasks = list(dict.fromkeys(args.task))
+    results = [compare(
+        task, args.a, args.b, labels_file=args.labels_file,
         ci=args.ci, n_boot=args.n_boot, seed=args.seed, on_invalid=args.on_invalid,
-    )
+        test=args.test, cluster=args.cluster, n_perm=args.n_perm, metrics=args.metrics,
+    ) for task in tasks]
+    if len(results) > 1:
+        results = holm_across(results)
+    if args.format == "json":
+        shown = results[0] if len(results) == 1 else results
+        print(json.dumps(shown, indent=2, ensure_ascii=False))
+        return 0
+    for i, result in enumerate(results):
+        if i:
+            print()
+        _print_comparison(args, result)
+    return 0
+
+
+def _print_comparison(args: argparse.Namespace, result: dict) -> None:
+    from emosign.metrics import NOT_PERCENT, UNSTABLE_MARK, UNSTABLE_REASON
+
+    test = result["test"]
     level = round(args.ci * 100)
-    print(f"{args.task}: A = {args.a}, B = {args.b}, {result['n']} clips, "
-          f"{level}% paired bootstrap interval of A - B ({args.n_boot:,} resamples)")
-    print(f"{'metric':<20}{'A - B':>10}{'low':>10}{'high':>10}{'p':>10}")
-    units = []
+    units = {"clip": "clips", "source": "source videos", "signer": "signers"}[test["cluster"]]
+    if test["exact"]:
+        draws = "exact"
+    elif "n_perm" in test:
+        draws = f"{test['n_perm']:,} swap patterns"
+    else:
+        draws = f"{test['n_boot']:,} resamples"
+    grouped = "" if test["cluster"] == "clip" else f" in {test['clusters']} {units}"
+    print(f"{result['task']}: A = {args.a}, B = {args.b}, {result['n']} clips{grouped}")
+    print(f"test: {test['method']} ({draws}, seed {test['seed']}); {level}% interval of A - B "
+          "from the same test")
+    flagged = set((result.get("unstable") or {}).get("metrics", ()))
+    print(f"{'metric':<22}{'A - B':>9}   {f'{level}% interval':<20}{'p':>9}{'p_holm':>9}")
+    own_units = []
     for name, row in result["comparison"].items():
         # As `evaluate` prints them: fractions in percentage points, the rest as they are.
         scale, digits = (1, 3) if name in NOT_PERCENT else (100, 2)
         if name in NOT_PERCENT:
-            units.append(name)
-        cells = "".join("       n/a" if row[k] is None else f"{scale * row[k]:>10.{digits}f}"
-                        for k in ("difference", "low", "high"))
-        p = row["p_value"]
-        cells += "       n/a" if p is None else f"{p:>10.4f}"
-        print(f"{name:<20}{cells}")
+            own_units.append(name)
+
+        def shown(value, scale=scale, digits=digits, unbounded="inf"):
+            return unbounded if value is None else f"{scale * value:.{digits}f}"
+
+        interval = f"[{shown(row['low'], unbounded='-inf')}, {shown(row['high'])}]"
+        p, p_holm = row["p_value"], row["p_holm"]
+        label = name + (f" {UNSTABLE_MARK}" if name in flagged else "")
+        print(f"{label:<22}{shown(row['difference'], unbounded='n/a'):>9}   {interval:<20}"
+              + ("      n/a" if p is None else f"{p:>9.4f}")
+              + ("      n/a" if p_holm is None else f"{p_holm:>9.4f}"))
     note = "differences of fractions in percentage points"
-    if units:
-        note += f"; {', '.join(units)} in their own units"
-    print(f"{note}.\np: two-sided paired bootstrap p-value for \"A and B score the same\" "
-          f"(smallest possible: 1/(1 + {args.n_boot:,}) = {1 / (1 + args.n_boot):.4f})")
-    return 0
+    if own_units:
+        note += f"; {', '.join(own_units)} in their own units"
+    print(f"{note}.")
+    print(f"p: {test['p_value_method']}.")
+    print(f"interval: {test['interval_method']}.")
+    print(f"p_holm: {test['p_holm_method']}.")
+    if any(row["low"] is None for row in result["comparison"].values()):
+        print(f"[-inf, inf]: no difference can be rejected at {1 - args.ci:.2g} with this many "
+              f"{units} (the smallest attainable p is above it).")
+    if flagged:
+        small = ", ".join(f"{c} {n}" for c, n in result["unstable"]["classes"].items())
+        print(f"{UNSTABLE_REASON} (here: {small}).")
 
 
 def _power(args: argparse.Namespace) -> int:

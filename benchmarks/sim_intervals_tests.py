@@ -1,0 +1,328 @@
+"""Simulation study of emosign's intervals and paired tests on EmoSign's real class sizes.
+
+    python benchmarks/sim_intervals_tests.py --labels-file "$EMOSIGN_LABELS"
+
+One seeded run prints, with Monte Carlo standard errors (MCSE):
+
+1. **Coverage** of the 95% interval of every headline metric (accuracy, wAcc, wF1, macro-F1)
+   on sentiment_3, sentiment_7 and emotion_single, for five designs: the percentile bootstrap
+   resampling clips (``iid``, what emosign shipped), the same keeping only resamples where
+   every class of the data is present (``iid|all``), resampling within each reference class
+   (``stratified``), the percentile interval of the Dirichlet-Jeffreys posterior of each
+   class's answers (``posterior``, :func:`emosign.stats.posterior_confusions`), and what
+   ``evaluate`` now reports (``evaluate``: the smallest interval holding the stratified and
+   the posterior intervals and the estimate). Below 93% is flagged ``!``, above 97% ``+``.
+2. **Size** of the default paired test (the permutation swap test,
+   :func:`emosign.stats.permutation_test`) at alpha = .05, for the same metrics and tasks,
+   with McNemar's exact test (accuracy) and the shipped paired bootstrap beside it; ``!``
+   when more than two MCSE above .05, ``c`` when more than two below (conservative).
+3. **Agreement** of the printed interval with the p-value (the interval excludes 0 exactly
+   when p <= .05), under H0 and under a true gap, for the permutation test, McNemar's and the
+   shipped bootstrap (percentile interval, shifted-bootstrap p), with the power at the gap.
+
+The model: the clips and their reference classes are the label file's (the real class
+supports, e.g. 121 / 3 / 76 on sentiment_3); a system is right on a clip of class k with
+chance ``recall_k``, else answers another class drawn in proportion to the supports; clips
+are independent. The quantity an interval should cover is the metric of the expected
+confusion matrix (for accuracy and wAcc, the expected value itself): what the system would
+score on unlimited clips in the same class proportions. Recall profiles:
+
+* ``flat``: recall .6 in every class;
+* ``rare-missed``: recall .7 on classes of at least 10 clips, 0 on the smaller ones (what most
+  systems do on the 3 neutral clips);
+* ``rare-coin``: recall .7 on the large classes, .5 on those under 10 clips: the case where a
+  3-clip class cannot be estimated.
+
+For the tests, systems a and b follow the same profile independently (H0 holds: they are
+exchangeable on every clip); for agreement, a has every recall .1 higher than b.
+
+The whole run takes a few minutes of CPU at the defaults (printed at the end); use
+``--sims`` and ``--size-sims`` to trade time for Monte Carlo error (MCSE of a 95% coverage
+is sqrt(.95 * .05 / sims), .005 at 2,000; of a .05 size, .003 at 5,000). Within a batch of
+100 simulated systems the bootstrap resamples, posterior draws and swap patterns are shared
+(as ``emosign.power`` shares them), fresh for every batch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import sys
+import time
+
+import numpy as np
+
+from emosign._metric_functions import classification_from_counts
+from emosign.labels import load_labels
+from emosign.stats import bootstrap_weights, mcnemar_test, permutation_test, posterior_confusions
+from emosign.tasks import get_task
+
+TASKS = ("sentiment_3", "sentiment_7", "emotion_single")
+METRICS = ("accuracy", "balanced_accuracy", "weighted_f1", "macro_f1")
+SHORT = {"accuracy": "acc", "balanced_accuracy": "wAcc", "weighted_f1": "wF1", "macro_f1": "mF1"}
+DESIGNS = ("iid", "iid|all", "stratified", "posterior", "evaluate")
+PROFILES = ("flat", "rare-missed", "rare-coin")
+#: Classes under this many clips count as rare in the profiles (emosign's MIN_CLASS_CLIPS).
+RARE = 10
+ALPHA = 0.05
+
+
+def recalls(profile: str, support: np.ndarray) -> np.ndarray:
+    rare = support < RARE
+    if profile == "flat":
+        return np.full(support.size, 0.6)
+    if profile == "rare-missed":
+        return np.where(rare, 0.0, 0.7)
+    return np.where(rare, 0.5, 0.7)
+
+
+def error_matrix(support: np.ndarray, recall: np.ndarray) -> np.ndarray:
+    """Row k: the chance that a clip of class k is answered as each class."""
+    k = support.size
+    rows = np.empty((k, k))
+    for i in range(k):
+        other = support.astype(float).copy()
+        other[i] = 0
+        rows[i] = (1 - recall[i]) * other / other.sum()
+        rows[i, i] = recall[i]
+    return rows
+
+
+def truth(support: np.ndarray, recall: np.ndarray) -> dict[str, float]:
+    """The estimand: each metric of the expected confusion matrix."""
+    expected = support[:, None] * error_matrix(support, recall)
+    m = classification_from_counts(np.diag(expected), expected.sum(1), expected.sum(0))
+    return {name: float(m[name]) for name in METRICS}
+
+
+def simulate(rng, y_true: np.ndarray, rows: np.ndarray, sims: int) -> np.ndarray:
+    """(sims, n) predicted classes: clip i answered by its class's row of chances."""
+    cumulative = np.cumsum(rows, axis=1)[y_true]  # (n, K)
+    u = rng.random((sims, y_true.size, 1))
+    return np.minimum((u > cumulative[None]).sum(axis=2), rows.shape[0] - 1)
+
+
+def indicator_features(y_true: np.ndarray, y_pred: np.ndarray, k: int) -> np.ndarray:
+    """(n, S, 3K) per-clip hit / reference / guess indicators of S systems."""
+    classes = np.arange(k)
+    truth_ = np.broadcast_to((y_true[:, None] == classes)[:, None, :], (y_true.size, y_pred.shape[0], k))
+    guess = y_pred.T[:, :, None] == classes
+    return np.concatenate([truth_ & guess, truth_, guess], axis=2).astype(float)
+
+
+def dirichlet_draws(y_true, y_pred, k, draws, seed):
+    """(draws, S, 3K) class counts of S systems' expected confusion matrices, drawn by
+    emosign.stats.posterior_confusions (what evaluate does), all systems at once."""
+    sims = y_pred.shape[0]
+    confusion = np.zeros((sims, k, k + 1))
+    np.add.at(confusion, (np.arange(sims)[:, None], y_true[None, :], y_pred), 1.0)
+    expected = posterior_confusions(confusion, n_draws=draws, seed=seed)[..., :k]
+    tp = np.diagonal(expected, axis1=-2, axis2=-1)
+    return np.concatenate([tp, expected.sum(-1), expected.sum(-2)], axis=-1)
+
+
+def metrics_of_counts(counts: np.ndarray, k: int) -> dict[str, np.ndarray]:
+    return classification_from_counts(counts[..., :k], counts[..., k:2 * k], counts[..., 2 * k:])
+
+
+def coverage_study(y_true, k, *, sims, n_boot, seed):
+    """Coverage of each design's interval, per profile and metric."""
+    support = np.bincount(y_true, minlength=k)
+    present = support > 0
+    out = {}
+    batch = 100
+    for p_index, profile in enumerate(PROFILES):
+        recall = recalls(profile, support)
+        target = truth(support, recall)
+        rows = error_matrix(support, recall)
+        hits = {d: {m: 0 for m in METRICS} for d in DESIGNS}
+        for b, start in enumerate(range(0, sims, batch)):
+            size = min(batch, sims - start)
+            rng = np.random.default_rng([seed, p_index, b])
+            y_pred = simulate(rng, y_true, rows, size)
+            features = indicator_features(y_true, y_pred, k).reshape(y_true.size, -1)
+            observed = metrics_of_counts(features.reshape(y_true.size, size, 3 * k).sum(0), k)
+            intervals = {}
+            post = metrics_of_counts(dirichlet_draws(y_true, y_pred, k, n_boot, [seed, p_index, b, 9]), k)
+            for metric in METRICS:
+                intervals["posterior", metric] = np.nanquantile(post[metric], [ALPHA / 2, 1 - ALPHA / 2], axis=0)
+            for design in ("iid", "stratified"):
+                w = bootstrap_weights(y_true.size, n_boot=n_boot, seed=[seed, p_index, b, len(design)],
+                                      strata=y_true if design == "stratified" else None)
+                counts = (w @ features).reshape(n_boot, size, 3 * k)
+                values = metrics_of_counts(counts, k)
+                lacks = (counts[..., k:2 * k][..., present] == 0).any(axis=-1)  # (B, S)
+                for metric in METRICS:
+                    v = values[metric]
+                    intervals[design, metric] = np.nanquantile(v, [ALPHA / 2, 1 - ALPHA / 2], axis=0)
+                    if design == "iid":
+                        intervals["iid|all", metric] = np.nanquantile(
+                            np.where(lacks, np.nan, v), [ALPHA / 2, 1 - ALPHA / 2], axis=0)
+            for metric in METRICS:
+                # evaluate's interval: the posterior's and the class-stratified bootstrap's
+                # together, widened to hold the observed score.
+                (pl, ph), (sl, sh) = intervals["posterior", metric], intervals["stratified", metric]
+                intervals["evaluate", metric] = (np.minimum.reduce([pl, sl, observed[metric]]),
+                                                 np.maximum.reduce([ph, sh, observed[metric]]))
+                for design in DESIGNS:
+                    low, high = intervals[design, metric]
+                    covered = (low <= target[metric] + 1e-12) & (target[metric] - 1e-12 <= high)
+                    hits[design][metric] += int(covered.sum())
+        out[profile] = {"target": target, "coverage": {d: {m: hits[d][m] / sims for m in METRICS}
+                                                       for d in DESIGNS}}
+    return out
+
+
+def swapped_counts(y_true, pred_a, pred_b, swaps, k):
+    """Counts (P, S, 3K) of systems a' and b' after each swap pattern."""
+    fa = indicator_features(y_true, pred_a, k)
+    fb = indicator_features(y_true, pred_b, k)
+    base_a, base_b = fa.sum(0), fb.sum(0)  # (S, 3K)
+    delta = (fb - fa).reshape(y_true.size, -1)  # (n, S*3K)
+    moved = (swaps.astype(float) @ delta).reshape(swaps.shape[0], *base_a.shape)
+    return base_a + moved, base_b - moved
+
+
+def test_study(y_true, k, *, sims, n_perm, n_boot, seed, gap: float):
+    """Rejection rates at ALPHA and interval/p agreement of emosign's permutation test
+    (emosign.stats.permutation_test, the default of compare), of McNemar's exact test
+    (accuracy) and of the shipped paired bootstrap (iid resamples, shifted p, percentile
+    interval)."""
+    support = np.bincount(y_true, minlength=k)
+    recall_b = recalls("flat", support)
+    recall_a = np.clip(recall_b + gap, 0, 1)
+    rows_a, rows_b = error_matrix(support, recall_a), error_matrix(support, recall_b)
+    batch = 100
+    tests = ("permutation", "mcnemar", "bootstrap")
+    rejected = {t: {m: 0 for m in METRICS} for t in tests}
+    agree = {t: {m: 0 for m in METRICS} for t in tests}
+    for b, start in enumerate(range(0, sims, batch)):
+        size = min(batch, sims - start)
+        rng = np.random.default_rng([seed, 99, b, int(gap * 1000)])
+        pred_a, pred_b = simulate(rng, y_true, rows_a, size), simulate(rng, y_true, rows_b, size)
+        fa = indicator_features(y_true, pred_a, k)
+        fb = indicator_features(y_true, pred_b, k)
+
+        def swapped(swaps, pred_a=pred_a, pred_b=pred_b):
+            ca, cb = swapped_counts(y_true, pred_a, pred_b, swaps, k)
+            ma, mb = metrics_of_counts(ca, k), metrics_of_counts(cb, k)
+            return np.concatenate([ma[m] - mb[m] for m in METRICS], axis=1)  # (P, 4 S)
+
+        results = permutation_test(swapped, y_true.size, n_perm=n_perm, ci=1 - ALPHA,
+                                   seed=[seed, 7, b])
+        for j, metric in enumerate(METRICS):
+            chunk = results[j * size:(j + 1) * size]
+            rejected["permutation"][metric] += sum(t.p_value <= ALPHA for t in chunk)
+            agree["permutation"][metric] += sum(t.agrees for t in chunk)
+        exact = mcnemar_test(pred_a == y_true, pred_b == y_true, ci=1 - ALPHA)
+        rejected["mcnemar"]["accuracy"] += sum(t.p_value <= ALPHA for t in exact)
+        agree["mcnemar"]["accuracy"] += sum(t.agrees for t in exact)
+        # the shipped paired bootstrap: iid resamples, shifted p, percentile interval
+        w = bootstrap_weights(y_true.size, n_boot=n_boot, seed=[seed, 8, b])
+        ba = metrics_of_counts((w @ fa.reshape(y_true.size, -1)).reshape(n_boot, size, 3 * k), k)
+        bb = metrics_of_counts((w @ fb.reshape(y_true.size, -1)).reshape(n_boot, size, 3 * k), k)
+        observed_a, observed_b = metrics_of_counts(fa.sum(0), k), metrics_of_counts(fb.sum(0), k)
+        for metric in METRICS:
+            d = observed_a[metric] - observed_b[metric]
+            rep = ba[metric] - bb[metric]
+            p_b = (1 + (np.abs(rep - d) >= np.abs(d) * (1 - 1e-9)).sum(0)) / (1 + n_boot)
+            low, high = np.quantile(rep, [ALPHA / 2, 1 - ALPHA / 2], axis=0)
+            excludes_b = (low > 0) | (high < 0)
+            rejected["bootstrap"][metric] += int((p_b <= ALPHA).sum())
+            agree["bootstrap"][metric] += int((excludes_b == (p_b <= ALPHA)).sum())
+    return ({t: {m: v / sims for m, v in r.items()} for t, r in rejected.items()},
+            {t: {m: v / sims for m, v in r.items()} for t, r in agree.items()})
+
+
+def mcse(p: float, sims: int) -> float:
+    return math.sqrt(max(p * (1 - p), 1e-12) / sims)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--labels-file", default=os.environ.get("EMOSIGN_LABELS"))
+    parser.add_argument("--sims", type=int, default=2000, help="simulated systems (pairs) per cell")
+    parser.add_argument("--boot", type=int, default=1000, help="bootstrap resamples per interval")
+    parser.add_argument("--perm", type=int, default=999, help="swap patterns per permutation test")
+    parser.add_argument("--size-sims", type=int, default=5000,
+                        help="simulated pairs per cell of the size study (MCSE .003 at 5,000)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    if not args.labels_file:
+        parser.error("give --labels-file or set EMOSIGN_LABELS")
+    started = time.process_time()
+    labels = load_labels(args.labels_file)
+    print("command: python benchmarks/sim_intervals_tests.py " + " ".join(argv or sys.argv[1:]))
+    print(f"emosign simulation study: {args.sims} simulations per cell, {args.boot} bootstrap "
+          f"resamples, {args.perm} swap patterns, seed {args.seed}")
+    print(f"python {platform.python_version()}, numpy {np.__version__}, {platform.machine()}, "
+          f"{os.cpu_count()} cores; labels {args.labels_file}")
+    coverage_ok = size_ok = True
+    conservative = 0
+    for task in TASKS:
+        data = get_task(task).bind(labels)
+        y_true = np.asarray(data.y_true)
+        k = len(data.classes)
+        support = np.bincount(y_true, minlength=k)
+        print(f"\n== {task}: {y_true.size} clips, supports "
+              + ", ".join(f"{c} {s}" for c, s in zip(data.classes, support)))
+        print("\n1. coverage of the 95% interval (MCSE "
+              f"{mcse(0.95, args.sims):.3f}; ! = below 93%, + = above 97%)")
+        print(f"{'profile':<12}{'design':<12}" + "".join(f"{SHORT[m]:>9}" for m in METRICS))
+        results = coverage_study(y_true, k, sims=args.sims, n_boot=args.boot, seed=args.seed)
+        for profile, r in results.items():
+            print(f"{profile:<12}{'(target)':<12}" + "".join(f"{100 * r['target'][m]:>9.1f}" for m in METRICS))
+            for design in DESIGNS:
+                cells = []
+                for m in METRICS:
+                    c = r["coverage"][design][m]
+                    flag = "!" if c < 0.93 else "+" if c > 0.97 else " "
+                    if design == "evaluate" and flag == "!":
+                        coverage_ok = False
+                    cells.append(f"{c:>8.3f}{flag}")
+                print(f"{'':<12}{design:<12}" + "".join(cells))
+        rates, null_agreement = test_study(y_true, k, sims=args.size_sims, n_perm=args.perm,
+                                           n_boot=args.boot, seed=args.seed, gap=0.0)
+        se = mcse(ALPHA, args.size_sims)
+        print(f"\n2. size at alpha = .05 under H0 (a, b exchangeable; {args.size_sims} pairs, MCSE "
+              f"{se:.3f}; ! = more than 2 MCSE above .05, c = more than 2 MCSE below)")
+        print(f"{'test':<26}" + "".join(f"{SHORT[m]:>9}" for m in METRICS))
+        labels_ = (("permutation", "permutation (default)"), ("mcnemar", "McNemar exact"),
+                   ("bootstrap", "bootstrap (shipped)"))
+        for test, label in labels_:
+            cells = []
+            for m in METRICS:
+                if test == "mcnemar" and m != "accuracy":
+                    cells.append(f"{'-':>9}")
+                    continue
+                rate = rates[test][m]
+                flag = "!" if rate > ALPHA + 2 * se else "c" if rate < ALPHA - 2 * se else " "
+                if test == "permutation" and flag == "!":
+                    size_ok = False
+                if test == "permutation" and flag == "c":
+                    conservative += 1
+                cells.append(f"{rates[test][m]:>8.3f}{flag}")
+            print(f"{label:<26}" + "".join(cells))
+        power, agreement = test_study(y_true, k, sims=args.sims, n_perm=args.perm, n_boot=args.boot,
+                                      seed=args.seed, gap=0.1)
+        print("\n3. interval/p agreement (the interval excludes 0 exactly when p <= .05), under H0 "
+              "and with a's recalls .1 above b's; and the power there")
+        print(f"{'test':<26}" + "".join(f"{SHORT[m]:>9}" for m in METRICS))
+        for test, label in labels_:
+            for what, table in (("agreement H0", null_agreement), ("agreement +.1", agreement),
+                                ("power +.1", power)):
+                cells = "".join(f"{table[test][m]:>9.3f}" if test != "mcnemar" or m == "accuracy"
+                                else f"{'-':>9}" for m in METRICS)
+                print(f"{label.split(' (')[0] + ' ' + what:<26}" + cells)
+    cpu = time.process_time() - started
+    print(f"\nevaluate's coverage at least 93% everywhere: {coverage_ok}; permutation test's "
+          f"size never more than 2 MCSE above .05: {size_ok} ({conservative} of 12 cells more "
+          "than 2 MCSE below: an exact test of a discrete statistic)")
+    print(f"CPU seconds: {cpu:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
