@@ -200,20 +200,22 @@ def compare(labels_file: str, n_boot: int, repeat: int, loop_resamples: int, skl
         aligned = align(read_predictions(predictions), data)
         clips = {c.video_name: c for c in labels}
 
-        def the_statistic():
+        # Each closure is called within this iteration; the defaults bind its variables.
+        def the_statistic(task=task, data=data, aligned=aligned, clips=clips):
             per_clip = None
             if task == "cue_grounding":
                 per_clip = cues.grounding_scores(list(aligned.y_pred), [clips[n] for n in data.video_names])
             return anchor_statistic(task, data, aligned, per_clip)
 
         evaluate(task, predictions, labels_file=labels, n_boot=50)  # warm: imports and caches
-        ours = _cpu_wall(lambda: evaluate(task, predictions, labels_file=labels, n_boot=n_boot), repeat)
+        ours = _cpu_wall(lambda task=task, predictions=predictions: evaluate(
+            task, predictions, labels_file=labels, n_boot=n_boot), repeat)
 
-        def scipy_run():
+        def scipy_run(data=data, the_statistic=the_statistic):
             bootstrap((np.arange(data.n),), the_statistic(), n_resamples=n_boot, vectorized=True,
                       paired=True, method="percentile", batch=2000, random_state=np.random.default_rng(0))
 
-        def loop_run():
+        def loop_run(data=data, the_statistic=the_statistic):
             rng = np.random.default_rng(0)
             statistic = the_statistic()
             samples = [statistic(rng.integers(0, data.n, (1, data.n))) for _ in range(loop_resamples)]

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from emosign import cues
+from emosign import _defaults, cues
 from emosign._metric_functions import (
     average_precision,
     classification_from_counts,
@@ -86,11 +86,11 @@ def evaluate(
     predictions: PredictionsLike,
     *,
     labels_file: str | os.PathLike | Labels | None = None,
-    target: str = "majority",
-    ci: float = 0.95,
-    n_boot: int = 10_000,
-    seed: int = 0,
-    on_invalid: str = "raise",
+    target: str = _defaults.TARGET,
+    ci: float = _defaults.CI,
+    n_boot: int = _defaults.N_BOOT,
+    seed: int = _defaults.SEED,
+    on_invalid: str = _defaults.ON_INVALID,
     annotator_ratings: str | os.PathLike | None = None,
     clips: Iterable[str] | None = None,
     metrics: Sequence[str] | None = None,
@@ -257,13 +257,13 @@ def compare(
     predictions_b: PredictionsLike,
     *,
     labels_file: str | os.PathLike | Labels | None = None,
-    ci: float = 0.95,
-    n_boot: int = 10_000,
-    seed: int = 0,
-    on_invalid: str = "raise",
-    test: str = "permutation",
-    cluster: str = "clip",
-    n_perm: int = 9_999,
+    ci: float = _defaults.CI,
+    n_boot: int = _defaults.N_BOOT,
+    seed: int = _defaults.SEED,
+    on_invalid: str = _defaults.ON_INVALID,
+    test: str = _defaults.TEST,
+    cluster: str = _defaults.CLUSTER,
+    n_perm: int = _defaults.N_PERM,
     metrics: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Paired comparison of two systems on the same clips of one task: a test per metric,

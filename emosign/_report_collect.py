@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from emosign import vocab
-from emosign.errors import InputError
+from emosign.errors import InputError, MissingExtraError
+from emosign.harness.inspect_logs import find_inspect_logs, score_inspect_logs
 from emosign.harness.lmms_eval_scores import RESULTS_FILE as LMMS_RESULTS_FILE
 from emosign.harness.prompts import DEFAULT_PROTOCOL
 from emosign.records import KINDS as RECORD_KINDS
@@ -156,7 +157,9 @@ class Collected:
     not_run: tuple[tuple[str, str, str], ...] = ()
 
 
-def collect_results(paths: Sequence[str | os.PathLike]) -> Collected:
+def collect_results(
+    paths: Sequence[str | os.PathLike], *, labels_file: str | os.PathLike | None = None
+) -> Collected:
     """Read every result record in ``paths`` (folders or JSON files).
 
     A folder is searched for ``*.json`` files in it and, one level down, for ``results.json``
@@ -170,7 +173,12 @@ def collect_results(paths: Sequence[str | os.PathLike]) -> Collected:
     Parameters
     ----------
     paths : sequence of str or os.PathLike
-        Result files, or folders holding them.
+        Result files, or folders holding them. Inspect logs of EmoSign tasks among them (a
+        log file, or the ``*.eval`` and ``*.json`` logs of a folder, as ``inspect eval
+        --log-dir`` writes them) are scored as ``emosign mllm score`` scores its runs.
+    labels_file : str or os.PathLike, optional
+        The label file Inspect logs are scored on (default: ``$EMOSIGN_LABELS``, then the
+        pinned Hub file).
 
     Returns
     -------
@@ -190,8 +198,14 @@ def collect_results(paths: Sequence[str | os.PathLike]) -> Collected:
     for path in map(Path, paths):
         if not path.exists():
             raise FileNotFoundError(f"results not found: {path}")
+        logs = _inspect_logs(path, missing)
+        if logs:
+            scored = score_inspect_logs(logs, labels_file=labels_file)
+            sources += [str(log) for log in logs]
+            systems += _from_mllm(scored, str(path), missing, not_run)
+            seen.update(log.resolve() for log in logs)
         for file in _result_files(path, missing):
-            if file.resolve() in seen:  # named twice, or reached through a symlink
+            if file.resolve() in seen:  # named twice, reached through a symlink, or a log
                 continue
             seen.add(file.resolve())
             found = _read_file(file, missing, not_run)
@@ -207,6 +221,16 @@ def collect_results(paths: Sequence[str | os.PathLike]) -> Collected:
     systems += _paper_rows(systems)
     missing += _label_file_mismatch(systems)
     return Collected(tuple(systems), tuple(sources), tuple(missing), tuple(not_run))
+
+
+def _inspect_logs(path: Path, missing: list[str]) -> list[Path]:
+    """The Inspect logs of EmoSign tasks at ``path``; without the ``inspect`` extra, a log
+    found is noted in ``missing`` with how to install it."""
+    try:
+        return find_inspect_logs([path])
+    except MissingExtraError as err:
+        missing.append(f"{path}: {err}")
+        return []
 
 
 def _result_files(path: Path, missing: list[str]) -> list[Path]:
@@ -408,6 +432,7 @@ _READERS: dict[str, Callable[[Mapping, str, list[str], list], list[SystemResult]
     "evaluate": _from_evaluate,
     "mllm-score": _from_mllm,
     "lmms-eval-score": _from_mllm,
+    "inspect-score": _from_mllm,
 }
 
 

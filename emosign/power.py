@@ -110,6 +110,7 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from emosign import _defaults
 from emosign._progress import progress_bar
 from emosign.errors import InputError
 from emosign.labels import load_labels
@@ -1060,7 +1061,7 @@ def _replace(model: _Model, **changes) -> _Model:
 def power_report(
     task: str,
     *,
-    metric: str = "balanced_accuracy",
+    metric: str | None = None,
     power: float = 0.8,
     alpha: float = 0.05,
     level: float | None = None,
@@ -1077,7 +1078,8 @@ def power_report(
     progress: bool | None = False,
 ) -> dict:
     """Everything ``emosign power`` prints, as a JSON-ready dict (a ``power`` record,
-    schema version 2).
+    schema version 2). ``metric`` defaults to the task's: wAcc (``balanced_accuracy``), or
+    micro-F1 on ``emotion_presence``.
 
     * Always: ``mde``, the smallest difference in ``metric`` (a fraction; MAE in scale steps)
       detected with ``power`` at ``alpha``, or None with ``reachable`` False, the best power
@@ -1102,6 +1104,8 @@ def power_report(
       is given: it is a function of the p-value and says nothing more (Hoenig & Heisey 2001).
     """
 
+    if metric is None:  # the task's: the paper's wAcc, micro-F1 on emotion_presence
+        metric = "micro_f1" if task == "emotion_presence" else _defaults.POWER_METRIC
     metric = metric_name(metric)
     _check(alpha=alpha, n_sims=n_sims, n_boot=n_boot)
     _check_power(power)

@@ -93,6 +93,9 @@ KINDS: Mapping[str, RecordKind] = MappingProxyType({
         RecordKind("lmms-eval-score", 1, "emosign lmms-eval-score",
                    "emosign.harness.lmms_eval_scores.score_samples",
                    (("runs", list), ("rows", list))),
+        RecordKind("inspect-score", 1, "emosign report LOG_DIR (or python -m emosign.harness.inspect_logs)",
+                   "emosign.harness.inspect_logs.score_inspect_logs",
+                   (("runs", list), ("rows", list))),
         # power 2: "reachable" and a "note" instead of a bound as "mde"; "design_analysis"
         # (Type S and M) instead of observed power; "recall_profiles"; "conservative"
         # against a published number; the permutation test simulated.

@@ -138,7 +138,7 @@ def write_report(
     emosign.errors.InputError, OSError
         If ``out_dir`` may not be written (see :func:`emosign._io.staged_directory`).
     """
-    collected = collect_results(paths)
+    collected = collect_results(paths, labels_file=labels_file)
     collected, labels = _labels_for_clips(labels_file, collected)
     blocks = build_report(collected, labels=labels, progress=progress)
     # The files read, not the folders given: the default <RESULTS>/report lies inside one.

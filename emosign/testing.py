@@ -74,6 +74,7 @@ if TYPE_CHECKING:  # only for annotations: importing these costs time on every p
 
     from emosign.hub import LabelSource
     from emosign.labels import Labels
+    from emosign.loader import OnMissing
 
 __all__ = [
     "LABELS_SKIP_REASON",
@@ -314,7 +315,7 @@ class DatasetLoader:
         *,
         video_dir: str | os.PathLike | None = None,
         captions_file: str | os.PathLike | None = None,
-        on_missing: str = "none",
+        on_missing: OnMissing = "none",
     ) -> datasets.Dataset:
         from emosign.loader import load_emosign
 
@@ -421,7 +422,7 @@ def assert_metrics_close(
         if _is_undefined(want) or _is_undefined(got):
             if not (_is_undefined(want) and _is_undefined(got)):
                 differing.append((key, want, got, tolerance))
-        elif math.fabs(got - want) > tolerance:
+        elif got is not None and math.fabs(got - want) > tolerance:
             differing.append((key, want, got, tolerance))
     if not differing:
         return
@@ -430,7 +431,8 @@ def assert_metrics_close(
     lines = [f"{len(differing)} of {len(expected)} metric(s) differ from the expected values ({where}):"]
     for key, want, got, tolerance in differing:
         shown = "undefined (None)" if got is None else f"{got:.6g}"
-        gap = "" if _is_undefined(got) or _is_undefined(want) else f", off by {math.fabs(got - want):.3g}"
+        undefined = got is None or _is_undefined(got) or _is_undefined(want)
+        gap = "" if got is None or undefined else f", off by {math.fabs(got - want):.3g}"
         lines.append(f"  {key:<{width}}  expected {want:.6g}, got {shown}{gap} (tolerance {tolerance:.3g})")
     if any(want > 1 and got is not None and 0 <= got <= 1 for _, want, got, _ in differing):
         lines.append("note: evaluate() reports fractions in 0...1; the expected values look like percentages")
@@ -645,8 +647,8 @@ def _answers(source: Any, task: str) -> tuple[dict[str, _Answer], str]:
     elif spec.kind == "multi_label" and column is not None:  # a list of the emotions present
         for record in records:
             present = answer_text.read_emotion_list(record[column])
-            reading = None if present is None else tuple(e in present for e in emotions)
-            answers[record[p.VIDEO_NAME]] = _Answer(reading, repr(record[column]))
+            flags = None if present is None else tuple(e in present for e in emotions)
+            answers[record[p.VIDEO_NAME]] = _Answer(flags, repr(record[column]))
     else:
         raise InputError(f"predictions {table.source} need one column per emotion {list(emotions)}")
     return answers, table.source

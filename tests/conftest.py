@@ -119,3 +119,60 @@ def write_mp4(path: Path, *, seconds: float = 1.0, fps: int = 30, size=(64, 48))
         for packet in stream.encode():
             container.mux(packet)
     return path
+
+
+# --- the MLLM harness: one fake OpenAI-compatible server, small clips (see fakes.py) --------
+
+
+@pytest.fixture
+def server():
+    """The fake server with its scripted replies (``fakes.FakeOpenAI``), running."""
+    from fakes import FakeOpenAI  # fakes imports this module: not at its top
+
+    fake = FakeOpenAI().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def stand_in():
+    """Starts fake servers: ``stand_in(reply=..., delay=...)``; by default each answers every
+    request with a readable sentiment. All are stopped after the test."""
+    from fakes import NEUTRAL, FakeOpenAI
+
+    servers = []
+
+    def start(reply=lambda body, headers: (200, NEUTRAL), **options):
+        servers.append(FakeOpenAI(reply, **options).start())
+        return servers[-1]
+
+    yield start
+    for fake in servers:
+        fake.stop()
+
+
+@pytest.fixture(scope="session")
+def video_dir(tmp_path_factory) -> Path:
+    """One small mp4 per synthetic clip, named by utterance id (0.3 s at 10 fps, 32x24).
+    Test files that need the scripted server's clips define their own ``video_dir``."""
+    from fakes import write_clips
+
+    return write_clips(tmp_path_factory.mktemp("videos"), seconds=0.3, fps=10, size=(32, 24))
+
+
+@pytest.fixture
+def chat_server():
+    """The fake server answering by a function of the request body alone: the test sets
+    ``chat_server.answer(body) -> Reply | str`` (a str is a 200 answer); until then every
+    request gets a 500."""
+    from fakes import FakeOpenAI, Reply
+
+    def reply(body, headers):
+        answer = fake.answer(body)
+        return Reply(text=answer) if isinstance(answer, str) else answer
+
+    fake = FakeOpenAI(reply)
+    fake.answer = lambda body: Reply(status=500)
+    fake.start()
+    yield fake
+    fake.stop()

@@ -191,9 +191,9 @@ DOCUMENTED_COMMANDS = ("info", "export-labels", "evaluate", "compare", "benchmar
 
 
 def _subparser(command: str):
-    from emosign.cli import _parser
+    from emosign.cli import build_parser
 
-    parser = _parser()
+    parser = build_parser()
     (sub,) = [a for a in parser._actions if a.dest == "command"]
     return sub.choices[command]
 
@@ -212,7 +212,7 @@ def test_every_option_says_what_it_does_and_its_default(command):
 
 @pytest.mark.parametrize("command", DOCUMENTED_COMMANDS)
 def test_every_command_ends_its_help_with_examples_that_parse(command):
-    from emosign.cli import _parser
+    from emosign.cli import build_parser
 
     parser = _subparser(command)
     assert parser.description
@@ -222,7 +222,7 @@ def test_every_command_ends_its_help_with_examples_that_parse(command):
     for line in examples:
         words = shlex.split(line.split(">")[0])
         assert words[:2] == ["emosign", command]
-        _parser().parse_args(words[1:])  # every example is a valid command line
+        build_parser().parse_args(words[1:])  # every example is a valid command line
 
 
 # --- a baseline of your own --------------------------------------------------------------------
@@ -304,3 +304,52 @@ def test_a_baseline_module_that_fails_says_why(labels_file, tmp_path, monkeypatc
     err = capsys.readouterr().err
     assert code == 2
     assert "--baseline-module broken_baseline_cli_test: importing it raised RuntimeError: no GPU here" in err
+
+
+# Each command's options and the library function they are passed to, option dest -> parameter.
+_OPTIONS_OF = [
+    (["evaluate", "--task", "sentiment_3", "--predictions", "p.csv"], "emosign.metrics", "evaluate",
+     {"target": "target", "ci": "ci", "n_boot": "n_boot", "seed": "seed", "on_invalid": "on_invalid"}),
+    (["compare", "--task", "sentiment_3", "--a", "a.csv", "--b", "b.csv"], "emosign.metrics", "compare",
+     {"ci": "ci", "n_boot": "n_boot", "seed": "seed", "on_invalid": "on_invalid", "test": "test",
+      "cluster": "cluster", "n_perm": "n_perm"}),
+    (["power", "--task", "sentiment_3"], "emosign.power", "power_report",
+     {"metric": "metric", "power": "power", "alpha": "alpha", "agreement": "agreement",
+      "spread": "spread", "sims": "n_sims", "n_boot": "n_boot", "seed": "seed"}),
+    (["benchmark"], "emosign.baselines.benchmark", "run_benchmark",
+     {"tasks": "tasks", "n_boot": "n_boot", "kfold_repeats": "kfold_repeats", "seed": "seed",
+      "on_missing_video": "on_missing_video"}),
+    (["lmms-eval-score", "out"], "emosign.harness.lmms_eval_scores", "score_samples",
+     {"n_boot": "n_boot"}),
+    (["mllm", "score", "runs"], "emosign.harness.runner", "score_run", {"n_boot": "n_boot"}),
+    (["mllm", "run", "--model", "m", "--task", "joint", "--video-dir", "v"],
+     "emosign.harness.runner", "run_mllm", {"out": "out", "protocol": "protocol"}),
+]
+
+
+@pytest.mark.parametrize("argv, module, function, options", _OPTIONS_OF,
+                         ids=[" ".join(case[0][:2]) for case in _OPTIONS_OF])
+def test_every_option_default_is_the_library_default(argv, module, function, options):
+    import importlib
+    import inspect
+
+    from emosign.cli import build_parser
+
+    args = build_parser().parse_args(argv)
+    parameters = inspect.signature(getattr(importlib.import_module(module), function)).parameters
+    for dest, parameter in options.items():
+        library = parameters[parameter].default
+        cli = getattr(args, dest)
+        if isinstance(library, tuple):
+            cli = tuple(cli)
+        assert cli == library, f"{' '.join(argv[:2])} --{dest}: {cli!r} != {function}'s {library!r}"
+
+
+def test_the_version_and_the_help_need_no_heavy_import():
+    code = ("import sys\nfrom emosign.cli import main\n"
+            "try:\n    main(['--version'])\nexcept SystemExit as stop:\n    assert stop.code == 0\n"
+            "print(sorted(m for m in ('pandas', 'datasets', 'sklearn', 'scipy') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    version, loaded = done.stdout.strip().splitlines()
+    assert version.startswith("emosign ") and loaded == "[]"

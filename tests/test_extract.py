@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from test_harness_reliability import (
+from fakes import (
     CLIPS,
     NEUTRAL,
     NO_WAIT,
@@ -21,20 +21,16 @@ from test_harness_reliability import (
     all_bytes,
     one_error_line,
     run_options,
-    stand_in,  # noqa: F401  (a fixture)
     subparser,
-    video_dir,  # noqa: F401  (a fixture)
 )
 
 from emosign.cli import main
-from emosign.harness.client import OpenAIChat, RetryPolicy
+from emosign.harness.client import OpenAIChat
+from emosign.harness.config import RetryPolicy
 from emosign.harness.extract import extract_answers, format_extraction
-from emosign.harness.runner import (
-    STOP_AFTER_FAILED_REQUESTS,
-    RunLockedError,
-    read_cache,
-    run_mllm,
-)
+from emosign.harness.parallel import STOP_AFTER_FAILED_REQUESTS
+from emosign.harness.runfiles import RunLockedError, read_cache
+from emosign.harness.runner import run_mllm
 
 UNREADABLE = "The signer frowns hard"  # no label the rule reader can find
 
@@ -57,7 +53,7 @@ def extraction_record(out: Path) -> dict:
 
 
 def test_extraction_refuses_a_model_folder_that_leads_out_of_the_run_dir(
-    video_dir, labels_file, tmp_path, capsys  # noqa: F811
+    video_dir, labels_file, tmp_path, capsys
 ):
     elsewhere = tmp_path / "elsewhere"
     first_stage(video_dir, labels_file, elsewhere)
@@ -74,7 +70,7 @@ def test_extraction_refuses_a_model_folder_that_leads_out_of_the_run_dir(
     assert asked == [] and all_bytes(elsewhere) == before  # nothing sent, nothing written
 
 
-def test_extraction_refuses_an_extraction_file_that_leads_out(video_dir, labels_file, tmp_path):  # noqa: F811
+def test_extraction_refuses_an_extraction_file_that_leads_out(video_dir, labels_file, tmp_path):
     out = tmp_path / "runs"
     first_stage(video_dir, labels_file, out)
     outside = tmp_path / "precious.txt"
@@ -93,7 +89,7 @@ def test_an_empty_run_dir_says_it_has_no_runs(tmp_path, capsys):
 # --- one line naming the file --------------------------------------------------------------
 
 
-def test_a_cut_manifest_is_one_line_naming_the_file(video_dir, labels_file, tmp_path, capsys):  # noqa: F811
+def test_a_cut_manifest_is_one_line_naming_the_file(video_dir, labels_file, tmp_path, capsys):
     out = tmp_path / "runs"
     first_stage(video_dir, labels_file, out)
     manifest = out / "stand-in" / "sentiment.video.run.json"
@@ -104,7 +100,7 @@ def test_a_cut_manifest_is_one_line_naming_the_file(video_dir, labels_file, tmp_
     assert not (out / "stand-in" / "sentiment.video.extract.json").exists()
 
 
-def test_an_extraction_cache_line_that_is_no_record_is_named(video_dir, labels_file, tmp_path,  # noqa: F811
+def test_an_extraction_cache_line_that_is_no_record_is_named(video_dir, labels_file, tmp_path,
                                                               capsys):
     out = tmp_path / "runs"
     first_stage(video_dir, labels_file, out)
@@ -118,7 +114,7 @@ def test_an_extraction_cache_line_that_is_no_record_is_named(video_dir, labels_f
 # --- one writer per run --------------------------------------------------------------------
 
 
-def test_a_second_extraction_of_a_run_is_refused_naming_the_first(video_dir, labels_file,  # noqa: F811
+def test_a_second_extraction_of_a_run_is_refused_naming_the_first(video_dir, labels_file,
                                                                   tmp_path, capsys):
     out = tmp_path / "runs"
     first_stage(video_dir, labels_file, out)
@@ -153,7 +149,7 @@ def test_a_second_extraction_of_a_run_is_refused_naming_the_first(video_dir, lab
     assert Counter(r["video_name"] for r in replies) == Counter(CLIPS)  # nobody asked twice
 
 
-def test_extraction_is_refused_while_the_first_stage_writes_the_run(video_dir, labels_file,  # noqa: F811
+def test_extraction_is_refused_while_the_first_stage_writes_the_run(video_dir, labels_file,
                                                                     tmp_path):
     out = tmp_path / "runs"
     first_stage(video_dir, labels_file, out, limit=2)
@@ -177,7 +173,7 @@ def test_extraction_is_refused_while_the_first_stage_writes_the_run(video_dir, l
     assert not (out / "stand-in" / "sentiment.video.extract.jsonl").exists()
 
 
-def test_an_unfinished_run_is_extracted_with_a_note(video_dir, labels_file, tmp_path):  # noqa: F811
+def test_an_unfinished_run_is_extracted_with_a_note(video_dir, labels_file, tmp_path):
     out = tmp_path / "runs"
     first_stage(video_dir, labels_file, out)
     manifest = out / "stand-in" / "sentiment.video.run.json"
@@ -191,7 +187,7 @@ def test_an_unfinished_run_is_extracted_with_a_note(video_dir, labels_file, tmp_
 
 
 def test_an_extraction_killed_before_recording_its_end_is_noted_next_time(
-    video_dir, labels_file, tmp_path  # noqa: F811
+    video_dir, labels_file, tmp_path
 ):
     out = tmp_path / "runs"
     first_stage(video_dir, labels_file, out)
@@ -220,7 +216,7 @@ def test_an_extraction_killed_before_recording_its_end_is_noted_next_time(
     assert again.notes == ()  # the finished record needs no note
 
 
-def test_an_extraction_record_that_is_a_fifo_is_named_as_one(video_dir, labels_file, tmp_path):  # noqa: F811
+def test_an_extraction_record_that_is_a_fifo_is_named_as_one(video_dir, labels_file, tmp_path):
     from emosign.harness.runner import score_run
 
     out = tmp_path / "runs"
@@ -234,7 +230,7 @@ def test_an_extraction_record_that_is_a_fifo_is_named_as_one(video_dir, labels_f
 
 
 def test_a_short_key_echoed_by_the_server_never_lands_in_the_extraction_cache(
-    stand_in, video_dir, labels_file, tmp_path, monkeypatch  # noqa: F811
+    stand_in, video_dir, labels_file, tmp_path, monkeypatch
 ):
     out = tmp_path / "runs"
     first_stage(video_dir, labels_file, out)
@@ -268,7 +264,7 @@ def test_a_short_key_echoed_by_the_server_never_lands_in_the_extraction_cache(
 # --- a dead server -------------------------------------------------------------------------
 
 
-def test_a_dead_server_stops_the_extraction_early_with_exit_2(video_dir, labels_file,  # noqa: F811
+def test_a_dead_server_stops_the_extraction_early_with_exit_2(video_dir, labels_file,
                                                               tmp_path, capsys):
     out = tmp_path / "runs"
     first_stage(video_dir, labels_file, out)
@@ -300,20 +296,20 @@ def test_a_dead_server_stops_the_extraction_early_with_exit_2(video_dir, labels_
     assert "not sent (stopped early)" in captured.out
 
 
-def test_a_server_that_refuses_every_request_exits_2(stand_in, video_dir, labels_file,  # noqa: F811
+def test_a_server_that_refuses_every_request_exits_2(stand_in, video_dir, labels_file,
                                                      tmp_path, capsys):
     out = tmp_path / "runs"
     first_stage(video_dir, labels_file, out)
     server = stand_in(lambda body, headers: (400, "this is no chat server"))
     assert main(cli_extract(out, "--base-url", server.url, "--concurrency", "1")) == 2
     captured = capsys.readouterr()
-    assert server.requests <= STOP_AFTER_FAILED_REQUESTS + 1  # not one per answer
+    assert server.n_requests <= STOP_AFTER_FAILED_REQUESTS + 1  # not one per answer
     assert "stopped early: the first 3 requests" in one_error_line(captured.err)
     assert "next: run the same command again" in captured.out
 
 
 def test_a_good_extraction_prints_a_line_per_run_and_the_next_command(
-    stand_in, video_dir, labels_file, tmp_path, capsys  # noqa: F811
+    stand_in, video_dir, labels_file, tmp_path, capsys
 ):
     out = tmp_path / "runs"
     first_stage(video_dir, labels_file, out)
@@ -356,7 +352,7 @@ def test_extract_help_says_what_every_option_does_with_its_default_and_an_exampl
 # --- the report ----------------------------------------------------------------------------
 
 
-def test_the_report_shows_parse_rates_and_the_score_after_extraction(video_dir, labels_file,  # noqa: F811
+def test_the_report_shows_parse_rates_and_the_score_after_extraction(video_dir, labels_file,
                                                                      tmp_path):
     from emosign.harness.runner import score_run
     from emosign.report import build_report, collect_results, render_markdown
@@ -374,7 +370,7 @@ def test_the_report_shows_parse_rates_and_the_score_after_extraction(video_dir, 
            f"wAcc {100 * weighted:.2f} |" in page
 
 
-def test_a_run_is_refused_while_its_answers_are_extracted(video_dir, labels_file, tmp_path):  # noqa: F811
+def test_a_run_is_refused_while_its_answers_are_extracted(video_dir, labels_file, tmp_path):
     out = tmp_path / "runs"
     first_stage(video_dir, labels_file, out, limit=2)
     asked, release = threading.Event(), threading.Event()
@@ -397,7 +393,7 @@ def test_a_run_is_refused_while_its_answers_are_extracted(video_dir, labels_file
     assert first_stage(video_dir, labels_file, out).n_cached == 2  # the lock went with it
 
 
-def test_a_broken_run_stops_the_extraction_before_anything_is_sent(video_dir, labels_file,  # noqa: F811
+def test_a_broken_run_stops_the_extraction_before_anything_is_sent(video_dir, labels_file,
                                                                    tmp_path):
     out = tmp_path / "runs"
     first_stage(video_dir, labels_file, out)  # stand-in/sentiment.video

@@ -1,7 +1,8 @@
 """The MLLM harness under attack (issues 13 and 14): secrets echoed back, nonsensical options,
 two runs at once, kills, symlinks out of the run folder, broken files, dead and wrong servers.
 
-Every server here is a stand-in on 127.0.0.1; every video is written by the test.
+Every server here is the fake of tests/fakes.py on 127.0.0.1; every video is written by the
+tests.
 """
 
 from __future__ import annotations
@@ -18,140 +19,30 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
-from conftest import SYNTHETIC_ROWS, write_mp4
+from fakes import (
+    CLIPS,
+    NEUTRAL,
+    a_dead_url,
+    all_bytes,
+    cli_run,
+    one_error_line,
+    run_options,
+    subparser,
+)
 
-from emosign import vocab
-from emosign.cli import _parser, main
+from emosign.cli import build_parser, main
 
 pytest.importorskip("openai")
 pytest.importorskip("PIL.Image")
 
-from emosign.harness.client import MLLMError, OpenAIChat, RetryPolicy, redact  # noqa: E402
-from emosign.harness.runner import (  # noqa: E402
-    STOP_AFTER_FAILED_REQUESTS,
-    RunLockedError,
-    read_cache,
-    run_mllm,
-    score_run,
-)
-
-NO_WAIT = RetryPolicy(max_retries=2, base_delay=0.0, jitter=0.0)
-CLIPS = [row["video_name"] for row in SYNTHETIC_ROWS]
-NEUTRAL = vocab.SENTIMENT_LEVELS[3].phrase  # a readable sentiment answer
-
-
-@pytest.fixture(scope="module")
-def video_dir(tmp_path_factory) -> Path:
-    directory = tmp_path_factory.mktemp("videos")
-    for name in CLIPS:
-        utterance = re.search(r"(\d+)$", name).group(1)
-        write_mp4(directory / f"{utterance}.mp4", seconds=0.3, fps=10, size=(32, 24))
-    return directory
-
-
-# --- a stand-in server ---------------------------------------------------------------------
-
-# reply(request body, request headers) -> (HTTP status, text): the answer (200) or the
-# error message (any other status). The headers are http.server's, read case-insensitively.
-Reply = Callable[[dict, Any], tuple[int, str]]
-
-
-class StandIn:
-    """An OpenAI-compatible Chat Completions server on 127.0.0.1 that replies as told."""
-
-    def __init__(self, reply: Reply, *, delay: float = 0.0) -> None:
-        self.reply, self.delay = reply, delay
-        self.requests = 0
-        self._lock = threading.Lock()
-        stand_in = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # the name http.server calls
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                with stand_in._lock:
-                    stand_in.requests += 1
-                time.sleep(stand_in.delay)
-                status, text = stand_in.reply(body, self.headers)
-                if status == 200:
-                    payload = {"id": "x", "object": "chat.completion", "created": 0,
-                               "model": body["model"],
-                               "choices": [{"index": 0, "finish_reason": "stop",
-                                            "message": {"role": "assistant", "content": text}}]}
-                else:
-                    payload = {"error": {"message": text, "type": "test", "code": status}}
-                data = json.dumps(payload).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except OSError:
-                    pass
-
-            def log_message(self, *args) -> None:
-                pass
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-
-        self._server = Server(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
-@pytest.fixture
-def stand_in():
-    servers = []
-
-    def start(reply: Reply = lambda body, headers: (200, NEUTRAL), **options) -> StandIn:
-        servers.append(StandIn(reply, **options))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.stop()
-
-
-def a_dead_url() -> str:
-    """The URL of a port nothing listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/v1"
-
-
-def run_options(video_dir, labels_file, out, **options) -> dict:
-    return {"model": "stand-in", "task": "sentiment", "video_dir": video_dir,
-            "labels_file": labels_file, "out": out, "retry": NO_WAIT, "progress": False,
-            "concurrency": 2, **options}
-
-
-def cli_run(video_dir, labels_file, out, *extra: str) -> list[str]:
-    return ["mllm", "run", "--model", "stand-in", "--task", "sentiment", "--video-dir",
-            str(video_dir), "--labels-file", str(labels_file), "--out", str(out), "--quiet",
-            *extra]
-
-
-def all_bytes(directory: Path) -> dict[Path, bytes]:
-    return {p: p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
-
-
-def one_error_line(err: str) -> str:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("emosign: error: "), err
-    assert "Traceback" not in err
-    return lines[0]
-
+from emosign.harness.client import MLLMError, OpenAIChat, redact  # noqa: E402
+from emosign.harness.config import RetryPolicy  # noqa: E402
+from emosign.harness.parallel import STOP_AFTER_FAILED_REQUESTS  # noqa: E402
+from emosign.harness.runfiles import RunLockedError, read_cache  # noqa: E402
+from emosign.harness.runner import run_mllm, score_run  # noqa: E402
 
 # --- secrets -------------------------------------------------------------------------------
 
@@ -224,8 +115,8 @@ def test_nonsensical_numbers_are_refused_at_the_command_line_naming_the_option(
 
 def test_max_frames_none_means_no_cap():
     args = cli_run("v", "l", "o")
-    assert _parser().parse_args([*args, "--max-frames", "None"]).max_frames is None
-    assert _parser().parse_args([*args, "--max-frames", "7"]).max_frames == 7
+    assert build_parser().parse_args([*args, "--max-frames", "None"]).max_frames is None
+    assert build_parser().parse_args([*args, "--max-frames", "7"]).max_frames == 7
 
 
 @pytest.mark.parametrize(
@@ -361,7 +252,7 @@ def test_the_cli_names_the_holder_of_the_run(stand_in, video_dir, labels_file, t
     finally:
         holder.wait(60)
     assert holder.returncode == 0
-    assert server.requests == len(CLIPS)
+    assert server.n_requests == len(CLIPS)
 
 
 # --- kills ---------------------------------------------------------------------------------
@@ -581,7 +472,7 @@ def test_a_wrong_server_exits_non_zero_with_a_summary_for_people(
                         "--concurrency", "2"))
     captured = capsys.readouterr()
     assert code == 2
-    assert server.requests <= STOP_AFTER_FAILED_REQUESTS + 1  # not one per clip
+    assert server.n_requests <= STOP_AFTER_FAILED_REQUESTS + 1  # not one per clip
     assert "RunSummary(" not in captured.out
     for words in ("answered now", "failed", "skipped",
                   f"answers: {out / 'stand-in' / 'sentiment.video.jsonl'}",
@@ -604,20 +495,10 @@ def test_a_good_run_prints_its_counts_and_the_next_command(
     assert f"next: emosign mllm score {out}" in captured.out
     assert main(cli_run(video_dir, labels_file, out, "--base-url", server.url)) == 0
     assert re.search(rf"answered earlier\s+{len(CLIPS)}\b", capsys.readouterr().out)
-    assert server.requests == len(CLIPS)
+    assert server.n_requests == len(CLIPS)
 
 
 # --- --help --------------------------------------------------------------------------------
-
-
-def subparser(*names: str):
-    import argparse
-
-    parser = _parser()
-    for name in names:
-        action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-        parser = action.choices[name]
-    return parser
 
 
 @pytest.mark.parametrize("names", [("mllm", "run"), ("mllm", "score"), ("lmms-eval-score",)])

@@ -576,7 +576,7 @@ def test_bad_samples_are_named(folder, labels_file, tmp_path):
     with pytest.raises(ValueError, match=f"line {len(lines) + 1}: clip .* appears twice"):
         score_samples(tmp_path / "out", labels_file=labels_file)
     bad = json.loads(lines[2])
-    for key, value in bad.items():
+    for value in bad.values():
         if isinstance(value, dict):
             value["video_name"] = "../not-a-clip"
     path.write_text("\n".join(lines[:2] + [json.dumps(bad)]) + "\n")

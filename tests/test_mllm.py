@@ -16,13 +16,22 @@ import re
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SYNTHETIC_ROWS, SYNTHETIC_SINGLE, write_mp4
+from conftest import SYNTHETIC_SINGLE, write_mp4
+from fakes import (
+    CLIP_OF_FRAMES,
+    CLIPS,
+    FakeOpenAI,
+    Reply,
+    frames_of,
+    joint_answer,
+    true_answer,
+    utterance,
+    write_clips,
+)
 
 from emosign import vocab
 from emosign.harness.answers import UNPARSEABLE, parse_joint, read_answer
@@ -30,21 +39,19 @@ from emosign.harness.client import (
     MLLMError,
     OpenAIChat,
     RequestError,
-    RetryPolicy,
     TransientError,
     call_with_retries,
     retry_after_seconds,
 )
+from emosign.harness.config import RetryPolicy
 from emosign.harness.prompts import DEFAULT_PROMPTS, Prompt, PromptError
+from emosign.harness.runfiles import RunFiles, model_slug, read_cache
 from emosign.harness.runner import (
-    RunFiles,
     build_messages,
     encode_jpeg,
     format_scores,
     message_frames,
     message_prompt,
-    model_slug,
-    read_cache,
     run_mllm,
     score_run,
 )
@@ -57,55 +64,6 @@ Image = pytest.importorskip("PIL.Image")
 
 NO_WAIT = RetryPolicy(max_retries=3, base_delay=0.0, jitter=0.0)
 N_BOOT = 200
-CLIPS = [row["video_name"] for row in SYNTHETIC_ROWS]
-
-
-def utterance(name: str) -> int:
-    return int(re.search(r"(\d+)$", name).group(1))
-
-
-def frames_of(name: str) -> int:
-    return 5 + utterance(name) - 1000
-
-
-CLIP_OF_FRAMES = {frames_of(name): name for name in CLIPS}
-assert len(CLIP_OF_FRAMES) == len(CLIPS), "every clip has its own frame count"
-
-
-def row_of(name: str) -> dict:
-    return next(row for row in SYNTHETIC_ROWS if row["video_name"] == name)
-
-
-def true_intensities(name: str) -> dict[str, int]:
-    row = row_of(name)
-    return {e: int(row[e]) - vocab.FILE_INTENSITY_OFFSET for e in vocab.EMOTION_NAMES}
-
-
-def true_sentiment(name: str) -> int:
-    return int(row_of(name)["Sentiment"])
-
-
-def joint_answer(name: str) -> str:
-    """A clean joint answer that gives the clip's true labels."""
-    return json.dumps(
-        {"sentiment": true_sentiment(name), **true_intensities(name),
-         "explanation": "Raised eyebrows at t=0.2s. Large, fast signs."}
-    )
-
-
-def true_answer(task: str, name: str) -> str:
-    if task == "joint":
-        return joint_answer(name)
-    if task == "sentiment":
-        return vocab.SENTIMENT_LEVELS[true_sentiment(name) + 3].phrase
-    label = SYNTHETIC_SINGLE[name]
-    return next(c.paper_name for c in vocab.EXPRESSION_CLASSES if c.name == label)
-
-
-def task_of_prompt(text: str) -> str:
-    if "JSON" in text:
-        return "joint"
-    return "sentiment" if "seven phrases" in text else "emotion"
 
 
 # --- clips on disk -------------------------------------------------------------------------
@@ -113,11 +71,9 @@ def task_of_prompt(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def video_dir(tmp_path_factory) -> Path:
-    """One mp4 per synthetic clip, named by utterance id, 20 fps, (5 + k) / 10 s long."""
-    directory = tmp_path_factory.mktemp("videos")
-    for name in CLIPS:
-        write_mp4(directory / f"{utterance(name)}.mp4", seconds=frames_of(name) / 10, fps=20)
-    return directory
+    """One mp4 per synthetic clip, named by utterance id, 20 fps, (5 + k) / 10 s long: the
+    clips the fake server's scripted replies know by their frame count."""
+    return write_clips(tmp_path_factory.mktemp("videos"))
 
 
 @pytest.fixture
@@ -128,112 +84,6 @@ def videos(video_dir, tmp_path) -> Path:
     for path in video_dir.iterdir():
         (copy / path.name).write_bytes(path.read_bytes())
     return copy
-
-
-# --- the stand-in server -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Reply:
-    """One scripted reply: an answer (status 200) or an error status."""
-
-    status: int = 200
-    text: str | None = None  # None: the clip's true answer
-    headers: dict = field(default_factory=dict)
-    delay: float = 0.0
-    echo_key: bool = False  # put the Authorization header into the body
-
-
-class StandIn:
-    """An OpenAI-compatible Chat Completions server on 127.0.0.1, scripted per clip.
-
-    ``script[clip]`` lists the replies to the clip's successive requests; after them, every
-    request gets the clip's true answer. ``requests`` counts requests per clip, ``answered``
-    the 200 replies, ``auth`` holds every Authorization header received.
-    """
-
-    def __init__(self) -> None:
-        self.script: dict[str, list[Reply]] = {}
-        self.requests: Counter = Counter()
-        self.answered: Counter = Counter()
-        self.auth: list[str] = []
-        self.bodies: list[dict] = []
-        self._lock = threading.Lock()
-        stand_in = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # the name http.server calls
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                stand_in._handle(self, body)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-
-            def handle_error(self, request, client_address) -> None:
-                pass  # a client that timed out closed its socket: expected here
-
-        self._server = Server(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def start(self) -> StandIn:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def _handle(self, handler: BaseHTTPRequestHandler, body: dict) -> None:
-        parts = body["messages"][-1]["content"]
-        clip = CLIP_OF_FRAMES[sum(p["type"] == "image_url" for p in parts)]
-        with self._lock:
-            self.requests[clip] += 1
-            self.auth.append(handler.headers.get("Authorization", ""))
-            self.bodies.append(body)
-            queue = self.script.get(clip, [])
-            reply = queue.pop(0) if queue else Reply()
-            if reply.status == 200:
-                self.answered[clip] += 1
-        if reply.delay:
-            time.sleep(reply.delay)
-        if reply.status == 200:
-            text = reply.text if reply.text is not None else true_answer(
-                task_of_prompt(parts[-1]["text"]), clip
-            )
-            payload = {
-                "id": "chatcmpl-test", "object": "chat.completion", "created": 0,
-                "model": body["model"],
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": text}}],
-                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-            }
-        else:
-            message = f"scripted {reply.status}"
-            if reply.echo_key:
-                message += f"; you sent {handler.headers.get('Authorization')}"
-            payload = {"error": {"message": message, "type": "test", "code": reply.status}}
-        data = json.dumps(payload).encode()
-        try:
-            handler.send_response(reply.status)
-            handler.send_header("Content-Type", "application/json")
-            handler.send_header("Content-Length", str(len(data)))
-            for key, value in reply.headers.items():
-                handler.send_header(key, value)
-            handler.end_headers()
-            handler.wfile.write(data)
-        except OSError:
-            pass  # the client gave up waiting
-
-
-@pytest.fixture
-def server():
-    stand_in = StandIn().start()
-    yield stand_in
-    stand_in.stop()
 
 
 def run(server, videos, labels_file, out, **options):
@@ -713,7 +563,7 @@ def test_a_dead_server_costs_error_lines_only(server, videos, labels_file, tmp_p
     assert (first.n_answered, first.n_errors) == (4, 8)
     assert all(e.kind == "request" and "connection failed" in e.message for e in first.errors)
 
-    revived = StandIn().start()
+    revived = FakeOpenAI().start()
     try:
         chat = OpenAIChat(model="stand-in-vlm", base_url=revived.url)
         second = run(revived, videos, labels_file, out, client=chat)
@@ -945,16 +795,3 @@ def test_bad_options_are_refused(videos, labels_file, tmp_path):
             prompt=DEFAULT_PROMPTS["emotion"])
     with pytest.raises(ValueError, match="non-empty"):
         run(None, videos, labels_file, tmp_path, model=" ", client=lambda m: "")
-
-
-def test_the_harness_old_module_names_still_import_with_a_deprecation_warning():
-    import emosign.harness.runner as runner
-
-    with pytest.warns(DeprecationWarning, match="moved to emosign.harness.runner"):
-        from emosign.baselines.mllm import run_mllm as old_run_mllm
-    assert old_run_mllm is runner.run_mllm
-    with pytest.warns(DeprecationWarning, match="emosign.harness.client"):
-        from emosign.baselines.mllm import TransientError as old_error
-    assert old_error is TransientError
-    with pytest.raises(ImportError):
-        from emosign.baselines.mllm import no_such_name  # noqa: F401

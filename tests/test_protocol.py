@@ -17,16 +17,17 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import SYNTHETIC_ROWS, SYNTHETIC_SINGLE, write_mp4
-from test_mllm import (
+from conftest import SYNTHETIC_ROWS, SYNTHETIC_SINGLE
+from fakes import (
     CLIP_OF_FRAMES,
     NO_WAIT,
+    FakeOpenAI,
     Reply,
-    StandIn,
     frames_of,
     row_of,
     true_sentiment,
     utterance,
+    write_clips,
 )
 
 from emosign import vocab
@@ -376,7 +377,7 @@ LONG_SECONDS = 6.0  # 60 frames at 10 fps: past the emosign preset's cap of 48
 
 
 def clip_of(messages) -> str:
-    """The clip a request is about, from its frame count (see test_mllm's stand-in)."""
+    """The clip a request is about, from its frame count (see fakes.write_clips)."""
     n = sum(part["type"] == "image_url" for part in messages[-1]["content"])
     if n in (10 * LONG_SECONDS, EMOSIGN_MAX_FRAMES):
         return LONG_CLIP
@@ -385,12 +386,10 @@ def clip_of(messages) -> str:
 
 @pytest.fixture(scope="module")
 def video_dir(tmp_path_factory) -> Path:
-    """One mp4 per synthetic clip as in test_mllm, but clip 1001 is 6 s long."""
-    directory = tmp_path_factory.mktemp("videos")
-    for name in CLIPS:
-        seconds = LONG_SECONDS if name == LONG_CLIP else frames_of(name) / 10
-        write_mp4(directory / f"{utterance(name)}.mp4", seconds=seconds, fps=20)
-    return directory
+    """One mp4 per synthetic clip as fakes.write_clips writes it, but clip 1001 is 6 s long."""
+    return write_clips(tmp_path_factory.mktemp("videos"),
+                       seconds=lambda name: LONG_SECONDS if name == LONG_CLIP else
+                       frames_of(name) / 10)
 
 
 def paper_model(seen: list):
@@ -497,39 +496,29 @@ UNREADABLE = [n for n in CLIPS if utterance(n) in (1003, 1005, 1008, 1010)]
 EXTRACTED = {**{n: TRUE_PHRASE[n] for n in UNREADABLE}, UNREADABLE[-1]: "unknown"}
 
 
-class ExtractingStandIn(StandIn):
-    """test_mllm's stand-in, which also answers text-only requests (extraction) as a text
-    model: it finds the clip by the code word in the answer it is shown."""
+class ExtractingServer(FakeOpenAI):
+    """The fake server, which also answers text-only requests (extraction) as a text model:
+    it finds the clip by the code word in the answer it is shown."""
 
     def __init__(self) -> None:
         super().__init__()
         self.extractions: Counter = Counter()
         self.extraction_texts: list[str] = []
 
-    def _handle(self, handler, body) -> None:
+    def respond(self, body, headers) -> Reply:
         content = body["messages"][-1]["content"]
         if not isinstance(content, str):
-            return super()._handle(handler, body)
+            return super().respond(body, headers)
         clip = next(n for n in CLIPS if f"(ref {CODE_OF[n]})" in content)
         with self._lock:
             self.extractions[clip] += 1
             self.extraction_texts.append(content)
-        text = EXTRACTED.get(clip, TRUE_PHRASE[clip])
-        data = json.dumps({
-            "id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
-            "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": text}}],
-        }).encode()
-        handler.send_response(200)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
+        return Reply(text=EXTRACTED.get(clip, TRUE_PHRASE[clip]))
 
 
 @pytest.fixture
 def text_server():
-    stand_in = ExtractingStandIn().start()
+    stand_in = ExtractingServer().start()
     # Every answer names its clip by a code word; four cannot be read by the rules.
     stand_in.script = {
         name: [Reply(text=(f"The signer frowns hard (ref {CODE_OF[name]})" if name in UNREADABLE
@@ -542,11 +531,8 @@ def text_server():
 
 @pytest.fixture(scope="module")
 def plain_videos(tmp_path_factory) -> Path:
-    """The clips as test_mllm writes them: clip 1000 + k has 5 + k frames at 10 fps."""
-    directory = tmp_path_factory.mktemp("plain-videos")
-    for name in CLIPS:
-        write_mp4(directory / f"{utterance(name)}.mp4", seconds=frames_of(name) / 10, fps=20)
-    return directory
+    """The clips as fakes.write_clips writes them: clip 1000 + k has 5 + k frames at 10 fps."""
+    return write_clips(tmp_path_factory.mktemp("plain-videos"))
 
 
 def test_a_killed_extraction_resumes_without_asking_twice_and_scores_both_ways(

@@ -40,7 +40,8 @@ def test_a_stamp_of_an_unknown_or_other_kind_is_refused():
 
 
 def test_every_kind_has_a_version_a_command_and_fields():
-    assert set(KINDS) == {"evaluate", "compare", "benchmark", "mllm-score", "lmms-eval-score", "power"}
+    assert set(KINDS) == {"evaluate", "compare", "benchmark", "mllm-score", "lmms-eval-score",
+                          "inspect-score", "power"}
     for name, kind in KINDS.items():
         assert kind.name == name and kind.schema_version >= 1 and kind.fields
         assert kind.command.startswith("emosign ") and kind.function.startswith("emosign.")

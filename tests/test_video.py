@@ -1,5 +1,9 @@
 """Tests for emosign.video: locating clip files and sampling frames by time.
 
+Through the public face, emosign.video, for its three modules (_video_files, _decode and
+_workers); the worker pool's machinery (slots in /dev/shm, dead workers) is tested in
+test_workers.py.
+
 The synthetic clips encode each frame's index as 8 black/white vertical
 stripes (one bit per stripe), which survives lossy compression and
 resizing, so a test can tell exactly which source frame it got back.
@@ -18,6 +22,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from emosign.errors import EmosignError
 from emosign.video import (
     DEFAULT_FPS,
     Frames,
@@ -603,6 +608,50 @@ def test_iter_clip_frames_rejects_clip_keyword(clips):
         next(iter_clip_frames([clips["24fps"]], clip="x"))
 
 
+# What each of the video modules may import from the package: nothing above them.
+VIDEO_MODULE_IMPORTS = {
+    "emosign.video": {"emosign._decode", "emosign._video_files", "emosign._workers"},
+    "emosign._workers": {"emosign._decode", "emosign.errors"},
+    "emosign._decode": {"emosign.errors"},
+    "emosign._video_files": {"emosign.errors"},
+}
+
+
+def _package_imports(module_name: str) -> set[str]:
+    """The emosign modules a module imports, anywhere in its source."""
+    import ast
+    import importlib
+
+    tree = ast.parse(Path(importlib.import_module(module_name).__file__).read_text())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, f"{module_name} uses a relative import"
+            if node.module == "emosign":  # from emosign import _decode
+                found |= {f"emosign.{alias.name}" for alias in node.names}
+            else:
+                found.add(node.module)
+    return {name for name in found if name == "emosign" or name.startswith("emosign.")}
+
+
+@pytest.mark.parametrize("module_name", sorted(VIDEO_MODULE_IMPORTS))
+def test_video_modules_import_nothing_above_them(module_name):
+    assert _package_imports(module_name) == VIDEO_MODULE_IMPORTS[module_name]
+
+
+def test_video_is_the_public_face():
+    from emosign import video
+
+    assert set(video.__all__) == {
+        "DEFAULT_FPS", "MAX_SAMPLED_FRAMES", "Frames", "VideoError", "VideoIndex", "WorkerError",
+        "available_backends", "check_workers", "default_workers", "find_video",
+        "iter_clip_frames", "resolve_videos", "sample_frames", "sample_times"}
+    assert all(hasattr(video, name) for name in video.__all__)
+    assert issubclass(video.VideoError, EmosignError) and issubclass(video.WorkerError, EmosignError)
+
+
 # ---------------------------------------------------------------------------
 # B-frames and irregular frame times: both backends end the clip the same way
 # ---------------------------------------------------------------------------
@@ -732,6 +781,48 @@ def test_single_thread_decoding_gives_the_same_frames(clips, backend):
     np.testing.assert_array_equal(a.timestamps, b.timestamps)
 
 
+@pytest.fixture(scope="module")
+def colour_clip(tmp_path_factory) -> Path:
+    """A colour clip shaped like EmoSign's, small: a smooth backdrop, a moving figure, noise."""
+    rng = np.random.default_rng(7)
+    height, width = 120, 160
+    yy, xx = np.mgrid[0:height, 0:width]
+    backdrop = np.stack([60 + yy // 3, 70 + xx // 4, 90 + 0 * xx], axis=-1)
+    path = tmp_path_factory.mktemp("colour") / "colour.mp4"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for i in range(45):
+            image = backdrop + rng.integers(-3, 4, backdrop.shape)
+            cx, cy = 40 + 2 * i, 60 + int(20 * np.sin(i / 5))
+            image[(yy - cy) ** 2 + (xx - cx) ** 2 < 15**2] = (210, 160, 130)
+            frame = av.VideoFrame.from_ndarray(np.clip(image, 0, 255).astype(np.uint8),
+                                               format="rgb24")
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+@pytest.mark.parametrize("options", [{}, {"size": (70, 50)}, {"max_side": 96}, {"fps": 45}])
+def test_pyav_frames_are_the_pixels_of_frame_to_ndarray(colour_clip, options):
+    # Each frame used to be converted with frame.to_ndarray (a new scaler per frame) and then
+    # copied; one scaler for the clip, converting into the clip's array, gives the very same
+    # bytes (70x50 rows are padded in PyAV's frame: the copy must skip the padding).
+    frames = sample_frames(colour_clip, backend="pyav", **options)
+    size = options.get("size") or ((96, 72) if "max_side" in options else (None, None))
+    with av.open(str(colour_clip)) as container:
+        decoded = sorted(container.decode(video=0), key=lambda frame: frame.pts)
+        expected = np.stack([
+            decoded[i].to_ndarray(format="rgb24", width=size[0], height=size[1],
+                                  interpolation="BILINEAR")
+            for i in frames.indices
+        ])
+    assert frames.array.dtype == np.uint8 and frames.array.shape == expected.shape
+    np.testing.assert_array_equal(frames.array, expected)
+
+
 def test_unrepeated_frames_are_returned_without_an_extra_copy(clips):
     # The decoder's own output array is handed back (no fancy-index copy).
     frames = sample_frames(clips["30fps"], backend="pyav")
@@ -824,305 +915,15 @@ def test_numeric_ids_with_one_spelling_each_are_found(video_dir):
     assert index.paths == {"a": str(zero.resolve()), "b": str(other.resolve()), "c": None}
 
 
-# ---------------------------------------------------------------------------
-# Frames from worker processes come through shared memory, and nothing is left behind
-# ---------------------------------------------------------------------------
-
-
-needs_shm = pytest.mark.skipif(not Path("/dev/shm").is_dir(), reason="no /dev/shm here")
-
-
-def _through_slot(slots, path, **option):
-    """One clip as a worker process would write it and the caller would get it."""
-    from emosign import video
-
-    answer = video._sample_into_slot((None, path, option, slots.give()))
-    assert answer.shape is not None and answer.frames.array.size == 0
-    frames = slots.take(answer)
-    reference = sample_frames(path, **option)
-    np.testing.assert_array_equal(frames.array, reference.array)
-    np.testing.assert_array_equal(frames.timestamps, reference.timestamps)
-    return frames
-
-
-@needs_shm
-def test_a_slot_is_reused_only_once_no_array_maps_it(clips):
-    import gc
-
-    from emosign import video
-
-    slots = video._Slots(keep=4)
-    try:
-        small = _through_slot(slots, clips["30fps_odd"], backend="pyav", max_side=32)
-        view = small.array[1:, ::2]  # a view the caller keeps
-        del small
-        gc.collect()
-        repeated = _through_slot(slots, clips["24fps"], fps=48)  # repeated frames
-        assert len(slots.files) == 2  # slot 0 is still seen through the view
-        kept = view.copy()
-        del view
-        gc.collect()
-        # Slot 1 holds `repeated`, so this reuses slot 0, growing it.
-        larger = _through_slot(slots, clips["30fps_odd"], backend="pyav")
-        assert len(slots.files) == 2
-        larger.array[:] = 7  # a private copy on write: the slot itself is untouched
-        np.testing.assert_array_equal(
-            kept, sample_frames(clips["30fps_odd"], max_side=32).array[1:, ::2])
-        del larger
-        gc.collect()
-        _through_slot(slots, clips["30fps_odd"], backend="pyav")  # slot 0, with no 7 left
-        assert len(slots.files) == 2 and repeated.array.size  # `repeated` held slot 1 throughout
-    finally:
-        slots.remove()
-    assert not any(Path(file).exists() for file in slots.files)
-
-
-@needs_shm
-def test_free_slots_beyond_the_few_kept_are_deleted_and_their_memory_freed(clips):
-    import gc
-
-    from emosign import video
-
-    slots = video._Slots(keep=2)
-    try:
-        held = [_through_slot(slots, clips["24fps"]) for _ in range(5)]
-        assert len(slots.files) == 5
-        del held
-        gc.collect()
-        _through_slot(slots, clips["24fps"])  # sorting the freed slots: 2 kept, 1 used
-        alive = [file for file in slots.files if Path(file).exists()]
-        assert len(alive) == 2
-        # A worker drops its mapping of a deleted slot, so the memory is really freed.
-        video._writable_slot(alive[0], 1)
-        assert set(video._worker_mappings) <= set(alive)
-    finally:
-        slots.remove()
-
-
-@needs_shm
-def test_a_forked_child_keeps_its_frames_while_the_parent_goes_on(clips):
-    import gc
-
-    from emosign import video
-
-    slots = video._Slots(keep=4)
-    try:
-        frames = _through_slot(slots, clips["30fps_odd"])
-        expected = frames.array.copy()
-        reader, writer = os.pipe()
-        child = os.fork()
-        if child == 0:  # the child: wait for the parent to go on, then compare
-            os.close(writer)
-            os.read(reader, 1)
-            os._exit(0 if np.array_equal(frames.array, expected) else 1)
-        os.close(reader)
-        del frames
-        gc.collect()
-        # Freed here, but the child still sees that slot: it is not reused.
-        for _ in range(3):
-            later = _through_slot(slots, clips["24fps"], max_side=64)
-            later.array[:] = 0
-            del later
-            gc.collect()
-        os.write(writer, b"x")
-        os.close(writer)
-        _, status = os.waitpid(child, 0)
-        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
-    finally:
-        slots.remove()
-
-
-@needs_shm
-def test_a_clip_without_room_in_shared_memory_is_pickled(clips, monkeypatch):
-    from emosign import video
-
-    def full(file, size):
-        raise OSError(28, "No space left on device")
-
-    slots = video._Slots(keep=2)
-    try:
-        monkeypatch.setattr(video, "_writable_slot", full)
-        answer = video._sample_into_slot((None, clips["24fps"], {}, slots.give()))
-        assert answer.shape is None
-        frames = slots.take(answer)
-        np.testing.assert_array_equal(frames.array, sample_frames(clips["24fps"]).array)
-        assert slots.give() == slots.files[0]  # free again at once
-    finally:
-        slots.remove()
-
-
-@needs_shm
-def test_no_slot_file_can_be_made_and_the_clips_are_pickled(clips, monkeypatch):
-    import tempfile
-
-    def refused(*args, **kwargs):
-        raise PermissionError(13, "Permission denied", "/dev/shm")
-
-    monkeypatch.setattr(tempfile, "mkstemp", refused)
-    frames = list(iter_clip_frames([clips["24fps"], clips["30fps_odd"]], workers=2))
-    np.testing.assert_array_equal(frames[1].array, sample_frames(clips["30fps_odd"]).array)
-
-
-@needs_shm
-def test_a_failing_clip_in_workers_leaves_no_shared_file(clips, broken):
-    before = set(Path("/dev/shm").glob("emosign-frames-*"))
-    frames = iter_clip_frames([clips["24fps"], ("bad", broken["text"]), clips["24fps"]],
-                              workers=2)
-    assert len(next(frames).array)
-    with pytest.raises(VideoError, match="bad"):
-        next(frames)
-    assert set(Path("/dev/shm").glob("emosign-frames-*")) <= before
-
-
-def make_file(path: str) -> str:
-    """For ordered_map in a worker process: create a file, return its path."""
-    Path(path).write_text("x")
-    return path
-
-
-def test_ordered_map_discards_results_the_caller_never_took(tmp_path):
-    from emosign.video import ordered_map
-
-    paths = [str(tmp_path / f"{i}.txt") for i in range(8)]
-    results = ordered_map(make_file, paths, workers=2, window=4, discard=os.unlink)
-    assert next(results) == paths[0]
-    results.close()  # the caller stops early: computed results are discarded
-    assert sorted(tmp_path.iterdir()) == [Path(paths[0])]
-
-
-@needs_shm
-def test_frames_outlive_an_iteration_stopped_early_and_nothing_is_left_behind(clips):
-    before = set(Path("/dev/shm").glob("emosign-frames-*"))
-    stream = iter_clip_frames([clips["30fps_odd"], clips["24fps"]] * 4, workers=2)
-    first, second = next(stream), next(stream)
-    stream.close()  # the caller stops early: workers stopped, slot files removed
-    assert set(Path("/dev/shm").glob("emosign-frames-*")) <= before
-    # The arrays the caller holds stay whole (their memory goes with them).
-    np.testing.assert_array_equal(first.array, sample_frames(clips["30fps_odd"]).array)
-    np.testing.assert_array_equal(second.array, sample_frames(clips["24fps"]).array)
-
-
-def test_default_workers_counts_the_cores_this_process_may_use(monkeypatch):
-    import subprocess
-    import sys
-
-    from emosign.video import check_workers, default_workers
-
-    assert default_workers() >= 1 and check_workers(None) == default_workers()
-    monkeypatch.setenv("LOKY_MAX_CPU_COUNT", "1")  # a user's cap, as joblib reads it
-    assert default_workers() == 1 and check_workers(None) == 1
-    if hasattr(os, "sched_setaffinity"):  # a process pinned to one core gets one worker
-        monkeypatch.delenv("LOKY_MAX_CPU_COUNT")
-        pinned = subprocess.run(
-            [sys.executable, "-c", "import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
-             "from emosign.video import default_workers; print(default_workers())"],
-            capture_output=True, text=True, check=True)
-        assert pinned.stdout.strip() == "1"
-
-
-def die(item: object) -> None:
-    """For ordered_map in a worker process: stop the process abruptly."""
-    os._exit(3)
-
-
-def test_a_worker_that_dies_is_a_worker_error_with_the_likely_causes():
-    from emosign.video import WorkerError, ordered_map
-
-    with pytest.raises(WorkerError, match="killed, out of memory.*workers=1"):
-        list(ordered_map(die, [1, 2, 3], workers=2))
-
-
-def test_a_script_read_from_stdin_is_told_at_once_why_workers_cannot_start(tmp_path, clips):
-    import subprocess
-    import sys
-
-    script = (
-        "from emosign.video import iter_clip_frames\n"
-        f"for frames in iter_clip_frames([{str(clips['24fps'])!r}] * 3, workers=2):\n"
-        "    pass\n"
-    )
-    done = subprocess.run([sys.executable, "-"], input=script, capture_output=True, text=True,
-                          timeout=120, cwd=tmp_path)
-    assert done.returncode == 1
-    assert "WorkerError: worker processes cannot start when the main script is '<stdin>'" \
-        in done.stderr
-    assert done.stderr.count("Traceback") == 1  # no worker was started to die
-
-
-def test_a_script_without_the_main_guard_is_told_why_its_workers_died(tmp_path, clips):
-    import subprocess
-    import sys
-
-    script = tmp_path / "no_guard.py"
-    script.write_text(
-        "from emosign.video import iter_clip_frames\n"
-        f"for frames in iter_clip_frames([{str(clips['24fps'])!r}] * 3, workers=2):\n"
-        "    pass\n"
-    )
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                          timeout=120, cwd=tmp_path)
-    assert done.returncode == 1
-    assert 'WorkerError' in done.stderr and '`if __name__ == "__main__":` guard' in done.stderr
-
-
 def test_pyav_demuxes_again_when_the_stream_is_too_large_to_hold(irregular, monkeypatch):
-    from emosign import video
+    from emosign import _decode
 
     path, _ = irregular
     held = sample_frames(path, backend="pyav")
-    monkeypatch.setattr(video, "_MAX_HELD_BYTES", 100)  # a few packets
+    monkeypatch.setattr(_decode, "_MAX_HELD_BYTES", 100)  # a few packets
     streamed = sample_frames(path, backend="pyav")
     np.testing.assert_array_equal(streamed.array, held.array)
     np.testing.assert_array_equal(streamed.timestamps, held.timestamps)
-
-
-def _children_of(pid: int) -> set[int]:
-    children = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            children.add(int(stat.parent.name))
-    return children
-
-
-@pytest.mark.skipif(not Path("/proc/self/stat").exists() or not Path("/dev/shm").is_dir(),
-                    reason="needs Linux /proc and /dev/shm")
-def test_a_killed_caller_leaves_no_workers_and_no_shared_files(clips, tmp_path):
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    script = tmp_path / "consumer.py"
-    script.write_text(
-        "import sys, time\n"
-        "from emosign.video import iter_clip_frames\n"
-        "if __name__ == '__main__':\n"
-        "    for frames in iter_clip_frames(sys.argv[1:] * 50, workers=2):\n"
-        "        print('got', flush=True)\n"
-        "        time.sleep(0.2)\n"
-    )
-    before = set(Path("/dev/shm").glob("emosign-frames-*"))
-    caller = subprocess.Popen([sys.executable, str(script), str(clips["30fps"])],
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        assert caller.stdout.readline() == "got\n"  # the workers are up and delivering
-        workers = _children_of(caller.pid)
-        assert workers
-    finally:
-        caller.send_signal(signal.SIGKILL)
-        caller.wait()
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and (
-        any(Path(f"/proc/{pid}").exists() for pid in workers)
-        or set(Path("/dev/shm").glob("emosign-frames-*")) - before
-    ):
-        time.sleep(0.2)
-    assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
-    assert not set(Path("/dev/shm").glob("emosign-frames-*")) - before
 
 
 # ---------------------------------------------------------------------------
@@ -1141,14 +942,14 @@ def test_a_frame_count_no_clip_needs_is_refused_before_anything_is_allocated():
 
 
 def test_frames_larger_than_memory_are_refused_naming_the_clip(clips, monkeypatch):
-    from emosign import video
+    from emosign import _decode
 
     needed = sample_frames(clips["24fps"]).array.nbytes
-    monkeypatch.setattr(video, "_physical_memory", lambda: needed - 1)  # just too small
+    monkeypatch.setattr(_decode, "_physical_memory", lambda: needed - 1)  # just too small
     with pytest.raises(VideoError, match=r"utt_big.*frames of \d+x\d+ would take .* GiB.*max_side"):
         sample_frames(clips["24fps"], clip="utt_big")
     assert sample_frames(clips["24fps"], max_side=8).array.nbytes < needed  # small enough
     with pytest.raises(VideoError, match="would take"):  # repeated frames are checked too
         sample_frames(clips["24fps"], fps=48)
-    monkeypatch.setattr(video, "_physical_memory", lambda: None)  # unknown: not checked
+    monkeypatch.setattr(_decode, "_physical_memory", lambda: None)  # unknown: not checked
     assert sample_frames(clips["24fps"]).array.size

@@ -26,23 +26,31 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import RepeatedStratifiedKFold
 
 from emosign import __version__
+from emosign._defaults import BENCHMARK_TASKS, KFOLD_REPEATS, N_BOOT, SEED
 from emosign._io import check_output_folder, staged_directory, write_atomically
 from emosign._progress import progress_bar
 from emosign._threads import one_thread
+from emosign._workers import check_workers, dead_workers_explained
+from emosign.baselines import visual
 from emosign.baselines.catalog import all_baselines, get_baseline
+from emosign.baselines.landmarks import landmark_extractor
 from emosign.baselines.registry import Baseline, Example
+from emosign.captions import read_captions
 from emosign.errors import InputError
 from emosign.labels import Labels, load_labels
+from emosign.metrics import classification_metrics, evaluate, format_metric
+from emosign.paper import reported_rows
 from emosign.records import stamp
 from emosign.splits import Fold, leave_one_signer_out
 from emosign.tasks import TaskData, get_task
-from emosign.video import check_workers, dead_workers_explained
+from emosign.video import resolve_videos
 
 __all__ = [
     "DEFAULT_TASKS",
@@ -57,7 +65,7 @@ __all__ = [
 
 #: The writer's name: an output folder holds ``.emosign-benchmark``, listing what it wrote.
 WRITER = "benchmark"
-DEFAULT_TASKS: tuple[str, ...] = ("sentiment_3", "sentiment_7", "emotion_single")
+DEFAULT_TASKS: tuple[str, ...] = BENCHMARK_TASKS
 HEADLINE: tuple[str, ...] = ("balanced_accuracy", "weighted_f1", "accuracy", "macro_f1")
 
 
@@ -125,7 +133,9 @@ def out_of_fold_predictions(
     return predicted
 
 
-def repeated_kfold(data: TaskData, *, n_splits: int = 5, n_repeats: int = 3, seed: int = 0) -> list[list[Fold]]:
+def repeated_kfold(
+    data: TaskData, *, n_splits: int = 5, n_repeats: int = 3, seed: int = 0
+) -> list[list[Fold]]:
     """Repeated stratified k-fold on the task's classes: ``n_repeats`` lists of folds.
 
     A class with fewer clips than ``n_splits`` cannot be spread over every fold; scikit-learn
@@ -154,9 +164,9 @@ def run_benchmark(
     overwrite: bool = False,
     feature_cache_dir: str | os.PathLike | None = None,
     on_missing_video: str = "skip",
-    n_boot: int = 10_000,
-    kfold_repeats: int = 3,
-    seed: int = 0,
+    n_boot: int = N_BOOT,
+    kfold_repeats: int = KFOLD_REPEATS,
+    seed: int = SEED,
     progress: bool | None = None,
     workers: int | None = None,
 ) -> dict:
@@ -195,11 +205,11 @@ def run_benchmark(
     )
 
     plan = _Plan(inputs=inputs, n_boot=n_boot, seed=seed)
-    rows: list[dict] = []
+    rows: list[dict[str, Any]] = []
     for task in tasks:
         data = get_task(task).bind(labels)
         for baseline in chosen:
-            row = {"task": task, "system": baseline.name, "kind": baseline.kind,
+            row: dict[str, Any] = {"task": task, "system": baseline.name, "kind": baseline.kind,
                    "description": baseline.description, "reported": False}
             reason = _cannot_run(baseline, task, inputs)
             if reason:
@@ -293,6 +303,7 @@ def _run_job(job: tuple[int, int | None], plan: _Plan | None = None):
     """A job: (unit, None) is the leave-one-signer-out run of a unit, scored with intervals;
     (unit, r) is repeat r of its k-fold view."""
     plan = plan or _PLAN
+    assert plan is not None, "a worker runs jobs only after _adopt_plan"
     unit_index, repeat = job
     unit = plan.units[unit_index]
     with one_thread():
@@ -339,7 +350,6 @@ def _run_jobs(plan: _Plan, *, workers: int, progress: bool | None) -> dict:
 def _score_unit(unit: _Unit, plan: _Plan) -> tuple[dict, pd.DataFrame]:
     """The leave-one-signer-out predictions of a unit, scored: its row's numbers and the
     per-clip predictions."""
-    from emosign.metrics import evaluate
 
     baseline, data, scored = unit.baseline, unit.data, unit.scored
     folds = leave_one_signer_out(scored)
@@ -371,13 +381,12 @@ def _kfold_folds(data: TaskData, n_repeats: int, seed: int) -> tuple[int, list[l
 
 
 def _kfold_repeat(unit: _Unit, folds: list[Fold], seed: int) -> dict[str, float]:
-    from emosign.metrics import classification_metrics
 
     data = unit.scored
     predicted = out_of_fold_predictions(unit.baseline, unit.examples, data.y_true, unit.data.classes,
                                         folds, seed=seed)
     m = classification_metrics(data.y_true, predicted, n_classes=len(unit.data.classes))
-    return {k: m[k] for k in HEADLINE}
+    return {k: float(m[k]) for k in HEADLINE}
 
 
 def _kfold_summary(view: tuple | dict, done: dict, unit: int) -> dict:
@@ -420,20 +429,18 @@ def _gather_inputs(labels, chosen, *, video_dir, captions_file, feature_cache_di
     keys = [(c.video_name, c.utterance_id) for c in labels]
     captions: dict[str, str | None] = {}
     if captions_file is not None:
-        from emosign.captions import read_captions
 
         captions = dict(read_captions(captions_file, keys).texts)
     features: dict[str, dict[str, np.ndarray]] = {}
     gaps: dict[str, tuple[str, ...]] = {}
     wanted = {need.split(":", 1)[1] for b in chosen for need in b.needs if need.startswith("video:")}
     if video_dir is not None and wanted:
-        from emosign.baselines import visual
-        from emosign.video import resolve_videos
 
         index = resolve_videos(video_dir, keys)
         if index.missing and on_missing_video == "error":
             raise FileNotFoundError(index.describe_missing())
-        cache = Path(feature_cache_dir) if feature_cache_dir else Path(video_dir).expanduser() / ".emosign-features"
+        default_cache = Path(video_dir).expanduser() / ".emosign-features"
+        cache = Path(feature_cache_dir) if feature_cache_dir else default_cache
         for name in sorted(wanted):
             try:
                 extractor = visual.MOTION if name == "motion" else _landmarks()
@@ -451,13 +458,11 @@ def _gather_inputs(labels, chosen, *, video_dir, captions_file, feature_cache_di
 
 
 def _landmarks():
-    from emosign.baselines.landmarks import landmark_extractor
 
     return landmark_extractor()
 
 
 def _reported_rows(task: str) -> list[dict]:
-    from emosign.paper import reported_rows
 
     return [dict(row, reported=True) for row in reported_rows(task)]
 
@@ -467,7 +472,6 @@ def _reported_rows(task: str) -> list[dict]:
 
 def format_leaderboard(results: dict, *, markdown: bool = False) -> str:
     """The leaderboard: one table per task, wAcc and wF1 in percent with 95% intervals."""
-    from emosign.metrics import format_metric
 
     lines = []
     for task in dict.fromkeys(r["task"] for r in results["rows"]):

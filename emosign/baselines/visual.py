@@ -94,31 +94,25 @@ half-written entry.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import hashlib
 import json
 import math
 import os
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
 from emosign._io import parse_json, write_atomically
 from emosign._progress import progress_bar
+from emosign._workers import check_workers, ordered_map
 from emosign.baselines.extractor import FeatureExtractor
 from emosign.errors import EmosignError, InputError, MissingExtraError
-from emosign.video import (
-    DEFAULT_FPS,
-    VideoError,
-    check_workers,
-    ordered_map,
-    sample_frames,
-)
+from emosign.video import DEFAULT_FPS, VideoError, sample_frames
 
 __all__ = [
     "MOTION",
@@ -672,6 +666,7 @@ def extract_features(
 
         jobs = [(extractor, path) for _, path, _, _ in to_compute]
         workers = min(workers, len(jobs))
+        results: Iterator[tuple[np.ndarray | None, str]]
         if workers > 1:
             _check_picklable(extractor)
             results = ordered_map(_extract_one, jobs, workers=workers)

@@ -109,6 +109,7 @@ class Reading:
 
     @property
     def ok(self) -> bool:
+        """True when the answer was read: no ``problem``."""
         return self.problem is None
 
 
@@ -135,6 +136,7 @@ class JointAnswer:
 
     @property
     def found_anything(self) -> bool:
+        """True when at least one of the answer's fields was found."""
         return len(self.missing) < 2 + len(vocab.EMOTION_NAMES)
 
 

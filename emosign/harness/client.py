@@ -11,22 +11,44 @@ from __future__ import annotations
 
 import email.utils
 import os
-import random
 import re
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
-from emosign.errors import EmosignError, MissingExtraError
+from typing import TYPE_CHECKING, Any, cast
+
+from emosign._extras import install_hint
+from emosign.errors import EmosignError, InputError, MissingExtraError
+from emosign.harness.config import ClientConfig, RetryPolicy, configure, refuse_unknown
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from emosign.harness.config import ClientOptions
+
+__all__ = [
+    "REDACTED",
+    "ChatFn",
+    "ChatSetup",
+    "ConnectionFailed",
+    "MLLMError",
+    "Message",
+    "OpenAIChat",
+    "RequestError",
+    "TransientError",
+    "call_with_retries",
+    "chat_for",
+    "public_url",
+    "redact",
+    "retry_after_seconds",
+]
 
 #: One Chat Completions message: ``{"role": "user", "content": [parts...]}``.
 Message = dict[str, Any]
 #: A model: takes the messages of one request, returns the answer text.
 ChatFn = Callable[[list[Message]], str]
-
-DEFAULT_TIMEOUT = 120.0  # seconds per request
 
 
 # --- errors and retries --------------------------------------------------------------------
@@ -55,55 +77,52 @@ class ConnectionFailed(TransientError):
 
 
 class RequestError(Exception):
-    """A request for one clip that failed for good; the clip gets an error line."""
+    """A request for one clip that failed for good; the clip gets an error line.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong (never the key).
+    attempts : int
+        The attempts made.
+    """
 
     def __init__(self, message: str, *, attempts: int = 1) -> None:
         super().__init__(message)
         self.attempts = attempts
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """When to try a request again.
-
-    Attempt ``i`` (from 0) failing with a :class:`TransientError` is retried after the
-    server's ``Retry-After`` (capped at ``max_retry_after``) or else after
-    ``min(max_delay, base_delay * 2**i)`` seconds, stretched at random by up to ``jitter``
-    of itself so that parallel requests do not retry in lockstep.
-    """
-
-    max_retries: int = 5
-    base_delay: float = 1.0
-    max_delay: float = 60.0
-    jitter: float = 0.25
-    max_retry_after: float = 600.0
-
-    def delay(self, attempt: int, retry_after: float | None) -> float:
-        """Seconds to wait before retrying after failed attempt ``attempt`` (from 0)."""
-        if retry_after is not None:
-            return min(max(retry_after, 0.0), self.max_retry_after)
-        backoff = min(self.max_delay, self.base_delay * 2**attempt)
-        return backoff * (1 + self.jitter * random.random())
-
-
 def call_with_retries(
     chat: ChatFn,
     messages: list[Message],
     *,
-    retry: RetryPolicy = RetryPolicy(),
+    retry: RetryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[str, int]:
     """Ask ``chat``, retrying on :class:`TransientError`.
 
+    Parameters
+    ----------
+    chat : ChatFn
+        The model.
+    messages : list of Message
+        The request.
+    retry : RetryPolicy, optional
+        When to retry (default ``RetryPolicy()``).
+    sleep : callable
+        Waits the given seconds between attempts (a test passes one that does not).
+
     Returns
     -------
-    (answer text, number of attempts made).
+    tuple of (str, int)
+        The answer text, and the number of attempts made.
 
     Raises
     ------
     RequestError
         When the retries are used up; its ``attempts`` says how many were made.
     """
+    retry = retry or RetryPolicy()
     for attempt in range(retry.max_retries + 1):
         try:
             return chat(messages), attempt + 1
@@ -117,8 +136,19 @@ def call_with_retries(
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    """The wait a server asks for: ``Retry-After`` in seconds or as an HTTP date, or the
-    ``retry-after-ms`` header some servers send; None if absent or unreadable."""
+    """The wait a server asks for, in seconds.
+
+    Parameters
+    ----------
+    headers : Mapping of str to str
+        The response's headers (any case).
+
+    Returns
+    -------
+    float or None
+        ``Retry-After`` in seconds or as an HTTP date, or the ``retry-after-ms`` header some
+        servers send; None if absent or unreadable.
+    """
     lowered = {k.lower(): v for k, v in headers.items()}
     if "retry-after-ms" in lowered:
         try:
@@ -156,36 +186,41 @@ class OpenAIChat:
 
     Parameters
     ----------
-    model : the model name the server knows.
-    base_url : the API root, e.g. ``http://localhost:11434/v1`` (Ollama) or
-        ``http://localhost:8000/v1`` (vLLM); None for api.openai.com.
-    api_key_env : the environment variable holding the key. The key is read from the
-        environment only. Without it a local server (``base_url`` given) is sent a
-        placeholder; api.openai.com is an error.
-    timeout : seconds per request.
-    temperature, max_tokens : sent with every request; None leaves them to the server.
+    model : str
+        The model name the server knows.
+    config : ClientConfig, optional
+        The server, the key's environment variable, the timeout, ``temperature`` and
+        ``max_tokens`` (sent with every request; None leaves them to the server). The key
+        is read from the environment only; without it a local server (``base_url`` given)
+        is sent a placeholder, and api.openai.com is an error.
+    **options
+        Fields of :class:`~emosign.harness.config.ClientConfig`, overriding ``config``'s.
 
-    Errors are raised as :class:`TransientError` (429, 408, 409, 5xx, timeouts; a
-    :class:`ConnectionFailed` for a server that cannot be reached), :class:`MLLMError` (401, 403, 404: the run stops) or
-    :class:`RequestError` (any other refusal of this one request, e.g. 400 for too many
-    images). Their messages never hold the key.
+    Raises
+    ------
+    MLLMError
+        If api.openai.com is asked without a key.
+    MissingExtraError
+        If the ``openai`` package (the ``mllm`` extra) is not installed.
+
+    Notes
+    -----
+    A request's errors are raised as :class:`TransientError` (429, 408, 409, 5xx,
+    timeouts; a :class:`ConnectionFailed` for a server that cannot be reached),
+    :class:`MLLMError` (401, 403, 404: the run stops) or :class:`RequestError` (any other
+    refusal of this one request, e.g. 400 for too many images). Their messages never hold
+    the key.
     """
 
-    def __init__(
-        self,
-        *,
-        model: str,
-        base_url: str | None = None,
-        api_key_env: str = "OPENAI_API_KEY",
-        timeout: float = DEFAULT_TIMEOUT,
-        temperature: float | None = 0.0,
-        max_tokens: int | None = 1024,
-    ) -> None:
+    def __init__(self, *, model: str, config: ClientConfig | None = None,
+                 **options: Unpack[ClientOptions]) -> None:
+        settings = dict(options)
+        config = configure(config or ClientConfig(), settings)
+        refuse_unknown("OpenAIChat", settings)
+        base_url, api_key_env = config.base_url, config.api_key_env
         try:
-            import openai
+            import openai  # the mllm extra: imported when a client is made
         except ImportError:
-            from emosign._extras import install_hint
-
             raise MissingExtraError(
                 f"the MLLM harness needs the openai package: {install_hint('mllm')}"
             ) from None
@@ -198,13 +233,15 @@ class OpenAIChat:
                 )
             key = _PLACEHOLDER_KEY
         self.model = model
+        self.config = config
         self.base_url = base_url
-        self.timeout = timeout
-        self.temperature = temperature
-        self.max_tokens = max_tokens
+        self.timeout = config.timeout
+        self.temperature = config.temperature
+        self.max_tokens = config.max_tokens
         self._openai = openai
         # The package's own retries are off: RetryPolicy decides, for every client alike.
-        self._client = openai.OpenAI(api_key=key, base_url=base_url, timeout=timeout, max_retries=0)
+        self._client = openai.OpenAI(api_key=key, base_url=base_url, timeout=config.timeout,
+                                     max_retries=0)
         if key == _PLACEHOLDER_KEY:
             self.secrets: tuple[str, ...] = ()
         else:
@@ -225,8 +262,9 @@ class OpenAIChat:
         if self.max_tokens is not None:
             options["max_tokens"] = self.max_tokens
         try:
+            # Message is the wire format's plain dicts; openai's TypedDicts describe the same.
             response = self._client.chat.completions.create(
-                model=self.model, messages=messages, **options
+                model=self.model, messages=cast(Any, messages), **options
             )
         except openai.APITimeoutError:
             raise TransientError(f"no answer within the timeout of {self.timeout:g} s") from None
@@ -247,13 +285,90 @@ class OpenAIChat:
             raise RequestError(message) from None
         if not response.choices:
             raise RequestError("the response holds no choices")
-        message = response.choices[0].message
+        reply = response.choices[0].message
         # A model that refuses may leave content empty and explain in "refusal".
-        return message.content or getattr(message, "refusal", None) or ""
+        return reply.content or getattr(reply, "refusal", None) or ""
 
     def redact(self, text: str) -> str:
-        """``text`` without the key or the header values that carried it."""
+        """``text`` without the key or the header values that carried it.
+
+        Parameters
+        ----------
+        text : str
+            Anything that may hold them.
+
+        Returns
+        -------
+        str
+        """
         return redact(text, self.secrets)
+
+
+@dataclass(frozen=True)
+class ChatSetup:
+    """The model a stage asks, and what the stage says and scrubs about it.
+
+    Attributes
+    ----------
+    chat : ChatFn
+        The model.
+    name : str
+        What it is, for a run's manifest ("openai-compatible chat completions", or
+        "callable <name>").
+    where : str
+        Where it is, for messages ("the server at <url>", or the stage's words for a
+        local model).
+    secrets : tuple of str
+        What is scrubbed from whatever is written, even if a server echoes it back: the key
+        and the header values that carry it.
+    """
+
+    chat: ChatFn
+    name: str
+    where: str
+    secrets: tuple[str, ...]
+
+
+def chat_for(model: str, client: ChatFn | None, config: ClientConfig, *,
+             local: str = "the model") -> ChatSetup:
+    """The model to ask: ``client``, or an :class:`OpenAIChat` for ``model`` built from
+    ``config``.
+
+    Parameters
+    ----------
+    model : str
+        The model's name, for the server.
+    client : ChatFn or None
+        A local model; None for an OpenAI-compatible server.
+    config : ClientConfig
+        The server's settings (a ``client`` is told none of them).
+    local : str
+        What a local model is called in messages.
+
+    Returns
+    -------
+    ChatSetup
+
+    Raises
+    ------
+    InputError
+        If both ``client`` and ``config.base_url`` are given.
+    """
+    if client is not None and config.base_url is not None:
+        raise InputError("pass either client (a local model) or base_url (a server), not both")
+    if client is None:
+        chat: ChatFn = OpenAIChat(model=model, config=config)
+        name = "openai-compatible chat completions"
+    else:
+        chat = client
+        name = f"callable {getattr(client, '__qualname__', type(client).__name__)}"
+    secrets = [os.environ.get(config.api_key_env, "")]
+    if isinstance(chat, OpenAIChat):
+        where = f"the server at {public_url(chat.base_url) or 'api.openai.com'}"
+        secrets.extend(chat.secrets)
+    else:
+        where = local
+    return ChatSetup(chat=chat, name=name, where=where, secrets=tuple(secrets))
 
 
 REDACTED = "[redacted]"
@@ -272,6 +387,17 @@ def redact(text: str, secrets: Sequence[str]) -> str:
     secret of at least 8 characters is replaced wherever it occurs; a shorter one wherever
     it is not part of a longer run of letters and digits (``"sk-1234"`` goes from ``"you sent
     sk-1234."``; a key ``"x"`` leaves ``"explanation"`` alone). Empty secrets are ignored.
+
+    Parameters
+    ----------
+    text : str
+        Anything that may hold a secret.
+    secrets : sequence of str
+        The key, and the header values that carry it.
+
+    Returns
+    -------
+    str
     """
     for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
         if len(secret) >= _MIN_SECRET_LENGTH:
@@ -283,7 +409,18 @@ def redact(text: str, secrets: Sequence[str]) -> str:
 
 
 def public_url(url: str | None) -> str | None:
-    """A URL without user, password, query or fragment, which may hold credentials."""
+    """A URL without user, password, query or fragment, which may hold credentials.
+
+    Parameters
+    ----------
+    url : str or None
+        The URL.
+
+    Returns
+    -------
+    str or None
+        None if ``url`` is None.
+    """
     if url is None:
         return None
     parts = urllib.parse.urlsplit(url)

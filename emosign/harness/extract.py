@@ -26,7 +26,12 @@ never mixed up with an old one's reply. ``<model>/<task>.<input>.extract.json`` 
 latest extraction of a run: the model, whether all answers were sent, the instruction's
 sha256, and counts.
 
-**As guarded as the first stage**, with its own mechanisms: runs are found by
+**The same loop as the first stage.** The asking is
+:func:`emosign.harness.parallel.run_jobs`, as in ``mllm run``, with the same settings
+(:class:`~emosign.harness.config.ClientConfig`; by default
+:data:`~emosign.harness.config.EXTRACTION_CLIENT`, at most 256 tokens per reply).
+
+**As guarded as the first stage**: runs are found by
 :func:`~emosign.harness.runfiles.find_runs` (a run folder or file that leads out of the run
 directory through a symbolic link is refused), manifests and caches are read by
 :func:`~emosign.harness.runfiles.read_manifest` and :func:`~emosign.harness.runfiles.read_cache`
@@ -39,45 +44,25 @@ kept (:func:`emosign.harness.client.redact`).
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import socket
-import sys
-import threading
 from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from emosign import __version__, vocab
-from emosign._io import parse_json, read_regular_file, write_atomically
-from emosign._progress import progress_bar
+from emosign._io import parse_json, read_regular_file
+from emosign.errors import InputError
 from emosign.harness.answers import Reading, read_answer
-from emosign.harness.client import (
-    DEFAULT_TIMEOUT,
-    ChatFn,
-    MLLMError,
-    OpenAIChat,
-    RetryPolicy,
-    public_url,
-)
-from emosign.harness.parallel import (
-    DEFAULT_CONCURRENCY,
-    MAX_TIMEOUT,
-    STOP_AFTER_FAILED_REQUESTS,
-    Breaker,
-    Worker,
-    ask_in_parallel,
-    check_number,
-    sigterm_as_interrupt,
-)
+from emosign.harness.client import ChatFn, ChatSetup, chat_for, public_url
+from emosign.harness.config import EXTRACTION_CLIENT, ClientConfig, configure, refuse_unknown
+from emosign.harness.parallel import Worker, run_jobs
 from emosign.harness.runfiles import (
-    CacheWriter,
     RunFiles,
     RunLock,
     RunLockedError,
-    cannot_write,
     cut_off_note,
     describe_holder,
     digest,
@@ -88,9 +73,25 @@ from emosign.harness.runfiles import (
     read_manifest,
     require_regular_file,
 )
-from emosign.errors import InputError
 
-DEFAULT_MAX_TOKENS = 256  # a label, or the joint answer's eleven numbers as JSON
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from emosign.harness.config import ClientOptions
+
+__all__ = [
+    "EXTRACTION_PROMPTS",
+    "Extracted",
+    "ExtractionSummary",
+    "cache_path",
+    "extract_answers",
+    "extraction_key",
+    "extraction_request",
+    "format_extraction",
+    "manifest_path",
+    "needs_extraction",
+    "read_extraction",
+]
 _CACHE_FORMAT = 1
 _UNKNOWN = "unknown"  # what the text model says when the answer names no label: unreadable
 
@@ -140,7 +141,20 @@ EXTRACTION_PROMPTS: Mapping[str, str] = {
 
 
 def extraction_request(task: str, answer: str) -> str:
-    """The exact text sent to the text model for one answer of harness task ``task``."""
+    """The exact text sent to the text model for one answer of harness task ``task``.
+
+    Parameters
+    ----------
+    task : str
+        The harness task the answer was to (joint, sentiment, emotion).
+    answer : str
+        The first model's answer.
+
+    Returns
+    -------
+    str
+        The task's instruction (:data:`EXTRACTION_PROMPTS`), then the answer, fenced.
+    """
     return f'{EXTRACTION_PROMPTS[task]}\n\nThe answer:\n"""\n{answer}\n"""'
 
 
@@ -150,7 +164,26 @@ def _settings(temperature: float | None, max_tokens: int | None) -> dict[str, An
 
 def extraction_key(*, model: str, task: str, video_name: str, request: str,
                    settings: Mapping[str, Any]) -> str:
-    """The cache key of one extraction request (see the module docstring)."""
+    """The cache key of one extraction request (see the module docstring).
+
+    Parameters
+    ----------
+    model : str
+        The text model.
+    task : str
+        The harness task.
+    video_name : str
+        The clip.
+    request : str
+        The exact request (:func:`extraction_request`).
+    settings : Mapping
+        The generation settings (``temperature``, ``max_tokens``).
+
+    Returns
+    -------
+    str
+        A sha256, in hex.
+    """
     return digest({
         "model": model, "task": task, "video_name": video_name,
         "prompt_sha256": _sha256(request), "settings": dict(settings),
@@ -162,17 +195,49 @@ def _sha256(text: str) -> str:
 
 
 def cache_path(files: RunFiles) -> Path:
-    """Where the extraction replies of a run are kept."""
+    """Where the extraction replies of a run are kept.
+
+    Parameters
+    ----------
+    files : RunFiles
+        The run.
+
+    Returns
+    -------
+    Path
+        ``<model>/<task>.<input>.extract.jsonl``.
+    """
     return files.directory / f"{files.stem}.extract.jsonl"
 
 
 def manifest_path(files: RunFiles) -> Path:
-    """Where the latest extraction of a run is recorded."""
+    """Where the latest extraction of a run is recorded.
+
+    Parameters
+    ----------
+    files : RunFiles
+        The run.
+
+    Returns
+    -------
+    Path
+        ``<model>/<task>.<input>.extract.json``.
+    """
     return files.directory / f"{files.stem}.extract.json"
 
 
 def needs_extraction(readings: Mapping[str, Reading]) -> bool:
-    """Whether the rule reader failed on any scored task of an answer."""
+    """Whether the rule reader failed on any scored task of an answer.
+
+    Parameters
+    ----------
+    readings : Mapping of str to Reading
+        The answer's reading per scored task (:func:`emosign.harness.answers.read_answer`).
+
+    Returns
+    -------
+    bool
+    """
     return not all(reading.ok for reading in readings.values())
 
 
@@ -220,7 +285,17 @@ class ExtractionSummary:
 
 
 def format_extraction(summary: ExtractionSummary) -> str:
-    """One line per run for people (and a line per note): counts, and where they are kept."""
+    """One line per run for people (and a line per note): counts, and where they are kept.
+
+    Parameters
+    ----------
+    summary : ExtractionSummary
+        What :func:`extract_answers` did for one run.
+
+    Returns
+    -------
+    str
+    """
     which = "all" if summary.all_answers else "unreadable"
     line = (f"{summary.run_manifest}: {summary.n_to_extract} of {summary.n_answers} answers to "
             f"extract ({which}) with {summary.extraction_model}: {summary.n_cached} cached, "
@@ -244,7 +319,7 @@ class _Extractor(Worker):
     """The worker of both stages (scrubbing, cache lines, retries, the early stop on a dead
     server), asking a text model about one answer instead of a model about one clip."""
 
-    def ask(self, job: _Job, record: dict) -> str:
+    def ask(self, job: _Job, record: dict[str, Any]) -> str:
         # The request is the instruction with the run's answer in it, both kept elsewhere;
         # its sha256 names it.
         del record["prompt"]
@@ -256,49 +331,55 @@ def extract_answers(
     *,
     model: str,
     client: ChatFn | None = None,
-    base_url: str | None = None,
-    api_key_env: str = "OPENAI_API_KEY",
+    client_config: ClientConfig | None = None,
     all_answers: bool = False,
     runs: Sequence[str | os.PathLike] | None = None,
-    temperature: float | None = 0.0,
-    max_tokens: int | None = DEFAULT_MAX_TOKENS,
-    timeout: float = DEFAULT_TIMEOUT,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    retry: RetryPolicy = RetryPolicy(),
     progress: bool | None = True,
+    **options: Unpack[ClientOptions],
 ) -> list[ExtractionSummary]:
     """Send the answers of every run in ``run_dir`` that the rule reader cannot read to a
     text model, keeping every reply.
 
     Parameters
     ----------
-    run_dir : a run directory of :func:`emosign.harness.runner.run_mllm`.
-    model : the text model's name: sent to the server, and part of every cache key.
-    client : a :data:`emosign.harness.client.ChatFn` for a local text model. None: an
-        OpenAI-compatible client for ``base_url`` (a client you pass is told nothing of
-        ``temperature`` and ``max_tokens``, which are recorded as None).
-    base_url, api_key_env, timeout : as for :func:`run_mllm`; the key is read from the
-        environment only and never written anywhere (a server that echoes it back gets
-        it scrubbed from every reply and error kept, whatever its length).
-    all_answers : send every answer, not only those the rule reader cannot read.
-    runs : only these runs' manifests (``<model>/<task>.<input>.run.json``); default all.
-    temperature, max_tokens : sent with every request (default 0 and 256).
-    concurrency : requests in flight at once (default 4).
-    retry : when to retry a request; see :class:`RetryPolicy`.
-    progress : a progress bar on stderr: True, False, or None for "when it is a terminal".
+    run_dir : path
+        A run directory of :func:`emosign.harness.runner.run_mllm`.
+    model : str
+        The text model's name: sent to the server, and part of every cache key.
+    client : ChatFn, optional
+        A :data:`emosign.harness.client.ChatFn` for a local text model. None: an
+        OpenAI-compatible client built from ``client_config`` (a client you pass is told
+        nothing of ``temperature`` and ``max_tokens``, which are recorded as None).
+    client_config : ClientConfig, optional
+        How the text model is asked; default :data:`~emosign.harness.config.EXTRACTION_CLIENT` (a
+        :class:`~emosign.harness.config.ClientConfig` with at most 256 tokens per reply).
+        The key is read from the environment only and never written anywhere (a server
+        that echoes it back gets it scrubbed from every reply and error kept, whatever its
+        length).
+    all_answers : bool
+        Send every answer, not only those the rule reader cannot read.
+    runs : sequence of paths, optional
+        Only these runs' manifests (``<model>/<task>.<input>.run.json``); default all.
+    progress : bool or None
+        A progress bar on stderr: True, False, or None for "when it is a terminal".
+    **options
+        Fields of :class:`~emosign.harness.config.ClientConfig` (``base_url=``,
+        ``concurrency=``, ...), overriding ``client_config``'s.
 
     Returns
     -------
-    One :class:`ExtractionSummary` per run extracted. As in the first stage, when the first
-    :data:`~emosign.harness.parallel.STOP_AFTER_FAILED_REQUESTS` attempts all fail to connect,
-    or the first that many answers' requests all fail, the extraction stops early: that
-    run's summary says why (``stopped``), and the runs after it are not tried.
+    list of ExtractionSummary
+        One per run extracted. As in the first stage, when the first
+        :data:`~emosign.harness.parallel.STOP_AFTER_FAILED_REQUESTS` attempts all fail to
+        connect, or the first that many answers' requests all fail, the extraction stops
+        early: that run's summary says why (``stopped``), and the runs after it are not
+        tried.
 
     Raises
     ------
     FileNotFoundError
         If ``run_dir`` is no folder or holds no run.
-    ValueError
+    InputError
         If an option is out of range, a run's folder or file leads out of ``run_dir`` (a
         symbolic link), or a run's manifest or cache is not what a run writes (the message
         names the file).
@@ -311,37 +392,23 @@ def extract_answers(
         Passed on after the requests in flight are answered and saved (SIGTERM too, in the
         main thread).
     """
+    settings_given = dict(options)
+    config = configure(client_config or EXTRACTION_CLIENT, settings_given)
+    refuse_unknown("extract_answers", settings_given)
     if not model.strip():
         raise InputError("model must be a non-empty name: it identifies the extracted replies")
-    if client is not None and base_url is not None:
+    if client is not None and config.base_url is not None:
         raise InputError("pass either client (a local model) or base_url (a server), not both")
-    check_number("concurrency", concurrency, low=1, whole=True)
-    check_number("timeout", timeout, low=0, inclusive=False, below=MAX_TIMEOUT)
-    check_number("temperature", temperature, low=0, optional=True)
-    check_number("max_tokens", max_tokens, low=1, whole=True, optional=True)
     found = find_runs(run_dir)
     if runs is not None:
         wanted = {Path(path).resolve() for path in runs}
         found = [files for files in found if files.manifest.resolve() in wanted]
-    if client is None:
-        chat: ChatFn = OpenAIChat(model=model, base_url=base_url, api_key_env=api_key_env,
-                                  timeout=timeout, temperature=temperature,
-                                  max_tokens=max_tokens)
-        client_name = "openai-compatible chat completions"
-        where = f"the server at {public_url(base_url) or 'api.openai.com'}"
-    else:
-        chat = client
-        temperature = max_tokens = None
-        client_name = f"callable {getattr(client, '__qualname__', type(client).__name__)}"
-        where = "the text model"
-    # Whatever is written is scrubbed of the key, even if a server echoes it back.
-    secrets = [os.environ.get(api_key_env, "")]
-    if isinstance(chat, OpenAIChat):
-        secrets.extend(chat.secrets)
-
-    settings = _settings(temperature, max_tokens)
-    common = {"model": model, "client": client_name,
-              "base_url": public_url(base_url) if client is None else None,
+    chat = chat_for(model, client, config, local="the text model")
+    generated = client is None  # a client you pass is told none of the settings
+    settings = _settings(config.temperature if generated else None,
+                         config.max_tokens if generated else None)
+    common = {"model": model, "client": chat.name,
+              "base_url": public_url(config.base_url) if generated else None,
               "settings": settings, "all_answers": all_answers}
     summaries = []
     with ExitStack() as locks:
@@ -353,8 +420,7 @@ def extract_answers(
         plans = [_plan(files, model=model, settings=settings, all_answers=all_answers)
                  for files in found]
         for number, (files, plan) in enumerate(zip(found, plans), start=1):
-            summary = _extract_run(files, plan, chat=chat, common=common, secrets=secrets,
-                                   where=where, retry=retry, concurrency=concurrency,
+            summary = _extract_run(files, plan, chat=chat, common=common, config=config,
                                    progress=progress)
             summaries.append(summary)
             if summary.stopped:
@@ -394,7 +460,11 @@ def _holder(lock_file: Path) -> str:
         os.close(fd)
 
 
-def _plan(files: RunFiles, *, model: str, settings: Mapping, all_answers: bool):
+_Plan = tuple[dict[str, Any], dict[str, str], list["_Job"]]
+
+
+def _plan(files: RunFiles, *, model: str, settings: Mapping[str, Any],
+          all_answers: bool) -> _Plan:
     """The run's manifest, its latest answers, and one job per answer to send."""
     manifest = read_manifest(files.manifest)
     answers, _, _ = latest_answers(read_cache(files.cache), manifest["config"])
@@ -455,15 +525,8 @@ def _previous_extraction_note(path: Path) -> str | None:
             "answers without one are sent")
 
 
-def _write_record(path: Path, record: Mapping[str, Any]) -> None:
-    try:
-        write_atomically(path, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
-    except OSError as err:
-        raise cannot_write(path, err) from None
-
-
-def _extract_run(files: RunFiles, plan, *, chat, common, secrets, where, retry, concurrency,
-                 progress) -> ExtractionSummary:
+def _extract_run(files: RunFiles, plan: _Plan, *, chat: ChatSetup, common: Mapping[str, Any],
+                 config: ClientConfig, progress: bool | None) -> ExtractionSummary:
     model, settings = common["model"], common["settings"]
     manifest, answers, jobs = plan
     cache, record_path = cache_path(files), manifest_path(files)
@@ -471,8 +534,6 @@ def _extract_run(files: RunFiles, plan, *, chat, common, secrets, where, retry, 
         require_regular_file(path, what, writing=True)
     notes = tuple(note for note in (_unfinished_note(manifest),
                                     _previous_extraction_note(record_path)) if note)
-    done = {r["key"] for r in read_cache(cache) if r["status"] == "ok"}
-    todo = [job for job in jobs if job.key not in done]
     record = {
         **common,
         "run_config": manifest["config"],
@@ -489,64 +550,21 @@ def _extract_run(files: RunFiles, plan, *, chat, common, secrets, where, retry, 
     }
     if notes:
         record["notes"] = list(notes)
-    _write_record(record_path, record)
-
-    counts = {"ok": 0, "error": 0}
-    futures: list = []
-    counted: set = set()
-    stopped: str | None = None
-
-    def tally(future) -> bool:
-        """Count a finished request once; False if it was never sent."""
-        counted.add(future)
-        if future.cancelled() or future.exception() is not None or future.result() is None:
-            return False
-        counts[future.result()["status"]] += 1
-        return True
-
-    status = "interrupted"
-    stop = threading.Event()
-    breaker = Breaker(STOP_AFTER_FAILED_REQUESTS, stop, where=where)
-    writer = CacheWriter(cache)
     worker = _Extractor(
-        chat=chat, writer=writer, retry=retry, secrets=secrets, stop=stop, breaker=breaker,
+        chat=chat.chat, secrets=chat.secrets,
         base_record={"format": _CACHE_FORMAT, "model": model, "task": files.task,
                      "settings": settings},
     )
-    try:
-        with sigterm_as_interrupt(), \
-                progress_bar(len(todo), f"extract {files.directory.name} {files.stem}",
-                             enabled=progress, unit="answer") as bar:
-            stopped = ask_in_parallel(
-                worker, todo, futures, concurrency=concurrency, stop=stop, breaker=breaker,
-                on_done=lambda future: tally(future) and bar.update(),
-            )
-        status = "stopped" if stopped else "finished"
-    except MLLMError:
-        status = "failed"
-        raise
-    finally:
-        stopping_on = sys.exc_info()[1]
-        for future in futures:
-            if future not in counted and future.done():
-                tally(future)  # answered while stopping: saved, so counted
-        writer.close()
-        record.update(status=status, finished=now(), answered_now=counts["ok"],
-                      errors_now=counts["error"])
-        if stopped:
-            record["stopped"] = stopped
-        try:
-            _write_record(record_path, record)
-        except MLLMError:
-            if stopping_on is None:
-                raise
+    outcome = run_jobs(worker, jobs, cache=cache, record=record, record_path=record_path,
+                       config=config, where=chat.where, progress=progress,
+                       description=f"extract {files.directory.name} {files.stem}",
+                       unit="answer")
     return ExtractionSummary(
         run_manifest=str(files.manifest), task=files.task, input=files.input,
         extraction_model=model, all_answers=common["all_answers"], n_answers=len(answers),
-        n_to_extract=len(jobs), n_cached=len(jobs) - len(todo), n_answered=counts["ok"],
-        n_errors=counts["error"], cache_file=str(cache), manifest_file=str(record_path),
-        n_skipped=len(todo) - counts["ok"] - counts["error"], stopped=stopped,
-        notes=notes,
+        n_to_extract=len(jobs), n_cached=outcome.n_cached, n_answered=outcome.n_answered,
+        n_errors=len(outcome.failures), cache_file=str(cache), manifest_file=str(record_path),
+        n_skipped=outcome.n_skipped, stopped=outcome.stopped, notes=notes,
     )
 
 
@@ -574,9 +592,26 @@ def read_extraction(files: RunFiles, answers: Mapping[str, str],
                     readings: Mapping[str, Mapping[str, Reading]]) -> Extracted | None:
     """The run's latest extraction applied to its answers; None if it has none.
 
-    ``answers`` are the run's latest answers (clip -> text) and ``readings`` the rule
-    reader's readings of them. Replies are looked up by key, so a reply to an older answer,
-    instruction or extraction model is never used.
+    Replies are looked up by key, so a reply to an older answer, instruction or extraction
+    model is never used.
+
+    Parameters
+    ----------
+    files : RunFiles
+        The run.
+    answers : Mapping of str to str
+        The run's latest answers (clip -> text).
+    readings : Mapping
+        The rule reader's readings of them (clip -> scored task -> Reading).
+
+    Returns
+    -------
+    Extracted or None
+
+    Raises
+    ------
+    InputError
+        If the extraction record or cache is not what an extraction writes.
     """
     path = manifest_path(files)
     record = _read_record(path)

@@ -15,17 +15,22 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from emosign._defaults import N_BOOT
 from emosign._io import parse_json, write_atomically
+from emosign.errors import InputError
 from emosign.harness.lmms_eval_task import TAG, task_metrics
 from emosign.harness.prompts import INPUTS, PROTOCOL_NAMES, SCORED_TASKS
+from emosign.metrics import evaluate
 from emosign.records import stamp
-from emosign.errors import InputError
 
-if TYPE_CHECKING:  # answers reads with pandas: imported when scoring, not by `emosign report`
+if TYPE_CHECKING:  # answers imports pandas (~200 ms, measured): not by `emosign report`
     from emosign.harness.answers import Reading
 
+__all__ = ["RESULTS_FILE", "score_samples"]
+
+#: The results file :func:`score_samples` writes into lmms-eval's output folder.
 RESULTS_FILE = "emosign_results.json"
 # lmms-eval names a samples file "<date>_samples_<task>.jsonl"; the task names are ours.
 _SAMPLES_FILE = re.compile(rf"(?:.*_)?samples_{TAG}_(joint|sentiment|emotion)(_caption)?\.jsonl")
@@ -35,31 +40,42 @@ def score_samples(
     output_dir: str | os.PathLike,
     *,
     labels_file: str | os.PathLike | None = None,
-    n_boot: int = 10_000,
+    n_boot: int = N_BOOT,
 ) -> dict:
     """Score every EmoSign samples file under ``output_dir`` (lmms-eval's ``--output_path``).
 
+    Parameters
+    ----------
+    output_dir : path
+        lmms-eval's ``--output_path``, run with ``--log_samples``.
+    labels_file : path, optional
+        The label file (default ``$EMOSIGN_LABELS``, else the pinned Hub file).
+    n_boot : int
+        Bootstrap resamples for the intervals.
+
     Returns
     -------
-    A JSON-ready dict, also written atomically to ``<output_dir>/emosign_results.json``:
-    ``runs`` (one per samples file: ``model`` = the folder lmms-eval named after the model,
-    ``task`` = the harness prompt, ``input``, ``samples_file``, and per scored task ``parse``
-    counts and ``evaluation``) and ``rows`` (one flat row per run and scored task), as
-    ``emosign mllm score`` returns them. A clip lmms-eval did not run (``--limit``) is left
-    out of the scoring and counted as ``missing``.
+    dict
+        JSON-ready, also written atomically to ``<output_dir>/emosign_results.json``:
+        ``runs`` (one per samples file: ``model`` = the folder lmms-eval named after the
+        model, ``task`` = the harness prompt, ``input``, ``samples_file``, and per scored
+        task ``parse`` counts and ``evaluation``) and ``rows`` (one flat row per run and
+        scored task), as ``emosign mllm score`` returns them. A clip lmms-eval did not run
+        (``--limit``) is left out of the scoring and counted as ``missing``.
 
     Raises
     ------
     FileNotFoundError
         If ``output_dir`` holds no EmoSign samples file.
-    ValueError
+    InputError
         If a samples line holds no EmoSign reading, names a clip that is not in the label
         file, or repeats a clip; the message gives the file and line.
     """
+    # pandas (~200 ms, measured), and the version from the package's metadata: not when
+    # `emosign report` imports this module for RESULTS_FILE
     from emosign import __version__
     from emosign.harness.answers import parse_counts
     from emosign.labels import load_labels
-    from emosign.metrics import evaluate
     from emosign.tasks import get_task
 
     output_dir = Path(output_dir)
@@ -73,12 +89,15 @@ def score_samples(
     labels = load_labels(labels_file)
     runs, rows = [], []
     for path in files:
-        prompt, caption = _SAMPLES_FILE.fullmatch(path.name).groups()
+        match = _SAMPLES_FILE.fullmatch(path.name)
+        assert match is not None  # the files were chosen by this pattern
+        prompt, caption = match.groups()
         readings, protocol = _read_samples(path, prompt, {c.video_name for c in labels})
         model = path.parent.name if path.parent != output_dir else "lmms-eval"
-        run = {"model": model, "task": prompt, "input": INPUTS[1] if caption else INPUTS[0],
+        scores: dict[str, Any] = {}
+        run: dict[str, Any] = {"model": model, "task": prompt, "input": INPUTS[1] if caption else INPUTS[0],
                "protocol": protocol, "samples_file": str(path.relative_to(output_dir)),
-               "scores": {}}
+               "scores": scores}
         for scored in SCORED_TASKS[prompt]:
             data = get_task(scored).bind(labels)
             ran = [name for name in data.video_names if name in readings[scored]]
@@ -88,7 +107,7 @@ def score_samples(
                 predictions = [{"video_name": name, **readings[scored][name].cells} for name in ran]
                 evaluation = evaluate(scored, predictions, labels_file=labels, on_invalid="wrong",
                                       n_boot=n_boot, clips=ran)
-            run["scores"][scored] = {"parse": parse, "evaluation": evaluation}
+            scores[scored] = {"parse": parse, "evaluation": evaluation}
             rows.append({"model": model, "input": run["input"], "prompt": prompt, "task": scored,
                          **{k: parse[k] for k in ("n", "answered", "parsed", "parse_rate")},
                          "metrics": evaluation["metrics"] if evaluation else None})
@@ -105,6 +124,7 @@ def _read_samples(
 ) -> tuple[dict[str, dict[str, Reading]], str | None]:
     """``{scored task: {video_name: Reading}}`` from one samples file, and the protocol its
     task folder asked in (None for a folder exported before protocols were recorded)."""
+    # pandas (~200 ms, measured): not when this module is imported
     from emosign.harness.answers import Reading
 
     metric_of = {m.name: m.scored_task for m in task_metrics(prompt)}

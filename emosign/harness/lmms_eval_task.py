@@ -40,16 +40,20 @@ import os
 import shlex
 import shutil
 import textwrap
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
+from emosign import vocab
 from emosign._io import staged_directory, write_atomically
+from emosign.errors import InputError
 from emosign.harness.prompts import (
     DEFAULT_PROTOCOL,
     HARNESS_TASKS,
     INPUTS,
     SCORED_TASKS,
+    get_protocol,
     video_file_prompts,
 )
 from emosign.metrics import (
@@ -57,8 +61,26 @@ from emosign.metrics import (
     LOWER_IS_BETTER,
     NOT_PERCENT,
     SHORT_NAMES,
+    evaluate,
 )
-from emosign.errors import InputError
+from emosign.video import resolve_videos
+
+if TYPE_CHECKING:
+    from emosign.labels import Labels
+
+__all__ = [
+    "MAX_NEW_TOKENS",
+    "TAG",
+    "VIDEO_DIR_ENV",
+    "Metric",
+    "aggregation",
+    "doc_to_text",
+    "doc_to_visual",
+    "export_lmms_eval",
+    "process_results",
+    "task_metrics",
+    "task_name",
+]
 
 #: Environment variable that relocates the video folder at evaluation time.
 VIDEO_DIR_ENV = "EMOSIGN_VIDEO_DIR"
@@ -84,12 +106,24 @@ class Metric:
 
     @property
     def higher_is_better(self) -> bool:
+        """Whether a larger value is better (lmms-eval's ``higher_is_better``)."""
         return self.metric not in LOWER_IS_BETTER
 
 
 def task_metrics(prompt_task: str) -> list[Metric]:
-    """The metrics of a harness prompt's task: each scored task's leaderboard metrics and
-    its parse rate (parsed / answered, in percent)."""
+    """The metrics of a harness prompt's task: each scored task's leaderboard metrics and its
+    parse rate (parsed / answered, in percent).
+
+    Parameters
+    ----------
+    prompt_task : str
+        A harness task (joint, sentiment, emotion).
+
+    Returns
+    -------
+    list of Metric
+    """
+    # pandas (~200 ms, measured): not when this module is imported
     from emosign.tasks import get_task
 
     metrics = []
@@ -100,6 +134,20 @@ def task_metrics(prompt_task: str) -> list[Metric]:
 
 
 def task_name(prompt_task: str, with_caption: bool) -> str:
+    """The lmms-eval task's name for a harness prompt and input.
+
+    Parameters
+    ----------
+    prompt_task : str
+        A harness task (joint, sentiment, emotion).
+    with_caption : bool
+        The video + caption input.
+
+    Returns
+    -------
+    str
+        ``emosign_<prompt_task>``, with ``_caption`` for the caption input.
+    """
     return f"{TAG}_{prompt_task}" + ("_caption" if with_caption else "")
 
 
@@ -121,26 +169,50 @@ def export_lmms_eval(
 
     Parameters
     ----------
-    out_dir : the folder to give lmms-eval as ``--include_path``; absent, empty, or, with
-        ``overwrite``, an earlier export (its ``.emosign-export-lmms-eval`` marker lists every
-        file in it); anything else is refused even with ``overwrite``, as is a folder that
-        is, is inside, or holds the videos, the label file or the captions file. It is built
-        beside ``out_dir`` and moved into place.
-    video_dir : the ASLLRP utterance videos (layouts as in :func:`emosign.video.find_video`).
-        Every clip of every task must have one; the missing ones are listed otherwise.
-    with_caption : also write the video + caption tasks (the paper's second input), which
-        need ``captions_file`` (see :mod:`emosign.captions`) with a caption for every clip.
-    labels_file : the label file (default ``$EMOSIGN_LABELS``, else the pinned Hub file); it
-        is copied into ``data/labels.csv`` and scored against.
-    prompt_tasks : which harness prompts become tasks (default all three).
-    protocol : whose prompts the tasks ask: "emosign" (default) or "paper" (the paper's label
-        sets and answer formats; see :mod:`emosign.harness.prompts`). Recorded in every
-        document; the task names are the same for both. The protocol's frame sampling is not
-        exported: each lmms-eval model samples the video file with its own setting.
+    out_dir : path
+        The folder to give lmms-eval as ``--include_path``; absent, empty, or, with
+        ``overwrite``, an earlier export (its ``.emosign-export-lmms-eval`` marker lists
+        every file in it); anything else is refused even with ``overwrite``, as is a folder
+        that is, is inside, or holds the videos, the label file or the captions file. It is
+        built beside ``out_dir`` and moved into place.
+    video_dir : path
+        The ASLLRP utterance videos (layouts as in :func:`emosign.video.find_video`). Every
+        clip of every task must have one; the missing ones are listed otherwise.
+    with_caption : bool
+        Also write the video + caption tasks (the paper's second input), which need
+        ``captions_file``.
+    captions_file : path, optional
+        The English translations (see :mod:`emosign.captions`), with a caption for every
+        clip when ``with_caption``.
+    labels_file : path, optional
+        The label file (default ``$EMOSIGN_LABELS``, else the pinned Hub file); it is copied
+        into ``data/labels.csv`` and scored against.
+    prompt_tasks : sequence of str
+        Which harness prompts become tasks (default all three).
+    protocol : str
+        Whose prompts the tasks ask: "emosign" (default) or "paper" (the paper's label sets
+        and answer formats; see :mod:`emosign.harness.prompts`). Recorded in every document;
+        the task names are the same for both. The protocol's frame sampling is not exported:
+        each lmms-eval model samples the video file with its own setting.
+    overwrite : bool
+        Replace an earlier export in ``out_dir``.
+
+    Returns
+    -------
+    Path
+        The folder written.
+
+    Raises
+    ------
+    InputError
+        If an option is refused (unknown prompt tasks or protocol, captions missing).
+    FileNotFoundError
+        If a clip has no video.
     """
+    # pandas (~200 ms, measured): not when this module is imported (by `emosign report`,
+    # or by lmms-eval, through the exported utils.py)
     from emosign.captions import read_captions
     from emosign.labels import load_labels
-    from emosign.video import resolve_videos
 
     video_file_prompts(protocol)  # ValueError naming the protocols, before anything is read
     unknown = [t for t in prompt_tasks if t not in HARNESS_TASKS]
@@ -163,6 +235,8 @@ def export_lmms_eval(
         if with_caption and captions.missing:
             raise InputError(captions.describe_missing())
     video_root = Path(videos.video_dir).resolve()
+    paths = {name: path for name, path in videos.paths.items() if path is not None}  # all
+    caption_texts = captions.texts if captions is not None else {}
 
     caption_inputs = [False, True] if with_caption else [False]
     read_from = [video_root, labels.source.path, *([captions_file] if captions_file else [])]
@@ -183,9 +257,9 @@ def export_lmms_eval(
                         "prompt_task": prompt_task,
                         "protocol": protocol,
                         "input": INPUTS[1] if caption_input else INPUTS[0],
-                        "video": Path(videos.paths[c.video_name]).relative_to(video_root).as_posix(),
-                        "video_path": videos.paths[c.video_name],
-                        "caption": (captions.texts[c.video_name] or "") if caption_input else "",
+                        "video": Path(paths[c.video_name]).relative_to(video_root).as_posix(),
+                        "video_path": paths[c.video_name],
+                        "caption": (caption_texts[c.video_name] or "") if caption_input else "",
                     }
                     for c in clips
                 ]
@@ -262,8 +336,8 @@ def _utils_py(prompt_tasks: Sequence[str]) -> str:
     )
     return f'''"""EmoSign for lmms-eval, written by `emosign export-lmms-eval`.
 
-The logic lives in emosign.harness.lmms_eval_task (install it in lmms-eval's environment: pip install /path/to/emosign);
-this file only binds it to this folder's label file.
+The logic lives in emosign.harness.lmms_eval_task (install it in lmms-eval's environment:
+pip install /path/to/emosign); this file only binds it to this folder's label file.
 """
 
 from pathlib import Path
@@ -281,10 +355,7 @@ process_results = lmms.process_results
 '''
 
 
-def _readme(folder: Path, video_root: Path, labels, protocol: str) -> str:
-    from emosign import vocab
-    from emosign.harness.prompts import get_protocol
-
+def _readme(folder: Path, video_root: Path, labels: Labels, protocol: str) -> str:
     preset = get_protocol(protocol)
     cap = ("no frame cap" if preset.max_frames is None
            else f"at most {preset.max_frames} frames, longer clips thinned")
@@ -296,8 +367,8 @@ def _readme(folder: Path, video_root: Path, labels, protocol: str) -> str:
             "answer is one of the ten emotions as the paper spells them, in square brackets "
             f"(`[joy]`), with no neutral option, so {neutral} of the {len(single)} clips of the "
             "single expression set, labelled neutral, cannot be answered right, as with the "
-            "paper's prompt; the joint answer has the paper's keys (`filename`, `Sentiment`, the ten emotion names, "
-            "`QA`) with every value a string"
+            "paper's prompt; the joint answer has the paper's keys (`filename`, `Sentiment`, "
+            "the ten emotion names, `QA`) with every value a string"
         )
     else:
         prompts = (
@@ -346,6 +417,22 @@ def doc_to_visual(doc: Mapping[str, Any]) -> list[str]:
 
     With ``EMOSIGN_VIDEO_DIR`` set, the clip's path under that folder (a copy of the folder
     the export saw); the path must stay inside it.
+
+    Parameters
+    ----------
+    doc : Mapping
+        One document of the task's ``data/<task>.jsonl``.
+
+    Returns
+    -------
+    list of str
+
+    Raises
+    ------
+    InputError
+        If the relocated path leaves ``EMOSIGN_VIDEO_DIR``.
+    FileNotFoundError
+        If the relocated video is missing.
     """
     relocated = os.environ.get(VIDEO_DIR_ENV)
     if not relocated:
@@ -361,10 +448,22 @@ def doc_to_visual(doc: Mapping[str, Any]) -> list[str]:
 
 
 def doc_to_text(doc: Mapping[str, Any], lmms_eval_specific_kwargs: Mapping | None = None) -> str:
-    """The EmoSign question for the clip in the document's protocol (``"protocol"``; absent,
-    as in an older export, it is ``emosign``), with its caption in the caption tasks.
+    """The EmoSign question for the clip in the document's protocol, with its caption in the
+    caption tasks.
 
+    The protocol is the document's ``"protocol"`` (absent, as in an older export: ``emosign``).
     ``pre_prompt`` and ``post_prompt`` from lmms-eval's per-model settings are put around it.
+
+    Parameters
+    ----------
+    doc : Mapping
+        One document of the task.
+    lmms_eval_specific_kwargs : Mapping, optional
+        lmms-eval's per-model settings.
+
+    Returns
+    -------
+    str
     """
     kwargs = lmms_eval_specific_kwargs or {}
     protocol = doc.get("protocol")
@@ -382,10 +481,21 @@ def doc_to_text(doc: Mapping[str, Any], lmms_eval_specific_kwargs: Mapping | Non
 def process_results(doc: Mapping[str, Any], results: Sequence[str]) -> dict[str, dict]:
     """Read the model's answer for every scored task of the prompt.
 
-    Returns ``{metric name: value}`` for every metric of the task, where the value is the
-    clip's reading of that scored task: ``{"video_name", "cells", "problem", "protocol"}``
-    (the protocol goes into lmms-eval's logged samples, for ``emosign lmms-eval-score``).
+    Parameters
+    ----------
+    doc : Mapping
+        One document of the task.
+    results : sequence of str
+        The model's answers (the first is read).
+
+    Returns
+    -------
+    dict
+        ``{metric name: value}`` for every metric of the task, where the value is the clip's
+        reading of that scored task: ``{"video_name", "cells", "problem", "protocol"}`` (the
+        protocol goes into lmms-eval's logged samples, for ``emosign lmms-eval-score``).
     """
+    # pandas (~200 ms, measured): not when this module is imported
     from emosign.harness.answers import read_answer
 
     answer = results[0] if results else ""
@@ -405,6 +515,20 @@ def aggregation(scored_task: str, metric: str, labels_file: str | os.PathLike) -
     It scores the readings with :func:`emosign.metrics.evaluate` (``on_invalid="wrong"``)
     against ``labels_file`` and returns the metric, in percent unless it is in the scale's
     units. ``parse_rate`` is parsed / answered, in percent.
+
+    Parameters
+    ----------
+    scored_task : str
+        The scored task (``sentiment_3``, ...).
+    metric : str
+        A key of evaluate()'s ``metrics``, or "parse_rate".
+    labels_file : path
+        The export's ``data/labels.csv``.
+
+    Returns
+    -------
+    callable
+        From the list of per-clip values to the metric (NaN when nothing could be read).
     """
 
     def aggregate(values: list) -> float:
@@ -439,8 +563,6 @@ _CACHE: dict[tuple, dict] = {}
 
 
 def _evaluate(scored_task: str, labels_file: str, records: tuple) -> dict:
-    from emosign.metrics import evaluate
-
     key = (scored_task, labels_file, records)
     if key not in _CACHE:
         predictions = [{"video_name": name, **dict(cells)} for name, cells in records]
@@ -451,16 +573,18 @@ def _evaluate(scored_task: str, labels_file: str, records: tuple) -> dict:
     return _CACHE[key]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _task_clips(scored_task: str, labels_file: str) -> tuple[str, ...]:
+    # pandas (~200 ms, measured): not when this module is imported
     from emosign.tasks import get_task
 
     return get_task(scored_task).bind(_labels(labels_file)).video_names
 
 
-@functools.lru_cache(maxsize=None)
-def _labels(labels_file: str):
+@functools.cache
+def _labels(labels_file: str) -> Labels:
     # Read and checked once per evaluation run, not once per metric of every task.
+    # pandas (~200 ms, measured): not when this module is imported
     from emosign.labels import load_labels
 
     return load_labels(labels_file)

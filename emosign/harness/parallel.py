@@ -1,27 +1,32 @@
-"""Asking a model about many items at once: threads, retries, the early stop, Ctrl-C.
+"""Asking a model about many items at once, resumably: the one job loop of both stages.
 
-:func:`ask_in_parallel` sends every job through a :class:`Worker` on a thread pool; the
-worker asks (retrying as a :class:`~emosign.harness.client.RetryPolicy` says), scrubs the
-key from what it keeps, appends one cache line per job, and tells the :class:`Breaker`,
-which stops the work early when the server is dead or the wrong one. Both stages of the
-harness, the run (:mod:`emosign.harness.runner`) and the extraction
-(:mod:`emosign.harness.extract`), ask this way; :func:`check_number` checks their options.
+:func:`run_jobs` is the loop of the run (:mod:`emosign.harness.runner`) and of the
+extraction (:mod:`emosign.harness.extract`): it skips every job whose answer is cached
+already, sends the others through a :class:`Worker` on a thread pool, counts what comes
+back, stops early when the server is dead or the wrong one (the first
+:data:`STOP_AFTER_FAILED_REQUESTS` attempts all fail to connect, or the first that many
+jobs all fail), takes SIGTERM as Ctrl-C, and records how the work ended in the stage's
+record. The worker asks (retrying as the
+:class:`~emosign.harness.config.RetryPolicy` says), scrubs the key from what it keeps and
+appends one cache line per job.
 """
 
 from __future__ import annotations
 
-import math
 import signal
+import sys
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
 
-import numpy as np
-
+from emosign._progress import progress_bar
 from emosign.harness.client import (
+    ChatFn,
     ConnectionFailed,
     Message,
     MLLMError,
@@ -29,26 +34,203 @@ from emosign.harness.client import (
     call_with_retries,
     redact,
 )
-from emosign.harness.runfiles import now
-from emosign.errors import InputError
+from emosign.harness.config import ClientConfig, RetryPolicy
+from emosign.harness.runfiles import CacheWriter, now, read_cache, write_record
 
-DEFAULT_CONCURRENCY = 4
+__all__ = [
+    "STOP_AFTER_FAILED_REQUESTS",
+    "Job",
+    "JobFailed",
+    "JobsDone",
+    "Terminated",
+    "Worker",
+    "run_jobs",
+]
+
 #: A run stops when, before any answer, its first this-many attempts all fail to connect,
 #: or its first this-many clips' requests all fail: the server is dead or not the one meant,
 #: and every other clip would fail the same way after its retries.
 STOP_AFTER_FAILED_REQUESTS = 3
-MAX_TIMEOUT = 86_400.0  # seconds per request: a day
 
 
-def ask_in_parallel(
+class Job(Protocol):
+    """What a worker reads of a job: the clip, the cache key, and the exact prompt."""
+
+    @property
+    def video_name(self) -> str:
+        """The clip the job is about."""
+
+    @property
+    def key(self) -> str:
+        """The cache key: a job whose key has an answer in the cache is not asked again."""
+
+    @property
+    def prompt_sha256(self) -> str:
+        """The sha256 of :attr:`prompt_text`."""
+
+    @property
+    def prompt_text(self) -> str:
+        """The exact text sent."""
+
+
+@dataclass(frozen=True)
+class JobsDone:
+    """What :func:`run_jobs` did.
+
+    ``n_jobs`` = ``n_cached`` (answered before, not asked) + ``n_answered`` (answered now)
+    + ``len(failures)`` (failed for good now; their error records) + :attr:`n_skipped`.
+    ``stopped`` says why the work stopped early, else None.
+    """
+
+    n_jobs: int
+    n_cached: int
+    n_answered: int
+    failures: tuple[Mapping[str, Any], ...]
+    stopped: str | None
+
+    @property
+    def n_skipped(self) -> int:
+        """Jobs not asked, because the work stopped early."""
+        return self.n_jobs - self.n_cached - self.n_answered - len(self.failures)
+
+
+def run_jobs(
+    worker: Worker,
+    jobs: Sequence[Job],
+    *,
+    cache: Path,
+    record: dict[str, Any],
+    record_path: Path,
+    config: ClientConfig,
+    where: str,
+    progress: bool | None,
+    description: str,
+    unit: str = "clip",
+) -> JobsDone:
+    """Ask about every job without an answer in ``cache``, resumably; the loop of both stages.
+
+    Parameters
+    ----------
+    worker : Worker
+        Asks about one job and appends its cache line.
+    jobs : sequence of Job
+        Every job of the work; those whose key has an answer in ``cache`` are skipped.
+    cache : Path
+        The stage's JSON Lines cache, appended to as answers arrive.
+    record : dict
+        The stage's record (a run's manifest, an extraction's record), saying "running":
+        written to ``record_path`` before anything is asked, then updated with how the
+        work ended (``status``, ``finished``, ``answered_now``, ``errors_now``, and
+        ``stopped`` or ``interrupted_by``) and written again, however it ends.
+    record_path : Path
+        Where ``record`` is written.
+    config : ClientConfig
+        Its ``concurrency`` (requests in flight) and ``retry`` (when to retry).
+    where : str
+        What the model is, for the early stop's message ("the server at ...").
+    progress : bool or None
+        A progress bar on stderr: True, False, or None for "when stderr is a terminal".
+    description, unit : str
+        The progress bar's label and unit.
+
+    Returns
+    -------
+    JobsDone
+
+    Raises
+    ------
+    MLLMError
+        If the server rejects the key or does not know the model, or a file cannot be
+        written (the record then says "failed").
+    KeyboardInterrupt
+        Passed on after the requests in flight are answered and saved (SIGTERM too, as
+        :class:`Terminated`, in the main thread); the record says "interrupted".
+    """
+    done = {r["key"] for r in read_cache(cache) if r["status"] == "ok"}
+    todo = [job for job in jobs if job.key not in done]
+    write_record(record_path, record)
+    stop = threading.Event()
+    breaker = _Breaker(STOP_AFTER_FAILED_REQUESTS, stop, where=where)
+    writer = CacheWriter(cache)
+    worker._session = _Session(writer=writer, stop=stop, breaker=breaker, retry=config.retry)
+    tally = _Tally()
+    futures: list[Future] = []
+    stopped: str | None = None
+    status = "interrupted"
+    try:
+        with _sigterm_as_interrupt(), \
+                progress_bar(len(todo), description, enabled=progress, unit=unit) as bar:
+
+            def on_done(future: Future) -> None:
+                if not tally.count(future):
+                    return  # the work stopped before this job was asked
+                if tally.failures:
+                    bar.set_postfix(errors=len(tally.failures), refresh=False)
+                bar.update()
+
+            stopped = _ask_in_parallel(worker, todo, futures, concurrency=config.concurrency,
+                                      stop=stop, breaker=breaker, on_done=on_done)
+        status = "stopped" if stopped else "finished"
+    except MLLMError:
+        status = "failed"
+        raise
+    except Terminated:
+        record["interrupted_by"] = "SIGTERM"
+        raise
+    finally:
+        stopping_on = sys.exc_info()[1]  # what ended the work, if anything did
+        tally.count_rest(futures)
+        writer.close()
+        record.update(status=status, finished=now(), answered_now=tally.answered,
+                      errors_now=len(tally.failures))
+        if stopped:
+            record["stopped"] = stopped
+        try:
+            write_record(record_path, record)
+        except MLLMError:
+            if stopping_on is None:
+                raise
+            # (a full disk, say) the error that ended the work is the one to report
+    return JobsDone(n_jobs=len(jobs), n_cached=len(jobs) - len(todo),
+                    n_answered=tally.answered, failures=tuple(tally.failures), stopped=stopped)
+
+
+class _Tally:
+    """What the finished requests of a work brought: answers, and failures' error records."""
+
+    def __init__(self) -> None:
+        self.answered = 0
+        self.failures: list[Mapping[str, Any]] = []
+        self._counted: set[Future] = set()
+
+    def count(self, future: Future) -> bool:
+        """Count a finished request once; False if it was never asked."""
+        self._counted.add(future)
+        if future.cancelled() or future.exception() is not None or future.result() is None:
+            return False
+        result = future.result()
+        if result["status"] == "ok":
+            self.answered += 1
+        else:
+            self.failures.append(result)
+        return True
+
+    def count_rest(self, futures: Sequence[Future]) -> None:
+        """Count those answered while the work was stopping: saved, so counted."""
+        for future in futures:
+            if future not in self._counted and future.done():
+                self.count(future)
+
+
+def _ask_in_parallel(
     work: Callable[[Any], Any],
     jobs: Sequence[Any],
-    futures: list,
+    futures: list[Future],
     *,
     concurrency: int,
     stop: threading.Event,
-    breaker: Breaker,
-    on_done: Callable[[Any], None],
+    breaker: _Breaker,
+    on_done: Callable[[Future], None],
 ) -> str | None:
     """Send every job through ``work`` on ``concurrency`` threads; ``on_done(future)`` is
     called once per request as it finishes. Used by the run and by the extraction stage.
@@ -80,27 +262,53 @@ def ask_in_parallel(
     return stopped
 
 
+@dataclass(frozen=True)
+class _Session:
+    """What a worker shares with the loop that runs it."""
+
+    writer: CacheWriter
+    stop: threading.Event  # set: ask nothing more, retry nothing more
+    breaker: _Breaker
+    retry: RetryPolicy
+
+
 class Worker:
     """Does one job: asks, writes one cache line, tells the breaker. Runs in the pool's threads.
 
     A job has ``video_name``, ``key``, ``prompt_sha256`` and ``prompt_text``; a subclass says
     what is sent for it in :meth:`ask` (the run: a clip's frames and prompt; the extraction:
-    an answer in an instruction).
+    an answer in an instruction). :func:`run_jobs` gives it the cache writer, the stop
+    event, the breaker and the retry policy of the work.
+
+    Parameters
+    ----------
+    chat : ChatFn
+        The model.
+    base_record : Mapping
+        The fields every cache line of the work starts with.
+    secrets : sequence of str
+        What is scrubbed from every answer and error kept (the key, its header values).
     """
 
-    def __init__(self, *, chat, writer, base_record, retry, secrets, stop, breaker) -> None:
-        self.stop = stop  # set: ask nothing more, retry nothing more
-        self.breaker = breaker
+    def __init__(self, *, chat: ChatFn, base_record: Mapping[str, Any],
+                 secrets: Sequence[str]) -> None:
         self.chat = chat
-        self.writer = writer
         self.base_record = base_record
-        self.retry = retry
         self.secrets = secrets
+        self._session: _Session | None = None
 
-    def __call__(self, job: Any) -> dict | None:
-        """The clip's cache record, also appended to the cache; None if the run stopped
-        before the clip was asked (nothing is written for it)."""
-        if self.stop.is_set():
+    @property
+    def session(self) -> _Session:
+        """The work this worker is part of (given by :func:`run_jobs`)."""
+        if self._session is None:
+            raise RuntimeError("a Worker asks only inside run_jobs")
+        return self._session
+
+    def __call__(self, job: Job) -> dict[str, Any] | None:
+        """The job's cache record, also appended to the cache; None if the work stopped
+        before the job was asked (nothing is written for it)."""
+        session = self.session
+        if session.stop.is_set():
             return None
         started = time.monotonic()
         record = {
@@ -122,20 +330,57 @@ class Worker:
         else:
             record.update(status="ok", response=self._scrub(answer), error=None)
         record.update(seconds=round(time.monotonic() - started, 3), time=now())
-        self.writer.append(record)
-        self.breaker.count(record)
+        session.writer.append(record)
+        session.breaker.count(record)
         return record
 
-    def ask(self, job: Any, record: dict) -> str:
-        """The answer to ``job`` (by :meth:`request`); JobFailed if there is none."""
+    def ask(self, job: Any, record: dict[str, Any]) -> str:
+        """The answer to ``job``, asked by :meth:`request` (a subclass says what is sent).
+
+        Parameters
+        ----------
+        job : Job
+            The job.
+        record : dict
+            Its cache record so far, to which the subclass may add (frames, attempts).
+
+        Returns
+        -------
+        str
+
+        Raises
+        ------
+        JobFailed
+            If there is no answer (the job gets an error line).
+        """
         raise NotImplementedError
 
-    def request(self, job: Any, messages: list[Message], record: dict) -> str:
-        """The answer to ``messages``, retried as ``self.retry`` says; ``JobFailed`` if
-        the request failed for good (MLLMError passes: the whole run stops)."""
+    def request(self, job: Job, messages: list[Message], record: dict[str, Any]) -> str:
+        """The answer to ``messages``, retried as the work's retry policy says.
+
+        Parameters
+        ----------
+        job : Job
+            The job asked about.
+        messages : list of Message
+            The request.
+        record : dict
+            The job's cache record; ``attempts`` is set.
+
+        Returns
+        -------
+        str
+
+        Raises
+        ------
+        JobFailed
+            If the request failed for good, or a local model raised.
+        MLLMError
+            Passed on: the whole work stops.
+        """
         try:
             answer, record["attempts"] = call_with_retries(
-                self._attempt, messages, retry=self.retry, sleep=self._wait_to_retry
+                self._attempt, messages, retry=self.session.retry, sleep=self._wait_to_retry
             )
         except RequestError as err:
             record["attempts"] = err.attempts
@@ -155,23 +400,24 @@ class Worker:
 
     def _attempt(self, messages: list[Message]) -> str:
         """One request, told to the breaker: did it reach the server?"""
+        breaker = self.session.breaker
         try:
             answer = self.chat(messages)
         except ConnectionFailed as err:
-            self.breaker.connection_failed(str(err))
+            breaker.connection_failed(str(err))
             raise
         except BaseException:
-            self.breaker.reached()  # an HTTP error status, say: the server is there
+            breaker.reached()  # an HTTP error status, say: the server is there
             raise
-        self.breaker.reached()
+        breaker.reached()
         return answer
 
     def _wait_to_retry(self, seconds: float) -> None:
-        if self.stop.wait(seconds):
+        if self.session.stop.wait(seconds):
             raise _Stopped
 
 
-class Breaker:
+class _Breaker:
     """Stops a run that cannot work: a dead server or the wrong one.
 
     Two signs, both only before anything was answered: the first ``limit`` attempts all
@@ -189,6 +435,7 @@ class Breaker:
         self._lock = threading.Lock()
 
     def connection_failed(self, message: str) -> None:
+        """An attempt never reached the server (``message`` says why)."""
         with self._lock:
             if self._reached:
                 return
@@ -199,10 +446,12 @@ class Breaker:
                            "and is the base URL right?")
 
     def reached(self) -> None:
+        """An attempt reached the server (answered, or refused with a status)."""
         with self._lock:
             self._reached = True
 
     def count(self, record: Mapping[str, Any]) -> None:
+        """A job ended with this cache record."""
         with self._lock:
             if record["status"] == "ok":
                 self._answered = True
@@ -240,7 +489,7 @@ class Terminated(KeyboardInterrupt):
 
 
 @contextmanager
-def sigterm_as_interrupt():
+def _sigterm_as_interrupt() -> Iterator[None]:
     """While a run is going, SIGTERM stops it as Ctrl-C does (answers in flight saved, the
     manifest says "interrupted"). Only in the main thread, where Python runs signal
     handlers, and only if no one else has set a handler for SIGTERM."""
@@ -249,7 +498,7 @@ def sigterm_as_interrupt():
         yield
         return
 
-    def terminate(signum, frame):
+    def terminate(signum: int, frame: object) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM kills at once
         raise Terminated("SIGTERM")
 
@@ -258,22 +507,3 @@ def sigterm_as_interrupt():
         yield
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
-def check_number(name: str, value: object, *, low: float, inclusive: bool = True,
-                  below: float | None = None, whole: bool = False, optional: bool = False) -> None:
-    """Refuse an option that is not a number >= ``low`` (> ``low`` if not ``inclusive``)
-    and < ``below``, whole if ``whole``, or None if ``optional``; the message names it."""
-    if value is None and optional:
-        return
-    kind = "a whole number" if whole else "a finite number"
-    bound = f"{'>=' if inclusive else '>'} {low:g}" + (f" and < {below:g}" if below else "")
-    valid_type = isinstance(value, (int, np.integer)) if whole else isinstance(value, (int, float, np.number))
-    if isinstance(value, bool) or not valid_type:
-        raise InputError(f"{name} must be {kind} {bound}{' or None' if optional else ''}, "
-                         f"not {value!r}")
-    too_low = value < low or (value == low and not inclusive)
-    too_high = below is not None and value >= below
-    # math.isfinite: an int too large for a float is still finite, and not an error here.
-    if too_low or too_high or (isinstance(value, (float, np.floating)) and not math.isfinite(value)):
-        raise InputError(f"{name} must be {kind} {bound}, not {value!r}")

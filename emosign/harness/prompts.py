@@ -67,6 +67,32 @@ from emosign import vocab
 from emosign._io import read_regular_file
 from emosign.errors import InputError
 
+__all__ = [
+    "DEFAULT_PROMPTS",
+    "DEFAULT_PROTOCOL",
+    "EMOSIGN_MAX_FRAMES",
+    "FROM_PROTOCOL",
+    "HARNESS_TASKS",
+    "INPUTS",
+    "MAX_PROMPT_FILE_BYTES",
+    "PAPER_PROMPTS",
+    "PAPER_VIDEO_FILE_PROMPTS",
+    "PROMPT_FILE_FORMATS",
+    "PROMPT_FILE_KEYS",
+    "PROTOCOLS",
+    "PROTOCOL_NAMES",
+    "SCORED_TASKS",
+    "VIDEO_FILE_PROMPTS",
+    "FromProtocol",
+    "Prompt",
+    "PromptError",
+    "PromptFile",
+    "Protocol",
+    "get_protocol",
+    "read_prompt_file",
+    "video_file_prompts",
+]
+
 #: The harness tasks, i.e. the kinds of prompt.
 HARNESS_TASKS: tuple[str, ...] = ("joint", "sentiment", "emotion")
 
@@ -86,6 +112,7 @@ SCORED_TASKS: Mapping[str, tuple[str, ...]] = {
 #: The two inputs of the paper: the frames alone, or the frames and the English translation.
 INPUTS: tuple[str, ...] = ("video", "video_caption")
 
+
 _FIELDS = {"video": {"fps", "video_name"}, "video_caption": {"fps", "video_name", "caption"}}
 
 
@@ -97,12 +124,21 @@ class PromptError(InputError):
 class Prompt:
     """The instruction text of one harness task, for video alone and with a caption.
 
-    Attributes
+    Parameters
     ----------
-    task : one of ``HARNESS_TASKS``; decides how the answer is read.
-    video : template used without a caption; may use ``{fps}`` and ``{video_name}``.
-    video_caption : template used with a caption; must use ``{caption}``, may use ``{fps}``
-        and ``{video_name}``.
+    task : str
+        One of ``HARNESS_TASKS``; decides how the answer is read.
+    video : str
+        The template used without a caption; may use ``{fps}`` and ``{video_name}``.
+    video_caption : str
+        The template used with a caption; must use ``{caption}``, may use ``{fps}`` and
+        ``{video_name}``.
+
+    Raises
+    ------
+    PromptError
+        If a template cannot be rendered (an unknown field, an unmatched brace, a caption
+        template without ``{caption}``).
     """
 
     task: str
@@ -153,11 +189,23 @@ class Prompt:
 
         Parameters
         ----------
-        fps : the sampling rate in frames per second, written as e.g. "10" or "2.5".
-        caption : the clip's English translation, or None for video alone. Inserted as given
+        fps : float
+            The sampling rate in frames per second, written as e.g. "10" or "2.5".
+        caption : str, optional
+            The clip's English translation, or None for video alone. Inserted as given
             (surrounding whitespace stripped); braces in it are not read as fields.
-        video_name : the clip's name, for a template that uses ``{video_name}`` (required
-            then, ignored otherwise).
+        video_name : str, optional
+            The clip's name, for a template that uses ``{video_name}`` (required then,
+            ignored otherwise).
+
+        Returns
+        -------
+        str
+
+        Raises
+        ------
+        PromptError
+            If the template uses ``{video_name}`` and none is given.
         """
         template = self.video if caption is None else self.video_caption
         if video_name is None and "video_name" in _fields_of(template):
@@ -374,12 +422,16 @@ PAPER_VIDEO_FILE_PROMPTS: Mapping[str, Prompt] = _paper_prompts(_PAPER_VIDEO_FIL
 class Protocol:
     """A preset of the harness: the prompts and the sampling they are meant for.
 
-    Attributes
+    Parameters
     ----------
-    name : "emosign" or "paper".
-    prompts : harness task -> :class:`Prompt`.
-    fps : frames per second sampled from each clip.
-    max_frames : the cap beyond which frames are thinned evenly; None for no cap.
+    name : str
+        "emosign" or "paper".
+    prompts : Mapping of str to Prompt
+        Harness task -> its prompt.
+    fps : float
+        Frames per second sampled from each clip.
+    max_frames : int or None
+        The cap beyond which frames are thinned evenly; None for no cap.
     """
 
     name: str
@@ -394,8 +446,8 @@ class FromProtocol(enum.Enum):
     PROTOCOL = "the protocol's"
 
 
-#: For ``run_mllm(fps=..., max_frames=...)``: take the value from the chosen protocol (None
-#: already means "no frame cap").
+#: For ``FrameConfig(fps=..., max_frames=...)`` (:mod:`emosign.harness.config`): take the
+#: value from the chosen protocol (None already means "no frame cap").
 FROM_PROTOCOL = FromProtocol.PROTOCOL
 
 #: The default frame cap of the ``emosign`` protocol: 4.8 s at 10 fps, the average clip.
@@ -411,7 +463,22 @@ DEFAULT_PROTOCOL = "emosign"
 
 
 def get_protocol(name: str) -> Protocol:
-    """The protocol called ``name``; ValueError naming the choices otherwise."""
+    """The protocol called ``name``.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`PROTOCOL_NAMES`.
+
+    Returns
+    -------
+    Protocol
+
+    Raises
+    ------
+    InputError
+        If there is none of that name; the message names the choices.
+    """
     try:
         return PROTOCOLS[name]
     except (KeyError, TypeError):
@@ -432,7 +499,20 @@ def video_file_prompts(protocol: str) -> Mapping[str, Prompt]:
     What lmms-eval sends: the protocol's questions, label sets and answer formats, opened
     without a sampling rate or frame timestamps (render them with any ``fps``; it is not
     used). The frame sampling of the protocol is not part of them: the model does its own.
-    ValueError naming the choices for a protocol that is not one of :data:`PROTOCOL_NAMES`.
+
+    Parameters
+    ----------
+    protocol : str
+        One of :data:`PROTOCOL_NAMES`.
+
+    Returns
+    -------
+    Mapping of str to Prompt
+
+    Raises
+    ------
+    InputError
+        If there is no such protocol; the message names the choices.
     """
     return _VIDEO_FILE_PROMPTS[get_protocol(protocol).name]
 
@@ -449,7 +529,17 @@ MAX_PROMPT_FILE_BYTES = 1_000_000
 
 @dataclass(frozen=True)
 class PromptFile:
-    """A prompt read from a file: where it came from, the file's sha256, the prompt."""
+    """A prompt read from a file: where it came from, the file's sha256, the prompt.
+
+    Parameters
+    ----------
+    path : str
+        The file, as given.
+    sha256 : str
+        The sha256 of its bytes.
+    prompt : Prompt
+        The prompt it holds.
+    """
 
     path: str
     sha256: str
@@ -467,6 +557,15 @@ def read_prompt_file(path: str | os.PathLike) -> PromptFile:
         task = "emotion"
         video = "Frames at {fps} fps. Which emotion? Answer in brackets, e.g. [joy]."
         video_caption = "Frames at {fps} fps. Translation: {caption}. Which emotion?"
+
+    Parameters
+    ----------
+    path : path
+        A ``.toml``, ``.yaml`` or ``.yml`` file.
+
+    Returns
+    -------
+    PromptFile
 
     Raises
     ------
@@ -520,6 +619,7 @@ def read_prompt_file(path: str | os.PathLike) -> PromptFile:
 
 
 def _parse_toml(text: str, path: Path) -> object:
+    # Chosen at the call, by the running version: tomli is the extra of Python 3.10 only.
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # Python 3.10 (tested by faking the version)
@@ -533,6 +633,7 @@ def _parse_toml(text: str, path: Path) -> object:
 
 
 def _parse_yaml(text: str, path: Path) -> object:
+    # ~10 ms (measured), and every `emosign` command imports this module: only when read.
     import yaml
 
     try:

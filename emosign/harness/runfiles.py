@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib
 import json
 import os
 import re
@@ -26,10 +27,30 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from emosign._io import parse_json
+from emosign._io import parse_json, write_atomically
+from emosign.errors import InputError
 from emosign.harness.client import MLLMError
 from emosign.harness.prompts import HARNESS_TASKS, SCORED_TASKS
-from emosign.errors import InputError
+
+__all__ = [
+    "CacheWriter",
+    "RunFiles",
+    "RunLock",
+    "RunLockedError",
+    "cannot_write",
+    "cut_off_note",
+    "describe_holder",
+    "digest",
+    "file_kind",
+    "find_runs",
+    "latest_answers",
+    "model_slug",
+    "now",
+    "read_cache",
+    "read_manifest",
+    "require_regular_file",
+    "write_record",
+]
 
 _MANIFEST_SUFFIX = ".run.json"
 _LOCK_SUFFIX = ".lock"
@@ -46,6 +67,15 @@ def model_slug(model: str) -> str:
     Lowercase letters, digits, ".", "_" and "-" only, at most 64 characters plus a suffix,
     never empty, never starting with "." or "-" (so never ".."). A name that had to change
     gets the first 8 hex digits of its sha256, so "A/b" and "a_b" stay apart.
+
+    Parameters
+    ----------
+    model : str
+        The model's name.
+
+    Returns
+    -------
+    str
     """
     cleaned = _UNSAFE.sub("_", model.lower()).strip("._-")[:64].strip("._-")
     if cleaned and cleaned == model:
@@ -56,7 +86,17 @@ def model_slug(model: str) -> str:
 
 @dataclass(frozen=True)
 class RunFiles:
-    """Where one run (a model, a harness task, an input) keeps its files."""
+    """Where one run (a model, a harness task, an input) keeps its files.
+
+    Parameters
+    ----------
+    directory : Path
+        ``<out>/<model slug>``.
+    task : str
+        The harness task (joint, sentiment, emotion).
+    input : str
+        "video" or "video_caption".
+    """
 
     directory: Path  # <out>/<model slug>
     task: str
@@ -64,6 +104,28 @@ class RunFiles:
 
     @classmethod
     def of(cls, out: str | os.PathLike, *, model: str, task: str, input: str) -> RunFiles:
+        """The files of ``model``'s run of ``task`` on ``input`` in the run folder ``out``.
+
+        Parameters
+        ----------
+        out : path
+            The run folder.
+        model : str
+            The model's name (its folder is :func:`model_slug` of it).
+        task : str
+            The harness task.
+        input : str
+            "video" or "video_caption".
+
+        Returns
+        -------
+        RunFiles
+
+        Raises
+        ------
+        InputError
+            If the task or input is unknown, or the model's folder would lie outside ``out``.
+        """
         if task not in HARNESS_TASKS:
             raise InputError(f"unknown harness task {task!r}; choose one of {list(HARNESS_TASKS)}")
         if input not in ("video", "video_caption"):
@@ -77,31 +139,62 @@ class RunFiles:
 
     @property
     def stem(self) -> str:
+        """``<task>.<input>``: how every file of the run begins."""
         return f"{self.task}.{self.input}"
 
     @property
     def cache(self) -> Path:
+        """The answer cache: every response, one JSON line each."""
         return self.directory / f"{self.stem}.jsonl"
 
     @property
     def manifest(self) -> Path:
+        """The manifest of the latest run: model, settings, prompt, status."""
         return self.directory / f"{self.stem}{_MANIFEST_SUFFIX}"
 
     @property
     def explanations(self) -> Path:
+        """The joint prompt's cue explanations, written by :func:`~emosign.harness.runner.score_run`."""
         return self.directory / f"{self.stem}.explanations.jsonl"
 
     @property
     def lock(self) -> Path:
+        """The run's lock file (:class:`RunLock`)."""
         return self.directory / f"{self.stem}{_LOCK_SUFFIX}"
 
     def predictions(self, scored: str) -> Path:
+        """The predictions file of the scored task ``scored``, written by ``score_run``.
+
+        Parameters
+        ----------
+        scored : str
+            A scored task the harness task feeds (``sentiment_7``, ...).
+
+        Returns
+        -------
+        Path
+
+        Raises
+        ------
+        InputError
+            If the harness task is not scored on ``scored``.
+        """
         if scored not in SCORED_TASKS[self.task]:
             raise InputError(f"harness task {self.task!r} is not scored on {scored!r}")
         return self.directory / f"{self.stem}.{scored}.csv"
 
     def extracted_predictions(self, scored: str) -> Path:
-        """The predictions after LLM extraction (see :mod:`emosign.harness.extract`)."""
+        """The predictions after LLM extraction (see :mod:`emosign.harness.extract`).
+
+        Parameters
+        ----------
+        scored : str
+            A scored task the harness task feeds.
+
+        Returns
+        -------
+        Path
+        """
         return self.predictions(scored).with_suffix(".extracted.csv")
 
 
@@ -112,11 +205,20 @@ def find_runs(run_dir: str | os.PathLike) -> list[RunFiles]:
     files (any ``<task>.<input>.*``) lead out of ``run_dir`` (a symbolic link to elsewhere)
     is refused: nothing is read or written outside the folder the user named.
 
+    Parameters
+    ----------
+    run_dir : path
+        A run folder (the ``out`` of :func:`~emosign.harness.runner.run_mllm`).
+
+    Returns
+    -------
+    list of RunFiles
+
     Raises
     ------
     FileNotFoundError
         If ``run_dir`` is no folder, or holds no run.
-    ValueError
+    InputError
         If a run's folder or one of its files leads out of ``run_dir``, or two model
         folders hold one run (a symbolic or hard link): the run would be scored twice.
     """
@@ -187,9 +289,18 @@ _MANIFEST_FIELDS = {"model": str, "config": str, "status": str, "settings": dict
 def read_manifest(path: str | os.PathLike) -> dict:
     """A run manifest (``<task>.<input>.run.json``) as a dict.
 
+    Parameters
+    ----------
+    path : path
+        The manifest.
+
+    Returns
+    -------
+    dict
+
     Raises
     ------
-    ValueError
+    InputError
         If it is not a regular file, not JSON (cut off, say), not a JSON object, or lacks
         one of the fields a run writes; the message names the file (and line, for JSON).
     """
@@ -222,9 +333,18 @@ def read_cache(path: str | os.PathLike) -> list[dict]:
     A line that is not JSON is skipped with a warning: the last line may be cut off by a
     crash during its write; that is expected and said so.
 
+    Parameters
+    ----------
+    path : path
+        The cache (a run's, or an extraction's).
+
+    Returns
+    -------
+    list of dict
+
     Raises
     ------
-    ValueError
+    InputError
         If ``path`` is not a regular file, or a line is JSON but not a cache record (no
         ``key``, ``status`` or ``video_name``): such a line was not written by a run, and
         the message names the file and the line.
@@ -274,9 +394,25 @@ def _record_problem(record: object) -> str | None:
 
 
 def require_regular_file(path: Path, what: str, *, writing: bool = False) -> None:
-    """Refuse a folder, FIFO, device or socket where a run keeps a file: reading a FIFO
-    would wait forever, and a folder cannot be appended to. A writer also refuses a
-    symbolic link, which could lead its writes out of the run folder."""
+    """Refuse a folder, FIFO, device or socket where a run keeps a file.
+
+    Reading a FIFO would wait forever, and a folder cannot be appended to. A writer also
+    refuses a symbolic link, which could lead its writes out of the run folder.
+
+    Parameters
+    ----------
+    path : Path
+        Where the file is kept (it need not exist).
+    what : str
+        What the file is, for the message ("manifest", "answer cache", ...).
+    writing : bool
+        Whether the file is to be written.
+
+    Raises
+    ------
+    InputError
+        If something other than a regular file (or nothing) is at ``path``.
+    """
     kind = file_kind(path)
     if writing and kind is not None and path.is_symlink():
         kind = "symbolic link"
@@ -285,7 +421,19 @@ def require_regular_file(path: Path, what: str, *, writing: bool = False) -> Non
 
 
 def file_kind(path: Path) -> str | None:
-    """What is at ``path`` (following links): "file", "folder", "FIFO", ...; None if nothing."""
+    """What is at ``path``, following links.
+
+    Parameters
+    ----------
+    path : Path
+        Any path.
+
+    Returns
+    -------
+    str or None
+        "file", "folder", "FIFO", "socket", "device", "broken symbolic link", "path under a
+        file" or "special file"; None if nothing is there.
+    """
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
@@ -300,8 +448,21 @@ def file_kind(path: Path) -> str | None:
 
 
 def latest_answers(records: list[dict], config: str) -> tuple[dict[str, str], set[str], int]:
-    """The last answer per clip under ``config``, the clips with errors, and how many
-    answers were given under other (older) settings."""
+    """The last answer per clip under ``config``, the clips with errors, and how many answers
+    were given under other (older) settings.
+
+    Parameters
+    ----------
+    records : list of dict
+        A run's cache records (:func:`read_cache`).
+    config : str
+        The sha256 of the run's current settings (its manifest's ``config``).
+
+    Returns
+    -------
+    tuple of (dict of str to str, set of str, int)
+        Clip -> answer text; the clips with an error line; the answers superseded.
+    """
     answers: dict[str, str] = {}
     errors: set[str] = set()
     superseded = 0
@@ -318,7 +479,14 @@ def latest_answers(records: list[dict], config: str) -> tuple[dict[str, str], se
 # --- writing -----------------------------------------------------------------------------
 
 class CacheWriter:
-    """Appends records to a cache file, one line each, flushed and fsynced, thread-safe."""
+    """Appends records to a cache file, one line each, flushed and fsynced, thread-safe.
+
+    Parameters
+    ----------
+    path : Path
+        The cache; created if missing. A last line cut off by a crash is ended first, so
+        that the next record starts a line of its own.
+    """
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -347,24 +515,84 @@ class CacheWriter:
                 raise cannot_write(self._path, err) from None
 
     def append(self, record: Mapping[str, Any]) -> None:
+        """Append one record as one JSON line, synced to disk.
+
+        Parameters
+        ----------
+        record : Mapping
+            A cache record.
+
+        Raises
+        ------
+        MLLMError
+            If it cannot be written (see :func:`cannot_write`).
+        """
         self._write((json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))
 
     def close(self) -> None:
+        """Close the file."""
         self._file.close()
 
 
+def write_record(path: Path, record: Mapping[str, Any]) -> None:
+    """Write a stage's record (a run's manifest, an extraction's record) as JSON, atomically.
+
+    Parameters
+    ----------
+    path : Path
+        Where it is kept.
+    record : Mapping
+        The record.
+
+    Raises
+    ------
+    MLLMError
+        If it cannot be written (a full disk, say): see :func:`cannot_write`.
+    """
+    try:
+        write_atomically(path, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+    except OSError as err:
+        raise cannot_write(path, err) from None
+
+
 def cannot_write(path: Path, err: OSError) -> MLLMError:
-    """A failed write of a run file (a full disk, say) stops the run with a clear message."""
+    """The error that stops a run whose file cannot be written (a full disk, say).
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    err : OSError
+        Why it could not be written.
+
+    Returns
+    -------
+    MLLMError
+        Saying that every answer saved before is kept.
+    """
     return MLLMError(f"cannot write {path}: {err.strerror or err}; the run stopped, and every "
                      "answer saved before is kept: free space and run the same command again")
 
 
 def digest(value: object) -> str:
+    """The sha256 of a JSON-ready value, the same for equal values (keys sorted).
+
+    Parameters
+    ----------
+    value : object
+        Anything ``json.dumps`` takes.
+
+    Returns
+    -------
+    str
+        64 hex digits.
+    """
     blob = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
 def now() -> str:
+    """The time now, in UTC, as ISO 8601 to the second."""
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
@@ -380,7 +608,33 @@ class RunLock:
     ``flock`` on ``<task>.<input>.lock`` beside the cache: the kernel drops it when the
     holder exits, however it exits (a SIGKILL included), so a lock is never left stale. The
     file says who holds it (pid, host, start time) for the message a second writer gets; it
-    is left in place, since deleting a lock file races with the next taker.
+    is left in place, since deleting a lock file races with the next taker. On Windows the
+    lock is an ``msvcrt`` byte lock far past that note, dropped at release.
+
+    Parameters
+    ----------
+    path : Path
+        The lock file (:attr:`RunFiles.lock`).
+
+    Notes
+    -----
+    Why not the ``filelock`` package (installed with ``datasets``)? It would not keep what
+    tests/test_run_lock.py and the harness tests hold this lock to:
+
+    - on Windows it locks byte 0 with ``LockFileEx``, a mandatory lock over the holder's
+      note, so a second writer could no longer read who holds the run (the pid, host and
+      start time its RunLockedError names), and by default it deletes the lock file at
+      release, which races with the next taker;
+    - it picks its Windows or POSIX lock when imported, calling kernel32 through ctypes,
+      so the Windows path could no longer be tested on another system with a stand-in
+      ``msvcrt``, as it is;
+    - it has no shared probe for :meth:`is_free` (``mllm score`` asking whether a run is
+      still written without ever refusing that run its lock).
+
+    Stale locks (a SIGKILLed holder) are handled by both, and a FIFO, device, folder or
+    link where the lock file belongs is refused by :func:`require_regular_file` before
+    either would open it. The three points above are why this stays (about 100 lines, no
+    dependency): filelock could replace it only by dropping tested guarantees.
     """
 
     def __init__(self, path: Path) -> None:
@@ -388,6 +642,17 @@ class RunLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
+        """Take the lock, and write this process's name (pid, host, start time) into its file.
+
+        Raises
+        ------
+        RunLockedError
+            If another process holds it; the message names that process.
+        InputError
+            If the lock file is a folder, FIFO, link or the like.
+        MLLMError
+            If the lock file cannot be written.
+        """
         require_regular_file(self.path, "lock file", writing=True)
         flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
         fd = os.open(self.path, flags, 0o666)
@@ -413,24 +678,26 @@ class RunLock:
         except BaseException:
             os.close(fd)
             raise
-        holder = {"pid": os.getpid(), "host": socket.gethostname(), "started": now()}
+        note = {"pid": os.getpid(), "host": socket.gethostname(), "started": now()}
         try:
             os.ftruncate(fd, 0)
             os.lseek(fd, 0, os.SEEK_SET)
-            os.write(fd, (json.dumps(holder) + "\n").encode())
+            os.write(fd, (json.dumps(note) + "\n").encode())
         except OSError as err:
             os.close(fd)
             raise cannot_write(self.path, err) from None
         self._fd = fd
 
     def release(self) -> None:
+        """Drop the lock (the file stays, for the next taker)."""
         if self._fd is not None:
             _unlock(self._fd)
             os.close(self._fd)
             self._fd = None
 
     def is_free(self) -> bool:
-        """Whether nobody holds the lock now (a probe: taken and dropped at once)."""
+        """Whether nobody holds the lock now (a probe: a shared lock taken and dropped at
+        once, so that a writer starting meanwhile is not refused)."""
         try:
             fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
                          | getattr(os, "O_NONBLOCK", 0))
@@ -451,13 +718,22 @@ class RunLock:
 _WINDOWS_LOCK_OFFSET = 1 << 30
 
 
+def _locking() -> tuple[Any, Any]:
+    """``(fcntl, None)`` on POSIX, ``(None, msvcrt)`` on Windows.
+
+    Looked up at each call, not at import: the tests stand in for Windows by replacing
+    these modules in ``sys.modules`` (tests/test_run_lock.py).
+    """
+    try:
+        return importlib.import_module("fcntl"), None
+    except ImportError:  # Windows
+        return None, importlib.import_module("msvcrt")
+
+
 def _lock_exclusively(fd: int, *, shared: bool = False) -> None:
     """Take a lock on ``fd`` without waiting; BlockingIOError if another process has it."""
-    try:
-        import fcntl
-    except ImportError:  # Windows
-        import msvcrt
-
+    fcntl, msvcrt = _locking()
+    if fcntl is None:
         os.lseek(fd, _WINDOWS_LOCK_OFFSET, os.SEEK_SET)
         try:
             msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
@@ -473,27 +749,47 @@ def _unlock(fd: int) -> None:
     ``flock`` goes with the close; a Windows byte lock is dropped when Windows
     gets to it after the close, so the next taker could find it still held.
     """
-    try:
-        import fcntl  # noqa: F401
-    except ImportError:  # Windows
-        import msvcrt
-
+    fcntl, msvcrt = _locking()
+    if fcntl is None:
         os.lseek(fd, _WINDOWS_LOCK_OFFSET, os.SEEK_SET)
         with contextlib.suppress(OSError):
             msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
 
 
 def cut_off_note(record: Mapping[str, Any], what: str) -> str:
-    """"the previous <what> (pid …, started …) ended without recording its end …", for a
-    record still saying "running" read while this process holds the run's lock: its
-    writer was killed (SIGKILL) or the machine went down."""
+    """What to say of a stage whose record still says "running" when this process holds the
+    run's lock: its writer was killed (SIGKILL) or the machine went down.
+
+    Parameters
+    ----------
+    record : Mapping
+        The record (with ``pid``, ``host`` and ``started`` when known).
+    what : str
+        The stage: "run" or "extraction".
+
+    Returns
+    -------
+    str
+        "the previous <what> (pid ..., started ...) ended without recording its end ...".
+    """
     who = f"pid {record['pid']} on host {record.get('host')}, " if "pid" in record else ""
     return (f"the previous {what} ({who}started {record.get('started', '?')}) ended without "
             "recording its end (killed, or the machine went down)")
 
 
 def describe_holder(fd: int) -> str:
-    """"pid 123 on host h, running since <time>" from a lock file, or what is known."""
+    """Who holds a lock, as its file says.
+
+    Parameters
+    ----------
+    fd : int
+        The lock file, open for reading.
+
+    Returns
+    -------
+    str
+        "pid 123 on host h, running since <time>", or what is known.
+    """
     try:
         os.lseek(fd, 0, os.SEEK_SET)
         holder = parse_json(os.read(fd, 4096).decode("utf-8"))

@@ -15,13 +15,29 @@ asking, :func:`score_run` the reading and scoring::
 ("t=0.40s") and the frame as a JPEG ``image_url`` part (a base64 data URL), in temporal
 order; then the prompt of :mod:`emosign.harness.prompts`. Frames come from
 :func:`emosign.video.sample_frames` (10 fps, at most ``max_frames``, thinned evenly beyond
-that), decoded at a size whose longer side is at most ``max_side`` pixels.
+that), decoded at a size whose longer side is at most ``max_side`` pixels: the settings of
+a :class:`~emosign.harness.config.FrameConfig`.
+
+**Settings.** How the model is asked (server, key variable, timeout, retries, concurrency,
+temperature, max tokens) is a :class:`~emosign.harness.config.ClientConfig`; both configs
+hold their defaults and are checked when made. :func:`run_mllm` takes them, or their fields
+as keyword arguments::
+
+    from emosign.harness.config import ClientConfig, FrameConfig
+
+    run_mllm(model="qwen2.5vl:7b", task="joint", video_dir="videos/", out="runs/",
+             client_config=ClientConfig(base_url="http://localhost:11434/v1", concurrency=8),
+             frame_config=FrameConfig(max_side=384))
 
 **Clients.** Anything that maps the messages to the answer text, ``ChatFn =
 Callable[[list[Message]], str]``: :class:`OpenAIChat` for an OpenAI-compatible server
 (OpenAI, vLLM, Ollama, LM Studio, ...), or your own function around a local model
 (:func:`message_frames` and :func:`message_prompt` unpack the messages). The API key is read
 from the environment only and is never written anywhere.
+
+**One loop.** The asking itself (skipping what is cached, threads, retries, the early stop
+on a dead server, SIGTERM as Ctrl-C) is :func:`emosign.harness.parallel.run_jobs`, which
+the extraction stage (:mod:`emosign.harness.extract`) runs too.
 
 **Nothing is lost.** Every response is appended to a JSON Lines cache as soon as it arrives
 (one line per request, flushed and fsynced). A line's ``key`` is the sha256 of the model, the
@@ -58,62 +74,44 @@ import json
 import os
 import re
 import socket
-import sys
-import threading
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from emosign import __version__
+from emosign._defaults import N_BOOT
 from emosign._io import parse_json, write_atomically
-from emosign._progress import progress_bar
+from emosign.captions import read_captions
 from emosign.errors import InputError
-from emosign.harness.answers import parse_counts, parse_joint, read_answer
-from emosign.harness.client import (
-    DEFAULT_TIMEOUT,
-    ChatFn,
-    Message,
-    MLLMError,
-    OpenAIChat,
-    RetryPolicy,
-    public_url,
-)
-from emosign.harness.client import ConnectionFailed as ConnectionFailed  # re-exported
-from emosign.harness.client import RequestError as RequestError  # re-exported
-from emosign.harness.client import call_with_retries as call_with_retries  # re-exported
-from emosign.harness.client import redact as redact  # re-exported
-from emosign.harness.parallel import (
-    DEFAULT_CONCURRENCY,
-    MAX_TIMEOUT,
-    STOP_AFTER_FAILED_REQUESTS,
-    Breaker,
-    JobFailed,
-    Terminated,
-    Worker,
-    ask_in_parallel,
+from emosign.harness.answers import Reading, parse_counts, parse_joint, read_answer
+from emosign.harness.client import ChatFn, Message, chat_for, public_url
+from emosign.harness.config import (
+    DEFAULT_OUT,
+    ClientConfig,
+    FrameConfig,
     check_number,
-    sigterm_as_interrupt,
+    configure,
+    refuse_unknown,
 )
+from emosign.harness.extract import read_extraction
+from emosign.harness.parallel import JobFailed, Worker, run_jobs
 from emosign.harness.prompts import (
     DEFAULT_PROTOCOL,
-    EMOSIGN_MAX_FRAMES,
-    FROM_PROTOCOL,
     HARNESS_TASKS,
     SCORED_TASKS,
-    FromProtocol,
     Prompt,
+    PromptFile,
+    Protocol,
     get_protocol,
     read_prompt_file,
 )
 from emosign.harness.runfiles import (
-    CacheWriter,
     RunFiles,
     RunLock,
-    cannot_write,
     cut_off_note,
     digest,
     file_kind,
@@ -124,16 +122,30 @@ from emosign.harness.runfiles import (
     read_manifest,
     require_regular_file,
 )
-from emosign.harness.runfiles import RunLockedError as RunLockedError  # re-exported
-from emosign.harness.runfiles import model_slug as model_slug  # re-exported
+from emosign.labels import load_labels
+from emosign.metrics import LEADERBOARD_METRICS, SHORT_NAMES, evaluate, format_metric
 from emosign.records import stamp
+from emosign.tasks import get_task
 from emosign.video import Frames, VideoError, resolve_videos, sample_frames
 
-DEFAULT_MAX_FRAMES = EMOSIGN_MAX_FRAMES  # the emosign protocol's: 4.8 s at 10 fps
-DEFAULT_MAX_SIDE = 512  # pixels; the longer side of each frame is shrunk to this
-DEFAULT_JPEG_QUALITY = 85
-DEFAULT_OUT = "emosign-mllm-runs"
-MAX_FPS = 1000.0  # frames per second sampled: above any camera's rate
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from emosign.harness.config import RunOptions
+    from emosign.hub import LabelSource
+
+__all__ = [
+    "ClipError",
+    "RunSummary",
+    "build_messages",
+    "encode_jpeg",
+    "format_scores",
+    "format_summary",
+    "message_frames",
+    "message_prompt",
+    "run_mllm",
+    "score_run",
+]
 
 
 _CACHE_FORMAT = 1
@@ -146,19 +158,26 @@ _RESULTS_FILE = "results.json"
 def encode_jpeg(
     image: np.ndarray,
     *,
-    max_side: int | None = DEFAULT_MAX_SIDE,
-    quality: int = DEFAULT_JPEG_QUALITY,
+    max_side: int | None = FrameConfig.max_side,
+    quality: int = FrameConfig.jpeg_quality,
 ) -> bytes:
     """One RGB frame as JPEG bytes.
 
     Parameters
     ----------
-    image : (H, W, 3) uint8 RGB.
-    max_side : shrink (keeping the aspect ratio) so that neither side exceeds this many
-        pixels; a smaller frame is never enlarged. None keeps the size.
-    quality : JPEG quality, 1...95.
+    image : numpy.ndarray
+        (H, W, 3) uint8 RGB.
+    max_side : int or None
+        Shrink (keeping the aspect ratio) so that neither side exceeds this many pixels; a
+        smaller frame is never enlarged. None keeps the size.
+    quality : int
+        JPEG quality, 1...95.
+
+    Returns
+    -------
+    bytes
     """
-    from PIL import Image
+    from PIL import Image  # the mllm extra: imported when a frame is encoded
 
     picture = Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8))
     if max_side is not None:
@@ -172,16 +191,29 @@ def build_messages(
     frames: Frames,
     prompt_text: str,
     *,
-    max_side: int | None = DEFAULT_MAX_SIDE,
-    jpeg_quality: int = DEFAULT_JPEG_QUALITY,
+    max_side: int | None = FrameConfig.max_side,
+    jpeg_quality: int = FrameConfig.jpeg_quality,
 ) -> list[Message]:
     """The request for one clip: one user message, frames in time order, then the prompt.
 
+    Parameters
+    ----------
+    frames : Frames
+        The clip's frames and their times (:func:`emosign.video.sample_frames`).
+    prompt_text : str
+        The exact prompt.
+    max_side : int or None
+        Each frame's longer side in pixels (None: as given).
+    jpeg_quality : int
+        The JPEG quality of each frame, 1...95.
+
     Returns
     -------
-    ``[{"role": "user", "content": parts}]`` where ``parts`` alternates a text part
-    ``"t=0.40s"`` (the frame's presentation time, 2 decimals) and an ``image_url`` part
-    holding the frame as a ``data:image/jpeg;base64,...`` URL, and ends with the prompt text.
+    list of Message
+        ``[{"role": "user", "content": parts}]`` where ``parts`` alternates a text part
+        ``"t=0.40s"`` (the frame's presentation time, 2 decimals) and an ``image_url`` part
+        holding the frame as a ``data:image/jpeg;base64,...`` URL, and ends with the prompt
+        text.
     """
     parts: list[dict[str, Any]] = []
     for time_s, image in zip(frames.timestamps, frames.array):
@@ -197,12 +229,21 @@ def build_messages(
 _TIME_PART = re.compile(r"t=(\d+(?:\.\d+)?)s")
 
 
-def message_frames(messages: Sequence[Message]) -> list[tuple[float, Any]]:
-    """The frames of a request as ``(time in seconds, PIL.Image)`` pairs, in order.
+def message_frames(messages: Sequence[Message]) -> list[tuple[float | None, Any]]:
+    """The frames of a request, in order: for a :data:`ChatFn` around a local model that takes
+    images rather than data URLs.
 
-    For a :data:`ChatFn` around a local model that takes images rather than data URLs.
+    Parameters
+    ----------
+    messages : sequence of Message
+        A request of :func:`build_messages`.
+
+    Returns
+    -------
+    list of (float or None, PIL.Image.Image)
+        Each frame's time in seconds (None before any time part) and its picture.
     """
-    from PIL import Image
+    from PIL import Image  # the mllm extra: imported when a request is unpacked
 
     frames, time_s = [], None
     for part in messages[-1]["content"]:
@@ -217,7 +258,17 @@ def message_frames(messages: Sequence[Message]) -> list[tuple[float, Any]]:
 
 
 def message_prompt(messages: Sequence[Message]) -> str:
-    """The instruction text of a request (its last text part)."""
+    """The instruction text of a request (its last text part).
+
+    Parameters
+    ----------
+    messages : sequence of Message
+        A request of :func:`build_messages`.
+
+    Returns
+    -------
+    str
+    """
     return messages[-1]["content"][-1]["text"]
 
 
@@ -278,57 +329,64 @@ def run_mllm(
     video_dir: str | os.PathLike,
     out: str | os.PathLike = DEFAULT_OUT,
     client: ChatFn | None = None,
-    base_url: str | None = None,
-    api_key_env: str = "OPENAI_API_KEY",
+    client_config: ClientConfig | None = None,
+    frame_config: FrameConfig | None = None,
     captions_file: str | os.PathLike | None = None,
     labels_file: str | os.PathLike | None = None,
     protocol: str = DEFAULT_PROTOCOL,
     prompt_file: str | os.PathLike | None = None,
-    fps: float | FromProtocol = FROM_PROTOCOL,
-    max_frames: int | None | FromProtocol = FROM_PROTOCOL,
-    max_side: int | None = DEFAULT_MAX_SIDE,
-    jpeg_quality: int = DEFAULT_JPEG_QUALITY,
-    temperature: float | None = 0.0,
-    max_tokens: int | None = 1024,
-    timeout: float = DEFAULT_TIMEOUT,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    retry: RetryPolicy = RetryPolicy(),
     prompt: Prompt | None = None,
     limit: int | None = None,
-    progress: bool = True,
+    progress: bool | None = True,
+    **options: Unpack[RunOptions],
 ) -> RunSummary:
     """Ask a model about every clip of a harness task, keeping every answer in ``out``.
 
     Parameters
     ----------
-    model : the model's name: sent to the server, and part of every cache key.
-    task : "joint" (200 clips), "sentiment" (200) or "emotion" (the 140 clips of the
-        single expression set, the only ones it is scored on).
-    video_dir : the clip videos, in any layout :func:`emosign.video.find_video` knows.
-    out : the run directory; see the module docstring for its layout.
-    client : a :data:`ChatFn` for a local model. None: an :class:`OpenAIChat` built from
-        ``base_url``, ``api_key_env``, ``timeout``, ``temperature`` and ``max_tokens``
-        (a client you pass is told none of these, and they are recorded as None).
-    captions_file : English translations (a CSV, see :mod:`emosign.captions`); given, the
-        run is the "video_caption" input, else "video".
-    labels_file : the label file that lists the clips (default ``$EMOSIGN_LABELS``, else
-        the pinned Hub file).
-    protocol : "emosign" (default) or "paper": the preset of prompts and sampling
+    model : str
+        The model's name: sent to the server, and part of every cache key.
+    task : str
+        "joint" (200 clips), "sentiment" (200) or "emotion" (the 140 clips of the single
+        expression set, the only ones it is scored on).
+    video_dir : path
+        The clip videos, in any layout :func:`emosign.video.find_video` knows.
+    out : path
+        The run directory; see the module docstring for its layout.
+    client : ChatFn, optional
+        A :data:`~emosign.harness.client.ChatFn` for a local model. None: an
+        :class:`~emosign.harness.client.OpenAIChat` built from ``client_config`` (a client
+        you pass is told none of its settings; ``temperature`` and ``max_tokens`` are then
+        recorded as None).
+    client_config : ClientConfig, optional
+        How the model is asked: server, key variable, timeout, retries, concurrency,
+        temperature, max tokens (:class:`~emosign.harness.config.ClientConfig`).
+    frame_config : FrameConfig, optional
+        How each clip becomes frames: fps, frame cap, size, JPEG quality
+        (:class:`~emosign.harness.config.FrameConfig`); fps and the cap default to the
+        protocol's (10 fps; a cap of 48 for "emosign", none for "paper").
+    captions_file : path, optional
+        English translations (a CSV, see :mod:`emosign.captions`); given, the run is the
+        "video_caption" input, else "video".
+    labels_file : path, optional
+        The label file that lists the clips (default ``$EMOSIGN_LABELS``, else the pinned
+        Hub file).
+    protocol : str
+        "emosign" (default) or "paper": the preset of prompts and sampling
         (:data:`emosign.harness.prompts.PROTOCOLS`); recorded in the run's manifest.
-    prompt_file : a TOML or YAML prompt file (:func:`emosign.harness.prompts.read_prompt_file`)
-        whose wording replaces the protocol's; its task must be ``task``. Its path and the
-        file's sha256 are recorded in the manifest. Not together with ``prompt``.
-    fps, max_frames : frames per second, and the cap beyond which they are thinned evenly
-        (None: no cap). Default: the protocol's (10 fps; a cap of 48 for "emosign", none
-        for "paper").
-    max_side, jpeg_quality : each frame's longest side in pixels (None: as decoded) and its
-        JPEG quality.
-    concurrency : requests in flight at once.
-    retry : when to retry; see :class:`RetryPolicy`.
-    prompt : the wording (default: the protocol's prompt for ``task``); its task must be
-        ``task``.
-    limit : ask about the first ``limit`` clips only (to try a model out).
-    progress : show a progress bar with ETA on stderr.
+    prompt_file : path, optional
+        A TOML or YAML prompt file (:func:`emosign.harness.prompts.read_prompt_file`) whose
+        wording replaces the protocol's; its task must be ``task``. Its path and the file's
+        sha256 are recorded in the manifest. Not together with ``prompt``.
+    prompt : Prompt, optional
+        The wording (default: the protocol's prompt for ``task``); its task must be ``task``.
+    limit : int, optional
+        Ask about the first ``limit`` clips only (to try a model out).
+    progress : bool or None
+        A progress bar with ETA on stderr: True, False, or None for "when it is a terminal".
+    **options
+        Fields of either config (``base_url=``, ``concurrency=``, ``max_frames=``, ...),
+        overriding ``client_config``'s and ``frame_config``'s.
 
     Returns
     -------
@@ -342,7 +400,7 @@ def run_mllm(
     RunLockedError
         If another process is writing the same run (model, task, input) in ``out``; the
         message names it (pid, host, start time).
-    ValueError
+    InputError
         If an option is out of range (the message names it), or ``out`` or one of the
         run's files is not what a run writes there (a file where a folder belongs, a FIFO,
         a cache line that is not a run's).
@@ -350,63 +408,44 @@ def run_mllm(
         Passed on after the requests in flight are answered and saved; the run is recorded
         as ``interrupted``. SIGTERM does the same when ``run_mllm`` runs in the main thread.
 
-    When, before any answer, the first :data:`STOP_AFTER_FAILED_REQUESTS` attempts all fail
-    to connect, or the first that many clips' requests all fail (a dead or wrong server),
-    the run stops early rather than failing every clip in turn; the summary's ``stopped``
-    says why and ``n_skipped`` counts the clips not asked.
+    Notes
+    -----
+    When, before any answer, the first
+    :data:`~emosign.harness.parallel.STOP_AFTER_FAILED_REQUESTS` attempts all fail to
+    connect, or the first that many clips' requests all fail (a dead or wrong server), the
+    run stops early rather than failing every clip in turn; the summary's ``stopped`` says
+    why and ``n_skipped`` counts the clips not asked.
     """
+    settings_given = dict(options)
+    config = configure(client_config or ClientConfig(), settings_given)
+    frames = configure(frame_config or FrameConfig(), settings_given)
+    refuse_unknown("run_mllm", settings_given)
     if not model.strip():
         raise InputError("model must be a non-empty name: it identifies the run's answers")
-    if client is not None and base_url is not None:
+    if client is not None and config.base_url is not None:
         raise InputError("pass either client (a local model) or base_url (a server), not both")
     _check_out(Path(out))
     if task not in HARNESS_TASKS:
         raise InputError(f"unknown harness task {task!r}; choose one of {list(HARNESS_TASKS)}")
     preset = get_protocol(protocol)
-    if prompt is not None and prompt_file is not None:
-        raise InputError("pass either prompt or prompt_file, not both")
-    source = None if prompt_file is None else read_prompt_file(prompt_file)
-    if source is not None:
-        prompt = source.prompt
-    prompt = prompt or preset.prompts[task]
-    if prompt.task != task:
-        where = f"prompt file {source.path}" if source is not None else "the prompt"
-        raise InputError(f"{where} is for task {prompt.task!r}, not {task!r}")
-    fps = preset.fps if fps is FROM_PROTOCOL else fps
-    max_frames = preset.max_frames if max_frames is FROM_PROTOCOL else max_frames
-    _check_options(
-        fps=fps, max_frames=max_frames, max_side=max_side, jpeg_quality=jpeg_quality,
-        temperature=temperature, max_tokens=max_tokens, timeout=timeout,
-        concurrency=concurrency, limit=limit,
-    )
+    prompt, source = _choose_prompt(task, preset, prompt, prompt_file)
+    frames = frames.for_protocol(preset)
+    check_number("limit", limit, low=1, whole=True, optional=True)
     input_name = "video" if captions_file is None else "video_caption"
     files = RunFiles.of(out, model=model, task=task, input=input_name)
     _check_run_files(files)
 
-    if client is None:
-        chat: ChatFn = OpenAIChat(
-            model=model, base_url=base_url, api_key_env=api_key_env, timeout=timeout,
-            temperature=temperature, max_tokens=max_tokens,
-        )
-        client_name = "openai-compatible chat completions"
-    else:
-        chat = client
-        temperature = max_tokens = None
-        client_name = f"callable {getattr(client, '__qualname__', type(client).__name__)}"
-    # Whatever is written is scrubbed of the key, even if a server echoes it back.
-    secrets = [os.environ.get(api_key_env, "")]
-    if isinstance(chat, OpenAIChat):
-        secrets.extend(chat.secrets)
-
+    chat = chat_for(model, client, config)
+    generated = client is None  # a client you pass is told none of the settings
     settings = {
-        "fps": float(fps),
-        "max_frames": max_frames,
-        "max_side": max_side,
-        "jpeg_quality": jpeg_quality,
-        "temperature": temperature,
-        "max_tokens": max_tokens,
+        "fps": float(cast(float, frames.fps)),  # the protocol's, if not given
+        "max_frames": frames.max_frames,
+        "max_side": frames.max_side,
+        "jpeg_quality": frames.jpeg_quality,
+        "temperature": config.temperature if generated else None,
+        "max_tokens": config.max_tokens if generated else None,
     }
-    config = digest({
+    run_config = digest({
         "model": model, "task": task, "input": input_name,
         "prompt_sha256": prompt.sha256, "settings": settings,
     })
@@ -414,14 +453,13 @@ def run_mllm(
         task=task, model=model, prompt=prompt, settings=settings, video_dir=video_dir,
         captions_file=captions_file, labels_file=labels_file, limit=limit,
     )
-
     manifest = {
         "model": model,
         "task": task,
         "input": input_name,
-        "config": config,
-        "client": client_name,
-        "base_url": public_url(base_url) if client is None else None,
+        "config": run_config,
+        "client": chat.name,
+        "base_url": public_url(config.base_url) if generated else None,
         "settings": settings,
         "protocol": preset.name,
         "prompt": {"sha256": prompt.sha256, "video": prompt.video,
@@ -438,39 +476,12 @@ def run_mllm(
         "pid": os.getpid(),
         "host": socket.gethostname(),
     }
-
-    base_record = {
-        "format": _CACHE_FORMAT, "config": config, "model": model, "task": task,
-        "input": input_name, "settings": settings,
-    }
-    errors: list[ClipError] = []
-    notes: list[str] = []
-    n_answered = 0
-    stopped: str | None = None
-    futures: list = []
-    counted: set = set()
-
-    def tally(future) -> dict | None:
-        """Count a finished request once; its record, or None if it was never asked."""
-        nonlocal n_answered
-        counted.add(future)
-        if future.cancelled() or future.exception() is not None or future.result() is None:
-            return None
-        record = future.result()
-        if record["status"] == "ok":
-            n_answered += 1
-        else:
-            errors.append(ClipError(record["video_name"], **record["error"]))
-        return record
-
-    status = "interrupted"
-    stop = threading.Event()
-    breaker = Breaker(
-        STOP_AFTER_FAILED_REQUESTS, stop,
-        where=(f"the server at {public_url(base_url) or 'api.openai.com'}"
-               if isinstance(chat, OpenAIChat) else "the model"),
+    worker = _ClipWorker(
+        chat=chat.chat, secrets=chat.secrets, frames=frames, video_dir=str(video_dir),
+        base_record={"format": _CACHE_FORMAT, "config": run_config, "model": model,
+                     "task": task, "input": input_name, "settings": settings},
     )
-    writer = None
+    notes: list[str] = []
     lock = RunLock(files.lock)
     files.directory.mkdir(parents=True, exist_ok=True)
     lock.acquire()  # from here on this process alone writes the run's files
@@ -479,55 +490,13 @@ def run_mllm(
         if note:
             notes.append(note)
             manifest["notes"] = notes
-        done = {r["key"] for r in read_cache(files.cache) if r["status"] == "ok"}
-        todo = [job for job in jobs if job.key not in done]
-        _write_manifest(files, manifest)
-        writer = CacheWriter(files.cache)
-        work = _ClipWorker(
-            chat=chat, writer=writer, base_record=base_record, settings=settings,
-            retry=retry, secrets=secrets, video_dir=str(video_dir), stop=stop,
-            breaker=breaker,
-        )
-        with sigterm_as_interrupt(), \
-                progress_bar(len(todo), f"{model} {task}", enabled=progress) as bar:
-
-            def done(future) -> None:
-                if tally(future) is None:
-                    return  # the run stopped before this clip was asked
-                if errors:
-                    bar.set_postfix(errors=len(errors), refresh=False)
-                bar.update()
-
-            stopped = ask_in_parallel(work, todo, futures, concurrency=concurrency, stop=stop,
-                                      breaker=breaker, on_done=done)
-        status = "stopped" if stopped else "finished"
-    except MLLMError:
-        status = "failed"
-        raise
-    except Terminated:
-        manifest["interrupted_by"] = "SIGTERM"
-        raise
+        outcome = run_jobs(worker, jobs, cache=files.cache, record=manifest,
+                           record_path=files.manifest, config=config, where=chat.where,
+                           progress=progress, description=f"{model} {task}")
     finally:
-        stopping_on = sys.exc_info()[1]  # what ended the run, if anything did
-        try:
-            for future in futures:
-                if future not in counted and future.done():
-                    tally(future)  # answered while the run was stopping: saved, so counted
-            if writer is not None:
-                writer.close()
-                manifest.update(status=status, finished=now(), answered_now=n_answered,
-                                errors_now=len(errors))
-                if stopped:
-                    manifest["stopped"] = stopped
-                try:
-                    _write_manifest(files, manifest)
-                except MLLMError:
-                    if stopping_on is None:
-                        raise
-                    # (a full disk, say) the error that ended the run is the one to report
-        finally:
-            lock.release()
+        lock.release()
 
+    errors = [ClipError(r["video_name"], **r["error"]) for r in outcome.failures]
     return RunSummary(
         model=model,
         task=task,
@@ -535,37 +504,34 @@ def run_mllm(
         cache_file=str(files.cache),
         manifest_file=str(files.manifest),
         prompt_sha256=prompt.sha256,
-        config_sha256=config,
+        config_sha256=run_config,
         n_clips=len(jobs),
-        n_cached=len(jobs) - len(todo),
-        n_answered=n_answered,
+        n_cached=outcome.n_cached,
+        n_answered=outcome.n_answered,
         n_errors=len(errors),
         errors=tuple(sorted(errors, key=lambda e: e.video_name)),
-        n_skipped=len(todo) - n_answered - len(errors),
-        stopped=stopped,
+        n_skipped=outcome.n_skipped,
+        stopped=outcome.stopped,
         notes=tuple(notes),
     )
 
 
+def _choose_prompt(task: str, preset: Protocol, prompt: Prompt | None,
+                   prompt_file: str | os.PathLike | None) -> tuple[Prompt, PromptFile | None]:
+    """The run's prompt (given, from a file, or the protocol's) and the file it came from."""
+    if prompt is not None and prompt_file is not None:
+        raise InputError("pass either prompt or prompt_file, not both")
+    source = None if prompt_file is None else read_prompt_file(prompt_file)
+    if source is not None:
+        prompt = source.prompt
+    prompt = prompt or preset.prompts[task]
+    if prompt.task != task:
+        where = f"prompt file {source.path}" if source is not None else "the prompt"
+        raise InputError(f"{where} is for task {prompt.task!r}, not {task!r}")
+    return prompt, source
+
+
 # --- the run's guards ---------------------------------------------------------------------
-
-
-def _check_options(*, fps, max_frames, max_side, jpeg_quality, temperature, max_tokens,
-                   timeout, concurrency, limit) -> None:
-    """Refuse a nonsensical number before anything is asked, naming the parameter."""
-    # Past the bounds lie no real use and real harm: a timeout the socket layer cannot
-    # represent, and (uncapped) more frames per second than any camera, each one decoded.
-    check_number("fps", fps, low=0, inclusive=False, below=MAX_FPS)
-    check_number("timeout", timeout, low=0, inclusive=False, below=MAX_TIMEOUT)
-    check_number("temperature", temperature, low=0, optional=True)
-    check_number("concurrency", concurrency, low=1, whole=True)
-    check_number("max_frames", max_frames, low=1, whole=True, optional=True)
-    check_number("max_side", max_side, low=1, whole=True, optional=True)
-    check_number("max_tokens", max_tokens, low=1, whole=True, optional=True)
-    check_number("limit", limit, low=1, whole=True, optional=True)
-    check_number("jpeg_quality", jpeg_quality, low=1, whole=True)
-    if jpeg_quality > 95:
-        raise InputError(f"jpeg_quality must be at most 95, not {jpeg_quality}")
 
 
 def _check_out(out: Path) -> None:
@@ -584,13 +550,6 @@ def _check_run_files(files: RunFiles) -> None:
     for path, what in ((files.cache, "answer cache"), (files.manifest, "manifest"),
                        (files.lock, "lock file")):
         require_regular_file(path, what, writing=True)
-
-
-def _write_manifest(files: RunFiles, manifest: Mapping[str, Any]) -> None:
-    try:
-        write_atomically(files.manifest, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-    except OSError as err:
-        raise cannot_write(files.manifest, err) from None
 
 
 def _previous_run_note(files: RunFiles) -> str | None:
@@ -614,8 +573,18 @@ def _previous_run_note(files: RunFiles) -> str | None:
 def format_summary(summary: RunSummary) -> str:
     """:func:`run_mllm`'s summary for people: counts, failures, where the answers are.
 
-    Why a run stopped early (``summary.stopped``) is left to the caller, which reports it
-    as its error (the command line does, on stderr)."""
+    Why a run stopped early (``summary.stopped``) is left to the caller, which reports it as
+    its error (the command line does, on stderr).
+
+    Parameters
+    ----------
+    summary : RunSummary
+        What the run did.
+
+    Returns
+    -------
+    str
+    """
     lines = [
         f"{summary.model}: {summary.task} prompt, {summary.input.replace('_', '+')} input, "
         f"{summary.n_clips} clips",
@@ -636,11 +605,11 @@ def format_summary(summary: RunSummary) -> str:
     return "\n".join(lines)
 
 
-def _plan(*, task, model, prompt, settings, video_dir, captions_file, labels_file, limit):
+def _plan(*, task: str, model: str, prompt: Prompt, settings: Mapping[str, Any],
+          video_dir: str | os.PathLike, captions_file: str | os.PathLike | None,
+          labels_file: str | os.PathLike | None, limit: int | None,
+          ) -> tuple[list[_Job], LabelSource]:
     """One job per clip of the task, with its video, caption, exact prompt and cache key."""
-    from emosign.captions import read_captions
-    from emosign.labels import load_labels
-
     labels = load_labels(labels_file)
     # emotion_single is scored on the single expression set only: ask about nothing else.
     clips = labels.subset("single") if task == "emotion" else labels.clips
@@ -673,12 +642,13 @@ def _plan(*, task, model, prompt, settings, video_dir, captions_file, labels_fil
 class _ClipWorker(Worker):
     """Does one clip: frames, request, one cache line. Runs in the pool's threads."""
 
-    def __init__(self, *, settings, video_dir, **common) -> None:
-        super().__init__(**common)
+    def __init__(self, *, frames: FrameConfig, video_dir: str, chat: ChatFn,
+                 base_record: Mapping[str, Any], secrets: Sequence[str]) -> None:
+        super().__init__(chat=chat, base_record=base_record, secrets=secrets)
         self.video_dir = video_dir
-        self.settings = settings
+        self.frames = frames
 
-    def ask(self, job: _Job, record: dict) -> str:
+    def ask(self, job: _Job, record: dict[str, Any]) -> str:
         if job.video_path is None:
             raise JobFailed(
                 "video",
@@ -693,13 +663,15 @@ class _ClipWorker(Worker):
         try:
             # Decoded at the output size: a 4K clip's frames never exist at full size.
             frames = sample_frames(
-                job.video_path, fps=self.settings["fps"], max_frames=self.settings["max_frames"],
-                max_side=self.settings["max_side"], clip=job.video_name,
+                # fps and max_frames are numbers here: FrameConfig.for_protocol set them.
+                job.video_path, fps=cast(float, self.frames.fps),
+                max_frames=cast("int | None", self.frames.max_frames),
+                max_side=self.frames.max_side, clip=job.video_name,
             )
         except VideoError as err:
             raise JobFailed("video", str(err)) from None
         messages = build_messages(
-            frames, job.prompt_text, max_side=None, jpeg_quality=self.settings["jpeg_quality"],
+            frames, job.prompt_text, max_side=None, jpeg_quality=self.frames.jpeg_quality,
         )
         record["frames"] = len(frames)
         record["timestamps"] = [round(float(t), 3) for t in frames.timestamps]
@@ -713,7 +685,7 @@ def score_run(
     run_dir: str | os.PathLike,
     *,
     labels_file: str | os.PathLike | None = None,
-    n_boot: int = 10_000,
+    n_boot: int = N_BOOT,
 ) -> dict:
     """Read every run in ``run_dir`` and score its answers on each task they feed.
 
@@ -724,31 +696,46 @@ def score_run(
     scored with :func:`emosign.metrics.evaluate` with ``on_invalid="wrong"``: an
     unparseable answer and a clip without an answer both count as wrong.
 
+    Parameters
+    ----------
+    run_dir : path
+        The ``out`` folder of :func:`run_mllm`.
+    labels_file : path, optional
+        The label file (default ``$EMOSIGN_LABELS``, else the pinned Hub file).
+    n_boot : int
+        Bootstrap resamples for the intervals.
+
     Returns
     -------
-    A JSON-ready dict, also written atomically to ``<run_dir>/results.json``:
+    dict
+        JSON-ready, also written atomically to ``<run_dir>/results.json``.
 
-    ``runs``: one entry per run: ``model``, ``task``, ``input``, ``prompt_sha256``,
-    ``settings``, counts (``clips``, ``answers``, ``errors``, ``superseded`` answers from
-    older settings), and per scored task ``parse`` (``n`` clips of the task, ``answered``,
-    ``parsed``, ``unparseable``, ``missing``, ``parse_rate`` = parsed / answered, and
-    ``problems`` by kind), ``predictions_file`` and ``evaluation`` (evaluate's result, or
-    None when the run has no answers yet).
+        ``runs``: one entry per run: ``model``, ``task``, ``input``, ``prompt_sha256``,
+        ``settings``, counts (``clips``, ``answers``, ``errors``, ``superseded`` answers from
+        older settings), and per scored task ``parse`` (``n`` clips of the task, ``answered``,
+        ``parsed``, ``unparseable``, ``missing``, ``parse_rate`` = parsed / answered, and
+        ``problems`` by kind), ``predictions_file`` and ``evaluation`` (evaluate's result, or
+        None when the run has no answers yet).
 
-    When a run has an LLM extraction (:func:`emosign.harness.extract.extract_answers`),
-    each scored task also has ``extraction``: the extraction ``model``, ``all_answers``,
-    ``sent`` and ``replied`` answers, and ``parse``, ``predictions_file`` (``<task>.<input>.
-    <scored>.extracted.csv``), ``evaluation`` and ``note`` as above, after extraction. The
-    entries above stay the rule reader's alone, so both ways are there to compare.
+        When a run has an LLM extraction (:func:`emosign.harness.extract.extract_answers`),
+        each scored task also has ``extraction``: the extraction ``model``, ``all_answers``,
+        ``sent`` and ``replied`` answers, and ``parse``, ``predictions_file``
+        (``<task>.<input>.<scored>.extracted.csv``), ``evaluation`` and ``note`` as above,
+        after extraction. The entries above stay the rule reader's alone, so both ways are
+        there to compare.
 
-    ``rows``: one flat row per run and scored task for a leaderboard: model, input, prompt
-    (the harness task), task, n, answered, parsed, parse_rate, the headline metrics, and
-    ``extraction`` (None, or the extraction model, parsed, parse_rate and metrics after it).
+        ``rows``: one flat row per run and scored task for a leaderboard: model, input,
+        prompt (the harness task), task, n, answered, parsed, parse_rate, the headline
+        metrics, and ``extraction`` (None, or the extraction model, parsed, parse_rate and
+        metrics after it).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``run_dir`` is no folder or holds no run.
+    InputError
+        If a run's files are not what a run writes (the message names the file).
     """
-    from emosign.harness.extract import read_extraction
-    from emosign.labels import load_labels
-    from emosign.tasks import get_task
-
     run_dir = Path(run_dir)
     found = find_runs(run_dir)
     for files in found:
@@ -785,7 +772,8 @@ def score_run(
         run["protocol"] = manifest.get("protocol")
         for scored in SCORED_TASKS[files.task]:
             data = get_task(scored).bind(labels)
-            options = {"run_dir": run_dir, "labels_file": labels_file, "n_boot": n_boot}
+            options: dict[str, Any] = {"run_dir": run_dir, "labels_file": labels_file,
+                                       "n_boot": n_boot}
             entry = _score_readings(files.predictions(scored), data, readings, **options)
             row_extraction = None
             if extracted is not None:
@@ -817,8 +805,6 @@ def score_run(
             })
         runs.append(run)
 
-    from emosign import __version__
-
     results = stamp("mllm-score", {"emosign_version": __version__, "run_dir": str(run_dir),
                                    "scored": now(), "n_boot": n_boot, "runs": runs, "rows": rows})
     text = json.dumps(results, indent=2, ensure_ascii=False) + "\n"
@@ -841,7 +827,7 @@ def _warn_if_unfinished(files: RunFiles) -> None:
     warnings.warn(f"{files.directory / files.stem}: the run {state}", stacklevel=3)
 
 
-def _write_predictions(path: Path, scored: str, readings: Mapping[str, dict]) -> None:
+def _write_predictions(path: Path, scored: str, readings: Mapping[str, Mapping[str, Reading]]) -> None:
     columns = ["video_name", *next(iter(readings.values()))[scored].cells, "parse_problem"]
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
@@ -852,11 +838,10 @@ def _write_predictions(path: Path, scored: str, readings: Mapping[str, dict]) ->
     write_atomically(path, buffer.getvalue())
 
 
-def _score_readings(path: Path, data, readings: Mapping[str, dict], *, run_dir: Path,
-                    labels_file, n_boot: int) -> dict:
+def _score_readings(path: Path, data: Any, readings: Mapping[str, Mapping[str, Reading]], *,
+                    run_dir: Path, labels_file: str | os.PathLike | None,
+                    n_boot: int) -> dict[str, Any]:
     """Write one scored task's predictions file from the readings and evaluate it."""
-    from emosign.metrics import evaluate
-
     scored = data.task.name
     parse = parse_counts(data.video_names, {n: r[scored] for n, r in readings.items()})
     evaluation, note = None, None
@@ -892,8 +877,18 @@ def _write_explanations(files: RunFiles, answers: Mapping[str, str]) -> None:
 
 
 def format_scores(results: Mapping[str, Any]) -> str:
-    """:func:`score_run`'s results as a text table: one line per run and scored task, and
-    under it a "+ extracted by <model>" line when the run has an LLM extraction."""
+    """:func:`score_run`'s results as a text table: one line per run and scored task, and under
+    it a "+ extracted by <model>" line when the run has an LLM extraction.
+
+    Parameters
+    ----------
+    results : Mapping
+        What :func:`score_run` returned (or its ``results.json``).
+
+    Returns
+    -------
+    str
+    """
     header = (
         f"{'model':<28} {'input':<13} {'prompt':<9} {'task':<17} {'answered':>9} {'parsed':>7}"
         "  metrics"
@@ -921,13 +916,11 @@ def _rate(rate: float | None) -> str:
 
 
 def _shown_metrics(task: str, metrics: Mapping[str, Any] | None) -> list[str]:
-    from emosign.metrics import LEADERBOARD_METRICS, SHORT_NAMES, format_metric
-    from emosign.tasks import get_task
-
     shown = []
     for name in LEADERBOARD_METRICS[get_task(task).kind]:
-        if name in (metrics or {}):
-            value = metrics[name]
+        values = metrics or {}
+        if name in values:
+            value = values[name]
             text = "n/a" if value is None else format_metric(value, name)
             shown.append(f"{SHORT_NAMES[name]} {text}")
     return shown
