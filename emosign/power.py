@@ -381,7 +381,7 @@ class DesignAnalysis:
 # Analytic approximations: McNemar's test (accuracy), the paired t-test (MAE), retrodesign
 
 
-def mcnemar_power(n: int, *, discordance: float, difference: float, alpha: float = 0.05) -> float:
+def mcnemar_power(n: int, *, discordance: float, difference: float, alpha: float = _defaults.ALPHA) -> float:
     """Power of the two-sided McNemar test of two accuracies on ``n`` paired clips.
 
     Connor (1987)'s normal approximation: with ``d`` the share of discordant clips and
@@ -402,8 +402,8 @@ def mcnemar_power(n: int, *, discordance: float, difference: float, alpha: float
                              / math.sqrt(spread)))
 
 
-def mcnemar_mde(n: int, *, discordance: float, power: float = 0.8,
-                alpha: float = 0.05) -> MinimumDetectable:
+def mcnemar_mde(n: int, *, discordance: float, power: float = _defaults.POWER,
+                alpha: float = _defaults.ALPHA) -> MinimumDetectable:
     """The accuracy difference McNemar's test detects with ``power``: the inverse of
     :func:`mcnemar_power`, by bisection on ``[0, discordance]`` (two systems disagreeing on
     a share ``discordance`` of clips differ by at most that much).
@@ -422,7 +422,7 @@ def mcnemar_mde(n: int, *, discordance: float, power: float = 0.8,
                          float(discordance), power, method)
 
 
-def paired_t_power(n: int, *, difference: float, sd: float, alpha: float = 0.05) -> float:
+def paired_t_power(n: int, *, difference: float, sd: float, alpha: float = _defaults.ALPHA) -> float:
     """Power of the two-sided paired t-test of a mean per-clip difference on ``n`` clips.
 
     ``difference``: the true mean of the per-clip differences (for MAE, of the two systems'
@@ -449,8 +449,8 @@ def mae_difference_sd(*, level: float, gap: float, agreement: float, spread: flo
     return spread * math.sqrt(max(a * a + b * b - 2 * agreement * a * b, 0.0))
 
 
-def paired_t_mde(n: int, *, level: float, agreement: float, spread: float, power: float = 0.8,
-                 alpha: float = 0.05) -> MinimumDetectable:
+def paired_t_mde(n: int, *, level: float, agreement: float, spread: float, power: float = _defaults.POWER,
+                 alpha: float = _defaults.ALPHA) -> MinimumDetectable:
     """The MAE difference the paired t-test detects with ``power`` between two systems of
     the MAE model (:func:`mae_difference_sd`; by bisection on ``[0, 2 * level]``, the largest
     difference two systems of average MAE ``level`` can have).
@@ -493,7 +493,7 @@ def _unreachable(largest: float, best: float, power: float) -> str:
             f"detected with power {best:.3f} only, below the {power:g} asked")
 
 
-def retrodesign(effect: float, se: float, *, alpha: float = 0.05) -> dict:
+def retrodesign(effect: float, se: float, *, alpha: float = _defaults.ALPHA) -> dict:
     """Gelman & Carlin (2014)'s design analysis under a normal sampling distribution.
 
     With the estimate ``d ~ N(D, s**2)`` (``D = effect``, ``s = se``), ``z`` the
@@ -534,17 +534,17 @@ PROFILES: dict[str, str] = {
 def simulate_power(
     design: Design,
     *,
-    metric: str = "balanced_accuracy",
+    metric: str = _defaults.POWER_METRIC,
     gap: float,
     level: float | None = None,
-    agreement: float = 0.7,
-    spread: float = 0.8,
+    agreement: float = _defaults.AGREEMENT,
+    spread: float = _defaults.SPREAD,
     against: float | None = None,
     profile: str = "flat",
-    alpha: float = 0.05,
-    n_sims: int = 2_000,
-    n_boot: int = 1_000,
-    seed: int = 0,
+    alpha: float = _defaults.ALPHA,
+    n_sims: int = _defaults.POWER_N_SIMS,
+    n_boot: int = _defaults.POWER_N_BOOT,
+    seed: int = _defaults.SEED,
 ) -> PowerEstimate:
     """Simulated power at one gap in the chance of being right (MAE: in the mean error).
 
@@ -572,19 +572,19 @@ def simulate_power(
 def minimum_detectable_difference(
     design: Design,
     *,
-    metric: str = "balanced_accuracy",
-    power: float = 0.8,
+    metric: str = _defaults.POWER_METRIC,
+    power: float = _defaults.POWER,
     level: float | None = None,
-    agreement: float = 0.7,
-    spread: float = 0.8,
+    agreement: float = _defaults.AGREEMENT,
+    spread: float = _defaults.SPREAD,
     against: float | None = None,
     direction: int = 1,
     profile: str = "flat",
     conservative: bool = False,
-    alpha: float = 0.05,
-    n_sims: int = 2_000,
-    n_boot: int = 1_000,
-    seed: int = 0,
+    alpha: float = _defaults.ALPHA,
+    n_sims: int = _defaults.POWER_N_SIMS,
+    n_boot: int = _defaults.POWER_N_BOOT,
+    seed: int = _defaults.SEED,
     progress: bool | None = False,
 ) -> MinimumDetectable:
     """The smallest difference the test detects with probability ``power``.
@@ -714,17 +714,17 @@ def _mde_se(found: _Run, alpha: float, probit) -> float:
 def design_analysis(
     design: Design,
     *,
-    metric: str = "balanced_accuracy",
+    metric: str = _defaults.POWER_METRIC,
     differences: Sequence[float],
     level: float | None = None,
-    agreement: float = 0.7,
-    spread: float = 0.8,
+    agreement: float = _defaults.AGREEMENT,
+    spread: float = _defaults.SPREAD,
     against: float | None = None,
     profile: str = "flat",
-    alpha: float = 0.05,
-    n_sims: int = 2_000,
-    n_boot: int = 1_000,
-    seed: int = 0,
+    alpha: float = _defaults.ALPHA,
+    n_sims: int = _defaults.POWER_N_SIMS,
+    n_boot: int = _defaults.POWER_N_BOOT,
+    seed: int = _defaults.SEED,
 ) -> list[DesignAnalysis]:
     """Type S and Type M errors (Gelman & Carlin 2014) of the test at true differences.
 
@@ -795,17 +795,17 @@ class _Run:
 def power_for_difference(
     design: Design,
     *,
-    metric: str = "balanced_accuracy",
+    metric: str = _defaults.POWER_METRIC,
     difference: float,
     level: float | None = None,
-    agreement: float = 0.7,
-    spread: float = 0.8,
+    agreement: float = _defaults.AGREEMENT,
+    spread: float = _defaults.SPREAD,
     against: float | None = None,
     profile: str = "flat",
-    alpha: float = 0.05,
-    n_sims: int = 2_000,
-    n_boot: int = 1_000,
-    seed: int = 0,
+    alpha: float = _defaults.ALPHA,
+    n_sims: int = _defaults.POWER_N_SIMS,
+    n_boot: int = _defaults.POWER_N_BOOT,
+    seed: int = _defaults.SEED,
 ) -> PowerEstimate:
     """Simulated power to detect ``difference`` in the metric's units (a fraction, MAE in
     scale steps; negative means below ``against`` in the one-sample case). The gap in the
@@ -1062,18 +1062,18 @@ def power_report(
     task: str,
     *,
     metric: str | None = None,
-    power: float = 0.8,
-    alpha: float = 0.05,
+    power: float = _defaults.POWER,
+    alpha: float = _defaults.ALPHA,
     level: float | None = None,
-    agreement: float = 0.7,
-    spread: float = 0.8,
+    agreement: float = _defaults.AGREEMENT,
+    spread: float = _defaults.SPREAD,
     differences: Sequence[float] | None = None,
     predictions_a=None,
     predictions_b=None,
     against: float | str | None = None,
-    n_sims: int = 2_000,
-    n_boot: int = 1_000,
-    seed: int = 0,
+    n_sims: int = _defaults.POWER_N_SIMS,
+    n_boot: int = _defaults.POWER_N_BOOT,
+    seed: int = _defaults.SEED,
     labels_file=None,
     progress: bool | None = False,
 ) -> dict:

@@ -122,6 +122,11 @@ class InspectRun:
         One row per answered clip: ``video_name`` and the task's cells (``prediction``, or
         one column per emotion), ``<unparseable>`` where the answer could not be read;
         :func:`emosign.metrics.evaluate` takes it as it is.
+
+        Parameters
+        ----------
+        scored : str
+            One of the scored tasks of the run's harness task (``sentiment_3``, ...).
         """
         import pandas as pd
 
@@ -184,6 +189,12 @@ def is_inspect_log(path: str | os.PathLike) -> bool:
 
     Raises MissingExtraError, saying how to install inspect-ai, for what looks like a log when
     inspect-ai is not installed; a JSON file that does not is not a log either way.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Any file; only ``.eval`` files and ``.json`` files that begin as Inspect's JSON logs
+        do are handed to Inspect.
     """
     return _header(Path(path)) is not None
 
@@ -289,6 +300,17 @@ def evaluate_log(
     unreadable answers and clips without an answer counted as wrong. ``options`` go to
     evaluate (``n_boot``, ``ci``, ``seed``, ...). None when no clip of the run belongs to
     the scored task.
+
+    Parameters
+    ----------
+    run : InspectRun or str or os.PathLike
+        The run, or its log file.
+    scored : str
+        One of the scored tasks of the run's harness task.
+    labels_file : str, os.PathLike or emosign.labels.Labels, optional
+        The label file (default ``$EMOSIGN_LABELS``, then the pinned Hub file).
+    **options
+        For evaluate: ``n_boot``, ``ci``, ``seed``.
     """
     from emosign.labels import load_labels
 
@@ -322,7 +344,8 @@ def evaluate_readings(
         (:attr:`emosign.harness.answers.Reading.cells`); a clip of ``clips`` without cells
         is missing.
     labels_file : a path, :class:`emosign.labels.Labels`, or None for the default.
-    options : for evaluate (``n_boot``, ``ci``, ``seed``, ...).
+    **options
+        For evaluate (``n_boot``, ``ci``, ``seed``, ...).
 
     Returns
     -------
@@ -355,7 +378,18 @@ def evaluate_readings(
 
 def find_inspect_logs(paths: Iterable[str | os.PathLike]) -> list[Path]:
     """The EmoSign Inspect logs among ``paths``: files, or folders (their own ``*.eval`` and
-    ``*.json`` files, as Inspect's ``--log-dir`` holds them); other files are passed over."""
+    ``*.json`` files, as Inspect's ``--log-dir`` holds them); other files are passed over.
+
+    Parameters
+    ----------
+    paths : iterable of str or os.PathLike
+        Log files, or folders holding them.
+
+    Returns
+    -------
+    list of Path
+        The logs of EmoSign tasks, each once, in the order found.
+    """
     found: list[Path] = []
     seen: set[Path] = set()
     for path in map(Path, paths):
@@ -453,6 +487,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     Writes :func:`score_inspect_logs`'s result to ``--out`` (a file ``emosign report`` reads)
     and prints one line per run and scored task. Returns the exit status; an error on bad
     input is printed as one line (status 1).
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments (default ``sys.argv[1:]``).
     """
     parser = argparse.ArgumentParser(
         prog="python -m emosign.harness.inspect_logs",

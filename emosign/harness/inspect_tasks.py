@@ -167,7 +167,29 @@ class TaskOptions:
         max_side: int | str | None = FrameConfig.max_side,
         n_boot: int = _defaults.N_BOOT,
     ) -> TaskOptions:
-        """Check the options of :func:`make_task`; InputError naming the one that is wrong."""
+        """Check the options of :func:`make_task`; InputError naming the one that is wrong.
+
+        Parameters
+        ----------
+        task : str
+            The harness task: ``joint``, ``sentiment`` or ``emotion``.
+        video_dir : str or os.PathLike
+            The folder of the clips (required).
+        captions_file : str or os.PathLike, optional
+            The English translations; with ``input="video_caption"``.
+        labels_file : str or os.PathLike, optional
+            The label file (default ``$EMOSIGN_LABELS``, then the pinned Hub file).
+        protocol : str
+            ``emosign`` or ``paper``: whose prompts and frame sampling.
+        input : str, optional
+            ``video`` or ``video_caption`` (default: ``video_caption`` with a captions file).
+        fps, max_frames : float, int or None
+            The frame sampling (default: the protocol's).
+        max_side : int or None
+            The longest frame side in pixels.
+        n_boot : int
+            Bootstrap resamples of the metrics' intervals.
+        """
         if task not in HARNESS_TASKS:
             raise InputError(f"unknown harness task {task!r}; choose one of {list(HARNESS_TASKS)}")
         if video_dir is None or not str(video_dir).strip():
@@ -229,6 +251,13 @@ def build_dataset(options: TaskOptions, labels: Any = None) -> tuple[MemoryDatas
     (``video_name``, ``expression_set``), its video file (``video_path``, None when missing)
     and, for a clip that cannot be asked, the reason (``skipped``). ``labels`` are the
     labels already read (:class:`emosign.labels.Labels`), else ``options.labels_file`` is read.
+
+    Parameters
+    ----------
+    options : TaskOptions
+        The task's checked options.
+    labels : emosign.labels.Labels, optional
+        The labels already read; default: read ``options.labels_file``.
 
     Returns
     -------
@@ -326,6 +355,17 @@ def emosign_frames(
     laid out by :func:`emosign.harness.runner.build_messages`. A clip that cannot be asked
     (its sample's ``skipped`` metadata, or a video that cannot be decoded) is not sent: the
     sample is completed at once with the reason in ``state.metadata["skipped"]``.
+
+    Parameters
+    ----------
+    fps : float
+        Frames per second sampled from each clip.
+    max_frames : int or None
+        The frame cap per clip (None: no cap).
+    max_side : int or None
+        The longest frame side in pixels.
+    jpeg_quality : int
+        The JPEG quality of each frame sent.
     """
     from emosign.video import VideoError, sample_frames
 
@@ -472,6 +512,15 @@ def headline(
     <short name>_low: ..., <short name>_high: ...}`` for the metrics of
     :data:`emosign.metrics.LEADERBOARD_METRICS`, or ``{}`` when no clip of the run belongs to
     the scored task.
+
+    Parameters
+    ----------
+    scored : str
+        The scored task (``sentiment_3``, ``emotion_single``, ...).
+    labels_file : str, optional
+        The label file (default ``$EMOSIGN_LABELS``, then the pinned Hub file).
+    n_boot, ci, seed : int, float, int
+        The bootstrap of the intervals: resamples, coverage, seed.
     """
 
     def compute(scores: list[SampleScore]) -> Value:
@@ -518,6 +567,8 @@ def score_samples(
     metadata : each sample's score metadata (``video_name``, ``verdicts``, ``cells``).
     labels_file : the label file (a path, :class:`emosign.labels.Labels`, or None for the
         default).
+    n_boot, ci, seed : int, float, int
+        The bootstrap of the intervals: resamples, coverage, seed.
 
     Returns
     -------
@@ -554,6 +605,27 @@ def make_task(
     n_boot: int = _defaults.N_BOOT,
 ) -> Task:
     """The Inspect task of one harness task; the options are those of the module docstring.
+
+    Parameters
+    ----------
+    harness_task : str
+        The harness task: ``joint``, ``sentiment`` or ``emotion``.
+    video_dir : str or os.PathLike
+        The folder of the clips (required).
+    captions_file : str or os.PathLike, optional
+        The English translations; with ``input="video_caption"``.
+    labels_file : str or os.PathLike, optional
+        The label file (default ``$EMOSIGN_LABELS``, then the pinned Hub file).
+    protocol : str
+        ``emosign`` or ``paper``: whose prompts and frame sampling.
+    input : str, optional
+        ``video`` or ``video_caption`` (default: ``video_caption`` with a captions file).
+    fps, max_frames : float, int or None
+        The frame sampling (default: the protocol's).
+    max_side : int or None
+        The longest frame side in pixels.
+    n_boot : int
+        Bootstrap resamples of the metrics' intervals.
 
     Raises
     ------
