@@ -170,6 +170,20 @@ def test_the_cli_reference_has_every_command_and_option():
                 assert option in page, (name, option)
 
 
+def test_the_site_builds_strictly(tmp_path):
+    """``mkdocs build --strict``, as .ci/run runs it: every page, link and docstring, offline."""
+    pytest.importorskip("mkdocs", reason="the docs extra is not installed")
+    pytest.importorskip("mkdocstrings", reason="the docs extra is not installed")
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir",
+                           str(tmp_path / "site")], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr[-3000:]
+    reference = (tmp_path / "site" / "cli" / "index.html").read_text(encoding="utf-8")
+    assert "emosign mllm run" in reference and "--labels-file" in reference
+
+
 # --- the reader's folders ---------------------------------------------------------------------
 
 
