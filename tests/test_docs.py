@@ -184,6 +184,17 @@ def test_the_site_builds_strictly(tmp_path):
     assert "emosign mllm run" in reference and "--labels-file" in reference
 
 
+def test_the_api_pages_read_rest_roles_as_markdown():
+    sys.path.insert(0, str(DOCS / "hooks"))
+    try:
+        from griffe_rst import rst_to_markdown
+    finally:
+        sys.path.remove(str(DOCS / "hooks"))
+    assert "docs/hooks/griffe_rst.py:RstRoles" in (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    text = "Calls :func:`~emosign.metrics.evaluate` (see :mod:`emosign.video`)::\n\n    x = 1\n"
+    assert rst_to_markdown(text) == "Calls `emosign.metrics.evaluate` (see `emosign.video`):\n\n    x = 1\n"
+
+
 # --- the reader's folders ---------------------------------------------------------------------
 
 
