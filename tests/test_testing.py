@@ -247,7 +247,9 @@ def test_a_cached_copy_with_the_wrong_hash_is_an_error_that_says_so(isolated, tm
 
 
 def _readme_block(language: str, starts_with: str) -> str:
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    """A block of the pytest plugin's page of the manual (docs/pytest-plugin.md)."""
+    page = Path(__file__).resolve().parent.parent / "docs" / "pytest-plugin.md"
+    readme = page.read_text(encoding="utf-8")
     blocks = re.findall(rf"^```{language}\n(.*?)^```$", readme, flags=re.S | re.M)
     (block,) = [b for b in blocks if b.startswith(starts_with)]
     return block

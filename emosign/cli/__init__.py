@@ -16,7 +16,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from emosign.cli import _baselines, _labels, _lmms_eval, _mllm, _scoring
+from emosign.cli import _baselines, _examples, _labels, _lmms_eval, _mllm, _scoring
 from emosign.errors import EmosignError
 
 __all__ = ["build_parser", "main"]
@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"emosign {_version()}",
                         help="print emosign's version and exit")
     sub = parser.add_subparsers(dest="command", required=True)
-    for group in (_labels, _scoring, _baselines, _lmms_eval, _mllm):
+    for group in (_labels, _scoring, _baselines, _lmms_eval, _mllm, _examples):
         group.add_commands(sub)
     return parser
 
