@@ -96,6 +96,17 @@ def _divide(num: np.ndarray, den: np.ndarray) -> np.ndarray:
         return np.where(den > 0, num / np.where(den > 0, den, 1), 0.0)
 
 
+def _per_class(tp: np.ndarray, support: np.ndarray, predicted: np.ndarray) -> dict[str, np.ndarray]:
+    """Precision tp / predicted, recall tp / support, F1 2 tp / (support + predicted) (0 where
+    a denominator is 0), and the support, from the per-class counts."""
+    return {
+        "precision": _divide(tp, predicted),
+        "recall": _divide(tp, support),
+        "f1": _divide(2 * tp, support + predicted),
+        "support": support,
+    }
+
+
 # --- single-label classification -----------------------------------------------------------
 
 
@@ -160,12 +171,7 @@ def per_class_metrics(confusion: ArrayLike) -> dict[str, np.ndarray]:
     tp = np.diagonal(confusion[..., :k], axis1=-2, axis2=-1)
     support = confusion.sum(axis=-1)
     predicted = confusion[..., :k].sum(axis=-2)
-    return {
-        "precision": _divide(tp, predicted),
-        "recall": _divide(tp, support),
-        "f1": _divide(2 * tp, support + predicted),
-        "support": support,
-    }
+    return _per_class(tp, support, predicted)
 
 
 def classification_metrics(
@@ -493,12 +499,7 @@ def multilabel_per_class(y_true: ArrayLike, y_pred: ArrayLike) -> dict[str, np.n
     """
     t, p = _pair(y_true, y_pred, ndim=2, dtype=bool)
     tp, support, predicted = (t & p).sum(axis=0), t.sum(axis=0), p.sum(axis=0)
-    return {
-        "precision": _divide(tp, predicted),
-        "recall": _divide(tp, support),
-        "f1": _divide(2 * tp, support + predicted),
-        "support": support,
-    }
+    return _per_class(tp, support, predicted)
 
 
 def average_precision(
