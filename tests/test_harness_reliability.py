@@ -463,6 +463,32 @@ def test_a_dead_server_stops_the_run_at_once(video_dir, labels_file, tmp_path, c
                      captured.out)
 
 
+@pytest.mark.parametrize("drop", ["reset", "short"])
+def test_a_live_server_that_drops_connections_is_retried_not_taken_for_dead(
+    drop, stand_in, video_dir, labels_file, tmp_path, capsys
+):
+    # Issue 22, item 1: the first request of every worker is sent, then the connection is
+    # reset (or the body cut short). The server is there: retry, never "is it running?".
+    from fakes import Reply
+
+    asked = Counter()
+    lock = threading.Lock()
+
+    def flaky(body, headers):
+        with lock:
+            asked["n"] += 1
+            first = asked["n"] <= 2 * STOP_AFTER_FAILED_REQUESTS
+        return Reply(text=NEUTRAL, drop=drop if first else None)
+
+    server = stand_in(flaky)
+    retry = RetryPolicy(max_retries=8, base_delay=0.0, jitter=0.0)
+    summary = run_mllm(**run_options(video_dir, labels_file, tmp_path / "runs",
+                                     base_url=server.url, retry=retry, concurrency=4))
+    assert summary.stopped is None
+    assert summary.n_answered == len(CLIPS) and summary.n_errors == 0
+    assert server.n_requests == len(CLIPS) + 2 * STOP_AFTER_FAILED_REQUESTS
+
+
 def test_a_wrong_server_exits_non_zero_with_a_summary_for_people(
     stand_in, video_dir, labels_file, tmp_path, capsys
 ):
