@@ -188,6 +188,27 @@ def test_a_fifo_where_the_cache_belongs_is_refused_not_waited_on(video_dir, labe
         run_mllm(**run_options(video_dir, labels_file, out, client=lambda m: NEUTRAL))
 
 
+@pytest.mark.parametrize("name", ["sentiment.video.run.json", "sentiment.video.jsonl"])
+def test_a_fifo_among_a_runs_files_is_refused_by_score_not_waited_on(
+    name, video_dir, labels_file, tmp_path
+):
+    # Issue 22, item 3: `mllm score` waited forever on a run.json that is a FIFO, while
+    # `mllm extract` refused the same folder at once. Every reader goes through the one
+    # non-blocking reader; a subprocess, so that a hang fails the test instead of hanging it.
+    out = tmp_path / "runs"
+    run_mllm(**run_options(video_dir, labels_file, out, client=lambda m: NEUTRAL))
+    target = out / "stand-in" / name
+    target.unlink()
+    os.mkfifo(target)
+    for command in (["mllm", "score", str(out), "--labels-file", str(labels_file)],
+                    ["mllm", "extract", str(out), "--model", "x", "--base-url", a_dead_url()]):
+        done = subprocess.run([sys.executable, "-m", "emosign.cli", *command],
+                              capture_output=True, text=True, timeout=30)
+        assert done.returncode == 2, (command, done.stderr)
+        line = one_error_line(done.stderr)
+        assert "FIFO" in line and name in line, line
+
+
 # --- one writer per run --------------------------------------------------------------------
 
 

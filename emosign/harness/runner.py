@@ -84,7 +84,7 @@ import numpy as np
 
 from emosign import __version__
 from emosign._defaults import N_BOOT
-from emosign._io import parse_json, write_atomically
+from emosign._io import write_atomically
 from emosign.captions import read_captions
 from emosign.errors import InputError
 from emosign.harness.answers import Reading, parse_counts, parse_joint, read_answer
@@ -814,8 +814,8 @@ def score_run(
 
 def _warn_if_unfinished(files: RunFiles) -> None:
     try:
-        status = parse_json(files.manifest.read_text(encoding="utf-8")).get("status")
-    except (OSError, ValueError, AttributeError):
+        status = read_manifest(files.manifest).get("status")
+    except (OSError, ValueError):
         return  # read_manifest says what is wrong when the run is scored
     if status != "running":
         return
