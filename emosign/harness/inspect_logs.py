@@ -122,6 +122,15 @@ class InspectRun:
         One row per answered clip: ``video_name`` and the task's cells (``prediction``, or
         one column per emotion), ``<unparseable>`` where the answer could not be read;
         :func:`emosign.metrics.evaluate` takes it as it is.
+
+        Parameters
+        ----------
+        scored : str
+            The scored task (``sentiment_7``, ``emotion_single``, ...).
+
+        Returns
+        -------
+        pandas.DataFrame
         """
         import pandas as pd
 
@@ -184,6 +193,15 @@ def is_inspect_log(path: str | os.PathLike) -> bool:
 
     Raises MissingExtraError, saying how to install inspect-ai, for what looks like a log when
     inspect-ai is not installed; a JSON file that does not is not a log either way.
+
+    Parameters
+    ----------
+    path : path
+        Any file.
+
+    Returns
+    -------
+    bool
     """
     return _header(Path(path)) is not None
 
@@ -289,6 +307,21 @@ def evaluate_log(
     unreadable answers and clips without an answer counted as wrong. ``options`` go to
     evaluate (``n_boot``, ``ci``, ``seed``, ...). None when no clip of the run belongs to
     the scored task.
+
+    Parameters
+    ----------
+    run : InspectRun or path
+        The run, or its log file.
+    scored : str
+        The scored task.
+    labels_file : path, optional
+        The label file (default: the pinned one).
+    **options
+        Passed to :func:`emosign.metrics.evaluate`.
+
+    Returns
+    -------
+    dict or None
     """
     from emosign.labels import load_labels
 

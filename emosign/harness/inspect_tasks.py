@@ -167,7 +167,23 @@ class TaskOptions:
         max_side: int | str | None = FrameConfig.max_side,
         n_boot: int = _defaults.N_BOOT,
     ) -> TaskOptions:
-        """Check the options of :func:`make_task`; InputError naming the one that is wrong."""
+        """Check the options of :func:`make_task`; InputError naming the one that is wrong.
+
+        Parameters
+        ----------
+        task : str
+            A harness task.
+        video_dir, captions_file, labels_file : path
+            The clips' folder (required), the captions, the label file.
+        protocol, input : str
+            The protocol, and the input (``video`` or ``video+caption``).
+        fps, max_frames, max_side, n_boot : number
+            As :func:`make_task` takes them.
+
+        Returns
+        -------
+        TaskOptions
+        """
         if task not in HARNESS_TASKS:
             raise InputError(f"unknown harness task {task!r}; choose one of {list(HARNESS_TASKS)}")
         if video_dir is None or not str(video_dir).strip():
