@@ -304,7 +304,10 @@ def _extraction_cells(s: SystemResult) -> tuple[str, str]:
         return ("-", "-")
     metric = LEADERBOARD_METRICS[task_kind(s.task)][0]
     value = s.extraction["metrics"].get(metric)
-    return (f"{_percent(s.extraction['parse'].get('parse_rate'))} by {s.extraction['model']}",
+    count = s.extraction.get("extracted")
+    extracted = "" if count is None else f" ({count} extracted)"
+    return (f"{_percent(s.extraction['parse'].get('parse_rate'))} by {s.extraction['model']}"
+            f"{extracted}",
             f"{SHORT_NAMES.get(metric, metric)} {format_metric(value, metric)}")
 
 

@@ -414,8 +414,11 @@ def _extraction(value: Any, where: str, missing: list[str]) -> dict | None:
     """An MLLM score's extraction block (``emosign mllm extract``), or None (and a note)."""
     if value is None:
         return None
+    if isinstance(value, Mapping) and value.get("replied") == 0:
+        return None  # an extraction that extracted nothing: no row (older files have one)
     try:
-        return {"model": one_line(value["model"], 80), "parse": _parse_counts(value["parse"]),
+        return {"model": one_line(value["model"], 200), "parse": _parse_counts(value["parse"]),
+                "extracted": _count(value.get("replied")),
                 "metrics": _numbers((value.get("evaluation") or {}).get("metrics") or {})}
     except (KeyError, TypeError, AttributeError) as err:
         missing.append(f"{where}: the LLM extraction's results cannot be read ({one_line(err)}); "
