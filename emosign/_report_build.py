@@ -185,7 +185,7 @@ def _leaderboard(task: str, systems: Sequence[SystemResult], figures: bool, bar:
         return f"{text} {UNSTABLE_MARK}" if small and metric in CLASS_AVERAGED else text
 
     def row(s: SystemResult, *rank: str) -> tuple[str, ...]:
-        return (s.system, s.kind, s.inputs, *rank, "" if s.n is None else str(s.n),
+        return (s.system, s.kind, s.inputs, *rank, _n_cell(s),
                 *(cell(s, c) for c in columns), s.note)
 
     better = "lower" if first in LOWER_IS_BETTER else "higher"
@@ -290,6 +290,17 @@ def _parse_table(systems: Sequence[SystemResult]) -> Table:
         caption += ("; after LLM extraction (emosign mllm extract), a text model named the "
                     "labels the rules could not read: the leaderboard shows the rules' scores")
     return Table(caption, header, tuple(rows), "parse-rates")
+
+
+def _n_cell(s: SystemResult) -> str:
+    """A leaderboard's n: the clips scored, and for a model's run the clips it answered."""
+    if s.n is None:
+        return ""
+    p = s.parse or {}
+    answered, total = p.get("answered"), p.get("n")
+    if not isinstance(answered, int) or not isinstance(total, int):
+        return str(s.n)
+    return f"{s.n} ({answered}/{total} answered)"
 
 
 def _percent(rate: object) -> str:

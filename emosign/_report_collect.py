@@ -401,13 +401,22 @@ def _from_mllm(doc: Mapping, source: str, missing: list[str], not_run: list) -> 
                 per_signer=_per_signer(evaluation.get("per_signer"), where, missing),
                 confusion_matrix=_confusion(evaluation.get("confusion_matrix"), where, missing),
                 parse=parse, extraction=_extraction(score.get("extraction"), where, missing),
-                note="unreadable answers scored as wrong" + (
+                note=_incomplete(parse) + "unreadable answers scored as wrong" + (
                     f"; scored on {one_line(evaluation['restricted_to'])}"
                     if evaluation.get("restricted_to") else "; missing answers scored as wrong"),
                 labels_sha256=_labels_sha(evaluation), kind="MLLM run", inputs=inputs,
                 predictions_file=_inside(Path(source).parent, score.get("predictions_file")),
             ))
     return found
+
+
+def _incomplete(parse: Mapping) -> str:
+    """The start of the note of a run that did not answer every clip: it is no score of a
+    complete run."""
+    answered, n = _count(parse.get("answered")), _count(parse.get("n"))
+    if answered is None or n is None or answered >= n:
+        return ""
+    return f"incomplete run: {answered}/{n} answered; "
 
 
 def _extraction(value: Any, where: str, missing: list[str]) -> dict | None:

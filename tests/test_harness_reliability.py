@@ -209,6 +209,34 @@ def test_a_fifo_among_a_runs_files_is_refused_by_score_not_waited_on(
         assert "FIFO" in line and name in line, line
 
 
+def test_a_partial_run_is_marked_incomplete_in_every_row(video_dir, labels_file, tmp_path):
+    # Issue 22, item 5: after `mllm run --limit`, the leaderboard showed n = 12 and the note
+    # of a complete run; answered/total was only in the parse-rate section. Every row of
+    # `mllm score`, the leaderboard and the report shows answered/total and says incomplete.
+    from emosign.harness.runner import format_scores
+    from emosign.report import build_report, collect_results, render_markdown
+
+    n = len(CLIPS)
+    partial, whole = tmp_path / "partial", tmp_path / "whole"
+    run_mllm(**run_options(video_dir, labels_file, partial, client=lambda m: NEUTRAL, limit=4))
+    run_mllm(**run_options(video_dir, labels_file, whole, client=lambda m: NEUTRAL))
+    for out, answered in ((partial, 4), (whole, n)):
+        results = score_run(out, labels_file=labels_file, n_boot=20)
+        for row in results["rows"]:
+            assert (row["answered"], row["n"]) == (answered, n)
+        table = format_scores(results).splitlines()[2:]
+        assert table and all(f"{answered}/{n}" in line for line in table)
+        assert all(("incomplete" in line) == (answered < n) for line in table), table
+    page = render_markdown(build_report(collect_results([partial, whole]), figures=False))
+    leaderboard = [line for line in page.splitlines()
+                   if line.startswith("| stand-in") and " answered) |" in line]
+    incomplete = [line for line in leaderboard if f"4/{n} answered" in line]
+    complete = [line for line in leaderboard if f"{n}/{n} answered" in line]
+    assert incomplete and complete, page
+    assert all("incomplete run" in line for line in incomplete)
+    assert not any("incomplete" in line for line in complete)
+
+
 # --- one writer per run --------------------------------------------------------------------
 
 

@@ -912,11 +912,14 @@ def format_scores(results: Mapping[str, Any]) -> str:
     lines = [header, "-" * len(header)]
     for row, shown in table:
         answered = f"{row['answered']}/{row['n']}"
+        # A run that has not answered every clip says so on each of its lines.
+        incomplete = ("  (incomplete run: missing answers scored as wrong)"
+                      if row["answered"] < row["n"] else "")
         for label, rate, metrics in shown:
             lines.append(
                 f"{label:<{width}} {row['input']:<13} {row['prompt']:<9} {row['task']:<17} "
                 f"{answered:>9} {_rate(rate):>7}  "
-                f"{'  '.join(_shown_metrics(row['task'], metrics)) or 'no answers'}"
+                f"{'  '.join(_shown_metrics(row['task'], metrics)) or 'no answers'}{incomplete}"
             )
     return "\n".join(lines)
 
