@@ -368,7 +368,8 @@ def _from_evaluate(doc: Mapping, source: str, missing: list[str], not_run: list)
         per_signer=_per_signer(doc.get("per_signer"), where, missing),
         confusion_matrix=_confusion(doc.get("confusion_matrix"), where, missing),
         note=note, labels_sha256=_labels_sha(doc), kind="evaluated", inputs="not recorded",
-        predictions_file=_inside(Path(source).parent, (doc.get("predictions") or {}).get("source")),
+        predictions_file=_source_file(Path(source).parent, (doc.get("predictions") or {}).get("source"),
+                                      where, missing),
     )]
 
 
@@ -512,6 +513,34 @@ def _inside(folder: Path, relative: Any) -> str | None:
     if not target.is_relative_to(root) or not target.is_file():
         return None
     return str(target)
+
+
+def _source_file(folder: Path, recorded: Any, where: str, missing: list[str]) -> str | None:
+    """The predictions file an evaluate record names, found beside the record: the recorded
+    path (absolute, or relative to the record's folder), else a file of its name beside the
+    record (a folder moved, or a path recorded relative to where evaluate ran). A file that
+    cannot be found, or lies outside the record's folder, is said under "What is missing";
+    a table given in memory ("<DataFrame>") names no file and is passed over."""
+    if not isinstance(recorded, str) or not recorded or recorded.startswith("<") or "\0" in recorded:
+        return None
+    name = Path(recorded).name
+    candidates = [recorded] if not Path(recorded).is_absolute() else []
+    try:
+        absolute = Path(recorded).resolve() if Path(recorded).is_absolute() else None
+        root = folder.resolve()
+    except (OSError, RuntimeError, ValueError):
+        absolute = root = None
+    if absolute is not None and root is not None and absolute.is_relative_to(root):
+        candidates.append(absolute.relative_to(root).as_posix())
+    candidates.append(name)
+    for candidate in candidates:
+        found = _inside(folder, candidate)
+        if found:
+            return found
+    missing.append(f"{where}: its predictions file {one_line(recorded, 200)} cannot be found in "
+                   f"{folder} (the record's folder), so its clips are not analysed; put the "
+                   "predictions beside the record")
+    return None
 
 
 def _label_file_mismatch(systems: Sequence[SystemResult]) -> list[str]:
