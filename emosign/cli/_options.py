@@ -20,6 +20,7 @@ __all__ = [
     "add_scoring_options",
     "coverage",
     "examples",
+    "finite_number",
     "frame_cap",
     "frame_rate",
     "non_negative_int",
@@ -29,6 +30,7 @@ __all__ = [
     "progress",
     "request_timeout",
     "run_folder",
+    "seed",
     "wrapped",
 ]
 
@@ -64,7 +66,7 @@ def add_scoring_options(parser: argparse.ArgumentParser, *, interval: str) -> No
                         help=f"coverage of {interval}, in (0, 1) (default: %(default)s)")
     parser.add_argument("--n-boot", type=positive_int, default=_defaults.N_BOOT,
                         help="bootstrap resamples of the clips (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=_defaults.SEED,
+    parser.add_argument("--seed", type=seed, default=_defaults.SEED,
                         help="seed of the bootstrap resamples (default: %(default)s)")
     parser.add_argument(
         "--on-invalid", choices=("raise", "wrong"), default=_defaults.ON_INVALID,
@@ -108,6 +110,22 @@ positive_int = number(int, 1)
 non_negative_int = number(int, 0)
 positive_float = number(float, 0, inclusive=False)
 coverage = number(float, 0, inclusive=False, high=1)
+#: ``--seed``: what numpy's generators take, a whole number >= 0 (below 2**128).
+seed = number(int, 0, high=2**128)
+
+
+def finite_number(text: str) -> float:
+    """Any finite number (not nan or inf); the command checks its range, naming the option."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, not {text!r}") from None
+    if value != value or abs(value) == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number, not {text}")
+    return value
+
+
+finite_number.__name__ = "number"
 
 
 def wrapped(text: str) -> str:

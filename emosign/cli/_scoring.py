@@ -16,9 +16,11 @@ from emosign.cli._options import (
     add_scoring_options,
     coverage,
     examples,
+    finite_number,
     number,
     positive_int,
     progress,
+    seed,
 )
 from emosign.errors import InputError
 
@@ -133,7 +135,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                        default=_defaults.SPREAD,
                        help="mae only: standard deviation over mean of a system's per-clip "
                             "absolute errors (default %(default)s)")
-    power.add_argument("--difference", type=float,
+    power.add_argument("--difference", type=finite_number,
                        help="also the power to detect this difference, a fraction (0.05 = 5 "
                             "points; default: none)")
     power.add_argument("--a", help="predictions of a real system A (default: none)")
@@ -150,7 +152,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     power.add_argument("--n-boot", type=number(int, 1, high=100_001), default=_defaults.POWER_N_BOOT,
                        help="bootstrap resamples per simulated test, at most 100,000 "
                             "(default %(default)s)")
-    power.add_argument("--seed", type=int, default=_defaults.SEED,
+    power.add_argument("--seed", type=seed, default=_defaults.SEED,
                        help="random seed (default %(default)s)")
     power.add_argument("--format", choices=("json", "table"), default="table",
                        help="JSON or readable text (default table)")
