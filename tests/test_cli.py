@@ -390,7 +390,7 @@ def test_no_numeric_option_takes_a_bare_int_or_float():
     ["compare", "--task", "sentiment_3", "--a", "a.csv", "--b", "b.csv"],
     ["benchmark"],
 ])
-@pytest.mark.parametrize("value", ["-1", "nan", "1.5", "1e999"])
+@pytest.mark.parametrize("value", ["-1", "nan", "1.5", "1e999", "4294967296"])
 def test_a_nonsensical_seed_is_refused_naming_the_option(command, value, capsys):
     with pytest.raises(SystemExit) as exit_:
         main([*command, "--seed", value])

@@ -96,7 +96,8 @@ def number(kind: type, low: float, *, inclusive: bool = True, high: float | None
             ) from None
         too_low = value < low if inclusive else value <= low
         if too_low or (high is not None and value >= high) or value != value or abs(value) == float("inf"):
-            bound = f"{'>=' if inclusive else '>'} {low:g}" + (f" and < {high:g}" if high else "")
+            bound = f"{'>=' if inclusive else '>'} {_shown(low)}" + (
+                f" and < {_shown(high)}" if high else "")
             raise argparse.ArgumentTypeError(
                 f"must be {'a whole number' if kind is int else 'a number'} {bound}, not {text}"
             )
@@ -106,12 +107,17 @@ def number(kind: type, low: float, *, inclusive: bool = True, high: float | None
     return parse
 
 
+def _shown(bound: float) -> str:
+    """A bound as people write it: 4294967296, not 4.29497e+09."""
+    return str(int(bound)) if float(bound).is_integer() else f"{bound:g}"
+
+
 positive_int = number(int, 1)
 non_negative_int = number(int, 0)
 positive_float = number(float, 0, inclusive=False)
 coverage = number(float, 0, inclusive=False, high=1)
-#: ``--seed``: what numpy's generators take, a whole number >= 0 (below 2**128).
-seed = number(int, 0, high=2**128)
+#: ``--seed``: a whole number >= 0 and below 2**32, which numpy and scikit-learn both take.
+seed = number(int, 0, high=2**32)
 
 
 def finite_number(text: str) -> float:
