@@ -108,7 +108,7 @@ def score_samples(
             parse = parse_counts(data.video_names, readings[scored])
             evaluation = None
             if parse["parsed"]:
-                predictions = [{"video_name": name, **readings[scored][name].cells} for name in ran]
+                predictions = [{**readings[scored][name].cells, "video_name": name} for name in ran]
                 evaluation = evaluate(scored, predictions, labels_file=labels, on_invalid="wrong",
                                       n_boot=n_boot, clips=ran)
             scores[scored] = {"parse": parse, "evaluation": evaluation}
@@ -210,7 +210,7 @@ def _agree_with_evaluate(scored: str, labels: Any, readings: dict[str, Reading])
     if not ok:
         return
     data = get_task(scored).bind(labels)
-    aligned = align([{"video_name": name, **r.cells} for name, r in ok.items()], data,
+    aligned = align([{**r.cells, "video_name": name} for name, r in ok.items()], data,
                     on_invalid="wrong")
     for name in (*aligned.unparseable, *aligned.missing):
         if name in ok:
