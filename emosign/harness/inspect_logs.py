@@ -355,7 +355,8 @@ def evaluate_readings(
         (:attr:`emosign.harness.answers.Reading.cells`); a clip of ``clips`` without cells
         is missing.
     labels_file : a path, :class:`emosign.labels.Labels`, or None for the default.
-    options : for evaluate (``n_boot``, ``ci``, ``seed``, ...).
+    **options
+        For evaluate (``n_boot``, ``ci``, ``seed``, ...).
 
     Returns
     -------
@@ -388,7 +389,17 @@ def evaluate_readings(
 
 def find_inspect_logs(paths: Iterable[str | os.PathLike]) -> list[Path]:
     """The EmoSign Inspect logs among ``paths``: files, or folders (their own ``*.eval`` and
-    ``*.json`` files, as Inspect's ``--log-dir`` holds them); other files are passed over."""
+    ``*.json`` files, as Inspect's ``--log-dir`` holds them); other files are passed over.
+
+    Parameters
+    ----------
+    paths : iterable of path
+        Files and folders.
+
+    Returns
+    -------
+    list of Path
+    """
     found: list[Path] = []
     seen: set[Path] = set()
     for path in map(Path, paths):
@@ -486,6 +497,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     Writes :func:`score_inspect_logs`'s result to ``--out`` (a file ``emosign report`` reads)
     and prints one line per run and scored task. Returns the exit status; an error on bad
     input is printed as one line (status 1).
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments (default: the command line's).
+
+    Returns
+    -------
+    int
     """
     parser = argparse.ArgumentParser(
         prog="python -m emosign.harness.inspect_logs",

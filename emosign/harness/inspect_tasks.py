@@ -246,6 +246,13 @@ def build_dataset(options: TaskOptions, labels: Any = None) -> tuple[MemoryDatas
     and, for a clip that cannot be asked, the reason (``skipped``). ``labels`` are the
     labels already read (:class:`emosign.labels.Labels`), else ``options.labels_file`` is read.
 
+    Parameters
+    ----------
+    options : TaskOptions
+        The task's checked options.
+    labels : Labels, optional
+        The labels, if already read.
+
     Returns
     -------
     (dataset, metadata) where ``metadata`` is recorded in the task: the harness task,
@@ -342,6 +349,19 @@ def emosign_frames(
     laid out by :func:`emosign.harness.runner.build_messages`. A clip that cannot be asked
     (its sample's ``skipped`` metadata, or a video that cannot be decoded) is not sent: the
     sample is completed at once with the reason in ``state.metadata["skipped"]``.
+
+    Parameters
+    ----------
+    fps : float
+        Frames per second sampled.
+    max_frames, max_side : int or None
+        The frame cap and the longest side in pixels (None: none).
+    jpeg_quality : int
+        The frames' JPEG quality.
+
+    Returns
+    -------
+    Solver
     """
     from emosign.video import VideoError, sample_frames
 
@@ -488,6 +508,19 @@ def headline(
     <short name>_low: ..., <short name>_high: ...}`` for the metrics of
     :data:`emosign.metrics.LEADERBOARD_METRICS`, or ``{}`` when no clip of the run belongs to
     the scored task.
+
+    Parameters
+    ----------
+    scored : str
+        The scored task.
+    labels_file : str, optional
+        The label file (default: the pinned one).
+    n_boot, ci, seed : number
+        evaluate's bootstrap resamples, interval coverage and seed.
+
+    Returns
+    -------
+    Metric
     """
 
     def compute(scores: list[SampleScore]) -> Value:
@@ -534,6 +567,8 @@ def score_samples(
     metadata : each sample's score metadata (``video_name``, ``verdicts``, ``cells``).
     labels_file : the label file (a path, :class:`emosign.labels.Labels`, or None for the
         default).
+    n_boot, ci, seed : number
+        evaluate's bootstrap resamples, interval coverage and seed.
 
     Returns
     -------
@@ -570,6 +605,21 @@ def make_task(
     n_boot: int = _defaults.N_BOOT,
 ) -> Task:
     """The Inspect task of one harness task; the options are those of the module docstring.
+
+    Parameters
+    ----------
+    harness_task : str
+        joint, sentiment or emotion.
+    video_dir, captions_file, labels_file : str
+        The clips' folder (required), the captions, the label file.
+    protocol, input : str
+        The protocol, and the input (``video`` or ``video+caption``).
+    fps, max_frames, max_side, n_boot : number
+        The sampling, and the bootstrap resamples of the headline metrics.
+
+    Returns
+    -------
+    Task
 
     Raises
     ------
