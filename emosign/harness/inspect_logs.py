@@ -528,7 +528,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         metrics = row["metrics"] or {}
         shown = "  ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float))
         print(f"{row['model']}  {row['prompt']}/{row['protocol']}/{row['input']}  {row['task']}  "
-              f"answered {row['answered']}/{row['n']}  {shown or 'no answers'}")
+              f"answered {row['answered']}/{row['n']}  {shown or 'no answers'}"
+              + ("  (incomplete run)" if row["answered"] < row["n"] else ""))
     print(f"wrote {args.out}")
     return 0
 
