@@ -632,7 +632,7 @@ def test_a_killed_extraction_resumes_without_asking_twice_and_scores_both_ways(
     row = next(r for r in results["rows"] if r["task"] == "sentiment_3")
     assert row["parse_rate"] == 8 / 12 and row["extraction"]["parse_rate"] == 11 / 12
     table = format_scores(results)
-    assert "66.7%" in table and "91.7%" in table and "+ extracted by text-llm" in table
+    assert "66.7%" in table and "91.7%" in table and "+ 4 extracted by text-llm" in table
 
 
 def test_extracting_every_answer_sends_the_rest_and_replaces_every_reading(
