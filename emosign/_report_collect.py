@@ -406,7 +406,8 @@ def _from_mllm(doc: Mapping, source: str, missing: list[str], not_run: list) -> 
                     f"; scored on {one_line(evaluation['restricted_to'])}"
                     if evaluation.get("restricted_to") else "; missing answers scored as wrong"),
                 labels_sha256=_labels_sha(evaluation), kind="MLLM run", inputs=inputs,
-                predictions_file=_inside(Path(source).parent, score.get("predictions_file")),
+                predictions_file=_source_file(Path(source).parent, score.get("predictions_file"),
+                                              where, missing),
             ))
     return found
 
@@ -516,7 +517,7 @@ def _inside(folder: Path, relative: Any) -> str | None:
 
 
 def _source_file(folder: Path, recorded: Any, where: str, missing: list[str]) -> str | None:
-    """The predictions file an evaluate record names, found beside the record: the recorded
+    """The predictions file a record names, found beside the record: the recorded
     path (absolute, or relative to the record's folder), else a file of its name beside the
     record (a folder moved, or a path recorded relative to where evaluate ran). A file that
     cannot be found, or lies outside the record's folder, is said under "What is missing";
@@ -538,8 +539,7 @@ def _source_file(folder: Path, recorded: Any, where: str, missing: list[str]) ->
         if found:
             return found
     missing.append(f"{where}: its predictions file {one_line(recorded, 200)} cannot be found in "
-                   f"{folder} (the record's folder), so its clips are not analysed; put the "
-                   "predictions beside the record")
+                   f"{folder} (the record's folder), so its clips are not analysed")
     return None
 
 

@@ -236,6 +236,12 @@ def test_a_partial_run_is_marked_incomplete_in_every_row(video_dir, labels_file,
     assert all("incomplete run" in line for line in incomplete)
     assert not any("incomplete" in line for line in complete)
 
+    # Issue 22, item 6: a run's predictions that cannot be found are said, not dropped.
+    (whole / "stand-in" / "sentiment.video.sentiment_3.csv").unlink()
+    page = render_markdown(build_report(collect_results([whole]), figures=False))
+    missing = page.split("## What is missing")[1].split("\n## ")[0]
+    assert "sentiment.video.sentiment_3.csv cannot be found" in missing
+
 
 # --- one writer per run --------------------------------------------------------------------
 
