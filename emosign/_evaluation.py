@@ -216,7 +216,10 @@ def evaluate(
             "sha256": data.labels_source.sha256,
         },
         "predictions": {
-            "source": table.source,
+            # A file is recorded absolute, so that a record read from another folder (the
+            # report's) still finds it; a table given in memory keeps its "<DataFrame>".
+            "source": (os.path.abspath(table.source) if isinstance(predictions, (str, os.PathLike))
+                       else table.source),
             "given": aligned.n_given,
             "scored": data.n,
             "outside_task": aligned.n_outside_task,

@@ -341,7 +341,7 @@ def _leaderboard(task: str, systems: Sequence[SystemResult], figures: bool, bar:
         same = _same_as_a_floor(task, s, floors)
         if same is not None:
             note = "; ".join(filter(None, [f"identical to the floor {same} on every score", note]))
-        return (s.system, s.kind, s.inputs, *rank, "" if s.n is None else str(s.n),
+        return (s.system, s.kind, s.inputs, *rank, _n_cell(s),
                 *(cell(s, c) for c in columns), note)
 
     better = "lower" if first in LOWER_IS_BETTER else "higher"
@@ -454,6 +454,17 @@ def _parse_table(systems: Sequence[SystemResult]) -> Table:
     return Table(caption, header, tuple(rows), "parse-rates")
 
 
+def _n_cell(s: SystemResult) -> str:
+    """A leaderboard's n: the clips scored, and for a model's run the clips it answered."""
+    if s.n is None:
+        return ""
+    p = s.parse or {}
+    answered, total = p.get("answered"), p.get("n")
+    if not isinstance(answered, int) or not isinstance(total, int):
+        return str(s.n)
+    return f"{s.n} ({answered}/{total} answered)"
+
+
 def _percent(rate: object) -> str:
     rate = number(rate)
     return "n/a" if rate is None else f"{100 * rate:.1f}%"
@@ -466,7 +477,10 @@ def _extraction_cells(s: SystemResult) -> tuple[str, str]:
         return ("-", "-")
     metric = LEADERBOARD_METRICS[task_kind(s.task)][0]
     value = s.extraction["metrics"].get(metric)
-    return (f"{_percent(s.extraction['parse'].get('parse_rate'))} by {s.extraction['model']}",
+    count = s.extraction.get("extracted")
+    extracted = "" if count is None else f" ({count} extracted)"
+    return (f"{_percent(s.extraction['parse'].get('parse_rate'))} by {s.extraction['model']}"
+            f"{extracted}",
             f"{SHORT_NAMES.get(metric, metric)} {format_metric(value, metric)}")
 
 

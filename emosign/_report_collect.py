@@ -371,7 +371,8 @@ def _from_evaluate(doc: Mapping, source: str, missing: list[str], not_run: list)
         per_signer=_per_signer(doc.get("per_signer"), where, missing),
         confusion_matrix=_confusion(doc.get("confusion_matrix"), where, missing),
         note=note, labels_sha256=_labels_sha(doc), kind="evaluated", inputs="not recorded",
-        predictions_file=_inside(Path(source).parent, (doc.get("predictions") or {}).get("source")),
+        predictions_file=_source_file(Path(source).parent, (doc.get("predictions") or {}).get("source"),
+                                      where, missing),
     )]
 
 
@@ -404,21 +405,34 @@ def _from_mllm(doc: Mapping, source: str, missing: list[str], not_run: list) -> 
                 per_signer=_per_signer(evaluation.get("per_signer"), where, missing),
                 confusion_matrix=_confusion(evaluation.get("confusion_matrix"), where, missing),
                 parse=parse, extraction=_extraction(score.get("extraction"), where, missing),
-                note="unreadable answers scored as wrong" + (
+                note=_incomplete(parse) + "unreadable answers scored as wrong" + (
                     f"; scored on {one_line(evaluation['restricted_to'])}"
                     if evaluation.get("restricted_to") else "; missing answers scored as wrong"),
                 labels_sha256=_labels_sha(evaluation), kind="MLLM run", inputs=inputs,
-                predictions_file=_inside(Path(source).parent, score.get("predictions_file")),
+                predictions_file=_source_file(Path(source).parent, score.get("predictions_file"),
+                                              where, missing),
             ))
     return found
+
+
+def _incomplete(parse: Mapping) -> str:
+    """The start of the note of a run that did not answer every clip: it is no score of a
+    complete run."""
+    answered, n = _count(parse.get("answered")), _count(parse.get("n"))
+    if answered is None or n is None or answered >= n:
+        return ""
+    return f"incomplete run: {answered}/{n} answered; "
 
 
 def _extraction(value: Any, where: str, missing: list[str]) -> dict | None:
     """An MLLM score's extraction block (``emosign mllm extract``), or None (and a note)."""
     if value is None:
         return None
+    if isinstance(value, Mapping) and value.get("replied") == 0:
+        return None  # an extraction that extracted nothing: no row (older files have one)
     try:
-        return {"model": one_line(value["model"], 80), "parse": _parse_counts(value["parse"]),
+        return {"model": one_line(value["model"], 200), "parse": _parse_counts(value["parse"]),
+                "extracted": _count(value.get("replied")),
                 "metrics": _numbers((value.get("evaluation") or {}).get("metrics") or {})}
     except (KeyError, TypeError, AttributeError) as err:
         missing.append(f"{where}: the LLM extraction's results cannot be read ({one_line(err)}); "
@@ -503,6 +517,33 @@ def _inside(folder: Path, relative: Any) -> str | None:
     if not target.is_relative_to(root) or not target.is_file():
         return None
     return str(target)
+
+
+def _source_file(folder: Path, recorded: Any, where: str, missing: list[str]) -> str | None:
+    """The predictions file a record names, found beside the record: the recorded
+    path (absolute, or relative to the record's folder), else a file of its name beside the
+    record (a folder moved, or a path recorded relative to where evaluate ran). A file that
+    cannot be found, or lies outside the record's folder, is said under "What is missing";
+    a table given in memory ("<DataFrame>") names no file and is passed over."""
+    if not isinstance(recorded, str) or not recorded or recorded.startswith("<") or "\0" in recorded:
+        return None
+    name = Path(recorded).name
+    candidates = [recorded] if not Path(recorded).is_absolute() else []
+    try:
+        absolute = Path(recorded).resolve() if Path(recorded).is_absolute() else None
+        root = folder.resolve()
+    except (OSError, RuntimeError, ValueError):
+        absolute = root = None
+    if absolute is not None and root is not None and absolute.is_relative_to(root):
+        candidates.append(absolute.relative_to(root).as_posix())
+    candidates.append(name)
+    for candidate in candidates:
+        found = _inside(folder, candidate)
+        if found:
+            return found
+    missing.append(f"{where}: its predictions file {one_line(recorded, 200)} cannot be found in "
+                   f"{folder} (the record's folder), so its clips are not analysed")
+    return None
 
 
 def _label_file_mismatch(systems: Sequence[SystemResult]) -> list[str]:

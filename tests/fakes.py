@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+import struct
 import threading
 import time
 from collections import Counter
@@ -118,6 +119,9 @@ class Reply:
     headers: dict = field(default_factory=dict)
     delay: float = 0.0
     echo_key: bool = False  # put the Authorization header into the error message
+    #: drop the connection after the request was read: "reset" (an RST, no reply at all) or
+    #: "short" (the headers and half the body, then closed); None replies in full
+    drop: str | None = None
 
 
 #: reply(request body, request headers) -> a Reply, or (HTTP status, text): the answer (200)
@@ -233,6 +237,9 @@ class FakeOpenAI:
                 message += f"; you sent {handler.headers.get('Authorization')}"
             payload = {"error": {"message": message, "type": "test", "code": reply.status}}
         data = json.dumps(payload).encode()
+        if reply.drop is not None:
+            self._drop(handler, reply.drop, data)
+            return
         try:
             handler.send_response(reply.status)
             handler.send_header("Content-Type", "application/json")
@@ -243,6 +250,29 @@ class FakeOpenAI:
             handler.wfile.write(data)
         except OSError:
             pass  # the client gave up waiting
+
+
+    @staticmethod
+    def _drop(handler: BaseHTTPRequestHandler, how: str, data: bytes) -> None:
+        """A connection dropped after the request arrived: reset, or the body cut short."""
+        handler.close_connection = True
+        try:
+            if how == "short":
+                handler.send_response(200)
+                handler.send_header("Content-Type", "application/json")
+                handler.send_header("Content-Length", str(len(data)))
+                handler.end_headers()
+                handler.wfile.write(data[: len(data) // 2])
+                handler.wfile.flush()
+            elif how == "reset":
+                # SO_LINGER with a zero timeout: close() sends an RST, not a FIN.
+                handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                              struct.pack("ii", 1, 0))
+            else:
+                raise ValueError(f"unknown drop {how!r}")
+            handler.connection.close()
+        except OSError:
+            pass
 
 
 def a_dead_url() -> str:

@@ -353,3 +353,47 @@ def test_the_version_and_the_help_need_no_heavy_import():
     assert done.returncode == 0, done.stderr
     version, loaded = done.stdout.strip().splitlines()
     assert version.startswith("emosign ") and loaded == "[]"
+
+
+# --- issue 22: every numeric option's error names the option --------------------------------
+
+
+def _every_option():
+    """(command, action) for every option of every `emosign` command."""
+    import argparse
+
+    from emosign.cli import build_parser
+
+    def walk(parser, path):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    yield from walk(sub, (*path, name))
+            elif action.option_strings:
+                yield path, action
+
+    yield from walk(build_parser(), ())
+
+
+def test_no_numeric_option_takes_a_bare_int_or_float():
+    # Issue 22, item 8: `power --seed -1` passed argparse's bare int and failed in the
+    # library, naming no option. Every numeric option is one of _options' argument types,
+    # whose refusal argparse prints after the option's name.
+    bare = [(" ".join(path), action.option_strings[0]) for path, action in _every_option()
+            if action.type in (int, float)]
+    assert bare == []
+
+
+@pytest.mark.parametrize("command", [
+    ["power", "--task", "sentiment_3"],
+    ["evaluate", "--task", "sentiment_3", "--predictions", "p.csv"],
+    ["compare", "--task", "sentiment_3", "--a", "a.csv", "--b", "b.csv"],
+    ["benchmark"],
+])
+@pytest.mark.parametrize("value", ["-1", "nan", "1.5", "1e999", "4294967296"])
+def test_a_nonsensical_seed_is_refused_naming_the_option(command, value, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([*command, "--seed", value])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --seed: must be a whole number" in err and "Traceback" not in err

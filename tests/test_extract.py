@@ -366,8 +366,46 @@ def test_the_report_shows_parse_rates_and_the_score_after_extraction(video_dir, 
     page = render_markdown(build_report(collect_results([out]), figures=False))
     n = len(CLIPS)
     assert "| parse rate after LLM extraction | score after extraction |" in page
-    assert f"| sentiment_3 | {n}/{n} | 0 | 0.0% | unreadable: {n} | 100.0% by text-llm | " \
+    assert f"| sentiment_3 | {n}/{n} | 0 | 0.0% | unreadable: {n} | 100.0% by text-llm ({n} extracted) | " \
            f"wAcc {100 * weighted:.2f} |" in page
+
+
+def test_an_extraction_that_extracted_nothing_shows_no_extraction_row(video_dir, labels_file,
+                                                                      tmp_path):
+    # Issue 22, item 4: an extraction against a server that is not there extracted nothing,
+    # yet `mllm score` showed "+ extracted by <model cut off>" rows and the report "100.0% by
+    # <model>". A row exists only for answers that were extracted, with its count.
+    from emosign.harness.runner import format_scores, score_run
+    from emosign.report import build_report, collect_results, render_markdown
+
+    out = tmp_path / "runs"
+    model = "Qwen/Qwen3-8B-Instruct-a-long-model-name"
+    first_stage(video_dir, labels_file, out)
+    [summary] = extract_answers(out, model=model, base_url=a_dead_url(), retry=NO_WAIT,
+                                progress=False)
+    assert summary.n_answered == 0
+    results = score_run(out, labels_file=labels_file, n_boot=20)
+    assert all(row["extraction"] is None for row in results["rows"])
+    table = format_scores(results)
+    assert "extracted" not in table and "Qwen" not in table
+    page = render_markdown(build_report(collect_results([out]), figures=False))
+    assert f"by {model}" not in page and "after LLM extraction" not in page
+
+    # Two answers extracted: the row says so, with the whole model name.
+    def two(messages):
+        two.n += 1
+        if two.n > 2:
+            raise RuntimeError("no more")
+        return NEUTRAL
+    two.n = 0
+    extract_answers(out, model=model, client=two, concurrency=1, progress=False)
+    results = score_run(out, labels_file=labels_file, n_boot=20)
+    rows = [row for row in results["rows"] if row["extraction"]]
+    assert rows and all(row["extraction"]["extracted"] == 2 for row in rows)
+    table = format_scores(results)
+    assert f"+ 2 extracted by {model}" in table
+    page = render_markdown(build_report(collect_results([out]), figures=False))
+    assert f"by {model} (2 extracted)" in page
 
 
 def test_a_run_is_refused_while_its_answers_are_extracted(video_dir, labels_file, tmp_path):

@@ -188,6 +188,61 @@ def test_a_fifo_where_the_cache_belongs_is_refused_not_waited_on(video_dir, labe
         run_mllm(**run_options(video_dir, labels_file, out, client=lambda m: NEUTRAL))
 
 
+@pytest.mark.parametrize("name", ["sentiment.video.run.json", "sentiment.video.jsonl"])
+def test_a_fifo_among_a_runs_files_is_refused_by_score_not_waited_on(
+    name, video_dir, labels_file, tmp_path
+):
+    # Issue 22, item 3: `mllm score` waited forever on a run.json that is a FIFO, while
+    # `mllm extract` refused the same folder at once. Every reader goes through the one
+    # non-blocking reader; a subprocess, so that a hang fails the test instead of hanging it.
+    out = tmp_path / "runs"
+    run_mllm(**run_options(video_dir, labels_file, out, client=lambda m: NEUTRAL))
+    target = out / "stand-in" / name
+    target.unlink()
+    os.mkfifo(target)
+    for command in (["mllm", "score", str(out), "--labels-file", str(labels_file)],
+                    ["mllm", "extract", str(out), "--model", "x", "--base-url", a_dead_url()]):
+        done = subprocess.run([sys.executable, "-m", "emosign.cli", *command],
+                              capture_output=True, text=True, timeout=30)
+        assert done.returncode == 2, (command, done.stderr)
+        line = one_error_line(done.stderr)
+        assert "FIFO" in line and name in line, line
+
+
+def test_a_partial_run_is_marked_incomplete_in_every_row(video_dir, labels_file, tmp_path):
+    # Issue 22, item 5: after `mllm run --limit`, the leaderboard showed n = 12 and the note
+    # of a complete run; answered/total was only in the parse-rate section. Every row of
+    # `mllm score`, the leaderboard and the report shows answered/total and says incomplete.
+    from emosign.harness.runner import format_scores
+    from emosign.report import build_report, collect_results, render_markdown
+
+    n = len(CLIPS)
+    partial, whole = tmp_path / "partial", tmp_path / "whole"
+    run_mllm(**run_options(video_dir, labels_file, partial, client=lambda m: NEUTRAL, limit=4))
+    run_mllm(**run_options(video_dir, labels_file, whole, client=lambda m: NEUTRAL))
+    for out, answered in ((partial, 4), (whole, n)):
+        results = score_run(out, labels_file=labels_file, n_boot=20)
+        for row in results["rows"]:
+            assert (row["answered"], row["n"]) == (answered, n)
+        table = format_scores(results).splitlines()[2:]
+        assert table and all(f"{answered}/{n}" in line for line in table)
+        assert all(("incomplete" in line) == (answered < n) for line in table), table
+    page = render_markdown(build_report(collect_results([partial, whole]), figures=False))
+    leaderboard = [line for line in page.splitlines()
+                   if line.startswith("| stand-in") and " answered) |" in line]
+    incomplete = [line for line in leaderboard if f"4/{n} answered" in line]
+    complete = [line for line in leaderboard if f"{n}/{n} answered" in line]
+    assert incomplete and complete, page
+    assert all("incomplete run" in line for line in incomplete)
+    assert not any("incomplete" in line for line in complete)
+
+    # Issue 22, item 6: a run's predictions that cannot be found are said, not dropped.
+    (whole / "stand-in" / "sentiment.video.sentiment_3.csv").unlink()
+    page = render_markdown(build_report(collect_results([whole]), figures=False))
+    missing = page.split("## What is missing")[1].split("\n## ")[0]
+    assert "sentiment.video.sentiment_3.csv cannot be found" in missing
+
+
 # --- one writer per run --------------------------------------------------------------------
 
 
@@ -461,6 +516,32 @@ def test_a_dead_server_stops_the_run_at_once(video_dir, labels_file, tmp_path, c
     assert f"attempts to reach the server at {url} all failed to connect" in line
     assert re.search(rf"skipped\s+{len(CLIPS)}\s+\(not asked: the run stopped early\)",
                      captured.out)
+
+
+@pytest.mark.parametrize("drop", ["reset", "short"])
+def test_a_live_server_that_drops_connections_is_retried_not_taken_for_dead(
+    drop, stand_in, video_dir, labels_file, tmp_path, capsys
+):
+    # Issue 22, item 1: the first request of every worker is sent, then the connection is
+    # reset (or the body cut short). The server is there: retry, never "is it running?".
+    from fakes import Reply
+
+    asked = Counter()
+    lock = threading.Lock()
+
+    def flaky(body, headers):
+        with lock:
+            asked["n"] += 1
+            first = asked["n"] <= 2 * STOP_AFTER_FAILED_REQUESTS
+        return Reply(text=NEUTRAL, drop=drop if first else None)
+
+    server = stand_in(flaky)
+    retry = RetryPolicy(max_retries=8, base_delay=0.0, jitter=0.0)
+    summary = run_mllm(**run_options(video_dir, labels_file, tmp_path / "runs",
+                                     base_url=server.url, retry=retry, concurrency=4))
+    assert summary.stopped is None
+    assert summary.n_answered == len(CLIPS) and summary.n_errors == 0
+    assert server.n_requests == len(CLIPS) + 2 * STOP_AFTER_FAILED_REQUESTS
 
 
 def test_a_wrong_server_exits_non_zero_with_a_summary_for_people(

@@ -625,3 +625,52 @@ def test_samples_of_two_protocols_in_one_file_are_refused_and_older_ones_have_no
     path.write_text("".join(json.dumps(line) + "\n" for line in lines))
     [run] = score_samples(tmp_path / "out", labels_file=labels_file, n_boot=50)["runs"]
     assert run["protocol"] is None
+
+
+@pytest.mark.parametrize("hostile, refused", [
+    ({"problem": ["x"]}, "problem"),
+    ({"problem": {}}, "problem"),
+    ({"problem": "not-a-kind"}, "problem"),
+    ({"cells": ["x"]}, "cells"),
+    ({"cells": {"prediction": {"$ne": 1}}}, None),
+    ({"cells": {"prediction": ["Neutral"]}}, None),
+    ({"cells": {"prediction": True}}, None),
+    ({"cells": {"prediction": "banana"}}, None),
+])
+def test_hostile_sample_shapes_are_one_line_or_counted_unparseable_alike(
+    hostile, refused, folder, labels_file, tmp_path, capsys
+):
+    # Issue 22, item 7: `"problem": ["x"]` or `{}` raised TypeError (a traceback), and cells
+    # such as {"prediction": {"$ne": 1}} gave a parse rate of 100% while the evaluation
+    # listed every one as unparseable. One reader of samples, one count.
+    from fakes import one_error_line
+
+    from emosign.harness.lmms_eval_scores import score_samples
+
+    out = tmp_path / "out"
+    path = write_samples(folder, out, "sentiment", lambda name: "Neutral", limit=5)
+    lines = []
+    for line in path.read_text().splitlines():
+        sample = json.loads(line)
+        for value in sample.values():
+            if isinstance(value, dict) and "cells" in value:
+                value.update(hostile)
+        lines.append(json.dumps(sample))
+    path.write_text("\n".join(lines) + "\n")
+    if refused:
+        capsys.readouterr()  # the dataset builder's progress
+        assert main(["lmms-eval-score", str(out), "--labels-file", str(labels_file),
+                     "--n-boot", "20"]) == 2
+        line = one_error_line(capsys.readouterr().err)
+        assert f"{path}, line 1" in line and refused in line
+        return
+    results = score_samples(out, labels_file=labels_file, n_boot=20)
+    for run in results["runs"]:
+        for scored, score in run["scores"].items():
+            parse, evaluation = score["parse"], score["evaluation"]
+            assert parse["answered"] == 5, scored
+            listed = 5 if evaluation is None else (
+                len(evaluation["predictions"]["unparseable"])
+                + len(evaluation["predictions"]["missing"]))
+            assert parse["unparseable"] == listed, (scored, parse, evaluation and evaluation["predictions"])
+    assert all(row["parse_rate"] == 0 for row in results["rows"]), results["rows"]

@@ -353,6 +353,51 @@ def test_a_bad_prompt_file_gets_one_clear_error(tmp_path, name, content, fragmen
     assert fragment in str(err.value) and str(path) in str(err.value)
 
 
+@pytest.mark.parametrize("template, fragment", [
+    ("Rate {} it", "positional field"),
+    ("Rate {0} it", "positional field"),
+    ("At {fps:d} fps", "format spec ':d'"),
+    ("At {fps:=10} fps", "format spec ':=10'"),
+    ("Clip {video_name!z}", "conversion '!z'"),
+    ("At {fps:{fps}} fps", "format spec"),
+    ("At {fps.real} fps", "fps.real"),
+    ("At {fps[0]} fps", "fps[0]"),
+    ("At {fps:>30000000} fps", "1000000"),
+    ("At {fps:>999999999999999999999999} fps", "1000000"),
+    ("At " + "{fps:>600000}" * 2 + " fps", "1000000"),
+])
+def test_a_template_is_checked_when_the_file_is_read(tmp_path, template, fragment):
+    # Issue 22, item 2: fields, conversions, format specs and the rendered size are checked
+    # when the file is read, and the error names the file and the template; none of these
+    # reaches a request as a traceback or as megabytes of padding.
+    path = tmp_path / "p.toml"
+    path.write_text(f"task = 'sentiment'\nvideo = '{template}'\n"
+                    "video_caption = 'Say {caption}'\n", encoding="utf-8")
+    with pytest.raises(PromptError) as err:
+        read_prompt_file(path)
+    message = str(err.value)
+    assert fragment in message and str(path) in message and "'video' template" in message
+    assert "\n" not in message
+
+
+def test_a_template_with_harmless_format_specs_renders_as_checked(tmp_path):
+    path = tmp_path / "p.toml"
+    path.write_text("task = 'sentiment'\nvideo = 'At {fps:>4} fps, {video_name!r:.40}'\n"
+                    "video_caption = 'Say {caption:s}'\n", encoding="utf-8")
+    prompt = read_prompt_file(path).prompt
+    assert prompt.render(fps=10, video_name="x") == "At   10 fps, 'x'"
+    assert prompt.render(fps=10, caption=" hi ") == "Say hi"
+
+
+def test_a_yaml_key_given_twice_is_refused(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text(EMOTION_YAML + "task: sentiment\n", encoding="utf-8")
+    with pytest.raises(PromptError) as err:
+        read_prompt_file(path)
+    message = str(err.value)
+    assert str(path) in message and "'task' is given twice" in message and "line 6" in message
+
+
 def test_a_prompt_file_that_is_no_regular_file_is_refused_without_blocking(tmp_path):
     fifo = tmp_path / "fifo.toml"
     os.mkfifo(fifo)
@@ -587,7 +632,7 @@ def test_a_killed_extraction_resumes_without_asking_twice_and_scores_both_ways(
     row = next(r for r in results["rows"] if r["task"] == "sentiment_3")
     assert row["parse_rate"] == 8 / 12 and row["extraction"]["parse_rate"] == 11 / 12
     table = format_scores(results)
-    assert "66.7%" in table and "91.7%" in table and "+ extracted by text-llm" in table
+    assert "66.7%" in table and "91.7%" in table and "+ 4 extracted by text-llm" in table
 
 
 def test_extracting_every_answer_sends_the_rest_and_replaces_every_reading(

@@ -472,3 +472,42 @@ def test_a_pinned_result_file_nested_too_deeply_is_one_clear_error(tmp_path):
     path.write_text(DEEP)
     with pytest.raises(ValueError, match="nested too deeply"):
         assert_metrics_close(path, {"accuracy": 0.5})
+
+
+# --- issue 22: sources that resolve -----------------------------------------------------------
+
+
+def test_a_predictions_source_given_relative_to_the_working_folder_still_resolves(
+    labels_file, tmp_path, monkeypatch
+):
+    # Issue 22, item 6: `emosign evaluate --predictions results/A.csv --output results/A.json`
+    # run from the parent folder recorded "results/A.csv", which the report resolved against
+    # results/ and lost: no Clips section, and nothing said. Sources are recorded absolute
+    # and read beside the record; a source that cannot be found is said.
+    from emosign.report import build_report, collect_results, render_markdown
+
+    names = [r["video_name"] for r in SYNTHETIC_ROWS]
+    results = tmp_path / "results"
+    results.mkdir()
+    monkeypatch.chdir(tmp_path)
+    for system, wrong in (("A", 0), ("B", 3)):
+        write_predictions(results / f"{system}.csv",
+                          {n: ("negative" if k < wrong else "positive") for k, n in enumerate(names)})
+        assert main(["evaluate", "--task", "sentiment_3", "--predictions", f"results/{system}.csv",
+                     "--labels-file", str(labels_file), "--output", f"results/{system}.json",
+                     "--format", "json", *FAST]) == 0
+    labels = load_labels(labels_file)
+    page = render_markdown(build_report(collect_results(["results"]), labels=labels,
+                                        figures=False))
+    assert "## Clips" in page
+    # Moved with its predictions, a record still finds them beside it.
+    moved = tmp_path / "elsewhere" / "moved"
+    shutil.copytree(results, moved)
+    shutil.rmtree(results)
+    page = render_markdown(build_report(collect_results([moved]), labels=labels, figures=False))
+    assert "## Clips" in page
+    # A record whose predictions are gone says so under "What is missing".
+    (moved / "B.csv").unlink()
+    page = render_markdown(build_report(collect_results([moved]), labels=labels, figures=False))
+    missing = page.split("## What is missing")[1].split("\n## ")[0]
+    assert "B.csv" in missing and "cannot be found" in missing

@@ -15,6 +15,7 @@ from emosign.cli._options import (
     non_negative_int,
     positive_int,
     progress,
+    seed,
 )
 from emosign.errors import InputError
 
@@ -63,7 +64,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     bench.add_argument("--kfold-repeats", type=non_negative_int, default=_defaults.KFOLD_REPEATS,
                        help="repeats of the stratified 5-fold view, about a third of the run's "
                        "time; 0 leaves it out (default: %(default)s)")
-    bench.add_argument("--seed", type=int, default=_defaults.SEED,
+    bench.add_argument("--seed", type=seed, default=_defaults.SEED,
                        help="seed of the folds, the random floors and the bootstrap (default: %(default)s)")
     bench.add_argument(
         "--workers", type=positive_int, default=None,

@@ -20,6 +20,7 @@ __all__ = [
     "add_scoring_options",
     "coverage",
     "examples",
+    "finite_number",
     "frame_cap",
     "frame_rate",
     "non_negative_int",
@@ -29,6 +30,7 @@ __all__ = [
     "progress",
     "request_timeout",
     "run_folder",
+    "seed",
     "wrapped",
 ]
 
@@ -64,7 +66,7 @@ def add_scoring_options(parser: argparse.ArgumentParser, *, interval: str) -> No
                         help=f"coverage of {interval}, in (0, 1) (default: %(default)s)")
     parser.add_argument("--n-boot", type=positive_int, default=_defaults.N_BOOT,
                         help="bootstrap resamples of the clips (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=_defaults.SEED,
+    parser.add_argument("--seed", type=seed, default=_defaults.SEED,
                         help="seed of the bootstrap resamples (default: %(default)s)")
     parser.add_argument(
         "--on-invalid", choices=("raise", "wrong"), default=_defaults.ON_INVALID,
@@ -94,7 +96,8 @@ def number(kind: type, low: float, *, inclusive: bool = True, high: float | None
             ) from None
         too_low = value < low if inclusive else value <= low
         if too_low or (high is not None and value >= high) or value != value or abs(value) == float("inf"):
-            bound = f"{'>=' if inclusive else '>'} {low:g}" + (f" and < {high:g}" if high else "")
+            bound = f"{'>=' if inclusive else '>'} {_shown(low)}" + (
+                f" and < {_shown(high)}" if high else "")
             raise argparse.ArgumentTypeError(
                 f"must be {'a whole number' if kind is int else 'a number'} {bound}, not {text}"
             )
@@ -104,10 +107,31 @@ def number(kind: type, low: float, *, inclusive: bool = True, high: float | None
     return parse
 
 
+def _shown(bound: float) -> str:
+    """A bound as people write it: 4294967296, not 4.29497e+09."""
+    return str(int(bound)) if float(bound).is_integer() else f"{bound:g}"
+
+
 positive_int = number(int, 1)
 non_negative_int = number(int, 0)
 positive_float = number(float, 0, inclusive=False)
 coverage = number(float, 0, inclusive=False, high=1)
+#: ``--seed``: a whole number >= 0 and below 2**32, which numpy and scikit-learn both take.
+seed = number(int, 0, high=2**32)
+
+
+def finite_number(text: str) -> float:
+    """Any finite number (not nan or inf); the command checks its range, naming the option."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, not {text!r}") from None
+    if value != value or abs(value) == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number, not {text}")
+    return value
+
+
+finite_number.__name__ = "number"
 
 
 def wrapped(text: str) -> str:

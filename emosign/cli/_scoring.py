@@ -16,9 +16,11 @@ from emosign.cli._options import (
     add_scoring_options,
     coverage,
     examples,
+    finite_number,
     number,
     positive_int,
     progress,
+    seed,
 )
 from emosign.errors import InputError
 
@@ -137,7 +139,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                        default=_defaults.SPREAD,
                        help="mae only: standard deviation over mean of a system's per-clip "
                             "absolute errors (default %(default)s)")
-    power.add_argument("--difference", type=float, nargs="+",
+    power.add_argument("--difference", type=finite_number, nargs="+",
                        help="true differences to analyse: power, Type S and Type M errors at "
                             "each, a fraction (0.05 = 5 points; MAE in scale steps; default: "
                             "at the MDE)")
@@ -156,7 +158,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                        help="swap patterns (permutation test) or resamples (one-sample "
                             "bootstrap) per simulated test, at most 100,000 (default "
                             "%(default)s); --alpha below 1/(1 + N) is refused")
-    power.add_argument("--seed", type=int, default=_defaults.SEED,
+    power.add_argument("--seed", type=seed, default=_defaults.SEED,
                        help="random seed (default %(default)s)")
     power.add_argument("--format", choices=("json", "table"), default="table",
                        help="JSON or readable text (default table)")

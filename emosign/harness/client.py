@@ -12,6 +12,7 @@ from __future__ import annotations
 import email.utils
 import os
 import re
+import socket
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
@@ -269,7 +270,13 @@ class OpenAIChat:
         except openai.APITimeoutError:
             raise TransientError(f"no answer within the timeout of {self.timeout:g} s") from None
         except openai.APIConnectionError as err:
-            raise ConnectionFailed(self.redact(f"connection failed: {err}")) from None
+            if _never_sent(err):
+                raise ConnectionFailed(self.redact(f"connection failed: {err}")) from None
+            # Reset, or the reply cut short, after the request went out: the server is
+            # there, so this is no sign of a dead one; retried like a 5xx.
+            raise TransientError(
+                self.redact(f"connection dropped after the request was sent: {_cause(err)}")
+            ) from None
         except openai.APIStatusError as err:
             status = err.status_code
             message = self.redact(f"HTTP {status}: {err.message}")
@@ -302,6 +309,35 @@ class OpenAIChat:
         str
         """
         return redact(text, self.secrets)
+
+
+# The transport errors (httpx's, by name: the openai package may bundle its own copy) and
+# the OS errors that mean a request never went out.
+_NOT_SENT_NAMES = frozenset({"ConnectError", "UnsupportedProtocol", "ProxyError"})
+
+
+def _never_sent(err: BaseException) -> bool:
+    """Whether a connection error happened before the request went out (refused, no route,
+    a name that does not resolve, a scheme not spoken), as opposed to a connection reset or
+    a reply cut short once the request was sent (a read or protocol error). Told by the
+    errors the openai package wraps; without one that says "not sent", it counts as sent."""
+    seen: set[int] = set()
+    cause: BaseException | None = err
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if type(cause).__name__ in _NOT_SENT_NAMES or isinstance(
+            cause, (ConnectionRefusedError, socket.gaierror)
+        ):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+def _cause(err: BaseException) -> str:
+    """The transport error beneath a wrapped one, in one line."""
+    inner = err.__cause__ or err.__context__ or err
+    text = str(inner) or type(inner).__name__
+    return " ".join(text.split())
 
 
 @dataclass(frozen=True)

@@ -127,6 +127,10 @@ class InspectRun:
         ----------
         scored : str
             One of the scored tasks of the run's harness task (``sentiment_3``, ...).
+
+        Returns
+        -------
+        pandas.DataFrame
         """
         import pandas as pd
 
@@ -195,6 +199,10 @@ def is_inspect_log(path: str | os.PathLike) -> bool:
     path : str or os.PathLike
         Any file; only ``.eval`` files and ``.json`` files that begin as Inspect's JSON logs
         do are handed to Inspect.
+
+    Returns
+    -------
+    bool
     """
     return _header(Path(path)) is not None
 
@@ -311,6 +319,10 @@ def evaluate_log(
         The label file (default ``$EMOSIGN_LABELS``, then the pinned Hub file).
     **options
         For evaluate: ``n_boot``, ``ci``, ``seed``.
+
+    Returns
+    -------
+    dict or None
     """
     from emosign.labels import load_labels
 
@@ -492,6 +504,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ----------
     argv : sequence of str, optional
         The arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
     """
     parser = argparse.ArgumentParser(
         prog="python -m emosign.harness.inspect_logs",
@@ -514,7 +530,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         metrics = row["metrics"] or {}
         shown = "  ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float))
         print(f"{row['model']}  {row['prompt']}/{row['protocol']}/{row['input']}  {row['task']}  "
-              f"answered {row['answered']}/{row['n']}  {shown or 'no answers'}")
+              f"answered {row['answered']}/{row['n']}  {shown or 'no answers'}"
+              + ("  (incomplete run)" if row["answered"] < row["n"] else ""))
     print(f"wrote {args.out}")
     return 0
 

@@ -189,6 +189,10 @@ class TaskOptions:
             The longest frame side in pixels.
         n_boot : int
             Bootstrap resamples of the metrics' intervals.
+
+        Returns
+        -------
+        TaskOptions
         """
         if task not in HARNESS_TASKS:
             raise InputError(f"unknown harness task {task!r}; choose one of {list(HARNESS_TASKS)}")
@@ -366,6 +370,10 @@ def emosign_frames(
         The longest frame side in pixels.
     jpeg_quality : int
         The JPEG quality of each frame sent.
+
+    Returns
+    -------
+    Solver
     """
     from emosign.video import VideoError, sample_frames
 
@@ -521,6 +529,10 @@ def headline(
         The label file (default ``$EMOSIGN_LABELS``, then the pinned Hub file).
     n_boot, ci, seed : int, float, int
         The bootstrap of the intervals: resamples, coverage, seed.
+
+    Returns
+    -------
+    Metric
     """
 
     def compute(scores: list[SampleScore]) -> Value:
@@ -626,6 +638,10 @@ def make_task(
         The longest frame side in pixels.
     n_boot : int
         Bootstrap resamples of the metrics' intervals.
+
+    Returns
+    -------
+    Task
 
     Raises
     ------

@@ -14,11 +14,12 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from emosign._defaults import N_BOOT
-from emosign._io import parse_json, write_atomically
+from emosign._io import parse_json, read_regular_file, write_atomically
 from emosign.errors import InputError
 from emosign.harness.lmms_eval_task import TAG, task_metrics
 from emosign.harness.prompts import INPUTS, PROTOCOL_NAMES, SCORED_TASKS
@@ -30,6 +31,8 @@ if TYPE_CHECKING:  # answers imports pandas (~200 ms, measured): not by `emosign
 
 __all__ = ["RESULTS_FILE", "score_samples"]
 
+#: The largest samples file read: lmms-eval logs each clip's prompt and reply, a few kB.
+MAX_SAMPLES_BYTES = 512 * 2**20
 #: The results file :func:`score_samples` writes into lmms-eval's output folder.
 RESULTS_FILE = "emosign_results.json"
 # lmms-eval names a samples file "<date>_samples_<task>.jsonl"; the task names are ours.
@@ -101,10 +104,11 @@ def score_samples(
         for scored in SCORED_TASKS[prompt]:
             data = get_task(scored).bind(labels)
             ran = [name for name in data.video_names if name in readings[scored]]
+            _agree_with_evaluate(scored, labels, readings[scored])
             parse = parse_counts(data.video_names, readings[scored])
             evaluation = None
             if parse["parsed"]:
-                predictions = [{"video_name": name, **readings[scored][name].cells} for name in ran]
+                predictions = [{**readings[scored][name].cells, "video_name": name} for name in ran]
                 evaluation = evaluate(scored, predictions, labels_file=labels, on_invalid="wrong",
                                       n_boot=n_boot, clips=ran)
             scores[scored] = {"parse": parse, "evaluation": evaluation}
@@ -125,46 +129,90 @@ def _read_samples(
     """``{scored task: {video_name: Reading}}`` from one samples file, and the protocol its
     task folder asked in (None for a folder exported before protocols were recorded)."""
     # pandas (~200 ms, measured): not when this module is imported
-    from emosign.harness.answers import Reading
+    from emosign.harness.answers import PROBLEM_KINDS
 
     metric_of = {m.name: m.scored_task for m in task_metrics(prompt)}
     readings: dict[str, dict[str, Reading]] = {scored: {} for scored in SCORED_TASKS[prompt]}
     protocols: set[str | None] = set()
-    if not path.is_file():
-        raise InputError(f"{path}: not a regular file, so not a samples file of lmms-eval")
-    with path.open("rb") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}, line {number}"
-            try:
-                sample = parse_json(line.decode("utf-8"))
-            except UnicodeDecodeError:
-                raise InputError(f"{where}: not UTF-8 text") from None
-            except json.JSONDecodeError as err:
-                raise InputError(f"{where}: not JSON ({err})") from None
-            if not isinstance(sample, dict):
-                raise InputError(f"{where}: a JSON {type(sample).__name__}, not a sample "
-                                 "(lmms-eval writes one JSON object per line)")
-            found = {metric_of[key]: value for key, value in sample.items()
-                     if key in metric_of and isinstance(value, dict)}
-            if set(found) != set(readings):
-                raise InputError(f"{where}: no EmoSign reading for {sorted(set(readings) - set(found))} "
-                                 "(a samples file of another task folder?)")
-            for scored, value in found.items():
-                name = value.get("video_name")
-                if not isinstance(name, str) or name not in clip_names:
-                    raise InputError(f"{where}: clip {str(name)[:80]!r} is not in the label file")
-                if name in readings[scored]:
-                    raise InputError(f"{where}: clip {name!r} appears twice")
-                if not isinstance(value.get("cells"), dict):
-                    raise InputError(f"{where}: clip {name!r} has no prediction cells")
-                protocol = value.get("protocol")
-                if protocol is not None and protocol not in PROTOCOL_NAMES:
-                    raise InputError(f"{where}: clip {name!r}: unknown protocol {str(protocol)[:40]!r}")
-                protocols.add(protocol)
-                if len(protocols) > 1:
-                    raise InputError(f"{where}: clip {name!r} was asked in another protocol than "
-                                     "the clips before it; one samples file is one run")
-                readings[scored][name] = Reading(cells=value["cells"], problem=value.get("problem"))
+    # The one non-blocking reader: a FIFO named like a samples file is refused, not waited on.
+    data = read_regular_file(path, what="lmms-eval samples file", error=InputError,
+                             max_bytes=MAX_SAMPLES_BYTES)
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}, line {number}"
+        try:
+            sample = parse_json(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise InputError(f"{where}: not UTF-8 text") from None
+        except json.JSONDecodeError as err:
+            raise InputError(f"{where}: not JSON ({err})") from None
+        if not isinstance(sample, dict):
+            raise InputError(f"{where}: a JSON {type(sample).__name__}, not a sample "
+                             "(lmms-eval writes one JSON object per line)")
+        found = {metric_of[key]: value for key, value in sample.items()
+                 if key in metric_of and isinstance(value, dict)}
+        if set(found) != set(readings):
+            raise InputError(f"{where}: no EmoSign reading for {sorted(set(readings) - set(found))} "
+                             "(a samples file of another task folder?)")
+        for scored, value in found.items():
+            name = value.get("video_name")
+            if not isinstance(name, str) or name not in clip_names:
+                raise InputError(f"{where}: clip {str(name)[:80]!r} is not in the label file")
+            if name in readings[scored]:
+                raise InputError(f"{where}: clip {name!r} appears twice")
+            if not isinstance(value.get("cells"), dict):
+                raise InputError(f"{where}: clip {name!r} has no prediction cells "
+                                 "(its cells must be a JSON object)")
+            problem = value.get("problem")
+            if problem is not None and problem not in PROBLEM_KINDS:
+                raise InputError(f"{where}: clip {name!r}: its problem "
+                                 f"{json.dumps(problem)[:60]} is not null or one of "
+                                 f"{list(PROBLEM_KINDS)}")
+            protocol = value.get("protocol")
+            if protocol is not None and protocol not in PROTOCOL_NAMES:
+                raise InputError(f"{where}: clip {name!r}: unknown protocol {str(protocol)[:40]!r}")
+            protocols.add(protocol)
+            if len(protocols) > 1:
+                raise InputError(f"{where}: clip {name!r} was asked in another protocol than "
+                                 "the clips before it; one samples file is one run")
+            readings[scored][name] = _reading(value["cells"], problem)
     return readings, next(iter(protocols), None)
+
+
+def _reading(cells: Mapping[Any, Any], problem: str | None) -> Reading:
+    """One sample's reading, every cell text: a cell that is no text or number (a list, an
+    object such as ``{"$ne": 1}``, a bool) cannot be a label and is read as unparseable,
+    and the reading counts as an invalid answer."""
+    from emosign.harness.answers import UNPARSEABLE, Reading
+
+    read: dict[str, str] = {}
+    bad = []
+    for column, cell in cells.items():
+        if isinstance(cell, bool) or not isinstance(cell, (str, int, float, type(None))):
+            bad.append(str(column)[:40])
+            read[str(column)] = UNPARSEABLE
+        else:
+            read[str(column)] = "" if cell is None else str(cell)
+    if bad and problem is None:
+        return Reading(cells=read, problem="invalid", detail=f"cells {bad} are not labels")
+    return Reading(cells=read, problem=problem)
+
+
+def _agree_with_evaluate(scored: str, labels: Any, readings: dict[str, Reading]) -> None:
+    """Count as unreadable every reading evaluate cannot read (a cell "banana"), so that the
+    parse rate and the evaluation agree: one reader, one count."""
+    from emosign.harness.answers import Reading
+    from emosign.predictions import align
+    from emosign.tasks import get_task
+
+    ok = {name: r for name, r in readings.items() if r.ok}
+    if not ok:
+        return
+    data = get_task(scored).bind(labels)
+    aligned = align([{**r.cells, "video_name": name} for name, r in ok.items()], data,
+                    on_invalid="wrong")
+    for name in (*aligned.unparseable, *aligned.missing):
+        if name in ok:
+            readings[name] = Reading(cells=ok[name].cells, problem="invalid",
+                                     detail="evaluate cannot read its cells")

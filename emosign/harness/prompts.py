@@ -56,12 +56,14 @@ import enum
 import hashlib
 import json
 import os
+import re
 import string
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from emosign import vocab
 from emosign._io import read_regular_file
@@ -113,6 +115,9 @@ SCORED_TASKS: Mapping[str, tuple[str, ...]] = {
 INPUTS: tuple[str, ...] = ("video", "video_caption")
 
 
+#: A prompt is a few kB; a larger file is a mistake, refused before it is read, and a
+#: template that would render more (padding its fields) is refused when it is made.
+MAX_PROMPT_FILE_BYTES = 1_000_000
 _FIELDS = {"video": {"fps", "video_name"}, "video_caption": {"fps", "video_name", "caption"}}
 
 
@@ -149,21 +154,8 @@ class Prompt:
         if self.task not in HARNESS_TASKS:
             raise PromptError(f"unknown harness task {self.task!r}; choose one of {HARNESS_TASKS}")
         for name, allowed in _FIELDS.items():
-            template = getattr(self, name)
-            try:
-                used = {field for _, field, _, _ in string.Formatter().parse(template) if field}
-            except ValueError as err:  # an unmatched brace
-                raise PromptError(
-                    f"the {name!r} template of the {self.task!r} prompt is not a valid "
-                    f"str.format template ({err}); write literal braces as {{{{ and }}}}"
-                ) from None
-            unknown = used - allowed
-            if unknown:
-                raise PromptError(
-                    f"the {name!r} template of the {self.task!r} prompt uses the field(s) "
-                    f"{sorted(unknown)}; it may use only {sorted(allowed)} (write literal "
-                    "braces, as in a JSON example, doubled: {{ and }})"
-                )
+            _check_template(getattr(self, name), f"the {name!r} template of the "
+                            f"{self.task!r} prompt", allowed)
         if "caption" not in {
             field for _, field, _, _ in string.Formatter().parse(self.video_caption) if field
         }:
@@ -220,6 +212,79 @@ class Prompt:
 
 def _fields_of(template: str) -> set[str]:
     return {field for _, field, _, _ in string.Formatter().parse(template) if field}
+
+
+# A standard format spec, as str.format reads one: [[fill]align][sign][z][#][0][width]
+# [grouping][.precision][type].
+_FORMAT_SPEC = re.compile(
+    r"(?:.?[<>=^])?[-+ ]?z?#?0?(?P<width>\d+)?[,_]?(?:\.(?P<precision>\d+))?[a-zA-Z%]?",
+    re.DOTALL,
+)
+# Stand-ins for the values a field may be given (all text), to try each field's format.
+_SAMPLE_VALUES = {"fps": "10", "video_name": "clip", "caption": "a caption"}
+
+
+def _check_template(template: str, what: str, allowed: set[str]) -> None:
+    """Refuse a template that would fail, or swell, when rendered: an unmatched brace, a
+    positional or unknown field, a conversion other than ``!s``, ``!r``, ``!a``, a format
+    spec the field's text value cannot take (``{fps:d}``), a nested field in a spec, or
+    padding that would render more than :data:`MAX_PROMPT_FILE_BYTES` (``{fps:>30000000}``).
+    ``what`` names the template in the message."""
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError as err:  # an unmatched brace
+        raise PromptError(
+            f"{what} is not a valid str.format template ({err}); write literal braces as "
+            "{{ and }}"
+        ) from None
+    size = 0
+    for literal, field, spec, conversion in parts:
+        size += len(literal.encode("utf-8"))
+        if field is None:
+            continue
+        shown = "{" + field + (f"!{conversion}" if conversion else "") + (
+            f":{spec}" if spec else "") + "}"
+        if field == "" or field.isdigit():
+            raise PromptError(
+                f"{what} has the positional field {shown}; name the field: "
+                f"{', '.join('{' + f + '}' for f in sorted(allowed))}"
+            )
+        if field not in allowed:
+            raise PromptError(
+                f"{what} uses the field(s) {[field]}; it may use only {sorted(allowed)} "
+                "(write literal braces, as in a JSON example, doubled: {{ and }})"
+            )
+        if conversion not in (None, "s", "r", "a"):
+            raise PromptError(
+                f"{what}: {shown} has the conversion '!{conversion}'; only !s, !r and !a exist"
+            )
+        match = _FORMAT_SPEC.fullmatch(spec or "")
+        if "{" in (spec or "") or match is None:
+            raise PromptError(
+                f"{what}: {shown} has the format spec ':{spec}', which is not one a text "
+                "value takes (and may not hold a field of its own)"
+            )
+        width = int(match["width"]) if match["width"] else 0
+        if width > MAX_PROMPT_FILE_BYTES:
+            raise PromptError(
+                f"{what}: {shown} pads its value to {width} characters; a rendered prompt "
+                f"may hold at most {MAX_PROMPT_FILE_BYTES} bytes"
+            )
+        value = _SAMPLE_VALUES[field]
+        value = repr(value) if conversion == "r" else ascii(value) if conversion == "a" else value
+        try:
+            format(value, spec or "")
+        except ValueError as err:
+            raise PromptError(
+                f"{what}: {shown} has the format spec ':{spec}', which text cannot take "
+                f"({err}); the fields are text: use {{{field}}}"
+            ) from None
+        size += width
+        if size > MAX_PROMPT_FILE_BYTES:
+            raise PromptError(
+                f"{what} pads its fields to more than {MAX_PROMPT_FILE_BYTES} bytes; a rendered "
+                f"prompt may hold at most {MAX_PROMPT_FILE_BYTES} bytes besides the values"
+            )
 
 
 # --- the default wording -------------------------------------------------------------------
@@ -523,8 +588,6 @@ def video_file_prompts(protocol: str) -> Mapping[str, Prompt]:
 PROMPT_FILE_KEYS: tuple[str, ...] = ("task", "video", "video_caption")
 #: Suffixes read, and as what.
 PROMPT_FILE_FORMATS: Mapping[str, str] = {".toml": "TOML", ".yaml": "YAML", ".yml": "YAML"}
-#: A prompt is a few kB; a larger file is a mistake, refused before it is read.
-MAX_PROMPT_FILE_BYTES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -636,8 +699,29 @@ def _parse_yaml(text: str, path: Path) -> object:
     # ~10 ms (measured), and every `emosign` command imports this module: only when read.
     import yaml
 
+    class UniqueKeyLoader(yaml.SafeLoader):
+        """safe_load's loader, refusing a key given twice in one mapping (PyYAML keeps the
+        last one silently)."""
+
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            seen: set[object] = set()
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    duplicate = key in seen
+                    seen.add(key)
+                except TypeError:  # an unhashable key: the base loader says so
+                    continue
+                if duplicate:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"the key {key!r} is given twice", key_node.start_mark
+                    )
+            return super().construct_mapping(node, deep=deep)
+
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 - a SafeLoader
     except RecursionError:
         raise PromptError(f"prompt file {path} nests too deeply to read") from None
     except yaml.YAMLError as err:

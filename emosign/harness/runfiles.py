@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from emosign._io import parse_json, write_atomically
+from emosign._io import parse_json, read_regular_file, write_atomically
 from emosign.errors import InputError
 from emosign.harness.client import MLLMError
 from emosign.harness.prompts import HARNESS_TASKS, SCORED_TASKS
@@ -305,9 +305,9 @@ def read_manifest(path: str | os.PathLike) -> dict:
         one of the fields a run writes; the message names the file (and line, for JSON).
     """
     path = Path(path)
-    require_regular_file(path, "manifest")
+    data = _read_run_file(path, "manifest")
     try:
-        manifest = parse_json(path.read_bytes().decode("utf-8"))
+        manifest = parse_json(data.decode("utf-8"))
     except json.JSONDecodeError as err:
         raise InputError(
             f"{path}, line {err.lineno}: not a run manifest: the JSON is broken ({err.msg}); "
@@ -350,10 +350,10 @@ def read_cache(path: str | os.PathLike) -> list[dict]:
         the message names the file and the line.
     """
     path = Path(path)
-    if not path.exists():
+    try:
+        lines = _read_run_file(path, "answer cache").split(b"\n")
+    except FileNotFoundError:
         return []
-    require_regular_file(path, "answer cache")
-    lines = path.read_bytes().split(b"\n")
     records = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -391,6 +391,22 @@ def _record_problem(record: object) -> str | None:
     if record["status"] == "ok" and not isinstance(record.get("response"), (str, type(None))):
         return "'response' is not text"
     return None
+
+
+#: The largest run file read (a manifest, a cache): 256 MiB, far beyond the answers of many
+#: runs of the 200 clips.
+MAX_RUN_FILE_BYTES = 256 * 2**20
+
+
+def _read_run_file(path: Path, what: str) -> bytes:
+    """A run file's bytes through the one non-blocking reader: a FIFO, device or folder is
+    refused at once, in the words of :func:`require_regular_file`."""
+    try:
+        return read_regular_file(path, what=f"the run's {what}", error=InputError,
+                                 max_bytes=MAX_RUN_FILE_BYTES)
+    except InputError:
+        require_regular_file(path, what)  # says what is there instead
+        raise
 
 
 def require_regular_file(path: Path, what: str, *, writing: bool = False) -> None:

@@ -84,7 +84,7 @@ import numpy as np
 
 from emosign import __version__
 from emosign._defaults import N_BOOT
-from emosign._io import parse_json, write_atomically
+from emosign._io import write_atomically
 from emosign.captions import read_captions
 from emosign.errors import InputError
 from emosign.harness.answers import Reading, parse_counts, parse_joint, read_answer
@@ -726,8 +726,9 @@ def score_run(
 
         ``rows``: one flat row per run and scored task for a leaderboard: model, input,
         prompt (the harness task), task, n, answered, parsed, parse_rate, the headline
-        metrics, and ``extraction`` (None, or the extraction model, parsed, parse_rate and
-        metrics after it).
+        metrics, and ``extraction`` (None, or the extraction model, the answers it
+        ``extracted``, parsed, parse_rate and metrics after it). An extraction that extracted
+        no answer (its server was not there, say) gets no ``extraction`` entry or row.
 
     Raises
     ------
@@ -776,7 +777,9 @@ def score_run(
                                        "n_boot": n_boot}
             entry = _score_readings(files.predictions(scored), data, readings, **options)
             row_extraction = None
-            if extracted is not None:
+            # Only an extraction that extracted something gets a row: one that replied to
+            # nothing (a server that was not there) would repeat the rule reader's.
+            if extracted is not None and extracted.replied:
                 after = _score_readings(files.extracted_predictions(scored), data,
                                         extracted.readings, **options)
                 entry["extraction"] = {"model": extracted.model,
@@ -785,6 +788,7 @@ def score_run(
                                        **after}
                 row_extraction = {
                     "model": extracted.model,
+                    "extracted": extracted.replied,
                     "parsed": after["parse"]["parsed"],
                     "parse_rate": after["parse"]["parse_rate"],
                     "metrics": after["evaluation"]["metrics"] if after["evaluation"] else None,
@@ -814,8 +818,8 @@ def score_run(
 
 def _warn_if_unfinished(files: RunFiles) -> None:
     try:
-        status = parse_json(files.manifest.read_text(encoding="utf-8")).get("status")
-    except (OSError, ValueError, AttributeError):
+        status = read_manifest(files.manifest).get("status")
+    except (OSError, ValueError):
         return  # read_manifest says what is wrong when the run is scored
     if status != "running":
         return
@@ -889,24 +893,33 @@ def format_scores(results: Mapping[str, Any]) -> str:
     -------
     str
     """
-    header = (
-        f"{'model':<28} {'input':<13} {'prompt':<9} {'task':<17} {'answered':>9} {'parsed':>7}"
-        "  metrics"
-    )
-    lines = [header, "-" * len(header)]
+    table = []
     for row in results["rows"]:
-        answered = f"{row['answered']}/{row['n']}"
-        shown = [(row["model"], row["parse_rate"], row["metrics"])]
+        shown = [(str(row["model"]), row["parse_rate"], row["metrics"])]
         extraction = row.get("extraction")
         if extraction:
             # The same answers, with what the rule reader could not read extracted by an LLM.
-            shown.append((f"  + extracted by {extraction['model']}", extraction["parse_rate"],
+            shown.append((f"  + {extraction.get('extracted', '?')} extracted by "
+                          f"{extraction['model']}", extraction["parse_rate"],
                           extraction["metrics"]))
+        table.append((row, shown))
+    # Names are never cut off: the column is as wide as the longest.
+    width = max([28, *(len(label) for _, shown in table for label, _, _ in shown)])
+    header = (
+        f"{'model':<{width}} {'input':<13} {'prompt':<9} {'task':<17} {'answered':>9} "
+        f"{'parsed':>7}  metrics"
+    )
+    lines = [header, "-" * len(header)]
+    for row, shown in table:
+        answered = f"{row['answered']}/{row['n']}"
+        # A run that has not answered every clip says so on each of its lines.
+        incomplete = ("  (incomplete run: missing answers scored as wrong)"
+                      if row["answered"] < row["n"] else "")
         for label, rate, metrics in shown:
             lines.append(
-                f"{label[:28]:<28} {row['input']:<13} {row['prompt']:<9} {row['task']:<17} "
+                f"{label:<{width}} {row['input']:<13} {row['prompt']:<9} {row['task']:<17} "
                 f"{answered:>9} {_rate(rate):>7}  "
-                f"{'  '.join(_shown_metrics(row['task'], metrics)) or 'no answers'}"
+                f"{'  '.join(_shown_metrics(row['task'], metrics)) or 'no answers'}{incomplete}"
             )
     return "\n".join(lines)
 
