@@ -397,3 +397,25 @@ def test_a_nonsensical_seed_is_refused_naming_the_option(command, value, capsys)
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert "argument --seed: must be a whole number" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["evalute"], "did you mean evaluate?"),
+    (["mllm", "scor"], "did you mean score?"),
+    (["evaluate", "--task", "sentment_3", "--predictions", "p.csv"], "did you mean sentiment_3"),
+    (["evaluate", "--task", "sentiment_3", "--predictons", "p.csv"],
+     "unrecognized option: --predictons; did you mean --predictions?"),
+    (["mllm", "run", "--modle", "m"], "did you mean --model?"),
+])
+def test_a_mistyped_command_choice_or_option_gets_the_closest(argv, said, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    assert said in capsys.readouterr().err
+
+
+def test_an_option_of_another_command_is_refused_without_a_wrong_suggestion(capsys):
+    with pytest.raises(SystemExit):
+        main(["info", "--seed", "3"])
+    err = capsys.readouterr().err
+    assert "unrecognized option: --seed" in err and "did you mean" not in err

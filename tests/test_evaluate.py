@@ -142,9 +142,12 @@ def test_cli_evaluate_json_and_output_file(labels_file, tmp_path, capsys):
                  "--labels-file", str(labels_file), "--format", "json", "--n-boot", "200",
                  "--output", str(out)])
     assert code == 0
-    printed = json.loads(capsys.readouterr().out)
-    assert printed == json.loads(out.read_text())
-    assert printed["metrics"]["accuracy"] == 1.0 and printed["ci"]["n_boot"] == 200
+    written = json.loads(out.read_text())
+    assert written["metrics"]["accuracy"] == 1.0 and written["ci"]["n_boot"] == 200
+    # The JSON goes to the file; the terminal gets one line saying what was written.
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == 1 and printed[0].startswith(f"wrote {out}: emotion_single, ")
+    assert "wAcc 100.00 [" in printed[0]
 
 
 def test_cli_bad_predictions_fail_cleanly_and_write_nothing(labels_file, tmp_path, capsys):

@@ -11,10 +11,13 @@ one line, a bug keeps its traceback.
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
+import re
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import NoReturn
 
 from emosign.cli import _baselines, _examples, _labels, _lmms_eval, _mllm, _scoring
 from emosign.errors import EmosignError
@@ -29,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     argparse.ArgumentParser
         Each command's namespace carries ``run``, the handler to call with it.
     """
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="emosign", description="EmoSign: sentiment and emotion in American Sign Language."
     )
     parser.add_argument("--version", action="version", version=f"emosign {_version()}",
@@ -38,6 +41,47 @@ def build_parser() -> argparse.ArgumentParser:
     for group in (_labels, _scoring, _baselines, _lmms_eval, _mllm, _examples):
         group.add_commands(sub)
     return parser
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose refusal of a mistyped command, choice or option suggests the
+    closest ones (Python 3.14's ``suggest_on_error``, for every Python emosign runs on)."""
+
+    def error(self, message: str) -> NoReturn:
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if choice:
+            known = re.findall(r"'?([\w.-]+)'?", choice.group(2))
+            message += _did_you_mean(choice.group(1), known)
+        super().error(message)
+
+
+def _refuse_unknown_options(parser: argparse.ArgumentParser, words: Sequence[str]) -> None:
+    """Refuse, with the closest of the command's own options, an option it does not have:
+    argparse would first complain of a missing required option instead of naming the
+    mistyped one."""
+    command = parser
+    for word in words:
+        if word == "--":
+            return
+        if not word.startswith("-"):
+            command = _subcommand(command, word) or command
+            continue
+        name = word.split("=")[0]
+        known = [o for action in command._actions for o in action.option_strings]
+        if name.startswith("--") and not any(option.startswith(name) for option in known):
+            command.error(f"unrecognized option: {name}" + _did_you_mean(name, known))
+
+
+def _subcommand(parser: argparse.ArgumentParser, word: str) -> argparse.ArgumentParser | None:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and word in action.choices:
+            return action.choices[word]
+    return None
+
+
+def _did_you_mean(word: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(known), n=3, cutoff=0.6)
+    return f"; did you mean {' or '.join(close)}?" if close else ""
 
 
 def _version() -> str:
@@ -56,7 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         request (one ``emosign: error:`` line), 130 interrupted.
     """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    _refuse_unknown_options(parser, words)
+    args = parser.parse_args(words)
     try:
         if getattr(args, "needs_labels", False) and args.labels_file is None:
             # Find the labels before the command imports pandas or datasets: without any, the

@@ -211,8 +211,27 @@ def _evaluate(args: argparse.Namespace) -> int:
     text = json.dumps(result, indent=2, ensure_ascii=False)
     if args.output:
         write_atomically(args.output, text + "\n", inputs=[*read, result["labels"]["path"]])
-    print(text if args.format == "json" else format_table(result))
+    if args.format == "table":
+        print(format_table(result))
+    elif args.output:
+        # The JSON is in the file; the terminal gets what was written, in one line.
+        print(_summary(result, args.output))
+    else:
+        print(text)
     return 0
+
+
+def _summary(result: dict, path: str) -> str:
+    """``wrote PATH: <task>, <n> clips, <headline metric> <value> [<low>, <high>], ...``."""
+    from emosign.metrics import LEADERBOARD_METRICS, SHORT_NAMES, format_metric
+    from emosign.tasks import get_task
+
+    task = result["task"]
+    metrics, intervals = result["metrics"], result["ci"]["intervals"]
+    shown = [f"{SHORT_NAMES.get(name, name)} {format_metric(metrics[name], name, intervals.get(name))}"
+             for name in LEADERBOARD_METRICS.get(get_task(task).kind, ())
+             if metrics.get(name) is not None]
+    return f"wrote {path}: {task}, {result['n']} clips" + "".join(f", {s}" for s in shown)
 
 
 def _compare(args: argparse.Namespace) -> int:
