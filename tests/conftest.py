@@ -24,13 +24,20 @@ from emosign.vocab import (
 REAL_LABELS = os.environ.get("EMOSIGN_LABELS")
 
 
+@pytest.fixture(scope="session")
+def _session_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("emosign-cache")
+
+
 @pytest.fixture(autouse=True)
-def _offline_hub(monkeypatch):
-    """Every test runs as if offline, and without a label file from the environment unless it
-    asks for the real one through the ``real_labels`` fixture."""
+def _offline_hub(monkeypatch, _session_cache):
+    """Every test runs as if offline, without a label file from the environment unless it
+    asks for the real one through the ``real_labels`` fixture, and with derived files (video
+    features) in a cache folder of the test session's own, not the user's."""
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     monkeypatch.delenv("EMOSIGN_LABELS", raising=False)
+    monkeypatch.setenv("EMOSIGN_CACHE", str(_session_cache))
 
 
 def label_row(name: str, sentiment: int = 1, cues=("a", "b", "c"), **intensities: int) -> dict:

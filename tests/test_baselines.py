@@ -186,13 +186,82 @@ def test_visual_baseline_runs_end_to_end_on_generated_clips(labels_file, tmp_pat
     for row in rows:
         write_mp4(videos / f"{row['video_name'].rsplit('_', 1)[1]}.mp4", seconds=0.6)
     results = run_benchmark(labels_file=labels_file, video_dir=videos, tasks=["sentiment_3"],
-                            baselines=["video_motion"], feature_cache_dir=tmp_path / "cache", **FAST)
+                            baselines=["video_motion"], cache_dir=tmp_path / "cache", **FAST)
     row = next(r for r in results["rows"] if r["system"] == "video_motion")
     assert row["n"] == len(rows) and row["missing_videos"] == 1
     with pytest.raises(FileNotFoundError, match="2-Ben-Voice-Identity_1012"):
         run_benchmark(labels_file=labels_file, video_dir=videos, tasks=["sentiment_3"],
                       baselines=["video_motion"], on_missing_video="error",
-                      feature_cache_dir=tmp_path / "cache", **FAST)
+                      cache_dir=tmp_path / "cache", **FAST)
+
+
+def _listing(folder):
+    """Every entry under ``folder`` (hidden ones too), with each file's sha256."""
+    import hashlib
+
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            if p.is_file() else "dir" for p in sorted(folder.rglob("*"))}
+
+
+@pytest.mark.filterwarnings("ignore:The least populated class:UserWarning")
+def test_a_benchmark_with_videos_leaves_the_video_folder_unchanged(labels_file, tmp_path,
+                                                                    monkeypatch, capsys):
+    # Issue 23, item 7: the features went to <video-dir>/.emosign-features.
+    from conftest import SYNTHETIC_ROWS, write_mp4
+
+    videos = tmp_path / "videos"
+    for row in SYNTHETIC_ROWS:
+        write_mp4(videos / f"{row['video_name'].rsplit('_', 1)[1]}.mp4", seconds=0.6)
+    before = _listing(videos)
+    stats_before = {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in videos.rglob("*")}
+
+    default = tmp_path / "user-cache"
+    monkeypatch.setenv("EMOSIGN_CACHE", str(default))  # the default: $EMOSIGN_CACHE
+    run_benchmark(labels_file=labels_file, video_dir=videos, tasks=["sentiment_3"],
+                  baselines=["video_motion"], **FAST)
+    assert list(default.rglob("*.json")), "the features were not cached in $EMOSIGN_CACHE"
+
+    given = tmp_path / "given-cache"  # --cache-dir
+    code = main(["benchmark", "--labels-file", str(labels_file), "--video-dir", str(videos),
+                 "--tasks", "sentiment_3", "--baselines", "video_motion", "--n-boot", "200",
+                 "--kfold-repeats", "0", "--quiet", "--cache-dir", str(given)])
+    capsys.readouterr()
+    assert code == 0
+    assert {p.name for p in given.rglob("*.json")} == {p.name for p in default.rglob("*.json")}
+
+    assert _listing(videos) == before  # nothing added, removed or changed, hidden files too
+    assert {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in videos.rglob("*")} == stats_before
+
+
+def test_a_feature_cache_inside_the_video_folder_is_refused(labels_file, tmp_path):
+    from emosign.errors import InputError
+
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    with pytest.raises(InputError, match="is in the video folder"):
+        run_benchmark(labels_file=labels_file, video_dir=videos, tasks=["sentiment_3"],
+                      baselines=["video_motion"], cache_dir=videos / ".cache", **FAST)
+    assert list(videos.iterdir()) == []
+
+
+def test_the_cache_folder_is_the_users(monkeypatch, tmp_path):
+    from pathlib import Path
+
+    from emosign import _cache
+
+    monkeypatch.setenv("EMOSIGN_CACHE", str(tmp_path / "mine"))
+    assert _cache.cache_dir() == tmp_path / "mine"
+    monkeypatch.delenv("EMOSIGN_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert _cache.cache_dir() == tmp_path / "xdg" / "emosign" / "features"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/path")  # not absolute: ignored, as XDG says
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert _cache.cache_dir() == tmp_path / "home" / ".cache" / "emosign" / "features"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert _cache.cache_dir() == tmp_path / "home" / ".cache" / "emosign" / "features"
+    monkeypatch.setattr(_cache, "_WINDOWS", True)
+    monkeypatch.setenv("LOCALAPPDATA", str(tmp_path / "local"))
+    assert _cache.cache_dir() == Path(tmp_path / "local" / "emosign" / "features")
 
 
 def test_a_learned_baseline_with_videos_of_one_signer_is_skipped_with_the_reason(labels_file, tmp_path):
@@ -205,7 +274,7 @@ def test_a_learned_baseline_with_videos_of_one_signer_is_skipped_with_the_reason
         write_mp4(videos / f"{row['video_name'].rsplit('_', 1)[1]}.mp4", seconds=0.6)
     results = run_benchmark(labels_file=labels_file, video_dir=videos, tasks=["sentiment_3"],
                             baselines=["video_motion", "majority"],
-                            feature_cache_dir=tmp_path / "cache", **FAST)
+                            cache_dir=tmp_path / "cache", **FAST)
     rows = {r["system"]: r for r in results["rows"]}
     assert "two signers" in rows["video_motion"]["skipped"]
     assert "Cory" in rows["video_motion"]["skipped"]

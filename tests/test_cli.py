@@ -318,7 +318,7 @@ _OPTIONS_OF = [
       "spread": "spread", "sims": "n_sims", "n_boot": "n_boot", "seed": "seed"}),
     (["benchmark"], "emosign.baselines.benchmark", "run_benchmark",
      {"tasks": "tasks", "n_boot": "n_boot", "kfold_repeats": "kfold_repeats", "seed": "seed",
-      "on_missing_video": "on_missing_video"}),
+      "on_missing_video": "on_missing_video", "cache_dir": "cache_dir"}),
     (["lmms-eval-score", "out"], "emosign.harness.lmms_eval_scores", "score_samples",
      {"n_boot": "n_boot"}),
     (["mllm", "score", "runs"], "emosign.harness.runner", "score_run", {"n_boot": "n_boot"}),

@@ -42,7 +42,7 @@ from emosign.harness.client import MLLMError, OpenAIChat, redact  # noqa: E402
 from emosign.harness.config import RetryPolicy  # noqa: E402
 from emosign.harness.parallel import STOP_AFTER_FAILED_REQUESTS  # noqa: E402
 from emosign.harness.runfiles import RunLockedError, read_cache  # noqa: E402
-from emosign.harness.runner import run_mllm, score_run  # noqa: E402
+from emosign.harness.runner import LocalModelFailed, run_mllm, score_run  # noqa: E402
 
 # --- secrets -------------------------------------------------------------------------------
 
@@ -500,8 +500,11 @@ def test_a_dead_server_stops_the_run_at_once(video_dir, labels_file, tmp_path, c
 
     # Retries slower than the test: the run must not wait through them.
     slow = RetryPolicy(max_retries=5, base_delay=5.0, max_delay=5.0, jitter=0.0)
-    summary = run_mllm(**run_options(video_dir, labels_file, out, client=counted, retry=slow,
-                                     concurrency=STOP_AFTER_FAILED_REQUESTS))
+    with pytest.raises(LocalModelFailed) as raised:  # a client= that fails raises (issue 23)
+        run_mllm(**run_options(video_dir, labels_file, out, client=counted, retry=slow,
+                               concurrency=STOP_AFTER_FAILED_REQUESTS))
+    summary = raised.value.summary
+    assert summary.stopped in str(raised.value)
     assert summary.n_answered == 0 and summary.n_errors + summary.n_skipped == len(CLIPS)
     assert attempts["n"] == STOP_AFTER_FAILED_REQUESTS
     assert summary.stopped.startswith(

@@ -34,6 +34,7 @@ from fakes import (
 )
 
 from emosign import vocab
+from emosign.errors import EmosignError
 from emosign.harness.answers import UNPARSEABLE, parse_joint, read_answer
 from emosign.harness.client import (
     MLLMError,
@@ -47,6 +48,7 @@ from emosign.harness.config import RetryPolicy
 from emosign.harness.prompts import DEFAULT_PROMPTS, Prompt, PromptError
 from emosign.harness.runfiles import RunFiles, model_slug, read_cache
 from emosign.harness.runner import (
+    LocalModelFailed,
     build_messages,
     encode_jpeg,
     format_scores,
@@ -691,6 +693,48 @@ def test_a_local_callable_on_the_emotion_task(videos, labels_file, tmp_path):
     assert (row["model"], row["prompt"], row["task"], row["answered"]) == (
         "my-local-model", "emotion", "emotion_single", 7)
     assert row["metrics"]["accuracy"] == pytest.approx(7 / 8)
+
+
+def test_a_local_model_that_always_fails_raises_naming_the_cause(videos, labels_file, tmp_path):
+    # Issue 23, item 8: not a silent return with errors in the summary.
+    def broken_model(messages):
+        return my_generate(messages)  # noqa: F821 - the user's undefined function
+
+    out = tmp_path / "runs"
+    with pytest.raises(LocalModelFailed) as raised:
+        run(None, videos, labels_file, out, task="sentiment", client=broken_model, limit=2)
+    assert isinstance(raised.value, EmosignError)
+    message = str(raised.value)
+    assert "NameError" in message and "my_generate" in message and "broken_model" in message
+    assert re.search(r"clip '[^']+'", message)
+    summary = raised.value.summary
+    assert (summary.n_answered, summary.n_errors, summary.stopped) == (0, 2, None)
+
+
+def test_a_local_model_that_stops_the_run_keeps_the_answers_and_resumes(
+    videos, labels_file, tmp_path
+):
+    out = tmp_path / "runs"
+    good = lambda messages: "Neutral"  # noqa: E731
+    first = run(None, videos, labels_file, out, task="sentiment", client=good, limit=3)
+    assert first.n_answered == 3
+
+    def out_of_memory(messages):
+        raise RuntimeError("CUDA out of memory")
+
+    with pytest.raises(LocalModelFailed) as raised:
+        run(None, videos, labels_file, out, task="sentiment", client=out_of_memory,
+            concurrency=1)
+    message = str(raised.value)
+    assert "stopped early" in message and "RuntimeError: CUDA out of memory" in message
+    assert raised.value.summary.n_cached == 3 and raised.value.summary.n_skipped > 0
+    manifest = json.loads(Path(raised.value.summary.manifest_file).read_text())
+    assert manifest["status"] == "stopped"
+    kept = read_cache(raised.value.summary.cache_file)
+    assert sum(r["status"] == "ok" for r in kept) == 3
+
+    again = run(None, videos, labels_file, out, task="sentiment", client=good)
+    assert (again.n_cached, again.n_answered, again.n_errors) == (3, len(CLIPS) - 3, 0)
 
 
 def test_captions_go_into_the_prompt(videos, labels_file, tmp_path):

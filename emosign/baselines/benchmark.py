@@ -33,6 +33,7 @@ import pandas as pd
 from sklearn.model_selection import RepeatedStratifiedKFold
 
 from emosign import __version__
+from emosign._cache import cache_dir as default_cache_dir
 from emosign._defaults import BENCHMARK_TASKS, KFOLD_REPEATS, N_BOOT, SEED
 from emosign._io import check_output_folder, staged_directory, write_atomically
 from emosign._progress import progress_bar
@@ -162,7 +163,7 @@ def run_benchmark(
     captions_file: str | os.PathLike | None = None,
     out_dir: str | os.PathLike | None = None,
     overwrite: bool = False,
-    feature_cache_dir: str | os.PathLike | None = None,
+    cache_dir: str | os.PathLike | None = None,
     on_missing_video: str = "skip",
     n_boot: int = N_BOOT,
     kfold_repeats: int = KFOLD_REPEATS,
@@ -182,6 +183,11 @@ def run_benchmark(
     is left out of that baseline's scoring with the count in its row
     (``on_missing_video="skip"``), or stops the run (``"error"``).
 
+    ``cache_dir``: where the video features are cached, by clip content and extractor
+    version, so that a second run costs nothing (default: :func:`emosign._cache.cache_dir`,
+    ``$EMOSIGN_CACHE`` if set, else ``emosign/features`` in the user's cache folder). Never
+    the video folder or a folder inside it: nothing is written where the inputs are.
+
     ``workers``: processes that fit and score the baselines in parallel, one BLAS thread
     each, and that extract video features (default: :func:`emosign.video.default_workers`,
     the cores this process may use; 1 runs everything in this process). The numbers do not
@@ -195,12 +201,13 @@ def run_benchmark(
     workers = check_workers(workers)
     chosen = all_baselines() if baselines is None else tuple(get_baseline(b) for b in baselines)
     labels = load_labels(labels_file)
-    read_from = [labels.source.path, *(p for p in (video_dir, captions_file, feature_cache_dir) if p)]
+    cache = _feature_cache(cache_dir, video_dir)
+    read_from = [labels.source.path, *(p for p in (video_dir, captions_file, cache) if p)]
     if out_dir is not None:  # refused now, not after the run
         check_output_folder(out_dir, writer=WRITER, overwrite=overwrite, inputs=read_from)
     inputs = _gather_inputs(
         labels, chosen, video_dir=video_dir, captions_file=captions_file,
-        feature_cache_dir=feature_cache_dir, on_missing_video=on_missing_video, progress=progress,
+        cache_dir=cache, on_missing_video=on_missing_video, progress=progress,
         workers=workers,
     )
 
@@ -424,7 +431,20 @@ def _feature_gaps(baseline: Baseline, inputs: Inputs) -> set[str]:
     return gaps
 
 
-def _gather_inputs(labels, chosen, *, video_dir, captions_file, feature_cache_dir,
+def _feature_cache(cache_dir: str | os.PathLike | None,
+                   video_dir: str | os.PathLike | None) -> Path | None:
+    """The video features' cache folder (None without videos), refused inside the videos."""
+    if video_dir is None:
+        return None
+    cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    videos = Path(video_dir).expanduser().resolve()
+    if cache.resolve().is_relative_to(videos):
+        raise InputError(f"the feature cache {cache} is in the video folder {video_dir}, which "
+                         "this only reads: choose a cache folder outside it")
+    return cache
+
+
+def _gather_inputs(labels, chosen, *, video_dir, captions_file, cache_dir,
                    on_missing_video, progress, workers=None) -> Inputs:
     keys = [(c.video_name, c.utterance_id) for c in labels]
     captions: dict[str, str | None] = {}
@@ -439,15 +459,13 @@ def _gather_inputs(labels, chosen, *, video_dir, captions_file, feature_cache_di
         index = resolve_videos(video_dir, keys)
         if index.missing and on_missing_video == "error":
             raise FileNotFoundError(index.describe_missing())
-        default_cache = Path(video_dir).expanduser() / ".emosign-features"
-        cache = Path(feature_cache_dir) if feature_cache_dir else default_cache
         for name in sorted(wanted):
             try:
                 extractor = visual.MOTION if name == "motion" else _landmarks()
             except ImportError:
                 continue  # the baseline is then skipped with the reason "needs video:landmarks"
             table = visual.extract_features(
-                extractor, [(n, index.paths[n]) for n, _ in keys], cache_dir=cache,
+                extractor, [(n, index.paths[n]) for n, _ in keys], cache_dir=cache_dir,
                 on_missing="error" if on_missing_video == "error" else "skip",
                 progress=sys.stderr.isatty() if progress is None else progress,
                 workers=workers,

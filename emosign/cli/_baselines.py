@@ -7,7 +7,7 @@ import importlib
 import os
 import sys
 
-from emosign import _defaults
+from emosign import _cache, _defaults
 from emosign.cli._options import (
     add_labels_option,
     add_quiet_option,
@@ -54,8 +54,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     bench.add_argument("--overwrite", action="store_true",
                        help="replace an earlier benchmark output in --out, never anything else "
                        "(default: refuse a non-empty --out)")
-    bench.add_argument("--feature-cache",
-                       help="where video features are cached (default: <video-dir>/.emosign-features)")
+    bench.add_argument("--cache-dir", metavar="DIR",
+                       help="where derived files (the video features) are cached, never in an "
+                       f"input folder (default: {_cache.DEFAULT_DESCRIPTION.replace('%', '%%')})")
     bench.add_argument("--on-missing-video", choices=("skip", "error"), default="skip",
                        help="a clip without a usable video: leave it out of the visual baselines "
                        "and count it (skip), or stop (error) (default: skip)")
@@ -86,7 +87,7 @@ def _benchmark(args: argparse.Namespace) -> int:
         tasks=args.tasks, baselines=args.baselines, labels_file=args.labels_file,
         video_dir=args.video_dir, captions_file=args.captions_file, out_dir=args.out,
         overwrite=args.overwrite,
-        feature_cache_dir=args.feature_cache, on_missing_video=args.on_missing_video,
+        cache_dir=args.cache_dir, on_missing_video=args.on_missing_video,
         n_boot=args.n_boot, kfold_repeats=args.kfold_repeats, seed=args.seed,
         workers=args.workers, progress=progress(args),
     )

@@ -88,7 +88,7 @@ from emosign._io import write_atomically
 from emosign.captions import read_captions
 from emosign.errors import InputError
 from emosign.harness.answers import Reading, parse_counts, parse_joint, read_answer
-from emosign.harness.client import ChatFn, Message, chat_for, public_url
+from emosign.harness.client import ChatFn, Message, MLLMError, chat_for, public_url
 from emosign.harness.config import (
     DEFAULT_OUT,
     ClientConfig,
@@ -136,6 +136,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ClipError",
+    "LocalModelFailed",
     "RunSummary",
     "build_messages",
     "encode_jpeg",
@@ -312,6 +313,20 @@ class RunSummary:
     notes: tuple[str, ...] = ()
 
 
+class LocalModelFailed(MLLMError):
+    """A local model (``run_mllm``'s ``client=``) failed: the run stopped early, or no clip
+    it was asked about got an answer.
+
+    The message names the cause (the clip, the client's exception type and message); every
+    answer received is kept in the run's cache, so running again resumes. ``summary`` is the
+    :class:`RunSummary` the run would have returned.
+    """
+
+    def __init__(self, message: str, summary: RunSummary) -> None:
+        super().__init__(message)
+        self.summary = summary
+
+
 @dataclass(frozen=True)
 class _Job:
     video_name: str
@@ -397,6 +412,10 @@ def run_mllm(
     MLLMError
         If the server rejects the key or does not know the model (the answers received so
         far are kept).
+    LocalModelFailed
+        If ``client`` (a local model) made the run stop early, or failed on every clip it
+        was asked about: the message names the clip and the client's exception (type and
+        message); the answers received so far are kept, and running again resumes.
     RunLockedError
         If another process is writing the same run (model, task, input) in ``out``; the
         message names it (pid, host, start time).
@@ -497,7 +516,7 @@ def run_mllm(
         lock.release()
 
     errors = [ClipError(r["video_name"], **r["error"]) for r in outcome.failures]
-    return RunSummary(
+    summary = RunSummary(
         model=model,
         task=task,
         input=input_name,
@@ -514,6 +533,28 @@ def run_mllm(
         stopped=outcome.stopped,
         notes=tuple(notes),
     )
+    if client is not None:
+        _raise_if_the_local_model_failed(summary, chat.name)
+    return summary
+
+
+def _raise_if_the_local_model_failed(summary: RunSummary, name: str) -> None:
+    """Raise :class:`LocalModelFailed` if ``summary``'s run stopped early, or the local
+    model failed on every clip it was asked about (none answered now)."""
+    failed = [e for e in summary.errors if e.kind == "request"]
+    if not summary.stopped and not (failed and not summary.n_answered):
+        return
+    if summary.stopped:
+        why = summary.stopped
+        if failed and "Last error:" not in why:
+            why += f"; first failure: {failed[0].message}"
+    else:
+        why = (f"the local model failed on every clip it was asked about "
+               f"({len(failed)}): {failed[0].message}")
+    kept = summary.n_cached + summary.n_answered
+    raise LocalModelFailed(
+        f"{name}: {why} ({kept} answer(s) kept in {summary.cache_file}; run again to ask the "
+        f"{summary.n_errors + summary.n_skipped} clip(s) without one)", summary)
 
 
 def _choose_prompt(task: str, preset: Protocol, prompt: Prompt | None,
