@@ -170,6 +170,7 @@ def test_the_cli_reference_has_every_command_and_option():
                 assert option in page, (name, option)
 
 
+@pytest.mark.slow
 def test_the_site_builds_strictly(tmp_path):
     """``mkdocs build --strict``, as .ci/run runs it: every page, link and docstring, offline."""
     pytest.importorskip("mkdocs", reason="the docs extra is not installed")
@@ -246,6 +247,7 @@ def _python_source(block: Block) -> str:
     return "".join(imports) + "".join(same_section) + block.code
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("block", RUNNABLE,
                          ids=[f"{b.document}:L{b.line}-{b.language}" for b in RUNNABLE])
 def test_block_runs(block: Block, folders):

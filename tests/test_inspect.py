@@ -526,6 +526,7 @@ def test_pyproject_registers_the_tasks_with_inspect():
     assert any(r.startswith("inspect-ai") for r in project["optional-dependencies"]["inspect"])
 
 
+@pytest.mark.slow
 def test_inspect_eval_on_the_command_line(server, video_dir, labels_file, tmp_path):
     inspect_command = Path(sys.executable).with_name("inspect")
     if not inspect_command.exists():
@@ -567,6 +568,7 @@ _BLOCK = re.compile(
 DOC_SERVER = "http://localhost:8000/v1"
 
 
+@pytest.mark.slow
 def test_the_how_to_page_runs_as_written(server, video_dir, labels_file, tmp_path):
     """Every bash and python block of docs/inspect.md runs, in order, in one folder holding
     ``videos/``, against the stand-in (for the page's local server) and the synthetic labels

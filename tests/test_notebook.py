@@ -11,6 +11,7 @@ from conftest import REAL_LABELS
 NOTEBOOK = Path(__file__).resolve().parent.parent / "docs" / "tutorial.ipynb"
 
 
+@pytest.mark.slow
 def test_the_tutorial_notebook_runs(tmp_path, monkeypatch):
     nbformat = pytest.importorskip("nbformat", reason="the test extra's nbclient is not installed")
     nbclient = pytest.importorskip("nbclient", reason="the test extra's nbclient is not installed")
