@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from emosign import __version__, vocab
+from emosign import __version__, _defaults, vocab
 from emosign._report_collect import (
     RANKED_KINDS,
     ROW_KINDS,
@@ -202,7 +202,7 @@ def rank_bounds(low: Sequence[float], high: Sequence[float], *,
 
 
 def bootstrap_rank_intervals(samples: np.ndarray, *, lower_is_better: bool = False,
-                             ci: float = 0.95) -> list[tuple[int, int]]:
+                             ci: float = _defaults.CI) -> list[tuple[int, int]]:
     """Rank ranges from a joint bootstrap: each system's rank in every resample (the same
     resampled clips for all), and the ``ci`` percentile interval of those ranks.
 

@@ -88,6 +88,7 @@ import krippendorff
 import numpy as np
 from numpy.typing import ArrayLike
 
+from emosign import _defaults
 from emosign._threads import one_thread
 from emosign.errors import InputError
 
@@ -156,7 +157,7 @@ _TIE_RTOL = 1e-9
 def bootstrap_weights(
     n: int,
     *,
-    n_boot: int = 10_000,
+    n_boot: int = _defaults.N_BOOT,
     seed: int | np.random.Generator = 0,
     strata: ArrayLike | None = None,
     clusters: ArrayLike | None = None,
@@ -250,7 +251,7 @@ def _weight_chunks(
 
 
 def percentile_interval(
-    samples: ArrayLike, *, ci: float = 0.95
+    samples: ArrayLike, *, ci: float = _defaults.CI
 ) -> tuple[float, float] | tuple[np.ndarray, np.ndarray]:
     """Percentile interval of bootstrap samples, ignoring NaN samples.
 
@@ -382,8 +383,8 @@ def bootstrap_interval(
     stat: WeightedStatistic,
     n: int,
     *,
-    n_boot: int = 10_000,
-    ci: float = 0.95,
+    n_boot: int = _defaults.N_BOOT,
+    ci: float = _defaults.CI,
     seed: int | np.random.Generator = 0,
     strata: ArrayLike | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
@@ -440,8 +441,8 @@ def paired_bootstrap(
     stat_b: WeightedStatistic,
     n: int,
     *,
-    n_boot: int = 10_000,
-    ci: float = 0.95,
+    n_boot: int = _defaults.N_BOOT,
+    ci: float = _defaults.CI,
     seed: int | np.random.Generator = 0,
     strata: ArrayLike | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
@@ -540,7 +541,7 @@ _MAX_EXACT_CLUSTERS = 20
 def swap_patterns(
     n: int,
     *,
-    n_perm: int = 9_999,
+    n_perm: int = _defaults.N_PERM,
     seed: int | np.random.Generator = 0,
     clusters: ArrayLike | None = None,
 ) -> np.ndarray:
@@ -578,8 +579,8 @@ def permutation_test(
     stat: SwapStatistic,
     n: int,
     *,
-    n_perm: int = 9_999,
-    ci: float = 0.95,
+    n_perm: int = _defaults.N_PERM,
+    ci: float = _defaults.CI,
     seed: int | np.random.Generator = 0,
     clusters: ArrayLike | None = None,
     exact: bool | None = None,
@@ -686,8 +687,8 @@ def permutation_test(
 def sign_flip_test(
     differences: ArrayLike,
     *,
-    n_perm: int = 9_999,
-    ci: float = 0.95,
+    n_perm: int = _defaults.N_PERM,
+    ci: float = _defaults.CI,
     seed: int | np.random.Generator = 0,
     clusters: ArrayLike | None = None,
     exact: bool | None = None,
@@ -734,7 +735,7 @@ def sign_flip_test(
 
 
 def mcnemar_test(
-    correct_a: ArrayLike, correct_b: ArrayLike, *, ci: float = 0.95
+    correct_a: ArrayLike, correct_b: ArrayLike, *, ci: float = _defaults.CI
 ) -> PairedTest | list[PairedTest]:
     """McNemar's exact test of two accuracies on the same clips, and the interval inverting it.
 
@@ -851,7 +852,7 @@ def posterior_confusions(
 
 
 def clopper_pearson(
-    successes: ArrayLike, trials: ArrayLike, *, ci: float = 0.95
+    successes: ArrayLike, trials: ArrayLike, *, ci: float = _defaults.CI
 ) -> tuple[float, float] | tuple[np.ndarray, np.ndarray]:
     """The exact (Clopper-Pearson) interval of a binomial proportion, e.g. a class's recall.
 

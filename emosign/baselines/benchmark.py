@@ -112,7 +112,7 @@ def out_of_fold_predictions(
     classes: Sequence[str],
     folds: Sequence[Fold],
     *,
-    seed: int = 0,
+    seed: int = SEED,
 ) -> np.ndarray:
     """Each clip predicted once by a model fitted on the other folds: (n,) class indices.
 
@@ -135,7 +135,7 @@ def out_of_fold_predictions(
 
 
 def repeated_kfold(
-    data: TaskData, *, n_splits: int = 5, n_repeats: int = 3, seed: int = 0
+    data: TaskData, *, n_splits: int = 5, n_repeats: int = KFOLD_REPEATS, seed: int = SEED
 ) -> list[list[Fold]]:
     """Repeated stratified k-fold on the task's classes: ``n_repeats`` lists of folds.
 
