@@ -223,15 +223,22 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 def _summary(result: dict, path: str) -> str:
     """``wrote PATH: <task>, <n> clips, <headline metric> <value> [<low>, <high>], ...``."""
-    from emosign.metrics import LEADERBOARD_METRICS, SHORT_NAMES, format_metric
+    from emosign.metrics import LEADERBOARD_METRICS, SHORT_NAMES, UNSTABLE_MARK, format_metric
     from emosign.tasks import get_task
 
     task = result["task"]
     metrics, intervals = result["metrics"], result["ci"]["intervals"]
+    unstable = (result.get("unstable") or {}).get("metrics", ())
     shown = [f"{SHORT_NAMES.get(name, name)} {format_metric(metrics[name], name, intervals.get(name))}"
+             + (f" {UNSTABLE_MARK}" if name in unstable else "")
              for name in LEADERBOARD_METRICS.get(get_task(task).kind, ())
              if metrics.get(name) is not None]
-    return f"wrote {path}: {task}, {result['n']} clips" + "".join(f", {s}" for s in shown)
+    line = f"wrote {path}: {task}, {result['n']} clips" + "".join(f", {s}" for s in shown)
+    if any(name in unstable for name in LEADERBOARD_METRICS.get(get_task(task).kind, ())):
+        small = ", ".join(f"{c} {n}" for c, n in result["unstable"]["classes"].items())
+        fewest = result["unstable"]["min_class_clips"]
+        line += f" ({UNSTABLE_MARK} unstable: averages over a class of fewer than {fewest} clips: {small})"
+    return line
 
 
 def _compare(args: argparse.Namespace) -> int:
