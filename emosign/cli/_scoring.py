@@ -229,13 +229,12 @@ def _summary(result: dict, path: str) -> str:
     task = result["task"]
     metrics, intervals = result["metrics"], result["ci"]["intervals"]
     unstable = (result.get("unstable") or {}).get("metrics", ())
-    shown = [f"{SHORT_NAMES.get(name, name)} {format_metric(metrics[name], name, intervals.get(name))}"
-             + (f" {UNSTABLE_MARK}" if name in unstable else "")
-             for name in LEADERBOARD_METRICS.get(get_task(task).kind, ())
-             if metrics.get(name) is not None]
-    line = f"wrote {path}: {task}, {result['n']} clips" + "".join(f", {s}" for s in shown)
-    if any(name in unstable for name in LEADERBOARD_METRICS.get(get_task(task).kind, ())):
-        small = ", ".join(f"{c} {n}" for c, n in result["unstable"]["classes"].items())
+    names = [n for n in LEADERBOARD_METRICS.get(get_task(task).kind, ()) if metrics.get(n) is not None]
+    line = f"wrote {path}: {task}, {result['n']} clips" + "".join(
+        f", {SHORT_NAMES.get(n, n)} {format_metric(metrics[n], n, intervals.get(n))}"
+        + (f" {UNSTABLE_MARK}" if n in unstable else "") for n in names)
+    if unstable and set(names) & set(unstable):
+        small = ", ".join(f"{c} {k}" for c, k in result["unstable"]["classes"].items())
         fewest = result["unstable"]["min_class_clips"]
         line += f" ({UNSTABLE_MARK} unstable: averages over a class of fewer than {fewest} clips: {small})"
     return line
