@@ -23,6 +23,15 @@ from emosign.vocab import (
 # Read once, before the autouse fixture below hides it from the code under test.
 REAL_LABELS = os.environ.get("EMOSIGN_LABELS")
 
+# Under pytest-xdist (pyproject's addopts) each core runs a worker: one BLAS/OpenMP thread per
+# worker, and per program a test starts, so that the workers do not fight over the cores.
+if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
+    from threadpoolctl import threadpool_limits
+
+    for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_variable, "1")
+    threadpool_limits(1)  # NumPy's BLAS is loaded already: the variables are read at load
+
 
 @pytest.fixture(scope="session")
 def _session_cache(tmp_path_factory) -> Path:
