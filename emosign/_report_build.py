@@ -677,8 +677,10 @@ def _clips_of_task(task: str, systems: Sequence[SystemResult], figures: bool,
     if figures:
         from emosign import figures as drawing
 
-        blocks.append(_drawn(f"clips-{task}", f"{task}: share of the {k} systems right on each clip "
-                             "against the annotators' intensity; bars are means",
+        blocks.append(_drawn(f"clips-{task}", f"{task}: each clip's chance- and ability-adjusted "
+                             f"difficulty across the {k} systems, with its 95% interval, against the "
+                             "annotators' intensity; black bars are an intensity's mean, drawn only "
+                             f"for an intensity of {clips.MIN_GROUP} clips or more",
                              lambda: drawing.clip_difficulty(table, task=task)))
     return blocks
 

@@ -243,8 +243,9 @@ def clip_table(outcomes: ClipOutcomes) -> pd.DataFrame:
     Columns: ``video_name``, ``signer``, ``reference``, ``n_right`` (systems right),
     ``n_systems``, ``share_right`` (0...1), ``right`` (the systems right, comma-separated),
     ``chance`` (the clip's expected hit rate by a chance system, :func:`chance_hit_rate`),
-    ``difficulty`` and ``difficulty_se`` (:func:`rasch_fit` with the chance offset: 0 is as
-    hard as chance makes it for a system of average ability; higher is harder) with
+    ``difficulty`` and ``difficulty_se`` (:func:`rasch_fit` with the chance offset, in
+    logits: 0 is a clip as hard as its chance hit rate and the systems' abilities predict,
+    the centre of the fit's prior; higher is harder) with
     ``difficulty_low`` / ``difficulty_high`` (+/- 1.96 se), ``sentiment`` (-3...3),
     ``sentiment_magnitude`` (0...3), ``expression_set``, ``intensity`` (the annotators'
     highest emotion intensity on the clip, 0...3), ``cue_1`` ... ``cue_3`` (the annotators'

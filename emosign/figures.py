@@ -22,6 +22,7 @@ import numpy as np
 from emosign import vocab
 from emosign._extras import install_hint
 from emosign._io import check_output_file, write_atomically
+from emosign.clips import MIN_GROUP
 from emosign.errors import InputError, MissingExtraError
 from emosign.labels import Labels
 from emosign.metrics import LOWER_IS_BETTER, NOT_PERCENT, SHORT_NAMES
@@ -285,35 +286,80 @@ def forest_plot(rows: Sequence[Mapping], *, metric: str = "balanced_accuracy", t
 
 
 @_styled
-def clip_difficulty(table, *, task: str | None = None):
-    """Each clip's share of systems that got it right against the annotators' intensity.
+def clip_difficulty(table, *, task: str | None = None, min_group: int = MIN_GROUP):
+    """Each clip's adjusted difficulty, with its 95% interval, against the annotators' intensity.
 
-    ``table``: :func:`emosign.clips.clip_table` (columns ``intensity`` 0...3 and
-    ``share_right`` 0...1). Clips are points, spread sideways within their intensity so
-    that equal values stay visible; a black bar marks each intensity's mean, with its clip
-    count under the axis.
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`emosign.clips.clip_table`, one row per clip; the columns read are
+        ``intensity`` (the annotators' highest emotion intensity on the clip, 0...3),
+        ``difficulty`` (the chance- and ability-adjusted Rasch difficulty, in logits),
+        ``difficulty_low`` <= ``difficulty`` <= ``difficulty_high`` (its 95% interval,
+        +/- 1.96 posterior sd) and, if there, ``n_systems`` (named in the title).
+    task : str, optional
+        Put before the title.
+    min_group : int >= 1
+        The fewest clips an intensity needs for its mean to be drawn; default
+        :data:`emosign.clips.MIN_GROUP`, the rule of :func:`emosign.clips.breakdown`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Each clip is a point at its difficulty with a bar over its interval, in a column per
+        intensity, placed left to right from hardest to easiest (a fixed order, so the figure
+        is reproducible and equal values stay visible). 0 (dashed) is a clip as hard as its
+        chance hit rate and the systems' abilities predict (the centre of the fit's prior);
+        higher is harder. A black bar marks
+        the mean difficulty of an intensity of at least ``min_group`` clips; an intensity
+        with fewer gets none, its tick says "no mean", and the axis label says why.
     """
+    if isinstance(min_group, bool) or not isinstance(min_group, int) or min_group < 1:
+        raise InputError(f"min_group must be a whole number >= 1; got {min_group!r}")
     if len(table) == 0:
         raise InputError("no clips to draw")
+    missing = [c for c in ("intensity", "difficulty", "difficulty_low", "difficulty_high")
+               if c not in table]
+    if missing:
+        raise InputError(f"table lacks the column(s) {missing}: give emosign.clips.clip_table's")
     intensity = np.asarray(table["intensity"], dtype=float)
-    share = np.asarray(table["share_right"], dtype=float)
-    # A fixed, even spread within each column (no random jitter: the figure is reproducible).
+    difficulty = np.asarray(table["difficulty"], dtype=float)
+    low = np.asarray(table["difficulty_low"], dtype=float)
+    high = np.asarray(table["difficulty_high"], dtype=float)
+    if not (np.isfinite(np.stack([difficulty, low, high])).all()
+            and (low <= difficulty).all() and (difficulty <= high).all()):
+        raise InputError("difficulty_low <= difficulty <= difficulty_high must hold, all finite")
     offsets = np.zeros_like(intensity)
     for level in np.unique(intensity):
         members = np.flatnonzero(intensity == level)
+        # Hardest on the left whatever the table's order; a stable sort keeps ties in it.
+        members = members[np.argsort(-difficulty[members], kind="stable")]
         offsets[members] = np.linspace(-0.3, 0.3, members.size) if members.size > 1 else 0.0
-    fig, ax = _figure(height=2.4)
-    ax.scatter(intensity + offsets, 100 * share, s=4, color=OKABE_ITO[0], alpha=0.6, linewidths=0)
+    fig, ax = _figure(height=2.6)
+    ax.axhline(0, color="#888888", linewidth=0.6, linestyle="--", zorder=0)
+    # Intervals first and faint, so that 200 of them do not hide the points.
+    ax.vlines(intensity + offsets, low, high, color=OKABE_ITO[4], linewidth=0.4, alpha=0.5,
+              label="95% interval")
+    ax.scatter(intensity + offsets, difficulty, s=4, color=OKABE_ITO[0], linewidths=0, zorder=3,
+               label="clip")
     levels = np.unique(intensity)
-    means = [100 * share[intensity == level].mean() for level in levels]
-    ax.hlines(means, levels - 0.35, levels + 0.35, color="black", linewidth=1.2, label="mean")
-    ax.set_xticks(levels, [f"{int(level)}\n(n={int((intensity == level).sum())})" for level in levels])
-    ax.set_xlabel("annotators' intensity (highest emotion on the clip, 0-3)")
-    ax.set_ylabel("systems right (%)")
-    ax.set_ylim(-5, 105)
-    ax.legend(frameon=False, loc="lower right")
+    sizes = np.array([int((intensity == level).sum()) for level in levels])
+    shown = sizes >= min_group
+    means = [difficulty[intensity == level].mean() for level in levels[shown]]
+    ax.hlines(means, levels[shown] - 0.35, levels[shown] + 0.35, color="black", linewidth=1.2,
+              zorder=4, label=f"mean (intensities of {min_group}+ clips)")
+    ax.set_xticks(levels, [f"{int(level)}\n(n={n})" + ("" if keep else "\nno mean")
+                           for level, n, keep in zip(levels, sizes, shown)])
+    xlabel = "annotators' intensity (highest emotion on the clip, 0-3)"
+    if not shown.all():
+        small = ", ".join(str(int(level)) for level in levels[~shown])
+        xlabel += f"\nno mean for intensity {small}: fewer than {min_group} clips"
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("difficulty, logit (0 = as chance and the\nsystems' abilities predict; higher = harder)")
+    # Above the axes, not over 200 points.
+    fig.legend(frameon=False, loc="outside upper center", ncols=3, fontsize=6)
     n_systems = int(table["n_systems"].iloc[0]) if "n_systems" in table else None
-    title = "clip difficulty" + (f" across {n_systems} systems" if n_systems else "")
+    title = "adjusted clip difficulty" + (f" across {n_systems} systems" if n_systems else "")
     ax.set_title(f"{task}: {title}" if task else title)
     return fig
 

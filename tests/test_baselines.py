@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 
 from emosign.baselines.benchmark import (
+    TEXT_WIDTH,
+    format_leaderboard,
     out_of_fold_predictions,
     repeated_kfold,
     run_benchmark,
@@ -18,7 +20,7 @@ from emosign.baselines.catalog import all_baselines, get_baseline
 from emosign.baselines.registry import Baseline, Example, register
 from emosign.cli import main
 from emosign.labels import read_labels
-from emosign.metrics import evaluate
+from emosign.metrics import MIN_CLASS_CLIPS, UNSTABLE_MARK, UNSTABLE_REASON, evaluate
 from emosign.splits import leave_one_signer_out
 from emosign.tasks import get_task
 
@@ -135,6 +137,13 @@ def test_benchmark_with_labels_only(labels_file, tmp_path):
     assert rescored["metrics"]["balanced_accuracy"] == rows[("sentiment_3", "cue_text_tfidf")]["metrics"]["balanced_accuracy"]
     assert json.loads((out / "results.json").read_text())["rows"] == json.loads(json.dumps(results["rows"]))
     assert "| system |" in (out / "leaderboard.md").read_text()
+    # Each row carries evaluate's verdict on its clips; the paper's rows, scored on every
+    # clip of the task, that of a row run here on every clip.
+    assert rows[("sentiment_3", "cue_text_tfidf")]["unstable"] == rescored["unstable"]
+    assert rescored["unstable"]["metrics"]  # the 12 synthetic clips make every class small
+    reported = [r for r in results["rows"] if r["reported"] and r["task"] == "sentiment_3"]
+    assert reported and all(r["unstable"] == majority["unstable"] for r in reported)
+    assert UNSTABLE_REASON in (out / "leaderboard.md").read_text()
 
 
 @pytest.mark.filterwarnings("ignore:The least populated class:UserWarning")
@@ -175,6 +184,80 @@ def test_cli_benchmark_prints_the_leaderboard(labels_file, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "sentiment_3" in out and "majority" in out and "wAcc" in out
     assert (tmp_path / "out" / "leaderboard.md").exists()
+    board, written = out.rstrip("\n").rsplit("\n", 1)
+    assert written.startswith("results, leaderboard and per-clip predictions written to")
+    assert max(len(line) for line in board.splitlines()) <= TEXT_WIDTH  # the path may be longer
+    assert f"{UNSTABLE_MARK} unstable" in board
+
+
+def _board_rows():
+    """A constructed benchmark: on sentiment_3 a small class (3 neutral clips) makes the
+    class-averaged scores unstable; emotion_multi's rows have no small class."""
+    small = {"min_class_clips": MIN_CLASS_CLIPS, "classes": {"neutral": 3},
+             "metrics": ["balanced_accuracy", "macro_f1"], "reason": "unstable"}
+    scores = {"balanced_accuracy": 0.4567, "weighted_f1": 0.5, "accuracy": 0.6, "macro_f1": 0.41}
+    ci = {k: [v - 0.1, v + 0.1] for k, v in scores.items()}
+    run = {"task": "sentiment_3", "reported": False, "n": 200, "metrics": scores, "ci": ci,
+           "protocol": "leave-one-signer-out", "unstable": small}
+    long_name = "a visual system with a name far longer than thirty characters"
+    return [
+        {**run, "system": "majority", "kind": "floor"},
+        {**run, "system": "cue_text_tfidf", "kind": "reference"},
+        {**run, "system": "mine", "kind": "text"},
+        {**run, "system": long_name, "kind": "visual", "n": 190, "missing_videos": 10,
+         "unstable": {**small, "classes": {"neutral": 2}}},
+        {"task": "sentiment_3", "system": "caption_vader", "kind": "text", "reported": False,
+         "skipped": "needs captions (--captions-file)"},
+        {"task": "sentiment_3", "system": "Hearing person (non-signer author) (video+caption)",
+         "kind": "reported human", "reported": True, "unstable": small,
+         "metrics": {"balanced_accuracy": 0.55, "weighted_f1": 0.57}},
+        {**run, "task": "emotion_multi", "system": "majority", "kind": "floor", "unstable": {}},
+    ], long_name
+
+
+def test_leaderboard_marks_unstable_scores_and_keeps_points_of_comparison_apart():
+    rows, long_name = _board_rows()
+    text = format_leaderboard({"rows": rows})
+    lines = text.splitlines()
+    assert max(map(len, lines)) <= TEXT_WIDTH
+    sentiment, multi = text.split("emotion_multi:")
+
+    def line_of(start):
+        return next(i for i, line in enumerate(lines) if line.startswith(start))
+
+    # The systems first, under their title; floors, references and the paper's rows apart.
+    assert line_of("-- systems") < line_of("mine ") < line_of(long_name[:20]) < line_of(
+        "-- points of comparison, never ranked") < line_of("majority ") < line_of("Hearing person")
+    assert "rank" not in sentiment.replace("never ranked", "")
+    # wAcc (class-averaged) is marked, wF1 is not; the footnote gives the reason and the
+    # smallest count of each small class.
+    mine = lines[line_of("mine ")].split()
+    assert mine[-7:] == ["45.67", "[35.7,", "55.7]", UNSTABLE_MARK, "50.00", "[40.0,", "60.0]"]
+    assert f"{UNSTABLE_REASON} (here: neutral 2 clips)." in " ".join(sentiment.split("\n"))
+    assert lines[line_of("Hearing person")].split()[-3:] == ["55.00", UNSTABLE_MARK, "57.00"]
+    assert f"{long_name}: 10 clip(s) without a usable video left out" in " ".join(lines)
+    assert "not run: caption_vader (needs captions (--captions-file))." in " ".join(lines)
+    # No small class on emotion_multi: nothing marked, no footnote.
+    assert UNSTABLE_MARK not in multi
+
+    md = format_leaderboard({"rows": rows}, markdown=True)
+    board = md.split("## emotion_multi")[0]
+    assert board.index("Systems:") < board.index("| mine |") < board.index(
+        "Points of comparison, never ranked") < board.index("| majority |")
+    cells = next(line for line in board.splitlines() if line.startswith("| mine |")).split(" | ")
+    # system, kind, n, wAcc, wF1, acc, macroF1, note: the two class-averaged ones marked.
+    assert [c.endswith(UNSTABLE_MARK) for c in cells[3:7]] == [True, False, False, True]
+    assert f"| {long_name} |" in board  # the file keeps the whole name
+    hearing = next(line for line in board.splitlines() if line.startswith("| Hearing"))
+    assert "- †" not in hearing  # a score the paper did not report is not marked
+    assert UNSTABLE_MARK not in md.split("## emotion_multi")[1]
+
+
+def test_leaderboard_says_when_no_system_ran():
+    rows, _ = _board_rows()
+    floors = [r for r in rows if r["kind"] not in ("text", "visual")]
+    assert "-- systems: none ran" in format_leaderboard({"rows": floors})
+    assert "Systems: none ran" in format_leaderboard({"rows": floors}, markdown=True)
 
 
 @pytest.mark.filterwarnings("ignore:The least populated class:UserWarning")
@@ -189,6 +272,10 @@ def test_visual_baseline_runs_end_to_end_on_generated_clips(labels_file, tmp_pat
                             baselines=["video_motion"], cache_dir=tmp_path / "cache", **FAST)
     row = next(r for r in results["rows"] if r["system"] == "video_motion")
     assert row["n"] == len(rows) and row["missing_videos"] == 1
+    # No row here scored every clip: the paper's rows get evaluate's verdict on all of them.
+    data = get_task("sentiment_3").bind(read_labels(labels_file))
+    every = evaluate("sentiment_3", _frame(data, data.y_true), labels_file=labels_file, n_boot=1)
+    assert all(r["unstable"] == every["unstable"] for r in results["rows"] if r["reported"])
     with pytest.raises(FileNotFoundError, match="2-Ben-Voice-Identity_1012"):
         run_benchmark(labels_file=labels_file, video_dir=videos, tasks=["sentiment_3"],
                       baselines=["video_motion"], on_missing_video="error",

@@ -94,21 +94,74 @@ def test_forest_plot_keeps_scale_units_for_mae():
     assert wacc.axes[0].get_xlabel() == "wAcc (%), 95% interval (higher is better)"
 
 
-def test_clip_difficulty_plots_every_clip_and_each_intensity_mean():
+def test_clip_difficulty_plots_each_clips_adjusted_difficulty_and_interval():
     import pandas as pd
 
-    table = pd.DataFrame({"intensity": [0, 0, 2, 3, 3, 3], "share_right": [0, 0.5, 1, 0, 0, 0.75],
-                          "n_systems": 4})
-    ax = figures.clip_difficulty(table, task="sentiment_3").axes[0]
-    points = ax.collections[0].get_offsets()
-    assert len(points) == 6
-    assert sorted(points[:, 1]) == sorted([0, 50, 100, 0, 0, 75])
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["0\n(n=2)", "2\n(n=1)", "3\n(n=3)"]
-    means = ax.collections[1].get_segments()
-    assert [segment[0][1] for segment in means] == pytest.approx([25, 100, 25])
-    assert "4 systems" in ax.get_title()
+    from emosign.clips import MIN_GROUP
+
+    # Intensity 0 has MIN_GROUP clips (a mean is drawn), 2 has one and 3 has MIN_GROUP - 1
+    # (no mean: too few clips); the values differ so each point can be found again.
+    intensity = [0] * MIN_GROUP + [2] + [3] * (MIN_GROUP - 1)
+    difficulty = [0.5 * i - 1.0 for i in range(len(intensity))]
+    se = [0.1 + 0.05 * i for i in range(len(intensity))]
+    table = pd.DataFrame({"intensity": intensity, "difficulty": difficulty,
+                          "difficulty_low": [d - 1.96 * e for d, e in zip(difficulty, se)],
+                          "difficulty_high": [d + 1.96 * e for d, e in zip(difficulty, se)],
+                          "share_right": 0.5, "n_systems": 4})
+    fig = figures.clip_difficulty(table, task="sentiment_3")
+    ax = fig.axes[0]
+    points = ax.collections[1].get_offsets()
+    # The y of each point is its clip's difficulty, in the table's order; x stays within
+    # 0.3 of its intensity, the hardest clip of an intensity leftmost.
+    assert list(points[:, 1]) == pytest.approx(difficulty)
+    assert (abs(points[:, 0] - intensity) <= 0.3 + 1e-9).all()
+    for level in set(intensity):
+        xs = [x for x, i in zip(points[:, 0], intensity) if i == level]
+        assert xs == sorted(xs, reverse=True)  # the table lists them easiest first here
+    # Each interval runs over the table's difficulty_low...difficulty_high, at its point's x.
+    intervals = ax.collections[0].get_segments()
+    assert [x for s in intervals for x in (s[0][0], s[0][1], s[1][1])] == pytest.approx(
+        [v for x, lo, hi in zip(points[:, 0], table["difficulty_low"], table["difficulty_high"])
+         for v in (x, lo, hi)])
+    # A mean only for the intensity with MIN_GROUP clips; the others say they have none.
+    means = ax.collections[2].get_segments()
+    assert [segment[0][1] for segment in means] == pytest.approx([sum(difficulty[:MIN_GROUP]) / MIN_GROUP])
+    assert [segment[0][0] for segment in means] == pytest.approx([-0.35])
+    assert [t.get_text() for t in ax.get_xticklabels()] == [
+        f"0\n(n={MIN_GROUP})", "2\n(n=1)\nno mean", f"3\n(n={MIN_GROUP - 1})\nno mean"]
+    assert f"no mean for intensity 2, 3: fewer than {MIN_GROUP} clips" in ax.get_xlabel()
+    assert "0 = as chance" in ax.get_ylabel() and "higher = harder" in ax.get_ylabel()
+    assert [line.get_ydata()[0] for line in ax.lines if line.get_linestyle() == "--"] == [0]
+    assert ax.get_title() == "sentiment_3: adjusted clip difficulty across 4 systems"
+
+    # With every group large enough, every intensity has its mean and the note is gone.
+    big = figures.clip_difficulty(table, min_group=1).axes[0]
+    assert len(big.collections[2].get_segments()) == 3
+    assert "no mean" not in big.get_xlabel()
     with pytest.raises(ValueError, match="no clips"):
         figures.clip_difficulty(table.iloc[:0])
+    with pytest.raises(ValueError, match="difficulty_high"):
+        figures.clip_difficulty(table.drop(columns="difficulty_high"))
+    with pytest.raises(ValueError, match="difficulty_low <= difficulty"):
+        figures.clip_difficulty(table.assign(difficulty_low=table["difficulty_high"] + 1))
+    with pytest.raises(ValueError, match="min_group"):
+        figures.clip_difficulty(table, min_group=0)
+
+
+def test_clip_difficulty_draws_clip_tables_difficulty(labels_file):
+    from emosign.clips import clip_outcomes, clip_table
+
+    outcomes = clip_outcomes("sentiment_3", {
+        "a": {n: "positive" for n in SYNTHETIC_SINGLE},
+        "b": {n: ("negative" if i % 3 else "neutral") for i, n in enumerate(SYNTHETIC_SINGLE)},
+        "c": {n: ("neutral" if i % 2 else "positive") for i, n in enumerate(SYNTHETIC_SINGLE)},
+    }, labels_file=labels_file)
+    table = clip_table(outcomes)
+    ax = figures.clip_difficulty(table).axes[0]
+    assert list(ax.collections[1].get_offsets()[:, 1]) == pytest.approx(list(table["difficulty"]))
+    intervals = ax.collections[0].get_segments()
+    assert [s[0][1] for s in intervals] == pytest.approx(list(table["difficulty_low"]))
+    assert [s[1][1] for s in intervals] == pytest.approx(list(table["difficulty_high"]))
 
 
 def test_confusion_matrix_needs_a_single_label_result():

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import textwrap
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -46,7 +47,14 @@ from emosign.baselines.registry import Baseline, Example
 from emosign.captions import read_captions
 from emosign.errors import InputError
 from emosign.labels import Labels, load_labels
-from emosign.metrics import classification_metrics, evaluate, format_metric
+from emosign.metrics import (
+    SHORT_NAMES,
+    UNSTABLE_MARK,
+    UNSTABLE_REASON,
+    classification_metrics,
+    evaluate,
+    format_metric,
+)
 from emosign.paper import reported_rows
 from emosign.records import stamp
 from emosign.splits import Fold, leave_one_signer_out
@@ -57,6 +65,7 @@ __all__ = [
     "DEFAULT_TASKS",
     "HEADLINE",
     "Inputs",
+    "TEXT_WIDTH",
     "WRITER",
     "format_leaderboard",
     "out_of_fold_predictions",
@@ -252,6 +261,12 @@ def run_benchmark(
         predictions_out[(row["task"], row["system"])] = frame
         if unit in plan.kfold:
             row["kfold"] = _kfold_summary(plan.kfold[unit], done, unit)
+    for task in tasks:
+        reported = [r for r in rows if r["task"] == task and r["reported"]]
+        if reported:
+            verdict = _unstable_on_every_clip(task, rows, labels)
+            for r in reported:
+                r["unstable"] = verdict
 
     results = stamp("benchmark", {
         "emosign_version": __version__,
@@ -375,6 +390,9 @@ def _score_unit(unit: _Unit, plan: _Plan) -> tuple[dict, pd.DataFrame]:
         "ci": {k: result["ci"]["intervals"][k] for k in HEADLINE},
         "per_signer": result["per_signer"],
         "confusion_matrix": result["confusion_matrix"],
+        # evaluate's own verdict on these clips: which class-averaged scores a small class
+        # makes unstable (the leaderboard marks them).
+        "unstable": result["unstable"],
     }, frame
 
 
@@ -480,6 +498,20 @@ def _landmarks():
     return landmark_extractor()
 
 
+def _unstable_on_every_clip(task: str, rows: Sequence[dict], labels: Labels) -> dict:
+    """evaluate's ``unstable`` verdict on all of ``task``'s clips, which the paper's rows
+    were scored on: that of a row run here on every clip (a floor always is), else asked
+    of evaluate (one cheap scoring of the reference itself), so that the rule stays
+    evaluate's alone."""
+    for r in rows:
+        if r["task"] == task and "unstable" in r and not r.get("missing_videos"):
+            return r["unstable"]
+    data = get_task(task).bind(labels)
+    answers = pd.DataFrame({"video_name": data.video_names,
+                            "prediction": [data.classes[i] for i in data.y_true]})
+    return evaluate(task, answers, labels_file=labels, n_boot=1, metrics=HEADLINE)["unstable"]
+
+
 def _reported_rows(task: str) -> list[dict]:
 
     return [dict(row, reported=True) for row in reported_rows(task)]
@@ -488,30 +520,153 @@ def _reported_rows(task: str) -> list[dict]:
 # --- outputs -------------------------------------------------------------------------------
 
 
-def format_leaderboard(results: dict, *, markdown: bool = False) -> str:
-    """The leaderboard: one table per task, wAcc and wF1 in percent with 95% intervals."""
+#: Kinds of baseline that are points of comparison, never ranked with the systems (as
+#: ``emosign report`` and :data:`emosign.baselines.registry.KINDS` say): floors see no
+#: clip, references are not models of the clip. The paper's rows (``reported``) join them.
+_COMPARISON_KINDS = frozenset({"floor", "reference"})
 
-    lines = []
+#: The printed table's widest line, and its longest system name (the full names, the
+#: accuracy and the notes are in ``leaderboard.md`` and ``results.json``).
+TEXT_WIDTH = 100
+_NAME_WIDTH = 30
+
+#: The scores the printed table shows, the paper's two; leaderboard.md shows every HEADLINE one.
+_TEXT_METRICS = ("balanced_accuracy", "weighted_f1")
+
+
+def format_leaderboard(results: dict, *, markdown: bool = False) -> str:
+    """The leaderboard: per task, the systems, then the points of comparison apart.
+
+    Parameters
+    ----------
+    results : dict
+        What :func:`run_benchmark` returns (``results.json``).
+    markdown : bool
+        False (default): the printed form, no line wider than :data:`TEXT_WIDTH` (100)
+        characters: wAcc and wF1 in percent with 95% intervals, names cut at 30
+        characters, the protocol and each row's notes under the table. True: the form of
+        ``leaderboard.md``, with every headline metric, full names and a note column.
+
+    Returns
+    -------
+    str
+        One block per task. Systems (text and visual baselines) come first; floors,
+        references and the paper's reported rows follow apart as points of comparison, and
+        nothing is ranked (``emosign report`` ranks the systems, with rank intervals). A
+        score that averages over the classes is marked
+        :data:`~emosign.metrics.UNSTABLE_MARK` where evaluate's verdict on the row's clips
+        (its ``unstable``) says so, a class having fewer than
+        :data:`~emosign.metrics.MIN_CLASS_CLIPS` clips, with
+        :data:`~emosign.metrics.UNSTABLE_REASON` and the small classes under the table.
+        Baselines that could not run are listed with the reason.
+    """
+    lines: list[str] = []
     for task in dict.fromkeys(r["task"] for r in results["rows"]):
         rows = [r for r in results["rows"] if r["task"] == task]
-        lines += [f"## {task}" if markdown else f"{task}", ""]
-        header = ["system", "kind", "n", "wAcc (balanced acc.)", "wF1 (weighted F1)", "accuracy", "note"]
-        table = []
-        for r in rows:
-            if "skipped" in r:
-                table.append([r["system"], r["kind"], "", "", "", "", f"skipped: {r['skipped']}"])
-                continue
-            m, ci = r["metrics"], r.get("ci", {})
-            note = "reported in the paper, not rerun" if r["reported"] else r.get("protocol", "")
-            if r.get("missing_videos"):
-                note += f"; {r['missing_videos']} clip(s) without a usable video left out"
-            table.append([
-                r["system"], r["kind"], str(r.get("n", "")),
-                *(format_metric(m.get(k), k, ci.get(k))
-                  for k in ("balanced_accuracy", "weighted_f1", "accuracy")), note,
-            ])
-        lines += _render(header, table, markdown) + [""]
+        run = [r for r in rows if "skipped" not in r]
+        systems = [r for r in run if not _comparison(r)]
+        apart = [r for r in run if _comparison(r)]
+        lines += _task_block(task, systems, apart, markdown)
+        small = _small_classes(run)
+        if small:
+            shown = ", ".join(f"{c} {n}" for c, n in small.items())
+            lines += _wrapped(f"{UNSTABLE_REASON} (here: {shown} clips).", markdown)
+        skipped = [r for r in rows if "skipped" in r]
+        if skipped:
+            lines += _wrapped("not run: " + "; ".join(f"{r['system']} ({r['skipped']})"
+                                                      for r in skipped) + ".", markdown)
+        lines.append("")
     return "\n".join(lines)
+
+
+def _comparison(row: dict) -> bool:
+    return bool(row.get("reported")) or row.get("kind") in _COMPARISON_KINDS
+
+
+def _small_classes(rows: Sequence[dict]) -> dict[str, int]:
+    """The small classes evaluate named on these rows' clips, each with its fewest clips."""
+    small: dict[str, int] = {}
+    for r in rows:
+        for name, n in ((r.get("unstable") or {}).get("classes") or {}).items():
+            small[name] = min(int(n), small.get(name, int(n)))
+    return small
+
+
+def _cell(row: dict, metric: str) -> str:
+    """A score in percent with its 95% interval, marked when evaluate's verdict says so."""
+    value = row.get("metrics", {}).get(metric)
+    text = format_metric(value, metric, row.get("ci", {}).get(metric))
+    flagged = value is not None and metric in ((row.get("unstable") or {}).get("metrics") or ())
+    return f"{text} {UNSTABLE_MARK}" if flagged else text
+
+
+def _note(row: dict) -> str:
+    if row.get("reported"):
+        return "reported in the paper, not rerun"
+    note = row.get("protocol", "")
+    if row.get("missing_videos"):
+        note += f"; {row['missing_videos']} clip(s) without a usable video left out"
+    return note
+
+
+def _task_block(task: str, systems: list[dict], apart: list[dict], markdown: bool) -> list[str]:
+    """A task's tables: the systems, and the points of comparison apart."""
+    # Said when no system ran, so that a table of floors is not read as a ranking.
+    groups = (("systems" if systems else "systems: none ran (see 'not run')", systems),
+              ("points of comparison, never ranked: floors, references, the paper's reported "
+               "rows (no interval)", apart))
+    if markdown:
+        header = ["system", "kind", "n", *(_column(m) for m in HEADLINE), "note"]
+        lines = [f"## {task}", ""]
+        for i, (title, members) in enumerate(groups):
+            if members or i == 0:
+                lines += [f"{title[0].upper()}{title[1:]}" + (":" if members else "."), ""]
+            if members:
+                lines += _render(header, [[r["system"], r["kind"], str(r.get("n", "")),
+                                           *(_cell(r, m) for m in HEADLINE), _note(r)]
+                                          for r in members], markdown=True)
+                lines.append("")
+        return lines
+    header = ["system", "kind", "n", *(_column(m) for m in _TEXT_METRICS)]
+    table = [[_cut(r["system"]), r["kind"], str(r.get("n", "")),
+              *(_cell(r, m) for m in _TEXT_METRICS)] for r in [*systems, *apart]]
+    # One set of column widths for both groups, each group under its title.
+    head, rule, *body = _render(header, table, markdown=False)
+    lines = [f"{task}: wAcc = balanced accuracy, wF1 = weighted F1, in % with 95% intervals", "",
+             head, rule]
+    start = 0
+    for title, members in groups:
+        if members or not systems:
+            lines += _wrapped(f"-- {title}", False)
+        lines += body[start:start + len(members)]
+        start += len(members)
+    for r in [*systems, *apart]:
+        if r.get("missing_videos"):
+            lines += _wrapped(f"{r['system']}: {r['missing_videos']} clip(s) without a usable "
+                              "video left out", False)
+    protocols: dict[str, list[str]] = {}
+    for r in [*systems, *apart]:
+        if not r.get("reported"):
+            protocols.setdefault(r.get("protocol", ""), []).append(r["system"])
+    if protocols:
+        lines += _wrapped("protocol: " + "; ".join(f"{p} ({', '.join(names)})"
+                                                   for p, names in protocols.items()), False)
+    return lines
+
+
+def _column(metric: str) -> str:
+    return f"{SHORT_NAMES.get(metric, metric)} %"
+
+
+def _cut(name: str) -> str:
+    return name if len(name) <= _NAME_WIDTH else name[: _NAME_WIDTH - 1] + "…"
+
+
+def _wrapped(text: str, markdown: bool) -> list[str]:
+    """A note under a table: one paragraph in markdown, lines of at most TEXT_WIDTH printed."""
+    if markdown:
+        return [text, ""]
+    return textwrap.wrap(text, TEXT_WIDTH, break_long_words=False, break_on_hyphens=False)
 
 
 def _render(header: list[str], rows: list[list[str]], markdown: bool) -> list[str]:
@@ -521,7 +676,8 @@ def _render(header: list[str], rows: list[list[str]], markdown: bool) -> list[st
         ]
     widths = [max(len(x) for x in column) for column in zip(header, *rows)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    return [fmt.format(*header), fmt.format(*("-" * w for w in widths))] + [fmt.format(*r) for r in rows]
+    return [line.rstrip() for line in
+            [fmt.format(*header), fmt.format(*("-" * w for w in widths))] + [fmt.format(*r) for r in rows]]
 
 
 def _write_outputs(out: Path, results: dict, predictions: dict[tuple[str, str], pd.DataFrame],
