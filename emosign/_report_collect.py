@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from emosign import vocab
+from emosign.baselines.registry import SYSTEM_KINDS
 from emosign.errors import InputError, MissingExtraError
 from emosign.harness.inspect_logs import find_inspect_logs, score_inspect_logs
 from emosign.harness.lmms_eval_scores import RESULTS_FILE as LMMS_RESULTS_FILE
@@ -132,7 +133,7 @@ ROW_KINDS: dict[str, str] = {
 }
 #: The kinds of row that are systems, ranked among those of the same inputs. Floors, references
 #: and reported rows are points of comparison: shown apart, never ranked.
-RANKED_KINDS = frozenset({"text", "visual", "MLLM run", "evaluated"})
+RANKED_KINDS = SYSTEM_KINDS | {"MLLM run", "evaluated"}
 
 
 @dataclass(frozen=True)

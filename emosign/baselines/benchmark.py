@@ -43,7 +43,7 @@ from emosign._workers import check_workers, dead_workers_explained
 from emosign.baselines import visual
 from emosign.baselines.catalog import all_baselines, get_baseline
 from emosign.baselines.landmarks import landmark_extractor
-from emosign.baselines.registry import Baseline, Example
+from emosign.baselines.registry import SYSTEM_KINDS, Baseline, Example
 from emosign.captions import read_captions
 from emosign.errors import InputError
 from emosign.labels import Labels, load_labels
@@ -520,11 +520,6 @@ def _reported_rows(task: str) -> list[dict]:
 # --- outputs -------------------------------------------------------------------------------
 
 
-#: Kinds of baseline that are points of comparison, never ranked with the systems (as
-#: ``emosign report`` and :data:`emosign.baselines.registry.KINDS` say): floors see no
-#: clip, references are not models of the clip. The paper's rows (``reported``) join them.
-_COMPARISON_KINDS = frozenset({"floor", "reference"})
-
 #: The printed table's widest line, and its longest system name (the full names, the
 #: accuracy and the notes are in ``leaderboard.md`` and ``results.json``).
 TEXT_WIDTH = 100
@@ -580,7 +575,8 @@ def format_leaderboard(results: dict, *, markdown: bool = False) -> str:
 
 
 def _comparison(row: dict) -> bool:
-    return bool(row.get("reported")) or row.get("kind") in _COMPARISON_KINDS
+    # Points of comparison, never ranked: floors, references and the paper's rows.
+    return bool(row.get("reported")) or row.get("kind") not in SYSTEM_KINDS
 
 
 def _small_classes(rows: Sequence[dict]) -> dict[str, int]:

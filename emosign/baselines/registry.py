@@ -47,6 +47,7 @@ __all__ = [
     "KINDS",
     "Model",
     "REGISTRY",
+    "SYSTEM_KINDS",
     "describe_inputs",
     "register",
 ]
@@ -66,6 +67,10 @@ KINDS: dict[str, str] = {
     "visual": "a model of the video",
     "reference": "a point of comparison, not a model of the clip (never ranked)",
 }
+
+#: The kinds of baseline that are systems, ranked on a leaderboard; floors and references are
+#: points of comparison, shown apart and never ranked.
+SYSTEM_KINDS = frozenset({"text", "visual"})
 
 #: How a leaderboard names what a system sees, by the inputs it needs.
 _INPUT_NAMES = {"cues": "annotators' cue descriptions", "captions": "caption",
