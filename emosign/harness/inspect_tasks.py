@@ -426,12 +426,22 @@ def answer(task: str) -> Scorer:
 
     Parameters
     ----------
-    task : the harness task; the answer is read for each of ``SCORED_TASKS[task]``.
+    task : str
+        The harness task; the answer is read for each of ``SCORED_TASKS[task]``.
 
-    The score's value is ``{scored task: what was read}``; its metadata holds
-    ``video_name``, ``verdicts`` (``parsed``, ``unreadable`` or ``missing`` per scored task),
-    ``problems`` (:data:`emosign.harness.answers.PROBLEM_KINDS`, or None) and ``cells``
-    (the predictions cells, or None when missing).
+    Returns
+    -------
+    Scorer
+        Scores a sample: the score's value is ``{scored task: what was read}``; its
+        metadata holds ``video_name``, ``verdicts`` (``parsed``, ``unreadable`` or
+        ``missing`` per scored task), ``problems``
+        (:data:`emosign.harness.answers.PROBLEM_KINDS`, or None) and ``cells`` (the
+        predictions cells, or None when missing).
+
+    Raises
+    ------
+    InputError
+        If ``task`` is not a harness task.
     """
     if task not in HARNESS_TASKS:
         raise InputError(f"unknown harness task {task!r}; choose one of {list(HARNESS_TASKS)}")
