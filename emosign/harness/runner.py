@@ -294,7 +294,9 @@ class RunSummary:
     ``n_answered`` (answered now) + ``n_errors`` (no answer; see ``errors``) +
     ``n_skipped`` (not asked, because the run stopped early: ``stopped`` says why).
     ``notes`` are things the user should know, e.g. that the previous run was killed.
-    :func:`format_summary` says all this for people.
+    :func:`format_summary` says all this for people. A run that stopped early, or whose
+    every request failed, does not return it: it is the ``summary`` of the
+    :class:`RunStopped` raised.
     """
 
     model: str
