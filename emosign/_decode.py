@@ -87,6 +87,8 @@ class VideoError(EmosignError, RuntimeError):
     reason : str
         What went wrong.
 
+    Notes
+    -----
     The message always names both the clip and the path; the decoder's own
     exception, if any, is chained as ``__cause__``.
     """

@@ -29,13 +29,16 @@ from pathlib import Path
 from typing import Any
 
 from emosign import vocab
+from emosign.baselines.registry import KINDS as BASELINE_KINDS
 from emosign.baselines.registry import SYSTEM_KINDS
 from emosign.errors import InputError, MissingExtraError
 from emosign.harness.inspect_logs import find_inspect_logs, score_inspect_logs
 from emosign.harness.lmms_eval_scores import RESULTS_FILE as LMMS_RESULTS_FILE
 from emosign.harness.prompts import DEFAULT_PROTOCOL
+from emosign.paper import reported_rows
 from emosign.records import KINDS as RECORD_KINDS
 from emosign.records import NotARecordError, read_record
+from emosign.tasks import get_task
 
 __all__ = [
     "RANKED_KINDS",
@@ -453,8 +456,6 @@ _READERS: dict[str, Callable[[Mapping, str, list[str], list], list[SystemResult]
 
 def _paper_rows(systems: Sequence[SystemResult]) -> list[SystemResult]:
     """The paper's rows for every task scored here that the files do not already carry."""
-    from emosign.paper import reported_rows
-
     have = {(s.task, s.system) for s in systems if s.reported}
     rows = []
     for task in dict.fromkeys(s.task for s in systems):
@@ -472,15 +473,16 @@ def _baseline_kind(system: str, kind: Any, reported: bool) -> tuple[str, str]:
     """A benchmark row's kind and inputs: the registry's for a registered baseline (so that
     an older results file cannot rank ``cue_text_tfidf`` as a model), else the row's own kind
     when it is a known one, with its inputs not recorded."""
+    # The catalog imports every built-in baseline (scikit-learn, SciPy: seconds to import):
+    # only when a report shows a benchmark's rows.
     from emosign.baselines.catalog import all_baselines
-    from emosign.baselines.registry import KINDS
 
     if reported:
         return "reported", _modality(system)
     registered = {b.name: b for b in all_baselines()}
     if system in registered:
         return registered[system].kind, registered[system].inputs
-    if kind in KINDS:
+    if kind in BASELINE_KINDS:
         return str(kind), "not recorded"
     return "evaluated", "not recorded"
 
@@ -566,8 +568,6 @@ def _task(value: Any, source: str, missing: list[str]) -> str | None:
 
 def task_kind(task: str) -> str:
     """The kind of a task (``single_label``, ``ordinal``...), which picks its metrics."""
-    from emosign.tasks import get_task
-
     return get_task(task).kind
 
 

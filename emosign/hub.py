@@ -25,7 +25,10 @@ Without a cached copy, one request with a short timeout (:data:`PROBE_TIMEOUT`) 
 retries asks the Hub first: a machine without network fails at once with
 :class:`LabelFetchError`, instead of waiting through huggingface_hub's retries.
 
-This module imports nothing from the rest of the ``emosign`` package.
+This module imports nothing from the rest of the ``emosign`` package, and
+``huggingface_hub`` (a few hundred ms to import ``hf_hub_download``) only where the Hub is
+asked: :mod:`emosign.tasks` imports this module, and a local label file needs no Hub
+(tests/test_perf.py checks that ``emosign info`` and ``evaluate`` on one never import it).
 """
 
 from __future__ import annotations
@@ -199,7 +202,7 @@ def ways_to_give_labels(style: Literal["python", "cli"] = "python") -> str:
     ``style="python"`` names the ``labels_file=`` argument, ``style="cli"`` the
     ``--labels-file`` option; both name ``EMOSIGN_LABELS`` and the Hub cache.
     """
-    from huggingface_hub import constants as hf_constants
+    from huggingface_hub import constants as hf_constants  # the Hub's: see the module's note
 
     argument = (
         "--labels-file PATH" if style == "cli" else 'labels_file="path/to/emosign_dataset.csv"'
@@ -392,6 +395,7 @@ def fetch_labels(
     ValueError
         ``sha256`` is not 64 hex digits.
     """
+    # huggingface_hub only when the Hub is asked: see the module's note.
     from huggingface_hub import constants as hf_constants
     from huggingface_hub import hf_hub_download
 
@@ -491,7 +495,7 @@ def _cached(download) -> str | None:
 
 def _fetch_failure_reason(error: BaseException) -> str:
     """Say in one clause why a Hub download failed."""
-    from huggingface_hub.errors import LocalEntryNotFoundError
+    from huggingface_hub.errors import LocalEntryNotFoundError  # see the module's note
 
     if isinstance(error, LocalEntryNotFoundError):
         return f"the Hub could not be reached and no cached copy exists ({error})"
@@ -513,10 +517,11 @@ def check_hub_reachable(*, endpoint: str | None = None, revision: str = HUB_REVI
         offline mode is on (``HF_HUB_OFFLINE``), or the Hub did not
         answer; the message names the endpoint and the reason.
     """
-    from huggingface_hub import constants as hf_constants
+    from huggingface_hub import constants as hf_constants  # see the module's note
 
     if _env_flag("HF_HUB_OFFLINE") or hf_constants.HF_HUB_OFFLINE:
         raise HubUnreachableError("offline (HF_HUB_OFFLINE is set)")
+    # Past the offline check: the full client only when the Hub is asked.
     from huggingface_hub import get_hf_file_metadata, hf_hub_url
     from huggingface_hub.errors import HfHubHTTPError
 

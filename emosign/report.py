@@ -37,7 +37,6 @@ import dataclasses
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from emosign._io import marker_name, staged_directory, write_atomically
 from emosign._report_build import build_report
@@ -60,9 +59,7 @@ from emosign._report_render import (
     render_html,
     render_markdown,
 )
-
-if TYPE_CHECKING:
-    from emosign.labels import Labels
+from emosign.labels import Labels, load_labels
 
 __all__ = [
     "MARKER",
@@ -160,8 +157,6 @@ def _labels_for_clips(
 ) -> tuple[Collected, Labels | None]:
     """The labels for the clip-level analysis, or None (with a note in ``missing`` when a
     label file was given but cannot be read)."""
-    from emosign.labels import load_labels
-
     if labels_file is None:
         labels_file = os.environ.get("EMOSIGN_LABELS") or None
     if labels_file is None:

@@ -50,15 +50,19 @@ The assertions, usable in any test (they need no fixture):
   them, clip by clip.
 
 pytest imports this module in every project where ``emosign`` is installed, so it imports
-nothing heavy at module level: ``datasets``, ``pandas`` and the scorer are imported inside
-the fixtures and assertions that use them.
+nothing heavy at module level (the standard library, :mod:`emosign.vocab` and
+:mod:`emosign.hub`, a few ms): ``datasets``, ``pandas``, NumPy and the scorer are imported
+inside the fixtures and assertions that use them.
 """
 
 from __future__ import annotations
 
 import difflib
+import inspect
+import itertools
 import math
 import os
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,13 +70,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from emosign import hub, vocab
 from emosign._io import parse_json
 from emosign.errors import InputError, UnknownNameError
+from emosign.hub import LabelSource
 
 if TYPE_CHECKING:  # only for annotations: importing these costs time on every pytest run
     import datasets
 
-    from emosign.hub import LabelSource
     from emosign.labels import Labels
     from emosign.loader import OnMissing
 
@@ -172,8 +177,8 @@ def _refuse_a_rootdir_chosen_from_option_values(config: pytest.Config) -> None:
     if not spaced:
         return
     try:
-        import inspect
-
+        # pytest's private module: inside the try, so that a pytest without it skips this
+        # check rather than failing to load the plugin.
         from _pytest.config.findpaths import determine_setup
 
         namespace = config.known_args_namespace
@@ -258,8 +263,6 @@ def _video_dir(config: pytest.Config) -> Path:
 @pytest.fixture(scope="session")
 def _emosign_label_source(pytestconfig: pytest.Config) -> LabelSource:
     """Where the labels are, resolved once per session; skips the test if nowhere."""
-    from emosign import hub
-
     given = pytestconfig.stash[_SETTINGS].labels
     if given is not None:
         try:
@@ -291,7 +294,7 @@ def emosign_labels_path(_emosign_label_source: LabelSource) -> Path:
 @pytest.fixture(scope="session")
 def emosign_labels(_emosign_label_source: LabelSource) -> Labels:
     """The label file read and validated: 200 :class:`emosign.labels.Clip` for the release."""
-    from emosign.labels import read_labels
+    from emosign.labels import read_labels  # pandas: see the module's note on imports
 
     return read_labels(_emosign_label_source)
 
@@ -317,7 +320,7 @@ class DatasetLoader:
         captions_file: str | os.PathLike | None = None,
         on_missing: OnMissing = "none",
     ) -> datasets.Dataset:
-        from emosign.loader import load_emosign
+        from emosign.loader import load_emosign  # datasets: see the module's note on imports
 
         return load_emosign(
             config, labels_file=self.labels_file, cache_dir=self.cache_dir,
@@ -347,7 +350,7 @@ class Scorer:
     labels_file: Path
 
     def __call__(self, task: str, predictions: Any, **options: Any) -> dict:
-        from emosign.metrics import evaluate
+        from emosign.metrics import evaluate  # the scorer: see the module's note on imports
 
         return evaluate(task, predictions, labels_file=self.labels_file, **options)
 
@@ -533,6 +536,7 @@ def _clip_names(source: Any) -> tuple[list[str], str]:
         if path.suffix.lower() == ".txt":
             lines = path.read_text(encoding="utf-8").splitlines()
             return [line.strip() for line in lines if line.strip()], str(path)
+        # pandas: see the module's note on imports
         from emosign.predictions import VIDEO_NAME, read_predictions
 
         return list(read_predictions(path).table[VIDEO_NAME]), str(path)
@@ -606,11 +610,9 @@ class _Answer:
 
 def _answers(source: Any, task: str) -> tuple[dict[str, _Answer], str]:
     """{video_name: answer} of one predictions table, read with the scorer's own readers."""
-    from collections import Counter
-
+    # The scorer's readers (NumPy, pandas): see the module's note on imports.
     from emosign import _answer_text as answer_text
     from emosign import predictions as p
-    from emosign import vocab
     from emosign.tasks import get_task
 
     spec = get_task(task)
@@ -659,10 +661,6 @@ def _every_combination() -> tuple[str, ...]:
 
     The real classes come from the label file; comparing two tables needs no labels.
     """
-    import itertools
-
-    from emosign import vocab
-
     names = vocab.MERGED_EMOTION_NAMES
     return tuple(
         vocab.combination_name(chosen)

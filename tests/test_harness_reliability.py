@@ -42,7 +42,12 @@ from emosign.harness.client import MLLMError, OpenAIChat, redact  # noqa: E402
 from emosign.harness.config import RetryPolicy  # noqa: E402
 from emosign.harness.parallel import STOP_AFTER_FAILED_REQUESTS  # noqa: E402
 from emosign.harness.runfiles import RunLockedError, read_cache  # noqa: E402
-from emosign.harness.runner import LocalModelFailed, run_mllm, score_run  # noqa: E402
+from emosign.harness.runner import (  # noqa: E402
+    LocalModelFailed,
+    RunStopped,
+    run_mllm,
+    score_run,
+)
 
 # --- secrets -------------------------------------------------------------------------------
 
@@ -521,6 +526,55 @@ def test_a_dead_server_stops_the_run_at_once(video_dir, labels_file, tmp_path, c
                      captured.out)
 
 
+def test_a_dead_server_through_base_url_raises_run_stopped_and_a_rerun_resumes(
+    stand_in, video_dir, labels_file, tmp_path
+):
+    # Issue 23, item 8: an early stop raises, not a quiet return of a summary.
+    out = tmp_path / "runs"
+    live = stand_in()
+    first = run_mllm(**run_options(video_dir, labels_file, out, base_url=live.url, limit=3))
+    assert first.n_answered == 3
+    url = a_dead_url()
+    with pytest.raises(RunStopped) as raised:
+        run_mllm(**run_options(video_dir, labels_file, out, base_url=url))
+    stopped = raised.value
+    assert isinstance(stopped, MLLMError) and not isinstance(stopped, LocalModelFailed)
+    summary = stopped.summary
+    assert stopped.reason == summary.stopped
+    assert summary.stopped.startswith(
+        f"stopped early: the first {STOP_AFTER_FAILED_REQUESTS} attempts to reach the server "
+        f"at {url} all failed to connect")
+    assert str(stopped).startswith(summary.stopped)
+    left = len(CLIPS) - 3
+    assert f"3 answer(s) kept in {summary.cache_file}; run again to ask the {left} clip(s)" \
+        in str(stopped)
+    assert (summary.n_cached, summary.n_answered) == (3, 0)
+    assert summary.n_errors + summary.n_skipped == left
+    manifest = manifest_of(out)
+    assert manifest["status"] == "stopped" and manifest["stopped"] == summary.stopped
+    assert sum(r["status"] == "ok" for r in read_cache(summary.cache_file)) == 3
+
+    again = run_mllm(**run_options(video_dir, labels_file, out, base_url=live.url))
+    assert (again.n_cached, again.n_answered, again.n_errors, again.stopped) == (3, left, 0, None)
+    assert live.n_requests == len(CLIPS)  # none of the kept answers was asked again
+
+
+def test_a_server_that_fails_every_request_raises_even_below_the_early_stop(
+    stand_in, video_dir, labels_file, tmp_path
+):
+    # Two clips: too few for the early stop, yet the run answered nothing.
+    server = stand_in(lambda body, headers: (400, "this is not a chat server"))
+    limit = STOP_AFTER_FAILED_REQUESTS - 1
+    with pytest.raises(RunStopped) as raised:
+        run_mllm(**run_options(video_dir, labels_file, tmp_path / "runs", base_url=server.url,
+                               limit=limit))
+    summary = raised.value.summary
+    assert (summary.n_answered, summary.n_errors, summary.stopped) == (0, limit, None)
+    assert raised.value.reason.startswith(
+        f"the server at {server.url} failed on every clip it was asked about ({limit}): ")
+    assert "HTTP 400" in raised.value.reason
+
+
 @pytest.mark.parametrize("drop", ["reset", "short"])
 def test_a_live_server_that_drops_connections_is_retried_not_taken_for_dead(
     drop, stand_in, video_dir, labels_file, tmp_path, capsys
@@ -565,6 +619,22 @@ def test_a_wrong_server_exits_non_zero_with_a_summary_for_people(
     line = one_error_line(captured.err)
     assert "stopped early: the first 3 requests of this run all failed" in line
     assert "HTTP 400" in line
+
+
+def test_a_rejected_key_on_the_command_line_is_one_error_line_after_the_counts(
+    stand_in, video_dir, labels_file, tmp_path, capsys
+):
+    server = stand_in(lambda body, headers: (401, "invalid api key"))
+    out = tmp_path / "runs"
+    assert main(cli_run(video_dir, labels_file, out, "--base-url", server.url,
+                        "--concurrency", "1")) == 2
+    captured = capsys.readouterr()
+    line = one_error_line(captured.err)
+    assert "HTTP 401" in line and "check the key" in line
+    assert re.search(rf"skipped\s+{len(CLIPS)}\s+\(not asked: the run stopped early\)",
+                     captured.out)
+    assert "next: run the same command again" in captured.out
+    assert manifest_of(out)["status"] == "failed"
 
 
 def test_a_good_run_prints_its_counts_and_the_next_command(

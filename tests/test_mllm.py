@@ -49,6 +49,7 @@ from emosign.harness.prompts import DEFAULT_PROMPTS, Prompt, PromptError
 from emosign.harness.runfiles import RunFiles, model_slug, read_cache
 from emosign.harness.runner import (
     LocalModelFailed,
+    RunStopped,
     build_messages,
     encode_jpeg,
     format_scores,
@@ -645,8 +646,13 @@ def test_the_key_comes_from_the_named_variable(server, videos, labels_file, tmp_
 def test_a_rejected_key_stops_the_run(server, videos, labels_file, tmp_path):
     server.script = {name: [Reply(401)] for name in CLIPS}
     out = tmp_path / "runs"
-    with pytest.raises(MLLMError, match="HTTP 401"):
+    with pytest.raises(RunStopped, match="^HTTP 401") as raised:
         run(server, videos, labels_file, out, concurrency=1)
+    assert isinstance(raised.value, MLLMError) and "HTTP 401" in raised.value.reason
+    assert "HTTP 401" in str(raised.value.__cause__)
+    summary = raised.value.summary  # what the command line prints before its error line
+    assert summary.stopped == str(raised.value) and summary.n_answered == 0
+    assert summary.n_errors + summary.n_skipped == len(CLIPS)
     assert sum(server.requests.values()) <= 2  # not 12 hopeless requests
     manifest = json.loads((out / "stand-in-vlm" / "joint.video.run.json").read_text())
     assert manifest["status"] == "failed"

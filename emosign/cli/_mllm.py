@@ -173,18 +173,23 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _mllm_run(args: argparse.Namespace) -> int:
-    from emosign.harness.runner import format_summary, run_mllm
+    from emosign.harness.runner import RunStopped, format_summary, run_mllm
 
-    summary = run_mllm(
-        model=args.model, task=args.task, video_dir=args.video_dir, out=args.out,
-        client_config=ClientConfig(base_url=args.base_url, api_key_env=args.api_key_env,
-                                   timeout=args.timeout, concurrency=args.concurrency),
-        frame_config=FrameConfig(fps=args.fps, max_frames=args.max_frames,
-                                 max_side=args.max_side),
-        captions_file=args.captions_file, labels_file=args.labels_file,
-        protocol=args.protocol, prompt_file=args.prompt_file, limit=args.limit,
-        progress=progress(args),
-    )
+    error: str | None = None
+    try:
+        summary = run_mllm(
+            model=args.model, task=args.task, video_dir=args.video_dir, out=args.out,
+            client_config=ClientConfig(base_url=args.base_url, api_key_env=args.api_key_env,
+                                       timeout=args.timeout, concurrency=args.concurrency),
+            frame_config=FrameConfig(fps=args.fps, max_frames=args.max_frames,
+                                     max_side=args.max_side),
+            captions_file=args.captions_file, labels_file=args.labels_file,
+            protocol=args.protocol, prompt_file=args.prompt_file, limit=args.limit,
+            progress=progress(args),
+        )
+    except RunStopped as stopped:
+        # What was kept and what to run next, then why, as the one error line.
+        summary, error = stopped.summary, stopped.reason
     print(format_summary(summary))
     unanswered = summary.n_errors + summary.n_skipped
     if unanswered:
@@ -194,9 +199,10 @@ def _mllm_run(args: argparse.Namespace) -> int:
               if summary.n_answered or summary.n_cached else "")
     else:
         print(f"next: emosign mllm score {shlex.quote(args.out)}")
-    if summary.stopped or (unanswered and not summary.n_answered):
-        print(f"emosign: error: {summary.stopped or 'no clip was answered by this run'}",
-              file=sys.stderr)
+    if error is None and unanswered and not summary.n_answered:
+        error = "no clip was answered by this run"  # every clip's video or caption missing
+    if error is not None:
+        print(f"emosign: error: {error}", file=sys.stderr)
         return 2
     return 0
 

@@ -30,17 +30,20 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import pandas as pd
+
+from emosign import __version__, vocab
 from emosign._extras import install_hint
 from emosign._io import check_output_file, write_atomically
 from emosign.errors import EmosignError, InputError, MissingExtraError
-from emosign.harness.answers import Reading, parse_counts, read_answer
+from emosign.harness.answers import UNPARSEABLE, Reading, parse_counts, read_answer
 from emosign.harness.prompts import HARNESS_TASKS, INPUTS, PROTOCOL_NAMES, SCORED_TASKS
+from emosign.labels import load_labels
+from emosign.metrics import evaluate
 from emosign.records import stamp
-
-if TYPE_CHECKING:
-    import pandas as pd
+from emosign.tasks import get_task
 
 __all__ = [
     "LOG_SUFFIXES",
@@ -132,11 +135,6 @@ class InspectRun:
         -------
         pandas.DataFrame
         """
-        import pandas as pd
-
-        from emosign import vocab
-        from emosign.tasks import get_task
-
         readings = self._scored(scored)
         rows = [{"video_name": name, **reading.cells} for name, reading in readings.items()]
         single = get_task(scored).kind == "single_label"
@@ -152,7 +150,7 @@ class InspectRun:
 
 def _inspect_log_api() -> Any:
     try:
-        from inspect_ai import log
+        from inspect_ai import log  # the inspect extra: only when a log is read
     except ImportError as err:
         raise MissingExtraError(
             f"reading an Inspect log needs the inspect-ai package ({err.name or err}): "
@@ -324,8 +322,6 @@ def evaluate_log(
     -------
     dict or None
     """
-    from emosign.labels import load_labels
-
     if not isinstance(run, InspectRun):
         run = read_inspect_log(run)
     labels = load_labels(labels_file)
@@ -365,12 +361,6 @@ def evaluate_readings(
     wrong), on the run's clips of the task (``clips=`` only when they are not all of the
     task's), or None when no clip of the run belongs to the scored task.
     """
-    from emosign import vocab
-    from emosign.harness.answers import UNPARSEABLE
-    from emosign.labels import load_labels
-    from emosign.metrics import evaluate
-    from emosign.tasks import get_task
-
     labels = load_labels(labels_file)
     data = get_task(scored).bind(labels)
     ran = set(clips)
@@ -449,10 +439,6 @@ def score_inspect_logs(
     FileNotFoundError
         If a path does not exist or no EmoSign Inspect log is found.
     """
-    from emosign import __version__
-    from emosign.labels import load_labels
-    from emosign.tasks import get_task
-
     if out is not None:
         check_output_file(out)
     logs = find_inspect_logs(paths)

@@ -53,7 +53,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from emosign import _defaults
+from emosign import __version__, _defaults, vocab
 from emosign._extras import install_hint
 from emosign.errors import InputError, MissingExtraError
 
@@ -81,6 +81,7 @@ except ImportError as err:  # pragma: no cover - tested in a subprocess without 
         f"{install_hint('inspect')}"
     ) from None
 
+from emosign.captions import read_captions
 from emosign.harness.answers import UNPARSEABLE, Reading, read_answer
 from emosign.harness.config import MAX_FPS, ClientConfig, FrameConfig, check_number
 from emosign.harness.inspect_logs import METADATA_KEY, evaluate_readings
@@ -92,7 +93,10 @@ from emosign.harness.prompts import (
     get_protocol,
 )
 from emosign.harness.runner import build_messages
+from emosign.labels import load_labels
 from emosign.metrics import LEADERBOARD_METRICS, SHORT_NAMES
+from emosign.tasks import get_task
+from emosign.video import VideoError, resolve_videos, sample_frames
 
 __all__ = [
     "MISSING",
@@ -274,11 +278,6 @@ def build_dataset(options: TaskOptions, labels: Any = None) -> tuple[MemoryDatas
         If the label or captions file cannot be read, or no clip of the task has a video in
         ``video_dir``.
     """
-    from emosign import __version__
-    from emosign.captions import read_captions
-    from emosign.labels import load_labels
-    from emosign.video import resolve_videos
-
     labels = load_labels(options.labels_file if labels is None else labels)
     prompt = get_protocol(options.protocol).prompts[options.task]
     # emotion_single is scored on the single expression set only: nothing else is asked.
@@ -336,8 +335,6 @@ def _reference(clip: Any, task: str) -> str:
     if task in ("joint", "emotion") and clip.single_label is not None:
         parts.append(f"emotion {clip.single_label}")
     if task == "joint":
-        from emosign import vocab
-
         present = [n for n, v in zip(vocab.EMOTION_NAMES, clip.intensities) if v]
         parts.append("present: " + (", ".join(present) or "none"))
     return "; ".join(parts)
@@ -375,8 +372,6 @@ def emosign_frames(
     -------
     Solver
     """
-    from emosign.video import VideoError, sample_frames
-
     async def solve(state: TaskState, generate: Generate) -> TaskState:
         meta = state.metadata
         if meta.get("skipped"):
@@ -426,12 +421,22 @@ def answer(task: str) -> Scorer:
 
     Parameters
     ----------
-    task : the harness task; the answer is read for each of ``SCORED_TASKS[task]``.
+    task : str
+        The harness task; the answer is read for each of ``SCORED_TASKS[task]``.
 
-    The score's value is ``{scored task: what was read}``; its metadata holds
-    ``video_name``, ``verdicts`` (``parsed``, ``unreadable`` or ``missing`` per scored task),
-    ``problems`` (:data:`emosign.harness.answers.PROBLEM_KINDS`, or None) and ``cells``
-    (the predictions cells, or None when missing).
+    Returns
+    -------
+    Scorer
+        Scores a sample: the score's value is ``{scored task: what was read}``; its
+        metadata holds ``video_name``, ``verdicts`` (``parsed``, ``unreadable`` or
+        ``missing`` per scored task), ``problems``
+        (:data:`emosign.harness.answers.PROBLEM_KINDS`, or None) and ``cells`` (the
+        predictions cells, or None when missing).
+
+    Raises
+    ------
+    InputError
+        If ``task`` is not a harness task.
     """
     if task not in HARNESS_TASKS:
         raise InputError(f"unknown harness task {task!r}; choose one of {list(HARNESS_TASKS)}")
@@ -557,8 +562,6 @@ def _finite(value: float | None) -> float:
 
 
 def _kind(scored: str) -> str:
-    from emosign.tasks import get_task
-
     return get_task(scored).kind
 
 
@@ -653,8 +656,6 @@ def make_task(
         labels_file=labels_file, protocol=protocol, input=input, fps=fps,
         max_frames=max_frames, max_side=max_side, n_boot=n_boot,
     )
-    from emosign.labels import load_labels
-
     dataset, metadata = build_dataset(options, load_labels(options.labels_file))
     metrics: dict[str, list[Metric]] = {
         scored: [headline(scored, labels_file=options.labels_file, n_boot=options.n_boot)]

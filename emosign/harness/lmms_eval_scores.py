@@ -16,18 +16,20 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from emosign import __version__
 from emosign._defaults import N_BOOT
 from emosign._io import parse_json, read_regular_file, write_atomically
 from emosign.errors import InputError
+from emosign.harness.answers import PROBLEM_KINDS, UNPARSEABLE, Reading, parse_counts
 from emosign.harness.lmms_eval_task import TAG, task_metrics
 from emosign.harness.prompts import INPUTS, PROTOCOL_NAMES, SCORED_TASKS
+from emosign.labels import load_labels
 from emosign.metrics import evaluate
+from emosign.predictions import align
 from emosign.records import stamp
-
-if TYPE_CHECKING:  # answers imports pandas (~200 ms, measured): not by `emosign report`
-    from emosign.harness.answers import Reading
+from emosign.tasks import get_task
 
 __all__ = ["RESULTS_FILE", "score_samples"]
 
@@ -74,13 +76,6 @@ def score_samples(
         If a samples line holds no EmoSign reading, names a clip that is not in the label
         file, or repeats a clip; the message gives the file and line.
     """
-    # pandas (~200 ms, measured), and the version from the package's metadata: not when
-    # `emosign report` imports this module for RESULTS_FILE
-    from emosign import __version__
-    from emosign.harness.answers import parse_counts
-    from emosign.labels import load_labels
-    from emosign.tasks import get_task
-
     output_dir = Path(output_dir)
     files = sorted(p for p in output_dir.rglob(f"*samples_{TAG}_*.jsonl")
                    if _SAMPLES_FILE.fullmatch(p.name))
@@ -128,9 +123,6 @@ def _read_samples(
 ) -> tuple[dict[str, dict[str, Reading]], str | None]:
     """``{scored task: {video_name: Reading}}`` from one samples file, and the protocol its
     task folder asked in (None for a folder exported before protocols were recorded)."""
-    # pandas (~200 ms, measured): not when this module is imported
-    from emosign.harness.answers import PROBLEM_KINDS
-
     metric_of = {m.name: m.scored_task for m in task_metrics(prompt)}
     readings: dict[str, dict[str, Reading]] = {scored: {} for scored in SCORED_TASKS[prompt]}
     protocols: set[str | None] = set()
@@ -184,8 +176,6 @@ def _reading(cells: Mapping[Any, Any], problem: str | None) -> Reading:
     """One sample's reading, every cell text: a cell that is no text or number (a list, an
     object such as ``{"$ne": 1}``, a bool) cannot be a label and is read as unparseable,
     and the reading counts as an invalid answer."""
-    from emosign.harness.answers import UNPARSEABLE, Reading
-
     read: dict[str, str] = {}
     bad = []
     for column, cell in cells.items():
@@ -202,10 +192,6 @@ def _reading(cells: Mapping[Any, Any], problem: str | None) -> Reading:
 def _agree_with_evaluate(scored: str, labels: Any, readings: dict[str, Reading]) -> None:
     """Count as unreadable every reading evaluate cannot read (a cell "banana"), so that the
     parse rate and the evaluation agree: one reader, one count."""
-    from emosign.harness.answers import Reading
-    from emosign.predictions import align
-    from emosign.tasks import get_task
-
     ok = {name: r for name, r in readings.items() if r.ok}
     if not ok:
         return

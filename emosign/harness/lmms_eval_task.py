@@ -43,11 +43,13 @@ import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from emosign import vocab
 from emosign._io import staged_directory, write_atomically
+from emosign.captions import read_captions
 from emosign.errors import InputError
+from emosign.harness.answers import read_answer
 from emosign.harness.prompts import (
     DEFAULT_PROTOCOL,
     HARNESS_TASKS,
@@ -56,6 +58,7 @@ from emosign.harness.prompts import (
     get_protocol,
     video_file_prompts,
 )
+from emosign.labels import Labels, load_labels
 from emosign.metrics import (
     LEADERBOARD_METRICS,
     LOWER_IS_BETTER,
@@ -63,10 +66,8 @@ from emosign.metrics import (
     SHORT_NAMES,
     evaluate,
 )
+from emosign.tasks import get_task
 from emosign.video import resolve_videos
-
-if TYPE_CHECKING:
-    from emosign.labels import Labels
 
 __all__ = [
     "MAX_NEW_TOKENS",
@@ -123,9 +124,6 @@ def task_metrics(prompt_task: str) -> list[Metric]:
     -------
     list of Metric
     """
-    # pandas (~200 ms, measured): not when this module is imported
-    from emosign.tasks import get_task
-
     metrics = []
     for scored in SCORED_TASKS[prompt_task]:
         metrics += [Metric(scored, m) for m in LEADERBOARD_METRICS[get_task(scored).kind]]
@@ -209,11 +207,6 @@ def export_lmms_eval(
     FileNotFoundError
         If a clip has no video.
     """
-    # pandas (~200 ms, measured): not when this module is imported (by `emosign report`,
-    # or by lmms-eval, through the exported utils.py)
-    from emosign.captions import read_captions
-    from emosign.labels import load_labels
-
     video_file_prompts(protocol)  # ValueError naming the protocols, before anything is read
     unknown = [t for t in prompt_tasks if t not in HARNESS_TASKS]
     if unknown or not prompt_tasks:
@@ -495,9 +488,6 @@ def process_results(doc: Mapping[str, Any], results: Sequence[str]) -> dict[str,
         reading of that scored task: ``{"video_name", "cells", "problem", "protocol"}`` (the
         protocol goes into lmms-eval's logged samples, for ``emosign lmms-eval-score``).
     """
-    # pandas (~200 ms, measured): not when this module is imported
-    from emosign.harness.answers import read_answer
-
     answer = results[0] if results else ""
     readings = read_answer(doc["prompt_task"], answer)
     protocol = doc.get("protocol") or DEFAULT_PROTOCOL
@@ -575,16 +565,10 @@ def _evaluate(scored_task: str, labels_file: str, records: tuple) -> dict:
 
 @functools.cache
 def _task_clips(scored_task: str, labels_file: str) -> tuple[str, ...]:
-    # pandas (~200 ms, measured): not when this module is imported
-    from emosign.tasks import get_task
-
     return get_task(scored_task).bind(_labels(labels_file)).video_names
 
 
 @functools.cache
 def _labels(labels_file: str) -> Labels:
     # Read and checked once per evaluation run, not once per metric of every task.
-    # pandas (~200 ms, measured): not when this module is imported
-    from emosign.labels import load_labels
-
     return load_labels(labels_file)

@@ -43,6 +43,7 @@ __all__ = [
     "JobFailed",
     "JobsDone",
     "Terminated",
+    "WorkFailed",
     "Worker",
     "run_jobs",
 ]
@@ -139,9 +140,12 @@ def run_jobs(
 
     Raises
     ------
+    WorkFailed
+        If the server rejects the key or does not know the model, or a cache line cannot
+        be written (the record then says "failed"): the error's message, with what was done
+        by then as ``done``.
     MLLMError
-        If the server rejects the key or does not know the model, or a file cannot be
-        written (the record then says "failed").
+        If the record cannot be written at the end.
     KeyboardInterrupt
         Passed on after the requests in flight are answered and saved (SIGTERM too, as
         :class:`Terminated`, in the main thread); the record says "interrupted".
@@ -156,6 +160,7 @@ def run_jobs(
     tally = _Tally()
     futures: list[Future] = []
     stopped: str | None = None
+    fatal: MLLMError | None = None
     status = "interrupted"
     try:
         with _sigterm_as_interrupt(), \
@@ -171,14 +176,14 @@ def run_jobs(
             stopped = _ask_in_parallel(worker, todo, futures, concurrency=config.concurrency,
                                       stop=stop, breaker=breaker, on_done=on_done)
         status = "stopped" if stopped else "finished"
-    except MLLMError:
+    except MLLMError as err:
         status = "failed"
-        raise
+        fatal = err  # raised below, with what was done by then
     except Terminated:
         record["interrupted_by"] = "SIGTERM"
         raise
     finally:
-        stopping_on = sys.exc_info()[1]  # what ended the work, if anything did
+        stopping_on = sys.exc_info()[1] or fatal  # what ended the work, if anything did
         tally.count_rest(futures)
         writer.close()
         record.update(status=status, finished=now(), answered_now=tally.answered,
@@ -191,8 +196,12 @@ def run_jobs(
             if stopping_on is None:
                 raise
             # (a full disk, say) the error that ended the work is the one to report
-    return JobsDone(n_jobs=len(jobs), n_cached=len(jobs) - len(todo),
-                    n_answered=tally.answered, failures=tuple(tally.failures), stopped=stopped)
+    outcome = JobsDone(n_jobs=len(jobs), n_cached=len(jobs) - len(todo),
+                       n_answered=tally.answered, failures=tuple(tally.failures),
+                       stopped=stopped)
+    if fatal is not None:
+        raise WorkFailed(fatal, outcome) from fatal
+    return outcome
 
 
 class _Tally:
@@ -482,6 +491,27 @@ class JobFailed(Exception):
         super().__init__(message)
         self.kind = kind
         self.message = message
+
+
+class WorkFailed(MLLMError):
+    """A fatal error ended the work: a rejected key, an unknown model, a cache line that
+    cannot be written.
+
+    The message is the error's own (chained as ``__cause__``); every answer received before
+    is in the cache and the record says "failed".
+
+    Parameters
+    ----------
+    error : MLLMError
+        The error that ended the work.
+    done : JobsDone
+        What the work did by then (``stopped`` is None: the work did not stop on its own).
+    """
+
+    def __init__(self, error: MLLMError, done: JobsDone) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.done = done
 
 
 class Terminated(KeyboardInterrupt):

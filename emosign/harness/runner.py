@@ -98,7 +98,7 @@ from emosign.harness.config import (
     refuse_unknown,
 )
 from emosign.harness.extract import read_extraction
-from emosign.harness.parallel import JobFailed, Worker, run_jobs
+from emosign.harness.parallel import JobFailed, Worker, WorkFailed, run_jobs
 from emosign.harness.prompts import (
     DEFAULT_PROTOCOL,
     HARNESS_TASKS,
@@ -137,6 +137,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ClipError",
     "LocalModelFailed",
+    "RunStopped",
     "RunSummary",
     "build_messages",
     "encode_jpeg",
@@ -293,7 +294,9 @@ class RunSummary:
     ``n_answered`` (answered now) + ``n_errors`` (no answer; see ``errors``) +
     ``n_skipped`` (not asked, because the run stopped early: ``stopped`` says why).
     ``notes`` are things the user should know, e.g. that the previous run was killed.
-    :func:`format_summary` says all this for people.
+    :func:`format_summary` says all this for people. A run that stopped early, or whose
+    every request failed, does not return it: it is the ``summary`` of the
+    :class:`RunStopped` raised.
     """
 
     model: str
@@ -313,7 +316,32 @@ class RunSummary:
     notes: tuple[str, ...] = ()
 
 
-class LocalModelFailed(MLLMError):
+class RunStopped(MLLMError):
+    """A run that ended without asking every clip, or whose every request failed.
+
+    Raised by :func:`run_mllm` when the run stopped early (a dead or wrong server, a
+    rejected key, an unknown model, a file that cannot be written) or when every clip it
+    asked about failed and none was answered. Every answer received is kept in the run's
+    cache and its manifest says how the run ended, so running again resumes.
+
+    Parameters
+    ----------
+    message : str
+        Why, and what was kept.
+    summary : RunSummary
+        The summary the run would have returned: counts, failures, ``stopped``.
+    reason : str
+        Why, alone (the message without what was kept), for a caller that reports the
+        counts itself, as the command line does.
+    """
+
+    def __init__(self, message: str, summary: RunSummary, *, reason: str) -> None:
+        super().__init__(message)
+        self.summary = summary
+        self.reason = reason
+
+
+class LocalModelFailed(RunStopped):
     """A local model (``run_mllm``'s ``client=``) failed: the run stopped early, or no clip
     it was asked about got an answer.
 
@@ -321,10 +349,6 @@ class LocalModelFailed(MLLMError):
     answer received is kept in the run's cache, so running again resumes. ``summary`` is the
     :class:`RunSummary` the run would have returned.
     """
-
-    def __init__(self, message: str, summary: RunSummary) -> None:
-        super().__init__(message)
-        self.summary = summary
 
 
 @dataclass(frozen=True)
@@ -409,13 +433,17 @@ def run_mllm(
 
     Raises
     ------
-    MLLMError
-        If the server rejects the key or does not know the model (the answers received so
-        far are kept).
+    RunStopped
+        If the run stopped early (a dead or wrong server, see Notes; a rejected key or an
+        unknown model; a cache line that cannot be written), or every clip it asked about
+        failed: the message says why; every answer received is kept and the manifest says
+        how the run ended, so running again resumes. Its ``summary`` is the
+        :class:`RunSummary` the run would have returned, ``reason`` the why alone.
     LocalModelFailed
-        If ``client`` (a local model) made the run stop early, or failed on every clip it
-        was asked about: the message names the clip and the client's exception (type and
-        message); the answers received so far are kept, and running again resumes.
+        The :class:`RunStopped` of a ``client`` (a local model): the message names the clip
+        and the client's exception (type and message).
+    MLLMError
+        If there is no API key, or the run's manifest cannot be written at its end.
     RunLockedError
         If another process is writing the same run (model, task, input) in ``out``; the
         message names it (pid, host, start time).
@@ -432,8 +460,8 @@ def run_mllm(
     When, before any answer, the first
     :data:`~emosign.harness.parallel.STOP_AFTER_FAILED_REQUESTS` attempts all fail to
     connect, or the first that many clips' requests all fail (a dead or wrong server), the
-    run stops early rather than failing every clip in turn; the summary's ``stopped`` says
-    why and ``n_skipped`` counts the clips not asked.
+    run stops early rather than failing every clip in turn, and raises :class:`RunStopped`:
+    its summary's ``stopped`` says why and ``n_skipped`` counts the clips not asked.
     """
     settings_given = dict(options)
     config = configure(client_config or ClientConfig(), settings_given)
@@ -512,6 +540,10 @@ def run_mllm(
         outcome = run_jobs(worker, jobs, cache=files.cache, record=manifest,
                            record_path=files.manifest, config=config, where=chat.where,
                            progress=progress, description=f"{model} {task}")
+        fatal = None
+    except WorkFailed as failed:
+        # Raised below as RunStopped, with the summary of what was done before.
+        outcome, fatal = failed.done, failed
     finally:
         lock.release()
 
@@ -530,31 +562,37 @@ def run_mllm(
         n_errors=len(errors),
         errors=tuple(sorted(errors, key=lambda e: e.video_name)),
         n_skipped=outcome.n_skipped,
-        stopped=outcome.stopped,
+        stopped=outcome.stopped if fatal is None else str(fatal),
         notes=tuple(notes),
     )
-    if client is not None:
-        _raise_if_the_local_model_failed(summary, chat.name)
+    if fatal is not None:
+        # Its message says what to do (check the key, free space); the summary the counts.
+        raise RunStopped(str(fatal), summary, reason=str(fatal)) from fatal.error
+    _raise_if_failed(summary, chat.name if client is not None else None, where=chat.where)
     return summary
 
 
-def _raise_if_the_local_model_failed(summary: RunSummary, name: str) -> None:
-    """Raise :class:`LocalModelFailed` if ``summary``'s run stopped early, or the local
-    model failed on every clip it was asked about (none answered now)."""
+def _raise_if_failed(summary: RunSummary, local: str | None, *, where: str) -> None:
+    """Raise :class:`RunStopped` if ``summary``'s run stopped early, or every clip it asked
+    about failed (none answered now); :class:`LocalModelFailed`, its message starting with
+    the client's name, if the model is the local model ``local``."""
     failed = [e for e in summary.errors if e.kind == "request"]
     if not summary.stopped and not (failed and not summary.n_answered):
         return
     if summary.stopped:
         why = summary.stopped
-        if failed and "Last error:" not in why:
+        if local is not None and failed and "Last error:" not in why:
             why += f"; first failure: {failed[0].message}"
     else:
-        why = (f"the local model failed on every clip it was asked about "
+        model = "the local model" if local is not None else where
+        why = (f"{model} failed on every clip it was asked about "
                f"({len(failed)}): {failed[0].message}")
     kept = summary.n_cached + summary.n_answered
-    raise LocalModelFailed(
-        f"{name}: {why} ({kept} answer(s) kept in {summary.cache_file}; run again to ask the "
-        f"{summary.n_errors + summary.n_skipped} clip(s) without one)", summary)
+    message = (f"{why} ({kept} answer(s) kept in {summary.cache_file}; run again to ask the "
+               f"{summary.n_errors + summary.n_skipped} clip(s) without one)")
+    if local is None:
+        raise RunStopped(message, summary, reason=why)
+    raise LocalModelFailed(f"{local}: {message}", summary, reason=why)
 
 
 def _choose_prompt(task: str, preset: Protocol, prompt: Prompt | None,
