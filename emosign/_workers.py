@@ -42,6 +42,7 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from emosign import _decode
 from emosign._decode import Frames, is_positive_int, new_array
@@ -155,20 +156,13 @@ def _init_worker() -> None:
     _decode.use_one_thread()
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     os.environ.update(_WORKER_ENVIRONMENT)
-    try:  # optional: scikit-learn brings it
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # scikit-learn brings it; without it the variables above do
-        pass
-    else:
-        # Pools already loaded (NumPy's BLAS) ignore the variables; this
-        # limit applies to them, for the life of the process.
-        threadpool_limits(1)
-    try:  # optional: the visual baselines' extra
-        import cv2
-    except ImportError:
-        pass
-    else:
-        cv2.setNumThreads(1)
+    # Pools already loaded (NumPy's BLAS) ignore the variables; this limit applies to them,
+    # for the life of the process.
+    threadpool_limits(1)
+    # Here, not at the top: OpenCV takes a tenth of a second to import, paid by workers only.
+    import cv2
+
+    cv2.setNumThreads(1)
 
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
