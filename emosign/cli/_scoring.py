@@ -35,7 +35,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         description="Score one predictions file (video_name and prediction columns, or "
         "score_<class> columns) on one task, with bootstrap intervals, per-class and "
         "per-signer results. Strict: unknown, duplicate, missing or unreadable predictions "
-        "stop the run with every offending row listed.",
+        "stop the run with every offending row listed (the first 10 on screen, every one in a "
+        "new file the error names).",
         **examples(
             "emosign evaluate --task sentiment_3 --predictions my_model.csv",
             "emosign evaluate --task emotion_single --predictions my_model.jsonl "
