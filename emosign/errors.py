@@ -12,8 +12,9 @@ Messages speak in the library's terms (parameter names such as ``on_invalid=``);
 overrides where the command's option differs from the parameter.
 
 A message that lists many things (every bad row of a 500-row file) is built with
-:func:`listing`: it shows the first few and the count, and writes the whole message to a new
-file it names, so that the terminal gets a screenful and nothing is lost.
+:func:`listing` (one item a line) or :func:`inline_listing` (items on one line): it shows the
+first few and the count, and writes every one to a new file it names, so that the terminal
+gets a screenful and nothing is lost.
 
 This module imports nothing from the package: every other module may import it.
 """
@@ -30,6 +31,7 @@ __all__ = [
     "InputError",
     "MissingExtraError",
     "UnknownNameError",
+    "inline_listing",
     "listing",
 ]
 
@@ -117,15 +119,40 @@ def listing(
     for k, size in enumerate(every):
         shown[k] += max(0, min(room, size - 1))
         room -= shown[k] - 1
+    where = _written(_listed(header, sections, footer, every), total, folder)
+    return _listed(header, sections, [*footer, where], shown)
+
+
+def inline_listing(items: Sequence[str], *, limit: int = LISTED,
+                   folder: str | os.PathLike | None = None) -> str:
+    """Items for one line of a message (``rows 3, 5, 9``): all of them, comma-separated, or
+    the first ``limit``, how many more, and the new file holding every one, as :func:`listing`.
+
+    Returns
+    -------
+    str
+        ``"a, b"``, or ``"a, b, ... and 498 more (all 500 are listed in /tmp/emosign-errors-...)"``.
+    """
+    if limit < 1:
+        raise InputError(f"limit must be >= 1, not {limit}")
+    items = list(items)
+    if len(items) <= limit:
+        return ", ".join(items)
+    where = _written("\n".join(items), len(items), folder)
+    return f"{', '.join(items[:limit])}, ... and {len(items) - limit} more ({where})"
+
+
+def _written(text: str, total: int, folder: str | os.PathLike | None) -> str:
+    """Write ``text`` to a new file and say where; a failure is said instead of raised, so
+    that the error being reported still goes out."""
     try:
         descriptor, path = tempfile.mkstemp(prefix=LIST_FILE_PREFIX, suffix=".txt",
                                             dir=None if folder is None else os.fspath(folder))
         with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            file.write(_listed(header, sections, footer, every) + "\n")
-        where = f"all {total} are listed in {path}"
-    except OSError as err:  # the message still goes out, saying what could not be done
-        where = f"the full list of {total} could not be written ({err.strerror or err})"
-    return _listed(header, sections, [*footer, where], shown)
+            file.write(text + "\n")
+    except OSError as err:
+        return f"the full list of {total} could not be written ({err.strerror or err})"
+    return f"all {total} are listed in {path}"
 
 
 def _listed(header: str, sections: Sequence[tuple[str | None, Sequence[str]]],

@@ -78,7 +78,7 @@ from emosign._answer_text import (
 )
 from emosign._csv import read_csv_text
 from emosign._io import decode_utf8, read_regular_file
-from emosign.errors import InputError, listing
+from emosign.errors import InputError, inline_listing, listing
 from emosign.tasks import TaskData, get_task
 
 __all__ = [
@@ -817,4 +817,4 @@ def _classes_from_scores(scores: np.ndarray | None, data: TaskData):
 
 
 def _numbers(numbers) -> str:
-    return ", ".join(str(n) for n in numbers)
+    return inline_listing([str(n) for n in numbers])

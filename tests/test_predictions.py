@@ -385,6 +385,20 @@ def test_500_bad_rows_are_an_error_of_a_screenful_naming_the_file_with_all(
     assert all(repr(name) in listed for name in SINGLE_CLIPS)
 
 
+def test_many_rows_on_one_line_show_ten_and_name_the_file_with_all(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    bad = write_table(tmp_path / "bad.csv", [{"video_name": "", "prediction": "joy"}] * 30)
+    with pytest.raises(PredictionsError) as excinfo:
+        read_predictions(bad)
+    message = _message(excinfo)
+    assert "\n" not in message and "empty in row(s) 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, ... and 20 more" in message
+    (written,) = tmp_path.glob("emosign-errors-*.txt")
+    assert f"all 30 are listed in {written}" in message
+    assert written.read_text(encoding="utf-8").split() == [str(n) for n in range(1, 31)]
+
+
 def test_a_listing_shows_each_group_and_never_replaces_a_file(tmp_path):
     from emosign.errors import listing
 
