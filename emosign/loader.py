@@ -22,12 +22,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-import datasets
-import pandas as pd
+from emosign._progress import import_tqdm_auto
 
-from emosign import __version__, captions, hub, labels, video, vocab
-from emosign.errors import InputError, UnknownNameError
-from emosign.labels import Clip, Labels
+# datasets imports tqdm.auto, which warns "IProgress not found" in a Jupyter kernel without
+# ipywidgets, and then gives a text bar anyway: imported first without the warning.
+import_tqdm_auto()
+
+import datasets  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from emosign import __version__, captions, hub, labels, video, vocab  # noqa: E402
+from emosign.errors import InputError, UnknownNameError  # noqa: E402
+from emosign.labels import Clip, Labels  # noqa: E402
 
 __all__ = [
     "CITATION",

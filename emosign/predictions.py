@@ -78,7 +78,7 @@ from emosign._answer_text import (
 )
 from emosign._csv import read_csv_text
 from emosign._io import decode_utf8, read_regular_file
-from emosign.errors import InputError
+from emosign.errors import InputError, inline_listing, listing
 from emosign.tasks import TaskData, get_task
 
 __all__ = [
@@ -469,20 +469,23 @@ class _Problems:
         if not kinds:
             return
         count = sum(len(lines) for lines in self.lines.values())
-        parts = [
+        header = (
             f"predictions {predictions.source} do not fit task {data.task.name} on label file "
             f"{data.labels_source.path}: {count} problem(s), nothing was scored "
             "(rows numbered from 1, header not counted)"
-        ]
+        )
+        sections = []
         for kind, lines in self.lines.items():
-            if lines:
-                heading = f"{self.HEADINGS[kind]} ({len(lines)})"
-                if kind == "unparseable":
-                    heading += f"; expected {expected}"
-                parts.append(f"{heading}:\n    " + "\n    ".join(lines))
+            heading = f"{self.HEADINGS[kind]} ({len(lines)})"
+            if kind == "unparseable":
+                heading += f"; expected {expected}"
+            sections.append((heading, lines))
+        footer = []
         if kinds <= {"missing", "empty", "unparseable"}:
-            parts.append(f"to score these clips as wrong instead, {ON_INVALID_HINT}")
-        raise PredictionsError("\n  ".join(parts))
+            footer.append(f"to score these clips as wrong instead, {ON_INVALID_HINT}")
+        # A long list goes to a file of its own, never beside the predictions (their folder
+        # may be read-only, or another's).
+        raise PredictionsError(listing(header, sections, footer))
 
 
 def align(
@@ -814,4 +817,4 @@ def _classes_from_scores(scores: np.ndarray | None, data: TaskData):
 
 
 def _numbers(numbers) -> str:
-    return ", ".join(str(n) for n in numbers)
+    return inline_listing([str(n) for n in numbers])

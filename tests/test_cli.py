@@ -419,3 +419,93 @@ def test_an_option_of_another_command_is_refused_without_a_wrong_suggestion(caps
         main(["info", "--seed", "3"])
     err = capsys.readouterr().err
     assert "unrecognized option: --seed" in err and "did you mean" not in err
+
+
+# --- every table fits 100 columns -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def example_inputs(tmp_path_factory):
+    from conftest import REAL_LABELS
+
+    if not REAL_LABELS:
+        pytest.skip("EMOSIGN_LABELS is not set")
+    out = tmp_path_factory.mktemp("examples") / "ex"
+    assert main(["examples", str(out), "--labels-file", REAL_LABELS]) == 0
+    return out
+
+
+def _lmms_eval_samples(out, labels_file) -> None:
+    """lmms-eval's --log_samples output for the sentiment prompt, as its process_results
+    writes it, with an answer per clip."""
+    from emosign.harness.lmms_eval_task import process_results
+    from emosign.labels import load_labels
+
+    phrases = [level.phrase for level in vocab.SENTIMENT_LEVELS]
+    path = out / "a-model-with-a-long-name__qwen2.5-vl-72b-instruct" / "2026_samples_emosign_sentiment.jsonl"
+    path.parent.mkdir(parents=True)
+    with path.open("w") as f:
+        for i, clip in enumerate(load_labels(labels_file)):
+            doc = {"video_name": clip.video_name, "prompt_task": "sentiment"}
+            values = process_results(doc, [phrases[(clip.sentiment + 3 + i % 3) % 7]])
+            f.write(json.dumps({"doc_id": i, **values}) + "\n")
+
+
+def _example_commands(ex, labels, tmp_path):
+    predictions = ex / "predictions"
+    fast = ["--n-boot", "50"]
+    for path in sorted(predictions.iterdir()):
+        yield ["evaluate", "--task", path.name.split(".")[0], "--predictions", str(path), *fast]
+    yield ["evaluate", "--task", "cue_grounding", "--predictions", str(ex / "explanations.csv"), *fast]
+    pair = ["--a", str(predictions / "sentiment_3.cue_text.csv"),
+            "--b", str(predictions / "sentiment_3.prior_random.csv")]
+    yield ["compare", "--task", "sentiment_3", "sentiment_7", *pair, "--n-perm", "50", *fast]
+    yield ["power", "--task", "sentiment_3", "--sims", "20", "--n-boot", "20", "--quiet"]
+    yield ["power", "--task", "sentiment_3", *pair, "--sims", "20", "--n-boot", "20", "--quiet"]
+    yield ["mllm", "score", str(ex / "runs"), *fast]
+    yield ["report", str(ex / "runs"), "--out", str(tmp_path / "report"), "--quiet"]
+    _lmms_eval_samples(tmp_path / "lmms", labels)
+    yield ["lmms-eval-score", str(tmp_path / "lmms"), *fast]
+    yield ["info"]
+    yield ["repro"]
+    for by in ("all", "single_label", "sentiment_3"):
+        yield ["cues", "--by", by, "--ceiling"]
+
+
+def test_every_command_prints_lines_of_at_most_100_characters(example_inputs, real_labels,
+                                                              tmp_path, capsys):
+    ran = 0
+    for argv in _example_commands(example_inputs, real_labels, tmp_path):
+        code = main([*argv, "--labels-file", str(real_labels)])
+        out = capsys.readouterr().out
+        assert code == 0 and out.strip(), argv
+        widest = max(out.splitlines(), key=len)
+        assert len(widest) <= 100, (argv, widest)
+        ran += 1
+    assert ran == 20
+
+
+def test_a_table_too_wide_keeps_its_first_columns_and_says_where_the_rest_is():
+    from emosign.cli._width import fit_text
+
+    header = f"{'name':<12}" + "".join(f"{f'column_{k}':>14}" for k in range(20))
+    rows = [f"{name:<12}" + "".join(f"{k + i / 100:>14.2f}" for k in range(20))
+            for i, name in enumerate(["first", "second row"])]
+    text = "a sentence " * 30 + "\n" + "\n".join([header, "-" * len(header), *rows])
+    fitted = fit_text(text).splitlines()
+    assert max(len(line) for line in fitted) <= 100
+    assert " ".join(fitted[:4]).split() == ("a sentence " * 30).split()  # wrapped, every word
+    table = fitted[4:]
+    shown = table[0].split()
+    assert shown[0] == "name" and shown[1:] == [f"column_{k}" for k in range(len(shown) - 1)]
+    assert set(table[1]) == {"-"} and len(table[1]) == len(table[0])
+    assert table[3].split()[:3] == ["second", "row", "0.01"]
+    assert table[-1] == f"({21 - len(shown)} columns more with --format json)"
+    # Without a JSON output to point to, nothing is dropped: the rest goes under the table.
+    moved = fit_text("\n".join([header, *rows]), rest=None)
+    assert max(len(line) for line in moved.splitlines()) <= 100
+    assert sorted(moved.split()) == sorted(
+        ("\n".join([header, *rows]) + "\nname first second row" * (moved.count("\n\n"))).split())
+    # What fits is left exactly as it was.
+    narrow = "\n".join(line[:98] for line in [header, *rows])
+    assert fit_text(narrow) == narrow

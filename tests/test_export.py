@@ -61,3 +61,26 @@ def test_the_folder_holding_the_label_file_is_never_replaced(labels_file, capsys
                  "--overwrite"]) == 2
     assert "which this reads" in capsys.readouterr().err
     assert labels_file.is_file()
+
+
+@pytest.mark.parametrize("verbose", [[], ["--verbose"], ["BEFORE"]])
+def test_the_libraries_bars_show_only_with_verbose(verbose, labels_file, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    argv = ["export-hub", str(tmp_path / "hub"), "--labels-file", str(labels_file)]
+    argv = ["--verbose", *argv] if verbose == ["BEFORE"] else [*argv, *verbose]
+    # A fresh process, as the command runs: datasets reads its settings when imported. Its
+    # own cache in tmp_path, so that every config is built (and its bar would show).
+    env = {**os.environ, "HF_DATASETS_CACHE": str(tmp_path / "datasets-cache")}
+    env.pop("HF_DATASETS_DISABLE_PROGRESS_BARS", None)
+    done = subprocess.run([sys.executable, "-m", "emosign.cli", *argv], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "wrote" in done.stdout and (tmp_path / "hub" / "data" / "clips" / "test.parquet").is_file()
+    bars = ("Generating test split", "Creating parquet from Arrow format")
+    if verbose:
+        assert all(bar in done.stderr for bar in bars), done.stderr
+    else:
+        assert not any(bar in done.stderr for bar in bars) and "%|" not in done.stderr, done.stderr

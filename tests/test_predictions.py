@@ -354,6 +354,69 @@ def test_every_offending_row_is_listed_in_one_error(labels_file, tmp_path):
     assert "predictions that cannot be read (2); expected" in message
 
 
+def test_500_bad_rows_are_an_error_of_a_screenful_naming_the_file_with_all(
+        labels_file, tmp_path, monkeypatch, capsys):
+    import re
+    import tempfile
+
+    from emosign.cli import main
+
+    inputs, scratch = tmp_path / "inputs", tmp_path / "scratch"
+    inputs.mkdir()
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # the system's temporary folder
+    bad = write_table(inputs / "bad.csv", [{"video_name": f"not_a_clip_{i}", "prediction": "joy"}
+                                           for i in range(500)])
+    assert main(["evaluate", "--task", "emotion_single", "--predictions", str(bad),
+                 "--labels-file", str(labels_file)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("emosign: error: ") and "Traceback" not in err
+    assert len(err.splitlines()) < 20
+    assert "not clips of the label file (500)" in err and "... and " in err
+    (named,) = re.findall(r"all (\d+) are listed in (\S+)", err)
+    full = Path(named[1])
+    # A new file in the temporary folder; the predictions' folder holds what it held.
+    assert full.parent == scratch and full.name.startswith("emosign-errors-")
+    assert sorted(p.name for p in inputs.iterdir()) == ["bad.csv"]
+    listed = full.read_text(encoding="utf-8")
+    assert all(f"row {i + 1}: 'not_a_clip_{i}'" in listed for i in range(500))
+    # The missing clips of the task as well: every problem of the message.
+    assert int(named[0]) == 500 + len(SINGLE_CLIPS)
+    assert all(repr(name) in listed for name in SINGLE_CLIPS)
+
+
+def test_many_rows_on_one_line_show_ten_and_name_the_file_with_all(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    bad = write_table(tmp_path / "bad.csv", [{"video_name": "", "prediction": "joy"}] * 30)
+    with pytest.raises(PredictionsError) as excinfo:
+        read_predictions(bad)
+    message = _message(excinfo)
+    assert "\n" not in message and "empty in row(s) 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, ... and 20 more" in message
+    (written,) = tmp_path.glob("emosign-errors-*.txt")
+    assert f"all 30 are listed in {written}" in message
+    assert written.read_text(encoding="utf-8").split() == [str(n) for n in range(1, 31)]
+
+
+def test_a_listing_shows_each_group_and_never_replaces_a_file(tmp_path):
+    from emosign.errors import listing
+
+    few = listing("bad", [("a", ["1", "2"]), ("b", []), (None, ["3"])], ["fix it"])
+    assert few == "bad\n  a:\n    1\n    2\n  3\n  fix it"
+    assert list(tmp_path.iterdir()) == []
+    many = listing("bad", [("a", [f"a{i}" for i in range(30)]), ("b", ["b0", "b1"])],
+                   folder=tmp_path, limit=5).splitlines()
+    # Both groups show, the first fills the rest of the five, and each says how many it hides.
+    assert many[:9] == ["bad", "  a:", "    a0", "    a1", "    a2", "    a3", "    ... and 26 more",
+                        "  b:", "    b0"]
+    assert many[9] == "    ... and 1 more"
+    (written,) = tmp_path.iterdir()
+    assert many[10] == f"  all 32 are listed in {written}"
+    again = listing("bad", [("a", [f"a{i}" for i in range(30)])], folder=tmp_path, limit=5)
+    assert len(list(tmp_path.iterdir())) == 2 and str(written) not in again
+
+
 def test_missing_clips_alone_suggest_on_invalid_wrong(labels_file):
     data = bind(labels_file, "emotion_single")
     with pytest.raises(PredictionsError, match="on_invalid='wrong'") as excinfo:

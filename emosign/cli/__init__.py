@@ -19,6 +19,7 @@ import traceback
 from collections.abc import Iterable, Sequence
 from typing import NoReturn
 
+from emosign._progress import library_output
 from emosign.cli import _baselines, _examples, _labels, _lmms_eval, _mllm, _scoring
 from emosign.errors import EmosignError
 
@@ -37,10 +38,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"emosign {_version()}",
                         help="print emosign's version and exit")
+    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     sub = parser.add_subparsers(dest="command", required=True)
     for group in (_labels, _scoring, _baselines, _lmms_eval, _mllm, _examples):
         group.add_commands(sub)
+    # Also after the command (`emosign export-hub out/ --verbose`), where people type it;
+    # there it is left unset unless given, so that it does not undo one before the command.
+    for _, command in _commands(parser):
+        command.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
+                             help=VERBOSE_HELP)
     return parser
+
+
+#: --verbose, before or after the command.
+VERBOSE_HELP = ("also show the progress bars and info logs of the libraries emosign calls "
+                "(datasets, huggingface_hub) (default: off; emosign's own progress bar is "
+                "shown on a terminal, and --quiet, where a command has it, turns it off)")
+
+
+def _commands(parser: argparse.ArgumentParser) -> Iterable[tuple[str, argparse.ArgumentParser]]:
+    """Every command's parser (``mllm``'s and each of its commands), depth first."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, command in action.choices.items():
+                yield name, command
+                yield from _commands(command)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -110,7 +132,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from emosign.hub import resolve_label_source
 
             resolve_label_source()
-        return args.run(args)
+        # The libraries' own bars ("Generating test split") say nothing a user of the
+        # command needs, and would fill a log; --verbose shows them.
+        with library_output(verbose=args.verbose):
+            return args.run(args)
     except BrokenPipeError:
         # The reader went away (`emosign info | head`): stop quietly, as Unix tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

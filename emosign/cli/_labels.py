@@ -9,6 +9,7 @@ from collections import Counter
 
 from emosign import vocab
 from emosign.cli._options import add_labels_option, examples
+from emosign.cli._width import fit_text
 
 __all__ = ["add_commands"]
 
@@ -172,7 +173,7 @@ def _repro(args: argparse.Namespace) -> int:
     from emosign.repro import format_repro, run_repro
 
     report = run_repro(labels_file=args.labels_file)
-    print(format_repro(report))
+    print(fit_text(format_repro(report), rest=None))
     return 0 if report.ok else 1
 
 
@@ -187,14 +188,18 @@ def _cues(args: argparse.Namespace) -> int:
     # Counted over the clips the grouping covers (single_label: the 140 single-expression clips).
     per_group = rows.drop_duplicates("group")
     clips, descriptions = int(per_group["n_clips"].sum()), int(per_group["n_descriptions"].sum())
-    print(f"% of the {descriptions} cue descriptions ({clips} clips) naming each category, "
-          f"by {args.by}" + ("" if args.by == "all" else "; each column is one group's descriptions"))
-    print((100 * table).round(1).to_string())
+    lines = [f"% of the {descriptions} cue descriptions ({clips} clips) naming each category, "
+             f"by {args.by}" + ("" if args.by == "all" else "; each column is one group's descriptions")]
+    # One header line: the categories' name above them, the groups' names beside it (pandas
+    # would add a second line for the index's name).
+    lines.append((100 * table).round(1).rename_axis(index=None, columns="category").to_string())
     if args.ceiling:
         ceiling = human_ceiling(labels.clips)
-        print("\nhuman ceiling (each annotator against the other two; chance = other clips)")
+        lines.append("\nhuman ceiling (each annotator against the other two; chance = other clips)")
         for key in ("cue_precision", "cue_recall", "cue_f1", "cue_f1_strict", "rouge_l"):
             chance = ceiling["chance"].get(key)
             tail = "" if chance is None else f"   chance {chance:.3f}"
-            print(f"  {key:<16}{ceiling['mean'][key]:.3f}{tail}")
+            lines.append(f"  {key:<16}{ceiling['mean'][key]:.3f}{tail}")
+    # cues has no JSON output: a table too wide goes on under itself rather than lose columns.
+    print(fit_text("\n".join(lines), rest=None))
     return 0

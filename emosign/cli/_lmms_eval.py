@@ -10,6 +10,7 @@ import sys
 
 from emosign import _defaults
 from emosign.cli._options import add_labels_option, examples, positive_int, wrapped
+from emosign.cli._width import fit_text
 from emosign.harness.prompts import DEFAULT_PROTOCOL, HARNESS_TASKS, PROTOCOL_NAMES
 
 __all__ = ["add_commands"]
@@ -93,7 +94,7 @@ def _lmms_eval_score(args: argparse.Namespace) -> int:
 
     results = score_samples(args.output_dir, labels_file=args.labels_file, n_boot=args.n_boot)
     print(json.dumps(results, indent=2, ensure_ascii=False) if args.format == "json"
-          else format_scores(results))
+          else fit_text(format_scores(results)))
     print(f"written to {os.path.join(args.output_dir, RESULTS_FILE)}; "
           f"`emosign report {shlex.quote(args.output_dir)}` shows it with intervals", file=sys.stderr)
     return 0

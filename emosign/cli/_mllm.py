@@ -20,6 +20,7 @@ from emosign.cli._options import (
     run_folder,
     wrapped,
 )
+from emosign.cli._width import fit_text
 from emosign.harness.config import (
     DEFAULT_OUT,
     EXTRACTION_CLIENT,
@@ -267,5 +268,5 @@ def _mllm_score(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(results, indent=2, ensure_ascii=False))
     else:
-        print(format_scores(results))
+        print(fit_text(format_scores(results)))
     return 0

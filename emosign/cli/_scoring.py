@@ -22,6 +22,7 @@ from emosign.cli._options import (
     progress,
     seed,
 )
+from emosign.cli._width import fit_text
 from emosign.errors import InputError
 
 __all__ = ["add_commands"]
@@ -34,7 +35,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         description="Score one predictions file (video_name and prediction columns, or "
         "score_<class> columns) on one task, with bootstrap intervals, per-class and "
         "per-signer results. Strict: unknown, duplicate, missing or unreadable predictions "
-        "stop the run with every offending row listed.",
+        "stop the run with every offending row listed (the first 10 on screen, every one in a "
+        "new file the error names).",
         **examples(
             "emosign evaluate --task sentiment_3 --predictions my_model.csv",
             "emosign evaluate --task emotion_single --predictions my_model.jsonl "
@@ -212,7 +214,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.output:
         write_atomically(args.output, text + "\n", inputs=[*read, result["labels"]["path"]])
     if args.format == "table":
-        print(format_table(result))
+        print(fit_text(format_table(result)))
     elif args.output:
         # The JSON is in the file; the terminal gets what was written, in one line.
         print(_summary(result, args.output))
@@ -265,6 +267,7 @@ def _compare(args: argparse.Namespace) -> int:
 def _print_comparison(args: argparse.Namespace, result: dict) -> None:
     from emosign.metrics import NOT_PERCENT, UNSTABLE_MARK, UNSTABLE_REASON
 
+    lines: list[str] = []
     test = result["test"]
     level = round(args.ci * 100)
     units = {"clip": "clips", "source": "source videos", "signer": "signers"}[test["cluster"]]
@@ -275,11 +278,11 @@ def _print_comparison(args: argparse.Namespace, result: dict) -> None:
     else:
         draws = f"{test['n_boot']:,} resamples"
     grouped = "" if test["cluster"] == "clip" else f" in {test['clusters']} {units}"
-    print(f"{result['task']}: A = {args.a}, B = {args.b}, {result['n']} clips{grouped}")
-    print(f"test: {test['method']} ({draws}, seed {test['seed']}); {level}% interval of A - B "
-          "from the same test")
+    lines.append(f"{result['task']}: A = {args.a}, B = {args.b}, {result['n']} clips{grouped}")
+    lines.append(f"test: {test['method']} ({draws}, seed {test['seed']}); {level}% interval of "
+                 "A - B from the same test")
     flagged = set((result.get("unstable") or {}).get("metrics", ()))
-    print(f"{'metric':<22}{'A - B':>9}   {f'{level}% interval':<20}{'p':>9}{'p_holm':>9}")
+    lines.append(f"{'metric':<22}{'A - B':>9}   {f'{level}% interval':<20}{'p':>9}{'p_holm':>9}")
     own_units = []
     for name, row in result["comparison"].items():
         # As `evaluate` prints them: fractions in percentage points, the rest as they are.
@@ -293,22 +296,23 @@ def _print_comparison(args: argparse.Namespace, result: dict) -> None:
         interval = f"[{shown(row['low'], unbounded='-inf')}, {shown(row['high'])}]"
         p, p_holm = row["p_value"], row["p_holm"]
         label = name + (f" {UNSTABLE_MARK}" if name in flagged else "")
-        print(f"{label:<22}{shown(row['difference'], unbounded='n/a'):>9}   {interval:<20}"
-              + ("      n/a" if p is None else f"{p:>9.4f}")
-              + ("      n/a" if p_holm is None else f"{p_holm:>9.4f}"))
+        lines.append(f"{label:<22}{shown(row['difference'], unbounded='n/a'):>9}   {interval:<20}"
+                     + ("      n/a" if p is None else f"{p:>9.4f}")
+                     + ("      n/a" if p_holm is None else f"{p_holm:>9.4f}"))
     note = "differences of fractions in percentage points"
     if own_units:
         note += f"; {', '.join(own_units)} in their own units"
-    print(f"{note}.")
-    print(f"p: {test['p_value_method']}.")
-    print(f"interval: {test['interval_method']}.")
-    print(f"p_holm: {test['p_holm_method']}.")
+    lines.append(f"{note}.")
+    lines.append(f"p: {test['p_value_method']}.")
+    lines.append(f"interval: {test['interval_method']}.")
+    lines.append(f"p_holm: {test['p_holm_method']}.")
     if any(row["low"] is None for row in result["comparison"].values()):
-        print(f"[-inf, inf]: no difference can be rejected at {1 - args.ci:.2g} with this many "
-              f"{units} (the smallest attainable p is above it).")
+        lines.append(f"[-inf, inf]: no difference can be rejected at {1 - args.ci:.2g} with this "
+                     f"many {units} (the smallest attainable p is above it).")
     if flagged:
         small = ", ".join(f"{c} {n}" for c, n in result["unstable"]["classes"].items())
-        print(f"{UNSTABLE_REASON} (here: {small}).")
+        lines.append(f"{UNSTABLE_REASON} (here: {small}).")
+    print(fit_text("\n".join(lines)))
 
 
 #: The library's parameter names in power's messages, as the command's options.
@@ -362,7 +366,7 @@ def _power(args: argparse.Namespace) -> int:
             message = message.replace(f"`{name}`", option)
         raise InputError(message) from None
     print(json.dumps(result, indent=2, ensure_ascii=False) if args.format == "json"
-          else format_power(result))
+          else fit_text(format_power(result)))
     return 0
 
 
@@ -378,9 +382,9 @@ def _report(args: argparse.Namespace) -> int:
         out = Path(args.results[0]) / "report"
     collected = write_report(args.results, out, overwrite=args.overwrite,
                              labels_file=args.labels_file, progress=progress(args))
-    print(f"wrote {Path(out) / 'report.html'} and {Path(out) / 'report.md'}: "
-          f"{sum(not s.reported for s in collected.systems)} result(s) from "
-          f"{len(collected.sources)} file(s)")
+    print(fit_text(f"wrote {Path(out) / 'report.html'} and {Path(out) / 'report.md'}: "
+                   f"{sum(not s.reported for s in collected.systems)} result(s) from "
+                   f"{len(collected.sources)} file(s)"))
     for note in collected.missing:
         print(f"missing: {note}", file=sys.stderr)
     return 0
