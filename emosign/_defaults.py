@@ -28,6 +28,7 @@ __all__ = [
     "SPREAD",
     "TARGET",
     "TEST",
+    "TEXT_WIDTH",
 ]
 
 # --- scoring: evaluate, compare, benchmark, mllm score, lmms-eval-score -----------------------
@@ -73,3 +74,9 @@ POWER_N_BOOT: Final = 1_000
 BENCHMARK_TASKS: Final = ("sentiment_3", "sentiment_7", "emotion_single")
 #: Repeats of the stratified 5-fold view (about a third of the benchmark's time).
 KFOLD_REPEATS: Final = 3
+
+# --- printed output ---------------------------------------------------------------------------
+
+#: The widest line a command prints (tables, notes): a terminal of 100 columns shows every line
+#: whole; what does not fit is in the command's --format json or its written files.
+TEXT_WIDTH: Final = 100

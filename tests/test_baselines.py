@@ -256,8 +256,14 @@ def test_leaderboard_marks_unstable_scores_and_keeps_points_of_comparison_apart(
 def test_leaderboard_says_when_no_system_ran():
     rows, _ = _board_rows()
     floors = [r for r in rows if r["kind"] not in ("text", "visual")]
-    assert "-- systems: none ran" in format_leaderboard({"rows": floors})
-    assert "Systems: none ran" in format_leaderboard({"rows": floors}, markdown=True)
+    assert "-- systems: none asked for" in format_leaderboard({"rows": floors})
+    assert "Systems: none asked for" in format_leaderboard({"rows": floors}, markdown=True)
+    # A system asked for but not run is named under the table, and the heading points there.
+    task = floors[0]["task"]
+    skipped = {"task": task, "system": "video_motion", "kind": "visual", "skipped": "no videos"}
+    board = format_leaderboard({"rows": [*floors, skipped]})
+    assert "-- systems: none ran (see 'not run' below)" in board
+    assert "not run: video_motion (no videos)." in board
 
 
 @pytest.mark.filterwarnings("ignore:The least populated class:UserWarning")

@@ -251,7 +251,7 @@ def test_a_registered_baseline_runs_from_the_command_line(labels_file, tmp_path,
                  "--n-boot", "20", "--kfold-repeats", "0"])
     assert code == 0
     out = capsys.readouterr().out
-    (mine,) = [line for line in out.splitlines() if "my_majority" in line]
+    (mine,) = [line for line in out.splitlines() if line.split()[:1] == ["my_majority"]]
     (floor,) = [line for line in out.splitlines() if line.split()[:1] == ["majority"]]
     assert "my_majority" in registry.REGISTRY
     # The example is the built-in majority floor written again: the same row, number for number.

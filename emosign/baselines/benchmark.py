@@ -35,7 +35,7 @@ from sklearn.model_selection import RepeatedStratifiedKFold
 
 from emosign import __version__
 from emosign._cache import cache_dir as default_cache_dir
-from emosign._defaults import BENCHMARK_TASKS, KFOLD_REPEATS, N_BOOT, SEED
+from emosign._defaults import BENCHMARK_TASKS, KFOLD_REPEATS, N_BOOT, SEED, TEXT_WIDTH
 from emosign._io import check_output_folder, staged_directory, write_atomically
 from emosign._progress import progress_bar
 from emosign._threads import one_thread
@@ -520,9 +520,8 @@ def _reported_rows(task: str) -> list[dict]:
 # --- outputs -------------------------------------------------------------------------------
 
 
-#: The printed table's widest line, and its longest system name (the full names, the
+#: The printed table's longest system name, within TEXT_WIDTH (the full names, the
 #: accuracy and the notes are in ``leaderboard.md`` and ``results.json``).
-TEXT_WIDTH = 100
 _NAME_WIDTH = 30
 
 #: The scores the printed table shows, the paper's two; leaderboard.md shows every HEADLINE one.
@@ -561,12 +560,13 @@ def format_leaderboard(results: dict, *, markdown: bool = False) -> str:
         run = [r for r in rows if "skipped" not in r]
         systems = [r for r in run if not _comparison(r)]
         apart = [r for r in run if _comparison(r)]
-        lines += _task_block(task, systems, apart, markdown)
+        skipped = [r for r in rows if "skipped" in r]
+        lines += _task_block(task, systems, apart, markdown,
+                             none_ran="none ran (see 'not run' below)" if skipped else "none asked for")
         small = _small_classes(run)
         if small:
             shown = ", ".join(f"{c} {n}" for c, n in small.items())
             lines += _wrapped(f"{UNSTABLE_REASON} (here: {shown} clips).", markdown)
-        skipped = [r for r in rows if "skipped" in r]
         if skipped:
             lines += _wrapped("not run: " + "; ".join(f"{r['system']} ({r['skipped']})"
                                                       for r in skipped) + ".", markdown)
@@ -605,10 +605,11 @@ def _note(row: dict) -> str:
     return note
 
 
-def _task_block(task: str, systems: list[dict], apart: list[dict], markdown: bool) -> list[str]:
+def _task_block(task: str, systems: list[dict], apart: list[dict], markdown: bool, *,
+                none_ran: str) -> list[str]:
     """A task's tables: the systems, and the points of comparison apart."""
     # Said when no system ran, so that a table of floors is not read as a ranking.
-    groups = (("systems" if systems else "systems: none ran (see 'not run')", systems),
+    groups = (("systems" if systems else f"systems: {none_ran}", systems),
               ("points of comparison, never ranked: floors, references, the paper's reported "
                "rows (no interval)", apart))
     if markdown:

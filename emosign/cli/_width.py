@@ -21,10 +21,12 @@ import re
 import textwrap
 from collections.abc import Sequence
 
+from emosign import _defaults
+
 __all__ = ["WIDTH", "fit_text"]
 
-#: The widest line a command prints: a terminal of 100 columns shows every line whole.
-WIDTH = 100
+#: The widest line a command prints (:data:`emosign._defaults.TEXT_WIDTH`, 100).
+WIDTH = _defaults.TEXT_WIDTH
 
 #: Two or more spaces between two non-spaces: what separates a table's columns, never a
 #: sentence's words.
