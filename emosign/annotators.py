@@ -26,7 +26,7 @@ import numpy as np
 
 from emosign import vocab
 from emosign._csv import read_text_table
-from emosign.errors import InputError
+from emosign.errors import InputError, inline_listing, listing
 from emosign.labels import Clip
 
 __all__ = [
@@ -125,11 +125,10 @@ def read_annotator_ratings(path: str | os.PathLike, *, clips: Sequence[Clip]) ->
                 problems.append(f"{where}: confidence={row['confidence']!r} is not a number")
     unrated = [n for n, j in position.items() if np.isnan(sentiment[:, j]).all()]
     if unrated:
-        problems.append(f"{len(unrated)} clip(s) have no rating: {', '.join(unrated)}")
+        problems.append(f"{len(unrated)} clip(s) have no rating: {inline_listing(unrated)}")
     if problems:
-        raise AnnotatorFileError(
-            f"annotator ratings file {path} cannot be used:\n  " + "\n  ".join(problems)
-        )
+        raise AnnotatorFileError(listing(
+            f"annotator ratings file {path} cannot be used:", [(None, problems)]))
     return AnnotatorRatings(tuple(names), annotators, sentiment, emotions, confidence, str(path))
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from emosign._csv import read_text_table
-from emosign.errors import InputError
+from emosign.errors import InputError, listing
 
 __all__ = [
     "CaptionFileError",
@@ -78,8 +78,8 @@ def read_captions(path: str | os.PathLike, clips: Iterable[tuple[str, str]]) -> 
             conflicts.append(f"{video_name}: {sorted(found)}")
         texts[video_name] = next(iter(found)) if len(found) == 1 else None
     if conflicts:
-        raise CaptionFileError(
-            f"captions file {path} gives clip(s) conflicting captions:\n  " + "\n  ".join(conflicts)
-        )
+        raise CaptionFileError(listing(
+            f"captions file {path} gives {len(conflicts)} clip(s) conflicting captions:",
+            [(None, conflicts)]))
     missing = tuple(name for name, caption in texts.items() if caption is None)
     return Captions(texts=texts, missing=missing, path=str(path))

@@ -43,10 +43,13 @@ from pathlib import Path
 from typing import Final, Literal
 
 from emosign._io import describe_kind
+from emosign._progress import import_tqdm_auto
 from emosign.errors import EmosignError, InputError
 
 # huggingface_hub (~0.2 s to import) is imported where the Hub is asked, so that reading a
-# local label file never loads it.
+# local label file never loads it. It imports tqdm.auto, which in a notebook without
+# ipywidgets warns "IProgress not found": imported here first, without the warning.
+import_tqdm_auto()
 
 __all__ = [
     "HUB_FILENAME",

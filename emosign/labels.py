@@ -23,7 +23,7 @@ import pandas as pd
 from emosign import hub
 from emosign._csv import read_csv_text
 from emosign._io import decode_utf8, read_regular_file
-from emosign.errors import InputError
+from emosign.errors import InputError, listing
 from emosign.vocab import (
     CUE_COLUMNS,
     EMOTION_NAMES,
@@ -278,10 +278,9 @@ def _derive_clips(table: pd.DataFrame, path: Path) -> tuple[Clip, ...]:
         f"utterance id {uid} ends {count} video names" for uid, count in ids.items() if count > 1
     ]
     if problems:
-        raise LabelFileError(
-            f"label file {path} has {len(problems)} invalid row(s); nothing was loaded:\n  "
-            + "\n  ".join(problems)
-        )
+        raise LabelFileError(listing(
+            f"label file {path} has {len(problems)} invalid row(s); nothing was loaded:",
+            [(None, problems)]))
 
     # The multi-expression set depends on how often each combination occurs, so the
     # expression set is assigned in a second pass over the whole file.

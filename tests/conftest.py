@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -38,11 +39,19 @@ def _session_cache(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("emosign-cache")
 
 
+@pytest.fixture(scope="session")
+def _session_temp(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("tmp")
+
+
 @pytest.fixture(autouse=True)
-def _offline_hub(monkeypatch, _session_cache):
+def _offline_hub(monkeypatch, _session_cache, _session_temp):
     """Every test runs as if offline, without a label file from the environment unless it
     asks for the real one through the ``real_labels`` fixture, and with derived files (video
-    features) in a cache folder of the test session's own, not the user's."""
+    features) in a cache folder of the test session's own, not the user's; temporary files
+    (an error's full list, say) go to the session's own folder, not the system's."""
+    monkeypatch.setattr(tempfile, "tempdir", str(_session_temp))
+    monkeypatch.setenv("TMPDIR", str(_session_temp))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     monkeypatch.delenv("EMOSIGN_LABELS", raising=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -84,6 +85,18 @@ def test_bad_rows_are_refused_and_named(tmp_path, row, fragment):
     assert fragment in str(err.value)
     assert "row 2" in str(err.value)
     assert "nothing was loaded" in str(err.value)
+
+
+def test_a_long_list_of_bad_rows_is_cut_short_and_kept_whole_in_a_file(tmp_path):
+    rows = [label_row(f"Cory_{k}", 9) for k in range(1, 301)]
+    with pytest.raises(LabelFileError) as err:
+        read_labels(_write(tmp_path, rows))
+    message = str(err.value)
+    assert "300 invalid row(s)" in message and len(message.splitlines()) < 20
+    listed = Path(re.search(r"all 300 are listed in (\S+)", message).group(1))
+    assert listed.parent != tmp_path  # never beside the input
+    full = listed.read_text()
+    assert all(f"row {k} (Cory_{k})" in full for k in range(1, 301))
 
 
 def test_every_offending_row_is_listed(tmp_path):

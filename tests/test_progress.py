@@ -63,6 +63,14 @@ def test_the_loader_imports_datasets_in_a_kernel_without_the_iprogress_warning()
     assert "IProgress" not in said and "Warning" not in said, said
 
 
+def test_the_hub_imports_huggingface_hub_in_a_kernel_without_the_iprogress_warning():
+    # huggingface_hub alone warns there (it imports tqdm.auto); load_labels() from the Hub,
+    # before any loader import, must not.
+    assert "IProgress not found" in _in_a_kernel("import huggingface_hub.utils.tqdm")
+    said = _in_a_kernel("import emosign.hub\nimport huggingface_hub.utils.tqdm\n")
+    assert "IProgress" not in said and "Warning" not in said, said
+
+
 def test_the_libraries_bars_and_logs_are_off_within_and_as_they_were_after():
     from datasets import utils as bars
     from huggingface_hub import utils as hub_bars
