@@ -6,8 +6,10 @@ and every other test reads a local label file.
 
 from __future__ import annotations
 
+import atexit
 import csv
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -23,6 +25,12 @@ from emosign.vocab import (
 
 # Read once, before the autouse fixture below hides it from the code under test.
 REAL_LABELS = os.environ.get("EMOSIGN_LABELS")
+
+# `datasets` reads its cache folder once, when imported: the tests' builds go to a folder of
+# their own, deleted at exit, never to the user's ~/.cache/huggingface/datasets.
+_DATASETS_CACHE = tempfile.mkdtemp(prefix="emosign-tests-datasets-")
+os.environ["HF_DATASETS_CACHE"] = _DATASETS_CACHE
+atexit.register(shutil.rmtree, _DATASETS_CACHE, ignore_errors=True)
 
 # Under pytest-xdist (pyproject's addopts) each core runs a worker: one BLAS/OpenMP thread per
 # worker, and per program a test starts, so that the workers do not fight over the cores.
