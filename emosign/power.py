@@ -103,7 +103,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from statistics import NormalDist
 from typing import Any
 
@@ -162,9 +162,13 @@ _ALIASES = {SHORT_NAMES[m].lower(): m for m in METRICS if m in SHORT_NAMES}
 _DEFAULT_LEVEL = {"mae": 1.0}
 
 # Simulated pairs tested per call of the test, and swap patterns (resamples) per call of the
-# statistic: the (patterns, sims) arrays of a call are 8 MB each.
+# statistic: the (patterns, sims) arrays of a call are 1 MB each, which the F1 scores' nine
+# passes over them find in the cache (8 MB arrays cost them a fifth more time).
 _SIMS_PER_BATCH = 1_000
-_ROWS_PER_CHUNK = 1_000
+_ROWS_PER_CHUNK = 128
+# A search keeps its draws (and the wrong answers they pick) for its next step up to this
+# many bytes: the default 2,000 pairs of 200 clips are 16 MB.
+_KEPT_BYTES = 64 * 2**20
 # The search for the MDE stops when its bracket is this narrow, as a share of the metric's
 # top (1 for a fraction: 0.1 points; MAE: 0.006 steps of the 7-point scale), or after this
 # many evaluations of the power.
@@ -739,7 +743,16 @@ def _search(at, largest: float, power: float, alpha: float, tolerance: float,
         (g1, f1), (g2, f2) = sorted(points, key=lambda p: abs(p[1] - target))[:2]
         step = g1 + (target - f1) * (g2 - g1) / (f2 - f1) if f1 != f2 else (low + top) / 2
         if not low < step < top:
-            step = (low + top) / 2 if high is not None else min(top, 2 * gap)
+            if high is None:
+                step = min(top, 2 * gap)
+            else:
+                # The secant left the bracket (both nearest evaluations on one side, or one
+                # exactly at the power asked): interpolate between the bracket's ends
+                # instead. Halving it would cost a step per halving when the MDE sits at an
+                # end, as it does when the first guess lands on it.
+                seen = dict(points)
+                f_low, f_high = seen[low], seen[high]
+                step = low + (target - f_low) * (high - low) / (f_high - f_low)
         if high is not None:
             step = min(max(step, low + tolerance / 2), high - tolerance / 2)
         gap = min(max(step, low + tolerance / 2), largest)
@@ -1541,6 +1554,10 @@ class _Draws:
     gamma_shapes: tuple[float, float] | None = None
     codes: np.ndarray | None = None
     copy: float = 0.0
+    # Single-label designs: the design whose wrong answers each batch's uniforms pick.
+    answers_of: Design | None = field(default=None, compare=False, repr=False)
+    # Batches kept for the next step of a search, when they are small (see _KEPT_BYTES).
+    kept: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def new(cls, design: Design, n_sims: int, seed: int, *, metric: str = "accuracy",
@@ -1556,17 +1573,25 @@ class _Draws:
             k = 1.0 / spread**2  # Gamma(k, 1/k): mean 1, standard deviation `spread`
             return cls(design.n, n_sims, seed, gamma_shapes=(agreement * k, (1.0 - agreement) * k),
                        codes=codes, copy=copy)
-        return cls(design.n, n_sims, seed, codes=codes, copy=copy)
+        return cls(design.n, n_sims, seed, codes=codes, copy=copy, answers_of=design)
 
     def batches(self):
+        # Every step of a search sees the same draws: small ones are kept, not drawn again.
+        keep = self.n_sims * self.n * max(self.cells, 1) * 5 * 8 <= _KEPT_BYTES
         for b, start in enumerate(range(0, self.n_sims, _SIMS_PER_BATCH)):
-            cells = (self.cells,) if self.cells else ()
-            rows = min(_SIMS_PER_BATCH, self.n_sims - start)
-            rng = np.random.default_rng([self.seed, 0x706F776572, b])  # "power": apart from bootstrap seeds
-            own = self._draw(rng, (rows, self.n, *cells))
-            if self.codes is None or self.copy <= 0:
-                yield own
+            if b in self.kept:
+                yield self.kept[b]
                 continue
+            found = self._batch(b, min(_SIMS_PER_BATCH, self.n_sims - start))
+            if keep:
+                self.kept[b] = found
+            yield found
+
+    def _batch(self, b: int, rows: int) -> _Batch:
+        cells = (self.cells,) if self.cells else ()
+        rng = np.random.default_rng([self.seed, 0x706F776572, b])  # "power": apart from bootstrap seeds
+        found = self._draw(rng, (rows, self.n, *cells))
+        if self.codes is not None and self.copy > 0:
             # A stream of its own ("cl"), so that a clip's own draws are those of the
             # unclustered model: icc only decides which clips take their cluster's instead.
             rng = np.random.default_rng([self.seed, 0x706F776572, b, 0x636C])
@@ -1574,8 +1599,13 @@ class _Draws:
             takes = rng.random((rows, self.n)) < self.copy
             if cells:
                 takes = takes[..., None]
-            yield tuple(np.where(takes, whole[:, self.codes], mine)
-                        for whole, mine in zip(shared, own))
+            found = tuple(np.where(takes, whole[:, self.codes], mine)
+                          for whole, mine in zip(shared, found))
+        batch = _Batch(found)
+        if self.answers_of is not None:  # the wrong answers do not depend on the gap
+            batch.wrong = (_wrong_answers(self.answers_of, found[1]),
+                           _wrong_answers(self.answers_of, found[2]))
+        return batch
 
     def _draw(self, rng: np.random.Generator, shape: tuple[int, ...]):
         if self.gamma_shapes is None:
@@ -1585,8 +1615,16 @@ class _Draws:
         return (rng.standard_gamma(shared, shape) / k, rng.standard_gamma(own, shape) / k,
                 rng.standard_gamma(own, shape) / k)
 
-    def first(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def first(self) -> _Batch:
         return next(self.batches())
+
+
+class _Batch(tuple):
+    """One batch of draws, the three arrays of :class:`_Draws`; for a single-label design
+    ``wrong``, the wrong answer each system gives where it errs (from the second and third
+    arrays), made once per batch instead of at every gap."""
+
+    wrong: tuple[np.ndarray, np.ndarray] | None = None
 
 
 def _systems(design: Design, metric: str, batch, level: float, gap: float, agreement: float):
@@ -1604,8 +1642,15 @@ def _systems(design: Design, metric: str, batch, level: float, gap: float, agree
         answers_b = _presence_answers(design, correct_b, u_b, level - gap / 2)
         return (_presence_statistic(design, metric, answers_a),
                 _presence_statistic(design, metric, answers_b))
-    return (_statistic(design, metric, _answers(design, correct_a, u_a)),
-            _statistic(design, metric, _answers(design, correct_b, u_b)))
+    wrong_a, wrong_b = _picked(batch)
+    return (_statistic(design, metric, _answers(design, correct_a, u_a, wrong_a)),
+            _statistic(design, metric, _answers(design, correct_b, u_b, wrong_b)))
+
+
+def _picked(batch) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The wrong answers a batch already holds (None: pick them from its uniforms)."""
+    wrong = getattr(batch, "wrong", None)
+    return (None, None) if wrong is None else wrong
 
 
 def _one_system(design: Design, metric: str, batch, p: float):
@@ -1620,7 +1665,7 @@ def _one_system(design: Design, metric: str, batch, p: float):
         raise InputError(f"a chance of being right of {p:.3f} is not one")
     if family == "presence":
         return _presence_statistic(design, metric, _presence_answers(design, batch[0] < p, batch[1], p))
-    return _statistic(design, metric, _answers(design, batch[0] < p, batch[1]))
+    return _statistic(design, metric, _answers(design, batch[0] < p, batch[1], _picked(batch)[0]))
 
 
 def _swap_inputs(design: Design, metric: str, batch, level, gap, agreement):
@@ -1650,7 +1695,9 @@ def _swap_inputs(design: Design, metric: str, batch, level, gap, agreement):
         weights = (np.full(len(supports), 1.0 / n) if metric == "accuracy" else
                    np.where(supports > 0, 1.0 / (np.count_nonzero(supports) * np.maximum(supports, 1)), 0.0))
         return None, _linear_swap_statistic(y, weights, correct_a, correct_b)
-    pred_a, pred_b = _answers(design, correct_a, u_a), _answers(design, correct_b, u_b)
+    wrong_a, wrong_b = _picked(batch)
+    pred_a = _answers(design, correct_a, u_a, wrong_a)
+    pred_b = _answers(design, correct_b, u_b, wrong_b)
     return None, _f1_swap_statistic(supports, metric, y, pred_a, pred_b)
 
 
@@ -1698,28 +1745,41 @@ def _f1_swap_statistic(supports: np.ndarray, metric: str, y: np.ndarray, pred_a:
         s = swaps.astype(np.float32)
         shape = (swaps.shape[0], pred_a.shape[0])
         total = np.zeros(shape)
-        a, b, tp, predicted = (np.empty(shape) for _ in range(4))
+        buffers = (np.empty(shape), np.empty(shape), np.empty(shape))
         for c, (rows, tp_a, tp_b, tp_change, p_a, p_b, p_change) in enumerate(parts):
             if not rows.size:
                 continue  # an absent class: F1 = 0 for both systems, whatever the swaps
-            # In place, in float64 (the counts are whole numbers; the ratios are not):
-            # A's F1 = 2 tp / max(support + predicted, 1), B's from the counts left over.
-            tp[...] = s[:, rows] @ tp_change
-            tp += tp_a
-            predicted[...] = s @ p_change
-            predicted += p_a + support[c]
-            np.maximum(predicted, 1.0, out=a)
-            np.divide(tp, a, out=a)
-            np.subtract(tp_a + tp_b, tp, out=tp)
-            np.subtract(p_a + p_b + 2 * support[c], predicted, out=predicted)
-            np.maximum(predicted, 1.0, out=b)
-            np.divide(tp, b, out=b)
-            a -= b
-            a *= 2 * (support[c] / n if metric == "weighted_f1" else 1.0 / k)
-            total += a
+            weight = 2 * (support[c] / n if metric == "weighted_f1" else 1.0 / k)
+            _add_f1_difference(total, weight, s[:, rows] @ tp_change, s @ p_change,
+                               tp_a, tp_b, p_a + support[c], p_b + support[c], buffers)
         return total
 
     return statistic
+
+
+def _add_f1_difference(total: np.ndarray, weight: float, tp_moved: np.ndarray,
+                       flagged_moved: np.ndarray, tp_a: np.ndarray, tp_b: np.ndarray,
+                       denominator_a: np.ndarray, denominator_b: np.ndarray,
+                       buffers: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+    """``total += weight * (F1_A - F1_B) / 2`` of one class after the swaps, in place.
+
+    ``tp_moved`` and ``flagged_moved`` (P, sims) are what the swaps move from B to A: true
+    positives and predictions of the class; ``tp_*`` (sims,) the unswapped true positives,
+    ``denominator_*`` (sims,) support plus predictions. With the class present (support >=
+    1) a denominator is never 0, so F1 = 2 tp / (support + predicted) needs no guard. In
+    float64 (the counts are whole numbers, exact; the ratios are not), nine passes over the
+    (P, sims) arrays, into three ``buffers`` of that shape (fresh arrays of 8 MB a class
+    cost more than the arithmetic): it is bound by memory, not by the products."""
+    a, b, scratch = buffers
+    np.add(tp_moved, tp_a, out=a, dtype=np.float64)
+    np.add(flagged_moved, denominator_a, out=scratch, dtype=np.float64)
+    a /= scratch
+    np.subtract(tp_b, tp_moved, out=b, dtype=np.float64)
+    np.subtract(denominator_b, flagged_moved, out=scratch, dtype=np.float64)
+    b /= scratch
+    a -= b
+    a *= weight
+    total += a
 
 
 def _presence_swap_statistic(design: Design, metric: str, flags_a: np.ndarray,
@@ -1748,22 +1808,12 @@ def _presence_swap_statistic(design: Design, metric: str, flags_a: np.ndarray,
         s = swaps.astype(np.float32)
         shape = (swaps.shape[0], flags_a.shape[0])
         total = np.zeros(shape)
-        a, b, tp, flagged = (np.empty(shape) for _ in range(4))
+        buffers = (np.empty(shape), np.empty(shape), np.empty(shape))
         for rows, tp_a, tp_b, tp_change, f_a, f_b, f_change, present in parts:
-            # In place, in float64, as in _f1_swap_statistic.
-            tp[...] = s[:, rows] @ tp_change
-            tp += tp_a
-            flagged[...] = s @ f_change
-            flagged += f_a + present
-            np.maximum(flagged, 1.0, out=a)
-            np.divide(tp, a, out=a)
-            np.subtract(tp_a + tp_b, tp, out=tp)
-            np.subtract(f_a + f_b + 2 * present, flagged, out=flagged)
-            np.maximum(flagged, 1.0, out=b)
-            np.divide(tp, b, out=b)
-            a -= b
-            a *= 2.0 / len(parts)
-            total += a
+            if present == 0:  # nothing present: 0 true positives, F1 2 * 0 / max(flagged, 1)
+                continue      # is 0 for both systems, whatever the swaps
+            _add_f1_difference(total, 2.0 / len(parts), s[:, rows] @ tp_change, s @ f_change,
+                               tp_a, tp_b, f_a + present, f_b + present, buffers)
         return total
 
     return statistic
@@ -1837,13 +1887,29 @@ def _pair(level, gap, agreement, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return correct_a, correct_b
 
 
-def _answers(design: Design, correct: np.ndarray, u: np.ndarray) -> np.ndarray:
+def _answers(design: Design, correct: np.ndarray, u: np.ndarray,
+             wrong: np.ndarray | None = None) -> np.ndarray:
     """Predicted class indices (sims, n): the reference where ``correct``, else another class
-    drawn in proportion to the supports with uniforms ``u``."""
-    cdf = _wrong_class_cdf(design)[design.y_true]  # (n, K)
-    wrong = (u[..., None] > cdf[None, :, :]).sum(axis=-1)
-    wrong = np.minimum(wrong, len(design.classes) - 1)  # u within rounding of 1
+    drawn in proportion to the supports with uniforms ``u`` (``wrong``: those classes, when
+    already picked by :func:`_wrong_answers`)."""
+    if wrong is None:
+        wrong = _wrong_answers(design, u)
     return np.where(correct, design.y_true[None, :], wrong)
+
+
+def _wrong_answers(design: Design, u: np.ndarray) -> np.ndarray:
+    """The class (sims, n) a system answers where it errs: another class than the clip's,
+    drawn in proportion to the supports with uniforms ``u``."""
+    cdf = _wrong_class_cdf(design)  # (K, K)
+    y = design.y_true
+    # The wrong class is the number of cumulative probabilities below u: a binary search in
+    # the row of the clips' class, not a (sims, n, K) comparison.
+    wrong = np.empty(u.shape, dtype=np.int64)
+    for c in np.unique(y):
+        columns = np.flatnonzero(y == c)
+        wrong[:, columns] = np.searchsorted(cdf[c], u[:, columns], side="left")
+    np.minimum(wrong, len(design.classes) - 1, out=wrong)  # u within rounding of 1
+    return wrong
 
 
 def _wrong_class_cdf(design: Design) -> np.ndarray:
@@ -1875,6 +1941,7 @@ def _statistic(design: Design, metric: str, pred: np.ndarray):
     # exact in float32, which halves the products' cost; ratios are then taken in float64.
     correct = np.ascontiguousarray((pred[:, order] == y[None, :]).T, dtype=np.float32)  # (n, S)
     one_hot = np.eye(k)[y]  # (n, K)
+    correct64 = correct.astype(np.float64) if metric == "balanced_accuracy" else None
     predicted_as = None
     if metric in ("weighted_f1", "macro_f1"):
         predicted_as = [np.ascontiguousarray((pred[:, order] == c).T, dtype=np.float32)
@@ -1893,15 +1960,24 @@ def _statistic(design: Design, metric: str, pred: np.ndarray):
             # supported), and one product gives every system's wAcc.
             has = support > 0
             scale = has / np.maximum(support, 1) / has.sum(axis=1, keepdims=True)
-            return (weights[:, order] * scale[:, y]) @ correct.astype(float)
-        tp = np.stack([w[:, b] @ correct[b] for b in blocks], axis=-1).astype(float)  # (B, S, K)
+            return (weights[:, order] * scale[:, y]) @ correct64
         assert predicted_as is not None  # built above for the F1 metrics
-        predicted = np.stack([w @ column for column in predicted_as], axis=-1).astype(float)
-        # Whole-number counts: a zero denominator has tp = 0 too, so F1 = 0 (zero_division=0).
-        f1 = 2 * tp / np.maximum(support[:, None, :] + predicted, 1.0)
-        if metric == "macro_f1":
-            return f1.mean(-1)
-        return np.einsum("bsk,bk->bs", f1, support) / np.maximum(support.sum(-1, keepdims=True), 1.0)
+        # Class by class into one (B, S) total, with no (B, S, K) temporaries: each class's
+        # F1 times its weight in the mean (1 / K; wF1: its share of the support).
+        shares = (np.full_like(support, 1.0 / k) if metric == "macro_f1" else
+                  support / np.maximum(support.sum(-1, keepdims=True), 1.0))
+        total = np.zeros((weights.shape[0], correct.shape[1]))
+        f1, denominator = np.empty_like(total), np.empty_like(total)
+        for c, (block, column) in enumerate(zip(blocks, predicted_as)):
+            # Whole-number counts: a zero denominator has tp = 0 too, so F1 = 0
+            # (zero_division=0).
+            np.add(w @ column, support[:, c, None], out=denominator, dtype=np.float64)
+            np.maximum(denominator, 1.0, out=denominator)
+            np.multiply(w[:, block] @ correct[block], 2.0, out=f1, dtype=np.float64)
+            f1 /= denominator
+            f1 *= shares[:, c, None]
+            total += f1
+        return total
 
     return statistic
 
@@ -1913,6 +1989,22 @@ def _level_for(design: Design, metric: str, value: float, seed: int) -> float:
     also depend on where the errors fall.)"""
     if metric == "mae" or (metric in ("accuracy", "balanced_accuracy") and not design.multi_label):
         return float(value)
+    # The same design, metric and number have the same level (the four searches against a
+    # published number each need it): calibrated once.
+    key = (design.task, design.classes, design.y_true.tobytes(), design.y_true.shape, metric,
+           float(value))
+    if key not in _LEVELS:
+        if len(_LEVELS) >= 64:
+            _LEVELS.clear()
+        _LEVELS[key] = _calibrate_level(design, metric, value)
+    return _LEVELS[key]
+
+
+#: Levels calibrated by _level_for, by design, metric and number.
+_LEVELS: dict[tuple, float] = {}
+
+
+def _calibrate_level(design: Design, metric: str, value: float) -> float:
     # A model parameter, not a Monte Carlo draw: calibrated on fixed draws, whatever `seed`.
     batch = _Draws.new(design, _CALIBRATION_SIMS, _CALIBRATION_SEED, metric=metric).first()
     ones = np.ones((1, design.n))
