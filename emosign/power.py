@@ -978,7 +978,8 @@ class _Model:
 
     def draws(self, n_sims: int, seed: int) -> _Draws:
         return _Draws.new(self.design, n_sims, seed, metric=self.metric,
-                          agreement=self.agreement, spread=self.spread, icc=self.icc)
+                          agreement=self.agreement, spread=self.spread, icc=self.icc,
+                          one_system=self.mode == "one_sample")
 
     def largest_gap(self, direction: int = 1) -> float:
         """The largest gap the model allows: two systems' chances of being right differ by
@@ -1555,6 +1556,7 @@ class _Draws:
     gamma_shapes: tuple[float, float] | None = None
     codes: np.ndarray | None = None
     copy: float = 0.0
+    one_system: bool = False
     # Single-label designs: the design whose wrong answers each batch's uniforms pick.
     answers_of: Design | None = field(default=None, compare=False, repr=False)
     # Batches kept for the next step of a search, when they are small (see _KEPT_BYTES).
@@ -1562,23 +1564,26 @@ class _Draws:
 
     @classmethod
     def new(cls, design: Design, n_sims: int, seed: int, *, metric: str = "accuracy",
-            agreement: float = 0.0, spread: float = 0.8, icc: float = 0.0) -> _Draws:
+            agreement: float = 0.0, spread: float = 0.8, icc: float = 0.0,
+            one_system: bool = False) -> _Draws:
         family = _family(design, metric)
         # Dependence within clusters: each clip takes its cluster's draws with chance sqrt(icc).
         clustered = design.clusters is not None and icc > 0
         codes = design.cluster_codes if clustered else None
         copy = math.sqrt(icc) if clustered else 0.0
         if family == "presence":
-            return cls(design.n, n_sims, seed, cells=len(design.classes), codes=codes, copy=copy)
+            return cls(design.n, n_sims, seed, cells=len(design.classes), codes=codes, copy=copy,
+                       one_system=one_system)
         if family == "mae":
             k = 1.0 / spread**2  # Gamma(k, 1/k): mean 1, standard deviation `spread`
             return cls(design.n, n_sims, seed, gamma_shapes=(agreement * k, (1.0 - agreement) * k),
-                       codes=codes, copy=copy)
-        return cls(design.n, n_sims, seed, codes=codes, copy=copy, answers_of=design)
+                       codes=codes, copy=copy, one_system=one_system)
+        return cls(design.n, n_sims, seed, codes=codes, copy=copy, answers_of=design,
+                   one_system=one_system)
 
     def batches(self):
         # Every step of a search sees the same draws: small ones are kept, not drawn again.
-        arrays = 5 if self.answers_of is not None else 3  # the draws, and wrong answers
+        arrays = (2 if self.one_system else 3) * (5 / 3 if self.answers_of is not None else 1)
         keep = self.n_sims * self.n * max(self.cells, 1) * arrays * 8 <= _KEPT_BYTES
         for b, start in enumerate(range(0, self.n_sims, _SIMS_PER_BATCH)):
             if b in self.kept:
@@ -1592,7 +1597,7 @@ class _Draws:
     def _batch(self, b: int, rows: int) -> _Batch:
         cells = (self.cells,) if self.cells else ()
         rng = np.random.default_rng([self.seed, 0x706F776572, b])  # "power": apart from bootstrap seeds
-        found = self._draw(rng, (rows, self.n, *cells))
+        found: tuple[Any, ...] = self._draw(rng, (rows, self.n, *cells))
         if self.codes is not None and self.copy > 0:
             # A stream of its own ("cl"), so that a clip's own draws are those of the
             # unclustered model: icc only decides which clips take their cluster's instead.
@@ -1601,21 +1606,24 @@ class _Draws:
             takes = rng.random((rows, self.n)) < self.copy
             if cells:
                 takes = takes[..., None]
-            found = tuple(np.where(takes, whole[:, self.codes], mine)
+            found = tuple(None if mine is None else np.where(takes, whole[:, self.codes], mine)
                           for whole, mine in zip(shared, found))
         batch = _Batch(found)
         if self.answers_of is not None:  # the wrong answers do not depend on the gap
             batch.wrong = (_wrong_answers(self.answers_of, found[1]),
-                           _wrong_answers(self.answers_of, found[2]))
+                           None if found[2] is None else _wrong_answers(self.answers_of, found[2]))
         return batch
 
-    def _draw(self, rng: np.random.Generator, shape: tuple[int, ...]):
+    def _draw(self, rng: np.random.Generator, shape: tuple[int, ...]) -> tuple[Any, Any, Any]:
+        # One system (against a number) uses the first two arrays: the third, drawn last
+        # from the stream, is left out (None) without changing the first two.
         if self.gamma_shapes is None:
-            return rng.random(shape), rng.random(shape), rng.random(shape)
+            first, second = rng.random(shape), rng.random(shape)
+            return first, second, None if self.one_system else rng.random(shape)
         shared, own = self.gamma_shapes
         k = shared + own
-        return (rng.standard_gamma(shared, shape) / k, rng.standard_gamma(own, shape) / k,
-                rng.standard_gamma(own, shape) / k)
+        first, second = rng.standard_gamma(shared, shape) / k, rng.standard_gamma(own, shape) / k
+        return first, second, None if self.one_system else rng.standard_gamma(own, shape) / k
 
     def first(self) -> _Batch:
         return next(self.batches())
@@ -1626,7 +1634,7 @@ class _Batch(tuple):
     ``wrong``, the wrong answer each system gives where it errs (from the second and third
     arrays), made once per batch instead of at every gap."""
 
-    wrong: tuple[np.ndarray, np.ndarray] | None = None
+    wrong: tuple[np.ndarray, np.ndarray | None] | None = None
 
 
 def _systems(design: Design, metric: str, batch, level: float, gap: float, agreement: float):
@@ -2017,7 +2025,8 @@ _LEVELS: dict[tuple, float] = {}
 
 def _calibrate_level(design: Design, metric: str, value: float) -> float:
     # A model parameter, not a Monte Carlo draw: calibrated on fixed draws, whatever `seed`.
-    batch = _Draws.new(design, _CALIBRATION_SIMS, _CALIBRATION_SEED, metric=metric).first()
+    batch = _Draws.new(design, _CALIBRATION_SIMS, _CALIBRATION_SEED, metric=metric,
+                       one_system=True).first()
     ones = np.ones((1, design.n))
 
     def mean(p: float) -> float:
