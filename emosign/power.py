@@ -77,6 +77,17 @@ Each (clip, emotion) cell of the real presence matrix is simulated:
   has precision equal to recall, and micro-F1 and each emotion's F1 near ``level``. The two
   systems' false alarms are independent of each other.
 
+Clusters (``cluster="source"`` or ``"signer"``, as ``emosign compare --cluster``)
+--------------------------------------------------------------------------------------
+The simulated studies are then tested as ``compare --cluster`` tests them, whole clusters
+swapped (the one-sample bootstrap resamples them), and the clips of a cluster are dependent:
+each clip takes its cluster's draws instead of its own with chance ``sqrt(icc)``, so every
+clip keeps the model's chances above and two clips of one cluster correlate ``icc`` in
+whatever is scored on them (each system's correctness, their difference, the MAE errors).
+``icc`` is estimated from two real systems (:func:`estimate_icc`), or
+:data:`emosign._defaults.POWER_ICC`. Clusters too few for the test to reach ``alpha`` (4
+signers: smallest p 2/16, :func:`smallest_p_value`) are refused, with the reason.
+
 Against a published number (a paper's row, which has no per-clip answers) the test is
 one-sample: one simulated system against a constant, ``paired_bootstrap(stat, constant)``,
 whose p-value is the shifted bootstrap test of "the system scores the reported number".
@@ -2204,8 +2215,10 @@ def _test_name(one_sample: bool, design: Design | None = None) -> str:
         if one_sample:
             return (f"two-sided one-sample cluster bootstrap test (resampling {units}) against "
                     f"a published number taken as exact")
-        return (f"two-sided paired permutation (swap) test swapping {units}, as emosign "
-                f"compare --cluster {design.cluster} (emosign.stats.permutation_test)")
+        compare = (f", as emosign compare --cluster {design.cluster}"
+                   if design.cluster in _UNITS else "")
+        return (f"two-sided paired permutation (swap) test swapping {units}{compare} "
+                f"(emosign.stats.permutation_test)")
     if one_sample:
         return "two-sided one-sample bootstrap test against a published number taken as exact"
     return ("two-sided paired permutation (swap) test over clips, emosign compare's default "
