@@ -1254,10 +1254,10 @@ def power_report(
     result["assumptions"] = mde.assumptions
     if design.clusters is not None:
         mde.assumptions["icc_source"] = {
-            "given": "given (icc)",
+            "given": "given",
             "default": f"the default, emosign._defaults.POWER_ICC = {_defaults.POWER_ICC} "
                        "(docs/power.md: why, and how to choose another)",
-            "estimated": "estimated from the two systems' per-clip outcomes (estimate_icc)",
+            "estimated": "estimated from the predictions' per-clip outcomes (estimate_icc)",
         }[icc_source]
     result["test"] = mde.assumptions["test"]
     family = _family(design, metric)
