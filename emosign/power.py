@@ -2359,10 +2359,14 @@ def format_power(result: dict) -> str:
                      f"recall profile {a.get('profile', 'flat')}")
     if a.get("cluster", "clip") != "clip":
         units = _UNITS.get(a["cluster"], "clusters")
+        source = a.get("icc_source", "given")
+        source = ("the default; docs/power.md says how to choose it"
+                  if source.startswith("the default") else
+                  "estimated from the predictions" if source.startswith("estimated") else source)
         lines.append(f"clusters: {a['n_clusters']} {units}, swapped (resampled) whole; two clips "
-                     f"of one correlate {a['icc']:.3f} (icc, {a.get('icc_source', 'given')}), "
-                     f"a design effect of {a['design_effect']:.2f} at the clips' mean cluster "
-                     f"size {a['mean_cluster_size']:.1f}")
+                     f"of one correlate {a['icc']:.3f} (icc, {source}), a design effect of "
+                     f"{a['design_effect']:.2f} at the clips' mean cluster size "
+                     f"{a['mean_cluster_size']:.1f}")
     draws = "swap patterns" if "permutation" in a["test"] else "resamples"
     lines.append(f"{a['test']}, alpha {a['alpha']}, power {a['power']}, "
                  f"{a['n_simulations']:,} simulations x {a['n_boot_per_test']:,} {draws}, seed {a['seed']}")
