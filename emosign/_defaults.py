@@ -21,6 +21,7 @@ __all__ = [
     "N_PERM",
     "ON_INVALID",
     "POWER",
+    "POWER_ICC",
     "POWER_METRIC",
     "POWER_N_BOOT",
     "POWER_N_SIMS",
@@ -67,6 +68,10 @@ SPREAD: Final = 0.8
 POWER_N_SIMS: Final = 2_000
 #: Bootstrap resamples per simulated test.
 POWER_N_BOOT: Final = 1_000
+#: With --cluster source or signer, when no two systems' predictions say otherwise: the
+#: intra-cluster correlation of the clips' outcomes (docs/power.md says why 0.1 and how to
+#: choose another; with --a/--b it is estimated from the two systems).
+POWER_ICC: Final = 0.1
 
 # --- benchmark --------------------------------------------------------------------------------
 

@@ -77,6 +77,17 @@ Each (clip, emotion) cell of the real presence matrix is simulated:
   has precision equal to recall, and micro-F1 and each emotion's F1 near ``level``. The two
   systems' false alarms are independent of each other.
 
+Clusters (``cluster="source"`` or ``"signer"``, as ``emosign compare --cluster``)
+--------------------------------------------------------------------------------------
+The simulated studies are then tested as ``compare --cluster`` tests them, whole clusters
+swapped (the one-sample bootstrap resamples them), and the clips of a cluster are dependent:
+each clip takes its cluster's draws instead of its own with chance ``sqrt(icc)``, so every
+clip keeps the model's chances above and two clips of one cluster correlate ``icc`` in
+whatever is scored on them (each system's correctness, their difference, the MAE errors).
+``icc`` is estimated from two real systems (:func:`estimate_icc`), or
+:data:`emosign._defaults.POWER_ICC`. Clusters too few for the test to reach ``alpha`` (4
+signers: smallest p 2/16, :func:`smallest_p_value`) are refused, with the reason.
+
 Against a published number (a paper's row, which has no per-clip answers) the test is
 one-sample: one simulated system against a constant, ``paired_bootstrap(stat, constant)``,
 whose p-value is the shifted bootstrap test of "the system scores the reported number".
@@ -103,7 +114,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from statistics import NormalDist
 from typing import Any
 
@@ -111,6 +122,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from emosign import _defaults
+from emosign._evaluation import CLUSTERS, _cluster_labels
 from emosign._progress import progress_bar
 from emosign.errors import InputError
 from emosign.labels import load_labels
@@ -137,6 +149,7 @@ __all__ = [
     "PowerEstimate",
     "design_analysis",
     "design_for_task",
+    "estimate_icc",
     "format_power",
     "mcnemar_mde",
     "mcnemar_power",
@@ -148,6 +161,7 @@ __all__ = [
     "power_report",
     "retrodesign",
     "simulate_power",
+    "smallest_p_value",
 ]
 
 #: The metrics the simulation scores: single-label classification metrics of emosign.metrics,
@@ -159,9 +173,14 @@ _ALIASES = {SHORT_NAMES[m].lower(): m for m in METRICS if m in SHORT_NAMES}
 _DEFAULT_LEVEL = {"mae": 1.0}
 
 # Simulated pairs tested per call of the test, and swap patterns (resamples) per call of the
-# statistic: the (patterns, sims) arrays of a call are 8 MB each.
+# statistic: the (patterns, sims) arrays of a call are 1 MB each, which the F1 scores' nine
+# passes over them find in the cache (8 MB arrays cost them a fifth more time).
 _SIMS_PER_BATCH = 1_000
-_ROWS_PER_CHUNK = 1_000
+_ROWS_PER_CHUNK = 128
+# A search keeps its draws (and the wrong answers they pick) for its next step up to this
+# many bytes, freed when it ends: the default 2,000 pairs of 200 clips are 16 MB (those of
+# 200 x 10 presence cells, 96 MB, are drawn afresh: keeping them saved no time).
+_KEPT_BYTES = 64 * 2**20
 # The search for the MDE stops when its bracket is this narrow, as a share of the metric's
 # top (1 for a fraction: 0.1 points; MAE: 0.006 steps of the 7-point scale), or after this
 # many evaluations of the power.
@@ -196,10 +215,43 @@ class Design:
     classes: tuple[str, ...]
     y_true: np.ndarray
     ordinal: bool = False
+    cluster: str = "clip"
+    clusters: np.ndarray | None = None
 
     @property
     def n(self) -> int:
         return int(self.y_true.shape[0])
+
+    @property
+    def cluster_codes(self) -> np.ndarray | None:
+        """Each clip's cluster as a code 0 ... G-1 (None: clips are their own clusters)."""
+        if self.clusters is None:
+            return None
+        return np.unique(self.clusters, return_inverse=True)[1].reshape(-1)
+
+    @property
+    def n_clusters(self) -> int:
+        """G, the units the paired test swaps whole: clusters, or clips without them."""
+        return self.n if self.clusters is None else int(np.unique(self.clusters).size)
+
+    @property
+    def mean_cluster_size(self) -> float:
+        """The clips' size-weighted mean cluster size, ``m0 = sum_g m_g**2 / n``: the size in
+        the design effect ``1 + (m0 - 1) icc`` of a sum over clips (Kish 1965)."""
+        if self.clusters is None:
+            return 1.0
+        sizes = np.unique(self.clusters, return_counts=True)[1]
+        return float((sizes.astype(float) ** 2).sum() / self.n)
+
+    def with_clusters(self, clusters, *, cluster: str = "custom") -> Design:
+        """The same clips grouped into clusters (``clusters``: a label per clip, shape (n,)),
+        which the simulated test swaps whole and within which errors may be dependent;
+        ``cluster`` names the grouping."""
+        labels = np.asarray(clusters)
+        if labels.shape != (self.n,):
+            raise InputError(f"clusters must have one label per clip, shape ({self.n},); got "
+                             f"shape {labels.shape}")
+        return Design(self.task, self.classes, self.y_true, self.ordinal, str(cluster), labels)
 
     @property
     def multi_label(self) -> bool:
@@ -236,19 +288,28 @@ class Design:
         return cls(task, tuple(f"class_{k}" for k in range(present.shape[1])), present.astype(bool))
 
 
-def design_for_task(task: str, *, labels_file=None) -> Design:
+def design_for_task(task: str, *, labels_file=None, cluster: str = _defaults.CLUSTER) -> Design:
     """The design of an EmoSign single-label task, or of ``emotion_presence``, from the label
-    file (default: as :func:`emosign.labels.load_labels` finds it)."""
+    file (default: as :func:`emosign.labels.load_labels` finds it).
 
+    ``cluster`` as in :func:`emosign.metrics.compare`: "clip" (clips independent), "source"
+    (the clips of a source video swap together, 22 of them) or "signer" (4).
+    """
+
+    if cluster not in CLUSTERS:
+        raise InputError(f"`cluster` must be one of {list(CLUSTERS)}; got {cluster!r}")
     spec = get_task(task)
     if spec.kind not in ("single_label", "multi_label"):
         raise InputError(f"power is simulated for single-label tasks and emotion_presence; "
                          f"{task} is {spec.kind.replace('_', '-')}")
     data = spec.bind(load_labels(labels_file))
     if spec.kind == "multi_label":
-        return Design(spec.name, tuple(data.classes), np.asarray(data.y_true, dtype=bool))
-    return Design(spec.name, tuple(data.classes), np.asarray(data.y_true, dtype=np.int64),
-                  spec.ordinal)
+        design = Design(spec.name, tuple(data.classes), np.asarray(data.y_true, dtype=bool))
+    else:
+        design = Design(spec.name, tuple(data.classes), np.asarray(data.y_true, dtype=np.int64),
+                        spec.ordinal)
+    groups = _cluster_labels(data, cluster)  # compare's own rule, so the two cannot differ
+    return design if groups is None else design.with_clusters(groups, cluster=cluster)
 
 
 def metric_name(metric: str) -> str:
@@ -539,6 +600,7 @@ def simulate_power(
     level: float | None = None,
     agreement: float = _defaults.AGREEMENT,
     spread: float = _defaults.SPREAD,
+    icc: float | None = None,
     against: float | None = None,
     profile: str = "flat",
     alpha: float = _defaults.ALPHA,
@@ -562,7 +624,7 @@ def simulate_power(
     metric = metric_name(metric)
     _check(alpha=alpha, n_sims=n_sims, n_boot=n_boot)
     model = _Model.make(design, metric, level=level, agreement=agreement, spread=spread,
-                        against=against, profile=profile, seed=seed)
+                        against=against, profile=profile, seed=seed, icc=icc)
     draws = model.draws(n_sims, seed)
     run = model.run(draws, gap, alpha=alpha, n_boot=n_boot, seed=seed)
     return PowerEstimate(run.difference, float(gap), run.power, run.power_se,
@@ -577,6 +639,7 @@ def minimum_detectable_difference(
     level: float | None = None,
     agreement: float = _defaults.AGREEMENT,
     spread: float = _defaults.SPREAD,
+    icc: float | None = None,
     against: float | None = None,
     direction: int = 1,
     profile: str = "flat",
@@ -623,7 +686,8 @@ def minimum_detectable_difference(
     if conservative and against is None:
         raise InputError("`conservative` needs `against` (a published number)")
     model = _Model.make(design, metric, level=level, agreement=agreement, spread=spread,
-                        against=against, profile=profile, seed=seed, conservative=conservative)
+                        against=against, profile=profile, seed=seed, conservative=conservative,
+                        icc=icc)
     return _find_mde(model, power=power, direction=direction, alpha=alpha, n_sims=n_sims,
                      n_boot=n_boot, seed=seed, progress=progress)[0]
 
@@ -691,7 +755,16 @@ def _search(at, largest: float, power: float, alpha: float, tolerance: float,
         (g1, f1), (g2, f2) = sorted(points, key=lambda p: abs(p[1] - target))[:2]
         step = g1 + (target - f1) * (g2 - g1) / (f2 - f1) if f1 != f2 else (low + top) / 2
         if not low < step < top:
-            step = (low + top) / 2 if high is not None else min(top, 2 * gap)
+            if high is None:
+                step = min(top, 2 * gap)
+            else:
+                # The secant left the bracket (both nearest evaluations on one side, or one
+                # exactly at the power asked): interpolate between the bracket's ends
+                # instead. Halving it would cost a step per halving when the MDE sits at an
+                # end, as it does when the first guess lands on it.
+                seen = dict(points)
+                f_low, f_high = seen[low], seen[high]
+                step = low + (target - f_low) * (high - low) / (f_high - f_low)
         if high is not None:
             step = min(max(step, low + tolerance / 2), high - tolerance / 2)
         gap = min(max(step, low + tolerance / 2), largest)
@@ -719,6 +792,7 @@ def design_analysis(
     level: float | None = None,
     agreement: float = _defaults.AGREEMENT,
     spread: float = _defaults.SPREAD,
+    icc: float | None = None,
     against: float | None = None,
     profile: str = "flat",
     alpha: float = _defaults.ALPHA,
@@ -740,7 +814,7 @@ def design_analysis(
     metric = metric_name(metric)
     _check(alpha=alpha, n_sims=n_sims, n_boot=n_boot)
     model = _Model.make(design, metric, level=level, agreement=agreement, spread=spread,
-                        against=against, profile=profile, seed=seed)
+                        against=against, profile=profile, seed=seed, icc=icc)
     draws = model.draws(n_sims, seed)
     found = []
     for difference in differences:
@@ -800,6 +874,7 @@ def power_for_difference(
     level: float | None = None,
     agreement: float = _defaults.AGREEMENT,
     spread: float = _defaults.SPREAD,
+    icc: float | None = None,
     against: float | None = None,
     profile: str = "flat",
     alpha: float = _defaults.ALPHA,
@@ -815,7 +890,7 @@ def power_for_difference(
     value = _check_difference(design, metric, difference)
     _check(alpha=alpha, n_sims=n_sims, n_boot=n_boot)
     model = _Model.make(design, metric, level=level, agreement=agreement, spread=spread,
-                        against=against, profile=profile, seed=seed)
+                        against=against, profile=profile, seed=seed, icc=icc)
     direction = 1 if value >= 0 else -1
     gap = model.gap_for(abs(value), direction, seed) * direction
     run = model.run(model.draws(n_sims, seed), gap, alpha=alpha, n_boot=n_boot, seed=seed)
@@ -852,11 +927,13 @@ class _Model:
     class_level: np.ndarray | None = None
     class_agreement: np.ndarray | None = None
     class_active: np.ndarray | None = None
+    icc: float = 0.0
 
     @classmethod
     def make(cls, design: Design, metric: str, *, level, agreement, spread, against, profile,
-             seed: int, conservative: bool = False) -> _Model:
+             seed: int, conservative: bool = False, icc=None) -> _Model:
         family = _family(design, metric)
+        icc = _check_icc(design, icc)
         if profile not in PROFILES:
             raise InputError(f"`profile` must be one of {list(PROFILES)}; got {profile!r}")
         if profile != "flat" and family != "class":
@@ -876,7 +953,7 @@ class _Model:
                 raise InputError("against a published number the simulated system is flat: "
                                  "`profile` must be 'flat' with `against`")
         model = cls(design, metric, family, mode, float(level), float(agreement), float(spread),
-                    None if against is None else float(against), profile)
+                    None if against is None else float(against), profile, icc=icc)
         if family == "class":
             model = model._with_profile()
         return model
@@ -912,7 +989,8 @@ class _Model:
 
     def draws(self, n_sims: int, seed: int) -> _Draws:
         return _Draws.new(self.design, n_sims, seed, metric=self.metric,
-                          agreement=self.agreement, spread=self.spread)
+                          agreement=self.agreement, spread=self.spread, icc=self.icc,
+                          one_system=self.mode == "one_sample")
 
     def largest_gap(self, direction: int = 1) -> float:
         """The largest gap the model allows: two systems' chances of being right differ by
@@ -929,6 +1007,7 @@ class _Model:
         (:func:`emosign.stats.permutation_test`, ``n_boot`` swap patterns shared by every
         study of a batch); one system against a number by the one-sample bootstrap test
         (:func:`emosign.stats.paired_bootstrap` against the constant)."""
+        _check_reachable(self.design, alpha=alpha, n_boot=n_boot)
         # The products here are small (hundreds of rows): one BLAS thread does them fastest,
         # and several threads spinning on a shared machine cost many times the CPU.
         with threadpool_limits(limits=1, user_api="blas"):
@@ -937,7 +1016,9 @@ class _Model:
                 if self.mode == "one_sample":
                     stat_a, stat_b = self.statistics(batch, gap)
                     tests = paired_bootstrap(stat_a, stat_b, self.design.n, n_boot=n_boot,
-                                             seed=seed, chunk_size=_ROWS_PER_CHUNK)
+                                             seed=seed, chunk_size=_ROWS_PER_CHUNK,
+                                             clusters=self.design.cluster_codes,
+                                             interval="inverted")
                 else:
                     tests = self.swap_test(batch, gap, n_perm=n_boot, seed=seed)
                 assert isinstance(tests, list)  # (B, sims) statistics: one test per study
@@ -965,11 +1046,12 @@ class _Model:
         with the classes fixed, MAE), else the swap statistic of the F1 scores."""
         level, gap, agreement = self.pair_parameters(gap)
         terms, stat = _swap_inputs(self.design, self.metric, batch, level, gap, agreement)
+        clusters = self.design.cluster_codes  # whole clusters swap, as compare --cluster
         if terms is not None:
-            tests = sign_flip_test(terms, n_perm=n_perm, seed=seed)
+            tests = sign_flip_test(terms, n_perm=n_perm, seed=seed, clusters=clusters)
         else:
             tests = permutation_test(stat, self.design.n, n_perm=n_perm, seed=seed,
-                                     chunk_size=_ROWS_PER_CHUNK)
+                                     chunk_size=_ROWS_PER_CHUNK, clusters=clusters)
         assert isinstance(tests, list)  # (sims, n) terms or (P, sims) statistics
         return tests
 
@@ -1040,6 +1122,9 @@ class _Model:
         found = _assumptions(self.design, self.metric, self.level, self.agreement,
                              self.against, alpha, power, n_sims, n_boot, seed, self.spread,
                              conservative=self.mode == "conservative")
+        found.update(_cluster_assumptions(self.design, self.icc))
+        if self.design.clusters is not None:
+            found["test"] = _test_name(self.mode == "one_sample", self.design)
         if self.family == "class" and self.mode == "pair":
             assert self.class_level is not None and self.class_active is not None
             found["profile"] = self.profile
@@ -1067,6 +1152,8 @@ def power_report(
     level: float | None = None,
     agreement: float = _defaults.AGREEMENT,
     spread: float = _defaults.SPREAD,
+    cluster: str = _defaults.CLUSTER,
+    icc: float | None = None,
     differences: Sequence[float] | None = None,
     predictions_a=None,
     predictions_b=None,
@@ -1102,6 +1189,14 @@ def power_report(
       10,000 resamples) and the model's parameters read off the systems; the MDE and the
       design analysis are then at those parameters. No power "at the observed difference"
       is given: it is a function of the p-value and says nothing more (Hoenig & Heisey 2001).
+    * ``cluster`` as in :func:`emosign.metrics.compare` ("clip", "source", "signer"): every
+      simulated study is tested as ``compare --cluster`` tests it (whole clusters swapped, or
+      resampled by the one-sample bootstrap), and the clips of a cluster are dependent, with
+      intra-cluster correlation ``icc`` (:func:`estimate_icc` of the two systems when
+      ``predictions_a`` and ``predictions_b`` are given and ``icc`` is None; else
+      :data:`emosign._defaults.POWER_ICC`). ``assumptions`` says which (``icc_source``).
+      Clusters so few that the test cannot reach ``alpha`` (4 signers: smallest p 2/16) are
+      refused, with the reason.
     """
 
     if metric is None:  # the task's: the paper's wAcc, micro-F1 on emotion_presence
@@ -1110,7 +1205,10 @@ def power_report(
     _check(alpha=alpha, n_sims=n_sims, n_boot=n_boot)
     _check_power(power)
     labels = load_labels(labels_file)
-    design = design_for_task(task, labels_file=labels)
+    design = design_for_task(task, labels_file=labels, cluster=cluster)
+    _check_reachable(design, alpha=alpha, n_boot=n_boot)
+    icc_source = "given" if icc is not None else "default"
+    icc = _check_icc(design, icc)
     reported = _resolve_against(task, metric, against, _scale_top(design, metric))
     value = None if reported is None else reported["value"]
     if predictions_b is not None and predictions_a is None:
@@ -1131,22 +1229,36 @@ def power_report(
         result["against"] = reported
 
     if predictions_a is not None:
-        observed = _observed(task, metric, labels, predictions_a, predictions_b, value, seed)
+        observed = _observed(task, metric, labels, predictions_a, predictions_b, value, seed,
+                             cluster=cluster, design=design)
         correct_a, correct_b = observed.pop("_correct_a"), observed.pop("_correct_b")
         if correct_b is not None:
             level, agreement, spread, notes = observed_model(design, metric, correct_a, correct_b)
             observed.update(level=level, agreement=agreement, notes=notes)
             if _family(design, metric) == "mae":
                 observed["spread"] = spread
+        if design.clusters is not None and icc_source == "default":
+            estimated, icc_notes = estimate_icc(design, metric, correct_a, correct_b)
+            observed["icc"] = estimated
+            observed.setdefault("notes", []).extend(icc_notes)
+            icc, icc_source = estimated, "estimated"
         result["observed"] = observed
 
-    model = dict(level=level, agreement=agreement, spread=spread, against=value, **common)
+    model = dict(level=level, agreement=agreement, spread=spread, icc=icc, against=value,
+                 **common)
     checked = _Model.make(design, metric, level=level, agreement=agreement, spread=spread,
-                          against=value, profile="flat", seed=seed)
+                          against=value, profile="flat", seed=seed, icc=icc)
     mde, at_mde = _find_mde(checked, power=power, direction=1, alpha=alpha, n_sims=n_sims,
                             n_boot=n_boot, seed=seed, progress=progress)
     result.update(_mde_fields(mde))
     result["assumptions"] = mde.assumptions
+    if design.clusters is not None:
+        mde.assumptions["icc_source"] = {
+            "given": "given",
+            "default": f"the default, emosign._defaults.POWER_ICC = {_defaults.POWER_ICC} "
+                       "(docs/power.md: why, and how to choose another)",
+            "estimated": "estimated from the predictions' per-clip outcomes (estimate_icc)",
+        }[icc_source]
     result["test"] = mde.assumptions["test"]
     family = _family(design, metric)
     if value is not None:
@@ -1165,12 +1277,14 @@ def power_report(
     elif metric == "accuracy":
         result["analytic"] = _mde_fields(mcnemar_mde(design.n, discordance=1 - agreement,
                                                      power=power, alpha=alpha))
-        result["analytic"]["method"] = "McNemar's test, Connor (1987)'s normal approximation"
+        result["analytic"]["method"] = "McNemar's test, Connor (1987)'s normal approximation" \
+            + ("" if design.clusters is None else " (independent clips: no clusters)")
     elif family == "mae":
         assert level is not None  # checked above
         result["analytic"] = _mde_fields(paired_t_mde(design.n, level=level, agreement=agreement,
                                                       spread=spread, power=power, alpha=alpha))
-        result["analytic"]["method"] = "paired t-test of the per-clip absolute errors (noncentral t)"
+        result["analytic"]["method"] = "paired t-test of the per-clip absolute errors (noncentral t)" \
+            + ("" if design.clusters is None else " (independent clips: no clusters)")
     if value is None and family == "class":
         result["recall_profiles"] = _profiles(design, mde, power, model)
 
@@ -1229,6 +1343,76 @@ def observed_model(design: Design, metric: str, correct_a,
                      f"{level:.3f} can have under the model; {bound:.3f} used")
         agreement = bound
     return level, min(agreement, 0.995), 0.8, notes
+
+
+def estimate_icc(design: Design, metric: str, outcome_a, outcome_b=None) -> tuple[float, list[str]]:
+    """The intra-cluster correlation of the model read off real systems' per-clip outcomes.
+
+    The per-clip value is what the test sums: the two systems' difference on the clip
+    (single-label: right minus right, ``outcome_*`` (n,) booleans; MAE: absolute error minus
+    absolute error, (n,) errors; emotion_presence: the share of the clip's ten cells each gets
+    right, from (n, K) flags), or with ``outcome_b`` None one system's own (against a
+    number). With ``e_i`` the values minus their mean and the ``design``'s clusters ``g`` of
+    sizes ``m_g``, the ratio of the products of two clips of one cluster to the squares,
+
+        R = sum_g ((sum_{i in g} e_i)**2 - sum_{i in g} e_i**2) / sum_i e_i**2,
+
+    is matched to its expectation under an intra-cluster correlation ``icc`` (the method of
+    moments; centring at the sample mean biases the plain pairwise estimator ``R n / P``
+    down by about ``(1 + (m0 - 1) icc) / n``): with ``P = sum_g m_g (m_g - 1)`` and
+    ``Q = sum_g m_g (m_g - 1)**2``,
+
+        icc = (R (n - 1) + P / n) / (P - 2 Q / n + P**2 / n**2 + R P / n).
+
+    Negative estimates (clusters no more alike than any two clips) become 0, and ``notes``
+    say so.
+
+    Returns
+    -------
+    (icc, notes) : icc in [0, 0.99].
+    """
+    if design.clusters is None:
+        raise InputError("estimate_icc needs a design with clusters (design_for_task(cluster=...))")
+    family = _family(design, metric_name(metric))
+
+    def per_clip(outcome) -> np.ndarray:
+        values = np.asarray(outcome)
+        if family == "presence":
+            return (values.astype(bool) == design.y_true).mean(axis=1)
+        if family == "mae":
+            return np.abs(values.astype(float))
+        return values.astype(float)
+
+    x = per_clip(outcome_a) if outcome_b is None else per_clip(outcome_a) - per_clip(outcome_b)
+    if x.shape != (design.n,) or not np.isfinite(x).all():
+        raise InputError(f"the per-clip outcomes must be finite, one per clip ({design.n}); got "
+                         f"shape {x.shape}")
+    codes = design.cluster_codes
+    assert codes is not None
+    e = x - x.mean()
+    variance = float((e**2).mean())
+    what = "the two systems' per-clip differences" if outcome_b is not None else \
+        "the system's per-clip outcomes"
+    if variance == 0:
+        return 0.0, [f"{what} do not vary: no intra-cluster correlation to estimate; icc 0 used"]
+    totals = np.bincount(codes, weights=e)
+    squares = np.bincount(codes, weights=e**2)
+    sizes = np.bincount(codes).astype(float)
+    n = float(design.n)
+    pairs = float((sizes * (sizes - 1)).sum())
+    if pairs == 0:
+        return 0.0, ["every cluster has one clip: icc 0 used"]
+    ratio = float((totals**2 - squares).sum() / (e**2).sum())
+    triples = float((sizes * (sizes - 1) ** 2).sum())
+    found = (ratio * (n - 1) + pairs / n) / (pairs - 2 * triples / n + pairs**2 / n**2
+                                              + ratio * pairs / n)
+    notes = [f"icc {found:.3f} estimated from {what} over {design.n_clusters} "
+             f"{_UNITS.get(design.cluster, 'clusters')}: an estimate from few clusters is noisy; "
+             f"give icc (--icc) at a few values to see how much the answer depends on it"]
+    if found < 0:
+        notes.append(f"the estimated icc {found:.3f} is below 0 (clips of a cluster no more alike "
+                     f"than any two); the model takes 0")
+    return min(max(found, 0.0), 0.99), notes
 
 
 def _mde_fields(found: MinimumDetectable) -> dict:
@@ -1309,7 +1493,8 @@ def _resolve_against(task: str, metric: str, against, top: float = 1.0) -> dict 
     return {"value": float(against), "system": None}
 
 
-def _observed(task, metric, labels, predictions_a, predictions_b, value, seed) -> dict:
+def _observed(task, metric, labels, predictions_a, predictions_b, value, seed, *,
+              cluster: str = _defaults.CLUSTER, design: Design | None = None) -> dict:
     """The real comparison (difference, paired interval, p-value) and per-clip outcomes:
     right or wrong (single-label), absolute errors (MAE) or flags (emotion_presence)."""
 
@@ -1329,11 +1514,13 @@ def _observed(task, metric, labels, predictions_a, predictions_b, value, seed) -
     aligned_a, correct_a = outcome(predictions_a)
     if predictions_b is not None:
         _, correct_b = outcome(predictions_b)
-        compared = compare(task, predictions_a, predictions_b, labels_file=labels, seed=seed)
+        compared = compare(task, predictions_a, predictions_b, labels_file=labels, seed=seed,
+                           cluster=cluster)
         row = compared["comparison"][metric]
         return {"difference": row["difference"], "low": row["low"], "high": row["high"],
                 "p_value": row["p_value"], "n_boot": compared["ci"]["n_boot"],
-                "test": f"paired {compared['test']['method']} test (emosign compare's default)",
+                "test": f"paired {compared['test']['method']} test (emosign compare's default"
+                        + (")" if cluster == "clip" else f", --cluster {cluster})"),
                 "_correct_a": correct_a, "_correct_b": correct_b}
 
     def stat_a(w):
@@ -1345,11 +1532,13 @@ def _observed(task, metric, labels, predictions_a, predictions_b, value, seed) -
                                       sample_weight=w)[metric]
 
     test = paired_bootstrap(stat_a, lambda w: np.full(w.shape[0], float(value)), data.n,
-                            n_boot=10_000, seed=seed)
+                            n_boot=10_000, seed=seed,
+                            clusters=None if design is None else design.cluster_codes)
     assert isinstance(test, PairedTest)  # one statistic in, one test out
     return {"a": float(stat_a(np.ones((1, data.n)))[0]), "difference": test.difference,
             "low": test.low, "high": test.high, "p_value": test.p_value, "n_boot": test.n_boot,
-            "test": "one-sample bootstrap test against the number taken as exact",
+            "test": "one-sample bootstrap test against the number taken as exact"
+                    + ("" if cluster == "clip" else f", resampling whole {_UNITS[cluster]}"),
             "_correct_a": correct_a, "_correct_b": None}
 
 
@@ -1376,33 +1565,87 @@ class _Draws:
     seed: int
     cells: int = 0
     gamma_shapes: tuple[float, float] | None = None
+    codes: np.ndarray | None = None
+    copy: float = 0.0
+    one_system: bool = False
+    # Single-label designs: the design whose wrong answers each batch's uniforms pick.
+    answers_of: Design | None = field(default=None, compare=False, repr=False)
+    # Batches kept for the next step of a search, when they are small (see _KEPT_BYTES).
+    kept: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def new(cls, design: Design, n_sims: int, seed: int, *, metric: str = "accuracy",
-            agreement: float = 0.0, spread: float = 0.8) -> _Draws:
+            agreement: float = 0.0, spread: float = 0.8, icc: float = 0.0,
+            one_system: bool = False) -> _Draws:
         family = _family(design, metric)
+        # Dependence within clusters: each clip takes its cluster's draws with chance sqrt(icc).
+        clustered = design.clusters is not None and icc > 0
+        codes = design.cluster_codes if clustered else None
+        copy = math.sqrt(icc) if clustered else 0.0
         if family == "presence":
-            return cls(design.n, n_sims, seed, cells=len(design.classes))
+            return cls(design.n, n_sims, seed, cells=len(design.classes), codes=codes, copy=copy,
+                       one_system=one_system)
         if family == "mae":
             k = 1.0 / spread**2  # Gamma(k, 1/k): mean 1, standard deviation `spread`
-            return cls(design.n, n_sims, seed, gamma_shapes=(agreement * k, (1.0 - agreement) * k))
-        return cls(design.n, n_sims, seed)
+            return cls(design.n, n_sims, seed, gamma_shapes=(agreement * k, (1.0 - agreement) * k),
+                       codes=codes, copy=copy, one_system=one_system)
+        return cls(design.n, n_sims, seed, codes=codes, copy=copy, answers_of=design,
+                   one_system=one_system)
 
     def batches(self):
+        # Every step of a search sees the same draws: small ones are kept, not drawn again.
+        arrays = (2 if self.one_system else 3) * (5 / 3 if self.answers_of is not None else 1)
+        keep = self.n_sims * self.n * max(self.cells, 1) * arrays * 8 <= _KEPT_BYTES
         for b, start in enumerate(range(0, self.n_sims, _SIMS_PER_BATCH)):
-            cells = (self.cells,) if self.cells else ()
-            shape = (min(_SIMS_PER_BATCH, self.n_sims - start), self.n, *cells)
-            rng = np.random.default_rng([self.seed, 0x706F776572, b])  # "power": apart from bootstrap seeds
-            if self.gamma_shapes is None:
-                yield rng.random(shape), rng.random(shape), rng.random(shape)
-            else:
-                shared, own = self.gamma_shapes
-                k = shared + own
-                yield (rng.standard_gamma(shared, shape) / k, rng.standard_gamma(own, shape) / k,
-                       rng.standard_gamma(own, shape) / k)
+            if b in self.kept:
+                yield self.kept[b]
+                continue
+            found = self._batch(b, min(_SIMS_PER_BATCH, self.n_sims - start))
+            if keep:
+                self.kept[b] = found
+            yield found
 
-    def first(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _batch(self, b: int, rows: int) -> _Batch:
+        cells = (self.cells,) if self.cells else ()
+        rng = np.random.default_rng([self.seed, 0x706F776572, b])  # "power": apart from bootstrap seeds
+        found: tuple[Any, ...] = self._draw(rng, (rows, self.n, *cells))
+        if self.codes is not None and self.copy > 0:
+            # A stream of its own ("cl"), so that a clip's own draws are those of the
+            # unclustered model: icc only decides which clips take their cluster's instead.
+            rng = np.random.default_rng([self.seed, 0x706F776572, b, 0x636C])
+            shared = self._draw(rng, (rows, int(self.codes.max()) + 1, *cells))
+            takes = rng.random((rows, self.n)) < self.copy
+            if cells:
+                takes = takes[..., None]
+            found = tuple(None if mine is None else np.where(takes, whole[:, self.codes], mine)
+                          for whole, mine in zip(shared, found))
+        batch = _Batch(found)
+        if self.answers_of is not None:  # the wrong answers do not depend on the gap
+            batch.wrong = (_wrong_answers(self.answers_of, found[1]),
+                           None if found[2] is None else _wrong_answers(self.answers_of, found[2]))
+        return batch
+
+    def _draw(self, rng: np.random.Generator, shape: tuple[int, ...]) -> tuple[Any, Any, Any]:
+        # One system (against a number) uses the first two arrays: the third, drawn last
+        # from the stream, is left out (None) without changing the first two.
+        if self.gamma_shapes is None:
+            first, second = rng.random(shape), rng.random(shape)
+            return first, second, None if self.one_system else rng.random(shape)
+        shared, own = self.gamma_shapes
+        k = shared + own
+        first, second = rng.standard_gamma(shared, shape) / k, rng.standard_gamma(own, shape) / k
+        return first, second, None if self.one_system else rng.standard_gamma(own, shape) / k
+
+    def first(self) -> _Batch:
         return next(self.batches())
+
+
+class _Batch(tuple):
+    """One batch of draws, the three arrays of :class:`_Draws`; for a single-label design
+    ``wrong``, the wrong answer each system gives where it errs (from the second and third
+    arrays), made once per batch instead of at every gap."""
+
+    wrong: tuple[np.ndarray, np.ndarray | None] | None = None
 
 
 def _systems(design: Design, metric: str, batch, level: float, gap: float, agreement: float):
@@ -1420,8 +1663,15 @@ def _systems(design: Design, metric: str, batch, level: float, gap: float, agree
         answers_b = _presence_answers(design, correct_b, u_b, level - gap / 2)
         return (_presence_statistic(design, metric, answers_a),
                 _presence_statistic(design, metric, answers_b))
-    return (_statistic(design, metric, _answers(design, correct_a, u_a)),
-            _statistic(design, metric, _answers(design, correct_b, u_b)))
+    wrong_a, wrong_b = _picked(batch)
+    return (_statistic(design, metric, _answers(design, correct_a, u_a, wrong_a)),
+            _statistic(design, metric, _answers(design, correct_b, u_b, wrong_b)))
+
+
+def _picked(batch) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The wrong answers a batch already holds (None: pick them from its uniforms)."""
+    wrong = getattr(batch, "wrong", None)
+    return (None, None) if wrong is None else wrong
 
 
 def _one_system(design: Design, metric: str, batch, p: float):
@@ -1436,7 +1686,7 @@ def _one_system(design: Design, metric: str, batch, p: float):
         raise InputError(f"a chance of being right of {p:.3f} is not one")
     if family == "presence":
         return _presence_statistic(design, metric, _presence_answers(design, batch[0] < p, batch[1], p))
-    return _statistic(design, metric, _answers(design, batch[0] < p, batch[1]))
+    return _statistic(design, metric, _answers(design, batch[0] < p, batch[1], _picked(batch)[0]))
 
 
 def _swap_inputs(design: Design, metric: str, batch, level, gap, agreement):
@@ -1466,7 +1716,9 @@ def _swap_inputs(design: Design, metric: str, batch, level, gap, agreement):
         weights = (np.full(len(supports), 1.0 / n) if metric == "accuracy" else
                    np.where(supports > 0, 1.0 / (np.count_nonzero(supports) * np.maximum(supports, 1)), 0.0))
         return None, _linear_swap_statistic(y, weights, correct_a, correct_b)
-    pred_a, pred_b = _answers(design, correct_a, u_a), _answers(design, correct_b, u_b)
+    wrong_a, wrong_b = _picked(batch)
+    pred_a = _answers(design, correct_a, u_a, wrong_a)
+    pred_b = _answers(design, correct_b, u_b, wrong_b)
     return None, _f1_swap_statistic(supports, metric, y, pred_a, pred_b)
 
 
@@ -1514,28 +1766,41 @@ def _f1_swap_statistic(supports: np.ndarray, metric: str, y: np.ndarray, pred_a:
         s = swaps.astype(np.float32)
         shape = (swaps.shape[0], pred_a.shape[0])
         total = np.zeros(shape)
-        a, b, tp, predicted = (np.empty(shape) for _ in range(4))
+        buffers = (np.empty(shape), np.empty(shape), np.empty(shape))
         for c, (rows, tp_a, tp_b, tp_change, p_a, p_b, p_change) in enumerate(parts):
             if not rows.size:
                 continue  # an absent class: F1 = 0 for both systems, whatever the swaps
-            # In place, in float64 (the counts are whole numbers; the ratios are not):
-            # A's F1 = 2 tp / max(support + predicted, 1), B's from the counts left over.
-            tp[...] = s[:, rows] @ tp_change
-            tp += tp_a
-            predicted[...] = s @ p_change
-            predicted += p_a + support[c]
-            np.maximum(predicted, 1.0, out=a)
-            np.divide(tp, a, out=a)
-            np.subtract(tp_a + tp_b, tp, out=tp)
-            np.subtract(p_a + p_b + 2 * support[c], predicted, out=predicted)
-            np.maximum(predicted, 1.0, out=b)
-            np.divide(tp, b, out=b)
-            a -= b
-            a *= 2 * (support[c] / n if metric == "weighted_f1" else 1.0 / k)
-            total += a
+            weight = 2 * (support[c] / n if metric == "weighted_f1" else 1.0 / k)
+            _add_f1_difference(total, weight, s[:, rows] @ tp_change, s @ p_change,
+                               tp_a, tp_b, p_a + support[c], p_b + support[c], buffers)
         return total
 
     return statistic
+
+
+def _add_f1_difference(total: np.ndarray, weight: float, tp_moved: np.ndarray,
+                       flagged_moved: np.ndarray, tp_a: np.ndarray, tp_b: np.ndarray,
+                       denominator_a: np.ndarray, denominator_b: np.ndarray,
+                       buffers: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+    """``total += weight * (F1_A - F1_B) / 2`` of one class after the swaps, in place.
+
+    ``tp_moved`` and ``flagged_moved`` (P, sims) are what the swaps move from B to A: true
+    positives and predictions of the class; ``tp_*`` (sims,) the unswapped true positives,
+    ``denominator_*`` (sims,) support plus predictions. With the class present (support >=
+    1) a denominator is never 0, so F1 = 2 tp / (support + predicted) needs no guard. In
+    float64 (the counts are whole numbers, exact; the ratios are not), nine passes over the
+    (P, sims) arrays, into three ``buffers`` of that shape (fresh arrays of 8 MB a class
+    cost more than the arithmetic): it is bound by memory, not by the products."""
+    a, b, scratch = buffers
+    np.add(tp_moved, tp_a, out=a, dtype=np.float64)
+    np.add(flagged_moved, denominator_a, out=scratch, dtype=np.float64)
+    a /= scratch
+    np.subtract(tp_b, tp_moved, out=b, dtype=np.float64)
+    np.subtract(denominator_b, flagged_moved, out=scratch, dtype=np.float64)
+    b /= scratch
+    a -= b
+    a *= weight
+    total += a
 
 
 def _presence_swap_statistic(design: Design, metric: str, flags_a: np.ndarray,
@@ -1548,8 +1813,8 @@ def _presence_swap_statistic(design: Design, metric: str, flags_a: np.ndarray,
     # True positives move only on the clips where the emotion (any emotion, pooled) is
     # present: their product is over those rows alone.
     if metric == "micro_f1":
-        groups = [(np.flatnonzero(y.any(axis=1)), hits_a.sum(-1), hits_b.sum(-1),
-                   flags_a.sum(-1), flags_b.sum(-1), float(y.sum()))]
+        groups = [(np.flatnonzero(y.any(axis=1)), _count_last(hits_a), _count_last(hits_b),
+                   _count_last(flags_a), _count_last(flags_b), float(y.sum()))]
     else:
         groups = [(np.flatnonzero(y[:, k]), hits_a[..., k], hits_b[..., k], flags_a[..., k],
                    flags_b[..., k], float(y[:, k].sum())) for k in range(y.shape[1])]
@@ -1564,22 +1829,12 @@ def _presence_swap_statistic(design: Design, metric: str, flags_a: np.ndarray,
         s = swaps.astype(np.float32)
         shape = (swaps.shape[0], flags_a.shape[0])
         total = np.zeros(shape)
-        a, b, tp, flagged = (np.empty(shape) for _ in range(4))
+        buffers = (np.empty(shape), np.empty(shape), np.empty(shape))
         for rows, tp_a, tp_b, tp_change, f_a, f_b, f_change, present in parts:
-            # In place, in float64, as in _f1_swap_statistic.
-            tp[...] = s[:, rows] @ tp_change
-            tp += tp_a
-            flagged[...] = s @ f_change
-            flagged += f_a + present
-            np.maximum(flagged, 1.0, out=a)
-            np.divide(tp, a, out=a)
-            np.subtract(tp_a + tp_b, tp, out=tp)
-            np.subtract(f_a + f_b + 2 * present, flagged, out=flagged)
-            np.maximum(flagged, 1.0, out=b)
-            np.divide(tp, b, out=b)
-            a -= b
-            a *= 2.0 / len(parts)
-            total += a
+            if present == 0:  # nothing present: 0 true positives, F1 2 * 0 / max(flagged, 1)
+                continue      # is 0 for both systems, whatever the swaps
+            _add_f1_difference(total, 2.0 / len(parts), s[:, rows] @ tp_change, s @ f_change,
+                               tp_a, tp_b, f_a + present, f_b + present, buffers)
         return total
 
     return statistic
@@ -1605,6 +1860,15 @@ def _presence_answers(design: Design, caught: np.ndarray, u: np.ndarray, recall:
     return np.where(design.y_true[None], caught, u < np.minimum(alarm, 1.0))
 
 
+def _count_last(flags: np.ndarray) -> np.ndarray:
+    """How many of the last axis's flags are set, (sims, n, K) -> (sims, n) integers: K
+    slices added as 16-bit integers, four times faster than ``sum(-1)`` over a short axis."""
+    count = flags[..., 0].astype(np.int16)
+    for k in range(1, flags.shape[-1]):
+        count += flags[..., k]
+    return count
+
+
 def _presence_statistic(design: Design, metric: str, flags: np.ndarray):
     """A weighted statistic (B, n) -> (B, sims): micro- or macro-F1 of each simulated system's
     presence flags (sims, n, K), as :func:`emosign.metrics.multilabel_metrics` computes them
@@ -1612,8 +1876,8 @@ def _presence_statistic(design: Design, metric: str, flags: np.ndarray):
     y = design.y_true
     hits = flags & y[None]
     if metric == "micro_f1":
-        tp = [np.ascontiguousarray(hits.sum(-1).T, dtype=np.float32)]
-        flagged = [np.ascontiguousarray(flags.sum(-1).T, dtype=np.float32)]
+        tp = [np.ascontiguousarray(_count_last(hits).T, dtype=np.float32)]
+        flagged = [np.ascontiguousarray(_count_last(flags).T, dtype=np.float32)]
         present = y.sum(axis=1, dtype=float)[:, None]
     else:
         tp = [np.ascontiguousarray(hits[..., k].T, dtype=np.float32) for k in range(y.shape[1])]
@@ -1653,13 +1917,29 @@ def _pair(level, gap, agreement, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return correct_a, correct_b
 
 
-def _answers(design: Design, correct: np.ndarray, u: np.ndarray) -> np.ndarray:
+def _answers(design: Design, correct: np.ndarray, u: np.ndarray,
+             wrong: np.ndarray | None = None) -> np.ndarray:
     """Predicted class indices (sims, n): the reference where ``correct``, else another class
-    drawn in proportion to the supports with uniforms ``u``."""
-    cdf = _wrong_class_cdf(design)[design.y_true]  # (n, K)
-    wrong = (u[..., None] > cdf[None, :, :]).sum(axis=-1)
-    wrong = np.minimum(wrong, len(design.classes) - 1)  # u within rounding of 1
+    drawn in proportion to the supports with uniforms ``u`` (``wrong``: those classes, when
+    already picked by :func:`_wrong_answers`)."""
+    if wrong is None:
+        wrong = _wrong_answers(design, u)
     return np.where(correct, design.y_true[None, :], wrong)
+
+
+def _wrong_answers(design: Design, u: np.ndarray) -> np.ndarray:
+    """The class (sims, n) a system answers where it errs: another class than the clip's,
+    drawn in proportion to the supports with uniforms ``u``."""
+    cdf = _wrong_class_cdf(design)  # (K, K)
+    y = design.y_true
+    # The wrong class is the number of cumulative probabilities below u: a binary search in
+    # the row of the clips' class, not a (sims, n, K) comparison.
+    wrong = np.empty(u.shape, dtype=np.int64)
+    for c in np.unique(y):
+        columns = np.flatnonzero(y == c)
+        wrong[:, columns] = np.searchsorted(cdf[c], u[:, columns], side="left")
+    np.minimum(wrong, len(design.classes) - 1, out=wrong)  # u within rounding of 1
+    return wrong
 
 
 def _wrong_class_cdf(design: Design) -> np.ndarray:
@@ -1691,6 +1971,7 @@ def _statistic(design: Design, metric: str, pred: np.ndarray):
     # exact in float32, which halves the products' cost; ratios are then taken in float64.
     correct = np.ascontiguousarray((pred[:, order] == y[None, :]).T, dtype=np.float32)  # (n, S)
     one_hot = np.eye(k)[y]  # (n, K)
+    correct64 = correct.astype(np.float64) if metric == "balanced_accuracy" else None
     predicted_as = None
     if metric in ("weighted_f1", "macro_f1"):
         predicted_as = [np.ascontiguousarray((pred[:, order] == c).T, dtype=np.float32)
@@ -1709,15 +1990,24 @@ def _statistic(design: Design, metric: str, pred: np.ndarray):
             # supported), and one product gives every system's wAcc.
             has = support > 0
             scale = has / np.maximum(support, 1) / has.sum(axis=1, keepdims=True)
-            return (weights[:, order] * scale[:, y]) @ correct.astype(float)
-        tp = np.stack([w[:, b] @ correct[b] for b in blocks], axis=-1).astype(float)  # (B, S, K)
+            return (weights[:, order] * scale[:, y]) @ correct64
         assert predicted_as is not None  # built above for the F1 metrics
-        predicted = np.stack([w @ column for column in predicted_as], axis=-1).astype(float)
-        # Whole-number counts: a zero denominator has tp = 0 too, so F1 = 0 (zero_division=0).
-        f1 = 2 * tp / np.maximum(support[:, None, :] + predicted, 1.0)
-        if metric == "macro_f1":
-            return f1.mean(-1)
-        return np.einsum("bsk,bk->bs", f1, support) / np.maximum(support.sum(-1, keepdims=True), 1.0)
+        # Class by class into one (B, S) total, with no (B, S, K) temporaries: each class's
+        # F1 times its weight in the mean (1 / K; wF1: its share of the support).
+        shares = (np.full_like(support, 1.0 / k) if metric == "macro_f1" else
+                  support / np.maximum(support.sum(-1, keepdims=True), 1.0))
+        total = np.zeros((weights.shape[0], correct.shape[1]))
+        f1, denominator = np.empty_like(total), np.empty_like(total)
+        for c, (block, column) in enumerate(zip(blocks, predicted_as)):
+            # Whole-number counts: a zero denominator has tp = 0 too, so F1 = 0
+            # (zero_division=0).
+            np.add(w @ column, support[:, c, None], out=denominator, dtype=np.float64)
+            np.maximum(denominator, 1.0, out=denominator)
+            np.multiply(w[:, block] @ correct[block], 2.0, out=f1, dtype=np.float64)
+            f1 /= denominator
+            f1 *= shares[:, c, None]
+            total += f1
+        return total
 
     return statistic
 
@@ -1729,8 +2019,25 @@ def _level_for(design: Design, metric: str, value: float, seed: int) -> float:
     also depend on where the errors fall.)"""
     if metric == "mae" or (metric in ("accuracy", "balanced_accuracy") and not design.multi_label):
         return float(value)
+    # The same design, metric and number have the same level (the four searches against a
+    # published number each need it): calibrated once.
+    key = (design.task, design.classes, design.y_true.tobytes(), design.y_true.shape, metric,
+           float(value))
+    if key not in _LEVELS:
+        if len(_LEVELS) >= 64:
+            _LEVELS.clear()
+        _LEVELS[key] = _calibrate_level(design, metric, value)
+    return _LEVELS[key]
+
+
+#: Levels calibrated by _level_for, by design, metric and number.
+_LEVELS: dict[tuple, float] = {}
+
+
+def _calibrate_level(design: Design, metric: str, value: float) -> float:
     # A model parameter, not a Monte Carlo draw: calibrated on fixed draws, whatever `seed`.
-    batch = _Draws.new(design, _CALIBRATION_SIMS, _CALIBRATION_SEED, metric=metric).first()
+    batch = _Draws.new(design, _CALIBRATION_SIMS, _CALIBRATION_SEED, metric=metric,
+                       one_system=True).first()
     ones = np.ones((1, design.n))
 
     def mean(p: float) -> float:
@@ -1835,6 +2142,51 @@ def _check(*, alpha, n_sims, n_boot) -> None:
             f"{math.ceil(1 / float(alpha)) - 1:,} or `alpha`")
 
 
+def _check_icc(design: Design, icc) -> float:
+    """The intra-cluster correlation of the clips' outcomes: ``None`` is the default (0 for
+    independent clips, :data:`emosign._defaults.POWER_ICC` with clusters)."""
+    if icc is None:
+        return 0.0 if design.clusters is None else float(_defaults.POWER_ICC)
+    if isinstance(icc, bool) or not isinstance(icc, numbers.Real) or not 0 <= float(icc) < 1 \
+            or math.isnan(icc):
+        raise InputError(f"`icc` (the intra-cluster correlation of the clips' outcomes) must be "
+                         f"a number in [0, 1); got {icc!r}")
+    if design.clusters is None and float(icc) > 0:
+        raise InputError(f"`icc` {icc:g} needs clusters (`cluster` 'source' or 'signer'): clips "
+                         f"that are their own clusters are independent")
+    return float(icc)
+
+
+def smallest_p_value(design: Design, *, n_boot: int = _defaults.POWER_N_BOOT) -> float:
+    """The smallest p-value the paired permutation test of ``design`` can give: that of the
+    most extreme data there are (every cluster's difference of one sign), as the test
+    computes it (:func:`emosign.stats.sign_flip_test`, the same swap patterns). With ``G``
+    clusters swapped whole there are ``2**G`` patterns, and swapping all of them is as
+    extreme as the data: with EmoSign's 4 signers the smallest p is ``2 / 16``; with random
+    patterns (``2**G - 1 > n_boot``) it is ``1 / (1 + n_boot)``."""
+    found = sign_flip_test(np.ones(design.n), n_perm=n_boot, seed=0, clusters=design.cluster_codes)
+    assert isinstance(found, PairedTest)  # one row of terms, one test
+    return float(found.p_value)
+
+
+def _check_reachable(design: Design, *, alpha: float, n_boot: int) -> None:
+    """Refuse clusters so few that no simulated study could reject at ``alpha``: the smallest
+    attainable p of the paired permutation test over them is above it (also for the
+    one-sample bootstrap, which over so few units has a handful of distinct resamples)."""
+    if design.clusters is None:
+        return  # 1 / (1 + n_boot): checked by _check
+    smallest = smallest_p_value(design, n_boot=n_boot)
+    if float(alpha) < smallest:
+        g = design.n_clusters
+        raise InputError(
+            f"`cluster` {design.cluster!r}: not reachable: with {g} clusters swapped whole the "
+            f"paired permutation test has {2**g:,} swap patterns and its smallest p-value is "
+            f"{smallest:.4g}, above `alpha` {alpha:g}, so no study could ever reject, whatever "
+            f"the difference (and a bootstrap over {g} units has too few distinct resamples "
+            f"to stand in); use `cluster` 'source' or 'clip', or `alpha` of at least "
+            f"{smallest:.4g}")
+
+
 def _check_power(power) -> float:
     if isinstance(power, bool) or not isinstance(power, numbers.Real) or not 0 < float(power) < 1:
         raise InputError(f"`power` must be strictly between 0 and 1; got {power!r}")
@@ -1850,12 +2202,52 @@ def _check_difference(design: Design, metric: str, difference) -> float:
     return float(difference)
 
 
-def _test_name(one_sample: bool) -> str:
+#: What the clusters are, as the output names them.
+_UNITS = {"source": "source videos", "signer": "signers"}
+
+
+def _test_name(one_sample: bool, design: Design | None = None) -> str:
     """What the simulated studies are tested with."""
+    clusters = design is not None and design.clusters is not None
+    if clusters:
+        assert design is not None
+        units = f"whole {_UNITS.get(design.cluster, 'clusters')} ({design.n_clusters})"
+        if one_sample:
+            return (f"two-sided one-sample cluster bootstrap test (resampling {units}) against "
+                    f"a published number taken as exact")
+        compare = (f", as emosign compare --cluster {design.cluster}"
+                   if design.cluster in _UNITS else "")
+        return (f"two-sided paired permutation (swap) test swapping {units}{compare} "
+                f"(emosign.stats.permutation_test)")
     if one_sample:
         return "two-sided one-sample bootstrap test against a published number taken as exact"
     return ("two-sided paired permutation (swap) test over clips, emosign compare's default "
             "(emosign.stats.permutation_test)")
+
+
+def _cluster_assumptions(design: Design, icc: float) -> dict:
+    """What the simulation assumed about clusters: how many, and how dependent within."""
+    found: dict[str, Any] = {"cluster": design.cluster, "n_clusters": design.n_clusters}
+    if design.clusters is None:
+        found["dependence"] = "clips are independent (each its own cluster)"
+        return found
+    m0 = design.mean_cluster_size
+    found.update(
+        icc=icc,
+        icc_means=("intra-cluster correlation of the clips' outcomes: the correlation between "
+                   "two clips of one cluster of either system's correctness and of their "
+                   "difference (MAE: absolute errors); the paired test's variance grows by "
+                   "the design effect"),
+        dependence=("each clip takes its cluster's draws (its right/wrong cell, wrong answers, "
+                    "errors) instead of its own with chance sqrt(icc), so every clip keeps the "
+                    "model's chances and two clips of a cluster correlate icc"),
+        mean_cluster_size=m0,
+        mean_cluster_size_means="sum of squared cluster sizes over clips, m0",
+        design_effect=1 + (m0 - 1) * icc,
+        design_effect_means="1 + (m0 - 1) icc: the variance of a sum over clips relative to "
+                            "independent clips (Kish 1965)",
+    )
+    return found
 
 
 def _se(p: float, n: int) -> float:
@@ -1965,6 +2357,16 @@ def format_power(result: dict) -> str:
         lines.append(f"two systems at level {100 * a['level']:.1f}% right, agreeing (both right "
                      f"or both wrong) on {100 * a['agreement']:.1f}% of clips, "
                      f"recall profile {a.get('profile', 'flat')}")
+    if a.get("cluster", "clip") != "clip":
+        units = _UNITS.get(a["cluster"], "clusters")
+        source = a.get("icc_source", "given")
+        source = ("the default; docs/power.md says how to choose it"
+                  if source.startswith("the default") else
+                  "estimated from the predictions" if source.startswith("estimated") else source)
+        lines.append(f"clusters: {a['n_clusters']} {units}, swapped (resampled) whole; two clips "
+                     f"of one correlate {a['icc']:.3f} (icc, {source}), a design effect of "
+                     f"{a['design_effect']:.2f} at the clips' mean cluster size "
+                     f"{a['mean_cluster_size']:.1f}")
     draws = "swap patterns" if "permutation" in a["test"] else "resamples"
     lines.append(f"{a['test']}, alpha {a['alpha']}, power {a['power']}, "
                  f"{a['n_simulations']:,} simulations x {a['n_boot_per_test']:,} {draws}, seed {a['seed']}")

@@ -98,7 +98,9 @@ KINDS: Mapping[str, RecordKind] = MappingProxyType({
                    (("runs", list), ("rows", list))),
         # power 2: "reachable" and a "note" instead of a bound as "mde"; "design_analysis"
         # (Type S and M) instead of observed power; "recall_profiles"; "conservative"
-        # against a published number; the permutation test simulated.
+        # against a published number; the permutation test simulated. Added within 2 (a
+        # reader of 2 may ignore them): "assumptions" says the cluster, n_clusters, icc and
+        # design_effect; "observed" may hold the icc read off the two systems.
         RecordKind("power", 2, "emosign power", "emosign.power.power_report",
                    (("task", str), ("metric", str), ("design_analysis", list))),
     )

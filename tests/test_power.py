@@ -28,6 +28,8 @@ from emosign.power import (
     _swap_inputs,
     _systems,
     design_analysis,
+    design_for_task,
+    estimate_icc,
     mae_difference_sd,
     mcnemar_mde,
     mcnemar_power,
@@ -37,6 +39,7 @@ from emosign.power import (
     power_for_difference,
     retrodesign,
     simulate_power,
+    smallest_p_value,
 )
 from emosign.stats import sign_flip_test
 
@@ -713,3 +716,149 @@ def test_the_swapped_presence_statistics_are_multilabel_metrics_of_the_swapped_f
                 expected = (multilabel_metrics(PRESENCE.y_true, a)[metric]
                             - multilabel_metrics(PRESENCE.y_true, b)[metric])
                 assert got[j, s] == pytest.approx(expected, abs=1e-12)
+
+
+# --- clusters: the test compare --cluster runs, dependent clips, the signer refusal ----------
+
+# 200 clips in 8 clusters of 25, the two classes alike in each.
+EIGHT = BALANCED.with_clusters(np.arange(200) % 8, cluster="source")
+
+
+def test_the_cluster_reaches_the_test():
+    # Independent clips (icc 0): only the test differs. Swapping 8 clusters whole (2**8
+    # patterns) is a valid but blunter test than swapping 200 clips, so power falls.
+    common = dict(metric="accuracy", gap=0.1, level=0.5, agreement=0.7, n_sims=600, n_boot=255,
+                  seed=3)
+    clips = simulate_power(BALANCED, **common)
+    clustered = simulate_power(EIGHT, icc=0.0, **common)
+    assert clips.power - clustered.power > 4 * max(clips.power_se, clustered.power_se)
+    assert "swapping whole source videos (8)" in clustered.assumptions["test"]
+    assert clips.assumptions["cluster"] == "clip" and clustered.assumptions["n_clusters"] == 8
+
+
+def test_dependent_clips_keep_the_test_valid_only_when_clustered():
+    # No true difference, clips of a cluster correlated 0.5: the clustered test rejects at
+    # about alpha; the clip-level test of the very same pairs rejects far more often.
+    found = simulate_power(EIGHT, metric="accuracy", gap=0.0, icc=0.5, n_sims=800, n_boot=255, seed=4)
+    assert found.power <= 0.05 + 3 * found.power_se
+    cell = _Draws.new(EIGHT, 800, 4, icc=0.5).first()[0]
+    correct_a, correct_b = _pair(0.5, 0.0, 0.7, cell)
+    naive = sign_flip_test((correct_a.astype(float) - correct_b) / 200, n_perm=255, seed=4)
+    assert np.mean([t.p_value <= 0.05 for t in naive]) > 0.12
+
+
+def test_clips_of_a_cluster_correlate_icc_and_keep_their_chances():
+    design = BALANCED.with_clusters(np.arange(200) // 10)  # 20 clusters of 10 clips
+    batch = _Draws.new(design, 1_000, 5, icc=0.3).first()
+    correct_a, correct_b = _pair(0.6, 0.1, 0.7, batch[0])
+    assert correct_a.mean() == pytest.approx(0.65, abs=0.01)  # level + gap / 2
+    assert correct_b.mean() == pytest.approx(0.55, abs=0.01)
+    assert np.mean(correct_a == correct_b) == pytest.approx(0.7, abs=0.01)
+    codes = np.arange(200) // 10
+    same = (codes[:, None] == codes[None, :]) & ~np.eye(200, dtype=bool)
+    other = codes[:, None] != codes[None, :]
+    for values in (correct_a.astype(float), correct_a.astype(float) - correct_b):
+        r = np.corrcoef(values.T)
+        assert r[same].mean() == pytest.approx(0.3, abs=0.03)
+        assert abs(r[other].mean()) < 0.01
+    # A clip takes its cluster's draws with chance sqrt(icc), else keeps its own: those of the
+    # unclustered model.
+    unclustered = _Draws.new(BALANCED, 1_000, 5).first()
+    assert (batch[0] != unclustered[0]).mean() == pytest.approx(np.sqrt(0.3), abs=0.01)
+
+
+def test_icc_is_estimated_without_bias_from_pairs_of_known_dependence():
+    design = EIGHT
+    for icc in (0.0, 0.2, 0.5):
+        batch = _Draws.new(design, 400, 6, icc=icc).first()
+        correct_a, correct_b = _pair(0.5, 0.0, 0.7, batch[0])
+        found = [estimate_icc(design, "accuracy", a, b)[0] for a, b in zip(correct_a, correct_b)]
+        # The mean over pairs (clamped at 0, which lifts it a little where icc is 0).
+        assert np.mean(found) == pytest.approx(icc, abs=0.04)
+
+
+def test_icc_of_a_difference_constant_in_each_cluster_is_the_largest(labels_file, tmp_path, capsys):
+    from emosign.labels import load_labels
+    from emosign.tasks import get_task
+
+    data = get_task("sentiment_3").bind(load_labels(labels_file))
+    source = [n.rsplit("_", 1)[0] for n in data.video_names]
+    wrong_sources = sorted(set(source))[::2]  # B errs on every clip of these source videos
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text("video_name,prediction\n" + "".join(
+        f"{n},{data.classes[y]}\n" for n, y in zip(data.video_names, data.y_true)))
+    b.write_text("video_name,prediction\n" + "".join(
+        f"{n},{data.classes[(y + 1) % 3] if s in wrong_sources else data.classes[y]}\n"
+        for n, y, s in zip(data.video_names, data.y_true, source)))
+    # Clusters of one size, the per-clip differences 1 on the clips of half of them and 0 on
+    # the rest: two clips of a cluster always agree, the largest icc the model takes.
+    right = (np.arange(200) % 8) % 2 == 0
+    assert estimate_icc(EIGHT, "accuracy", np.ones(200, bool), right)[0] == pytest.approx(0.99)
+    # ... and alternating inside every cluster, less alike than any two clips: 0, said.
+    icc, notes = estimate_icc(EIGHT, "accuracy", np.ones(200, bool), (np.arange(200) // 8) % 2 == 0)
+    assert icc == 0.0 and "below 0" in notes[-1]
+    # The command estimates it from the two files as estimate_icc does (the synthetic
+    # videos have one to three clips, so the estimate is not exactly 1).
+    design = design_for_task("sentiment_3", labels_file=labels_file, cluster="source")
+    right_b = np.array([s not in wrong_sources for s in source])
+    expected = estimate_icc(design, "accuracy", np.ones(design.n, bool), right_b)[0]
+    assert expected > 0.8
+    assert main(["power", "--task", "sentiment_3", "--metric", "accuracy", "--a", str(a), "--b",
+                 str(b), "--cluster", "source", "--sims", "100", "--n-boot", "200",
+                 "--format", "json", "--labels-file", str(labels_file), "--quiet"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["observed"]["icc"] == pytest.approx(expected)
+    assert result["assumptions"]["icc"] == pytest.approx(expected)
+    assert result["assumptions"]["icc_source"].startswith("estimated")
+    assert "--cluster source" in result["observed"]["test"]
+    # Given, the icc is the one used, and the estimate is not made.
+    assert main(["power", "--task", "sentiment_3", "--metric", "accuracy", "--a", str(a), "--b",
+                 str(b), "--cluster", "source", "--icc", "0.2", "--sims", "100", "--n-boot", "200",
+                 "--format", "json", "--labels-file", str(labels_file), "--quiet"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["assumptions"]["icc"] == 0.2 and "icc" not in result["observed"]
+
+
+def test_clusters_too_few_to_reject_are_refused_with_the_reason(labels_file, capsys):
+    four = BALANCED.with_clusters(np.arange(200) % 4, cluster="signer")
+    assert smallest_p_value(four, n_boot=1_000) == pytest.approx(2 / 16)  # all swapped ties
+    with pytest.raises(InputError, match=r"16 swap patterns .* smallest p-value is 0\.125"):
+        minimum_detectable_difference(four, metric="accuracy", n_sims=50, n_boot=100)
+    with pytest.raises(InputError, match="not reachable"):
+        simulate_power(four, metric="accuracy", gap=0.1, against=0.5, n_sims=50, n_boot=100)
+    # At an alpha the 16 patterns can reach, it runs.
+    assert simulate_power(four, metric="accuracy", gap=0.3, alpha=0.2, n_sims=50, n_boot=100).power > 0
+    code = main(["power", "--task", "sentiment_3", "--cluster", "signer", "--sims", "50",
+                 "--quiet", "--labels-file", str(labels_file)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("emosign: error: --cluster 'signer': not reachable") and "--alpha" in err
+    assert len(err.strip().splitlines()) == 1 and "`" not in err
+
+
+def test_icc_without_clusters_is_refused_and_the_defaults_are_the_library_s(labels_file):
+    import inspect
+
+    from emosign import _defaults
+    from emosign.cli import build_parser
+    from emosign.power import power_report
+
+    with pytest.raises(InputError, match="`icc` 0.2 needs clusters"):
+        simulate_power(BALANCED, gap=0.1, icc=0.2, n_sims=20, n_boot=20)
+    with pytest.raises(InputError, match="`icc`"):
+        simulate_power(EIGHT, gap=0.1, icc=1.5, n_sims=20, n_boot=20)
+    args = build_parser().parse_args(["power", "--task", "sentiment_3"])
+    parameters = inspect.signature(power_report).parameters
+    assert args.cluster == parameters["cluster"].default == _defaults.CLUSTER
+    assert args.icc is parameters["icc"].default is None  # None: estimated, else POWER_ICC
+    assert simulate_power(EIGHT, gap=0.1, n_sims=20, n_boot=20).assumptions["icc"] == _defaults.POWER_ICC
+
+
+def test_cli_says_what_the_clustered_simulation_assumed(labels_file, capsys):
+    code = main(["power", "--task", "sentiment_3", "--metric", "accuracy", "--cluster", "source",
+                 "--sims", "100", "--n-boot", "200", "--labels-file", str(labels_file), "--quiet"])
+    assert code == 0
+    text = " ".join(capsys.readouterr().out.split())  # however the lines are wrapped
+    assert "clusters: 7 source videos" in text and "icc, the default" in text
+    assert "swapping whole source videos (7)" in text and "design effect" in text
+    assert "(independent clips: no clusters)" in text  # McNemar's analytic answer

@@ -141,6 +141,16 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                        default=_defaults.SPREAD,
                        help="mae only: standard deviation over mean of a system's per-clip "
                             "absolute errors (default %(default)s)")
+    power.add_argument("--cluster", choices=("clip", "source", "signer"), default=_defaults.CLUSTER,
+                       help="the unit the simulated test swaps whole, as compare --cluster: "
+                            "clips, the 22 source videos or the 4 signers (refused: its test "
+                            "cannot reach --alpha); the clips of a cluster are then dependent "
+                            "(--icc) (default %(default)s)")
+    power.add_argument("--icc", type=number(float, 0, high=1),
+                       help="with --cluster source or signer: the intra-cluster correlation of "
+                            "the clips' outcomes (default: estimated from --a/--b when both are "
+                            f"given, else {_defaults.POWER_ICC}; docs/power.md says how to "
+                            "choose it)")
     power.add_argument("--difference", type=finite_number, nargs="+",
                        help="true differences to analyse: power, Type S and Type M errors at "
                             "each, a fraction (0.05 = 5 points; MAE in scale steps; default: "
@@ -319,7 +329,8 @@ def _print_comparison(args: argparse.Namespace, result: dict) -> None:
 _POWER_OPTIONS = {"predictions_a": "--a", "predictions_b": "--b", "against": "--against",
                   "n_boot": "--n-boot", "n_sims": "--sims", "alpha": "--alpha",
                   "power": "--power", "difference": "--difference", "level": "--level",
-                  "agreement": "--agreement", "spread": "--spread", "metric": "--metric"}
+                  "agreement": "--agreement", "spread": "--spread", "metric": "--metric",
+                  "cluster": "--cluster", "icc": "--icc"}
 
 
 def _keep_freed_memory() -> None:
@@ -355,7 +366,8 @@ def _power(args: argparse.Namespace) -> int:
     try:
         result = power_report(
             args.task, metric=args.metric, power=args.power, alpha=args.alpha, level=args.level,
-            agreement=args.agreement, spread=args.spread, differences=args.difference,
+            agreement=args.agreement, spread=args.spread, cluster=args.cluster, icc=args.icc,
+            differences=args.difference,
             predictions_a=args.a, predictions_b=args.b, against=args.against, n_sims=args.sims,
             n_boot=args.n_boot, seed=args.seed, labels_file=args.labels_file,
             progress=progress(args),
