@@ -89,6 +89,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                          "signer (4) (default: %(default)s)")
     compare.add_argument("--n-perm", type=positive_int, default=_defaults.N_PERM,
                          help="random swap patterns of the permutation test (default: %(default)s)")
+    compare.add_argument("--p-value", choices=("mid", "conservative"), default=_defaults.P_VALUE,
+                         help="the permutation test's p-value, and its interval: mid counts swap "
+                         "patterns tying with the observed difference one half (size alpha, "
+                         "within Monte Carlo error); conservative counts them whole (size at "
+                         "most alpha, below it for accuracy); McNemar and the bootstrap keep "
+                         "their own (default: %(default)s)")
     compare.add_argument("--metrics", nargs="+", metavar="METRIC",
                          help="compare only these headline metrics (default: all; accuracy "
                          "for --test mcnemar)")
@@ -248,6 +254,7 @@ def _compare(args: argparse.Namespace) -> int:
         task, args.a, args.b, labels_file=args.labels_file,
         ci=args.ci, n_boot=args.n_boot, seed=args.seed, on_invalid=args.on_invalid,
         test=args.test, cluster=args.cluster, n_perm=args.n_perm, metrics=args.metrics,
+        p_value=args.p_value,
     ) for task in tasks]
     if len(results) > 1:
         results = holm_across(results)
@@ -274,6 +281,8 @@ def _print_comparison(args: argparse.Namespace, result: dict) -> None:
         draws = f"{test['n_perm']:,} swap patterns"
     else:
         draws = f"{test['n_boot']:,} resamples"
+    if test.get("p_value_type") == "mid":
+        draws += ", mid-p"
     grouped = "" if test["cluster"] == "clip" else f" in {test['clusters']} {units}"
     print(f"{result['task']}: A = {args.a}, B = {args.b}, {result['n']} clips{grouped}")
     print(f"test: {test['method']} ({draws}, seed {test['seed']}); {level}% interval of A - B "
