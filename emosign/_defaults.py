@@ -18,6 +18,7 @@ __all__ = [
     "CLUSTER",
     "KFOLD_REPEATS",
     "N_BOOT",
+    "MCNEMAR_P_VALUE",
     "N_PERM",
     "P_VALUE",
     "ON_INVALID",
@@ -54,6 +55,8 @@ N_PERM: Final = 9_999
 #: half, whose size is alpha within Monte Carlo error on a lattice-valued metric such as
 #: accuracy ("conservative" counts them whole: size at most alpha, .039-.041 on EmoSign).
 P_VALUE: Final = "mid"
+#: McNemar's test stays the exact conditional test unless the mid-p is asked for.
+MCNEMAR_P_VALUE: Final = "conservative"
 
 # --- power ------------------------------------------------------------------------------------
 

@@ -775,23 +775,34 @@ def sign_flip_test(
 
 
 def mcnemar_test(
-    correct_a: ArrayLike, correct_b: ArrayLike, *, ci: float = _defaults.CI
+    correct_a: ArrayLike,
+    correct_b: ArrayLike,
+    *,
+    ci: float = _defaults.CI,
+    p_value: str = _defaults.MCNEMAR_P_VALUE,
 ) -> PairedTest | list[PairedTest]:
-    """McNemar's exact test of two accuracies on the same clips, and the interval inverting it.
+    """McNemar's test of two accuracies on the same clips, and the interval inverting it.
 
     Of the ``n`` clips, ``b`` are right for a only and ``c`` for b only; the accuracy
     difference is ``(b - c) / n``. Given the ``m = b + c`` discordant clips, ``b`` is
     ``Binomial(m, pi)`` and H0 "equal accuracy" is ``pi = 1/2`` (McNemar 1947; the exact
-    conditional form). The two-sided p-value is::
+    conditional form). The two-sided p-value is, by ``p_value``::
 
-        p = min(1, 2 min(P(X <= b), P(X >= b))),   X ~ Binomial(m, 1/2)
+        conservative (exact):  p = min(1, 2 min(P(X <= b), P(X >= b)))
+        mid:                   p = min(1, 2 min(P(X < b), P(X > b)) + P(X = b))
 
-    (1 when ``m = 0``). The interval inverts the same test: the Clopper-Pearson interval
-    ``[pi_lo, pi_hi]`` of ``pi`` at ``ci`` (Clopper & Pearson 1934; the equal-tailed exact
-    interval, whose tails are the p-value's) mapped to the difference,
-    ``(2 pi - 1) m / n``, conditional on the ``m`` discordant clips. It excludes 0 exactly
-    when ``p <= 1 - ci``. The test assumes independent clips; it says nothing about
-    metrics other than accuracy.
+    with ``X ~ Binomial(m, 1/2)`` (1 when ``m = 0``). The exact test's size is at most
+    alpha, and below it; the mid-p McNemar test, which counts the data's own probability
+    one half in each tail, keeps close to alpha and is what Fagerland, Lydersen & Laake
+    (2013) recommend; it is not exact (its size can exceed alpha slightly).
+
+    The interval inverts the same test: the ``pi`` whose two one-sided tails at ``b`` (mid
+    tails for the mid-p) both exceed ``(1 - ci) / 2``, mapped to the difference,
+    ``(2 pi - 1) m / n``, conditional on the ``m`` discordant clips. For the exact test that
+    is the Clopper-Pearson interval (Clopper & Pearson 1934); for the mid-p, the mid-p
+    interval (its ends found by bisection to 1e-12). Either excludes 0 exactly when
+    ``p <= 1 - ci``. The test assumes independent clips; it says nothing about metrics
+    other than accuracy.
 
     Parameters
     ----------
@@ -800,13 +811,18 @@ def mcnemar_test(
         (simulated, say), tested at once.
     ci : float, default=0.95
         Coverage of the interval.
+    p_value : {"conservative", "mid"}, default="conservative"
+        The exact conditional test, or the mid-p test, as above.
 
     Returns
     -------
-    PairedTest (``method="mcnemar"``, ``interval="inverted"``, ``exact=True``,
-    ``n_boot=0``), or a list of ``S`` for (S, n) inputs.
+    PairedTest (``method="mcnemar"``, ``interval="inverted"``, ``n_boot=0``,
+    ``p_value_type=p_value``, ``exact`` True for the exact test), or a list of ``S`` for
+    (S, n) inputs.
     """
     ci = _check_ci(ci)
+    if p_value not in P_VALUES:
+        raise InputError(f"p_value must be one of {P_VALUES}; got {p_value!r}")
     a = _indicator_array(correct_a, "correct_a")
     b_ = _indicator_array(correct_b, "correct_b")
     if a.shape != b_.shape or a.ndim not in (1, 2) or a.shape[-1] == 0:
@@ -819,17 +835,62 @@ def mcnemar_test(
     m = only_a + only_b
     from scipy.stats import binom  # here, not at import: scipy.stats takes 0.5 s to import
 
-    tail = binom.cdf(np.minimum(only_a, only_b), m, 0.5)
-    p_value = np.where(m > 0, np.minimum(1.0, 2.0 * tail), 1.0)
-    pi_low, pi_high = clopper_pearson(only_a, m, ci=ci)
+    smaller = np.minimum(only_a, only_b)
+    if p_value == "mid":
+        # 2 (P(X < s) + P(X = s) / 2); at b = c the two tails overlap in P(X = b), and p is 1.
+        tail = binom.cdf(smaller, m, 0.5) - 0.5 * binom.pmf(smaller, m, 0.5)
+        pi_low, pi_high = _mid_p_interval(only_a, m, ci=ci)
+    else:
+        tail = binom.cdf(smaller, m, 0.5)
+        pi_low, pi_high = (np.asarray(end) for end in clopper_pearson(only_a, m, ci=ci))
+    p = np.where(m > 0, np.minimum(1.0, 2.0 * tail), 1.0)
     with np.errstate(invalid="ignore"):
         low = np.where(m > 0, (2.0 * np.nan_to_num(pi_low) - 1.0) * m / n, 0.0)
         high = np.where(m > 0, (2.0 * np.nan_to_num(pi_high) - 1.0) * m / n, 0.0)
     difference = (only_a - only_b) / n
-    tests = [PairedTest(float(d), float(lo), float(hi), float(p), 0, ci, method="mcnemar",
-                        interval="inverted", exact=True)
-             for d, lo, hi, p in zip(difference, low, high, p_value)]
+    tests = [PairedTest(float(d), float(lo), float(hi), float(pv), 0, ci, method="mcnemar",
+                        interval="inverted", exact=p_value == "conservative",
+                        p_value_type=p_value)
+             for d, lo, hi, pv in zip(difference, low, high, p)]
     return tests[0] if a.ndim == 1 else tests
+
+
+def _mid_p_interval(
+    successes: np.ndarray, trials: np.ndarray, *, ci: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The mid-p interval of a binomial proportion: the ``pi`` whose mid tails at ``k`` both
+    exceed ``(1 - ci) / 2``, i.e. ``P(X > k) + P(X = k) / 2 > tail`` (the lower end) and
+    ``P(X < k) + P(X = k) / 2 > tail`` (the upper end), ``X ~ Binomial(t, pi)``. Each mid
+    tail is monotone in ``pi``, so each end is found by bisection (60 halvings: to 1e-18,
+    below a double's resolution). 0 (1) when the data's mid tail already exceeds ``tail``
+    at ``pi = 0`` (1); NaN where ``t`` is 0."""
+    from scipy.stats import binom
+
+    k = np.asarray(successes, dtype=float)
+    t = np.asarray(trials, dtype=float)
+    tail = (1.0 - ci) / 2.0
+
+    def upper_tail(pi):  # increasing in pi
+        return binom.sf(k, t, pi) + 0.5 * binom.pmf(k, t, pi)
+
+    def lower_tail(pi):  # decreasing in pi
+        return binom.cdf(k - 1, t, pi) + 0.5 * binom.pmf(k, t, pi)
+
+    def solve(function, increasing: bool) -> np.ndarray:
+        lo, hi = np.zeros_like(k), np.ones_like(k)
+        for _ in range(60):
+            mid = (lo + hi) / 2
+            above = function(mid) > tail
+            # For an increasing tail the root is below mid where the tail is already above.
+            move_hi = above if increasing else ~above
+            hi = np.where(move_hi, mid, hi)
+            lo = np.where(move_hi, lo, mid)
+        return (lo + hi) / 2
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        low = np.where(upper_tail(np.zeros_like(k)) > tail, 0.0, solve(upper_tail, True))
+        high = np.where(lower_tail(np.ones_like(k)) > tail, 1.0, solve(lower_tail, False))
+    return np.where(t > 0, low, np.nan), np.where(t > 0, high, np.nan)
 
 
 def posterior_confusions(

@@ -222,6 +222,18 @@ def test_compare_two_systems(labels_file, tmp_path, capsys):
     assert "mid-p" in better["test"]["p_value_method"]
     with pytest.raises(ValueError, match="p_value must be one of"):
         compare("sentiment_3", truth, constant, labels_file=labels_file, p_value="exact")
+    with pytest.raises(ValueError, match="the bootstrap has only its own"):
+        compare("sentiment_3", truth, constant, labels_file=labels_file, test="bootstrap",
+                p_value="mid")
+    # McNemar stays exact unless the mid-p is asked for; the record says which.
+    exact = compare("sentiment_3", truth, constant, labels_file=labels_file, test="mcnemar")
+    mid = compare("sentiment_3", truth, constant, labels_file=labels_file, test="mcnemar",
+                  p_value="mid")
+    assert exact["test"]["exact"] and exact["test"]["p_value_type"] == "conservative"
+    assert not mid["test"]["exact"] and mid["test"]["p_value_type"] == "mid"
+    assert mid["comparison"]["accuracy"]["p_value"] == pytest.approx(gap["p_value"])  # 1/2**5
+    assert exact["comparison"]["accuracy"]["p_value"] == pytest.approx(old["p_value"])  # 2/2**5
+    assert "mid-p" in mid["test"]["p_value_method"]
     assert all(row["agrees"] for row in better["comparison"].values())
     assert gap["p_holm"] >= gap["p_value"]
 
@@ -229,7 +241,14 @@ def test_compare_two_systems(labels_file, tmp_path, capsys):
     b = _write_predictions(tmp_path / "b.csv", constant)
     assert main(["compare", "--task", "sentiment_3", "--a", str(a), "--b", str(b), "--n-boot", "300",
                  "--labels-file", str(labels_file)]) == 0
-    assert "balanced_accuracy" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "balanced_accuracy" in out and "(exact, mid-p, seed 0)" in out
+    assert main(["compare", "--task", "sentiment_3", "--a", str(a), "--b", str(b), "--test", "mcnemar",
+                 "--p-value", "mid", "--labels-file", str(labels_file)]) == 0
+    assert "test: mcnemar (binomial, mid-p, seed 0)" in capsys.readouterr().out
+    assert main(["compare", "--task", "sentiment_3", "--a", str(a), "--b", str(b), "--test", "bootstrap",
+                 "--p-value", "conservative", "--labels-file", str(labels_file)]) == 2
+    assert "emosign: error: p_value='conservative'" in capsys.readouterr().err
 
 
 def test_scoring_a_subset_of_the_clips(labels_file):

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.stats import binomtest
+from scipy.stats import binom, binomtest
 from sklearn.metrics import balanced_accuracy_score, f1_score
 
 from emosign.errors import InputError
@@ -839,3 +839,39 @@ def test_mid_p_of_two_identical_systems_is_one():
     # Equal accuracies with discordant clips: d = 0 too, and p = 1 as McNemar's.
     u = np.array([1, -1, 1, -1, 0, 0], dtype=float) / 6
     assert sign_flip_test(u, exact=True).p_value == 1
+
+
+def test_mcnemar_mid_p_on_the_hand_computed_table():
+    # b = 6, c = 1, m = 7: P(X < 1) = 1/128, P(X = 1) = 7/128, so the mid-p is
+    # 2 (1 + 7/2) / 128 = 9/128 (Fagerland, Lydersen & Laake 2013), the exact p 16/128; the
+    # permutation test enumerating the same table's swaps gives the same mid-p.
+    a = np.array([1] * 6 + [0] + [1] * 10 + [0] * 3, dtype=bool)
+    b = np.array([0] * 6 + [1] + [1] * 10 + [0] * 3, dtype=bool)
+    mid = mcnemar_test(a, b, p_value="mid")
+    assert mid.p_value == pytest.approx(9 / 128)
+    assert mid.p_value_type == "mid" and not mid.exact and mid.agrees
+    assert mcnemar_test(a, b).p_value_type == "conservative" and mcnemar_test(a, b).exact
+    u = (a.astype(float) - b)[:10] / 20  # the 7 discordant clips and 3 concordant ones
+    assert sign_flip_test(u, exact=True).p_value == pytest.approx(mid.p_value)
+    # The interval's ends are where a mid tail at b = 6 of 7 equals .025; it is inside
+    # Clopper-Pearson's, whose tails count P(X = 6) whole.
+    pi_low, pi_high = (end * 20 / 7 / 2 + 0.5 for end in (mid.low, mid.high))
+    assert binom.sf(6, 7, pi_low) + 0.5 * binom.pmf(6, 7, pi_low) == pytest.approx(0.025, abs=1e-9)
+    assert binom.cdf(5, 7, pi_high) + 0.5 * binom.pmf(6, 7, pi_high) == pytest.approx(0.025, abs=1e-9)
+    exact = mcnemar_test(a, b)
+    assert exact.low < mid.low < mid.high < exact.high
+
+
+def test_mcnemar_mid_p_interval_agrees_with_its_p_value_and_is_one_at_a_tie():
+    rng = np.random.default_rng(6)
+    for ci in (0.95, 0.9, 0.5):
+        a, b = rng.random((500, 25)) < 0.7, rng.random((500, 25)) < 0.5
+        tests = mcnemar_test(a, b, p_value="mid", ci=ci)
+        assert all(t.agrees for t in tests)
+        assert any(t.p_value <= 1 - ci for t in tests) and any(t.p_value > 1 - ci for t in tests)
+    tie = mcnemar_test([1, 0, 1, 0], [0, 1, 0, 1], p_value="mid")
+    assert tie.p_value == 1 and tie.low < 0 < tie.high
+    none = mcnemar_test([1, 1, 0], [1, 1, 0], p_value="mid")  # no discordant clip
+    assert none.p_value == 1 and none.low == none.high == 0
+    with pytest.raises(InputError, match="p_value must be one of"):
+        mcnemar_test([1, 0], [0, 1], p_value="exact")

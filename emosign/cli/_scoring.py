@@ -89,12 +89,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                          "signer (4) (default: %(default)s)")
     compare.add_argument("--n-perm", type=positive_int, default=_defaults.N_PERM,
                          help="random swap patterns of the permutation test (default: %(default)s)")
-    compare.add_argument("--p-value", choices=("mid", "conservative"), default=_defaults.P_VALUE,
-                         help="the permutation test's p-value, and its interval: mid counts swap "
-                         "patterns tying with the observed difference one half (size alpha, "
-                         "within Monte Carlo error); conservative counts them whole (size at "
-                         "most alpha, below it for accuracy); McNemar and the bootstrap keep "
-                         "their own (default: %(default)s)")
+    compare.add_argument("--p-value", choices=("mid", "conservative"),
+                         help="the p-value of the permutation or McNemar test, and the interval "
+                         "inverting it: mid counts outcomes tying with the data one half (size "
+                         "alpha within Monte Carlo error; McNemar's mid-p test); conservative "
+                         "counts them whole (size at most alpha, below it for accuracy; "
+                         "McNemar's exact test); not with --test bootstrap (default: "
+                         f"{_defaults.P_VALUE} for the permutation test, "
+                         f"{_defaults.MCNEMAR_P_VALUE} for McNemar)")
     compare.add_argument("--metrics", nargs="+", metavar="METRIC",
                          help="compare only these headline metrics (default: all; accuracy "
                          "for --test mcnemar)")
@@ -275,7 +277,9 @@ def _print_comparison(args: argparse.Namespace, result: dict) -> None:
     test = result["test"]
     level = round(args.ci * 100)
     units = {"clip": "clips", "source": "source videos", "signer": "signers"}[test["cluster"]]
-    if test["exact"]:
+    if test["method"] == "mcnemar":
+        draws = "exact" if test["exact"] else "binomial"
+    elif test["exact"]:
         draws = "exact"
     elif "n_perm" in test:
         draws = f"{test['n_perm']:,} swap patterns"
