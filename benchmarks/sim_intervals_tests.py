@@ -15,7 +15,8 @@ One seeded run prints, with Monte Carlo standard errors (MCSE):
 2. **Size** of the default paired test (the permutation swap test with the mid-p,
    :func:`emosign.stats.permutation_test`) at alpha = .05, for the same metrics and tasks,
    with the same test's conservative p (``p_value="conservative"``, on the same swap
-   patterns), McNemar's exact test (accuracy) and the shipped paired bootstrap beside it;
+   patterns), McNemar's exact and mid-p tests (accuracy) and the shipped paired bootstrap
+   beside it;
    ``!`` when more than two MCSE above .05, ``c`` when more than two below (conservative).
 3. **Agreement** of the printed interval with the p-value (the interval excludes 0 exactly
    when p <= .05), under H0 and under a true gap, for the permutation test (both p-values),
@@ -226,7 +227,7 @@ def test_study(y_true, k, *, sims, n_perm, n_boot, seed, gap: float):
     recall_a = np.clip(recall_b + gap, 0, 1)
     rows_a, rows_b = error_matrix(support, recall_a), error_matrix(support, recall_b)
     batch = 100
-    tests = ("permutation", "conservative", "mcnemar", "bootstrap")
+    tests = ("permutation", "conservative", "mcnemar", "mcnemar_mid", "bootstrap")
     rejected = {t: {m: 0 for m in METRICS} for t in tests}
     agree = {t: {m: 0 for m in METRICS} for t in tests}
     for b, start in enumerate(range(0, sims, batch)):
@@ -252,9 +253,10 @@ def test_study(y_true, k, *, sims, n_perm, n_boot, seed, gap: float):
                 chunk = results[j * size:(j + 1) * size]
                 rejected[test][metric] += sum(t.p_value <= ALPHA for t in chunk)
                 agree[test][metric] += sum(t.agrees for t in chunk)
-        exact = mcnemar_test(pred_a == y_true, pred_b == y_true, ci=1 - ALPHA)
-        rejected["mcnemar"]["accuracy"] += sum(t.p_value <= ALPHA for t in exact)
-        agree["mcnemar"]["accuracy"] += sum(t.agrees for t in exact)
+        for test, p_value in (("mcnemar", "conservative"), ("mcnemar_mid", "mid")):
+            mcnemar = mcnemar_test(pred_a == y_true, pred_b == y_true, ci=1 - ALPHA, p_value=p_value)
+            rejected[test]["accuracy"] += sum(t.p_value <= ALPHA for t in mcnemar)
+            agree[test]["accuracy"] += sum(t.agrees for t in mcnemar)
         # the shipped paired bootstrap: iid resamples, shifted p, percentile interval
         w = bootstrap_weights(y_true.size, n_boot=n_boot, seed=[seed, 8, b])
         ba = metrics_of_counts((w @ fa.reshape(y_true.size, -1)).reshape(n_boot, size, 3 * k), k)
@@ -520,7 +522,7 @@ def main(argv=None) -> int:
                     print(f"{'':<12}{design:<12}" + "".join(cells))
         labels_ = (("permutation", "permutation mid-p (default)"),
                    ("conservative", "permutation conservative"), ("mcnemar", "McNemar exact"),
-                   ("bootstrap", "bootstrap (shipped)"))
+                   ("mcnemar_mid", "McNemar mid-p"), ("bootstrap", "bootstrap (shipped)"))
         if "size" in sections or "agreement" in sections:
             rates, null_agreement = test_study(y_true, k, sims=args.size_sims, n_perm=args.perm,
                                                n_boot=args.boot, seed=args.seed, gap=0.0)
@@ -532,7 +534,7 @@ def main(argv=None) -> int:
             for test, label in labels_:
                 cells = []
                 for m in METRICS:
-                    if test == "mcnemar" and m != "accuracy":
+                    if test.startswith("mcnemar") and m != "accuracy":
                         cells.append(f"{'-':>9}")
                         continue
                     rate = rates[test][m]
@@ -551,7 +553,7 @@ def main(argv=None) -> int:
             for test, label in labels_:
                 for what, table in (("agreement H0", null_agreement), ("agreement +.1", agreement),
                                     ("power +.1", power)):
-                    cells = "".join(f"{table[test][m]:>9.3f}" if test != "mcnemar" or m == "accuracy"
+                    cells = "".join(f"{table[test][m]:>9.3f}" if not test.startswith("mcnemar") or m == "accuracy"
                                     else f"{'-':>9}" for m in METRICS)
                     print(f"{label.replace(' (default)', '') + ' ' + what:<38}" + cells)
     if "other" in sections:
