@@ -26,10 +26,11 @@ Public API
 * :func:`paired_bootstrap`: difference of two systems on the same clips, its interval and a
   two-sided p-value (clips or whole clusters resampled).
 * :func:`swap_patterns`, :func:`permutation_test`, :func:`sign_flip_test`: the paired
-  permutation (swap) test, clip by clip or cluster by cluster, with the interval that inverts
-  it; vectorised over many statistics (simulated system pairs) at once.
-* :func:`mcnemar_test`: McNemar's exact test of two accuracies, with the interval that
-  inverts it; vectorised over rows of correct-indicator matrices.
+  permutation (swap) test, clip by clip or cluster by cluster, its mid-p (default) or
+  conservative p-value and the interval that inverts it; vectorised over many statistics
+  (simulated system pairs) at once.
+* :func:`mcnemar_test`: McNemar's exact (or mid-p) test of two accuracies, with the interval
+  that inverts it; vectorised over rows of correct-indicator matrices.
 * :func:`clopper_pearson`: the exact interval of a binomial proportion (a class's recall).
 * :func:`posterior_confusions`: draws of the expected confusion matrix, each reference
   class's answers from a Dirichlet posterior with a Jeffreys prior on right/wrong: the
@@ -370,8 +371,9 @@ class PairedTest:
         rather than a Monte Carlo estimate.
     p_value_type : str
         One of :data:`P_VALUES`: ``"mid"`` when ties with the observed difference counted one
-        half (:func:`permutation_test`'s default), ``"conservative"`` when they counted whole
-        (McNemar's exact test and the bootstrap always; the permutation test on request).
+        half (:func:`permutation_test`'s default; :func:`mcnemar_test` on request),
+        ``"conservative"`` when they counted whole (McNemar's exact test, the default; the
+        bootstrap always; the permutation test on request).
     """
 
     difference: float
@@ -633,8 +635,9 @@ def permutation_test(
     rather than never above it. "Equal" holds within a relative 1e-9, so that differences
     equal in exact arithmetic tie. When every pattern is enumerated (``exact``) the
     ``2**G - 1`` patterns other than the identity are the ``d*_j``, and the same formulas
-    give the exact p-values over all ``2**G`` patterns. The test is exact under H0 for any
-    metric, class-averaged ones included, since the classes of the clips never change.
+    give the exact p-values over all ``2**G`` patterns. The swap distribution is exact under
+    H0 for any metric, class-averaged ones included, since the classes of the clips never
+    change: the conservative p is then an exact test, the mid-p one of size alpha on average.
 
     The interval inverts the same test, with the same p-value, under a location-shift model
     (Good 2005, ch. 6): the hypothesis "the difference is ``delta``" is tested by comparing
