@@ -1081,13 +1081,13 @@ def _invert(
     return p_value, low, high, n_defined
 
 
-def _tie_counts(size: np.ndarray, defined: np.ndarray, t: np.ndarray) -> np.ndarray:
+def _tie_counts(size: np.ndarray, t: np.ndarray) -> np.ndarray:
     """``#{size > t} + #{size >= t}`` per column, "equal" within the relative tolerance:
-    twice the mid-p's numerator less one (the observed pattern's own half)."""
+    twice the mid-p's numerator less one (the observed pattern's own half). An undefined
+    (NaN) size compares False, so it counts in neither."""
     with np.errstate(invalid="ignore"):
-        above = (size > t * (1.0 + _TIE_RTOL)) & defined
-        at_least = (size >= t * (1.0 - _TIE_RTOL)) & defined
-    return above.sum(axis=0) + at_least.sum(axis=0)
+        return ((size > t * (1.0 + _TIE_RTOL)).sum(axis=0)
+                + (size >= t * (1.0 - _TIE_RTOL)).sum(axis=0))
 
 
 def _invert_mid(
@@ -1108,7 +1108,7 @@ def _invert_mid(
     defined = ~np.isnan(size)
     n_defined = defined.sum(axis=0)
     total = 2.0 * (1.0 + n_defined)
-    p_value = (_tie_counts(size, defined, np.abs(observed)) + 1.0) / total
+    p_value = (_tie_counts(size, np.abs(observed)) + 1.0) / total
     # A zero difference is the centre of the symmetric swap distribution, not one of its two
     # tails: its ties are no evidence either way, and p is 1 (twice the one-sided mid-p).
     p_value = np.where(np.abs(observed) <= _ZERO_ATOL, 1.0, p_value)
@@ -1123,7 +1123,7 @@ def _invert_mid(
     index = np.clip(h - 1, 0, max(size.shape[0] - 1, 0))
     c = np.take_along_axis(ordered.reshape(size.shape[0], -1),
                            np.atleast_1d(index)[None, :], axis=0)[0].reshape(np.shape(observed))
-    closed = _tie_counts(size, defined, c) >= q
+    closed = _tie_counts(size, c) >= q
     # Closed: |d| up to c / (1 - tol) ties with c and is kept. Open: |d| from c / (1 + tol)
     # on ties with c (or exceeds it) and is rejected, so the end stops just short of that.
     c = np.where(closed, c / (1.0 - _TIE_RTOL), np.nextafter(c / (1.0 + _TIE_RTOL), 0.0))
