@@ -875,3 +875,20 @@ def test_mcnemar_mid_p_interval_agrees_with_its_p_value_and_is_one_at_a_tie():
     assert none.p_value == 1 and none.low == none.high == 0
     with pytest.raises(InputError, match="p_value must be one of"):
         mcnemar_test([1, 0], [0, 1], p_value="exact")
+
+
+def test_mid_p_leaves_undefined_swaps_out_of_both_counts():
+    # A statistic undefined (NaN) on some patterns: the mid-p is over the defined ones only.
+    u = np.array([0.3, -0.1, 0.2, 0.25, 0.05, 0.1, -0.05, 0.15])
+
+    def stat(s):
+        values = ((1 - 2 * s) * u).sum(axis=1)
+        return np.where(s[:, 0] & s[:, 1], np.nan, values)  # clips 0 and 1 both swapped
+
+    t = permutation_test(stat, 8, n_perm=400, seed=7, exact=False)
+    swaps = swap_patterns(8, n_perm=400, seed=7)
+    null = stat(swaps)
+    defined = null[~np.isnan(null)]
+    assert t.n_nan == int(np.isnan(null).sum()) > 0
+    assert t.p_value == pytest.approx(_shifted_p(defined, u.sum(), 0.0, mid=True))
+    assert t.agrees
