@@ -46,6 +46,7 @@ from emosign.labels import Labels, load_labels
 from emosign.predictions import Aligned, PredictionsLike, align, read_predictions
 from emosign.records import stamp
 from emosign.stats import (
+    P_VALUES,
     TESTS,
     Interval,
     PairedTest,
@@ -268,6 +269,7 @@ def compare(
     cluster: str = _defaults.CLUSTER,
     n_perm: int = _defaults.N_PERM,
     metrics: Sequence[str] | None = None,
+    p_value: str | None = None,
 ) -> dict[str, Any]:
     """Paired comparison of two systems on the same clips of one task: a test per metric,
     the interval that inverts it, and Holm's adjustment over the metrics.
@@ -300,14 +302,27 @@ def compare(
     metrics : list of str, optional
         Compare only these headline metrics (default: every one both systems have;
         ``["accuracy"]`` for McNemar, which refuses any other).
+    p_value : {"mid", "conservative"}, optional
+        The p-value of the permutation or McNemar test, and the interval inverting it.
+        ``"mid"`` counts the outcomes that tie with the data (its own included) one half:
+        for the permutation test (its default, ``_defaults.P_VALUE``) the swap patterns as
+        extreme as the observed difference, and its size is alpha within Monte Carlo error
+        for every headline metric; for McNemar, the mid-p McNemar test (Fagerland, Lydersen
+        & Laake 2013). ``"conservative"`` counts them whole: the permutation test's
+        ``(1 + #{|d*| >= |d|}) / (1 + patterns)``, never above alpha but below it for
+        accuracy (.039-.041 at .05 on EmoSign), whose differences move in steps of 1/n;
+        McNemar's exact test (its default, ``_defaults.MCNEMAR_P_VALUE``). The bootstrap
+        has only its own p-value and refuses this option. The record's
+        ``test.p_value_type`` says which was used.
 
     Returns
     -------
     dict
         JSON-ready: ``task``, ``n``, ``test`` (method, cluster and the number of clusters,
-        permutations or resamples, seed, whether the p-values are exact, and how the p-value
-        and the interval are made), ``ci`` (level, ``n_boot`` = permutations or resamples,
-        seed, method), ``comparison``: per metric ``difference`` (a - b), ``low`` and
+        permutations or resamples, seed, whether the p-values are exact, ``p_value_type``,
+        ``"mid"`` or ``"conservative"``, and how the p-value and the interval are made),
+        ``ci`` (level, ``n_boot`` = permutations or resamples, seed, method),
+        ``comparison``: per metric ``difference`` (a - b), ``low`` and
         ``high`` (the interval), the two-sided ``p_value``, ``p_holm`` (Holm's adjustment
         over the metrics compared) and ``agrees`` (whether the interval excludes 0 exactly
         when ``p_value <= 1 - ci``); and ``unstable`` (classes under
@@ -325,6 +340,11 @@ def compare(
         raise InputError(f"cluster must be one of {list(CLUSTERS)}, not {cluster!r}")
     if isinstance(n_perm, bool) or not isinstance(n_perm, int) or n_perm < 1:
         raise InputError(f"n_perm must be an integer >= 1, not {n_perm!r}")
+    if p_value is not None and p_value not in P_VALUES:
+        raise InputError(f"p_value must be one of {list(P_VALUES)}, not {p_value!r}")
+    if p_value is not None and test == "bootstrap":
+        raise InputError(f"p_value={p_value!r} chooses the permutation or McNemar test's p-value; "
+                         "the bootstrap has only its own: leave p_value unset")
     if metrics is not None and (isinstance(metrics, str) or not metrics):
         raise InputError(f"metrics must be a non-empty list of metric names, not {metrics!r}")
     spec = get_task(task)
@@ -362,12 +382,13 @@ def compare(
 
     if test == "mcnemar":
         tests: list[PairedTest] = _as_list(mcnemar_test(
-            aligned_a.y_pred == data.y_true, aligned_b.y_pred == data.y_true, ci=ci))
+            aligned_a.y_pred == data.y_true, aligned_b.y_pred == data.y_true, ci=ci,
+            p_value=p_value or _defaults.MCNEMAR_P_VALUE))
         draws = 0
     elif test == "permutation":
         swap = _swap_statistic(spec, data, labels, aligned_a, aligned_b, shared)
         tests = _as_list(permutation_test(swap, data.n, n_perm=n_perm, ci=ci, seed=seed,
-                                          clusters=groups))
+                                          clusters=groups, p_value=p_value or _defaults.P_VALUE))
         draws = tests[0].n_boot
     else:
         sa, sb = _select(stat_a, names, shared), _select(stat_b, names_b, shared)
@@ -393,6 +414,7 @@ def compare(
             **({"n_boot": n_boot} if test == "bootstrap" else {}),
             "seed": seed,
             "exact": tests[0].exact,
+            "p_value_type": tests[0].p_value_type,
             "interval": tests[0].interval,
             **description,
         },
@@ -516,10 +538,14 @@ def _test_description(test: str, cluster: str, single: bool, first: PairedTest,
              "agree by construction")
     if test == "permutation":
         how = ("every swap pattern" if first.exact else f"{first.n_boot:,} random swap patterns")
+        formula = ("mid-p: p = (#{|d*| > |d|} + (#{|d*| = |d|} + 1) / 2) / (1 + patterns), "
+                   "ties with the observed difference counted one half"
+                   if first.p_value_type == "mid" else
+                   "p = (1 + #{|d*| >= |d|}) / (1 + patterns), ties counted whole (conservative)")
         p_value = (f"paired permutation test: A's and B's answers swapped on random sets of {units} "
-                   f"({how}); p = (1 + #{{|d*| >= |d|}}) / (1 + patterns)")
-        interval = ("inversion of the same permutation test under a location shift: d +/- c, "
-                    f"c the swap distribution's critical |d*| at {level:.2g}; " + agree)
+                   f"({how}); {formula}")
+        interval = ("inversion of the same permutation test and p-value under a location shift: "
+                    f"d +/- c, c the swap distribution's critical |d*| at {level:.2g}; " + agree)
     elif test == "bootstrap":
         design = "clips within each reference class" if single and cluster == "clip" else units
         p_value = (f"paired bootstrap resampling {design}; p = (1 + #{{|d* - d| >= |d|}}) / "
@@ -531,6 +557,12 @@ def _test_description(test: str, cluster: str, single: bool, first: PairedTest,
         if n_clusters is not None and n_clusters < _FEW_CLUSTERS:
             p_value += (f"; with {n_clusters} clusters the cluster bootstrap understates the spread "
                         "(prefer the permutation test)")
+    elif first.p_value_type == "mid":
+        p_value = ("McNemar's mid-p test (Fagerland, Lydersen & Laake 2013): of the clips exactly "
+                   "one system gets right, A's share against 1/2 (binomial), the data's own "
+                   "probability counted one half in each tail")
+        interval = ("mid-p interval of that share, mapped to the accuracy difference, "
+                    "conditional on the number of such clips; " + agree)
     else:
         p_value = ("McNemar's exact test: of the clips exactly one system gets right, A's share "
                    "against 1/2 (binomial)")

@@ -84,6 +84,8 @@ KINDS: Mapping[str, RecordKind] = MappingProxyType({
     for kind in (
         RecordKind("evaluate", 2, "emosign evaluate", "emosign.evaluate",
                    (("task", str), ("metrics", dict))),
+        # compare 2 still: "test.p_value_type" ("mid" or "conservative") was added beside
+        # it; a record without it was written before the mid-p and is "conservative".
         RecordKind("compare", 2, "emosign compare", "emosign.metrics.compare",
                    (("task", str), ("comparison", dict))),
         RecordKind("benchmark", 1, "emosign benchmark", "emosign.baselines.benchmark.run_benchmark",

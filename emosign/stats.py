@@ -26,10 +26,11 @@ Public API
 * :func:`paired_bootstrap`: difference of two systems on the same clips, its interval and a
   two-sided p-value (clips or whole clusters resampled).
 * :func:`swap_patterns`, :func:`permutation_test`, :func:`sign_flip_test`: the paired
-  permutation (swap) test, clip by clip or cluster by cluster, with the interval that inverts
-  it; vectorised over many statistics (simulated system pairs) at once.
-* :func:`mcnemar_test`: McNemar's exact test of two accuracies, with the interval that
-  inverts it; vectorised over rows of correct-indicator matrices.
+  permutation (swap) test, clip by clip or cluster by cluster, its mid-p (default) or
+  conservative p-value and the interval that inverts it; vectorised over many statistics
+  (simulated system pairs) at once.
+* :func:`mcnemar_test`: McNemar's exact (or mid-p) test of two accuracies, with the interval
+  that inverts it; vectorised over rows of correct-indicator matrices.
 * :func:`clopper_pearson`: the exact interval of a binomial proportion (a class's recall).
 * :func:`posterior_confusions`: draws of the expected confusion matrix, each reference
   class's answers from a Dirichlet posterior with a Jeffreys prior on right/wrong: the
@@ -57,6 +58,10 @@ Cambridge University Press; section 3.8 (the cluster bootstrap), ch. 4 (tests).
 Efron, B. and Tibshirani, R. J. (1993). *An Introduction to the Bootstrap*. Chapman & Hall;
 ch. 13 (percentile intervals) and ch. 16 (hypothesis testing with the bootstrap).
 
+Fagerland, M. W., Lydersen, S. and Laake, P. (2013). The McNemar test for binary
+matched-pairs data: mid-p and asymptotic are better than exact conditional. *BMC Medical
+Research Methodology* 13, 91.
+
 Good, P. I. (2005). *Permutation, Parametric and Bootstrap Tests of Hypotheses*, 3rd ed.
 Springer; ch. 3 (paired permutation tests, Monte Carlo p-values) and ch. 6 (intervals by
 inverting a test).
@@ -71,6 +76,9 @@ Koehn, P. (2004). Statistical significance tests for machine translation evaluat
 
 Krippendorff, K. (2011). Computing Krippendorff's alpha-reliability. Annenberg School for
 Communication Departmental Papers 43.
+
+Lancaster, H. O. (1961). Significance tests in discrete distributions. *Journal of the
+American Statistical Association* 56(294), 223-234 (the mid-p).
 
 McNemar, Q. (1947). Note on the sampling error of the difference between correlated
 proportions or percentages. *Psychometrika* 12(2), 153-157.
@@ -96,6 +104,7 @@ __all__ = [
     "INTERVALS",
     "Interval",
     "LEVELS",
+    "P_VALUES",
     "PairedTest",
     "SwapStatistic",
     "TESTS",
@@ -132,6 +141,10 @@ INTERVALS = ("inverted", "percentile")
 """How ``PairedTest.low`` and ``high`` were made: by inverting the test that gave the p-value
 (they agree by construction), or as the bootstrap percentile interval (a different procedure)."""
 
+P_VALUES = ("mid", "conservative")
+"""The permutation test's p-values, as ``PairedTest.p_value_type`` names them: the mid-p (ties
+with the observed difference count one half) or the conservative one (they count whole)."""
+
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
 """Levels of measurement accepted by :func:`krippendorff_alpha`."""
 
@@ -148,6 +161,9 @@ _CHUNK_CELLS = DEFAULT_CHUNK_SIZE * 200
 # with the observed difference in exact arithmetic are not lost to rounding (e.g. accuracy
 # differences are multiples of 1/n). It can only raise p, never lower it.
 _TIE_RTOL = 1e-9
+# A difference this close to 0 is 0 (metrics are fractions or scale steps; 1e-12 is far below
+# any real step, 1/n, and far above the rounding of equal sums added in another order).
+_ZERO_ATOL = 1e-12
 
 
 # --------------------------------------------------------------------------------------------
@@ -353,6 +369,11 @@ class PairedTest:
     exact : bool
         Whether the p-value is exact (every swap pattern enumerated, or McNemar's binomial)
         rather than a Monte Carlo estimate.
+    p_value_type : str
+        One of :data:`P_VALUES`: ``"mid"`` when ties with the observed difference counted one
+        half (:func:`permutation_test`'s default; :func:`mcnemar_test` on request),
+        ``"conservative"`` when they counted whole (McNemar's exact test, the default; the
+        bootstrap always; the permutation test on request).
     """
 
     difference: float
@@ -367,6 +388,7 @@ class PairedTest:
     p_holm: float | None = None
     clusters: int | None = None
     exact: bool = False
+    p_value_type: str = "conservative"
 
     @property
     def agrees(self) -> bool:
@@ -585,6 +607,7 @@ def permutation_test(
     clusters: ArrayLike | None = None,
     exact: bool | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    p_value: str = _defaults.P_VALUE,
 ) -> PairedTest | list[PairedTest]:
     """Paired permutation (swap) test of two systems scored on the same ``n`` clips.
 
@@ -593,29 +616,44 @@ def permutation_test(
     clips leaves the distribution of the data unchanged (Good 2005, ch. 3). With ``d`` the
     observed difference ``stat(no swap)`` and ``d*_1 ... d*_P`` the differences after ``P``
     random swap patterns (each clip, or each cluster with all its clips, swapped with
-    probability 1/2), the two-sided p-value is::
+    probability 1/2), the two-sided p-value is, by ``p_value``::
 
-        p = (1 + #{j : |d*_j| >= |d|}) / (1 + P)
+        mid:           p = (#{j : |d*_j| > |d|} + (#{j : |d*_j| = |d|} + 1) / 2) / (1 + P)
+                       (p = 1 when d = 0)
+        conservative:  p = (1 + #{j : |d*_j| >= |d|}) / (1 + P)
 
-    the Monte Carlo p-value, which counts the observed data as one of the patterns and so is
-    a valid test for any ``P`` (its smallest value is ``1 / (1 + P)``). When every pattern
-    is enumerated (``exact``) the ``2**G - 1`` patterns other than the identity are the
-    ``d*_j``, and the same formula is the exact permutation p-value, the share of all
-    ``2**G`` patterns at least as extreme as the data. The test is exact under H0 for any
-    metric, class-averaged ones included, since the classes of the clips never change.
+    Both count the observed data as one of the ``1 + P`` patterns, so neither is ever 0.
+    The conservative p is the Monte Carlo p-value, a valid test for any ``P`` (its smallest
+    value is ``1 / (1 + P)``): its size is at most ``alpha``, and below it when the metric
+    moves in steps (accuracy, in steps of ``1/n``), where many patterns tie with the data
+    (on EmoSign .039-.041 at alpha = .05). The mid-p counts those ties, the data's own
+    pattern among them, one half (Lancaster 1961). It is twice the one-sided mid-p of the
+    swap distribution, which is symmetric, so on an accuracy difference enumerated exactly it
+    is the two-sided mid-p McNemar test (Fagerland, Lydersen & Laake 2013); at ``d = 0``,
+    the distribution's centre, that is 1. Its size is ``alpha`` within Monte Carlo error on
+    every metric of the study in ``docs/statistics.md``, a test of the right size on average
+    rather than never above it. "Equal" holds within a relative 1e-9, so that differences
+    equal in exact arithmetic tie. When every pattern is enumerated (``exact``) the
+    ``2**G - 1`` patterns other than the identity are the ``d*_j``, and the same formulas
+    give the exact p-values over all ``2**G`` patterns. The swap distribution is exact under
+    H0 for any metric, class-averaged ones included, since the classes of the clips never
+    change: the conservative p is then an exact test, the mid-p one of size alpha on average.
 
-    The interval inverts the same test under a location-shift model (Good 2005, ch. 6): the
-    hypothesis "the difference is ``delta``" is tested by comparing ``|d - delta|`` with the
-    same ``|d*_j|``, and the interval is every ``delta`` not rejected at ``1 - ci``::
-
-        {delta : (1 + #{j : |d*_j| >= |d - delta|}) / (1 + P) > 1 - ci}  =  [d - c, d + c]
-
-    with ``c`` the ``k``-th largest ``|d*_j|`` for the smallest ``k`` with
-    ``(1 + k) / (1 + P) > 1 - ci``. So the interval excludes 0 exactly when
-    ``p <= 1 - ci``, by construction. It assumes the spread of the difference around its
-    mean is the spread of the swap distribution (which it is under H0, and close to it when
-    the systems disagree on many clips); when ``1 / (1 + P) > 1 - ci`` nothing can be
-    rejected and the interval is ``(-inf, inf)``.
+    The interval inverts the same test, with the same p-value, under a location-shift model
+    (Good 2005, ch. 6): the hypothesis "the difference is ``delta``" is tested by comparing
+    ``|d - delta|`` with the same ``|d*_j|``, and the interval is every ``delta`` whose
+    p-value exceeds ``1 - ci``, ``[d - c, d + c]``. Conservative: ``c`` is the ``k``-th
+    largest ``|d*_j|`` for the smallest ``k`` with ``(1 + k) / (1 + P) > 1 - ci``. Mid:
+    with ``g(t) = #{|d*_j| > t} + #{|d*_j| >= t}`` the mid-p is ``(g + 1) / (2 (1 + P))``;
+    ``q`` the smallest ``g`` with that above ``1 - ci``, ``c`` is the ``ceil(q / 2)``-th
+    largest ``|d*_j|`` (the critical value shifted by half a count), and the end ``c``
+    itself is in the interval only if its own ties bring ``g(c)`` to ``q``. Either way the
+    interval excludes 0 exactly when ``p <= 1 - ci``, ties included, by construction. It
+    assumes the spread of the difference around its mean is the spread of the swap
+    distribution (which it is under H0, and close to it when the systems disagree on many
+    clips); when the smallest attainable p (``1 / (1 + P)``, conservative; ``1 / (2 (1 +
+    P))``, mid) is above ``1 - ci`` nothing can be rejected and the interval is
+    ``(-inf, inf)``.
 
     Parameters
     ----------
@@ -639,11 +677,13 @@ def permutation_test(
         default exact when ``2**G - 1 <= n_perm``; True with ``G`` above 20 is refused.
     chunk_size : int, default=2_000
         Patterns passed to ``stat`` at a time; does not change the result.
+    p_value : {"mid", "conservative"}, default="mid"
+        Which p-value, as above; the interval inverts the same one.
 
     Returns
     -------
     PairedTest, or a list of ``m`` PairedTests if ``stat`` returns shape (P, m), with
-    ``method="permutation"`` and ``interval="inverted"``.
+    ``method="permutation"``, ``interval="inverted"`` and ``p_value_type=p_value``.
 
     Raises
     ------
@@ -657,6 +697,8 @@ def permutation_test(
     chunk_size = _positive_int(chunk_size, "chunk_size")
     if exact is not None and not isinstance(exact, bool):
         raise InputError(f"exact must be True, False or None; got {exact!r}")
+    if p_value not in P_VALUES:
+        raise InputError(f"p_value must be one of {P_VALUES}; got {p_value!r}")
     codes, n_clusters = _cluster_codes(clusters, n)
     if exact is None:
         exact = n_clusters <= _MAX_EXACT_CLUSTERS and 2**n_clusters - 1 <= n_perm
@@ -669,19 +711,19 @@ def permutation_test(
     chunks = _swap_chunks(codes, n_clusters, n_perm=n_perm, seed=seed, exact=exact,
                           chunk_size=chunk_size)
     (samples,) = _evaluate((stat,), chunks, observed.shape, ("stat",))
-    p_value, low, high, n_defined = _invert(observed, samples, 1.0 - ci)
+    p, low, high, n_defined = _invert(observed, samples, 1.0 - ci, mid=p_value == "mid")
     n_patterns = samples.shape[0]
     n_nan = n_patterns - n_defined
     n_units = None if clusters is None else n_clusters
 
-    def test(d, lo, hi, p, k) -> PairedTest:
-        return PairedTest(float(d), float(lo), float(hi), float(p), n_patterns, ci, n_nan=int(k),
+    def test(d, lo, hi, pv, k) -> PairedTest:
+        return PairedTest(float(d), float(lo), float(hi), float(pv), n_patterns, ci, n_nan=int(k),
                           method="permutation", interval="inverted", clusters=n_units,
-                          exact=exact)
+                          exact=exact, p_value_type=p_value)
 
     if observed.ndim == 0:
-        return test(observed, low, high, p_value, n_nan)
-    return [test(*column) for column in zip(observed, low, high, p_value, n_nan)]
+        return test(observed, low, high, p, n_nan)
+    return [test(*column) for column in zip(observed, low, high, p, n_nan)]
 
 
 def sign_flip_test(
@@ -692,6 +734,7 @@ def sign_flip_test(
     seed: int | np.random.Generator = 0,
     clusters: ArrayLike | None = None,
     exact: bool | None = None,
+    p_value: str = _defaults.P_VALUE,
 ) -> PairedTest | list[PairedTest]:
     """:func:`permutation_test` of a difference that is a sum of per-clip terms.
 
@@ -712,7 +755,7 @@ def sign_flip_test(
     ----------
     differences : array-like of shape (n,) or (S, n)
         The per-clip terms ``u_i`` of one difference, or of ``S`` differences (rows).
-    n_perm, ci, seed, clusters, exact
+    n_perm, ci, seed, clusters, exact, p_value
         As in :func:`permutation_test`.
 
     Returns
@@ -729,29 +772,40 @@ def sign_flip_test(
         return total - 2.0 * (swaps @ terms.T)
 
     tests = permutation_test(stat, terms.shape[1], n_perm=n_perm, ci=ci, seed=seed,
-                             clusters=clusters, exact=exact)
+                             clusters=clusters, exact=exact, p_value=p_value)
     assert isinstance(tests, list)  # stat returns (P, S)
     return tests[0] if u.ndim == 1 else tests
 
 
 def mcnemar_test(
-    correct_a: ArrayLike, correct_b: ArrayLike, *, ci: float = _defaults.CI
+    correct_a: ArrayLike,
+    correct_b: ArrayLike,
+    *,
+    ci: float = _defaults.CI,
+    p_value: str = _defaults.MCNEMAR_P_VALUE,
 ) -> PairedTest | list[PairedTest]:
-    """McNemar's exact test of two accuracies on the same clips, and the interval inverting it.
+    """McNemar's test of two accuracies on the same clips, and the interval inverting it.
 
     Of the ``n`` clips, ``b`` are right for a only and ``c`` for b only; the accuracy
     difference is ``(b - c) / n``. Given the ``m = b + c`` discordant clips, ``b`` is
     ``Binomial(m, pi)`` and H0 "equal accuracy" is ``pi = 1/2`` (McNemar 1947; the exact
-    conditional form). The two-sided p-value is::
+    conditional form). The two-sided p-value is, by ``p_value``::
 
-        p = min(1, 2 min(P(X <= b), P(X >= b))),   X ~ Binomial(m, 1/2)
+        conservative (exact):  p = min(1, 2 min(P(X <= b), P(X >= b)))
+        mid:                   p = min(1, 2 min(P(X < b), P(X > b)) + P(X = b))
 
-    (1 when ``m = 0``). The interval inverts the same test: the Clopper-Pearson interval
-    ``[pi_lo, pi_hi]`` of ``pi`` at ``ci`` (Clopper & Pearson 1934; the equal-tailed exact
-    interval, whose tails are the p-value's) mapped to the difference,
-    ``(2 pi - 1) m / n``, conditional on the ``m`` discordant clips. It excludes 0 exactly
-    when ``p <= 1 - ci``. The test assumes independent clips; it says nothing about
-    metrics other than accuracy.
+    with ``X ~ Binomial(m, 1/2)`` (1 when ``m = 0``). The exact test's size is at most
+    alpha, and below it; the mid-p McNemar test, which counts the data's own probability
+    one half in each tail, keeps close to alpha and is what Fagerland, Lydersen & Laake
+    (2013) recommend; it is not exact (its size can exceed alpha slightly).
+
+    The interval inverts the same test: the ``pi`` whose two one-sided tails at ``b`` (mid
+    tails for the mid-p) both exceed ``(1 - ci) / 2``, mapped to the difference,
+    ``(2 pi - 1) m / n``, conditional on the ``m`` discordant clips. For the exact test that
+    is the Clopper-Pearson interval (Clopper & Pearson 1934); for the mid-p, the mid-p
+    interval (its ends found by bisection to 1e-12). Either excludes 0 exactly when
+    ``p <= 1 - ci``. The test assumes independent clips; it says nothing about metrics
+    other than accuracy.
 
     Parameters
     ----------
@@ -760,13 +814,18 @@ def mcnemar_test(
         (simulated, say), tested at once.
     ci : float, default=0.95
         Coverage of the interval.
+    p_value : {"conservative", "mid"}, default="conservative"
+        The exact conditional test, or the mid-p test, as above.
 
     Returns
     -------
-    PairedTest (``method="mcnemar"``, ``interval="inverted"``, ``exact=True``,
-    ``n_boot=0``), or a list of ``S`` for (S, n) inputs.
+    PairedTest (``method="mcnemar"``, ``interval="inverted"``, ``n_boot=0``,
+    ``p_value_type=p_value``, ``exact`` True for the exact test), or a list of ``S`` for
+    (S, n) inputs.
     """
     ci = _check_ci(ci)
+    if p_value not in P_VALUES:
+        raise InputError(f"p_value must be one of {P_VALUES}; got {p_value!r}")
     a = _indicator_array(correct_a, "correct_a")
     b_ = _indicator_array(correct_b, "correct_b")
     if a.shape != b_.shape or a.ndim not in (1, 2) or a.shape[-1] == 0:
@@ -779,17 +838,62 @@ def mcnemar_test(
     m = only_a + only_b
     from scipy.stats import binom  # here, not at import: scipy.stats takes 0.5 s to import
 
-    tail = binom.cdf(np.minimum(only_a, only_b), m, 0.5)
-    p_value = np.where(m > 0, np.minimum(1.0, 2.0 * tail), 1.0)
-    pi_low, pi_high = clopper_pearson(only_a, m, ci=ci)
+    smaller = np.minimum(only_a, only_b)
+    if p_value == "mid":
+        # 2 (P(X < s) + P(X = s) / 2); at b = c the two tails overlap in P(X = b), and p is 1.
+        tail = binom.cdf(smaller, m, 0.5) - 0.5 * binom.pmf(smaller, m, 0.5)
+        pi_low, pi_high = _mid_p_interval(only_a, m, ci=ci)
+    else:
+        tail = binom.cdf(smaller, m, 0.5)
+        pi_low, pi_high = (np.asarray(end) for end in clopper_pearson(only_a, m, ci=ci))
+    p = np.where(m > 0, np.minimum(1.0, 2.0 * tail), 1.0)
     with np.errstate(invalid="ignore"):
         low = np.where(m > 0, (2.0 * np.nan_to_num(pi_low) - 1.0) * m / n, 0.0)
         high = np.where(m > 0, (2.0 * np.nan_to_num(pi_high) - 1.0) * m / n, 0.0)
     difference = (only_a - only_b) / n
-    tests = [PairedTest(float(d), float(lo), float(hi), float(p), 0, ci, method="mcnemar",
-                        interval="inverted", exact=True)
-             for d, lo, hi, p in zip(difference, low, high, p_value)]
+    tests = [PairedTest(float(d), float(lo), float(hi), float(pv), 0, ci, method="mcnemar",
+                        interval="inverted", exact=p_value == "conservative",
+                        p_value_type=p_value)
+             for d, lo, hi, pv in zip(difference, low, high, p)]
     return tests[0] if a.ndim == 1 else tests
+
+
+def _mid_p_interval(
+    successes: np.ndarray, trials: np.ndarray, *, ci: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The mid-p interval of a binomial proportion: the ``pi`` whose mid tails at ``k`` both
+    exceed ``(1 - ci) / 2``, i.e. ``P(X > k) + P(X = k) / 2 > tail`` (the lower end) and
+    ``P(X < k) + P(X = k) / 2 > tail`` (the upper end), ``X ~ Binomial(t, pi)``. Each mid
+    tail is monotone in ``pi``, so each end is found by bisection (60 halvings: to 1e-18,
+    below a double's resolution). 0 (1) when the data's mid tail already exceeds ``tail``
+    at ``pi = 0`` (1); NaN where ``t`` is 0."""
+    from scipy.stats import binom
+
+    k = np.asarray(successes, dtype=float)
+    t = np.asarray(trials, dtype=float)
+    tail = (1.0 - ci) / 2.0
+
+    def upper_tail(pi):  # increasing in pi
+        return binom.sf(k, t, pi) + 0.5 * binom.pmf(k, t, pi)
+
+    def lower_tail(pi):  # decreasing in pi
+        return binom.cdf(k - 1, t, pi) + 0.5 * binom.pmf(k, t, pi)
+
+    def solve(function, increasing: bool) -> np.ndarray:
+        lo, hi = np.zeros_like(k), np.ones_like(k)
+        for _ in range(60):
+            mid = (lo + hi) / 2
+            above = function(mid) > tail
+            # For an increasing tail the root is below mid where the tail is already above.
+            move_hi = above if increasing else ~above
+            hi = np.where(move_hi, mid, hi)
+            lo = np.where(move_hi, lo, mid)
+        return (lo + hi) / 2
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        low = np.where(upper_tail(np.zeros_like(k)) > tail, 0.0, solve(upper_tail, True))
+        high = np.where(lower_tail(np.ones_like(k)) > tail, 1.0, solve(lower_tail, False))
+    return np.where(t > 0, low, np.nan), np.where(t > 0, high, np.nan)
 
 
 def posterior_confusions(
@@ -934,7 +1038,7 @@ def holm(p_values: ArrayLike) -> np.ndarray:
 
 
 def _invert(
-    observed: np.ndarray, null: np.ndarray, alpha: float
+    observed: np.ndarray, null: np.ndarray, alpha: float, *, mid: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Two-sided Monte Carlo p-value of ``observed`` against null replicates, and the interval
     of shifts ``delta`` it does not reject at ``alpha``.
@@ -945,7 +1049,14 @@ def _invert(
     rounding. The interval is ``observed +/- c``, ``c`` the ``k``-th largest ``|null|``
     (widened by the same tolerance), ``k`` the smallest count with ``(1 + k) / (1 + R) >
     alpha``: the ``delta`` with ``p(delta) > alpha``. Returns p, low, high, R_defined.
+
+    With ``mid``, the mid-p: ties with ``|observed|`` (the observed pattern itself one of
+    them) count one half, ``p = (#{|null| > |observed|} + (#{|null| = |observed|} + 1) / 2)
+    / (1 + R_defined)``, and 1 when ``observed`` is 0; the interval inverts that; see
+    :func:`_invert_mid`.
     """
+    if mid:
+        return _invert_mid(observed, null, alpha)
     size = np.abs(null)
     defined = ~np.isnan(size)
     n_defined = defined.sum(axis=0)
@@ -965,6 +1076,59 @@ def _invert(
                            np.atleast_1d(index)[None, :], axis=0)[0].reshape(np.shape(observed))
     c = np.where(k >= 1, c / (1.0 - _TIE_RTOL), np.inf)
     c = np.where(k > n_defined, np.nan, c)  # cannot happen for alpha < 1; kept honest
+    low = np.where(np.isnan(observed), np.nan, observed - c)
+    high = np.where(np.isnan(observed), np.nan, observed + c)
+    return p_value, low, high, n_defined
+
+
+def _tie_counts(size: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """``#{size > t} + #{size >= t}`` per column, "equal" within the relative tolerance:
+    twice the mid-p's numerator less one (the observed pattern's own half). An undefined
+    (NaN) size compares False, so it counts in neither."""
+    with np.errstate(invalid="ignore"):
+        return ((size > t * (1.0 + _TIE_RTOL)).sum(axis=0)
+                + (size >= t * (1.0 - _TIE_RTOL)).sum(axis=0))
+
+
+def _invert_mid(
+    observed: np.ndarray, null: np.ndarray, alpha: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_invert` with the mid-p, and the interval that inverts the same mid-p.
+
+    With ``s_1 >= ... >= s_R`` the defined ``|null|`` and ``t = |observed - delta|``, the
+    mid-p of the shift ``delta`` is ``(g(t) + 1) / (2 (1 + R))``, ``g(t) = #{s > t} + #{s >=
+    t}``, non-increasing in ``t``; ``delta`` is kept when that exceeds ``alpha``, that is when
+    ``g(t) >= q``, ``q`` the smallest such count. Between two distinct values ``g = 2 #{s >
+    t}``, so the kept ``t`` end at ``c = s_h``, ``h = ceil(q / 2)``; ``c`` itself is kept
+    (a closed interval) when ``g(c) >= q``, else the interval is open there and ``c`` is
+    pulled in by the tie tolerance. So the interval excludes 0 exactly when the mid-p of
+    the data is at most ``alpha``, ties included.
+    """
+    size = np.abs(null)
+    defined = ~np.isnan(size)
+    n_defined = defined.sum(axis=0)
+    total = 2.0 * (1.0 + n_defined)
+    p_value = (_tie_counts(size, np.abs(observed)) + 1.0) / total
+    # A zero difference is the centre of the symmetric swap distribution, not one of its two
+    # tails: its ties are no evidence either way, and p is 1 (twice the one-sided mid-p).
+    p_value = np.where(np.abs(observed) <= _ZERO_ATOL, 1.0, p_value)
+    p_value = np.where(np.isnan(observed), np.nan, p_value)
+    # q: the smallest g whose mid-p exceeds alpha, by the same float test as the p-value's.
+    q = np.floor(alpha * total - 1.0).astype(np.int64) + 1
+    q = np.where((q - 1 + 1.0) / total > alpha, q - 1, q)
+    q = np.where((q + 1.0) / total <= alpha, q + 1, q)
+    q = np.maximum(q, 0)
+    h = (q + 1) // 2
+    ordered = -np.sort(-np.where(defined, size, -np.inf), axis=0)  # descending, undefined last
+    index = np.clip(h - 1, 0, max(size.shape[0] - 1, 0))
+    c = np.take_along_axis(ordered.reshape(size.shape[0], -1),
+                           np.atleast_1d(index)[None, :], axis=0)[0].reshape(np.shape(observed))
+    closed = _tie_counts(size, c) >= q
+    # Closed: |d| up to c / (1 - tol) ties with c and is kept. Open: |d| from c / (1 + tol)
+    # on ties with c (or exceeds it) and is rejected, so the end stops just short of that.
+    c = np.where(closed, c / (1.0 - _TIE_RTOL), np.nextafter(c / (1.0 + _TIE_RTOL), 0.0))
+    c = np.where(h >= 1, c, np.inf)
+    c = np.where(h > n_defined, np.nan, c)  # cannot happen for alpha < 1/2; kept honest
     low = np.where(np.isnan(observed), np.nan, observed - c)
     high = np.where(np.isnan(observed), np.nan, observed + c)
     return p_value, low, high, n_defined

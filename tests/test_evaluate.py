@@ -205,10 +205,35 @@ def test_compare_two_systems(labels_file, tmp_path, capsys):
     assert gap["difference"] == pytest.approx(1 - sum(c.sentiment < 0 for c in labels) / len(labels))
     assert worse["comparison"]["accuracy"]["difference"] == pytest.approx(-gap["difference"])
     # 12 clips: every swap pattern is enumerated; A is right on the 5 discordant clips, so the
-    # exact two-sided p is 2 * 2**-5 = 0.0625 and the inverted interval reaches 0 (it agrees).
+    # swaps tie with the data in 2 of 2**5 cases and exceed it in none: the mid-p is
+    # (0 + 2 / 2) / 2**5 and its interval excludes 0; the conservative p, 2 / 2**5 = 0.0625,
+    # and its interval reaches 0. Each agrees with its own interval.
     assert better["test"]["method"] == "permutation" and better["test"]["exact"]
-    assert gap["p_value"] == pytest.approx(2 / 2**5)
-    assert gap["agrees"] and gap["low"] <= 0 < gap["high"]
+    assert better["test"]["p_value_type"] == "mid"
+    assert gap["p_value"] == pytest.approx(1 / 2**5)
+    assert gap["agrees"] and 0 < gap["low"] < gap["high"]
+    conservative = compare("sentiment_3", truth, constant, labels_file=labels_file,
+                           p_value="conservative")
+    assert conservative["test"]["p_value_type"] == "conservative"
+    old = conservative["comparison"]["accuracy"]
+    assert old["p_value"] == pytest.approx(2 / 2**5)
+    assert old["agrees"] and old["low"] <= 0 < old["high"]
+    assert "ties counted whole" in conservative["test"]["p_value_method"]
+    assert "mid-p" in better["test"]["p_value_method"]
+    with pytest.raises(ValueError, match="p_value must be one of"):
+        compare("sentiment_3", truth, constant, labels_file=labels_file, p_value="exact")
+    with pytest.raises(ValueError, match="the bootstrap has only its own"):
+        compare("sentiment_3", truth, constant, labels_file=labels_file, test="bootstrap",
+                p_value="mid")
+    # McNemar stays exact unless the mid-p is asked for; the record says which.
+    exact = compare("sentiment_3", truth, constant, labels_file=labels_file, test="mcnemar")
+    mid = compare("sentiment_3", truth, constant, labels_file=labels_file, test="mcnemar",
+                  p_value="mid")
+    assert exact["test"]["exact"] and exact["test"]["p_value_type"] == "conservative"
+    assert not mid["test"]["exact"] and mid["test"]["p_value_type"] == "mid"
+    assert mid["comparison"]["accuracy"]["p_value"] == pytest.approx(gap["p_value"])  # 1/2**5
+    assert exact["comparison"]["accuracy"]["p_value"] == pytest.approx(old["p_value"])  # 2/2**5
+    assert "mid-p" in mid["test"]["p_value_method"]
     assert all(row["agrees"] for row in better["comparison"].values())
     assert gap["p_holm"] >= gap["p_value"]
 
@@ -216,7 +241,14 @@ def test_compare_two_systems(labels_file, tmp_path, capsys):
     b = _write_predictions(tmp_path / "b.csv", constant)
     assert main(["compare", "--task", "sentiment_3", "--a", str(a), "--b", str(b), "--n-boot", "300",
                  "--labels-file", str(labels_file)]) == 0
-    assert "balanced_accuracy" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "balanced_accuracy" in out and "(exact, mid-p, seed 0)" in out
+    assert main(["compare", "--task", "sentiment_3", "--a", str(a), "--b", str(b), "--test", "mcnemar",
+                 "--p-value", "mid", "--labels-file", str(labels_file)]) == 0
+    assert "test: mcnemar (binomial, mid-p, seed 0)" in capsys.readouterr().out
+    assert main(["compare", "--task", "sentiment_3", "--a", str(a), "--b", str(b), "--test", "bootstrap",
+                 "--p-value", "conservative", "--labels-file", str(labels_file)]) == 2
+    assert "emosign: error: p_value='conservative'" in capsys.readouterr().err
 
 
 def test_scoring_a_subset_of_the_clips(labels_file):
@@ -347,7 +379,13 @@ def test_compare_tests_and_their_records(labels_file):
             assert [row["p_holm"] for row in rows] == pytest.approx(list(holm(p)))
     signer = compare("sentiment_3", truth, constant, labels_file=labels_file, cluster="signer")
     assert signer["test"]["clusters"] == 4 and signer["test"]["exact"]
-    # 4 signers: 16 patterns, the smallest p is 2/16 > .05, so no difference is excluded.
+    # 4 signers: 16 patterns, and the all-swap pattern always ties with the data: the
+    # smallest mid-p is (0 + 2 / 2) / 16 > .05, so 0 is never excluded. The conservative
+    # smallest p is 2/16 > .05 at every shift, so no difference is excluded at all.
+    assert signer["comparison"]["accuracy"]["p_value"] >= 1 / 16
+    assert all(row["agrees"] for row in signer["comparison"].values())
+    signer = compare("sentiment_3", truth, constant, labels_file=labels_file, cluster="signer",
+                     p_value="conservative")
     assert signer["comparison"]["accuracy"]["low"] is None
     mcnemar = compare("sentiment_3", truth, constant, labels_file=labels_file, test="mcnemar")
     assert list(mcnemar["comparison"]) == ["accuracy"]

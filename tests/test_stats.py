@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.stats import binomtest
+from scipy.stats import binom, binomtest
 from sklearn.metrics import balanced_accuracy_score, f1_score
 
 from emosign.errors import InputError
@@ -552,25 +552,27 @@ def test_swap_patterns_swap_whole_clusters_with_probability_one_half():
     assert s[:, 0].mean() == pytest.approx(0.5, abs=4 * math.sqrt(0.25 / 4000))
 
 
-def brute_force_p(u):
-    """The exact two-sided sign-flip p-value, by enumerating all 2**n swaps."""
-    d = u.sum()
-    hits = [abs(((1 - 2 * np.array(s)) * u).sum()) >= abs(d) - 1e-12
-            for s in product([0, 1], repeat=len(u))]
-    return float(np.mean(hits))
+def brute_force_p(u, *, mid=False):
+    """The exact two-sided sign-flip p-value, by enumerating all 2**n swaps: the share at
+    least as extreme as the data, or (mid) the share more extreme plus half the share tying."""
+    d = abs(u.sum())
+    sizes = np.array([abs(((1 - 2 * np.array(s)) * u).sum()) for s in product([0, 1], repeat=len(u))])
+    above, ties = sizes > d + 1e-12, np.abs(sizes - d) <= 1e-12
+    return float(above.mean() + (0.5 if mid else 1.0) * ties.mean())
 
 
 def test_permutation_p_value_equals_the_exact_enumeration_on_a_tiny_case():
     rng = np.random.default_rng(3)
     ca, cb = rng.random(12) < 0.85, rng.random(12) < 0.4
     u = (ca.astype(float) - cb) / 12
-    exact = sign_flip_test(u, exact=True)
-    assert exact.exact and exact.n_boot == 2**12 - 1
-    assert exact.p_value == pytest.approx(brute_force_p(u), rel=1e-12)
-    # The Monte Carlo p-value converges to it: (1 + #extreme) / (1 + n_perm).
-    mc = sign_flip_test(u, exact=False, n_perm=100_000, seed=0)
-    assert not mc.exact
-    assert mc.p_value == pytest.approx(exact.p_value, abs=4 * math.sqrt(exact.p_value / 100_000))
+    for p_value, mid in (("conservative", False), ("mid", True)):
+        exact = sign_flip_test(u, exact=True, p_value=p_value)
+        assert exact.exact and exact.n_boot == 2**12 - 1 and exact.p_value_type == p_value
+        assert exact.p_value == pytest.approx(brute_force_p(u, mid=mid), rel=1e-12)
+        # The Monte Carlo p-value converges to it.
+        mc = sign_flip_test(u, exact=False, n_perm=100_000, seed=0, p_value=p_value)
+        assert not mc.exact
+        assert mc.p_value == pytest.approx(exact.p_value, abs=4 * math.sqrt(exact.p_value / 100_000))
 
 
 def test_permutation_monte_carlo_p_value_formula():
@@ -578,11 +580,12 @@ def test_permutation_monte_carlo_p_value_formula():
     swaps = swap_patterns(8, n_perm=500, seed=4)
     null = ((1 - 2 * swaps) * u).sum(axis=1)
     expected = (1 + (np.abs(null) >= abs(u.sum()) * (1 - 1e-9)).sum()) / 501
-    t = sign_flip_test(u, n_perm=500, seed=4, exact=False)
+    t = sign_flip_test(u, n_perm=500, seed=4, exact=False, p_value="conservative")
     assert t.p_value == pytest.approx(expected, rel=1e-12)
+    assert t.p_value_type == "conservative"
     # the generic test on the same swap statistic gives the same result
     g = permutation_test(lambda s: ((1 - 2 * s) * u).sum(axis=1), 8, n_perm=500, seed=4,
-                         exact=False)
+                         exact=False, p_value="conservative")
     assert_same(g, t)
 
 
@@ -600,9 +603,11 @@ def test_clustered_permutation_permutes_whole_clusters():
     # Two clusters of 5 clips: only 4 patterns exist, so p is 2/4 or 4/4 and the test
     # sees the clusters' sums, not the clips.
     u = np.array([0.1] * 5 + [0.02] * 5)
-    t = sign_flip_test(u, clusters=[0] * 5 + [1] * 5)
+    t = sign_flip_test(u, clusters=[0] * 5 + [1] * 5, p_value="conservative")
     assert t.exact and t.n_boot == 3 and t.clusters == 2
     assert t.p_value == pytest.approx(0.5)  # the identity and the all-swap are as extreme
+    # mid-p: none of the 4 patterns is more extreme, 2 tie (the identity among them): 1/4
+    assert sign_flip_test(u, clusters=[0] * 5 + [1] * 5).p_value == pytest.approx(0.25)
     assert (t.low, t.high) == (-np.inf, np.inf)  # 1/4 > 0.05: nothing can be rejected
     seen = []
     permutation_test(lambda s: seen.append(s.copy()) or s.sum(axis=1).astype(float), 10,
@@ -631,6 +636,93 @@ def test_permutation_test_has_size_alpha_under_exchangeability():
     assert abs(rate - 0.05) < 3 * math.sqrt(0.05 * 0.95 / sims)
 
 
+def test_mid_p_of_an_accuracy_difference_is_the_binomial_mid_p_by_hand():
+    # 6 clips right for a only, 1 for b only, 3 concordant: every swap pattern flips some
+    # of the 7 discordant terms +-1/10, so the swapped count of a-only clips is X ~
+    # Binomial(7, 1/2) and |d*| = |2X - 7| / 10. The data's |d| = 5/10 is reached at X in
+    # {1, 6} (2 * 7 / 128) and exceeded at X in {0, 7} (2 / 128):
+    #   conservative p = (2 + 14) / 128 = 16 / 128, McNemar's exact p;
+    #   mid-p          = (2 + 14 / 2) / 128 = 9 / 128.
+    a = np.array([1] * 6 + [0] + [1, 0, 1], dtype=bool)
+    b = np.array([0] * 6 + [1] + [1, 0, 1], dtype=bool)
+    u = (a.astype(float) - b) / 10
+    mid = sign_flip_test(u, exact=True)
+    conservative = sign_flip_test(u, exact=True, p_value="conservative")
+    assert mid.exact and mid.p_value_type == "mid"
+    assert mid.p_value == pytest.approx(9 / 128, rel=1e-12)
+    assert conservative.p_value == pytest.approx(16 / 128, rel=1e-12)
+    assert conservative.p_value == pytest.approx(mcnemar_test(a, b).p_value, rel=1e-12)
+    # The mid-p crosses .1 where the conservative p does not: the interval follows each.
+    mid_10 = sign_flip_test(u, exact=True, ci=0.9)
+    conservative_10 = sign_flip_test(u, exact=True, ci=0.9, p_value="conservative")
+    assert mid_10.p_value <= 0.1 and not mid_10.low <= 0 <= mid_10.high
+    assert conservative_10.p_value > 0.1 and conservative_10.low <= 0 <= conservative_10.high
+
+
+def _shifted_p(null, d, delta, *, mid):
+    """The p-value of "the difference is delta" against the null sizes, by its definition."""
+    size, t = np.abs(null), abs(d - delta)
+    if mid and t <= 1e-12:
+        return 1.0
+    above = (size > t + 1e-12).sum()
+    ties = (np.abs(size - t) <= 1e-12).sum()
+    return (above + (0.5 if mid else 1.0) * (ties + 1)) / (1 + null.size)
+
+
+@pytest.mark.parametrize("p_value", ["mid", "conservative"])
+def test_permutation_interval_is_every_shift_its_own_p_value_keeps_ties_included(p_value):
+    # Accuracy-like terms (multiples of 1/n) make many swap patterns tie with each other and
+    # with the shifted data. Every delta on a grid that holds each |d*| and the midpoints
+    # between them is in the interval exactly when its p-value is above 1 - ci.
+    rng = np.random.default_rng(8)
+    n, n_perm = 16, 199
+    for trial in range(40):
+        ca, cb = rng.random(n) < 0.7, rng.random(n) < 0.5
+        u = (ca.astype(float) - cb) / n
+        ci = (0.95, 0.9, 0.8)[trial % 3]
+        t = sign_flip_test(u, n_perm=n_perm, seed=trial, ci=ci, exact=False, p_value=p_value)
+        null = ((1 - 2 * swap_patterns(n, n_perm=n_perm, seed=trial)) * u).sum(axis=1)
+        d = u.sum()
+        assert t.p_value == pytest.approx(_shifted_p(null, d, 0.0, mid=p_value == "mid"))
+        assert t.agrees
+        steps = np.unique(np.round(np.abs(null), 12))
+        grid = np.concatenate([steps, (steps[1:] + steps[:-1]) / 2, [steps[-1] + 1 / n]])
+        for size in grid:
+            for delta in (d - size, d + size):
+                kept = _shifted_p(null, d, delta, mid=p_value == "mid") > 1 - ci
+                assert kept == (t.low <= delta <= t.high), (trial, size, kept, t)
+
+
+def test_mid_p_is_never_above_the_conservative_p_and_rejects_at_least_as_often():
+    rng = np.random.default_rng(12)
+    ca, cb = rng.random((300, 50)) < 0.6, rng.random((300, 50)) < 0.6
+    u = (ca.astype(float) - cb) / 50
+    mid = sign_flip_test(u, n_perm=499, seed=3)
+    conservative = sign_flip_test(u, n_perm=499, seed=3, p_value="conservative")
+    for m, c in zip(mid, conservative):
+        # (at d = 0 the mid-p is 1, the conservative one 1 up to rounding of the sums)
+        assert m.difference == c.difference
+        assert m.p_value <= c.p_value or (abs(m.difference) < 1e-12 and m.p_value == 1)
+        assert c.low <= m.low and m.high <= c.high  # the mid-p's interval is inside
+        assert m.agrees and c.agrees
+    assert sum(m.p_value <= 0.05 for m in mid) >= sum(c.p_value <= 0.05 for c in conservative)
+
+
+def test_mid_p_permutation_test_has_size_alpha_on_a_lattice_statistic():
+    # An accuracy difference moves in steps of 1/n: the conservative test's size is below
+    # .05 and the mid-p's is not, each measured over the same 4,000 exchangeable pairs.
+    rng = np.random.default_rng(21)
+    sims, n = 4_000, 40
+    ca, cb = rng.random((sims, n)) < 0.6, rng.random((sims, n)) < 0.6
+    u = (ca.astype(float) - cb) / n
+    se = math.sqrt(0.05 * 0.95 / sims)
+    mid = np.mean([t.p_value <= 0.05 for t in sign_flip_test(u, n_perm=999, seed=2)])
+    conservative = np.mean([t.p_value <= 0.05 for t in
+                            sign_flip_test(u, n_perm=999, seed=2, p_value="conservative")])
+    assert abs(mid - 0.05) < 3 * se
+    assert conservative < mid
+
+
 def test_permutation_validation():
     with pytest.raises(InputError, match="n_perm"):
         sign_flip_test([0.1, 0.2], n_perm=0)
@@ -642,6 +734,8 @@ def test_permutation_validation():
         sign_flip_test([[[0.1]]])
     with pytest.raises(InputError, match="stat must map"):
         permutation_test(lambda s: np.ones(3), 4)
+    with pytest.raises(InputError, match="p_value must be one of"):
+        sign_flip_test([0.1, 0.2], p_value="exact")
 
 
 def test_mcnemar_exact_p_on_a_hand_computed_table():
@@ -736,3 +830,65 @@ def test_posterior_confusions_keep_supports_and_give_jeffreys_recalls():
     assert batched.shape == (5, 2, 3, 4)
     with pytest.raises(InputError, match="confusion"):
         posterior_confusions(np.ones((3, 5)))
+
+
+def test_mid_p_of_two_identical_systems_is_one():
+    # Every swap pattern gives 0, the centre of the swap distribution: no evidence either way.
+    same = sign_flip_test(np.zeros(30), n_perm=99)
+    assert same.difference == 0 and same.p_value == 1 and same.agrees
+    # Equal accuracies with discordant clips: d = 0 too, and p = 1 as McNemar's.
+    u = np.array([1, -1, 1, -1, 0, 0], dtype=float) / 6
+    assert sign_flip_test(u, exact=True).p_value == 1
+
+
+def test_mcnemar_mid_p_on_the_hand_computed_table():
+    # b = 6, c = 1, m = 7: P(X < 1) = 1/128, P(X = 1) = 7/128, so the mid-p is
+    # 2 (1 + 7/2) / 128 = 9/128 (Fagerland, Lydersen & Laake 2013), the exact p 16/128; the
+    # permutation test enumerating the same table's swaps gives the same mid-p.
+    a = np.array([1] * 6 + [0] + [1] * 10 + [0] * 3, dtype=bool)
+    b = np.array([0] * 6 + [1] + [1] * 10 + [0] * 3, dtype=bool)
+    mid = mcnemar_test(a, b, p_value="mid")
+    assert mid.p_value == pytest.approx(9 / 128)
+    assert mid.p_value_type == "mid" and not mid.exact and mid.agrees
+    assert mcnemar_test(a, b).p_value_type == "conservative" and mcnemar_test(a, b).exact
+    u = (a.astype(float) - b)[:10] / 20  # the 7 discordant clips and 3 concordant ones
+    assert sign_flip_test(u, exact=True).p_value == pytest.approx(mid.p_value)
+    # The interval's ends are where a mid tail at b = 6 of 7 equals .025; it is inside
+    # Clopper-Pearson's, whose tails count P(X = 6) whole.
+    pi_low, pi_high = (end * 20 / 7 / 2 + 0.5 for end in (mid.low, mid.high))
+    assert binom.sf(6, 7, pi_low) + 0.5 * binom.pmf(6, 7, pi_low) == pytest.approx(0.025, abs=1e-9)
+    assert binom.cdf(5, 7, pi_high) + 0.5 * binom.pmf(6, 7, pi_high) == pytest.approx(0.025, abs=1e-9)
+    exact = mcnemar_test(a, b)
+    assert exact.low < mid.low < mid.high < exact.high
+
+
+def test_mcnemar_mid_p_interval_agrees_with_its_p_value_and_is_one_at_a_tie():
+    rng = np.random.default_rng(6)
+    for ci in (0.95, 0.9, 0.5):
+        a, b = rng.random((500, 25)) < 0.7, rng.random((500, 25)) < 0.5
+        tests = mcnemar_test(a, b, p_value="mid", ci=ci)
+        assert all(t.agrees for t in tests)
+        assert any(t.p_value <= 1 - ci for t in tests) and any(t.p_value > 1 - ci for t in tests)
+    tie = mcnemar_test([1, 0, 1, 0], [0, 1, 0, 1], p_value="mid")
+    assert tie.p_value == 1 and tie.low < 0 < tie.high
+    none = mcnemar_test([1, 1, 0], [1, 1, 0], p_value="mid")  # no discordant clip
+    assert none.p_value == 1 and none.low == none.high == 0
+    with pytest.raises(InputError, match="p_value must be one of"):
+        mcnemar_test([1, 0], [0, 1], p_value="exact")
+
+
+def test_mid_p_leaves_undefined_swaps_out_of_both_counts():
+    # A statistic undefined (NaN) on some patterns: the mid-p is over the defined ones only.
+    u = np.array([0.3, -0.1, 0.2, 0.25, 0.05, 0.1, -0.05, 0.15])
+
+    def stat(s):
+        values = ((1 - 2 * s) * u).sum(axis=1)
+        return np.where(s[:, 0] & s[:, 1], np.nan, values)  # clips 0 and 1 both swapped
+
+    t = permutation_test(stat, 8, n_perm=400, seed=7, exact=False)
+    swaps = swap_patterns(8, n_perm=400, seed=7)
+    null = stat(swaps)
+    defined = null[~np.isnan(null)]
+    assert t.n_nan == int(np.isnan(null).sum()) > 0
+    assert t.p_value == pytest.approx(_shifted_p(defined, u.sum(), 0.0, mid=True))
+    assert t.agrees

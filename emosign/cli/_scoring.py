@@ -91,6 +91,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                          "signer (4) (default: %(default)s)")
     compare.add_argument("--n-perm", type=positive_int, default=_defaults.N_PERM,
                          help="random swap patterns of the permutation test (default: %(default)s)")
+    compare.add_argument("--p-value", choices=("mid", "conservative"),
+                         help="the p-value of the permutation or McNemar test, and the interval "
+                         "inverting it: mid counts outcomes tying with the data one half (size "
+                         "alpha within Monte Carlo error; McNemar's mid-p test); conservative "
+                         "counts them whole (size at most alpha, below it for accuracy; "
+                         "McNemar's exact test); not with --test bootstrap (default: "
+                         f"{_defaults.P_VALUE} for the permutation test, "
+                         f"{_defaults.MCNEMAR_P_VALUE} for McNemar)")
     compare.add_argument("--metrics", nargs="+", metavar="METRIC",
                          help="compare only these headline metrics (default: all; accuracy "
                          "for --test mcnemar)")
@@ -260,6 +268,7 @@ def _compare(args: argparse.Namespace) -> int:
         task, args.a, args.b, labels_file=args.labels_file,
         ci=args.ci, n_boot=args.n_boot, seed=args.seed, on_invalid=args.on_invalid,
         test=args.test, cluster=args.cluster, n_perm=args.n_perm, metrics=args.metrics,
+        p_value=args.p_value,
     ) for task in tasks]
     if len(results) > 1:
         results = holm_across(results)
@@ -281,12 +290,16 @@ def _print_comparison(args: argparse.Namespace, result: dict) -> None:
     test = result["test"]
     level = round(args.ci * 100)
     units = {"clip": "clips", "source": "source videos", "signer": "signers"}[test["cluster"]]
-    if test["exact"]:
+    if test["method"] == "mcnemar":
+        draws = "exact" if test["exact"] else "binomial"
+    elif test["exact"]:
         draws = "exact"
     elif "n_perm" in test:
         draws = f"{test['n_perm']:,} swap patterns"
     else:
         draws = f"{test['n_boot']:,} resamples"
+    if test.get("p_value_type") == "mid":
+        draws += ", mid-p"
     grouped = "" if test["cluster"] == "clip" else f" in {test['clusters']} {units}"
     lines.append(f"{result['task']}: A = {args.a}, B = {args.b}, {result['n']} clips{grouped}")
     lines.append(f"test: {test['method']} ({draws}, seed {test['seed']}); {level}% interval of "
