@@ -14,8 +14,9 @@ Honest answers
   difference the model allows is detected with less than the asked power, the answer is "not
   reachable", with the best power found (:class:`MinimumDetectable`; McNemar's and the paired
   t-test's analytic MDEs alike).
-* ``alpha`` below ``1 / (1 + n_boot)``, the smallest p-value a test of ``n_boot`` swap
-  patterns or resamples can give, is refused: no simulated study could reject.
+* ``alpha`` below ``1 / (1 + n_boot)``, the resolution of a test of ``n_boot`` swap patterns
+  or resamples (the one-sample bootstrap's smallest p), is refused: no simulated study could
+  reject.
 * No "observed power": given real systems, the answer is a design analysis
   (:func:`design_analysis`, Gelman & Carlin 2014): at true differences the user finds
   plausible, or at the MDE, the power, the chance that a significant result has the wrong
@@ -86,7 +87,7 @@ clip keeps the model's chances above and two clips of one cluster correlate ``ic
 whatever is scored on them (each system's correctness, their difference, the MAE errors).
 ``icc`` is estimated from two real systems (:func:`estimate_icc`), or
 :data:`emosign._defaults.POWER_ICC`. Clusters too few for the test to reach ``alpha`` (4
-signers: smallest p 2/16, :func:`smallest_p_value`) are refused, with the reason.
+signers: smallest mid-p 1/16, :func:`smallest_p_value`) are refused, with the reason.
 
 Against a published number (a paper's row, which has no per-clip answers) the test is
 one-sample: one simulated system against a constant, ``paired_bootstrap(stat, constant)``,
@@ -1195,7 +1196,7 @@ def power_report(
       intra-cluster correlation ``icc`` (:func:`estimate_icc` of the two systems when
       ``predictions_a`` and ``predictions_b`` are given and ``icc`` is None; else
       :data:`emosign._defaults.POWER_ICC`). ``assumptions`` says which (``icc_source``).
-      Clusters so few that the test cannot reach ``alpha`` (4 signers: smallest p 2/16) are
+      Clusters so few that the test cannot reach ``alpha`` (4 signers: smallest mid-p 1/16) are
       refused, with the reason.
     """
 
@@ -2126,8 +2127,9 @@ def _check_fraction(value, name: str) -> float:
 
 
 def _check(*, alpha, n_sims, n_boot) -> None:
-    """The simulation's own options; ``alpha`` refused below the smallest p-value a test of
-    ``n_boot`` resamples can give, ``1 / (1 + n_boot)``: no simulated study could reject."""
+    """The simulation's own options; ``alpha`` refused below ``1 / (1 + n_boot)``, the
+    smallest p-value the one-sample bootstrap of ``n_boot`` resamples can give (the paired
+    test's mid-p reaches half of it): at such an alpha no simulated study could reject."""
     if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 < float(alpha) < 1:
         raise InputError(f"`alpha` must be strictly between 0 and 1; got {alpha!r}")
     for name, value in (("n_sims", n_sims), ("n_boot", n_boot)):
@@ -2162,8 +2164,8 @@ def smallest_p_value(design: Design, *, n_boot: int = _defaults.POWER_N_BOOT) ->
     most extreme data there are (every cluster's difference of one sign), as the test
     computes it (:func:`emosign.stats.sign_flip_test`, the same swap patterns). With ``G``
     clusters swapped whole there are ``2**G`` patterns, and swapping all of them is as
-    extreme as the data: with EmoSign's 4 signers the smallest p is ``2 / 16``; with random
-    patterns (``2**G - 1 > n_boot``) it is ``1 / (1 + n_boot)``."""
+    extreme as the data: with EmoSign's 4 signers the smallest (mid-)p is ``(2 / 2) / 16``; with
+    random patterns (``2**G - 1 > n_boot``) it is ``(1 / 2) / (1 + n_boot)``."""
     found = sign_flip_test(np.ones(design.n), n_perm=n_boot, seed=0, clusters=design.cluster_codes)
     assert isinstance(found, PairedTest)  # one row of terms, one test
     return float(found.p_value)

@@ -312,7 +312,7 @@ _OPTIONS_OF = [
      {"target": "target", "ci": "ci", "n_boot": "n_boot", "seed": "seed", "on_invalid": "on_invalid"}),
     (["compare", "--task", "sentiment_3", "--a", "a.csv", "--b", "b.csv"], "emosign.metrics", "compare",
      {"ci": "ci", "n_boot": "n_boot", "seed": "seed", "on_invalid": "on_invalid", "test": "test",
-      "cluster": "cluster", "n_perm": "n_perm"}),
+      "cluster": "cluster", "n_perm": "n_perm", "p_value": "p_value"}),
     (["power", "--task", "sentiment_3"], "emosign.power", "power_report",
      {"metric": "metric", "power": "power", "alpha": "alpha", "agreement": "agreement",
       "spread": "spread", "sims": "n_sims", "n_boot": "n_boot", "seed": "seed", "cluster": "cluster",
