@@ -10,7 +10,6 @@ builds its result, a JSON-ready dict, in one place.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -42,7 +41,7 @@ from emosign._metric_names import (
 )
 from emosign.annotators import intensity_target, read_annotator_ratings, sentiment_target
 from emosign.errors import InputError
-from emosign.labels import Labels, load_labels
+from emosign.labels import Labels, load_labels, source_video
 from emosign.predictions import Aligned, PredictionsLike, align, read_predictions
 from emosign.records import stamp
 from emosign.stats import (
@@ -61,7 +60,8 @@ from emosign.stats import (
 )
 from emosign.tasks import Task, TaskData, get_task
 
-__all__ = ["CLUSTERS", "TARGETS", "TESTS", "compare", "evaluate", "format_table", "holm_across"]
+__all__ = ["CLUSTERS", "TARGETS", "TESTS", "cluster_labels", "compare", "evaluate", "format_table",
+           "holm_across"]
 
 #: A weighted statistic: (B, n) weights -> (B, m) values, one column per metric.
 Statistic = Callable[[np.ndarray], np.ndarray]
@@ -377,7 +377,7 @@ def compare(
         shared = [m for m in shared if m in metrics]
     elif test == "mcnemar":
         shared = ["accuracy"]
-    groups = _cluster_labels(data, cluster)
+    groups = cluster_labels(data, cluster)
     single = spec.kind == "single_label"
 
     if test == "mcnemar":
@@ -463,14 +463,15 @@ def _finite(value: float) -> float | None:
     return value if np.isfinite(value) else None
 
 
-def _cluster_labels(data: TaskData, cluster: str) -> np.ndarray | None:
-    """Each clip's cluster: None for clips, the source video (the video name without its
-    trailing utterance id), or the signer."""
+def cluster_labels(data: TaskData, cluster: str) -> np.ndarray | None:
+    """Each clip's cluster, as ``compare`` and ``power`` swap them: None for ``"clip"`` (every
+    clip its own), the source video (:func:`emosign.labels.source_video`) for ``"source"``,
+    the signer for ``"signer"``; an array of shape (n_clips,) otherwise."""
     if cluster == "clip":
         return None
     if cluster == "signer":
         return np.array(data.signers)
-    return np.array([re.sub(r"_\d+$", "", name) for name in data.video_names])
+    return np.array([source_video(name) for name in data.video_names])
 
 
 def _all_classes_present(statistic: Statistic, data: TaskData, names: list[str]) -> Statistic:

@@ -49,13 +49,23 @@ __all__ = [
     "Labels",
     "load_labels",
     "read_labels",
+    "source_video",
 ]
 
 # A video name becomes part of a file name when videos are looked up; anything but these
 # characters (path separators, "..", NUL, a leading dot) is refused at the door.
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _UTTERANCE_ID = re.compile(r"(\d+)$")
+_SOURCE_SUFFIX = re.compile(r"_\d+$")
 _INTEGER = re.compile(r"[+-]?\d+(?:\.0*)?")
+
+
+def source_video(video_name: str) -> str:
+    """The ASLLRP recording a clip was cut from: its video name without the trailing
+    ``_<utterance id>`` (``Cory_2013-6-27_sc114_1234`` -> ``Cory_2013-6-27_sc114``). EmoSign's
+    200 clips come from 22 of them; clips of one recording share a session and a signer, so
+    they are not independent (``emosign compare --cluster source``)."""
+    return _SOURCE_SUFFIX.sub("", video_name)
 
 
 class LabelFileError(InputError):

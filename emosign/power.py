@@ -123,7 +123,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from emosign import _defaults
-from emosign._evaluation import CLUSTERS, _cluster_labels
+from emosign._evaluation import CLUSTERS, cluster_labels
 from emosign._progress import progress_bar
 from emosign.errors import InputError
 from emosign.labels import load_labels
@@ -309,7 +309,7 @@ def design_for_task(task: str, *, labels_file=None, cluster: str = _defaults.CLU
     else:
         design = Design(spec.name, tuple(data.classes), np.asarray(data.y_true, dtype=np.int64),
                         spec.ordinal)
-    groups = _cluster_labels(data, cluster)  # compare's own rule, so the two cannot differ
+    groups = cluster_labels(data, cluster)  # compare's own rule, so the two cannot differ
     return design if groups is None else design.with_clusters(groups, cluster=cluster)
 
 

@@ -17,7 +17,7 @@ from conftest import (
 )
 
 from emosign import vocab
-from emosign.labels import LabelFileError, read_labels
+from emosign.labels import LabelFileError, read_labels, source_video
 from emosign.paper import reported_results
 
 
@@ -164,3 +164,10 @@ def test_real_labels_reproduce_the_paper_sets(real_labels):
     assert len(labels.subset("multi")) == 37
     multi = Counter(c.multi_label for c in labels.subset("multi"))
     assert min(multi.values()) >= vocab.MULTI_EXPRESSION_MIN_SUPPORT
+
+
+def test_a_clips_source_video_is_its_name_without_the_utterance_id(real_labels):
+    assert source_video("Cory_2013-6-27_sc114_24363254") == "Cory_2013-6-27_sc114"
+    assert source_video("10-Ben-Conclusion_24363254") == "10-Ben-Conclusion"
+    sources = {source_video(c.video_name) for c in read_labels(real_labels).clips}
+    assert len(sources) == 22  # the recordings EmoSign's 200 clips were cut from
