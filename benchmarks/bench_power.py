@@ -44,7 +44,8 @@ def own_cpu() -> float:
 def numpy_power(design, metric: str, gap: float, *, level: float, agreement: float,
                 n_sims: int, n_perm: int, seed: int) -> float:
     """The hand-written alternative: pairs drawn as emosign.power's model draws them (flat
-    profile), tested by a plain numpy sign-flip permutation test."""
+    profile), tested by a plain numpy sign-flip permutation test with the mid-p: the p-values
+    only, where emosign also inverts each test into its interval."""
     rng = np.random.default_rng(seed)
     y = design.y_true
     n = y.size
@@ -62,8 +63,13 @@ def numpy_power(design, metric: str, gap: float, *, level: float, agreement: flo
         terms = (right_a.astype(float) - right_b) * weight  # (sims, n)
         observed = terms.sum(axis=1)
         flipped = observed - 2.0 * (swaps @ terms.T)  # (patterns, sims)
-        extreme = (np.abs(flipped) >= np.abs(observed) * (1 - 1e-9)).sum(axis=0)
-        rejected += int(((1 + extreme) / (1 + n_perm) <= 0.05).sum())
+        # The mid-p, as emosign's default test: ties with the data (its own pattern one of
+        # them) count one half; a zero difference is never rejected.
+        size, t = np.abs(flipped), np.abs(observed)
+        above = (size > t * (1 + 1e-9)).sum(axis=0)
+        ties = (size >= t * (1 - 1e-9)).sum(axis=0) - above
+        p_mid = (above + (ties + 1) / 2) / (1 + n_perm)
+        rejected += int(((p_mid <= 0.05) & (t > 1e-12)).sum())
     return rejected / n_sims
 
 
