@@ -17,6 +17,7 @@ __all__ = [
     "CI",
     "CLUSTER",
     "KFOLD_REPEATS",
+    "MAX_DRAWS",
     "MCNEMAR_P_VALUE",
     "N_BOOT",
     "N_PERM",
@@ -36,6 +37,9 @@ __all__ = [
 
 # --- scoring: evaluate, compare, benchmark, mllm score, lmms-eval-score -----------------------
 
+#: The most bootstrap resamples or swap patterns the command line takes: a p-value's Monte Carlo
+#: error at p = 0.05 is 0.0002 there, and a mistyped 10**11 would otherwise run for days.
+MAX_DRAWS: Final = 1_000_000
 #: Coverage of every bootstrap interval.
 CI: Final = 0.95
 #: Bootstrap resamples of the clips: the percentile interval's Monte Carlo error at 10,000 is

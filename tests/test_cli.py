@@ -346,6 +346,23 @@ def test_every_option_default_is_the_library_default(argv, module, function, opt
         assert cli == library, f"{' '.join(argv[:2])} --{dest}: {cli!r} != {function}'s {library!r}"
 
 
+@pytest.mark.parametrize("argv", [
+    ["evaluate", "--task", "sentiment_3", "--predictions", "p.csv", "--n-boot"],
+    ["compare", "--task", "sentiment_3", "--a", "a.csv", "--b", "b.csv", "--n-perm"],
+    ["benchmark", "--n-boot"], ["mllm", "score", "runs", "--n-boot"], ["lmms-eval-score", "out", "--n-boot"],
+])
+def test_resamples_and_swap_patterns_are_bounded(argv, capsys):
+    from emosign import _defaults
+    from emosign.cli import build_parser
+
+    assert getattr(build_parser().parse_args([*argv, str(_defaults.MAX_DRAWS)]), argv[-1][2:].replace("-", "_")) \
+        == _defaults.MAX_DRAWS
+    # A mistyped 10**11 would run for days: refused before anything is read.
+    with pytest.raises(SystemExit):
+        build_parser().parse_args([*argv, "100000000000"])
+    assert "must be a whole number >= 1 and < 1000001" in capsys.readouterr().err
+
+
 def test_the_version_and_the_help_need_no_heavy_import():
     code = ("import sys\nfrom emosign.cli import main\n"
             "try:\n    main(['--version'])\nexcept SystemExit as stop:\n    assert stop.code == 0\n"

@@ -11,6 +11,7 @@ from emosign import _cache, _defaults
 from emosign.cli._options import (
     add_labels_option,
     add_quiet_option,
+    draws,
     examples,
     non_negative_int,
     positive_int,
@@ -60,8 +61,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     bench.add_argument("--on-missing-video", choices=("skip", "error"), default="skip",
                        help="a clip without a usable video: leave it out of the visual baselines "
                        "and count it (skip), or stop (error) (default: skip)")
-    bench.add_argument("--n-boot", type=positive_int, default=_defaults.N_BOOT,
-                       help="bootstrap resamples for the intervals (default: %(default)s)")
+    bench.add_argument("--n-boot", type=draws, default=_defaults.N_BOOT,
+                       help="bootstrap resamples for the intervals, 1 to 1,000,000 (default: %(default)s)")
     bench.add_argument("--kfold-repeats", type=non_negative_int, default=_defaults.KFOLD_REPEATS,
                        help="repeats of the stratified 5-fold view, about a third of the run's "
                        "time; 0 leaves it out (default: %(default)s)")

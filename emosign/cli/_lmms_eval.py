@@ -9,7 +9,7 @@ import shlex
 import sys
 
 from emosign import _defaults
-from emosign.cli._options import add_labels_option, examples, positive_int, wrapped
+from emosign.cli._options import add_labels_option, draws, examples, wrapped
 from emosign.cli._width import fit_text
 from emosign.harness.prompts import DEFAULT_PROTOCOL, HARNESS_TASKS, PROTOCOL_NAMES
 
@@ -67,8 +67,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         help="lmms-eval's --output_path: every *_samples_emosign_<prompt>.jsonl under it is scored")
     lmms_score.add_argument("--format", choices=("json", "table"), default="table",
                             help="a table (default) or the full results as JSON")
-    lmms_score.add_argument("--n-boot", type=positive_int, default=_defaults.N_BOOT,
-                            help="bootstrap resamples for the intervals (default %(default)s)")
+    lmms_score.add_argument("--n-boot", type=draws, default=_defaults.N_BOOT,
+                            help="bootstrap resamples for the intervals, 1 to 1,000,000 "
+                            "(default: %(default)s)")
     add_labels_option(lmms_score)
     lmms_score.set_defaults(run=_lmms_eval_score)
 

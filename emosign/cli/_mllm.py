@@ -12,6 +12,7 @@ from emosign import _defaults
 from emosign.cli._options import (
     add_labels_option,
     add_quiet_option,
+    draws,
     frame_cap,
     frame_rate,
     positive_int,
@@ -126,8 +127,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     score.add_argument("run_dir", metavar="RUN_DIR", help="the --out folder of `emosign mllm run`")
     score.add_argument("--format", choices=("json", "table"), default="table",
                        help="a table (default) or the full results as JSON")
-    score.add_argument("--n-boot", type=positive_int, default=_defaults.N_BOOT,
-                       help="bootstrap resamples for the intervals (default %(default)s)")
+    score.add_argument("--n-boot", type=draws, default=_defaults.N_BOOT,
+                       help="bootstrap resamples for the intervals, 1 to 1,000,000 (default: %(default)s)")
     add_labels_option(score)
     score.set_defaults(run=_mllm_score)
     extract = mllm_sub.add_parser(

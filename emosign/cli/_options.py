@@ -64,8 +64,8 @@ def add_scoring_options(parser: argparse.ArgumentParser, *, interval: str) -> No
     """The bootstrap and invalid-answer options that evaluate and compare share."""
     parser.add_argument("--ci", type=coverage, default=_defaults.CI,
                         help=f"coverage of {interval}, in (0, 1) (default: %(default)s)")
-    parser.add_argument("--n-boot", type=positive_int, default=_defaults.N_BOOT,
-                        help="bootstrap resamples of the clips (default: %(default)s)")
+    parser.add_argument("--n-boot", type=draws, default=_defaults.N_BOOT,
+                        help="bootstrap resamples of the clips, 1 to 1,000,000 (default: %(default)s)")
     parser.add_argument("--seed", type=seed, default=_defaults.SEED,
                         help="seed of the bootstrap resamples (default: %(default)s)")
     parser.add_argument(
@@ -113,6 +113,8 @@ def _shown(bound: float) -> str:
 
 
 positive_int = number(int, 1)
+#: Bootstrap resamples and swap patterns: 1 ... MAX_DRAWS.
+draws = number(int, 1, high=_defaults.MAX_DRAWS + 1)
 non_negative_int = number(int, 0)
 positive_float = number(float, 0, inclusive=False)
 coverage = number(float, 0, inclusive=False, high=1)

@@ -15,10 +15,10 @@ from emosign.cli._options import (
     add_quiet_option,
     add_scoring_options,
     coverage,
+    draws,
     examples,
     finite_number,
     number,
-    positive_int,
     progress,
     seed,
 )
@@ -89,8 +89,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     compare.add_argument("--cluster", choices=("clip", "source", "signer"), default=_defaults.CLUSTER,
                          help="the unit swapped or resampled whole: clip, source video (22) or "
                          "signer (4) (default: %(default)s)")
-    compare.add_argument("--n-perm", type=positive_int, default=_defaults.N_PERM,
-                         help="random swap patterns of the permutation test (default: %(default)s)")
+    compare.add_argument("--n-perm", type=draws, default=_defaults.N_PERM,
+                         help="random swap patterns of the permutation test, 1 to 1,000,000 "
+                         "(default: %(default)s)")
     compare.add_argument("--p-value", choices=("mid", "conservative"),
                          help="the p-value of the permutation or McNemar test, and the interval "
                          "inverting it: mid counts outcomes tying with the data one half (size "
