@@ -72,7 +72,7 @@ import pytest
 
 from emosign import hub, vocab
 from emosign._io import parse_json
-from emosign.errors import InputError, UnknownNameError
+from emosign.errors import InputError, UnknownNameError, inline_listing, listing
 from emosign.hub import LabelSource
 
 if TYPE_CHECKING:  # only for annotations: importing these costs time on every pytest run
@@ -510,23 +510,22 @@ def assert_same_split(
     for label, listed in ((where, names), (reference_where, reference_names)):
         repeated = sorted({n for n in listed if listed.count(n) > 1})
         if repeated:
-            problems.append(f"{len(repeated)} clip(s) more than once in {label}: " + ", ".join(repeated))
+            problems.append(f"{len(repeated)} clip(s) more than once in {label}: "
+                            + inline_listing(repeated))
     only_mine = sorted(mine - theirs)
     only_theirs = sorted(theirs - mine)
-    if only_theirs:
-        problems.append(f"{len(only_theirs)} clip(s) missing, only in the reference:\n    "
-                        + "\n    ".join(only_theirs))
-    if only_mine:
-        problems.append(f"{len(only_mine)} clip(s) not in the reference:\n    " + "\n    ".join(only_mine))
-    if ordered and not problems and names != reference_names:
+    if ordered and not (problems or only_mine or only_theirs) and names != reference_names:
         first = next(i for i, (a, b) in enumerate(zip(names, reference_names)) if a != b)
         problems.append(f"same clips in another order: position {first} holds {names[first]!r}, "
                         f"the reference {reference_names[first]!r}")
-    if problems:
-        raise AssertionError(
+    if problems or only_mine or only_theirs:
+        # A long list is cut to its first clips, the whole of it in a file the message names.
+        raise AssertionError(listing(
             f"split {where} ({len(names)} clips) differs from the reference {reference_where} "
-            f"({len(reference_names)} clips):\n  " + "\n  ".join(problems)
-        )
+            f"({len(reference_names)} clips):",
+            [(None, problems),
+             (f"{len(only_theirs)} clip(s) missing, only in the reference", only_theirs),
+             (f"{len(only_mine)} clip(s) not in the reference", only_mine)]))
 
 
 def _clip_names(source: Any) -> tuple[list[str], str]:
@@ -594,10 +593,9 @@ def assert_predictions_match(a: Any, b: Any, *, task: str) -> None:
         elif answers_a[name].reading != answers_b[name].reading:
             lines.append(f"{name}: a {answers_a[name].shown}, b {answers_b[name].shown}")
     if lines:
-        raise AssertionError(
+        raise AssertionError(listing(
             f"predictions differ on {len(lines)} of {len(names)} clips (task {task}; "
-            f"a = {where_a}, b = {where_b}):\n  " + "\n  ".join(lines)
-        )
+            f"a = {where_a}, b = {where_b}):", [(None, lines)]))
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ checks the outcome counts and the skip or failure messages.
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 import shutil
@@ -39,6 +40,11 @@ from emosign.testing import (
 )
 
 pytest_plugins = ["pytester"]
+
+# pytester puts sys.modules back as it was after every test that uses it, and a C extension
+# first imported within such a test (numpy.fft, through scipy.stats) cannot be imported again:
+# imported here, before any of them, as the rest of the suite happens to when it runs first.
+importlib.import_module("scipy.stats")
 
 # A user's test file on the 12-clip synthetic label file: two labels fixtures and a test
 # that needs no data.
@@ -484,6 +490,21 @@ def test_same_split_lists_every_differing_clip():
     assert "1 clip(s) more than once in <list>: e_5" in message
     assert "2 clip(s) missing, only in the reference:\n    b_2\n    d_4" in message
     assert "1 clip(s) not in the reference:\n    e_5" in message
+
+
+def test_a_long_list_of_differing_clips_is_cut_short_and_kept_whole_in_a_file():
+    reference = [f"x_{k}" for k in range(300)]
+    with pytest.raises(AssertionError) as caught:
+        assert_same_split(reference[:50], reference)
+    message = str(caught.value)
+    assert "250 clip(s) missing, only in the reference:" in message and len(message.splitlines()) < 20
+    listed = re.search(r"all 250 are listed in (\S+)", message).group(1)
+    assert all(f"    x_{k}\n" in open(listed).read() for k in range(50, 300))
+    with pytest.raises(AssertionError) as caught:
+        assert_predictions_match(dict.fromkeys(reference, "joy"), dict.fromkeys(reference, "fear"),
+                                 task="emotion_single")
+    assert "predictions differ on 300 of 300" in str(caught.value)
+    assert len(str(caught.value).splitlines()) < 20 and "all 300 are listed in" in str(caught.value)
 
 
 def test_same_split_checks_order_only_when_asked():
