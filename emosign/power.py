@@ -1419,6 +1419,9 @@ def estimate_icc(design: Design, metric: str, outcome_a, outcome_b=None) -> tupl
     if found < 0:
         notes.append(f"the estimated icc {found:.3f} is below 0 (clips of a cluster no more alike "
                      f"than any two); the model takes 0")
+    if found > 0.99:
+        notes.append(f"the estimated icc {found:.3f} is above 0.99, the largest the model takes "
+                     f"(two clips of a cluster all but the same); it takes 0.99")
     return min(max(found, 0.0), 0.99), notes
 
 
