@@ -98,7 +98,8 @@ def listing(
         The most items shown, >= 1.
     folder : path or None
         Where the full list's file is made: a new file (``emosign-errors-*.txt``, never an
-        existing one) in this folder, or in the system's temporary folder (None, the default).
+        existing one) in this folder, or in the system's temporary folder (None, the default;
+        never Python's fallback on the current folder, unless TMPDIR names it).
         Never give a folder the command reads its input from.
 
     Returns
@@ -146,8 +147,18 @@ def _written(text: str, total: int, folder: str | os.PathLike | None) -> str:
     """Write ``text`` to a new file and say where; a failure is said instead of raised, so
     that the error being reported still goes out."""
     try:
+        if folder is None:
+            folder = tempfile.gettempdir()
+            # With no usable temporary folder (TMPDIR, /tmp, /var/tmp), Python falls back on
+            # the current one: often the folder of the command's input. Only where asked.
+            here = os.path.realpath(os.getcwd())
+            asked = {os.path.realpath(os.environ[name]) for name in ("TMPDIR", "TEMP", "TMP")
+                     if os.environ.get(name)}
+            if os.path.realpath(folder) == here and here not in asked:
+                return (f"the full list of {total} could not be written (no writable temporary "
+                        f"folder; set TMPDIR to one)")
         descriptor, path = tempfile.mkstemp(prefix=LIST_FILE_PREFIX, suffix=".txt",
-                                            dir=None if folder is None else os.fspath(folder))
+                                            dir=os.fspath(folder))
         with os.fdopen(descriptor, "w", encoding="utf-8") as file:
             file.write(text + "\n")
     except OSError as err:

@@ -329,6 +329,8 @@ def clip_difficulty(table, *, task: str | None = None, min_group: int = MIN_GROU
     if not (np.isfinite(np.stack([difficulty, low, high])).all()
             and (low <= difficulty).all() and (difficulty <= high).all()):
         raise InputError("difficulty_low <= difficulty <= difficulty_high must hold, all finite")
+    if not np.isfinite(intensity).all():
+        raise InputError("intensity must be given, a finite number, for every clip")
     offsets = np.zeros_like(intensity)
     for level in np.unique(intensity):
         members = np.flatnonzero(intensity == level)
@@ -348,11 +350,11 @@ def clip_difficulty(table, *, task: str | None = None, min_group: int = MIN_GROU
     means = [difficulty[intensity == level].mean() for level in levels[shown]]
     ax.hlines(means, levels[shown] - 0.35, levels[shown] + 0.35, color="black", linewidth=1.2,
               zorder=4, label=f"mean (intensities of {min_group}+ clips)")
-    ax.set_xticks(levels, [f"{int(level)}\n(n={n})" + ("" if keep else "\nno mean")
+    ax.set_xticks(levels, [f"{level:g}\n(n={n})" + ("" if keep else "\nno mean")
                            for level, n, keep in zip(levels, sizes, shown)])
     xlabel = "annotators' intensity (highest emotion on the clip, 0-3)"
     if not shown.all():
-        small = ", ".join(str(int(level)) for level in levels[~shown])
+        small = ", ".join(f"{level:g}" for level in levels[~shown])
         xlabel += f"\nno mean for intensity {small}: fewer than {min_group} clips"
     ax.set_xlabel(xlabel)
     ax.set_ylabel("difficulty, logit (0 = as chance and the\nsystems' abilities predict; higher = harder)")

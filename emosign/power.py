@@ -1391,10 +1391,11 @@ def estimate_icc(design: Design, metric: str, outcome_a, outcome_b=None) -> tupl
     codes = design.cluster_codes
     assert codes is not None
     e = x - x.mean()
-    variance = float((e**2).mean())
     what = "the two systems' per-clip differences" if outcome_b is not None else \
         "the system's per-clip outcomes"
-    if variance == 0:
+    # Equal values, not a zero variance: the mean of equal floats (a presence share, 0.9) need
+    # not be exactly their value, and the rounding left in ``e`` is no correlation.
+    if (x == x[0]).all():
         return 0.0, [f"{what} do not vary: no intra-cluster correlation to estimate; icc 0 used"]
     totals = np.bincount(codes, weights=e)
     squares = np.bincount(codes, weights=e**2)
@@ -1403,6 +1404,11 @@ def estimate_icc(design: Design, metric: str, outcome_a, outcome_b=None) -> tupl
     pairs = float((sizes * (sizes - 1)).sum())
     if pairs == 0:
         return 0.0, ["every cluster has one clip: icc 0 used"]
+    if sizes.size == 1:
+        # One cluster: its centred total is 0 whatever the outcomes, so R is -1 and the
+        # moment equation 0 / 0; nothing tells clips within from clips between clusters.
+        return 0.0, ["every clip is in one cluster: no intra-cluster correlation to estimate "
+                     "(nothing to compare it with); icc 0 used"]
     ratio = float((totals**2 - squares).sum() / (e**2).sum())
     triples = float((sizes * (sizes - 1) ** 2).sum())
     found = (ratio * (n - 1) + pairs / n) / (pairs - 2 * triples / n + pairs**2 / n**2
@@ -1413,6 +1419,9 @@ def estimate_icc(design: Design, metric: str, outcome_a, outcome_b=None) -> tupl
     if found < 0:
         notes.append(f"the estimated icc {found:.3f} is below 0 (clips of a cluster no more alike "
                      f"than any two); the model takes 0")
+    if found > 0.99:
+        notes.append(f"the estimated icc {found:.3f} is above 0.99, the largest the model takes "
+                     f"(two clips of a cluster all but the same); it takes 0.99")
     return min(max(found, 0.0), 0.99), notes
 
 
@@ -2156,7 +2165,7 @@ def _check_icc(design: Design, icc) -> float:
     if design.clusters is None and float(icc) > 0:
         raise InputError(f"`icc` {icc:g} needs clusters (`cluster` 'source' or 'signer'): clips "
                          f"that are their own clusters are independent")
-    return float(icc)
+    return float(icc) + 0.0  # -0.0 is 0 (printed "-0.000" otherwise)
 
 
 def smallest_p_value(design: Design, *, n_boot: int = _defaults.POWER_N_BOOT) -> float:

@@ -160,7 +160,15 @@ def test_compare_prints_percentage_points_and_says_what_p_is(labels_file, tmp_pa
     out = capsys.readouterr().out
     assert "McNemar's exact test" in out and _metric_row(out, "accuracy")[1] == f"{difference:.2f}"
     assert main([*common, "--test", "mcnemar", "--metrics", "macro_f1"]) == 2
-    assert "accuracy only" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "--test mcnemar is exact for accuracy only" in err and "use --test permutation" in err
+    assert main([*common, "--test", "mcnemar", "--cluster", "source"]) == 2
+    assert "error: --cluster source: McNemar's test" in capsys.readouterr().err
+    # --p-value with the bootstrap is refused in the command's terms, not the library's.
+    assert main([*common, "--test", "bootstrap", "--p-value", "mid"]) == 2
+    err = capsys.readouterr().err
+    assert "error: --p-value mid chooses" in err and "leave --p-value out" in err
+    assert "p_value" not in err
     assert main([*common, "--test", "bootstrap", "--cluster", "signer", "--format", "json"]) == 0
     record = json.loads(capsys.readouterr().out)
     assert record["test"]["method"] == "bootstrap" and record["test"]["cluster"] == "signer"

@@ -146,6 +146,15 @@ def test_clip_difficulty_plots_each_clips_adjusted_difficulty_and_interval():
         figures.clip_difficulty(table.assign(difficulty_low=table["difficulty_high"] + 1))
     with pytest.raises(ValueError, match="min_group"):
         figures.clip_difficulty(table, min_group=0)
+    # A clip without an intensity is refused, not a ValueError from int(nan); an intensity
+    # between steps (a mean of annotators, say) is labelled as it is, not cut to a whole one.
+    from emosign.errors import InputError
+
+    with pytest.raises(InputError, match="intensity"):
+        figures.clip_difficulty(table.assign(intensity=[float("nan")] + intensity[1:]))
+    halves = figures.clip_difficulty(table.assign(intensity=[0.5] + intensity[1:]), min_group=1)
+    assert [t.get_text().split("\n")[0] for t in halves.axes[0].get_xticklabels()] == [
+        "0", "0.5", "2", "3"]
 
 
 def test_clip_difficulty_draws_clip_tables_difficulty(labels_file):

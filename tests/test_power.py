@@ -793,7 +793,8 @@ def test_icc_of_a_difference_constant_in_each_cluster_is_the_largest(labels_file
     # Clusters of one size, the per-clip differences 1 on the clips of half of them and 0 on
     # the rest: two clips of a cluster always agree, the largest icc the model takes.
     right = (np.arange(200) % 8) % 2 == 0
-    assert estimate_icc(EIGHT, "accuracy", np.ones(200, bool), right)[0] == pytest.approx(0.99)
+    icc, notes = estimate_icc(EIGHT, "accuracy", np.ones(200, bool), right)
+    assert icc == pytest.approx(0.99) and "it takes 0.99" in notes[-1]
     # ... and alternating inside every cluster, less alike than any two clips: 0, said.
     icc, notes = estimate_icc(EIGHT, "accuracy", np.ones(200, bool), (np.arange(200) // 8) % 2 == 0)
     assert icc == 0.0 and "below 0" in notes[-1]
@@ -817,6 +818,29 @@ def test_icc_of_a_difference_constant_in_each_cluster_is_the_largest(labels_file
                  "--format", "json", "--labels-file", str(labels_file), "--quiet"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["assumptions"]["icc"] == 0.2 and "icc" not in result["observed"]
+
+
+def test_icc_of_degenerate_outcomes_is_0_said():
+    # Every clip in one cluster: its centred total is 0 whatever the outcomes (0 / 0 in the
+    # moment equation: a ZeroDivisionError, or 0.99 from the rounding).
+    one = BALANCED.with_clusters(np.zeros(200, int), cluster="source")
+    for seed in range(8):
+        right = np.random.default_rng(seed).integers(0, 2, 200).astype(bool)
+        icc, notes = estimate_icc(one, "accuracy", right)
+        assert icc == 0.0 and "one cluster" in notes[-1]
+    # Equal per-clip values whose float mean is not exactly theirs (five of six emotions right
+    # on every clip, 5/6) do not vary: 0, not the 0.99 the rounding gave.
+    presence = PRESENCE.with_clusters(np.arange(200) % 8, cluster="source")
+    answers = presence.y_true.copy()
+    answers[:, 0] = ~answers[:, 0]
+    icc, notes = estimate_icc(presence, "micro_f1", answers)
+    assert icc == 0.0 and "do not vary" in notes[-1]
+
+
+def test_icc_minus_0_is_0():
+    from emosign.power import _check_icc
+
+    assert str(_check_icc(EIGHT, -0.0)) == "0.0"
 
 
 def test_clusters_too_few_to_reject_are_refused_with_the_reason(labels_file, capsys):

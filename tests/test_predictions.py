@@ -399,6 +399,27 @@ def test_many_rows_on_one_line_show_ten_and_name_the_file_with_all(tmp_path, mon
     assert written.read_text(encoding="utf-8").split() == [str(n) for n in range(1, 31)]
 
 
+def test_a_listing_never_falls_back_on_the_current_folder(tmp_path, monkeypatch):
+    import tempfile
+
+    from emosign.errors import inline_listing
+
+    # No usable temporary folder: Python's tempfile falls back on the current folder, here
+    # the input's. The list is not written there, and the message says so.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    for name in ("TMPDIR", "TEMP", "TMP"):
+        monkeypatch.delenv(name, raising=False)
+    message = inline_listing([str(n) for n in range(30)])
+    assert "could not be written (no writable temporary folder; set TMPDIR" in message
+    assert list(tmp_path.iterdir()) == []
+    # Named by TMPDIR, the current folder is where it was asked to go.
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    message = inline_listing([str(n) for n in range(30)])
+    (written,) = tmp_path.iterdir()
+    assert f"all 30 are listed in {written}" in message
+
+
 def test_a_listing_shows_each_group_and_never_replaces_a_file(tmp_path):
     from emosign.errors import listing
 

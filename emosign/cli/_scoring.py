@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -265,12 +266,15 @@ def _compare(args: argparse.Namespace) -> int:
     from emosign.metrics import compare, holm_across
 
     tasks = list(dict.fromkeys(args.task))
-    results = [compare(
-        task, args.a, args.b, labels_file=args.labels_file,
-        ci=args.ci, n_boot=args.n_boot, seed=args.seed, on_invalid=args.on_invalid,
-        test=args.test, cluster=args.cluster, n_perm=args.n_perm, metrics=args.metrics,
-        p_value=args.p_value,
-    ) for task in tasks]
+    try:
+        results = [compare(
+            task, args.a, args.b, labels_file=args.labels_file,
+            ci=args.ci, n_boot=args.n_boot, seed=args.seed, on_invalid=args.on_invalid,
+            test=args.test, cluster=args.cluster, n_perm=args.n_perm, metrics=args.metrics,
+            p_value=args.p_value,
+        ) for task in tasks]
+    except InputError as error:  # the library names its parameters; say the options
+        raise InputError(_compare_options(str(error))) from None
     if len(results) > 1:
         results = holm_across(results)
     if args.format == "json":
@@ -337,6 +341,19 @@ def _print_comparison(args: argparse.Namespace, result: dict) -> None:
         small = ", ".join(f"{c} {n}" for c, n in result["unstable"]["classes"].items())
         lines.append(f"{UNSTABLE_REASON} (here: {small}).")
     print(fit_text("\n".join(lines)))
+
+
+#: compare's refusals of option combinations name the library's parameters
+#: (``test='mcnemar'``, ``leave p_value unset``): the command says its options.
+_COMPARE_PARAMETER = re.compile(r"\b(p_value|test|cluster)='(\w+)'")
+
+
+def _compare_options(message: str) -> str:
+    """A compare error's message in the command's terms."""
+    message = message.replace("leave p_value unset", "leave --p-value out")
+    message = message.replace("(metrics=...)", "(--metrics)")
+    return _COMPARE_PARAMETER.sub(
+        lambda match: f"--{match[1].replace('_', '-')} {match[2]}", message)
 
 
 #: The library's parameter names in power's messages, as the command's options.
