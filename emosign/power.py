@@ -14,9 +14,10 @@ Honest answers
   difference the model allows is detected with less than the asked power, the answer is "not
   reachable", with the best power found (:class:`MinimumDetectable`; McNemar's and the paired
   t-test's analytic MDEs alike).
-* ``alpha`` below ``1 / (1 + n_boot)``, the resolution of a test of ``n_boot`` swap patterns
-  or resamples (the one-sample bootstrap's smallest p), is refused: no simulated study could
-  reject.
+* ``alpha`` below the smallest p-value the test can give is refused: no simulated study could
+  reject. That is ``1 / (2 (1 + n_boot))`` for the paired permutation test's mid-p with
+  ``n_boot`` swap patterns, and ``1 / (1 + n_boot)`` for the one-sample bootstrap against a
+  number.
 * No "observed power": given real systems, the answer is a design analysis
   (:func:`design_analysis`, Gelman & Carlin 2014): at true differences the user finds
   plausible, or at the MDE, the power, the chance that a significant result has the wrong
@@ -1009,6 +1010,8 @@ class _Model:
         study of a batch); one system against a number by the one-sample bootstrap test
         (:func:`emosign.stats.paired_bootstrap` against the constant)."""
         _check_reachable(self.design, alpha=alpha, n_boot=n_boot)
+        if self.mode == "one_sample":
+            _check_one_sample(alpha=alpha, n_boot=n_boot)
         # The products here are small (hundreds of rows): one BLAS thread does them fastest,
         # and several threads spinning on a shared machine cost many times the CPU.
         with threadpool_limits(limits=1, user_api="blas"):
@@ -2136,21 +2139,34 @@ def _check_fraction(value, name: str) -> float:
 
 
 def _check(*, alpha, n_sims, n_boot) -> None:
-    """The simulation's own options; ``alpha`` refused below ``1 / (1 + n_boot)``, the
-    smallest p-value the one-sample bootstrap of ``n_boot`` resamples can give (the paired
-    test's mid-p reaches half of it): at such an alpha no simulated study could reject."""
+    """The simulation's own options; ``alpha`` refused below ``1 / (2 (1 + n_boot))``, the
+    smallest p-value the paired permutation test's mid-p can give with ``n_boot`` swap
+    patterns: at such an alpha no simulated study could reject (the one-sample bootstrap's
+    own floor, twice that, is checked where it runs: :func:`_check_one_sample`)."""
     if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 < float(alpha) < 1:
         raise InputError(f"`alpha` must be strictly between 0 and 1; got {alpha!r}")
     for name, value in (("n_sims", n_sims), ("n_boot", n_boot)):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
             raise InputError(f"`{name}` must be a whole number >= 1; got {value!r}")
+    smallest = 0.5 / (1 + int(n_boot))
+    if float(alpha) < smallest:
+        raise InputError(
+            f"`alpha` {alpha:g} is below the smallest p-value the paired permutation test with "
+            f"{n_boot:,} swap patterns can give, its mid-p 1/(2 (1 + {n_boot:,})) = "
+            f"{smallest:.6f}: no simulated study could ever reject, whatever the difference; "
+            f"raise `n_boot` to at least {math.ceil(0.5 / float(alpha)) - 1:,} or `alpha`")
+
+
+def _check_one_sample(*, alpha: float, n_boot: int) -> None:
+    """Against a number the test is a one-sample bootstrap, whose smallest p-value with
+    ``n_boot`` resamples is ``1 / (1 + n_boot)``: refuse an ``alpha`` below it."""
     smallest = 1.0 / (1 + int(n_boot))
     if float(alpha) < smallest:
         raise InputError(
-            f"`alpha` {alpha:g} is below the smallest p-value a test with {n_boot:,} resamples "
-            f"can give, 1/(1 + {n_boot:,}) = {smallest:.6f}: no simulated study could ever "
-            f"reject, whatever the difference; raise `n_boot` to at least "
-            f"{math.ceil(1 / float(alpha)) - 1:,} or `alpha`")
+            f"`alpha` {alpha:g} is below the smallest p-value the one-sample bootstrap test "
+            f"against a number can give with {n_boot:,} resamples, 1/(1 + {n_boot:,}) = "
+            f"{smallest:.6f}: no simulated study could ever reject, whatever the difference; "
+            f"raise `n_boot` to at least {math.ceil(1 / float(alpha)) - 1:,} or `alpha`")
 
 
 def _check_icc(design: Design, icc) -> float:

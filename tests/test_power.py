@@ -569,16 +569,19 @@ def test_cli_prints_not_reachable_never_the_bound(labels_file, capsys):
 
 
 def test_alpha_below_the_smallest_attainable_p_is_refused(labels_file, capsys):
-    with pytest.raises(InputError, match=r"smallest p-value .* 1/\(1 \+ 1,000\)"):
-        minimum_detectable_difference(SKEWED, alpha=0.0005, n_boot=1_000)
-    with pytest.raises(InputError, match="`n_boot` to at least 1,999"):
-        simulate_power(SKEWED, gap=0.1, alpha=0.0005, n_boot=1_000)
-    assert simulate_power(SKEWED, gap=0.1, alpha=0.0005, n_boot=2_000, n_sims=20).power >= 0
-    code = main(["power", "--task", "sentiment_3", "--alpha", "0.0005", "--sims", "50",
+    # The paired test's mid-p reaches 1/(2 (1 + n_boot)); the one-sample bootstrap 1/(1 + n_boot).
+    with pytest.raises(InputError, match=r"smallest p-value .* 1/\(2 \(1 \+ 1,000\)\)"):
+        minimum_detectable_difference(SKEWED, alpha=0.0002, n_boot=1_000)
+    with pytest.raises(InputError, match="`n_boot` to at least 2,499"):
+        simulate_power(SKEWED, gap=0.1, alpha=0.0002, n_boot=1_000)
+    assert simulate_power(SKEWED, gap=0.1, alpha=0.0005, n_boot=1_000, n_sims=20).power >= 0
+    with pytest.raises(InputError, match=r"one-sample bootstrap .* 1/\(1 \+ 1,000\)"):
+        simulate_power(SKEWED, gap=0.1, alpha=0.0005, n_boot=1_000, against=0.5, n_sims=20)
+    code = main(["power", "--task", "sentiment_3", "--alpha", "0.0002", "--sims", "50",
                  "--quiet", "--labels-file", str(labels_file)])
     assert code == 2
     err = capsys.readouterr().err
-    assert "--alpha 0.0005 is below the smallest p-value" in err and "--n-boot" in err
+    assert "--alpha 0.0002 is below the smallest p-value" in err and "--n-boot" in err
     assert "`" not in err  # the library's parameter names became the command's options
 
 
