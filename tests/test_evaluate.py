@@ -248,7 +248,7 @@ def test_compare_two_systems(labels_file, tmp_path, capsys):
     assert "test: mcnemar (binomial, mid-p, seed 0)" in capsys.readouterr().out
     assert main(["compare", "--task", "sentiment_3", "--a", str(a), "--b", str(b), "--test", "bootstrap",
                  "--p-value", "conservative", "--labels-file", str(labels_file)]) == 2
-    assert "emosign: error: p_value='conservative'" in capsys.readouterr().err
+    assert "emosign: error: --p-value conservative" in capsys.readouterr().err
 
 
 def test_scoring_a_subset_of_the_clips(labels_file):
