@@ -2148,25 +2148,27 @@ def _check(*, alpha, n_sims, n_boot) -> None:
     for name, value in (("n_sims", n_sims), ("n_boot", n_boot)):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
             raise InputError(f"`{name}` must be a whole number >= 1; got {value!r}")
-    smallest = 0.5 / (1 + int(n_boot))
-    if float(alpha) < smallest:
-        raise InputError(
-            f"`alpha` {alpha:g} is below the smallest p-value the paired permutation test with "
-            f"{n_boot:,} swap patterns can give, its mid-p 1/(2 (1 + {n_boot:,})) = "
-            f"{smallest:.6f}: no simulated study could ever reject, whatever the difference; "
-            f"raise `n_boot` to at least {math.ceil(0.5 / float(alpha)) - 1:,} or `alpha`")
+    _check_attainable(float(alpha), int(n_boot), share=0.5,
+                      test=f"the paired permutation test with {n_boot:,} swap patterns, its mid-p")
 
 
 def _check_one_sample(*, alpha: float, n_boot: int) -> None:
     """Against a number the test is a one-sample bootstrap, whose smallest p-value with
     ``n_boot`` resamples is ``1 / (1 + n_boot)``: refuse an ``alpha`` below it."""
-    smallest = 1.0 / (1 + int(n_boot))
+    _check_attainable(alpha, n_boot, share=1.0,
+                      test=f"the one-sample bootstrap test against a number with {n_boot:,} resamples")
+
+
+def _check_attainable(alpha: float, n_boot: int, *, share: float, test: str) -> None:
+    """Refuse ``alpha`` below ``share / (1 + n_boot)``, the smallest p-value ``test`` gives."""
+    smallest = share / (1 + int(n_boot))
     if float(alpha) < smallest:
+        shown = "1/(2 (1 + {n:,}))" if share == 0.5 else "1/(1 + {n:,})"
         raise InputError(
-            f"`alpha` {alpha:g} is below the smallest p-value the one-sample bootstrap test "
-            f"against a number can give with {n_boot:,} resamples, 1/(1 + {n_boot:,}) = "
-            f"{smallest:.6f}: no simulated study could ever reject, whatever the difference; "
-            f"raise `n_boot` to at least {math.ceil(1 / float(alpha)) - 1:,} or `alpha`")
+            f"`alpha` {alpha:g} is below the smallest p-value {test} can give, "
+            f"{shown.format(n=n_boot)} = {smallest:.6f}: no simulated study could ever reject, "
+            f"whatever the difference; raise `n_boot` to at least "
+            f"{math.ceil(share / float(alpha)) - 1:,} or `alpha`")
 
 
 def _check_icc(design: Design, icc) -> float:
