@@ -920,6 +920,12 @@ def format_table(result: dict[str, Any]) -> str:
                          "clips: the recall's exact (Clopper-Pearson) interval shows how little it says")
     names = list(result["metrics"])[:4]
     lines += ["", f"{'signer':<12}{'n':>5}" + "".join(f"{n:>20}" for n in names)]
+    few = unstable.get("min_class_clips", MIN_CLASS_CLIPS)
     for signer, row in result["per_signer"].items():
-        lines.append(f"{signer:<12}{row['n']:>5}" + "".join(f"{format_value(n, row[n]):>20}" for n in names))
+        mark = f" {UNSTABLE_MARK}" if row["n"] < few else ""
+        lines.append(f"{signer + mark:<12}{row['n']:>5}"
+                     + "".join(f"{format_value(n, row[n]):>20}" for n in names))
+    if any(row["n"] < few for row in result["per_signer"].values()):
+        lines.append(f"{UNSTABLE_MARK} fewer than {few} clips: each clip weighs 1/n of the signer's "
+                     "scores; read them as a handful of cases, not a rate")
     return "\n".join(lines)

@@ -425,3 +425,16 @@ def test_compare_permutation_matches_a_direct_swap(labels_file):
         ma = classification_metrics(data.y_true, pa, n_classes=len(classes))
         mb = classification_metrics(data.y_true, pb, n_classes=len(classes))
         assert row == pytest.approx([ma[n] - mb[n] for n in names])
+
+
+def test_a_signer_of_few_clips_is_marked_in_the_table(real_labels, tmp_path):
+    labels = read_labels(real_labels)
+    table = tmp_path / "p.csv"
+    table.write_text("video_name,prediction\n"
+                     + "".join(f"{c.video_name},{c.sentiment_3}\n" for c in labels))
+    result = evaluate("sentiment_3", table, labels_file=real_labels, n_boot=50)
+    lines = format_table(result).splitlines()
+    ben = next(line for line in lines if line.startswith("Ben"))
+    cory = next(line for line in lines if line.startswith("Cory"))
+    assert ben.startswith("Ben †") and ben.split()[2] == "7" and "†" not in cory
+    assert any(line.startswith("† fewer than 10 clips: each clip weighs 1/n") for line in lines)
