@@ -20,6 +20,7 @@ __all__ = [
     "UNSTABLE_REASON",
     "NOT_PERCENT",
     "SHORT_NAMES",
+    "fixed",
     "format_metric",
     "format_value",
 ]
@@ -188,6 +189,13 @@ HEADLINE: dict[str, tuple[str, ...]] = {
 }
 
 
+def fixed(value: float, digits: int) -> str:
+    """``value`` with ``digits`` decimals, never "-0.00": a difference or an interval's end
+    a hair below zero (a tie tolerance, rounding) reads as crossing zero when it does not."""
+    text = f"{value:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
 def format_metric(value: float | None, metric: str, interval: Sequence[float] | None = None) -> str:
     """A metric as the paper prints it, for tables.
 
@@ -207,10 +215,10 @@ def format_metric(value: float | None, metric: str, interval: Sequence[float] | 
     if value is None:
         return "-"
     if metric in NOT_PERCENT:
-        text = f"{value:.3f}"
-        return text + (f" [{interval[0]:.3f}, {interval[1]:.3f}]" if interval else "")
-    text = f"{100 * value:.2f}"
-    return text + (f" [{100 * interval[0]:.1f}, {100 * interval[1]:.1f}]" if interval else "")
+        text = fixed(value, 3)
+        return text + (f" [{fixed(interval[0], 3)}, {fixed(interval[1], 3)}]" if interval else "")
+    text = fixed(100 * value, 2)
+    return text + (f" [{fixed(100 * interval[0], 1)}, {fixed(100 * interval[1], 1)}]" if interval else "")
 
 
 def format_value(metric: str, value: float | None) -> str:
@@ -218,4 +226,4 @@ def format_value(metric: str, value: float | None) -> str:
     ``NOT_PERCENT`` as it is with 3; "n/a" for None (an undefined value)."""
     if value is None:
         return "n/a"
-    return f"{value:.3f}" if metric in NOT_PERCENT else f"{100 * value:.2f}"
+    return fixed(value, 3) if metric in NOT_PERCENT else fixed(100 * value, 2)

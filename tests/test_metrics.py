@@ -69,3 +69,13 @@ def test_the_private_modules_never_import_the_public_face():
     assert not {"emosign._evaluation", "emosign._metric_functions"} & _package_imports(_metric_names)
     assert not {"emosign._evaluation", "emosign._metric_names"} & _package_imports(_metric_functions)
 
+
+
+def test_a_value_a_hair_below_zero_is_never_printed_minus_zero():
+    from emosign._metric_names import fixed, format_metric, format_value
+
+    # A clustered test's interval end at -3e-10 (its tie tolerance) read "-0.00", as if it
+    # excluded zero from below.
+    assert format_metric(-3e-12, "balanced_accuracy", (-3e-12, 0.64)) == "0.00 [0.0, 64.0]"
+    assert format_value("mae", -1e-9) == "0.000" and format_value("accuracy", -0.0) == "0.00"
+    assert fixed(-0.006, 2) == "-0.01" and fixed(-0.004, 2) == "0.00"

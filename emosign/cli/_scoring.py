@@ -289,6 +289,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _print_comparison(args: argparse.Namespace, result: dict) -> None:
+    from emosign._metric_names import fixed
     from emosign.metrics import NOT_PERCENT, UNSTABLE_MARK, UNSTABLE_REASON
 
     lines: list[str] = []
@@ -319,7 +320,7 @@ def _print_comparison(args: argparse.Namespace, result: dict) -> None:
             own_units.append(name)
 
         def shown(value, scale=scale, digits=digits, unbounded="inf"):
-            return unbounded if value is None else f"{scale * value:.{digits}f}"
+            return unbounded if value is None else fixed(scale * value, digits)
 
         interval = f"[{shown(row['low'], unbounded='-inf')}, {shown(row['high'])}]"
         p, p_holm = row["p_value"], row["p_holm"]
