@@ -236,6 +236,8 @@ def test_leaderboard_marks_unstable_scores_and_keeps_points_of_comparison_apart(
     assert f"{UNSTABLE_REASON} (here: neutral 2 clips)." in " ".join(sentiment.split("\n"))
     assert lines[line_of("Hearing person")].split()[-3:] == ["55.00", UNSTABLE_MARK, "57.00"]
     assert f"{long_name}: 10 clip(s) without a usable video left out" in " ".join(lines)
+    # Cut in the middle, within the width: names that differ only at their end stay apart.
+    assert lines[line_of(long_name[:20])].startswith("a visual system with…haracters ")
     assert "not run: caption_vader (needs captions (--captions-file))." in " ".join(lines)
     # No small class on emotion_multi: nothing marked, no footnote.
     assert UNSTABLE_MARK not in multi

@@ -656,7 +656,12 @@ def _column(metric: str) -> str:
 
 
 def _cut(name: str) -> str:
-    return name if len(name) <= _NAME_WIDTH else name[: _NAME_WIDTH - 1] + "…"
+    """A name of at most ``_NAME_WIDTH`` characters: cut in the middle, so that two names that
+    differ only at their end ("... (video)", "... (video+caption)") still print apart."""
+    if len(name) <= _NAME_WIDTH:
+        return name
+    tail = (_NAME_WIDTH - 1) // 3
+    return name[: _NAME_WIDTH - 1 - tail] + "…" + name[-tail:]
 
 
 def _wrapped(text: str, markdown: bool) -> list[str]:
