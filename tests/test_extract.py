@@ -395,6 +395,28 @@ def test_a_stop_on_one_run_names_the_runs_not_tried_and_releases_their_locks(
     assert {s.run_manifest for s in summaries} == {summary.run_manifest, not_tried}
 
 
+def test_mllm_run_extract_with_a_rejected_key_prints_both_stages_then_one_error_line(
+    stand_in, video_dir, labels_file, tmp_path, capsys
+):
+    from fakes import cli_run
+
+    def reply(body, headers):  # the first stage answers; its extraction is refused
+        images = any(part.get("type") == "image_url"
+                     for part in body["messages"][-1]["content"]
+                     if isinstance(part, dict))
+        return (200, UNREADABLE) if images else (401, "invalid api key")
+
+    server = stand_in(reply)
+    out = tmp_path / "runs"
+    assert main(cli_run(video_dir, labels_file, out, "--base-url", server.url,
+                        "--extract-with", "text-llm")) == 2
+    captured = capsys.readouterr()
+    assert "HTTP 401" in one_error_line(captured.err)
+    assert f"{len(CLIPS)} of {len(CLIPS)} answers to extract (unreadable) with text-llm: " \
+           "0 cached, 0 extracted now" in captured.out
+    assert extraction_record(out)["status"] == "failed"
+
+
 def test_a_run_whose_every_request_failed_below_the_early_stop_raises(
     stand_in, video_dir, labels_file, tmp_path, capsys
 ):
