@@ -437,6 +437,26 @@ def test_a_run_whose_every_request_failed_below_the_early_stop_raises(
     assert f"{limit} of {limit} answers to extract" in captured.out
 
 
+def test_a_local_text_model_that_always_fails_raises_naming_the_cause(video_dir, labels_file,
+                                                                     tmp_path):
+    # Issue 23, item 8, for the second stage: not a quiet return with errors in the summary.
+    def broken_text_model(messages):
+        return my_generate(messages)  # noqa: F821 - the user's undefined function
+
+    out = tmp_path / "runs"
+    limit = STOP_AFTER_FAILED_REQUESTS - 1
+    first_stage(video_dir, labels_file, out, limit=limit)  # too few answers to stop early
+    with pytest.raises(ExtractionStopped) as raised:
+        extract_answers(out, model="text-llm", client=broken_text_model, progress=False)
+    message = str(raised.value)
+    assert "first failure: clip '" in message
+    assert "NameError" in message and "my_generate" in message
+    [summary] = raised.value.summaries
+    assert (summary.n_answered, summary.n_errors, summary.stopped) == (0, limit, None)
+    assert "NameError" in summary.first_error
+    assert extraction_record(out)["status"] == "finished"  # every answer was tried
+
+
 def test_a_server_that_refuses_every_request_exits_2(stand_in, video_dir, labels_file,
                                                      tmp_path, capsys):
     out = tmp_path / "runs"

@@ -266,10 +266,11 @@ class ExtractionSummary:
     (their requests failed for good) and ``n_skipped`` were not sent because the extraction
     stopped early; a next extraction asks again about the last two. ``stopped`` says why
     the extraction stopped early (a dead or wrong server, a rejected key), else None;
-    ``notes`` what else the user should know (the run it read was unfinished, say).
-    :func:`format_extraction` says this for people. An extraction with a summary that
-    :attr:`failed` does not return its summaries: they are the ``summaries`` of the
-    :class:`ExtractionStopped` raised.
+    ``notes`` what else the user should know (the run it read was unfinished, say);
+    ``first_error`` the error message of the first answer (by clip) whose request failed
+    for good, key scrubbed, else None. :func:`format_extraction` says this for people. An
+    extraction with a summary that :attr:`failed` does not return its summaries: they are
+    the ``summaries`` of the :class:`ExtractionStopped` raised.
     """
 
     run_manifest: str
@@ -287,6 +288,7 @@ class ExtractionSummary:
     n_skipped: int = 0
     stopped: str | None = None
     notes: tuple[str, ...] = ()
+    first_error: str | None = None
 
     @property
     def failed(self) -> bool:
@@ -316,7 +318,8 @@ class ExtractionStopped(StageStopped):
     Parameters
     ----------
     message : str
-        Why, and what was kept.
+        Why (for a run whose requests failed, with its first failure: a local model's
+        exception, type and message, say), and what was kept.
     summaries : sequence of ExtractionSummary
         The summaries the extraction would have returned, one per run tried, in order (a
         stopped run's last, its ``stopped`` saying why and how many runs were not tried).
@@ -497,14 +500,17 @@ def _raise_if_failed(summaries: Sequence[ExtractionSummary], not_tried: Sequence
                      fatal: WorkFailed | None) -> None:
     """Raise :class:`ExtractionStopped` if a run's extraction :attr:`~ExtractionSummary.failed`
     (chained to the error that ended the work, a rejected key say, if one did)."""
-    reasons = [summary.why for summary in summaries if summary.why]
-    if not reasons:
+    failed = [summary for summary in summaries if summary.failed]
+    if not failed:
         return
-    reason = "; ".join(reasons)
+    reason = "; ".join(str(summary.why) for summary in failed)
+    # The message names the cause too: the first failure, unless the why says it already.
+    causes = [str(summary.why) if not summary.first_error or summary.first_error in str(summary.why)
+              else f"{summary.why}; first failure: {summary.first_error}" for summary in failed]
     kept = sum(summary.n_cached + summary.n_answered for summary in summaries)
     left = sum(summary.n_errors + summary.n_skipped for summary in summaries)
     also = f" and {len(not_tried)} run(s) not tried" if not_tried else ""
-    message = (f"{reason} ({kept} reply(ies) kept; extract again to send the {left} "
+    message = (f"{'; '.join(causes)} ({kept} reply(ies) kept; extract again to send the {left} "
                f"answer(s) without one{also})")
     raise ExtractionStopped(message, summaries, reason=reason, not_tried=not_tried) from (
         None if fatal is None else fatal.error)
@@ -651,9 +657,15 @@ def _extract_run(files: RunFiles, plan: _Plan, *, chat: ChatSetup, common: Mappi
         n_to_extract=len(jobs), n_cached=outcome.n_cached, n_answered=outcome.n_answered,
         n_errors=len(outcome.failures), cache_file=str(cache), manifest_file=str(record_path),
         n_skipped=outcome.n_skipped, stopped=outcome.stopped if fatal is None else str(fatal),
-        notes=notes,
+        notes=notes, first_error=_first_error(outcome.failures),
     )
     return summary, fatal
+
+
+def _first_error(failures: Sequence[Mapping[str, Any]]) -> str | None:
+    """The error message of the first failed answer, by clip; None if none failed."""
+    first = min(failures, key=lambda failure: failure["video_name"], default=None)
+    return None if first is None else first["error"]["message"]
 
 
 # --- reading the extracted labels -----------------------------------------------------------
