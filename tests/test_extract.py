@@ -25,10 +25,10 @@ from fakes import (
 )
 
 from emosign.cli import main
-from emosign.harness.client import OpenAIChat
+from emosign.harness.client import MLLMError, OpenAIChat
 from emosign.harness.config import RetryPolicy
-from emosign.harness.extract import extract_answers, format_extraction
-from emosign.harness.parallel import STOP_AFTER_FAILED_REQUESTS
+from emosign.harness.extract import ExtractionStopped, extract_answers, format_extraction
+from emosign.harness.parallel import STOP_AFTER_FAILED_REQUESTS, StageStopped
 from emosign.harness.runfiles import RunLockedError, read_cache
 from emosign.harness.runner import run_mllm
 
@@ -278,8 +278,10 @@ def test_a_dead_server_stops_the_extraction_early_with_exit_2(video_dir, labels_
 
     # Retries as slow as the default ones: the extraction must not wait through them.
     slow = RetryPolicy(max_retries=5, base_delay=60.0)
-    [summary] = extract_answers(out, model="text-llm", client=counted, retry=slow,
-                                concurrency=STOP_AFTER_FAILED_REQUESTS, progress=False)
+    with pytest.raises(ExtractionStopped) as raised:
+        extract_answers(out, model="text-llm", client=counted, retry=slow,
+                        concurrency=STOP_AFTER_FAILED_REQUESTS, progress=False)
+    [summary] = raised.value.summaries
     assert attempts["n"] == STOP_AFTER_FAILED_REQUESTS
     assert summary.n_answered == 0 and summary.n_errors + summary.n_skipped == len(CLIPS)
     assert summary.stopped.startswith(f"stopped early: the first {STOP_AFTER_FAILED_REQUESTS} "
@@ -294,6 +296,165 @@ def test_a_dead_server_stops_the_extraction_early_with_exit_2(video_dir, labels_
     assert f"attempts to reach the server at {url} all failed to connect" in line
     assert f"{len(CLIPS)} of {len(CLIPS)} answers to extract" in captured.out
     assert "not sent (stopped early)" in captured.out
+
+
+def extract_the_first(n: int, stand_in, out: Path) -> None:
+    """An extraction by a server that replies to the first ``n`` answers, then fails."""
+    asked = Counter()
+
+    def reply(body, headers):
+        asked["n"] += 1
+        return (200, NEUTRAL) if asked["n"] <= n else (400, "no more")
+
+    server = stand_in(reply)
+    [summary] = extract_answers(out, model="text-llm", base_url=server.url, concurrency=1,
+                                retry=NO_WAIT, progress=False)
+    assert summary.n_answered == n  # the other answers failed: extract again to send them
+
+
+def test_a_dead_server_through_base_url_raises_extraction_stopped_and_a_rerun_resumes(
+    stand_in, video_dir, labels_file, tmp_path
+):
+    # Issue 23, item 8, for the second stage: an early stop raises, not a quiet return.
+    out = tmp_path / "runs"
+    first_stage(video_dir, labels_file, out)
+    extract_the_first(3, stand_in, out)
+    url = a_dead_url()
+    with pytest.raises(ExtractionStopped) as raised:
+        extract_answers(out, model="text-llm", base_url=url, retry=NO_WAIT, progress=False)
+    stopped = raised.value
+    assert isinstance(stopped, StageStopped) and isinstance(stopped, MLLMError)
+    [summary] = stopped.summaries
+    assert summary.stopped.startswith(
+        f"stopped early: the first {STOP_AFTER_FAILED_REQUESTS} attempts to reach the server "
+        f"at {url} all failed to connect")
+    assert stopped.reason == f"{summary.run_manifest}: {summary.stopped}"
+    assert str(stopped).startswith(stopped.reason)
+    left = len(CLIPS) - 3
+    assert f"(3 reply(ies) kept; extract again to send the {left} answer(s)" in str(stopped)
+    assert (summary.n_cached, summary.n_answered, stopped.not_tried) == (3, 0, ())
+    assert summary.n_errors + summary.n_skipped == left
+    record = extraction_record(out)
+    assert record["status"] == "stopped" and record["stopped"] == summary.stopped
+    replies = read_cache(out / "stand-in" / "sentiment.video.extract.jsonl")
+    assert sum(r["status"] == "ok" for r in replies) == 3
+
+    live = stand_in()
+    [again] = extract_answers(out, model="text-llm", base_url=live.url, progress=False)
+    assert (again.n_cached, again.n_answered, again.n_errors, again.stopped) == (3, left, 0, None)
+    assert live.n_requests == left  # none of the kept replies was asked for again
+
+
+def test_a_rejected_key_raises_extraction_stopped_with_the_summaries(
+    stand_in, video_dir, labels_file, tmp_path, capsys
+):
+    out = tmp_path / "runs"
+    first_stage(video_dir, labels_file, out)
+    extract_the_first(2, stand_in, out)
+    server = stand_in(lambda body, headers: (401, "invalid api key"))
+    with pytest.raises(ExtractionStopped, match="HTTP 401") as raised:
+        extract_answers(out, model="text-llm", base_url=server.url, concurrency=1,
+                        progress=False)
+    stopped = raised.value
+    assert "HTTP 401" in str(stopped.__cause__) and "HTTP 401" in stopped.reason
+    [summary] = stopped.summaries  # what the command line prints before its error line
+    assert summary.stopped and "HTTP 401" in summary.stopped and summary.failed
+    assert (summary.n_cached, summary.n_answered) == (2, 0)
+    assert summary.n_errors + summary.n_skipped == len(CLIPS) - 2
+    assert server.n_requests <= 2  # not one hopeless request per answer
+    assert extraction_record(out)["status"] == "failed"
+
+    # The command line: the line of counts and the next command, then one error line.
+    assert main(cli_extract(out, "--base-url", server.url, "--concurrency", "1")) == 2
+    captured = capsys.readouterr()
+    assert "HTTP 401" in one_error_line(captured.err)
+    assert f"{len(CLIPS)} of {len(CLIPS)} answers to extract (unreadable) with text-llm: " \
+           "2 cached, 0 extracted now" in captured.out
+    assert "next: run the same command again" in captured.out
+    assert "or score what there is" not in captured.out
+
+
+def test_a_stop_on_one_run_names_the_runs_not_tried_and_releases_their_locks(
+    video_dir, labels_file, tmp_path
+):
+    out = tmp_path / "runs"
+    first_stage(video_dir, labels_file, out)
+    first_stage(video_dir, labels_file, out, task="emotion")
+    with pytest.raises(ExtractionStopped) as raised:
+        extract_answers(out, model="text-llm", base_url=a_dead_url(), retry=NO_WAIT,
+                        progress=False)
+    stopped = raised.value
+    [summary] = stopped.summaries
+    [not_tried] = stopped.not_tried
+    assert summary.stopped.endswith("(1 other run(s) not tried)")
+    assert not_tried != summary.run_manifest and not_tried.endswith(".run.json")
+    assert "and 1 run(s) not tried)" in str(stopped)
+    # Raised after every lock was released: the next extraction goes ahead.
+    summaries = extract_answers(out, model="text-llm", client=lambda m: NEUTRAL,
+                                progress=False)
+    assert {s.run_manifest for s in summaries} == {summary.run_manifest, not_tried}
+
+
+def test_mllm_run_extract_with_a_rejected_key_prints_both_stages_then_one_error_line(
+    stand_in, video_dir, labels_file, tmp_path, capsys
+):
+    from fakes import cli_run
+
+    def reply(body, headers):  # the first stage answers; its extraction is refused
+        images = any(part.get("type") == "image_url"
+                     for part in body["messages"][-1]["content"]
+                     if isinstance(part, dict))
+        return (200, UNREADABLE) if images else (401, "invalid api key")
+
+    server = stand_in(reply)
+    out = tmp_path / "runs"
+    assert main(cli_run(video_dir, labels_file, out, "--base-url", server.url,
+                        "--extract-with", "text-llm")) == 2
+    captured = capsys.readouterr()
+    assert "HTTP 401" in one_error_line(captured.err)
+    assert f"{len(CLIPS)} of {len(CLIPS)} answers to extract (unreadable) with text-llm: " \
+           "0 cached, 0 extracted now" in captured.out
+    assert extraction_record(out)["status"] == "failed"
+
+
+def test_a_run_whose_every_request_failed_below_the_early_stop_raises(
+    stand_in, video_dir, labels_file, tmp_path, capsys
+):
+    out = tmp_path / "runs"
+    limit = STOP_AFTER_FAILED_REQUESTS - 1
+    first_stage(video_dir, labels_file, out, limit=limit)  # too few answers to stop early
+    server = stand_in(lambda body, headers: (400, "this is no chat server"))
+    with pytest.raises(ExtractionStopped) as raised:
+        extract_answers(out, model="text-llm", base_url=server.url, retry=NO_WAIT,
+                        progress=False)
+    [summary] = raised.value.summaries
+    assert (summary.n_answered, summary.n_errors, summary.stopped) == (0, limit, None)
+    assert raised.value.reason == (f"{summary.run_manifest}: no answer could be extracted: "
+                                   "every request failed")
+    assert main(cli_extract(out, "--base-url", server.url)) == 2
+    captured = capsys.readouterr()
+    assert one_error_line(captured.err) == f"emosign: error: {raised.value.reason}"
+    assert f"{limit} of {limit} answers to extract" in captured.out
+
+
+def test_a_local_text_model_that_always_fails_raises_naming_the_cause(video_dir, labels_file,
+                                                                     tmp_path):
+    # Issue 23, item 8, for the second stage: not a quiet return with errors in the summary.
+    def broken_text_model(messages):
+        return my_generate(messages)  # noqa: F821 - the user's undefined function
+
+    out = tmp_path / "runs"
+    limit = STOP_AFTER_FAILED_REQUESTS - 1
+    first_stage(video_dir, labels_file, out, limit=limit)  # too few answers to stop early
+    with pytest.raises(ExtractionStopped) as raised:
+        extract_answers(out, model="text-llm", client=broken_text_model, progress=False)
+    message = str(raised.value)
+    assert "first failure: clip '" in message
+    assert "NameError" in message and "my_generate" in message
+    [summary] = raised.value.summaries
+    assert (summary.n_answered, summary.n_errors, summary.stopped) == (0, limit, None)
+    assert "NameError" in summary.first_error
+    assert extraction_record(out)["status"] == "finished"  # every answer was tried
 
 
 def test_a_server_that_refuses_every_request_exits_2(stand_in, video_dir, labels_file,
@@ -381,8 +542,9 @@ def test_an_extraction_that_extracted_nothing_shows_no_extraction_row(video_dir,
     out = tmp_path / "runs"
     model = "Qwen/Qwen3-8B-Instruct-a-long-model-name"
     first_stage(video_dir, labels_file, out)
-    [summary] = extract_answers(out, model=model, base_url=a_dead_url(), retry=NO_WAIT,
-                                progress=False)
+    with pytest.raises(ExtractionStopped) as raised:
+        extract_answers(out, model=model, base_url=a_dead_url(), retry=NO_WAIT, progress=False)
+    [summary] = raised.value.summaries
     assert summary.n_answered == 0
     results = score_run(out, labels_file=labels_file, n_boot=20)
     assert all(row["extraction"] is None for row in results["rows"])

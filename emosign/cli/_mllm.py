@@ -214,7 +214,6 @@ def _mllm_run_then_extract(args: argparse.Namespace) -> int:
     code = _mllm_run(args)
     if code != 0 or not args.extract_with:
         return code
-    from emosign.harness.extract import extract_answers
     from emosign.harness.runfiles import RunFiles
 
     files = RunFiles.of(args.out, model=args.model, task=args.task,
@@ -223,43 +222,44 @@ def _mllm_run_then_extract(args: argparse.Namespace) -> int:
         EXTRACTION_CLIENT, base_url=args.extract_base_url or args.base_url,
         api_key_env=args.api_key_env, timeout=args.timeout, concurrency=args.concurrency,
     )
-    extracted = extract_answers(args.out, model=args.extract_with, client_config=config,
-                                runs=[files.manifest], progress=progress(args))
-    return _report_extractions(extracted, args.out)
+    return _extract_and_report(args.out, model=args.extract_with, client_config=config,
+                               runs=[files.manifest], progress=progress(args))
 
 
 def _mllm_extract(args: argparse.Namespace) -> int:
-    from emosign.harness.extract import extract_answers
-
     config = dataclasses.replace(
         EXTRACTION_CLIENT, base_url=args.base_url, api_key_env=args.api_key_env,
         timeout=args.timeout, concurrency=args.concurrency, max_tokens=args.max_tokens,
     )
-    extracted = extract_answers(args.run_dir, model=args.model, client_config=config,
-                                all_answers=args.all_answers, progress=progress(args))
-    return _report_extractions(extracted, args.run_dir)
+    return _extract_and_report(args.run_dir, model=args.model, client_config=config,
+                               all_answers=args.all_answers, progress=progress(args))
 
 
-def _report_extractions(extracted, run_dir: str) -> int:
-    """A line per run; exit status 2, as `mllm run`'s, when an extraction stopped early or
-    every request it sent failed."""
-    from emosign.harness.extract import format_extraction
+def _extract_and_report(run_dir: str, **options) -> int:
+    """`extract_answers(run_dir, **options)`, then a line per run and the next command; exit
+    status 2, as `mllm run`'s, when it raised ExtractionStopped (it stopped early, or every
+    request it sent for a run failed), after one error line saying why."""
+    from emosign.harness.extract import ExtractionStopped, extract_answers, format_extraction
 
+    error: str | None = None
+    try:
+        extracted = extract_answers(run_dir, **options)
+    except ExtractionStopped as stopped:
+        # What was kept and what to run next, then why, as the one error line.
+        extracted, error = stopped.summaries, stopped.reason
     for summary in extracted:
         print(format_extraction(summary))
-    failed = [summary for summary in extracted if summary.failed]
     if any(summary.n_errors + summary.n_skipped for summary in extracted):
         print("next: run the same command again (once what failed is fixed) to send the "
               "answers without a reply", end="")
         print(f"; or score what there is: emosign mllm score {shlex.quote(run_dir)}"
-              if not failed else "")
+              if error is None else "")
     else:
         print(f"next: score both ways: emosign mllm score {shlex.quote(run_dir)}")
-    for summary in failed:
-        print(f"emosign: error: {summary.run_manifest}: "
-              f"{summary.stopped or 'no answer could be extracted: every request failed'}",
-              file=sys.stderr)
-    return 2 if failed else 0
+    if error is not None:
+        print(f"emosign: error: {error}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _mllm_score(args: argparse.Namespace) -> int:

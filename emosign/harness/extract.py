@@ -39,6 +39,13 @@ directory through a symbolic link is refused), manifests and caches are read by
 while ``mllm run`` writes that run, and two extractions of one run refuse each other), a dead
 server stops it early as it stops a run, and the key is scrubbed from every reply and error
 kept (:func:`emosign.harness.client.redact`).
+
+**It stops as the first stage stops**: an extraction that stopped early (a dead or wrong
+server, a rejected key, an unknown model, a file that cannot be written), or one of whose
+runs got no reply for any answer it sent, raises :class:`ExtractionStopped` (a
+:class:`~emosign.harness.parallel.StageStopped`, like ``run_mllm``'s ``RunStopped``) once
+every reply received and every extraction record are saved, carrying the summaries it
+would have returned; extracting again resumes.
 """
 
 from __future__ import annotations
@@ -58,7 +65,7 @@ from emosign.errors import InputError
 from emosign.harness.answers import Reading, read_answer
 from emosign.harness.client import ChatFn, ChatSetup, chat_for, public_url
 from emosign.harness.config import EXTRACTION_CLIENT, ClientConfig, configure, refuse_unknown
-from emosign.harness.parallel import Worker, run_jobs
+from emosign.harness.parallel import StageStopped, Worker, WorkFailed, run_jobs
 from emosign.harness.runfiles import (
     RunFiles,
     RunLock,
@@ -82,6 +89,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EXTRACTION_PROMPTS",
     "Extracted",
+    "ExtractionStopped",
     "ExtractionSummary",
     "cache_path",
     "extract_answers",
@@ -257,8 +265,12 @@ class ExtractionSummary:
     ``n_cached`` had a reply already, ``n_answered`` got one now, ``n_errors`` did not
     (their requests failed for good) and ``n_skipped`` were not sent because the extraction
     stopped early; a next extraction asks again about the last two. ``stopped`` says why
-    the extraction stopped early (a dead or wrong server), else None; ``notes`` what else
-    the user should know (the run it read was unfinished, say).
+    the extraction stopped early (a dead or wrong server, a rejected key), else None;
+    ``notes`` what else the user should know (the run it read was unfinished, say);
+    ``first_error`` the error message of the first answer (by clip) whose request failed
+    for good, key scrubbed, else None. :func:`format_extraction` says this for people. An
+    extraction with a summary that :attr:`failed` does not return its summaries: they are
+    the ``summaries`` of the :class:`ExtractionStopped` raised.
     """
 
     run_manifest: str
@@ -276,12 +288,53 @@ class ExtractionSummary:
     n_skipped: int = 0
     stopped: str | None = None
     notes: tuple[str, ...] = ()
+    first_error: str | None = None
 
     @property
     def failed(self) -> bool:
         """Whether nothing could be extracted now though something was to be: a stop, or
         every request sent failed (the rule of ``mllm run``'s exit status)."""
         return bool(self.stopped) or bool(self.n_errors + self.n_skipped and not self.n_answered)
+
+    @property
+    def why(self) -> str | None:
+        """Why this run's extraction :attr:`failed`, naming the run; None if it did not."""
+        if not self.failed:
+            return None
+        return (f"{self.run_manifest}: "
+                f"{self.stopped or 'no answer could be extracted: every request failed'}")
+
+
+class ExtractionStopped(StageStopped):
+    """An extraction that stopped early, or that got no reply for any answer of a run
+    (a :class:`~emosign.harness.parallel.StageStopped`, an ``MLLMError``).
+
+    Raised by :func:`extract_answers` when it stopped early (a dead or wrong server, a
+    rejected key, an unknown model, a file that cannot be written: the runs after that one
+    are not tried) or when every request it sent for some run failed. Every reply received
+    is kept in the runs' extraction caches and each extraction record says how it ended, so
+    extracting again resumes.
+
+    Parameters
+    ----------
+    message : str
+        Why (for a run whose requests failed, with its first failure: a local model's
+        exception, type and message, say), and what was kept.
+    summaries : sequence of ExtractionSummary
+        The summaries the extraction would have returned, one per run tried, in order (a
+        stopped run's last, its ``stopped`` saying why and how many runs were not tried).
+    reason : str
+        Why, alone: one ``<run manifest>: <why>`` per run that :attr:`ExtractionSummary.failed`,
+        joined by "; " (what the command line prints as its error line).
+    not_tried : sequence of str
+        The manifests of the runs not tried, because the extraction stopped before them.
+    """
+
+    def __init__(self, message: str, summaries: Sequence[ExtractionSummary], *, reason: str,
+                 not_tried: Sequence[str] = ()) -> None:
+        super().__init__(message, reason=reason)
+        self.summaries = list(summaries)
+        self.not_tried = tuple(not_tried)
 
 
 def format_extraction(summary: ExtractionSummary) -> str:
@@ -369,14 +422,21 @@ def extract_answers(
     Returns
     -------
     list of ExtractionSummary
-        One per run extracted. As in the first stage, when the first
-        :data:`~emosign.harness.parallel.STOP_AFTER_FAILED_REQUESTS` attempts all fail to
-        connect, or the first that many answers' requests all fail, the extraction stops
-        early: that run's summary says why (``stopped``), and the runs after it are not
-        tried.
+        One per run extracted, every one with something extracted or nothing to send.
 
     Raises
     ------
+    ExtractionStopped
+        If the extraction stopped early, or every request it sent for some run failed: as
+        in the first stage, when the first
+        :data:`~emosign.harness.parallel.STOP_AFTER_FAILED_REQUESTS` attempts all fail to
+        connect, or the first that many answers' requests all fail (a dead or wrong server),
+        and when the server rejects the key or does not know the model, or a cache line
+        cannot be written, the extraction stops and the runs after it are not tried. Raised
+        once every reply received and every extraction record are saved (and the runs'
+        locks released), so extracting again resumes; its ``summaries`` are the
+        summaries it would have returned (the stopped run's ``stopped`` says why),
+        ``reason`` the why alone, ``not_tried`` the runs not tried.
     FileNotFoundError
         If ``run_dir`` is no folder or holds no run.
     InputError
@@ -387,7 +447,7 @@ def extract_answers(
         If another process writes one of the runs (``mllm run``, or another extraction):
         the message names it. Nothing is sent then.
     MLLMError
-        If the server rejects the key or does not know the model (replies so far are kept).
+        If there is no API key, or an extraction record cannot be written at its end.
     KeyboardInterrupt
         Passed on after the requests in flight are answered and saved (SIGTERM too, in the
         main thread).
@@ -411,6 +471,8 @@ def extract_answers(
               "base_url": public_url(config.base_url) if generated else None,
               "settings": settings, "all_answers": all_answers}
     summaries = []
+    not_tried: list[str] = []
+    fatal: WorkFailed | None = None
     with ExitStack() as locks:
         # Every run's lock before anything is sent: a run still being written (its cache is
         # what is read here) or being extracted by another process is refused at once.
@@ -420,16 +482,38 @@ def extract_answers(
         plans = [_plan(files, model=model, settings=settings, all_answers=all_answers)
                  for files in found]
         for number, (files, plan) in enumerate(zip(found, plans), start=1):
-            summary = _extract_run(files, plan, chat=chat, common=common, config=config,
-                                   progress=progress)
+            summary, fatal = _extract_run(files, plan, chat=chat, common=common,
+                                          config=config, progress=progress)
             summaries.append(summary)
             if summary.stopped:
-                left = len(found) - number
-                if left:
+                not_tried = [str(later.manifest) for later in found[number:]]
+                if not_tried:
                     summaries[-1] = replace(summary, stopped=(
-                        f"{summary.stopped} ({left} other run(s) not tried)"))
+                        f"{summary.stopped} ({len(not_tried)} other run(s) not tried)"))
                 break
+    # Every reply and record saved, every lock released: now say how it ended.
+    _raise_if_failed(summaries, not_tried, fatal)
     return summaries
+
+
+def _raise_if_failed(summaries: Sequence[ExtractionSummary], not_tried: Sequence[str],
+                     fatal: WorkFailed | None) -> None:
+    """Raise :class:`ExtractionStopped` if a run's extraction :attr:`~ExtractionSummary.failed`
+    (chained to the error that ended the work, a rejected key say, if one did)."""
+    failed = [summary for summary in summaries if summary.failed]
+    if not failed:
+        return
+    reason = "; ".join(str(summary.why) for summary in failed)
+    # The message names the cause too: the first failure, unless the why says it already.
+    causes = [str(summary.why) if not summary.first_error or summary.first_error in str(summary.why)
+              else f"{summary.why}; first failure: {summary.first_error}" for summary in failed]
+    kept = sum(summary.n_cached + summary.n_answered for summary in summaries)
+    left = sum(summary.n_errors + summary.n_skipped for summary in summaries)
+    also = f" and {len(not_tried)} run(s) not tried" if not_tried else ""
+    message = (f"{'; '.join(causes)} ({kept} reply(ies) kept; extract again to send the {left} "
+               f"answer(s) without one{also})")
+    raise ExtractionStopped(message, summaries, reason=reason, not_tried=not_tried) from (
+        None if fatal is None else fatal.error)
 
 
 def _lock(files: RunFiles, locks: ExitStack) -> None:
@@ -526,7 +610,10 @@ def _previous_extraction_note(path: Path) -> str | None:
 
 
 def _extract_run(files: RunFiles, plan: _Plan, *, chat: ChatSetup, common: Mapping[str, Any],
-                 config: ClientConfig, progress: bool | None) -> ExtractionSummary:
+                 config: ClientConfig, progress: bool | None,
+                 ) -> tuple[ExtractionSummary, WorkFailed | None]:
+    """The run's extraction: its summary, and the error that ended it if one did (a
+    rejected key, say; the summary's ``stopped`` is then its message)."""
     model, settings = common["model"], common["settings"]
     manifest, answers, jobs = plan
     cache, record_path = cache_path(files), manifest_path(files)
@@ -555,17 +642,30 @@ def _extract_run(files: RunFiles, plan: _Plan, *, chat: ChatSetup, common: Mappi
         base_record={"format": _CACHE_FORMAT, "model": model, "task": files.task,
                      "settings": settings},
     )
-    outcome = run_jobs(worker, jobs, cache=cache, record=record, record_path=record_path,
-                       config=config, where=chat.where, progress=progress,
-                       description=f"extract {files.directory.name} {files.stem}",
-                       unit="answer")
-    return ExtractionSummary(
+    try:
+        outcome = run_jobs(worker, jobs, cache=cache, record=record, record_path=record_path,
+                           config=config, where=chat.where, progress=progress,
+                           description=f"extract {files.directory.name} {files.stem}",
+                           unit="answer")
+        fatal = None
+    except WorkFailed as failed:
+        # Raised by extract_answers as ExtractionStopped, with what was done before.
+        outcome, fatal = failed.done, failed
+    summary = ExtractionSummary(
         run_manifest=str(files.manifest), task=files.task, input=files.input,
         extraction_model=model, all_answers=common["all_answers"], n_answers=len(answers),
         n_to_extract=len(jobs), n_cached=outcome.n_cached, n_answered=outcome.n_answered,
         n_errors=len(outcome.failures), cache_file=str(cache), manifest_file=str(record_path),
-        n_skipped=outcome.n_skipped, stopped=outcome.stopped, notes=notes,
+        n_skipped=outcome.n_skipped, stopped=outcome.stopped if fatal is None else str(fatal),
+        notes=notes, first_error=_first_error(outcome.failures),
     )
+    return summary, fatal
+
+
+def _first_error(failures: Sequence[Mapping[str, Any]]) -> str | None:
+    """The error message of the first failed answer, by clip; None if none failed."""
+    first = min(failures, key=lambda failure: failure["video_name"], default=None)
+    return None if first is None else first["error"]["message"]
 
 
 # --- reading the extracted labels -----------------------------------------------------------

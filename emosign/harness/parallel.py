@@ -42,6 +42,7 @@ __all__ = [
     "Job",
     "JobFailed",
     "JobsDone",
+    "StageStopped",
     "Terminated",
     "WorkFailed",
     "Worker",
@@ -512,6 +513,29 @@ class WorkFailed(MLLMError):
         super().__init__(str(error))
         self.error = error
         self.done = done
+
+
+class StageStopped(MLLMError):
+    """A stage (a run, an extraction) that ended without asking about every job, or whose
+    every request failed: the base of :class:`emosign.harness.runner.RunStopped` and
+    :class:`emosign.harness.extract.ExtractionStopped`.
+
+    Raised by the stage once everything done is saved (every answer in its cache, its record
+    saying how it ended), so running it again resumes. The subclass carries the stage's
+    summary of what it did.
+
+    Parameters
+    ----------
+    message : str
+        Why, and what was kept.
+    reason : str
+        Why, alone (the message without what was kept), for a caller that reports the
+        counts itself, as the command line does.
+    """
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class Terminated(KeyboardInterrupt):

@@ -88,7 +88,7 @@ from emosign._io import write_atomically
 from emosign.captions import read_captions
 from emosign.errors import InputError
 from emosign.harness.answers import Reading, parse_counts, parse_joint, read_answer
-from emosign.harness.client import ChatFn, Message, MLLMError, chat_for, public_url
+from emosign.harness.client import ChatFn, Message, chat_for, public_url
 from emosign.harness.config import (
     DEFAULT_OUT,
     ClientConfig,
@@ -98,7 +98,7 @@ from emosign.harness.config import (
     refuse_unknown,
 )
 from emosign.harness.extract import read_extraction
-from emosign.harness.parallel import JobFailed, Worker, WorkFailed, run_jobs
+from emosign.harness.parallel import JobFailed, StageStopped, Worker, WorkFailed, run_jobs
 from emosign.harness.prompts import (
     DEFAULT_PROTOCOL,
     HARNESS_TASKS,
@@ -316,8 +316,9 @@ class RunSummary:
     notes: tuple[str, ...] = ()
 
 
-class RunStopped(MLLMError):
-    """A run that ended without asking every clip, or whose every request failed.
+class RunStopped(StageStopped):
+    """A run that ended without asking every clip, or whose every request failed (a
+    :class:`~emosign.harness.parallel.StageStopped`, an ``MLLMError``).
 
     Raised by :func:`run_mllm` when the run stopped early (a dead or wrong server, a
     rejected key, an unknown model, a file that cannot be written) or when every clip it
@@ -336,9 +337,8 @@ class RunStopped(MLLMError):
     """
 
     def __init__(self, message: str, summary: RunSummary, *, reason: str) -> None:
-        super().__init__(message)
+        super().__init__(message, reason=reason)
         self.summary = summary
-        self.reason = reason
 
 
 class LocalModelFailed(RunStopped):
