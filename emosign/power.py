@@ -115,7 +115,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from statistics import NormalDist
 from typing import Any
@@ -535,19 +535,26 @@ def paired_t_mde(n: int, *, level: float, agreement: float, spread: float, power
     return _analytic_mde(at, 2.0 * level, power, method)
 
 
+def _bisect(reaches: Callable[[float], bool], high: float, *, steps: int) -> float:
+    """The smallest ``x`` in ``[0, high]`` with ``reaches(x)``, for ``reaches`` false below
+    some point and true above it: the upper end of the bracket after ``steps`` halvings."""
+    low = 0.0
+    for _ in range(steps):
+        mid = (low + high) / 2
+        if reaches(mid):
+            high = mid
+        else:
+            low = mid
+    return high
+
+
 def _analytic_mde(at, largest: float, power: float, assumptions: dict) -> MinimumDetectable:
     """Bisection of a monotone analytic power curve ``at`` on ``[0, largest]``."""
     top = at(largest)
     if top < power:
         return MinimumDetectable(None, None, top, 0.0, assumptions, note=_unreachable(
             largest, top, power), best_difference=largest)
-    low, high = 0.0, largest
-    for _ in range(60):
-        mid = (low + high) / 2
-        if at(mid) >= power:
-            high = mid
-        else:
-            low = mid
+    high = _bisect(lambda d: at(d) >= power, largest, steps=60)
     return MinimumDetectable(high, high, at(high), 0.0, assumptions)
 
 
@@ -1113,14 +1120,7 @@ class _Model:
             a, b = self.statistics(batch, direction * gap)
             return float(abs((a(ones) - b(ones)).mean()))
 
-        low, high = 0.0, largest
-        for _ in range(30):
-            mid = (low + high) / 2
-            if mean_difference(mid) >= difference:
-                high = mid
-            else:
-                low = mid
-        return high
+        return _bisect(lambda gap: mean_difference(gap) >= difference, largest, steps=30)
 
     def assumptions(self, alpha, power, n_sims, n_boot, seed) -> dict:
         found = _assumptions(self.design, self.metric, self.level, self.agreement,
@@ -2056,14 +2056,7 @@ def _calibrate_level(design: Design, metric: str, value: float) -> float:
     def mean(p: float) -> float:
         return float(_one_system(design, metric, batch, p)(ones).mean())
 
-    low, high = 0.0, 1.0
-    for _ in range(30):
-        mid = (low + high) / 2
-        if mean(mid) >= value:
-            high = mid
-        else:
-            low = mid
-    return high
+    return _bisect(lambda p: mean(p) >= value, 1.0, steps=30)
 
 
 def _mean_recall(design: Design, correct: np.ndarray) -> float:
